@@ -1,0 +1,249 @@
+"""Load a crawl from the store into pandas, with the shared columns every rule reads.
+
+``load_crawl(store)`` is also the notebook API: one call gives the pages, links, sitemap,
+re-check and findings DataFrames of a crawl. The derived columns are computed here once,
+vectorised, so that rules stay one-line reads such as ``p.status.eq(202) & p.crawlable``.
+
+Derived pages columns (besides the stored ones, see ``crawler.store.PAGE_COLUMNS``):
+
+status_class
+    '2xx'..'5xx' from the final status, 'error' for a network failure, 'skipped' if not fetched.
+is_html
+    the Content-Type says HTML.
+is_page
+    fetched as a page or a resource (not robots.txt, a sitemap or a 202 status URL).
+in_scope
+    inside the crawl's scope (not skipped as out-of-scope or for its scheme).
+blocked
+    disallowed by robots.txt.
+inlinks
+    distinct pages with a followed internal ``<a>`` link to this URL (self-links excluded).
+in_sitemap
+    listed in at least one sitemap.
+crawlable
+    in scope, not blocked, and reachable: a followed internal link, a redirect or meta refresh
+    from a crawled page, a sitemap, or the start URL.
+noindex
+    meta robots or X-Robots-Tag says noindex or none.
+canonical_self_or_absent
+    neither the HTML nor the Link header canonical points to another URL.
+indexable
+    crawlable, status 200, not noindex, canonical absent or self.
+redirect_chain, chain_end, final_url, final_status
+    the hops from this URL following ``redirect_target`` (see ``walk_redirects``), how the walk
+    ended, and the URL and status it ended on.
+settled_status, settled_error, rechecks_done
+    for URLs that answered 202: what the last re-check got, and how many re-checks were made.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from crawler import store as crawl_store
+
+#: Redirect walks stop here, as Scrapy's REDIRECT_MAX_TIMES does by default.
+MAX_REDIRECT_HOPS = 20
+
+#: Link kinds a crawler follows to reach a URL.
+REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
+
+_INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
+                "word_count", "outlinks")
+_FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
+_NOINDEX = r"\b(?:noindex|none)\b"
+
+
+@dataclass
+class Crawl:
+    """One crawl's records as DataFrames, with the shared derived columns on ``pages``."""
+
+    crawl_id: int | None
+    meta: dict[str, Any]
+    pages: pd.DataFrame
+    links: pd.DataFrame
+    sitemap_urls: pd.DataFrame
+    rechecks: pd.DataFrame
+    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_FINDING_COLUMNS))
+
+    @property
+    def start_url(self) -> str | None:
+        return self.meta.get("start_url")
+
+    def in_scope(self, urls: pd.Series) -> pd.Series:
+        return urls_in_scope(urls, self.pages, self.start_url)
+
+    @property
+    def probe(self) -> dict[str, Any]:
+        """The crawler's answer for a URL that surely does not exist (soft-404 detection)."""
+        return self.meta.get("probe") or {}
+
+
+def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None) -> Crawl:
+    """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection."""
+    conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
+    try:
+        metas = crawl_store.crawls(conn)
+        if not metas:
+            raise LookupError("the store holds no crawl")
+        if crawl_id is None:
+            crawl_id = metas[0]["id"]
+        meta = next((m for m in metas if m["id"] == crawl_id), None)
+        if meta is None:
+            raise LookupError(f"no crawl {crawl_id} in the store")
+
+        def table(name: str, columns: str = "*") -> pd.DataFrame:
+            frame = pd.read_sql_query(f"SELECT {columns} FROM {name} WHERE crawl_id = ?", conn,
+                                      params=(crawl_id,))
+            return frame.drop(columns="crawl_id", errors="ignore")
+
+        crawl = build_crawl(
+            meta,
+            pages=table("pages"),
+            links=table("links"),
+            sitemap_urls=table("sitemap_urls"),
+            rechecks=table("rechecks"),
+        )
+        crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
+        return crawl
+    finally:
+        if conn is not store:
+            conn.close()
+
+
+def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
+                sitemap_urls: pd.DataFrame | None = None,
+                rechecks: pd.DataFrame | None = None) -> Crawl:
+    """A Crawl from raw store-shaped frames: missing columns are added, derived ones computed."""
+    links = _with_columns(links, crawl_store.LINK_COLUMNS)
+    links["nofollow"] = links["nofollow"].fillna(0).astype(bool)
+    sitemap_urls = _with_columns(sitemap_urls, crawl_store.SITEMAP_COLUMNS)
+    rechecks = _with_columns(rechecks, crawl_store.RECHECK_COLUMNS)
+    rechecks["status"] = rechecks["status"].astype("Int64")
+    pages = _decode_pages(_with_columns(pages, tuple(crawl_store.PAGE_COLUMNS)))
+    meta = dict(meta)
+    crawl_id = meta.get("id")
+    pages = add_shared_columns(pages, links, sitemap_urls, rechecks, meta.get("start_url"))
+    links["internal"] = urls_in_scope(links["target"], pages, meta.get("start_url"))
+    return Crawl(crawl_id, meta, pages, links, sitemap_urls, rechecks)
+
+
+def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame(columns=list(columns)) if frame is None else frame.copy()
+    for col in columns:
+        if col not in frame:
+            frame[col] = None
+    return frame
+
+
+def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
+    for col in crawl_store.PAGE_JSON_COLUMNS:
+        pages[col] = [json.loads(v) if isinstance(v, str) else (v if isinstance(v, list) else [])
+                      for v in pages[col]]
+    for col in _INT_COLUMNS:
+        pages[col] = pd.to_numeric(pages[col]).astype("Int64")
+    pages["response_time"] = pd.to_numeric(pages["response_time"]).astype(float)
+    for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
+                                         "response_time", "fetched_at"]):
+        pages[col] = pages[col].astype("str")
+    return pages
+
+
+def origin_of(urls: pd.Series) -> pd.Series:
+    """scheme://host[:port] of each URL, lower-cased (URLs are stored normalised)."""
+    return urls.str.extract(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)", expand=False).str.lower()
+
+
+def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: pd.DataFrame,
+                       rechecks: pd.DataFrame, start_url: str | None) -> pd.DataFrame:
+    p = pages
+    status, skip = p["status"], p["skip_reason"]
+    p["status_class"] = (status // 100).astype("str").str.cat(["xx"] * len(p)).where(
+        status.notna(), pd.Series("skipped", index=p.index).where(skip.notna(), "error"))
+    p["is_html"] = p["content_type"].str.contains("html", case=False, na=False)
+    p["is_page"] = p["fetch_kind"].isin(["page", "resource"])
+    p["in_scope"] = ~skip.isin(["out-of-scope", "scheme"])
+    p["blocked"] = skip.eq("robots")
+
+    followed = links[~links["nofollow"] & links["kind"].eq("a") & links["source"].ne(links["target"])]
+    p["inlinks"] = p["url"].map(followed.drop_duplicates(["source", "target"])
+                                ["target"].value_counts()).fillna(0).astype(int)
+    p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
+    reaching = links[~links["nofollow"] & links["kind"].isin(REACHING_LINK_KINDS)
+                     & links["source"].ne(links["target"])]
+    reached = p["url"].isin(reaching["target"]) | p["in_sitemap"] | p["url"].eq(start_url)
+    p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
+
+    robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
+    p["noindex"] = robots_text.str.contains(_NOINDEX, case=False, regex=True)
+    p["canonical_self_or_absent"] = ((p["canonical"].isna() | p["canonical"].eq(p["url"]))
+                                     & (p["link_canonical"].isna()
+                                        | p["link_canonical"].eq(p["url"])))
+    p["indexable"] = (p["crawlable"] & status.eq(200).fillna(False) & ~p["noindex"]
+                      & p["canonical_self_or_absent"]).astype(bool)
+    _add_redirect_columns(p)
+    _add_settled_columns(p, rechecks)
+    return p
+
+
+def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None) -> pd.Series:
+    """Whether each URL is in the crawl's scope: as recorded if it was met, else same origin as the start."""
+    scope = urls.map(pages.set_index("url")["in_scope"])
+    unknown = scope.isna()
+    start_origin = origin_of(pd.Series([start_url or ""])).iloc[0]
+    scope[unknown] = origin_of(urls[unknown]).eq(start_origin)
+    return scope.astype(bool)
+
+
+def walk_redirects(url: str, next_hop: Mapping[str, str], outcome: Mapping[str, str],
+                   max_hops: int = MAX_REDIRECT_HOPS) -> tuple[list[str], str]:
+    """Follow redirects from ``url``: the URLs visited and how the walk ended.
+
+    ``outcome`` says what each recorded URL is: 'redirect' (then ``next_hop`` gives its
+    target), 'final' (answered without redirecting), 'error' (network failure) or
+    'unfetched'; a URL missing from it is 'unfetched'. The walk ends as that outcome, or as
+    'loop' (the next hop was already visited; it is appended once more to show the cycle) or
+    'too-long' (still redirecting after ``max_hops`` hops).
+    """
+    chain, seen = [url], {url}
+    while True:
+        here = outcome.get(chain[-1], "unfetched")
+        if here != "redirect":
+            return chain, here
+        if len(chain) > max_hops:
+            return chain, "too-long"
+        target = next_hop[chain[-1]]
+        chain.append(target)
+        if target in seen:
+            return chain, "loop"
+        seen.add(target)
+
+
+def _add_redirect_columns(p: pd.DataFrame) -> None:
+    is_redirect = p["status_class"].eq("3xx") & p["redirect_target"].notna()
+    outcome = pd.Series("final", index=p.index)
+    outcome[p["status"].isna()] = "error"
+    outcome[p["skip_reason"].notna()] = "unfetched"
+    outcome[is_redirect] = "redirect"
+    outcome_by_url = dict(zip(p["url"], outcome))
+    next_hop = dict(zip(p.loc[is_redirect, "url"], p.loc[is_redirect, "redirect_target"]))
+    walks = {url: walk_redirects(url, next_hop, outcome_by_url) for url in next_hop}
+
+    p["redirect_chain"] = [walks[u][0] if u in walks else [u] for u in p["url"]]
+    p["chain_end"] = [walks[u][1] if u in walks else o for u, o in zip(p["url"], outcome)]
+    p["final_url"] = p["redirect_chain"].str[-1]
+    p["final_status"] = p["final_url"].map(p.set_index("url")["status"]).astype("Int64")
+
+
+def _add_settled_columns(p: pd.DataFrame, rechecks: pd.DataFrame) -> None:
+    ordered = rechecks.sort_values(["url", "attempt"])
+    last = ordered.drop_duplicates("url", keep="last").set_index("url")
+    p["settled_status"] = p["url"].map(last["status"]).astype("Int64")
+    p["settled_error"] = p["url"].map(last["error"]).astype("str")
+    p["rechecks_done"] = p["url"].map(ordered["url"].value_counts()).fillna(0).astype(int)

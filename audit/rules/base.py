@@ -1,0 +1,105 @@
+"""What a rule is, and the evidence helpers the rules share.
+
+A rule is one declared unit: its id, severity, category, words and named thresholds sit
+next to its check. A check takes the loaded crawl and the thresholds in force and returns
+one row per affected URL: ``url`` and a plain-text ``evidence`` string saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from audit.load import Crawl
+
+SEVERITIES = ("critical", "warning", "notice")
+CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
+              "performance", "links", "content")
+
+Check = Callable[[Crawl, Mapping[str, Any]], pd.DataFrame]
+
+#: How many example sources or members an evidence string names before "and N more".
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  # stable kebab-case: configuration and saved findings refer to it
+    severity: str
+    category: str
+    title: str  # what was found, as a heading
+    why: str  # why it matters for crawling or indexing
+    fix: str  # what to change
+    learn_more: str  # URL of the source the rule rests on
+    check: Check
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+
+    def run(self, crawl: Crawl, thresholds: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        return self.check(crawl, {**self.thresholds, **(thresholds or {})})
+
+
+def found(urls: pd.Series, evidence: pd.Series | str) -> pd.DataFrame:
+    """The check result: affected URLs with their evidence, aligned on ``urls``' index."""
+    frame = pd.DataFrame({"url": urls})
+    frame["evidence"] = evidence
+    return frame.reset_index(drop=True)
+
+
+def text(values: pd.Series) -> pd.Series:
+    """Values as strings for evidence; missing values read as '-'."""
+    return values.astype("str").fillna("-")
+
+
+def examples(frame: pd.DataFrame, key: str, item: pd.Series) -> pd.Series:
+    """Per ``key``: up to EXAMPLES of ``item`` joined with ', ', plus "and N more"."""
+    items = frame.assign(_item=item)
+    size = items.groupby(key, sort=False).size()
+    head = items[items.groupby(key, sort=False).cumcount() < EXAMPLES]
+    shown = head.groupby(key, sort=False)["_item"].agg(", ".join)
+    more = (size - EXAMPLES).clip(lower=0)
+    return shown + (" and " + more.astype(str) + " more").where(more > 0, "")
+
+
+def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",)) -> pd.Series:
+    """Per target URL: "linked from <source> ('<anchor>'), ..." over followed-or-not links."""
+    links = crawl.links[crawl.links["kind"].isin(kinds) & crawl.links["target"].isin(targets)]
+    links = links.drop_duplicates(["source", "target"])
+    anchor = links["anchor"].fillna("").str.strip().str.slice(0, 60)
+    item = links["source"] + anchor.map(lambda a: f" ('{a}')" if a else "")
+    return "linked from " + examples(links, "target", item)
+
+
+def answers(crawl: Crawl, urls: pd.Series) -> pd.Series:
+    """What each URL answered: its status, else its network error, else 'not fetched'."""
+    pages = crawl.pages.set_index("url")
+    status, error = urls.map(pages["status"]), urls.map(pages["error"])
+    return status.astype("str").where(status.notna(), error.fillna("not fetched"))
+
+
+def chain_text(crawl: Crawl, chains: pd.Series) -> pd.Series:
+    """Hop chains as "a -> 301 -> b -> 302 -> c (200)"."""
+    hops = chains.explode()
+    label = dict(zip(hops, answers(crawl, hops)))
+
+    def one(chain: list[str]) -> str:
+        parts = [chain[0]]
+        for here, there in zip(chain, chain[1:]):
+            parts += [label[here], there]
+        return " -> ".join(parts) + f" ({label[chain[-1]]})"
+
+    return chains.map(one)
+
+
+def group_members(frame: pd.DataFrame, key: str, label: str) -> pd.Series:
+    """For each row of ``frame``: "<label> with <n> URLs: a, b, c and N more" for its group."""
+    size = frame.groupby(key)[key].transform("size")
+    shown = frame[key].map(examples(frame, key, frame["url"]))
+    return label + " with " + size.astype(str) + " URLs: " + shown
+
+
+def fetched_pages(crawl: Crawl) -> pd.DataFrame:
+    """Pages and resources that got a response."""
+    p = crawl.pages
+    return p[p["is_page"] & p["status"].notna()]

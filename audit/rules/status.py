@@ -1,0 +1,243 @@
+"""Status rules: 202 Accepted first (the reason this tool exists), then the other answers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from audit.rules.base import Rule, answers, found, linked_from, text
+
+GOOGLE_STATUS = "https://developers.google.com/crawling/docs/troubleshooting/http-status-codes"
+RFC_202 = "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3"
+CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
+
+#: URL paths or content types that mark a machine endpoint rather than a page.
+API_LIKE_URL = r"/api/|/jobs?/|\.json(?:$|\?)"
+API_LIKE_TYPE = r"json|xml"
+NOT_FOUND_TEXT = r"not found|\b404\b|page (?:does not|doesn't) exist|no longer available|nothing (?:was )?found"
+
+
+def _api_like(p: pd.DataFrame) -> pd.Series:
+    return (p["url"].str.contains(API_LIKE_URL, regex=True)
+            | p["content_type"].str.contains(API_LIKE_TYPE, case=False, na=False))
+
+
+def _reach(p: pd.DataFrame) -> pd.Series:
+    """How crawlers reach each URL: "reached by N internal links; listed in a sitemap"."""
+    sitemap = p["in_sitemap"].map({True: "listed in a sitemap", False: "not in a sitemap"})
+    return "reached by " + p["inlinks"].astype(str) + " internal links; " + sitemap
+
+
+def _attempts(p: pd.DataFrame) -> pd.Series:
+    return p["attempt_statuses"].map(lambda attempts: ", ".join(map(str, attempts)))
+
+
+def _answered_202(crawl) -> pd.DataFrame:
+    p = crawl.pages
+    return p[p["status"].eq(202).fillna(False) & p["is_page"]]
+
+
+def crawlable_202(crawl, t):
+    p = _answered_202(crawl)
+    hit = p[p["crawlable"] & ~_api_like(p)]
+    return found(hit["url"], "202 Accepted on a page; " + _reach(hit))
+
+
+def crawlable_202_api_endpoint(crawl, t):
+    p = _answered_202(crawl)
+    hit = p[p["crawlable"] & _api_like(p)]
+    return found(hit["url"], "202 Accepted on an API-like endpoint (" + text(hit["content_type"])
+                 + "); " + _reach(hit))
+
+
+def _settled(crawl):
+    p = _answered_202(crawl)
+    return p[p["rechecks_done"] > 0]
+
+
+def _rechecked(p: pd.DataFrame) -> pd.Series:
+    return " after " + p["rechecks_done"].astype(str) + " re-checks"
+
+
+def persistent_202(crawl, t):
+    p = _settled(crawl)
+    hit = p[p["settled_status"].eq(202).fillna(False)]
+    return found(hit["url"], "still 202" + _rechecked(hit))
+
+
+def settled_202_to_200(crawl, t):
+    p = _settled(crawl)
+    hit = p[p["settled_status"].eq(200).fillna(False)]
+    return found(hit["url"], "202 first, 200" + _rechecked(hit))
+
+
+def settled_202_to_error(crawl, t):
+    p = _settled(crawl)
+    hit = p[p["settled_status"].ge(400).fillna(False) | p["settled_error"].notna()]
+    outcome = hit["settled_error"].fillna(text(hit["settled_status"]))
+    return found(hit["url"], "202 first, then " + outcome + _rechecked(hit))
+
+
+def no_status_url_or_retry_after(crawl, t):
+    p = _answered_202(crawl)
+    hit = p[p["location"].isna() & p["content_location"].isna() & p["retry_after"].isna()]
+    return found(hit["url"], "202 without Location, Content-Location or Retry-After")
+
+
+def in_sitemap_202(crawl, t):
+    p = _answered_202(crawl)
+    hit = p[p["in_sitemap"]]
+    return found(hit["url"], "listed in a sitemap, answers 202 Accepted")
+
+
+def status_url_error(crawl, t):
+    links = crawl.links[crawl.links["kind"].eq("status-url")]
+    answer = answers(crawl, links["target"])
+    bad = links[~answer.str.match(r"^[123]\d\d$") & answer.ne("not fetched")]
+    return found(bad["source"], "status URL " + bad["target"] + " answered " + answer[bad.index])
+
+
+def crawlable_204(crawl, t):
+    p = crawl.pages
+    hit = p[p["status"].eq(204).fillna(False) & p["crawlable"] & p["is_page"]]
+    return found(hit["url"], "204 No Content; " + _reach(hit))
+
+
+def unexpected_203_206(crawl, t):
+    p = crawl.pages
+    hit = p[p["status"].isin([203, 206]).fillna(False) & p["is_page"]]
+    return found(hit["url"], "answered " + text(hit["status"]) + " to a plain GET")
+
+
+def _internal_errors(crawl, status_class: str) -> pd.DataFrame:
+    p = crawl.pages
+    hit = p[p["status_class"].eq(status_class) & p["status"].ne(429).fillna(False)
+            & p["is_page"] & p["in_scope"]]
+    sources = hit["url"].map(linked_from(crawl, hit["url"], ("a", "img", "script", "css", "iframe")))
+    listed = hit["in_sitemap"].map({True: "listed in a sitemap", False: "not linked"})
+    return found(hit["url"], text(hit["status"]) + "; " + sources.fillna(listed))
+
+
+def internal_4xx(crawl, t):
+    return _internal_errors(crawl, "4xx")
+
+
+def internal_5xx(crawl, t):
+    return _internal_errors(crawl, "5xx")
+
+
+def rate_limited(crawl, t):
+    p = crawl.pages
+    hit = p[p["attempt_statuses"].map(lambda attempts: 429 in attempts) | p["status"].eq(429).fillna(False)]
+    return found(hit["url"], "attempts: " + _attempts(hit))
+
+
+def network_error(crawl, t):
+    p = crawl.pages
+    hit = p[p["error"].notna() & p["status"].isna() & p["is_page"]]
+    return found(hit["url"], hit["error"] + "; attempts: " + _attempts(hit))
+
+
+def recovered_after_errors(crawl, t):
+    p = crawl.pages
+    failed_first = p["attempt_statuses"].map(
+        lambda attempts: any(not isinstance(a, int) or a >= 500 for a in attempts[:-1]))
+    hit = p[failed_first & p["status"].lt(500).fillna(False)]
+    return found(hit["url"], "attempts: " + _attempts(hit))
+
+
+def soft_404(crawl, t):
+    p = crawl.pages
+    candidates = p[p["status"].eq(200).fillna(False) & p["is_html"] & p["is_page"] & p["in_scope"]]
+    probe = crawl.probe
+    site_soft_404s = probe.get("status") == 200
+    same_as_probe = candidates["content_hash"].eq(probe.get("content_hash")) if site_soft_404s \
+        else pd.Series(False, index=candidates.index)
+    says_not_found = (candidates["title"].str.contains(NOT_FOUND_TEXT, case=False, regex=True, na=False)
+                      | candidates["url"].eq(probe.get("url")))
+    tiny = candidates["word_count"].lt(t["min_words"]).fillna(False) & site_soft_404s
+    hit = candidates[same_as_probe | says_not_found | tiny]
+    reason = pd.Series("tiny page (" + text(hit["word_count"]) + " words) on a site that answers 200"
+                       " for missing URLs", index=hit.index)
+    reason[says_not_found[hit.index]] = "title reads as not found: '" + text(hit["title"]) + "'"
+    reason[same_as_probe[hit.index]] = "same content as the answer to a missing URL (" + \
+        str(probe.get("url")) + ")"
+    return found(hit["url"], "200 OK but " + reason)
+
+
+RULES = [
+    Rule("crawlable-202", "critical", "status", "Crawlable page answers 202 Accepted",
+         "202 means the request was accepted but not processed yet. Googlebot waits a limited time, "
+         "then indexes whatever it received: usually an empty or placeholder page.",
+         "Serve indexable pages with 200 and their full content; keep 202 for job endpoints that "
+         "crawlers never reach.", RFC_202, crawlable_202),
+    Rule("crawlable-202-api-endpoint", "warning", "status", "Crawlable API endpoint answers 202",
+         "A job or API endpoint may rightly answer 202, but crawlers reach it through links or "
+         "sitemaps and spend their budget on a response that can never be indexed.",
+         "Stop linking the endpoint from pages, drop it from sitemaps, or disallow it in robots.txt.",
+         CRAWL_BUDGET, crawlable_202_api_endpoint),
+    Rule("202-persistent", "critical", "status", "202 never settles",
+         "The URL still answered 202 when re-checked after waiting: search engines will only ever "
+         "see the unfinished answer.",
+         "Finish the processing before answering, or answer 200 with the content (or 303 to it) once "
+         "it is ready.", GOOGLE_STATUS, persistent_202),
+    Rule("202-settled-200", "warning", "status", "202 that becomes 200 later",
+         "The content arrives only on a later request; a crawler that takes the first answer may index "
+         "the placeholder.",
+         "Render the content on the first request, or pre-compute it so the page answers 200 at once.",
+         GOOGLE_STATUS, settled_202_to_200),
+    Rule("202-settled-error", "critical", "status", "202 that becomes an error",
+         "The accepted request failed: crawlers first saw a placeholder, then an error page.",
+         "Fix the failing job behind the URL, or answer with the right error status straight away.",
+         GOOGLE_STATUS, settled_202_to_error),
+    Rule("202-without-status-url-or-retry-after", "warning", "status",
+         "202 without a status URL or Retry-After",
+         "A good 202 tells the client where to check progress (a status URL in Location or "
+         "Content-Location) and when to look again (Retry-After); without them clients can only guess.",
+         "Send a Location or Content-Location status monitor URL and a Retry-After header with the 202.",
+         RFC_202, no_status_url_or_retry_after),
+    Rule("202-in-sitemap", "warning", "status", "Sitemap lists a URL that answers 202",
+         "A sitemap asks search engines to crawl and index the URL, but it answers with an unfinished "
+         "response.",
+         "List only URLs that answer 200 with their content.", GOOGLE_STATUS, in_sitemap_202),
+    Rule("202-status-url-error", "warning", "status", "202 points to a broken status URL",
+         "The status monitor a 202 points to fails, so no client can learn when the job is done.",
+         "Make the status URL answer (200 with the job's state, or 303 to the result).",
+         RFC_202, status_url_error),
+    Rule("crawlable-204", "warning", "status", "Crawlable URL answers 204 No Content",
+         "A 204 has no content to index; Google may report it as a soft 404.",
+         "Answer 200 with content, or a 404/410 if there is nothing at this URL, and stop linking it.",
+         GOOGLE_STATUS, crawlable_204),
+    Rule("unexpected-203-206", "notice", "status", "203 or 206 answer to a plain request",
+         "203 (from a transforming proxy) and 206 (a partial range) are not documented for crawlers; "
+         "a plain GET without Range should get the full 200 answer.",
+         "Check the proxy or CDN in front of the site; answer 200 unless the client asked for a range.",
+         GOOGLE_STATUS, unexpected_203_206),
+    Rule("internal-4xx", "warning", "status", "Internal URL answers 4xx",
+         "Links to missing pages waste crawls and lead visitors to dead ends; the content is treated "
+         "as not existing.",
+         "Fix or remove the links listed, or redirect the URL to its replacement.",
+         GOOGLE_STATUS, internal_4xx),
+    Rule("internal-5xx", "critical", "status", "Internal URL answers 5xx",
+         "Server errors make crawlers slow down for the whole site and, if they persist, drop the "
+         "URLs from the index.",
+         "Fix the server error; if it is maintenance, answer 503 with Retry-After.",
+         GOOGLE_STATUS, internal_5xx),
+    Rule("rate-limited-429", "warning", "status", "Crawler rate-limited with 429",
+         "429 tells crawlers to slow down; if it persists, indexed URLs are dropped.",
+         "Raise the rate limit for verified search engine crawlers, or make the pages cheaper to serve.",
+         GOOGLE_STATUS, rate_limited),
+    Rule("network-error", "critical", "status", "Timeout or connection error",
+         "No answer at all: crawlers treat it like a server error and slow down for the whole host.",
+         "Find why the server drops or stalls the request (timeouts, crashes, limits) and fix it.",
+         GOOGLE_STATUS, network_error),
+    Rule("recovered-after-errors", "notice", "status", "Answered only after failed attempts",
+         "The URL failed (5xx or network error) before a retry succeeded: crawlers that do not retry "
+         "see the failure, and failures lower the crawl rate.",
+         "Look for intermittent server errors in the logs for these URLs.",
+         CRAWL_BUDGET, recovered_after_errors),
+    Rule("soft-404", "warning", "status", "Soft 404: a 200 page that reads as not found",
+         "Search engines detect pages that look like errors but answer 200, report them as soft 404s "
+         "and keep re-crawling them, wasting crawl budget.",
+         "Answer 404 or 410 for content that does not exist.",
+         GOOGLE_STATUS, soft_404, {"min_words": 20}),
+]

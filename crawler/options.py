@@ -1,0 +1,99 @@
+"""Everything one crawl is told: the options of `seo-audit crawl`, in one dataclass."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .urls import normalise
+
+#: user-agent presets (Google's published strings; the robots.txt token is "Googlebot")
+USER_AGENTS = {
+    "seo-audit": "Mozilla/5.0 (compatible; seo-audit/0.1; +https://github.com/seo-audit/seo-audit)",
+    "googlebot-desktop": ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; "
+                          "Googlebot/2.1; +http://www.google.com/bot.html) Chrome/130.0.0.0 Safari/537.36"),
+    "googlebot-smartphone": ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) "
+                             "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile "
+                             "Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+}
+
+_SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key"}
+
+
+@dataclass
+class CrawlOptions:
+    start_url: str
+    store: Path = Path("seo-audit.sqlite")
+    job: str | None = None
+    resume: bool = False  # continue the latest incomplete crawl of this start URL in the store
+    # scope and limits: every crawl ends
+    include: list[str] = field(default_factory=list)  # regexes a URL must match (any)
+    exclude: list[str] = field(default_factory=list)  # regexes that exclude a URL
+    extra_origins: list[str] = field(default_factory=list)  # more scheme://host:port in scope
+    max_pages: int = 100_000
+    max_depth: int | None = None
+    max_duration: float | None = None  # seconds
+    trap_cap: int = 500  # URLs per pattern (numbers and query values blanked)
+    max_url_length: int = 4096
+    # politeness
+    concurrency: int = 5
+    delay: float = 0.0
+    autothrottle: bool = False
+    user_agent: str = "seo-audit"  # a preset name or a full string
+    ignore_robots: bool = False
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Authorization for staging
+    # downloads
+    timeout: float = 20.0
+    max_size: int = 10 * 1024 * 1024
+    retries: int = 2
+    check_resources: bool = True
+    # 202 re-checks: wait Retry-After (at most recheck_max_wait s), up to recheck_attempts times
+    recheck_max_wait: float = 5.0
+    recheck_attempts: int = 2
+    log_level: str = "INFO"
+    memory_limit_mb: int = 0  # 0: no guard; else stop cleanly (Scrapy MEMUSAGE_LIMIT_MB)
+
+    @property
+    def user_agent_string(self) -> str:
+        return USER_AGENTS.get(self.user_agent, self.user_agent)
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad option."""
+        if normalise(self.start_url) is None:
+            raise ValueError(f"start URL {self.start_url!r} is not an absolute http(s) URL")
+        for name in ("max_pages", "trap_cap", "concurrency", "max_url_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("delay", "timeout", "recheck_max_wait", "retries", "recheck_attempts",
+                     "memory_limit_mb", "max_size"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        if self.max_depth is not None and self.max_depth < 0:
+            raise ValueError(f"max_depth must not be negative, got {self.max_depth}")
+        if self.max_duration is not None and self.max_duration <= 0:
+            raise ValueError(f"max_duration must be positive, got {self.max_duration}")
+        for pattern in (*self.include, *self.exclude):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad URL pattern {pattern!r}: {exc}") from None
+
+    def recorded(self) -> dict:
+        """The options as stored with the crawl: secrets in headers never leave the process."""
+        data = asdict(self)
+        data["store"] = str(self.store)
+        data["headers"] = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v)
+                           for k, v in self.headers.items()}
+        return data
+
+    def to_json_dict(self) -> dict:
+        data = asdict(self)
+        data["store"] = str(self.store)
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: dict) -> "CrawlOptions":
+        data = dict(data)
+        data["store"] = Path(data["store"])
+        return cls(**data)

@@ -1,0 +1,87 @@
+"""Pure functions from what came over the wire to a pages row (a dict of PAGE_COLUMNS)."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from datetime import datetime, timezone
+
+from .extract import PageFacts, link_header_canonical
+from .urls import resolve
+
+
+def header(headers, name: str) -> str | None:
+    """All values of header ``name`` joined with ', ', decoded leniently; None if absent."""
+    values = headers.getlist(name)
+    if not values:
+        return None
+    return ", ".join(v.decode("latin-1") for v in values).strip()
+
+
+def response_row(*, url: str, entry_fields: dict, method: str, status: int, headers,
+                 body_size: int, latency: float | None, attempts: list) -> dict:
+    """The facts every fetched URL gets, HTML or not."""
+    location = header(headers, "Location")
+    length = header(headers, "Content-Length")
+    row = {
+        **entry_fields,
+        "url": url,
+        "method": method,
+        "status": status,
+        "attempt_statuses": attempts or [status],
+        "location": location,
+        "redirect_target": resolve(url, location) if location and 300 <= status < 400 else None,
+        "content_type": header(headers, "Content-Type"),
+        "content_length": int(length) if length and length.strip().isdigit() else None,
+        "x_robots_tag": header(headers, "X-Robots-Tag"),
+        "retry_after": header(headers, "Retry-After"),
+        "content_location": header(headers, "Content-Location"),
+        "link_canonical": link_header_canonical(header(headers, "Link"), url),
+        "response_time": round(latency, 4) if latency is not None else None,
+        "size": body_size,
+        "fetched_at": time.time(),
+    }
+    return row
+
+
+def html_fields(facts: PageFacts) -> dict:
+    return {
+        "title": facts.title,
+        "meta_description": facts.meta_description,
+        "meta_robots": facts.meta_robots,
+        "canonical": facts.canonical,
+        "canonical_count": facts.canonical_count,
+        "hreflang": facts.hreflang or None,
+        "meta_refresh": facts.meta_refresh,
+        "meta_refresh_url": facts.meta_refresh_url,
+        "h1_count": facts.h1_count,
+        "word_count": facts.word_count,
+        "content_hash": facts.content_hash,
+        "outlinks": len(facts.links),
+    }
+
+
+def error_row(*, url: str, entry_fields: dict, method: str, error: str, attempts: list) -> dict:
+    return {**entry_fields, "url": url, "method": method, "error": error,
+            "attempt_statuses": attempts or [error], "fetched_at": time.time()}
+
+
+def says_nofollow(*directives: str | None) -> bool:
+    return any(d and ("nofollow" in d.lower() or "none" in d.lower().split(", ")) for d in directives)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now_dt = datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc)
+    return max(0.0, (when - now_dt).total_seconds())

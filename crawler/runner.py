@@ -1,0 +1,101 @@
+"""Run one crawl: `run_crawl(CrawlOptions(...))` returns what it recorded.
+
+Twisted's reactor starts once per process, so by default the crawl runs in a child
+process (`python -m crawler.runner`): a notebook, a test or a scheduler can crawl
+many times. The CLI runs it in its own process (``in_process=True``), where signals
+(Ctrl-C, SIGTERM) reach Scrapy directly and stop the crawl cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .options import CrawlOptions
+
+
+@dataclass
+class CrawlResult:
+    crawl_id: int
+    state: str  # complete, incomplete (interrupted), stopped-at-limit
+    finish_reason: str
+    store: Path
+
+
+def scrapy_settings(options: CrawlOptions):
+    """The project's Scrapy settings with this crawl's options applied."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    headers = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+               "Accept-Language": "en", **options.headers}
+    settings.setdict({
+        "CONCURRENT_REQUESTS": options.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrency,
+        "DOWNLOAD_DELAY": options.delay,
+        "AUTOTHROTTLE_ENABLED": options.autothrottle,
+        "DOWNLOAD_TIMEOUT": options.timeout,
+        "DOWNLOAD_MAXSIZE": options.max_size,
+        "RETRY_TIMES": options.retries,
+        "USER_AGENT": options.user_agent_string,
+        "DEFAULT_REQUEST_HEADERS": headers,
+        "CLOSESPIDER_TIMEOUT": options.max_duration or 0,
+        "LOG_LEVEL": options.log_level,
+        "MEMUSAGE_LIMIT_MB": options.memory_limit_mb,
+        "MEMUSAGE_CHECK_INTERVAL_SECONDS": 5.0,
+    }, priority="cmdline")
+    return settings
+
+
+def run_crawl(options: CrawlOptions, *, in_process: bool = False) -> CrawlResult:
+    options.validate()
+    if not in_process:
+        return _run_in_child(options)
+    from scrapy.crawler import CrawlerProcess
+
+    from .spiders.site import SiteSpider
+
+    process = CrawlerProcess(scrapy_settings(options))
+    crawler = process.create_crawler(SiteSpider)
+    process.crawl(crawler, options=options)
+    process.start()
+    spider = crawler.spider
+    if spider is None or not hasattr(spider, "session"):
+        raise RuntimeError("the crawl could not start (see the log above)")
+    reason = crawler.stats.get_value("finish_reason") or "unknown"
+    from . import store
+
+    conn = store.connect(options.store, readonly=True)
+    try:
+        state = conn.execute("SELECT state FROM crawls WHERE id = ?",
+                             (spider.session.crawl_id,)).fetchone()[0]
+    finally:
+        conn.close()
+    return CrawlResult(spider.session.crawl_id, state, reason, Path(options.store))
+
+
+def _run_in_child(options: CrawlOptions) -> CrawlResult:
+    with tempfile.TemporaryDirectory(prefix="seo-audit-") as tmp:
+        result_path = Path(tmp) / "result.json"
+        proc = subprocess.run([sys.executable, "-m", "crawler.runner",
+                               json.dumps(options.to_json_dict()), str(result_path)])
+        if proc.returncode != 0 or not result_path.exists():
+            raise RuntimeError(f"the crawl process failed (exit code {proc.returncode})")
+        data = json.loads(result_path.read_text())
+    return CrawlResult(data["crawl_id"], data["state"], data["finish_reason"], Path(data["store"]))
+
+
+def _child_main(argv: list[str]) -> int:
+    options = CrawlOptions.from_json_dict(json.loads(argv[0]))
+    result = run_crawl(options, in_process=True)
+    Path(argv[1]).write_text(json.dumps({**result.__dict__, "store": str(result.store)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))

@@ -1,0 +1,151 @@
+"""One crawl's state outside Scrapy: the store, the frontier, scope, robots, limits.
+
+The spider asks it two things: "I met this URL, what now?" (``discover``) and "keep this
+record" (``record``). Admission decisions (scope, robots, depth, traps, limits) are made
+once per URL, here, and an unfetched URL is recorded with the reason it was skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from . import store
+from .frontier import Entry, Frontier
+from .options import CrawlOptions
+from .robots import RobotsPolicy
+from .urls import Scope, normalise, origin, repeated_segments, trap_pattern
+from .writer import StoreWriter
+
+logger = logging.getLogger(__name__)
+
+#: a path segment repeated this often (/a/a/a/) marks a URL space that grows by itself
+MAX_REPEATED_SEGMENTS = 3
+
+
+@dataclass
+class Bundle:
+    """Rows that are committed together (see writer.StoreWriter)."""
+
+    pages: list[tuple] = field(default_factory=list)
+    links: list[tuple] = field(default_factory=list)
+    frontier: list[tuple] = field(default_factory=list)
+    sitemap_urls: list[tuple] = field(default_factory=list)
+    rechecks: list[tuple] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[tuple]]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+class CrawlSession:
+    def __init__(self, options: CrawlOptions):
+        options.validate()
+        self.options = options
+        self.start_url = normalise(options.start_url)
+        self.user_agent = options.user_agent_string
+        self.scope = Scope.for_start(self.start_url, options.include, options.exclude,
+                                     options.extra_origins)
+        self.conn = store.connect(options.store)
+        self.crawl_id, resumed = self._open_crawl()
+        self.frontier = Frontier()
+        self.frontier.attach_store(self.conn, self.crawl_id, self.flush)
+        self.resumed_pending = self.frontier.resume(self.conn, self.crawl_id) if resumed else None
+        self.writer = StoreWriter(options.store, self.crawl_id)
+        self.robots: dict[str, RobotsPolicy] = {}
+        self.pattern_counts: Counter[str] = Counter()
+        self.admitted = self._count_admitted() if resumed else 0
+        self.stats: Counter[str] = Counter()
+        self.probe: dict = {}
+        self.started = time.monotonic()
+
+    # --- crawl bookkeeping -------------------------------------------------------------
+    def _open_crawl(self) -> tuple[int, bool]:
+        if self.options.resume:
+            row = self.conn.execute(
+                "SELECT id FROM crawls WHERE start_url = ? AND state != 'complete' "
+                "ORDER BY id DESC LIMIT 1", (self.start_url,)).fetchone()
+            if row:
+                self.conn.execute("UPDATE crawls SET state = 'running' WHERE id = ?", (row[0],))
+                self.conn.commit()
+                logger.info("Resuming crawl %s of %s", row[0], self.start_url)
+                return row[0], True
+            logger.info("Nothing to resume for %s: starting a new crawl", self.start_url)
+        return store.new_crawl(self.conn, self.start_url, self.options.recorded(),
+                               self.options.job), False
+
+    def _count_admitted(self) -> int:
+        (count,) = self.conn.execute("SELECT count(*) FROM frontier WHERE crawl_id = ?",
+                                     (self.crawl_id,)).fetchone()
+        return count
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def close(self, state: str, stats: dict) -> None:
+        self.writer.close()
+        if self.probe:
+            store.set_probe(self.conn, self.crawl_id, self.probe)
+        store.finish_crawl(self.conn, self.crawl_id, state, {**stats, **self.stats})
+        self.conn.close()
+        if self.writer.error is not None:
+            raise store.StoreError(f"the crawl store could not be written: {self.writer.error}")
+
+    def record(self, bundle: Bundle) -> None:
+        self.writer.put(bundle.as_dict())
+
+    # --- admission ---------------------------------------------------------------------
+    def discover(self, url: str, bundle: Bundle, *, fetch_kind: str = "page",
+                 found_via: str = "link", depth: int | None = None,
+                 referrer: str | None = None) -> Entry | None:
+        """Admit ``url`` (normalised) to the frontier once, or record why it is skipped.
+
+        Appends to ``bundle`` the frontier entry or the skipped page row; returns the entry.
+        """
+        if not self.frontier.mark_seen(url):
+            return None
+        skip, rule = self._skip_reason(url, depth)
+        if skip:
+            self.stats[f"skipped/{skip}"] += 1
+            bundle.pages.append(store.page_row({
+                "url": url, "fetch_kind": fetch_kind, "found_via": found_via, "depth": depth,
+                "referrer": referrer, "skip_reason": skip, "robots_rule": rule}))
+            return None
+        self.admitted += 1
+        entry = self.frontier.push(url, fetch_kind, found_via, depth, referrer)
+        bundle.frontier.append(entry[:6])
+        return entry
+
+    def _skip_reason(self, url: str, depth: int | None) -> tuple[str | None, str | None]:
+        verdict = self.scope.verdict(url)
+        if verdict:
+            return verdict, None
+        if len(url) > self.options.max_url_length:
+            return "url-too-long", None
+        if not self.options.ignore_robots:
+            policy = self.robots.get(origin(url))
+            rule = policy.blocking_rule(url, self.user_agent) if policy else None
+            if rule:
+                return "robots", rule
+        if self.options.max_depth is not None and depth is not None and depth > self.options.max_depth:
+            return "max-depth", None
+        if repeated_segments(url) >= MAX_REPEATED_SEGMENTS:
+            return "trap", None
+        pattern = trap_pattern(url)
+        if pattern is not None:
+            self.pattern_counts[pattern] += 1
+            if self.pattern_counts[pattern] > self.options.trap_cap:
+                return "trap", None
+        if self.admitted >= self.options.max_pages:
+            return "max-pages", None
+        return None, None
+
+    def set_robots(self, origin_url: str, policy: RobotsPolicy) -> None:
+        self.robots[origin_url] = policy
+
+    def robots_pending(self) -> bool:
+        return any(o not in self.robots for o in self.scope.origins)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started

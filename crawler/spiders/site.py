@@ -1,0 +1,358 @@
+"""The site spider: fetch what a search engine would, record what it saw.
+
+Order of a crawl: robots.txt of each origin in scope (followed through up to 5
+redirects, as Google does) -> the start URL, a soft-404 probe and the sitemaps -> the
+frontier, breadth-first -> sitemap-only URLs once links run dry -> 202 re-checks.
+Callbacks turn responses into records (records.py, extract.py) and ask the session
+which discovered URLs to fetch; they decide nothing else.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+
+from .. import store
+from ..errors import describe_failure
+from ..extract import extract, looks_like_html
+from ..frontier import Entry
+from ..items import PageRecord
+from ..options import CrawlOptions
+from ..records import (error_row, html_fields, response_row, retry_after_seconds,
+                       says_nofollow)
+from ..robots import RobotsPolicy
+from ..session import Bundle, CrawlSession
+from ..urls import looks_like_file, normalise, origin, resolve
+
+#: link kinds fetched as resources (HEAD first) rather than as pages
+RESOURCE_KINDS = frozenset({"img", "script", "css", "link", "iframe"})
+#: link kinds a crawler follows even from a nofollow page: they are signals, not votes
+SIGNAL_KINDS = frozenset({"canonical", "hreflang", "meta-refresh"})
+ROBOTS_MAX_HOPS = 5
+MAX_SITEMAPS = 1000
+#: Retry-After assumed for a 202 that gives none
+DEFAULT_RECHECK_WAIT = 1.0
+
+
+def _link_row(source: str, target: str, kind: str, anchor: str = "", nofollow: bool = False):
+    return (source, target, kind, anchor, int(nofollow))
+
+
+class SiteSpider(Spider):
+    name = "site"
+
+    def __init__(self, url: str | None = None, options: CrawlOptions | None = None,
+                 store: str = "seo-audit.sqlite", **kwargs):
+        super().__init__(**kwargs)
+        if options is None:
+            if not url:
+                raise ValueError("give the start URL: scrapy crawl site -a url=https://example.com/")
+            options = CrawlOptions(start_url=url, store=Path(store))
+        self.options = options
+        self._sitemaps_merged = False
+        self._sitemaps_seen = 0
+        self._rechecks: list[tuple[str, int, str | None]] = []  # (url, attempt, retry-after)
+        self._recheck_timer = None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.session = CrawlSession(spider.options)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        return spider
+
+    # --- start: robots.txt first ---------------------------------------------------------
+    async def start(self):
+        for site in sorted(self.session.scope.origins):
+            yield self._robots_request(f"{site}/robots.txt", site, hops=0)
+
+    def _robots_request(self, url: str, site: str, hops: int) -> Request:
+        return Request(url, callback=self.parse_robots, errback=self.robots_failed,
+                       dont_filter=True, meta={"origin": site, "hops": hops, "url": url,
+                                               "entry_fields": {"fetch_kind": "robots",
+                                                                "found_via": "robots"}})
+
+    def parse_robots(self, response):
+        meta = response.meta
+        row = self._row(response)
+        bundle = Bundle()
+        self.session.frontier.mark_seen(meta["url"])
+        target = row["redirect_target"]
+        if target and meta["hops"] < ROBOTS_MAX_HOPS and self.session.scope.verdict(target) is None:
+            bundle.pages.append(store.page_row(row))
+            bundle.links.append(_link_row(meta["url"], target, "redirect"))
+            yield PageRecord(bundle)
+            yield self._robots_request(target, meta["origin"], meta["hops"] + 1)
+            return
+        bundle.pages.append(store.page_row(row))
+        yield PageRecord(bundle)
+        body = response.text if 200 <= response.status < 300 and hasattr(response, "text") else ""
+        policy = RobotsPolicy.from_response(response.status, body)
+        yield from self._robots_known(meta["origin"], policy, base=meta["url"])
+
+    def robots_failed(self, failure):
+        meta = failure.request.meta
+        self.session.frontier.mark_seen(meta["url"])
+        yield PageRecord(Bundle(pages=[store.page_row(self._failure_row(failure))]))
+        yield from self._robots_known(meta["origin"], RobotsPolicy.from_response(None, ""))
+
+    def _robots_known(self, site: str, policy: RobotsPolicy, base: str | None = None):
+        self.session.set_robots(site, policy)
+        delay = policy.crawl_delay(self.session.user_agent)
+        if delay and not self.options.ignore_robots:
+            self._slow_down(site, delay)
+        if not self.session.robots_pending():
+            yield from self._seed([resolve(base or site, s) for s in policy.sitemaps()])
+
+    def _slow_down(self, site: str, delay: float) -> None:
+        """Honour Crawl-delay: the slot's delay, now and for a slot made later."""
+        downloader = self.crawler.engine.downloader
+        host = urlsplit(site).hostname or ""
+        downloader.per_slot_settings.setdefault(host, {})["delay"] = delay
+        if host in downloader.slots:
+            downloader.slots[host].delay = max(downloader.slots[host].delay, delay)
+        self.crawler.stats.set_value("robots/crawl_delay", delay)
+
+    def _seed(self, robots_sitemaps: list[str | None]):
+        session = self.session
+        bundle = Bundle()
+        session.discover(session.start_url, bundle, found_via="start", depth=0)
+        yield PageRecord(bundle)
+        if session.resumed_pending is None:  # a resumed crawl has its probe and sitemaps already
+            probe_url = f"{origin(session.start_url)}/seo-audit-probe-{secrets.token_hex(6)}"
+            yield Request(probe_url, callback=self.parse_probe, errback=self.probe_failed,
+                          dont_filter=True, meta={"url": probe_url, "entry_fields": {}})
+            declared = [u for u in robots_sitemaps if u]
+            guessed = f"{origin(session.start_url)}/sitemap.xml"
+            for url in declared:
+                yield from self._sitemap_request(url, "robots")
+            if guessed not in declared:
+                yield from self._sitemap_request(guessed, "guess")
+
+    # --- sitemaps ----------------------------------------------------------------------
+    def _sitemap_request(self, url: str, found_via: str, referrer: str | None = None):
+        if self._sitemaps_seen >= MAX_SITEMAPS or self.session.scope.verdict(url):
+            return
+        if not self.session.frontier.mark_seen(url):
+            return  # a sitemap index that lists itself, or a sitemap listed twice
+        self._sitemaps_seen += 1
+        yield Request(url, callback=self.parse_sitemap, errback=self.fetch_failed, dont_filter=True,
+                      meta={"url": url, "entry_fields": {"fetch_kind": "sitemap",
+                                                         "found_via": found_via,
+                                                         "referrer": referrer}})
+
+    def parse_sitemap(self, response):
+        url = response.meta["url"]
+        row = self._row(response)
+        bundle = Bundle(pages=[])
+        children = []
+        body = response.body
+        if 200 <= response.status < 300:
+            try:
+                if body[:2] == b"\x1f\x8b":
+                    body = gunzip(body, max_size=self.options.max_size)
+                sitemap = Sitemap(body)
+                kind = sitemap.type
+                for item in sitemap:
+                    loc = normalise(item.get("loc", ""))
+                    if not loc:
+                        continue
+                    if kind == "sitemapindex":
+                        children.append(loc)
+                        bundle.links.append(_link_row(url, loc, "sitemap"))
+                    elif kind == "urlset":
+                        bundle.sitemap_urls.append((url, loc, item.get("lastmod")))
+                if kind not in ("urlset", "sitemapindex"):
+                    row["error"] = "not-a-sitemap"
+            except Exception as exc:  # noqa: BLE001 - bad gzip, empty or non-XML body
+                row["error"] = "malformed-sitemap"
+                self.logger.info("Sitemap %s unreadable: %s", url, exc)
+        bundle.pages.append(store.page_row(row))
+        self.crawler.stats.inc_value("sitemap/urls", len(bundle.sitemap_urls))
+        yield PageRecord(bundle)
+        for child in children:
+            yield from self._sitemap_request(child, "sitemap-index", url)
+
+    # --- the soft-404 probe --------------------------------------------------------------
+    def parse_probe(self, response):
+        probe = {"url": response.meta["url"], "status": response.status, "size": len(response.body)}
+        if looks_like_html(self._content_type(response), response.body):
+            facts = extract(response.text, response.meta["url"])
+            probe.update(title=facts.title, content_hash=facts.content_hash,
+                         word_count=facts.word_count)
+        self.session.probe = probe
+        return []
+
+    def probe_failed(self, failure):
+        self.session.probe = {"url": failure.request.meta["url"], "error": describe_failure(failure)}
+        return []
+
+    # --- pages and resources -------------------------------------------------------------
+    def request_for(self, entry: Entry) -> Request | None:
+        """The Request for a frontier entry (called by the scheduler when there is room)."""
+        method = "HEAD" if entry.fetch_kind == "resource" else "GET"
+        fields = {"fetch_kind": entry.fetch_kind, "found_via": entry.found_via,
+                  "depth": entry.depth, "referrer": entry.referrer}
+        try:
+            return Request(entry.url, method=method, callback=self.parse, errback=self.fetch_failed,
+                           dont_filter=True, meta={"entry": entry, "url": entry.url,
+                                                   "entry_fields": fields})
+        except ValueError as exc:
+            self.session.record(Bundle(pages=[store.page_row(
+                {**fields, "url": entry.url, "error": "invalid-url", "attempt_statuses": [str(exc)]})]))
+            return None
+
+    def parse(self, response):
+        entry: Entry = response.meta["entry"]
+        request = response.request
+        status = response.status
+        if request.method == "HEAD" and status in (405, 501):
+            # HEAD not supported: ask again with GET, as a browser would fetch it
+            yield request.replace(method="GET", meta={**response.meta, "attempts": []})
+            return
+        session = self.session
+        url = entry.url
+        row = self._row(response)
+        bundle = Bundle()
+        child_depth = entry.depth + 1 if entry.depth is not None else None
+        target = row["redirect_target"]
+        if target:
+            bundle.links.append(_link_row(url, target, "redirect"))
+            session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
+                             depth=entry.depth, referrer=url)
+        if status == 202:
+            self._note_202(url, row, entry, bundle)
+        if request.method == "GET" and looks_like_html(row["content_type"], response.body):
+            facts = extract(response.text, url)
+            row.update(html_fields(facts))
+            follow = 200 <= status < 300 and not says_nofollow(facts.meta_robots, row["x_robots_tag"])
+            for link in facts.links:
+                bundle.links.append(_link_row(url, link.target, link.kind, link.anchor, link.nofollow))
+                self._follow(link.target, link.kind, bundle,
+                             follow and (not link.nofollow or link.kind in SIGNAL_KINDS),
+                             depth=child_depth, referrer=url)
+        if row["link_canonical"]:
+            bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
+            self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, url)
+        session.stats["fetched"] += 1
+        bundle.pages.insert(0, store.page_row(row))
+        yield PageRecord(bundle)
+
+    def _follow(self, target: str, kind: str, bundle: Bundle, follow: bool,
+                depth: int | None, referrer: str) -> None:
+        if kind in RESOURCE_KINDS:
+            if self.options.check_resources:
+                self.session.discover(target, bundle, fetch_kind="resource", found_via=kind,
+                                      depth=depth, referrer=referrer)
+        elif follow:
+            fetch_kind = "resource" if looks_like_file(target) else "page"
+            via = "link" if kind == "a" else kind
+            self.session.discover(target, bundle, fetch_kind=fetch_kind, found_via=via,
+                                  depth=depth, referrer=referrer)
+
+    def fetch_failed(self, failure):
+        self.session.stats["errors"] += 1
+        yield PageRecord(Bundle(pages=[store.page_row(self._failure_row(failure))]))
+
+    # --- 202 Accepted: where is the content, and what does it settle to? ------------------
+    def _note_202(self, url: str, row: dict, entry: Entry, bundle: Bundle) -> None:
+        self._rechecks.append((url, 1, row["retry_after"]))
+        for status_url in {row["location"], row["content_location"]} - {None}:
+            target = resolve(url, status_url)
+            if target:
+                bundle.links.append(_link_row(url, target, "status-url"))
+                self.session.discover(target, bundle, found_via="status-url", depth=entry.depth,
+                                      referrer=url)
+
+    def _launch_rechecks(self, due: list[tuple[str, int, str | None]], waited: float) -> None:
+        self._recheck_timer = None
+        for url, attempt, _ in due:
+            self.crawler.engine.crawl(Request(
+                url, callback=self.parse_recheck, errback=self.recheck_failed, dont_filter=True,
+                meta={"url": url, "recheck": attempt, "waited": waited}))
+
+    def parse_recheck(self, response):
+        meta = response.meta
+        retry_after = response.headers.get("Retry-After")
+        retry_after = retry_after.decode("latin-1") if retry_after else None
+        if response.status == 202 and meta["recheck"] < self.options.recheck_attempts:
+            self._rechecks.append((meta["url"], meta["recheck"] + 1, retry_after))
+        yield PageRecord(Bundle(rechecks=[(meta["url"], meta["recheck"], meta["waited"],
+                                           response.status, None, retry_after, time.time())]))
+
+    def recheck_failed(self, failure):
+        meta = failure.request.meta
+        yield PageRecord(Bundle(rechecks=[(meta["url"], meta["recheck"], meta["waited"], None,
+                                           describe_failure(failure), None, time.time())]))
+
+    # --- end of crawl --------------------------------------------------------------------
+    def on_idle(self, spider):
+        """Links ran dry: add sitemap-only URLs, then re-check 202s, then let the crawl end."""
+        if self.session.robots_pending():
+            raise DontCloseSpider
+        if not self._sitemaps_merged:
+            self._sitemaps_merged = True
+            if self._merge_sitemap_urls():
+                raise DontCloseSpider
+        if self._recheck_timer is not None:
+            raise DontCloseSpider
+        if self._rechecks and self.options.recheck_attempts > 0:
+            due, self._rechecks = self._rechecks, []
+            waits = [retry_after_seconds(ra) for _, _, ra in due]
+            wait = min(max((w if w is not None else DEFAULT_RECHECK_WAIT) for w in waits),
+                       self.options.recheck_max_wait)
+            from twisted.internet import reactor  # here: importing it early would install the wrong one
+
+            self._recheck_timer = reactor.callLater(wait, self._launch_rechecks, due, wait)
+            raise DontCloseSpider
+
+    def _merge_sitemap_urls(self) -> bool:
+        session = self.session
+        session.flush()
+        bundle = Bundle()
+        added = 0
+        rows = session.conn.execute(
+            "SELECT url, min(sitemap) FROM sitemap_urls WHERE crawl_id = ? GROUP BY url",
+            (session.crawl_id,)).fetchall()
+        for url, sitemap in rows:
+            if session.discover(url, bundle, found_via="sitemap", depth=None, referrer=sitemap):
+                added += 1
+        session.record(bundle)
+        self.crawler.stats.set_value("sitemap/only_in_sitemap", added)
+        return added > 0
+
+    def on_closed(self, spider, reason):
+        state = {"finished": "complete", "shutdown": "incomplete"}.get(reason, "stopped-at-limit")
+        if reason == "cancelled":
+            state = "incomplete"
+        stats = dict(self.crawler.stats.get_stats())
+        stats["finish_reason"] = reason
+        self.session.close(state, stats)
+
+    # --- rows ----------------------------------------------------------------------------
+    @staticmethod
+    def _content_type(response) -> str | None:
+        value = response.headers.get("Content-Type")
+        return value.decode("latin-1") if value else None
+
+    def _row(self, response) -> dict:
+        meta = response.meta
+        return response_row(url=meta["url"], entry_fields=meta.get("entry_fields", {}),
+                            method=response.request.method, status=response.status,
+                            headers=response.headers, body_size=len(response.body),
+                            latency=meta.get("download_latency"),
+                            attempts=meta.get("attempts", []))
+
+    def _failure_row(self, failure) -> dict:
+        meta = failure.request.meta
+        return error_row(url=meta["url"], entry_fields=meta.get("entry_fields", {}),
+                         method=failure.request.method, error=describe_failure(failure),
+                         attempts=meta.get("attempts", []))

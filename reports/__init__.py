@@ -1,0 +1,58 @@
+"""Rendering a crawl and its findings: the HTML report, CSV exports, workbook and summary.
+
+    from reports import write_outputs
+    files = write_outputs("out/", crawl, findings, rules, budget, branding={"client": "ACME"})
+    files["report.html"]  # Path of the self-contained report
+
+``crawl`` is any object with ``crawl_id``, ``meta``, ``pages``, ``links``, ``rechecks``
+(see the audit package); ``findings`` has columns crawl_id, rule, severity, category,
+url, evidence; ``rules`` are objects with id, severity, category, title, why, fix,
+learn_more; ``budget`` is a dict with fetched, indexable, wasted, waste_share, by_cause.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from .branding import Branding, BrandingError
+from .exports import export_pages_csv, write_findings_csvs, write_summary_json, write_workbook
+from .html import render_report
+from .model import build_model, summary_dict
+from .safe import write_csv
+
+__all__ = ["BrandingError", "export_pages_csv", "write_outputs"]
+
+LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow"]
+
+
+def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
+                  budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
+                  bom: bool = False, previous: dict | None = None,
+                  max_rows_per_rule: int = 300) -> dict[str, Path]:
+    """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
+    rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
+
+    ``previous`` (the comparison with the last crawl) is passed through to summary.json.
+    Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
+    """
+    brand = Branding.from_config(branding)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule)
+
+    files = {
+        "pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
+        "links.csv": write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom),
+        **write_findings_csvs(out, model, bom=bom),
+    }
+    report = out / "report.html"
+    report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
+    files["report.html"] = report
+    names = sorted([*files, "report.xlsx", "summary.json"])
+    summary = summary_dict(model, {name: name for name in names}, previous)
+    files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
+    files["summary.json"] = write_summary_json(out / "summary.json", summary)
+    return files

@@ -1,0 +1,140 @@
+"""The files beside the HTML report: CSVs, the workbook and summary.json.
+
+File names and key columns are a public contract (scheduled jobs and people's scripts
+read them): pages.csv starts with url, status; findings.csv with rule, severity, url,
+evidence; each fired rule has findings-<rule>.csv with the same columns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+
+from .model import ReportModel
+from .safe import neutralise, spreadsheet_safe, write_csv
+
+#: Excel's limits on a sheet name
+SHEET_NAME_LENGTH = 31
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
+#: Excel stops at 1,048,576 rows; a rule with more findings is cut there, its CSV keeps all
+EXCEL_MAX_ROWS = 1_048_575
+
+
+def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False) -> Path:
+    """pages.csv: one row per URL, url and status first, list cells as JSON, text neutralised."""
+    first = [c for c in ("url", "status") if c in pages.columns]
+    ordered = pages[first + [c for c in pages.columns if c not in first]]
+    return write_csv(Path(path), ordered, bom=bom)
+
+
+def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict[str, Path]:
+    """findings.csv with every finding, and findings-<rule>.csv per fired rule."""
+    table = model.findings_table
+    written = {"findings.csv": write_csv(out_dir / "findings.csv", table, bom=bom)}
+    for section in model.sections:
+        rows = table[table["rule"] == section.id]
+        written[section.csv_name] = write_csv(out_dir / section.csv_name, rows, bom=bom)
+    return written
+
+
+def _json_default(value: Any) -> Any:
+    """numpy and pandas scalars, sets and anything else a settings dict may hold."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such numbers become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_summary_json(path: Path, summary: dict[str, Any]) -> Path:
+    # a round trip through json turns numpy scalars into plain numbers first, then NaN into null
+    plain = json.loads(json.dumps(summary, default=_json_default))
+    path.write_text(json.dumps(_finite(plain), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _sheet_names(rule_ids: list[str]) -> list[str]:
+    """Unique, valid sheet names for the rules ("Summary" is taken)."""
+    taken = {"summary"}
+    names = []
+    for rule_id in rule_ids:
+        base = _SHEET_NAME_FORBIDDEN.sub("-", rule_id)[:SHEET_NAME_LENGTH] or "rule"
+        name, n = base, 2
+        while name.lower() in taken:
+            suffix = f"~{n}"
+            name, n = base[:SHEET_NAME_LENGTH - len(suffix)] + suffix, n + 1
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _cell(value: Any) -> Any:
+    """A value xlsxwriter can write: NA as blank, numpy scalars as Python ones."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _write_table(sheet: Any, frame: pd.DataFrame, header_format: Any, first_row: int = 0) -> None:
+    sheet.write_row(first_row, 0, list(frame.columns), header_format)
+    for offset, row in enumerate(frame.itertuples(index=False, name=None), start=first_row + 1):
+        sheet.write_row(offset, 0, [_cell(v) for v in row])
+
+
+def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> Path:
+    """report.xlsx: a summary sheet, then one sheet per fired rule with all its findings."""
+    # Formulas and links are never made from text: a crawled "=HYPERLINK(...)" stays text.
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+               "constant_memory": True}
+    with xlsxwriter.Workbook(str(path), options) as book:
+        bold = book.add_format({"bold": True})
+        header = book.add_format({"bold": True, "bg_color": "#EEF1F5", "bottom": 1})
+        sheet = book.add_worksheet("Summary")
+        sheet.set_column(0, 0, 34)
+        sheet.set_column(1, 5, 16)
+        facts = [
+            ("Site", summary["crawl"]["start_url"]),
+            ("Crawl", summary["crawl"]["id"]),
+            ("State", summary["crawl"]["state"]),
+            ("URLs found", summary["pages"]["total"]),
+            ("Indexable pages", summary["pages"]["indexable"]),
+            ("URLs fetched", model.budget.get("fetched")),
+            ("Wasted fetches", model.budget.get("wasted")),
+            ("Waste share", model.budget.get("waste_share")),
+            *((f"Findings: {sev}", n) for sev, n in summary["findings"]["by_severity"].items()),
+        ]
+        for row, (label, value) in enumerate(facts):
+            sheet.write(row, 0, label, bold)
+            sheet.write(row, 1, neutralise(value) if isinstance(value, str) else _cell(value))
+        rules = pd.DataFrame(
+            [(s.id, s.severity, s.category, s.title, s.findings, s.urls) for s in model.sections],
+            columns=["rule", "severity", "category", "title", "findings", "urls"],
+        )
+        _write_table(sheet, spreadsheet_safe(rules), header, first_row=len(facts) + 1)
+
+        table = model.findings_table
+        for section, name in zip(model.sections, _sheet_names([s.id for s in model.sections])):
+            rule_sheet = book.add_worksheet(name)
+            rule_sheet.set_column(0, 1, 14)
+            rule_sheet.set_column(2, 3, 60)
+            rows = table[table["rule"] == section.id].iloc[:EXCEL_MAX_ROWS]
+            _write_table(rule_sheet, spreadsheet_safe(rows), header)
+    return path

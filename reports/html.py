@@ -1,0 +1,133 @@
+"""The HTML report: one self-contained file (styles, script, charts and logo inline).
+
+Jinja2 autoescapes every value. Links are drawn only to http(s) URLs; anything else
+from the site (javascript:, data:, file:) is shown as text. The pages explorer's data
+sits in a JSON block that the inline script reads and draws with textContent, never as
+markup; a Content-Security-Policy with a per-report nonce keeps any script that slipped
+in from running and any resource from being fetched.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from . import charts
+from .branding import Branding
+from .model import ReportModel, crawl_dates
+from .safe import http_url
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+#: pages explorer columns: (key, heading); the script reads the keys from the data block
+EXPLORER_COLUMNS = (
+    ("url", "URL"),
+    ("status", "Status"),
+    ("content_type", "Type"),
+    ("indexable", "Indexable"),
+    ("depth", "Depth"),
+    ("inlinks", "Inlinks"),
+    ("response_ms", "Time (ms)"),
+    ("word_count", "Words"),
+    ("title", "Title"),
+)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["http_url"] = http_url
+    env.filters["count"] = lambda n: f"{int(n):,}"
+    env.filters["percent"] = lambda share: f"{float(share) * 100:.1f}%"
+    env.filters["json_value"] = lambda v: json.dumps(v, default=str, ensure_ascii=False)
+    return env
+
+
+def script_json(value: str) -> Markup:
+    """JSON text made safe inside <script type="application/json">.
+
+    Every "<" becomes \\u003c, which JSON.parse reads back as "<", so neither "</script>"
+    nor "<!--" from a crawled title can end the block early.
+    """
+    return Markup(value.replace("<", "\\u003c"))
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _integers(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column, errors="coerce").round().astype("Int64")
+
+
+def explorer_json(pages: pd.DataFrame) -> Markup:
+    """The pages explorer's data: {"columns": [...], "rows": [[...], ...]}, one array per URL.
+
+    ``note`` says why a URL has no status: its network error or why it was not fetched.
+    """
+    table = pd.DataFrame({
+        "url": pages["url"],
+        "status": _integers(pages["status"]),
+        "status_class": pages["status_class"],
+        "content_type": pages["content_type"].map(_media_type, na_action="ignore"),
+        "indexable": pages["indexable"].fillna(False).astype(bool),
+        "depth": _integers(pages["depth"]),
+        "inlinks": _integers(pages["inlinks"]),
+        "response_ms": _integers(pd.to_numeric(pages["response_time"], errors="coerce") * 1000),
+        "word_count": _integers(pages["word_count"]),
+        "title": pages["title"],
+        "note": pages["error"].where(pages["error"].notna(), pages["skip_reason"]),
+    })
+    rows = table.to_json(orient="values", force_ascii=False)
+    return script_json(f'{{"columns":{json.dumps(list(table.columns))},"rows":{rows}}}')
+
+
+def _waste_chart(budget: dict[str, Any]) -> Markup | None:
+    causes = {cause: n for cause, n in (budget.get("by_cause") or {}).items() if n}
+    if not causes:
+        return None
+    return charts.hbar_chart(charts.count_bars(causes, "fill-warning"), "Wasted fetches by cause",
+                             label_width=170)
+
+
+def _charts(crawl: Any, findings: pd.DataFrame) -> list[tuple[str, Markup]]:
+    pages = crawl.pages
+    drawn = [
+        ("Status codes", charts.hbar_chart(charts.status_code_bars(pages), "URLs by status code")),
+        ("Click depth", charts.column_chart(charts.depth_bars(pages), "Fetched URLs by click depth")),
+        ("Response time (ms)", charts.column_chart(charts.response_time_bars(pages),
+                                                   "Fetched URLs by response time in milliseconds")),
+    ]
+    if len(findings):
+        drawn.append(("Findings by category",
+                      charts.hbar_chart(charts.category_bars(findings), "Findings by category and severity")))
+    return drawn
+
+
+def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, branding: Branding,
+                  max_rows_per_rule: int) -> str:
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        model=model,
+        branding=branding,
+        dates=crawl_dates(model.meta),
+        charts=_charts(crawl, findings),
+        waste_chart=_waste_chart(model.budget),
+        explorer_columns=EXPLORER_COLUMNS,
+        explorer_data=explorer_json(crawl.pages),
+        max_rows_per_rule=max_rows_per_rule,
+        nonce=secrets.token_urlsafe(16),
+        generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    )

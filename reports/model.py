@@ -1,0 +1,230 @@
+"""What every output shows, computed once: the fired rules in fix-first order, the counts,
+the 202 table, and the machine-readable summary.
+
+The HTML report, the workbook and summary.json all read this model, so a count can never
+differ between them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+SEVERITIES = ("critical", "warning", "notice")
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
+#: how many rules the "fix these first" list names
+FIX_FIRST = 5
+#: findings.csv columns, in order: the first four are a public contract
+FINDING_COLUMNS = ("rule", "severity", "url", "evidence", "category", "title", "crawl_id")
+
+
+def rule_file_stem(rule_id: str) -> str:
+    """``rule_id`` as a safe file-name part (rule ids come from configuration)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(rule_id)).strip(".-") or "rule"
+
+
+@dataclass
+class RuleSection:
+    """One fired rule: its words, how often it fired, and the first rows to show."""
+
+    id: str
+    severity: str
+    category: str
+    title: str
+    why: str
+    fix: str
+    learn_more: str | None
+    findings: int  # finding rows (a broken link found on 3 pages is 3 rows)
+    urls: int  # distinct URLs affected
+    csv_name: str
+    rows: list[tuple[str, str, int | None]]  # the first rows: url, evidence, page status
+
+    @property
+    def anchor(self) -> str:
+        return "rule-" + rule_file_stem(self.id)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A crawlable URL that answered 202 and what it settled to (None: it never did)."""
+
+    url: str
+    settled_status: int | None
+    rechecks: int
+    waited: float  # seconds waited across the re-checks
+    retry_after: str | None
+
+
+@dataclass
+class ReportModel:
+    crawl_id: int
+    meta: dict[str, Any]
+    status_counts: dict[str, int]
+    pages_total: int
+    indexable: int
+    budget: dict[str, Any]
+    sections: list[RuleSection]  # fix-first order: severity, then URLs affected
+    severity_counts: dict[str, dict[str, int]]  # severity -> {"rules": n, "findings": n}
+    accepted_202: list[Accepted]
+    findings_table: pd.DataFrame = field(repr=False)
+
+    @property
+    def fix_first(self) -> list[RuleSection]:
+        return self.sections[:FIX_FIRST]
+
+    @property
+    def site(self) -> str:
+        return str(self.meta.get("start_url") or "")
+
+
+def _utc(timestamp: object) -> str | None:
+    if timestamp is None or pd.isna(timestamp):
+        return None
+    return datetime.fromtimestamp(float(timestamp), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def crawl_dates(meta: dict[str, Any]) -> dict[str, str | None]:
+    """Start and finish as readable UTC strings, and the duration."""
+    started, finished = meta.get("started_at"), meta.get("finished_at")
+    duration = None
+    if started is not None and finished is not None:
+        minutes, seconds = divmod(int(float(finished) - float(started)), 60)
+        duration = f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m {seconds:02d}s"
+    return {"started": _utc(started), "finished": _utc(finished), "duration": duration}
+
+
+def _rule_words(rule: Any, rule_id: str) -> dict[str, Any]:
+    """A rule's descriptive attributes; a finding whose rule is unknown still gets a section."""
+    return {
+        "title": getattr(rule, "title", None) or rule_id,
+        "why": getattr(rule, "why", "") or "",
+        "fix": getattr(rule, "fix", "") or "",
+        "learn_more": getattr(rule, "learn_more", None),
+        "category": getattr(rule, "category", None),
+        "severity": getattr(rule, "severity", None),
+    }
+
+
+def _worst(severities: pd.Series) -> str:
+    present = set(severities.dropna())
+    return next((s for s in SEVERITIES if s in present), "notice")
+
+
+def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
+              max_rows: int) -> list[RuleSection]:
+    by_id = {r.id: r for r in rules}
+    status = pages.set_index("url")["status"] if len(pages) else pd.Series(dtype="Int64")
+    sections = []
+    for rule_id, rows in findings.groupby("rule", sort=False):
+        words = _rule_words(by_id.get(rule_id), str(rule_id))
+        shown = rows.iloc[:max_rows]
+        sections.append(RuleSection(
+            id=str(rule_id),
+            # findings carry the severity configuration gave them; the rule's is the default
+            severity=_worst(rows["severity"]) if rows["severity"].notna().any() else words["severity"],
+            category=str(rows["category"].dropna().iloc[0]) if rows["category"].notna().any()
+            else str(words["category"] or "other"),
+            title=words["title"], why=words["why"], fix=words["fix"], learn_more=words["learn_more"],
+            findings=len(rows), urls=rows["url"].nunique(),
+            csv_name=f"findings-{rule_file_stem(rule_id)}.csv",
+            rows=[(url, "" if pd.isna(evidence) else str(evidence), _optional_int(code))
+                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status))],
+        ))
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    sections.sort(key=lambda s: (rank.get(s.severity, len(rank)), -s.urls, -s.findings, s.id))
+    return sections
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _accepted_202(pages: pd.DataFrame, rechecks: pd.DataFrame | None) -> list[Accepted]:
+    """Crawlable URLs that answered 202, with what each settled to on re-check."""
+    answered = pages[(pages["status"] == 202) & pages["crawlable"].fillna(False).astype(bool)]
+    per_url = {}
+    if rechecks is not None and len(rechecks):
+        grouped = rechecks[rechecks["url"].isin(answered["url"])].groupby("url")
+        per_url = {url: (len(rows), float(rows["waited"].fillna(0).sum())) for url, rows in grouped}
+    settled = answered["settled_status"] if "settled_status" in answered else pd.Series(pd.NA, index=answered.index)
+    accepted = []
+    for url, status, retry_after in zip(answered["url"], settled, answered["retry_after"]):
+        checks, waited = per_url.get(url, (0, 0.0))
+        accepted.append(Accepted(url=url, settled_status=_optional_int(status), rechecks=checks, waited=waited,
+                                 retry_after=None if pd.isna(retry_after) else str(retry_after)))
+    return accepted
+
+
+def findings_table(findings: pd.DataFrame, sections: list[RuleSection]) -> pd.DataFrame:
+    """findings with each rule's title, in FINDING_COLUMNS order and fix-first rule order."""
+    titles = {s.id: s.title for s in sections}
+    order = {s.id: i for i, s in enumerate(sections)}
+    table = findings.assign(title=findings["rule"].map(titles))
+    table = table.iloc[table["rule"].map(order).argsort(kind="stable")]
+    return table.reindex(columns=list(FINDING_COLUMNS)).reset_index(drop=True)
+
+
+def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: dict[str, Any],
+                max_rows_per_rule: int) -> ReportModel:
+    pages = crawl.pages
+    sections = _sections(findings, rules, pages, max_rows_per_rule)
+    classes = pages["status_class"].value_counts()
+    severity_counts = {
+        sev: {"rules": sum(s.severity == sev for s in sections),
+              "findings": sum(s.findings for s in sections if s.severity == sev)}
+        for sev in SEVERITIES
+    }
+    return ReportModel(
+        crawl_id=int(crawl.crawl_id),
+        meta=dict(crawl.meta or {}),
+        status_counts={c: int(classes.get(c, 0)) for c in STATUS_CLASSES},
+        pages_total=len(pages),
+        indexable=int(pages["indexable"].fillna(False).astype(bool).sum()),
+        budget=dict(budget or {}),
+        sections=sections,
+        severity_counts=severity_counts,
+        accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
+        findings_table=findings_table(findings, sections),
+    )
+
+
+def summary_dict(model: ReportModel, files: dict[str, str], previous: dict | None) -> dict[str, Any]:
+    """The machine-readable summary (summary.json): stable keys for scripts and dashboards."""
+    meta = model.meta
+    summary = {
+        "crawl": {
+            "id": model.crawl_id,
+            "job": meta.get("job"),
+            "start_url": meta.get("start_url"),
+            "started_at": meta.get("started_at"),
+            "finished_at": meta.get("finished_at"),
+            "state": meta.get("state"),
+            "settings": meta.get("settings") or {},
+        },
+        "pages": {
+            "total": model.pages_total,
+            "indexable": model.indexable,
+            "by_status_class": model.status_counts,
+        },
+        "budget": model.budget,
+        "findings": {
+            "total": int(sum(s.findings for s in model.sections)),
+            "by_severity": {sev: c["findings"] for sev, c in model.severity_counts.items()},
+            "by_rule": {s.id: {"severity": s.severity, "category": s.category, "title": s.title,
+                               "findings": s.findings, "urls": s.urls, "csv": s.csv_name}
+                        for s in model.sections},
+        },
+        "fix_first": [s.id for s in model.fix_first],
+        "accepted_202": {
+            "urls": len(model.accepted_202),
+            "settled": sum(a.settled_status is not None for a in model.accepted_202),
+        },
+        "files": files,
+    }
+    if previous is not None:
+        summary["previous"] = previous
+    return summary
