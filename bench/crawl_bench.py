@@ -335,17 +335,22 @@ def find_pyspy() -> str | None:
     return c if os.path.exists(c) else None
 
 
-def _frame_label(name: str, file: str, line) -> str:
+def _frame_label(name: str, file: str, line=None) -> str:
+    """Function label, aggregated per function (py-spy's line is the line being executed)."""
+    if name.startswith("process ") and not file:
+        return "<no Python frame: native code / GIL wait>"
     f = file or ""
-    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/"):
+    for marker in ("site-packages/", "/lib/python3.11/", REPO + "/"):
         if marker in f:
             f = f.split(marker, 1)[1]
             break
-    return f"{name} ({f}:{line})" if line else f"{name} ({f})"
+    return f"{name} ({f})"
 
 
 def _package(file: str) -> str:
-    f = file or "?"
+    f = file or ""
+    if not f:
+        return "<native>"
     if "site-packages/" in f:
         return f.split("site-packages/", 1)[1].split("/", 1)[0]
     m = re.search(r"/lib/python3\.\d+/([^/]+)", f)
@@ -392,13 +397,15 @@ def parse_profile(path: str, fmt: str) -> tuple[list, list, int]:
                 parts = stack.split(";")
                 total += w
                 m = rx.match(parts[-1])
-                lab = _frame_label(m.group(1), m.group(2), m.group(3)) if m else parts[-1]
+                lab = _frame_label(m.group(1), m.group(2), m.group(3)) if m else \
+                    _frame_label(parts[-1].split(":")[0], "")
                 own[lab] = own.get(lab, 0) + w
-                p = _package(m.group(2)) if m else "?"
+                p = _package(m.group(2)) if m else "<native>"
                 pkg[p] = pkg.get(p, 0) + w
                 for fr in set(parts):
                     m2 = rx.match(fr)
-                    l2 = _frame_label(m2.group(1), m2.group(2), m2.group(3)) if m2 else fr
+                    l2 = _frame_label(m2.group(1), m2.group(2), m2.group(3)) if m2 else \
+                        _frame_label(fr.split(":")[0], "")
                     incl[l2] = incl.get(l2, 0) + w
     top = sorted(own.items(), key=lambda kv: -kv[1])[:15]
     top = [(lab, w, incl.get(lab, w)) for lab, w in top]
@@ -416,7 +423,8 @@ def run_profile(c: Contender, origin: str, rundir: str, conc: int, n: int, fmt: 
     cmd, env = c.command(origin + "/", pdir, conc, n)
     ext = "speedscope.json" if fmt == "speedscope" else "txt"
     prof = os.path.join(pdir, f"{c.name}.{ext}")
-    full = [pyspy, "record", "--format", fmt, "-o", prof, "--rate", "100", "--subprocesses", "--"] + cmd
+    full = [pyspy, "record", "--format", fmt, "-o", prof, "--rate", "100", "--subprocesses",
+                   "--full-filenames", "--"] + cmd
     log(f"profiling {c.name} under py-spy ({fmt}) -> {prof}")
     m = measure(full, pdir, env, timeout, os.path.join(pdir, c.name))
     res = {"contender": c.name, "file": prof, **m}
@@ -424,7 +432,7 @@ def run_profile(c: Contender, origin: str, rundir: str, conc: int, n: int, fmt: 
         res["error"] = "py-spy wrote no profile: " + tail(os.path.join(pdir, c.name) + ".stderr", 800)
         return res
     top, pk, total = parse_profile(prof, fmt)
-    res.update(total_samples=total,
+    res.update(total_weight=total, weight_unit="s" if fmt == "speedscope" else "samples",
                top=[{"function": lab, "own_pct": 100 * w / total if total else 0,
                      "incl_pct": 100 * inc / total if total else 0} for lab, w, inc in top],
                packages=[{"package": p, "own_pct": 100 * w / total if total else 0} for p, w in pk])
@@ -436,9 +444,9 @@ def print_profile(res: dict) -> None:
     if "top" not in res:
         print(f"profile of {res.get('contender')}: {res.get('error')}")
         return
-    print(f"Profile of {res['contender']} (py-spy, {res['total_samples']} samples, "
+    print(f"Profile of {res['contender']} (py-spy, {res['total_weight']:.0f} {res['weight_unit']} sampled, "
           f"wall {res['wall_s']:.1f}s under the profiler) -> {res['file']}")
-    print(f"{'own %':>6} {'incl %':>7}  function (file:line)")
+    print(f"{'own %':>6} {'incl %':>7}  function (file)")
     for t in res["top"]:
         print(f"{t['own_pct']:6.1f} {t['incl_pct']:7.1f}  {t['function']}")
     print("own time by package: " + ", ".join(f"{p['package']} {p['own_pct']:.0f}%" for p in res["packages"]))
