@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy import exceptions as scrapy_errors
+from scrapy.exceptions import IgnoreRequest
 from twisted.internet import error as net
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+# Scrapy 2.14+ wraps download failures in its own exception types; older ones raise
+# Twisted's. Both are named here, so the error column reads the same on either.
 _KINDS = (
-    ((net.TimeoutError, TimeoutError), "timeout"),
-    ((net.DNSLookupError,), "dns"),
-    ((net.ConnectionRefusedError,), "connection-refused"),
-    ((DownloadCancelledError,), "max-size"),
-    ((net.ConnectionLost, net.ConnectionDone, ResponseFailed, ResponseNeverReceived,
-      ConnectionResetError), "connection-reset"),
+    ((scrapy_errors.DownloadTimeoutError, net.TimeoutError, TimeoutError), "timeout"),
+    ((scrapy_errors.CannotResolveHostError, net.DNSLookupError), "dns"),
+    ((scrapy_errors.DownloadConnectionRefusedError, net.ConnectionRefusedError), "connection-refused"),
+    ((scrapy_errors.DownloadCancelledError,), "max-size"),
+    ((scrapy_errors.ResponseDataLossError, scrapy_errors.DownloadFailedError, net.ConnectionLost,
+      net.ConnectionDone, ResponseFailed, ResponseNeverReceived, ConnectionResetError),
+     "connection-reset"),
     ((net.SSLError,), "tls"),
+    ((scrapy_errors.UnsupportedURLSchemeError,), "unsupported-scheme"),
 )
 
 
@@ -27,6 +32,4 @@ def describe_failure(exc: BaseException | Failure) -> str:
     for types, name in _KINDS:
         if isinstance(exc, types):
             return name
-    if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
-        return "timeout"
     return type(exc).__name__

@@ -51,8 +51,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report = out / "report.html"
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
-    names = sorted([*files, "report.xlsx", "summary.json"])
-    summary = summary_dict(model, {name: name for name in names}, previous)
+    summary = summary_dict(model, sorted([*files, "report.xlsx", "summary.json"]), previous)
     files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
     return files

@@ -192,7 +192,7 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
     )
 
 
-def summary_dict(model: ReportModel, files: dict[str, str], previous: dict | None) -> dict[str, Any]:
+def summary_dict(model: ReportModel, files: list[str], previous: dict | None) -> dict[str, Any]:
     """The machine-readable summary (summary.json): stable keys for scripts and dashboards."""
     meta = model.meta
     summary = {

@@ -1,0 +1,105 @@
+"""Run the rules over a crawl: configuration, the findings table, and its summary."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+from audit.load import Crawl
+from audit.rules import RULES, RULES_BY_ID, SEVERITIES, Rule
+from crawler import store as crawl_store
+
+FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
+
+
+@dataclass
+class AuditConfig:
+    """Which rules run, at what severity, with which thresholds (defaults: the rules' own)."""
+
+    disabled: set[str] = field(default_factory=set)
+    severities: dict[str, str] = field(default_factory=dict)
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "AuditConfig":
+        """From a job file's tables: ``{"rules": {"<id>": {"enabled": false, "severity": "notice",
+        "<threshold>": value}}}``. Unknown ids, settings and severities raise ValueError."""
+        config = cls()
+        rules = (data or {}).get("rules", {})
+        if not isinstance(rules, Mapping):
+            raise ValueError("[rules] must be a table of rule ids")
+        for rule_id, settings in rules.items():
+            rule = RULES_BY_ID.get(rule_id)
+            if rule is None:
+                raise ValueError(f"unknown rule id {rule_id!r} in [rules]; known ids: "
+                                 f"{', '.join(sorted(RULES_BY_ID))}")
+            if not isinstance(settings, Mapping):
+                raise ValueError(f"[rules.{rule_id}] must be a table")
+            config._apply(rule, dict(settings))
+        return config
+
+    def _apply(self, rule: Rule, settings: dict[str, Any]) -> None:
+        enabled = settings.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValueError(f"rules.{rule.id}.enabled must be true or false, not {enabled!r}")
+        if not enabled:
+            self.disabled.add(rule.id)
+        if "severity" in settings:
+            severity = settings.pop("severity")
+            if severity not in SEVERITIES:
+                raise ValueError(f"rules.{rule.id}.severity must be one of {', '.join(SEVERITIES)}, "
+                                 f"not {severity!r}")
+            self.severities[rule.id] = severity
+        for name, value in settings.items():
+            if name not in rule.thresholds:
+                known = ", ".join(rule.thresholds) or "none"
+                raise ValueError(f"unknown setting {name!r} for rule {rule.id!r}; its thresholds: {known}")
+            default = rule.thresholds[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    isinstance(default, int) and not isinstance(value, int)):
+                raise ValueError(f"rules.{rule.id}.{name} must be a {type(default).__name__}, "
+                                 f"not {value!r}")
+        if settings:
+            self.thresholds[rule.id] = settings
+
+    def active(self) -> list[tuple[Rule, str, dict[str, Any]]]:
+        """(rule, severity, thresholds) for every enabled rule, in registry order."""
+        return [(rule, self.severities.get(rule.id, rule.severity),
+                 {**rule.thresholds, **self.thresholds.get(rule.id, {})})
+                for rule in RULES if rule.id not in self.disabled]
+
+
+def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """All findings of the enabled rules: crawl_id, rule, severity, category, url, evidence."""
+    if not isinstance(config, AuditConfig):
+        config = AuditConfig.from_dict(config)
+    parts = []
+    for rule, severity, thresholds in config.active():
+        hits = rule.run(crawl, thresholds)
+        if len(hits):
+            parts.append(hits.assign(crawl_id=crawl.crawl_id, rule=rule.id, severity=severity,
+                                     category=rule.category))
+    if not parts:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    findings = pd.concat(parts, ignore_index=True)[FINDING_COLUMNS]
+    findings["evidence"] = findings["evidence"].astype("str")
+    rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    order = findings.assign(_rank=rank).sort_values(["_rank", "rule", "url"], kind="stable").index
+    return findings.loc[order].reset_index(drop=True)
+
+
+def save_findings(conn: sqlite3.Connection, crawl_id: int, findings: pd.DataFrame) -> None:
+    """Store the findings of a crawl, replacing those of any earlier audit of it."""
+    rows = findings[["rule", "severity", "category", "url", "evidence"]].itertuples(index=False, name=None)
+    crawl_store.replace_findings(conn, crawl_id, rows)
+
+
+def summary_by_severity(findings: pd.DataFrame) -> pd.DataFrame:
+    """Per severity (critical first): how many findings, distinct rules and distinct URLs."""
+    grouped = findings.groupby("severity")
+    summary = pd.DataFrame({"findings": grouped.size(), "rules": grouped["rule"].nunique(),
+                            "urls": grouped["url"].nunique()})
+    return summary.reindex(list(SEVERITIES), fill_value=0).rename_axis("severity")
