@@ -1,0 +1,398 @@
+"""Render tests on a hand-built crawl: every output file, hostile text, counts that agree.
+
+The fixture crawl is built by hand in the shapes the audit package hands to the report,
+so these tests do not depend on the crawler or the rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from crawler.store import PAGE_COLUMNS
+from reports import BrandingError, export_pages_csv, write_outputs
+
+SCRIPT_TITLE = "<script>alert(1)</script>"
+FORMULA_TITLE = '=HYPERLINK("http://evil.example/","click")'
+HOSTILE_ANCHOR = "<img src=x onerror=alert(2)>"
+JAVASCRIPT_URL = "javascript:alert(document.domain)"
+SITE = "https://shop.example.com"
+
+
+@dataclass
+class Rule:
+    id: str
+    severity: str
+    category: str
+    title: str
+    why: str
+    fix: str
+    learn_more: str
+    thresholds: dict = field(default_factory=dict)
+
+
+RULES = [
+    Rule("accepted-202", "critical", "status", "Crawlable pages answer 202 Accepted",
+         "Search engines wait briefly for a 202, then index what they got: often nothing.",
+         "Answer 200 with the finished page, or keep job URLs out of links and sitemaps.",
+         "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3"),
+    Rule("server-error", "critical", "status", "Pages answer 5xx",
+         "5xx answers slow down crawling and drop indexed pages if they persist.",
+         "Fix the server error or return 503 with Retry-After during maintenance.",
+         "https://developers.google.com/crawling/docs/troubleshooting/http-status-codes"),
+    Rule("broken-link", "warning", "links", "Internal links to 4xx URLs",
+         "Broken links waste crawl budget and lose visitors.", "Update or remove the links.",
+         "https://developers.google.com/search/docs/crawling-indexing/links-crawlable"),
+    Rule("duplicate-title", "warning", "content", "Duplicate titles",
+         "Pages with the same title compete with each other.", "Write a unique title per page.",
+         "javascript:alert(3)"),
+    Rule("redirect", "notice", "redirects", "Internal links to redirects",
+         "Each hop costs a fetch.", "Link to the final URL.",
+         "https://developers.google.com/search/docs/crawling-indexing/301-redirects"),
+    Rule("slow-response", "notice", "performance", "Slow responses",
+         "Slow answers lower the crawl rate.", "Cache or speed up the page.",
+         "https://developers.google.com/crawling/docs/crawl-budget"),
+    Rule("never-fires", "notice", "content", "A rule with no findings", "-", "-",
+         "https://example.org/"),
+]
+
+
+def _page(url: str, **facts) -> dict:
+    row = {column: None for column in PAGE_COLUMNS}
+    row.update(url=url, fetch_kind="page", found_via="link", method="GET",
+               content_type="text/html; charset=utf-8", depth=1, response_time=0.12,
+               word_count=300, attempt_statuses=[facts.get("status")], fetched_at=1_790_000_000.0)
+    row.update(facts)
+    return row
+
+
+def fixture_pages() -> pd.DataFrame:
+    rows = [
+        _page(f"{SITE}/", status=200, title="Home", depth=0, found_via="start", inlinks=0),
+        _page(f"{SITE}/about", status=200, title=SCRIPT_TITLE, inlinks=4),
+        _page(f"{SITE}/cheap", status=200, title=FORMULA_TITLE, meta_description="-2+3", inlinks=2),
+        _page(f"{SITE}/cheaper", status=200, title=FORMULA_TITLE, inlinks=1, depth=2),
+        _page(f"{SITE}/old", status=301, redirect_target=f"{SITE}/new", content_type=None,
+              redirect_chain=[f"{SITE}/old", f"{SITE}/new"], inlinks=3),
+        _page(f"{SITE}/new", status=200, title="New", found_via="redirect", inlinks=0),
+        _page(f"{SITE}/missing", status=404, title="Not found", inlinks=2, depth=2),
+        _page(f"{SITE}/jobs/report", status=202, title="Preparing", retry_after="5", inlinks=1, depth=3),
+        _page(f"{SITE}/jobs/pending", status=202, title="Preparing", inlinks=1, depth=3),
+        _page(f"{SITE}/api/job", status=202, fetch_kind="status-url", found_via="status-url", depth=None,
+              content_type="application/json"),
+        _page(f"{SITE}/boom", status=500, title="Error", attempt_statuses=[500, 500, 500], depth=4),
+        _page(f"{SITE}/slow", status=200, title="Slow page", response_time=2.4, depth=12),
+        _page(f"{SITE}/hang", error="timeout", content_type=None, response_time=None, depth=2),
+        _page(f"{SITE}/private/x", skip_reason="robots", robots_rule="disallow: /private/",
+              content_type=None, response_time=None, method=None),
+        _page(JAVASCRIPT_URL, skip_reason="scheme", content_type=None, response_time=None, method=None),
+        _page(f"{SITE}/logo.png", status=200, fetch_kind="resource", content_type="image/png",
+              method="HEAD", depth=1, word_count=None),
+    ]
+    pages = pd.DataFrame(rows)
+    pages["status"] = pages["status"].astype("Int64")
+    pages["depth"] = pages["depth"].astype("Int64")
+    status = pages["status"]
+    pages["status_class"] = [
+        "skipped" if pd.notna(skip) else "error" if pd.isna(code) else f"{int(code) // 100}xx"
+        for code, skip in zip(status, pages["skip_reason"])
+    ]
+    pages["is_html"] = pages["content_type"].fillna("").str.startswith("text/html")
+    pages["in_scope"] = pages["url"].str.startswith(SITE)
+    pages["crawlable"] = pages["in_scope"] & pages["skip_reason"].isna() & (pages["fetch_kind"] == "page")
+    pages["indexable"] = pages["crawlable"] & status.eq(200).fillna(False) & pages["is_html"]
+    pages["inlinks"] = pages["inlinks"].fillna(0).astype(int)
+    pages["in_sitemap"] = pages["url"].isin([f"{SITE}/", f"{SITE}/about", f"{SITE}/jobs/report"])
+    pages["redirect_chain"] = [c if isinstance(c, list) else [] for c in pages["redirect_chain"]]
+    pages["settled_status"] = pd.array(
+        [200 if u.endswith("/jobs/report") else None for u in pages["url"]], dtype="Int64")
+    return pages
+
+
+def fixture_findings() -> pd.DataFrame:
+    rows = [
+        ("accepted-202", "critical", "status", f"{SITE}/jobs/report", "202 with Retry-After: 5; settled to 200 after 1 re-check"),
+        ("accepted-202", "critical", "status", f"{SITE}/jobs/pending", "202 on every attempt: 202 → 202 → 202"),
+        ("server-error", "critical", "status", f"{SITE}/boom", "attempts: 500, 500, 500"),
+        ("broken-link", "warning", "links", f"{SITE}/missing", f"linked from {SITE}/ with anchor {HOSTILE_ANCHOR}"),
+        ("broken-link", "warning", "links", f"{SITE}/missing", f"linked from {SITE}/about with anchor 'Gone'"),
+        ("broken-link", "warning", "links", JAVASCRIPT_URL, f"linked from {SITE}/ (scheme not crawlable)"),
+        ("duplicate-title", "warning", "content", f"{SITE}/cheap", FORMULA_TITLE),
+        ("duplicate-title", "warning", "content", f"{SITE}/cheaper", "@SUM(A1:A9)"),
+        ("redirect", "notice", "redirects", f"{SITE}/old", f"{SITE}/old → 301 → {SITE}/new"),
+        ("slow-response", "notice", "performance", f"{SITE}/slow", "2.40 s"),
+    ]
+    findings = pd.DataFrame(rows, columns=["rule", "severity", "category", "url", "evidence"])
+    findings.insert(0, "crawl_id", 7)
+    return findings
+
+
+def fixture_crawl() -> SimpleNamespace:
+    pages = fixture_pages()
+    links = pd.DataFrame(
+        [(f"{SITE}/", f"{SITE}/missing", "a", HOSTILE_ANCHOR, 0),
+         (f"{SITE}/", f"{SITE}/about", "a", "-1 days left", 0),
+         (f"{SITE}/about", f"{SITE}/old", "a", "+ More", 1),
+         (f"{SITE}/", JAVASCRIPT_URL, "a", "Click", 0)],
+        columns=["source", "target", "kind", "anchor", "nofollow"])
+    rechecks = pd.DataFrame(
+        [(f"{SITE}/jobs/report", 1, 5.0, 200, None, None, 1_790_000_010.0),
+         (f"{SITE}/jobs/pending", 1, 2.0, 202, None, None, 1_790_000_010.0),
+         (f"{SITE}/jobs/pending", 2, 4.0, 202, None, None, 1_790_000_014.0),
+         (f"{SITE}/jobs/pending", 3, 8.0, 202, None, None, 1_790_000_022.0)],
+        columns=["url", "attempt", "waited", "status", "error", "retry_after", "fetched_at"])
+    meta = {"id": 7, "job": "weekly", "start_url": f"{SITE}/", "started_at": 1_790_000_000.0,
+            "finished_at": 1_790_000_754.0, "state": "complete",
+            "settings": {"max_depth": 10, "concurrency": 8, "user_agent": "seo-audit/0.1"},
+            "stats": {"downloader/request_count": 14}, "probe": {"status": 404}}
+    return SimpleNamespace(crawl_id=7, meta=meta, pages=pages, links=links,
+                           sitemap_urls=pd.DataFrame(columns=["sitemap", "url", "lastmod"]),
+                           rechecks=rechecks)
+
+
+BUDGET = {"fetched": 13, "indexable": 6, "wasted": 5, "waste_share": 5 / 13,
+          "by_cause": {"202 Accepted": 2, "redirect": 1, "4xx": 1, "5xx": 1, "noindex": 0}}
+
+
+def render(out_dir: Path, **options) -> dict[str, Path]:
+    return write_outputs(out_dir, fixture_crawl(), fixture_findings(), RULES, BUDGET, **options)
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> dict[str, Path]:
+    return render(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
+def html(outputs) -> str:
+    return outputs["report.html"].read_text(encoding="utf-8")
+
+
+def _text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
+
+
+def _rule_section(html: str, rule_id: str) -> str:
+    match = re.search(rf'<article[^>]*data-rule="{re.escape(rule_id)}".*?</article>', html, re.S)
+    assert match, f"no section for {rule_id}"
+    return match.group(0)
+
+
+def test_every_output_file_is_written(outputs):
+    expected = {"report.html", "pages.csv", "links.csv", "findings.csv", "summary.json", "report.xlsx"}
+    expected |= {f"findings-{r}.csv" for r in fixture_findings()["rule"].unique()}
+    assert set(outputs) == expected
+    assert all(path.exists() and path.stat().st_size for path in outputs.values())
+    assert "findings-never-fires.csv" not in outputs
+
+
+def test_every_fired_rule_has_a_section_with_the_csv_count(outputs, html):
+    findings = pd.read_csv(outputs["findings.csv"])
+    for rule_id, count in findings["rule"].value_counts().items():
+        section = _rule_section(html, rule_id)
+        assert f'data-findings="{count}"' in section
+        assert f"<strong>{count}</strong> finding" in section
+        assert f'href="findings-{rule_id}.csv"' in section
+        assert len(re.findall(r"<tr><td class=\"url\">", section)) == count
+    assert 'data-rule="never-fires"' not in html
+
+
+def test_rule_sections_carry_their_words(html):
+    section = _rule_section(html, "accepted-202")
+    for rule in RULES[:1]:
+        assert rule.title in section and rule.why in section and rule.fix in section
+        assert f'href="{rule.learn_more}"' in section
+
+
+def test_sections_and_fix_first_are_ranked_by_severity_then_urls(html):
+    order = re.findall(r'data-rule="([^"]+)"', html)
+    assert order == ["accepted-202", "server-error", "broken-link", "duplicate-title", "redirect",
+                     "slow-response"]
+    fix_first = re.search(r'<ol class="fix-list">.*?</ol>', html, re.S).group(0)
+    assert re.findall(r'href="#rule-([^"]+)"', fix_first) == order[:5]
+
+
+def test_summary_shows_headline_numbers(html):
+    summary = _text(re.search(r'<section id="summary".*?</section>', html, re.S).group(0))
+    assert "38.5%" in summary  # 5 of 13 fetches wasted
+    assert "5 of 13 fetches" in summary
+    assert "Crawl budget wasted" in summary
+    assert "critical 3 in 2 rules" in summary
+    assert "2026" in summary or "2026" in html  # the crawl date
+    assert "max_depth" in summary
+
+
+def test_202_section_lists_crawlable_202s_with_what_they_settled_to(html):
+    section = re.search(r'<section id="accepted-202".*?</section>', html, re.S).group(0)
+    assert html.index('id="accepted-202"') < html.index('id="fix-first"')
+    text = _text(section)
+    assert "2 crawlable URLs answered 202 Accepted" in text
+    assert f"{SITE}/jobs/report 200 1 5.0 5" in text
+    assert f"{SITE}/jobs/pending never settled 3 14.0" in text
+    assert "/api/job" not in section  # a status URL is not a crawlable page
+
+
+def test_no_202_section_without_crawlable_202s(tmp_path):
+    crawl = fixture_crawl()
+    crawl.pages = crawl.pages[crawl.pages["status"].ne(202).fillna(True)]
+    write_outputs(tmp_path, crawl, fixture_findings(), RULES, BUDGET)
+    assert 'id="accepted-202"' not in (tmp_path / "report.html").read_text()
+
+
+def test_hostile_text_is_escaped_and_never_linked(html):
+    assert SCRIPT_TITLE not in html
+    assert HOSTILE_ANCHOR not in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html  # shown as text in the evidence
+    assert not re.search(r'href="\s*javascript:', html, re.I)
+    assert 'href="javascript:alert(3)"' not in html  # a rule's learn-more link is checked too
+    assert '<span class="not-link">javascript:alert(document.domain)</span>' in html
+    # only the report's own script runs: exactly two script elements, one of them data
+    assert len(re.findall(r"<script\b", html)) == 2
+
+
+def test_explorer_data_cannot_break_out_of_its_script_block(html):
+    block = re.search(r'<script type="application/json" id="pages-data">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in block
+    data = json.loads(block)
+    titles = [row[data["columns"].index("title")] for row in data["rows"]]
+    assert SCRIPT_TITLE in titles
+    assert len(data["rows"]) == len(fixture_pages())
+
+
+def test_report_is_self_contained(html):
+    assert not re.search(r'<(?:link|script|img)[^>]+(?:src|href)="(?:https?:)?//', html)
+    assert "@import" not in html and "url(http" not in html
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert "@media print" in html
+    for chart in ("URLs by status code", "Fetched URLs by click depth", "response time", "Findings by category"):
+        assert re.search(rf'<svg class="chart"[^>]*aria-label="[^"]*{chart}', html, re.I), chart
+
+
+def test_charts_count_what_the_pages_hold(html):
+    status_chart = re.search(r'<svg[^>]*aria-label="URLs by status code".*?</svg>', html, re.S).group(0)
+    labels = re.findall(r'class="chart-label"[^>]*>([^<]+)<', status_chart)
+    assert labels == ["200", "202", "301", "404", "500", "network error", "not fetched"]
+    depth_chart = re.search(r'<svg[^>]*aria-label="Fetched URLs by click depth".*?</svg>', html, re.S).group(0)
+    assert "10+" in depth_chart and ">none<" in depth_chart
+
+
+def test_long_rule_tables_point_to_the_csv(tmp_path):
+    write_outputs(tmp_path, fixture_crawl(), fixture_findings(), RULES, BUDGET, max_rows_per_rule=1)
+    section = _rule_section((tmp_path / "report.html").read_text(), "broken-link")
+    assert "Showing the first 1 of 3" in _text(section)
+    assert len(re.findall(r'<td class="url">', section)) == 1
+    assert len(pd.read_csv(tmp_path / "findings-broken-link.csv")) == 3
+
+
+def test_findings_csv_round_trips_with_contract_columns(outputs):
+    findings = pd.read_csv(outputs["findings.csv"])
+    assert list(findings.columns[:4]) == ["rule", "severity", "url", "evidence"]
+    assert {"category", "title"} <= set(findings.columns)
+    assert len(findings) == len(fixture_findings())
+    per_rule = pd.read_csv(outputs["findings-broken-link.csv"])
+    assert list(per_rule.columns) == list(findings.columns)
+    assert set(per_rule["rule"]) == {"broken-link"} and len(per_rule) == 3
+    assert HOSTILE_ANCHOR in per_rule["evidence"].iloc[0]  # CSV holds the raw text, unescaped
+
+
+def test_formula_cells_are_neutralised_in_csv(outputs):
+    findings = pd.read_csv(outputs["findings.csv"])
+    evidence = set(findings["evidence"])
+    assert "'" + FORMULA_TITLE in evidence and "'@SUM(A1:A9)" in evidence
+    pages = pd.read_csv(outputs["pages.csv"])
+    assert set(pages.loc[pages["url"] == f"{SITE}/cheap", "title"]) == {"'" + FORMULA_TITLE}
+    assert set(pages.loc[pages["url"] == f"{SITE}/cheap", "meta_description"]) == {"'-2+3"}
+    links = pd.read_csv(outputs["links.csv"])
+    assert set(links["anchor"]) >= {"'-1 days left", "'+ More"}
+    for path in outputs.values():
+        if path.suffix == ".csv":
+            for line in path.read_text(encoding="utf-8").splitlines():
+                assert not re.search(r'(^|,)"?[=+@-]', line), (path.name, line)
+
+
+def test_pages_csv_round_trips(outputs):
+    pages = pd.read_csv(outputs["pages.csv"])
+    assert list(pages.columns[:2]) == ["url", "status"]
+    assert len(pages) == len(fixture_pages())
+    assert set(fixture_pages().columns) == set(pages.columns)
+    assert pages["status"].dropna().astype(int).tolist() == fixture_pages()["status"].dropna().tolist()
+    chain = pages.loc[pages["url"] == f"{SITE}/old", "redirect_chain"].iloc[0]
+    assert json.loads(chain) == [f"{SITE}/old", f"{SITE}/new"]
+    assert json.loads(pages.loc[pages["url"] == f"{SITE}/boom", "attempt_statuses"].iloc[0]) == [500] * 3
+
+
+def test_export_pages_csv_alone_with_bom_keeps_negative_numbers(tmp_path):
+    pages = pd.DataFrame({"status": [200, 404], "url": ["https://a.example/", "https://a.example/x"],
+                          "delta": [-3, 5], "title": ["-3 reasons", "ok"]})
+    path = export_pages_csv(tmp_path / "pages.csv", pages, bom=True)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfurl,status,")
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert back["delta"].tolist() == [-3, 5]
+    assert back["title"].tolist() == ["'-3 reasons", "ok"]
+
+
+def test_summary_json_for_scripts(outputs):
+    summary = json.loads(outputs["summary.json"].read_text())
+    assert set(summary) >= {"crawl", "pages", "budget", "findings", "fix_first", "accepted_202", "files"}
+    assert summary["crawl"]["id"] == 7 and summary["crawl"]["start_url"] == f"{SITE}/"
+    assert summary["pages"]["total"] == len(fixture_pages())
+    assert summary["pages"]["by_status_class"] == {"2xx": 10, "3xx": 1, "4xx": 1, "5xx": 1, "error": 1,
+                                                   "skipped": 2}
+    assert summary["budget"]["wasted"] == 5
+    assert summary["findings"]["by_severity"] == {"critical": 3, "warning": 5, "notice": 2}
+    assert summary["findings"]["by_rule"]["broken-link"] == {
+        "severity": "warning", "category": "links", "title": "Internal links to 4xx URLs",
+        "findings": 3, "urls": 2, "csv": "findings-broken-link.csv"}
+    assert summary["accepted_202"] == {"urls": 2, "settled": 1}
+    assert set(summary["files"]) == set(outputs)
+    assert "previous" not in summary
+
+
+def test_workbook_has_a_summary_and_a_sheet_per_fired_rule(outputs):
+    with zipfile.ZipFile(outputs["report.xlsx"]) as book:
+        workbook_xml = book.read("xl/workbook.xml").decode()
+        sheets = re.findall(r'<sheet name="([^"]+)"', workbook_xml)
+        assert sheets == ["Summary", "accepted-202", "server-error", "broken-link", "duplicate-title",
+                          "redirect", "slow-response"]
+        cells = "".join(book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in cells  # no formula anywhere
+    assert "&apos;=HYPERLINK" in cells or "'=HYPERLINK" in cells
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(outputs["report.xlsx"])
+    assert book["broken-link"].max_row == 4
+
+
+def test_branding_is_applied_and_validated(tmp_path):
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    render(tmp_path / "out", branding={"title": "Quarterly audit", "client": "Shop & Co",
+                                       "logo": logo, "accent": "#0a7"})
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<h1>Quarterly audit</h1>" in html and "Prepared for Shop &amp; Co" in html
+    assert 'src="data:image/png;base64,' in html and "--accent: #0a7;" in html
+    for bad in ("red; } body { display:none", "url(https://evil.example/x.png)", "expression(alert(1))"):
+        with pytest.raises(BrandingError):
+            render(tmp_path / "bad", branding={"accent": bad})
+    with pytest.raises(BrandingError):
+        render(tmp_path / "bad", branding={"logo": tmp_path / "missing.png"})
+
+
+def test_previous_is_passed_to_summary_json(tmp_path):
+    render(tmp_path, previous={"crawl_id": 6})
+    assert json.loads((tmp_path / "summary.json").read_text())["previous"] == {"crawl_id": 6}
+
+
+def test_a_crawl_without_findings_renders(tmp_path):
+    empty = fixture_findings().iloc[0:0]
+    files = write_outputs(tmp_path, fixture_crawl(), empty, RULES, BUDGET)
+    html = files["report.html"].read_text()
+    assert 'id="findings"' not in html and 'id="pages"' in html
+    assert pd.read_csv(files["findings.csv"]).empty
