@@ -22,9 +22,9 @@ def _api_like(p: pd.DataFrame) -> pd.Series:
 
 
 def _reach(p: pd.DataFrame) -> pd.Series:
-    """How crawlers reach each URL: "reached by N internal links; listed in a sitemap"."""
-    sitemap = p["in_sitemap"].map({True: "listed in a sitemap", False: "not in a sitemap"})
-    return "reached by " + p["inlinks"].astype(str) + " internal links; " + sitemap
+    """How crawlers reach each URL: "inlinks: 3, in a sitemap: yes"."""
+    return ("inlinks: " + p["inlinks"].astype(str) + ", in a sitemap: "
+            + p["in_sitemap"].map({True: "yes", False: "no"}))
 
 
 def _attempts(p: pd.DataFrame) -> pd.Series:

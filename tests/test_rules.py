@@ -1,0 +1,262 @@
+"""Table-driven rule tests on hand-built crawls: one planted positive per rule, the clean shop
+as everyone's negative, and near misses that must stay silent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from audit import RULES
+from audit.rules import RULES_BY_ID
+from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, skipped, u
+
+BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
+GONE = page("/gone", status=404, title="Gone")
+OLD = page("/old", status=301, redirect_target="/shoes", content_type=None, title=None, canonical=None)
+
+
+def hops(prefix: str, count: int, end: str = "/shoes") -> list[dict]:
+    """A redirect chain prefix1 -> prefix2 -> ... -> end, ``count`` hops long."""
+    paths = [f"{prefix}{i}" for i in range(1, count + 1)] + [end]
+    return [page(a, status=301, redirect_target=b, content_type=None, canonical=None)
+            for a, b in zip(paths, paths[1:])]
+
+
+#: rule id -> (make_crawl arguments, paths the rule must flag, text its evidence must contain)
+POSITIVES = {
+    "crawlable-202": (dict(pages=[page("/sale", status=202)]), ["/sale"],
+                      "inlinks: 1, in a sitemap: no"),
+    "crawlable-202-api-endpoint": (
+        dict(pages=[page("/api/export", status=202, content_type="application/json")]),
+        ["/api/export"], "application/json"),
+    "202-persistent": (dict(pages=[page("/report", status=202)],
+                            rechecks=[recheck("/report", 1, 202), recheck("/report", 2, 202)]),
+                       ["/report"], "still 202 after 2 re-checks"),
+    "202-settled-200": (dict(pages=[page("/sale", status=202)],
+                             rechecks=[recheck("/sale", 1, 202), recheck("/sale", 2, 200)]),
+                        ["/sale"], "202 first, 200 after 2 re-checks"),
+    "202-settled-error": (dict(pages=[page("/sale", status=202)],
+                               rechecks=[recheck("/sale", 1, error="timeout")]),
+                          ["/sale"], "then timeout"),
+    "202-without-status-url-or-retry-after": (dict(pages=[page("/checkout/status", status=202)]),
+                                              ["/checkout/status"], "without Location"),
+    "202-in-sitemap": (dict(pages=[page("/sale", status=202)], sitemap=["/sale"]), ["/sale"], "sitemap"),
+    "202-status-url-error": (
+        dict(pages=[page("/jobs/1", status=202, location="/jobs/1/status"),
+                    page("/jobs/1/status", status=404, fetch_kind="status-url")],
+             links=[link("/jobs/1", "/jobs/1/status", kind="status-url")]),
+        ["/jobs/1"], "status URL https://shop.test/jobs/1/status answered 404"),
+    "crawlable-204": (dict(pages=[page("/empty", status=204)]), ["/empty"], "204 No Content"),
+    "unexpected-203-206": (dict(pages=[page("/partial", status=206)]), ["/partial"], "206"),
+    "internal-4xx": (dict(pages=[GONE], links=[link("/shoes", "/gone", anchor="Old boots")]),
+                     ["/gone"], "https://shop.test/shoes ('Old boots')"),
+    "internal-5xx": (dict(pages=[page("/broken", status=500)]), ["/broken"], "500; linked from"),
+    "rate-limited-429": (dict(pages=[page("/busy", attempt_statuses=[429, 429, 200])]), ["/busy"],
+                         "429, 429, 200"),
+    "network-error": (dict(pages=[page("/slow", status=None, error="timeout",
+                                       attempt_statuses=["timeout", "timeout"])]),
+                      ["/slow"], "timeout; attempts: timeout, timeout"),
+    "recovered-after-errors": (dict(pages=[page("/flaky", attempt_statuses=[503, 200])]), ["/flaky"],
+                               "503, 200"),
+    "soft-404": (dict(pages=[page("/blog/gone", content_hash="h404"),
+                             page("/search/none", title="Page not found")],
+                      probe={"url": u("/zz-missing"), "status": 200, "content_hash": "h404"}),
+                 ["/blog/gone", "/search/none"], "200 OK but"),
+    "internal-link-to-redirect": (dict(pages=[OLD]), ["/old"],
+                                  "https://shop.test/old -> 301 -> https://shop.test/shoes (200)"),
+    "redirect-chain": (dict(pages=hops("/hop", 3)), ["/hop1"], "3 hops: https://shop.test/hop1 -> 301"),
+    "redirect-loop": (dict(pages=[page("/l1", status=301, redirect_target="/l2"),
+                                  page("/l2", status=302, redirect_target="/l1")]),
+                      ["/l1", "/l2"], "-> 302 -> https://shop.test/l1 (301)"),
+    "redirect-chain-too-long": (dict(pages=hops("/long", 12)), ["/long1"], "12 hops"),
+    "temporary-redirect": (dict(pages=[page("/t", status=302, redirect_target="/shoes")]), ["/t"],
+                           "302 to https://shop.test/shoes"),
+    "meta-refresh-redirect": (dict(pages=[page("/refresh", meta_refresh="0; url=/shoes",
+                                               meta_refresh_url="/shoes")]), ["/refresh"], "0; url=/shoes"),
+    "redirect-to-error": (dict(pages=[page("/r", status=301, redirect_target="/gone"), GONE]), ["/r"],
+                          "-> https://shop.test/gone (404)"),
+    "redirect-off-site": (dict(pages=[page("/out", status=301, redirect_target="https://other.test/x")]),
+                          ["/out"], "https://other.test/x (not fetched)"),
+    "linked-but-blocked": (dict(pages=[BLOCKED]), ["/private/x"], "blocked by 'disallow: /private/'"),
+    "blocked-in-sitemap": (dict(pages=[BLOCKED], sitemap=["/private/x"], nav=False), ["/private/x"],
+                           "listed in a sitemap"),
+    "blocked-canonical-or-hreflang-target": (
+        dict(pages=[BLOCKED, page("/hats", canonical="/private/x")],
+             links=[link("/hats", "/private/x", kind="canonical")], nav=False),
+        ["/private/x"], "linked from https://shop.test/hats"),
+    "robots-txt-error": (dict(pages=[page("/robots.txt", fetch_kind="robots", status=503)]),
+                         ["/robots.txt"], "answered 503"),
+    "noindex-linked": (dict(pages=[page("/tag/red", meta_robots="noindex, follow")],
+                            links=[link("/shoes", "/tag/red"), link("/hats", "/tag/red")]),
+                       ["/tag/red"], "noindex (noindex, follow) with 3 internal inlinks"),
+    "canonical-to-redirect": (dict(pages=[page("/c1", canonical="/old"), OLD]), ["/c1"],
+                              "canonical https://shop.test/old answers 301 to https://shop.test/shoes"),
+    "canonical-to-error": (dict(pages=[page("/c1", canonical="/gone"), GONE]), ["/c1"], "answers 404"),
+    "canonical-to-noindex": (dict(pages=[page("/c1", canonical="/ni"), page("/ni", x_robots_tag="noindex")]),
+                             ["/c1"], "is noindex"),
+    "canonical-chain": (dict(pages=[page("/c1", canonical="/c2"), page("/c2", canonical="/shoes")]),
+                        ["/c1"], "names another canonical https://shop.test/shoes"),
+    "canonical-conflict": (dict(pages=[page("/c1", link_canonical="/hats")]), ["/c1"],
+                           "vs Link header canonical https://shop.test/hats"),
+    "canonicalised-linked": (dict(pages=[page("/c1", canonical="/shoes")]), ["/c1"],
+                             "canonical is https://shop.test/shoes"),
+    "multiple-canonicals": (dict(pages=[page("/c1", canonical_count=2)]), ["/c1"], "2 rel=canonical"),
+    "canonical-not-http": (dict(pages=[page("/doc", canonical="file:///usr/share/doc/index.html")]),
+                           ["/doc"], "file:///usr/share/doc/index.html"),
+    "sitemap-non-200": (dict(pages=[GONE], sitemap=["/gone"]), ["/gone"], "answers 404"),
+    "sitemap-redirect": (dict(pages=[OLD], sitemap=["/old"]), ["/old"], "redirects to https://shop.test/shoes"),
+    "sitemap-noindex": (dict(pages=[page("/ni", meta_robots="none")], sitemap=["/ni"]), ["/ni"], "noindex"),
+    "sitemap-canonicalised": (dict(pages=[page("/c1", canonical="/shoes")], sitemap=["/c1"]), ["/c1"],
+                              "canonical is https://shop.test/shoes"),
+    "missing-from-sitemap": (dict(pages=[page("/new")]), ["/new"], "in no sitemap"),
+    "orphan-page": (dict(pages=[page("/lonely")], sitemap=["/lonely"], nav=False), ["/lonely"],
+                    "no internal links"),
+    "sitemap-file-error": (dict(pages=[page("/sitemap.xml", fetch_kind="sitemap", status=404)]),
+                           ["/sitemap.xml"], "answered 404"),
+    "crawl-trap": (dict(pages=[page("/events?month=2031-01", depth=2, content_hash="e1"),
+                               page("/events?month=2031-02", depth=3, content_hash="e2"),
+                               skipped("/events?month=2031-03", "trap", depth=4)]),
+                   ["/events?month=2031-01"], "pattern https://shop.test/events?month=*: 3 URLs met, 1 stopped"),
+    "duplicate-url-variants": (dict(pages=[page("/Shoes/", content_hash="other"),
+                                           page("/list?b=2&a=1&sid=9"), page("/list?a=1&b=2")]),
+                               ["/Shoes/", "/shoes", "/list?b=2&a=1&sid=9", "/list?a=1&b=2"], "group with 2 URLs"),
+    "duplicate-content": (dict(pages=[page("/shoes-copy", content_hash="hash /shoes")]),
+                          ["/shoes", "/shoes-copy"], "identical text: group with 2 URLs"),
+    "duplicate-title": (dict(pages=[page("/hats-2", title="Title of /hats")]), ["/hats", "/hats-2"],
+                        "title 'Title of /hats': group with 2 URLs"),
+    "duplicate-meta-description": (dict(pages=[page("/hats-2", meta_description="All about /hats")]),
+                                   ["/hats", "/hats-2"], "description 'All about /hats'"),
+    "deep-page": (dict(pages=[page("/a/b/c/d/e", depth=6)]), ["/a/b/c/d/e"], "6 clicks"),
+    "slow-response": (dict(pages=[page("/slow", response_time=2.5)]), ["/slow"], "2.5 s"),
+    "large-html": (dict(pages=[page("/huge", size=2_000_000)]), ["/huge"], "2000000 bytes"),
+    "nofollow-internal-link": (dict(links=[link("/shoes", "/hats", anchor="hats", nofollow=1)]), ["/shoes"],
+                               "nofollow links to https://shop.test/hats"),
+    "hreflang-to-non-200": (dict(pages=[page("/en", hreflang=[["fr", u("/fr")]]), page("/fr", status=404)]),
+                            ["/en"], "hreflang fr alternate https://shop.test/fr answers 404"),
+    "hreflang-not-reciprocal": (dict(pages=[page("/en", hreflang=[["en", u("/en")], ["de", u("/de")]]),
+                                            page("/de")]),
+                                ["/en"], "alternate https://shop.test/de does not link back"),
+    "missing-title": (dict(pages=[page("/untitled", title="  ")]), ["/untitled"], "empty <title>"),
+    "missing-meta-description": (dict(pages=[page("/plain", meta_description=None)]), ["/plain"],
+                                 "no meta description"),
+    "missing-h1": (dict(pages=[page("/flat", h1_count=0)]), ["/flat"], "no <h1>"),
+    "multiple-h1": (dict(pages=[page("/loud", h1_count=3)]), ["/loud"], "3 <h1>"),
+}
+
+#: (rule id, make_crawl arguments) that look close to a positive but must not fire.
+NEAR_MISSES = [
+    ("crawlable-202", dict(pages=[page("/sale", status=202)], nav=False)),  # nothing reaches it
+    ("crawlable-202", dict(pages=[page("/api/export", status=202, content_type="application/json")])),
+    ("crawlable-202-api-endpoint", dict(pages=[page("/sale", status=202)])),
+    ("202-persistent", dict(pages=[page("/sale", status=202)],
+                            rechecks=[recheck("/sale", 1, 202), recheck("/sale", 2, 200)])),
+    ("202-settled-200", dict(pages=[page("/sale", status=202)], rechecks=[recheck("/sale", 1, 202)])),
+    ("202-settled-error", dict(pages=[page("/sale", status=202)], rechecks=[recheck("/sale", 1, 200)])),
+    ("202-without-status-url-or-retry-after", dict(pages=[page("/sale", status=202, retry_after="5")])),
+    ("202-without-status-url-or-retry-after",
+     dict(pages=[page("/sale", status=202, content_location="/sale/status")])),
+    ("202-status-url-error", dict(pages=[page("/jobs/1", status=202, location="/jobs/1/status"),
+                                         page("/jobs/1/status", fetch_kind="status-url")],
+                                  links=[link("/jobs/1", "/jobs/1/status", kind="status-url")])),
+    ("crawlable-204", dict(pages=[page("/empty", status=204)], nav=False)),
+    ("internal-4xx", dict(pages=[page("/busy", status=429)])),
+    ("rate-limited-429", dict(pages=[page("/ok", attempt_statuses=[503, 200])])),
+    ("recovered-after-errors", dict(pages=[page("/down", status=503, attempt_statuses=[503, 503])])),
+    ("soft-404", dict(pages=[page("/thin", word_count=5)])),  # thin, but missing URLs answer 404
+    ("redirect-chain", dict(pages=hops("/hop", 1))),
+    ("redirect-chain-too-long", dict(pages=hops("/long", 10))),
+    ("temporary-redirect", dict(pages=[page("/p", status=308, redirect_target="/shoes")])),
+    ("redirect-to-error", dict(pages=[OLD])),
+    ("redirect-off-site", dict(pages=[OLD])),
+    ("linked-but-blocked", dict(pages=[BLOCKED], nav=False)),
+    ("noindex-linked", dict(pages=[page("/tag/red", meta_robots="noindex")])),  # 1 inlink < 3
+    ("noindex-linked", dict(pages=[page("/tag/red", meta_robots="index, follow")],
+                            links=[link("/shoes", "/tag/red"), link("/hats", "/tag/red")])),
+    ("canonical-to-error", dict(pages=[page("/c1", canonical="/shoes")])),
+    ("canonical-chain", dict(pages=[page("/c1", canonical="/c2"), page("/c2")])),
+    ("canonical-conflict", dict(pages=[page("/c1", link_canonical="/c1")])),
+    ("canonicalised-linked", dict(pages=[page("/c1", canonical="/shoes")], nav=False)),
+    ("missing-from-sitemap", dict(pages=[page("/new", meta_robots="noindex")])),
+    ("crawl-trap", dict(pages=[page(f"/search?q={i}", content_hash=f"q{i}") for i in range(5)])),
+    ("duplicate-url-variants", dict(pages=[page("/shoes-2")])),
+    ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
+    ("deep-page", dict(pages=[page("/a/b/c/d", depth=4)])),
+    ("slow-response", dict(pages=[page("/quick", response_time=0.8)])),
+    ("hreflang-not-reciprocal", dict(pages=[page("/en", hreflang=[["de", u("/de")]]),
+                                            page("/de", hreflang=[["en", u("/en")]])])),
+    ("missing-title", dict(pages=[page("/ni", title=None, meta_robots="noindex")])),
+]
+
+
+def urls(rule_id: str, crawl) -> set[str]:
+    return set(RULES_BY_ID[rule_id].run(crawl)["url"])
+
+
+def test_every_rule_has_a_positive_case():
+    assert set(POSITIVES) == set(RULES_BY_ID)
+
+
+@pytest.mark.parametrize("rule_id", sorted(POSITIVES))
+def test_rule_fires_on_its_planted_urls_with_evidence(rule_id):
+    arguments, expected, evidence = POSITIVES[rule_id]
+    hits = RULES_BY_ID[rule_id].run(make_crawl(**arguments))
+    flagged = set(hits["url"])
+    assert {u(path) for path in expected} <= flagged
+    assert not (flagged - {u(path) for path in expected}) & {u(path) for path in CLEAN_PATHS}
+    assert hits["evidence"].str.contains(evidence, regex=False).any(), hits["evidence"].tolist()
+    assert hits["evidence"].map(type).eq(str).all()
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES_BY_ID))
+def test_rule_is_silent_on_a_clean_site(rule_id):
+    assert urls(rule_id, make_crawl()) == set()
+
+
+@pytest.mark.parametrize("rule_id, arguments", NEAR_MISSES,
+                         ids=[f"{rule_id}-{i}" for i, (rule_id, _) in enumerate(NEAR_MISSES)])
+def test_rule_is_silent_on_a_near_miss(rule_id, arguments):
+    assert urls(rule_id, make_crawl(**arguments)) == set()
+
+
+def test_chains_are_reported_from_their_first_url_only():
+    assert urls("redirect-chain", make_crawl(pages=hops("/hop", 3))) == {u("/hop1")}
+
+
+def test_missing_from_sitemap_needs_a_site_with_sitemaps():
+    crawl = make_crawl(pages=[page("/new")])
+    crawl.sitemap_urls = crawl.sitemap_urls.iloc[0:0]
+    assert urls("missing-from-sitemap", crawl) == set()
+
+
+def test_thresholds_change_what_fires():
+    crawl = make_crawl(pages=[page("/slowish", response_time=0.5)])
+    assert urls("slow-response", crawl) == set()
+    assert set(RULES_BY_ID["slow-response"].run(crawl, {"max_seconds": 0.3})["url"]) == {u("/slowish")}
+
+
+def test_evidence_keeps_hostile_text_as_plain_text():
+    title = "<script>alert(1)</script> & 'quotes'"
+    crawl = make_crawl(pages=[page("/x1", title=title), page("/x2", title=title)])
+    evidence = RULES_BY_ID["duplicate-title"].run(crawl)["evidence"]
+    assert evidence.str.contains(title, regex=False).all()
+
+
+def test_registry_declares_every_rule_fully():
+    ids = [rule.id for rule in RULES]
+    assert len(ids) == len(set(ids))
+    for rule in RULES:
+        assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
+        assert rule.severity in ("critical", "warning", "notice"), rule.id
+        assert rule.category in ("status", "redirects", "robots", "indexability", "sitemaps",
+                                 "duplicates", "performance", "links", "content"), rule.id
+        for text in (rule.title, rule.why, rule.fix):
+            assert text.strip(), rule.id
+        assert re.fullmatch(r"https://\S+", rule.learn_more), rule.id
+        assert all(isinstance(v, (int, float)) for v in rule.thresholds.values()), rule.id
+
+
+def test_every_rule_id_is_named_in_a_test():
+    tests = "".join(path.read_text() for path in Path(__file__).parent.glob("test_*.py"))
+    assert [rule.id for rule in RULES if f'"{rule.id}"' not in tests] == []
