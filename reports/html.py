@@ -26,17 +26,17 @@ from .safe import http_url
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-#: pages explorer columns: (key, heading); the script reads the keys from the data block
+#: pages explorer columns: (key, heading, numeric); the script reads the keys from the data block
 EXPLORER_COLUMNS = (
-    ("url", "URL"),
-    ("status", "Status"),
-    ("content_type", "Type"),
-    ("indexable", "Indexable"),
-    ("depth", "Depth"),
-    ("inlinks", "Inlinks"),
-    ("response_ms", "Time (ms)"),
-    ("word_count", "Words"),
-    ("title", "Title"),
+    ("url", "URL", False),
+    ("status", "Status", False),
+    ("content_type", "Type", False),
+    ("indexable", "Indexable", False),
+    ("depth", "Depth", True),
+    ("inlinks", "Inlinks", True),
+    ("response_ms", "Time (ms)", True),
+    ("word_count", "Words", True),
+    ("title", "Title", False),
 )
 
 
