@@ -16,13 +16,15 @@ in_scope
     inside the crawl's scope (not skipped as out-of-scope or for its scheme).
 blocked
     disallowed by robots.txt.
+nofollow_page
+    meta robots or X-Robots-Tag says nofollow or none: crawlers follow none of its links.
 inlinks
-    distinct pages with a followed internal ``<a>`` link to this URL (self-links excluded).
+    distinct pages with a followed ``<a>`` link to this URL (see ``_followed``; self-links excluded).
 in_sitemap
     listed in at least one sitemap.
 crawlable
-    in scope, not blocked, and reachable: a followed internal link, a redirect or meta refresh
-    from a crawled page, a sitemap, or the start URL.
+    in scope, not blocked, and reachable: a followed link, redirect or meta refresh from a
+    crawled page, a sitemap, or the start URL.
 noindex
     meta robots or X-Robots-Tag says noindex or none.
 canonical_self_or_absent
@@ -34,6 +36,8 @@ redirect_chain, chain_end, final_url, final_status
     ended, and the URL and status it ended on.
 settled_status, settled_error, rechecks_done
     for URLs that answered 202: what the last re-check got, and how many re-checks were made.
+
+Derived links columns: ``followed`` (see ``_followed``) and ``internal`` (target in scope).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", 
                 "word_count", "outlinks")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 _NOINDEX = r"\b(?:noindex|none)\b"
+_NOFOLLOW = r"\b(?:nofollow|none)\b"
 
 
 @dataclass
@@ -171,16 +176,18 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     p["in_scope"] = ~skip.isin(["out-of-scope", "scheme"])
     p["blocked"] = skip.eq("robots")
 
-    followed = links[~links["nofollow"] & links["kind"].eq("a") & links["source"].ne(links["target"])]
-    p["inlinks"] = p["url"].map(followed.drop_duplicates(["source", "target"])
-                                ["target"].value_counts()).fillna(0).astype(int)
+    robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
+    p["nofollow_page"] = robots_text.str.contains(_NOFOLLOW, case=False, regex=True)
+    links["followed"] = _followed(links, p)
+
+    followed = links[links["followed"]]
+    a_links = followed[followed["kind"].eq("a")].drop_duplicates(["source", "target"])
+    p["inlinks"] = p["url"].map(a_links["target"].value_counts()).fillna(0).astype(int)
     p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
-    reaching = links[~links["nofollow"] & links["kind"].isin(REACHING_LINK_KINDS)
-                     & links["source"].ne(links["target"])]
-    reached = p["url"].isin(reaching["target"]) | p["in_sitemap"] | p["url"].eq(start_url)
+    reached = (p["url"].isin(followed.loc[followed["kind"].isin(REACHING_LINK_KINDS), "target"])
+               | p["in_sitemap"] | p["url"].eq(start_url))
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
 
-    robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
     p["noindex"] = robots_text.str.contains(_NOINDEX, case=False, regex=True)
     p["canonical_self_or_absent"] = ((p["canonical"].isna() | p["canonical"].eq(p["url"]))
                                      & (p["link_canonical"].isna()
@@ -190,6 +197,17 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     _add_redirect_columns(p)
     _add_settled_columns(p, rechecks)
     return p
+
+
+def _followed(links: pd.DataFrame, p: pd.DataFrame) -> pd.Series:
+    """Links a crawler follows: not rel=nofollow, to another URL, and either a redirect or a link
+    on a page that answered 2xx without a page-wide nofollow (links on error pages lead nowhere)."""
+    source = p.set_index("url")
+    answered_2xx = links["source"].map(source["status_class"]).eq("2xx")
+    page_nofollow = links["source"].map(source["nofollow_page"]).fillna(False).astype(bool)
+    on_a_page = answered_2xx & ~page_nofollow & links["kind"].isin(["a", "meta-refresh"])
+    return (~links["nofollow"] & links["source"].ne(links["target"])
+            & (on_a_page | links["kind"].eq("redirect")))
 
 
 def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None) -> pd.Series:

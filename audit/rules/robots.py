@@ -5,6 +5,9 @@ from __future__ import annotations
 from audit.rules.base import Rule, answers, found, linked_from, text
 
 GOOGLE_ROBOTS = "https://developers.google.com/search/docs/crawling-indexing/robots/robots_txt"
+#: link kinds that name a URL as this page's canonical or alternate
+SIGNAL_KINDS = ("canonical", "canonical-header", "hreflang")
+
 GOOGLE_STATUS = "https://developers.google.com/crawling/docs/troubleshooting/http-status-codes"
 
 
@@ -31,8 +34,9 @@ def blocked_in_sitemap(crawl, t):
 
 def blocked_signal_target(crawl, t):
     p = _blocked(crawl)
-    hit = p[p["url"].isin(crawl.links.loc[crawl.links["kind"].isin(["canonical", "hreflang"]), "target"])]
-    sources = hit["url"].map(linked_from(crawl, hit["url"], ("canonical", "hreflang")))
+    signals = crawl.links[crawl.links["kind"].isin(SIGNAL_KINDS)]
+    hit = p[p["url"].isin(signals["target"])]
+    sources = hit["url"].map(linked_from(crawl, hit["url"], SIGNAL_KINDS))
     return found(hit["url"], _rule(hit) + "; named as canonical or hreflang alternate, " + sources)
 
 
