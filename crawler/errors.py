@@ -27,7 +27,7 @@ def describe_failure(exc: BaseException | Failure) -> str:
     """A short, stable error name for a failed download."""
     if isinstance(exc, Failure):
         exc = exc.value
-    if isinstance(exc, IgnoreRequest) and "max size" in str(exc):
+    if isinstance(exc, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(exc):
         return "max-size"  # HttpCompressionMiddleware: decompressed body over DOWNLOAD_MAXSIZE
     for types, name in _KINDS:
         if isinstance(exc, types):
