@@ -638,7 +638,9 @@ def main(argv=None) -> int:
                 cmd, env = c.command(origin + "/", rundir, a.concurrency, a.pages)
                 log(f"round {rnd}: {name}: {' '.join(cmd[:2])} ...")
                 lp = os.path.join(rundir, name)
+                load_before = os.getloadavg()[0]
                 m = measure(cmd, rundir, env, a.timeout, lp)
+                m["load1_before"], m["load1_after"] = load_before, os.getloadavg()[0]
                 cnt = counter.count(c.rows(rundir, lp))
                 elapsed = c.crawl_seconds(rundir) if isinstance(c, Ours) else None
                 rec.update(m, **cnt, cmd=cmd, crawl_elapsed_s=elapsed or scrapy_elapsed(lp + ".stderr"))
@@ -678,6 +680,15 @@ def main(argv=None) -> int:
     print(f"Crawl bench: {a.pages} pages, concurrency {a.concurrency}, {a.rounds} round(s), "
           f"nginx on loopback, {os.cpu_count()} CPUs")
     print(fmt_table(runs, summary, rat, a.pages, a.rounds))
+    busy = [r for r in runs if r.get("load1_after", 0) > 1.5]
+    if busy:
+        print(f"warning: the machine was busy during {len(busy)} run(s) (1-min load average up to "
+              f"{max(r['load1_after'] for r in busy):.1f} with {os.cpu_count()} CPUs; each contender "
+              "uses about one): wall-clock figures are noisy, CPU ms/page is the steadier one")
+    for r in runs:
+        if r["contender"] == "ours" and r.get("crawl_elapsed_s"):
+            print(f"ours round {r['round']}: crawl phase {r['crawl_elapsed_s']:.1f}s of {r['wall_s']:.1f}s wall "
+                  "(the rest: start-up, audit, store finalisation)")
     notes = {r["contender"]: r["note"] for r in runs if r.get("note")}
     for name, note in notes.items():
         print(f"note ({name}): {note}")
