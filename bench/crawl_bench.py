@@ -337,7 +337,9 @@ class Ours(Contender):
             cands += [os.path.join(root, f) for f in files if f.endswith((".sqlite", ".sqlite3", ".db"))]
         for c in cands:
             if os.path.exists(c):
-                self.notes.append(f"pages counted in {os.path.basename(c)} (no pages.csv)")
+                msg = f"pages counted in {os.path.basename(c)} (no pages.csv)"
+                if msg not in self.notes:
+                    self.notes.append(msg)
                 return sqlite_rows(c)
         return iter(())
 

@@ -57,7 +57,6 @@ class CrawlSession:
         self.pattern_counts: Counter[str] = Counter()
         self.admitted = self._count_admitted() if resumed else 0
         self.stats: Counter[str] = Counter()
-        self.probe: dict = {}
         self.started = time.monotonic()
 
     # --- crawl bookkeeping -------------------------------------------------------------
@@ -85,12 +84,24 @@ class CrawlSession:
 
     def close(self, state: str, stats: dict) -> None:
         self.writer.close()
-        if self.probe:
-            store.set_probe(self.conn, self.crawl_id, self.probe)
         store.finish_crawl(self.conn, self.crawl_id, state, {**stats, **self.stats})
         self.conn.close()
         if self.writer.error is not None:
             raise store.StoreError(f"the crawl store could not be written: {self.writer.error}")
+
+    def has_probe(self) -> bool:
+        row = self.conn.execute("SELECT probe FROM crawls WHERE id = ?", (self.crawl_id,)).fetchone()
+        return bool(row and row[0])
+
+    def set_probe(self, probe: dict) -> None:
+        store.set_probe(self.conn, self.crawl_id, probe)
+
+    def unsettled_202s(self) -> list[tuple[str, str | None]]:
+        """202 pages with no re-check recorded yet (a resumed crawl re-checks them)."""
+        return self.conn.execute(
+            "SELECT url, retry_after FROM pages p WHERE crawl_id = ? AND status = 202 AND NOT EXISTS "
+            "(SELECT 1 FROM rechecks r WHERE r.crawl_id = p.crawl_id AND r.url = p.url)",
+            (self.crawl_id,)).fetchall()
 
     def record(self, bundle: Bundle) -> None:
         self.writer.put(bundle.as_dict())

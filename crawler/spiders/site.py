@@ -126,16 +126,19 @@ class SiteSpider(Spider):
         bundle = Bundle()
         session.discover(session.start_url, bundle, found_via="start", depth=0)
         yield PageRecord(bundle)
-        if session.resumed_pending is None:  # a resumed crawl has its probe and sitemaps already
+        if not session.has_probe():
             probe_url = f"{origin(session.start_url)}/seo-audit-probe-{secrets.token_hex(6)}"
             yield Request(probe_url, callback=self.parse_probe, errback=self.probe_failed,
                           dont_filter=True, meta={"url": probe_url, "entry_fields": {}})
-            declared = [u for u in robots_sitemaps if u]
-            guessed = f"{origin(session.start_url)}/sitemap.xml"
-            for url in declared:
-                yield from self._sitemap_request(url, "robots")
-            if guessed not in declared:
-                yield from self._sitemap_request(guessed, "guess")
+        # On a resume, sitemaps already recorded are seen, so only missing ones are fetched.
+        declared = [u for u in robots_sitemaps if u]
+        guessed = f"{origin(session.start_url)}/sitemap.xml"
+        for url in declared:
+            yield from self._sitemap_request(url, "robots")
+        if guessed not in declared:
+            yield from self._sitemap_request(guessed, "guess")
+        if session.resumed_pending is not None:
+            self._rechecks.extend((url, 1, retry_after) for url, retry_after in session.unsettled_202s())
 
     # --- sitemaps ----------------------------------------------------------------------
     def _sitemap_request(self, url: str, found_via: str, referrer: str | None = None):
@@ -188,11 +191,11 @@ class SiteSpider(Spider):
             facts = extract(response.text, response.meta["url"])
             probe.update(title=facts.title, content_hash=facts.content_hash,
                          word_count=facts.word_count)
-        self.session.probe = probe
+        self.session.set_probe(probe)
         return []
 
     def probe_failed(self, failure):
-        self.session.probe = {"url": failure.request.meta["url"], "error": describe_failure(failure)}
+        self.session.set_probe({"url": failure.request.meta["url"], "error": describe_failure(failure)})
         return []
 
     # --- pages and resources -------------------------------------------------------------

@@ -1,0 +1,120 @@
+"""The engine (configuration, findings, storage, summary), the crawl budget and the public API."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import audit
+from audit import AuditConfig, crawl_budget, load_crawl, run_audit, save_findings, summary_by_severity
+from crawler import store
+from tests.rule_frames import make_crawl, page, skipped, u
+
+PLANTED = [page("/sale", status=202), page("/gone", status=404), page("/slow", response_time=3.0),
+           page("/old", status=301, redirect_target="/shoes", content_type=None, canonical=None)]
+
+
+def test_public_surface():
+    assert sorted(audit.__all__) == sorted(["load_crawl", "Crawl", "run_audit", "AuditConfig", "RULES",
+                                            "Rule", "crawl_budget", "save_findings",
+                                            "summary_by_severity"])
+    assert all(hasattr(audit, name) for name in audit.__all__)
+
+
+def test_run_audit_gives_sorted_findings_with_every_column():
+    findings = run_audit(make_crawl(pages=PLANTED))
+    assert list(findings.columns) == ["crawl_id", "rule", "severity", "category", "url", "evidence"]
+    rank = findings["severity"].map({"critical": 0, "warning": 1, "notice": 2})
+    assert rank.is_monotonic_increasing
+    for severity, group in findings.groupby("severity"):
+        assert group["rule"].is_monotonic_increasing
+    assert {("crawlable-202", u("/sale")), ("internal-4xx", u("/gone")),
+            ("slow-response", u("/slow")), ("internal-link-to-redirect", u("/old"))} <= set(
+        zip(findings["rule"], findings["url"]))
+    assert findings["crawl_id"].eq(1).all()
+
+
+def test_a_clean_site_has_no_findings():
+    assert run_audit(make_crawl()).empty
+
+
+def test_config_disables_rules_changes_severity_and_thresholds():
+    crawl = make_crawl(pages=PLANTED + [page("/slowish", response_time=0.5)])
+    config = AuditConfig.from_dict({"rules": {
+        "internal-4xx": {"enabled": False},
+        "crawlable-202": {"severity": "notice"},
+        "slow-response": {"max_seconds": 0.4},
+    }})
+    findings = run_audit(crawl, config)
+    assert "internal-4xx" not in set(findings["rule"])
+    assert set(findings.loc[findings["rule"].eq("crawlable-202"), "severity"]) == {"notice"}
+    assert set(findings.loc[findings["rule"].eq("slow-response"), "url"]) == {u("/slow"), u("/slowish")}
+    assert run_audit(crawl, {"rules": {"slow-response": {"max_seconds": 5}}}).query(
+        "rule == 'slow-response'").empty
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"rules": {"no-such-rule": {}}}, "unknown rule id 'no-such-rule'"),
+    ({"rules": {"slow-response": {"max_secs": 1}}}, "unknown setting 'max_secs' for rule 'slow-response'"),
+    ({"rules": {"slow-response": {"severity": "fatal"}}}, "severity must be one of critical"),
+    ({"rules": {"slow-response": {"enabled": "no"}}}, "enabled must be true or false"),
+    ({"rules": {"deep-page": {"max_depth": 2.5}}}, "rules.deep-page.max_depth must be a int"),
+    ({"rules": {"slow-response": {"max_seconds": "fast"}}}, "max_seconds must be a float"),
+    ({"rules": ["slow-response"]}, "must be a table"),
+])
+def test_config_errors_name_what_is_wrong(data, message):
+    with pytest.raises(ValueError, match=message):
+        AuditConfig.from_dict(data)
+
+
+def test_findings_round_trip_through_the_store(tmp_path):
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    crawl_id = store.new_crawl(conn, u("/"), {})
+    findings = run_audit(make_crawl(pages=PLANTED))
+    save_findings(conn, crawl_id, findings)
+    save_findings(conn, crawl_id, findings)  # an audit re-run replaces, never doubles
+    stored = load_crawl(conn, crawl_id).findings
+    assert len(stored) == len(findings)
+    assert set(stored["rule"]) == set(findings["rule"])
+
+
+def test_summary_by_severity():
+    findings = run_audit(make_crawl(pages=PLANTED))
+    summary = summary_by_severity(findings)
+    assert list(summary.index) == ["critical", "warning", "notice"]
+    assert summary["findings"].sum() == len(findings)
+    assert summary.loc["critical", "rules"] == findings.query("severity == 'critical'")["rule"].nunique()
+    empty = summary_by_severity(run_audit(make_crawl()))
+    assert empty["findings"].eq(0).all()
+
+
+def test_crawl_budget_counts_each_fetched_url_once():
+    crawl = make_crawl(pages=[
+        page("/old", status=301, redirect_target="/shoes", canonical=None),  # redirects
+        page("/gone", status=404),  # errors
+        page("/down", status=None, error="timeout"),  # errors
+        page("/sale", status=202),  # accepted-202-204
+        page("/ni", meta_robots="noindex"),  # noindex
+        page("/c1", canonical="/shoes"),  # canonicalised
+        page("/c2", canonical="/shoes", meta_robots="noindex"),  # noindex comes first
+        page("/shoes-copy", content_hash="hash /shoes"),  # duplicates (/shoes is the copy kept)
+        page("/events?month=1", content_hash="e1"), page("/events?month=2", content_hash="e2"),
+        skipped("/events?month=3", "trap"),  # trap: the two fetched ones count
+        page("/logo.png", fetch_kind="resource", content_type="image/png"),  # other
+        skipped("/private/x", "robots"),  # not fetched: not counted
+    ])
+    budget = crawl_budget(crawl, run_audit(crawl))
+    assert budget["by_cause"] == {"redirects": 1, "errors": 2, "accepted-202-204": 1, "blocked": 0,
+                                  "noindex": 2, "canonicalised": 1, "duplicates": 1, "trap": 2}
+    assert budget["fetched"] == 4 + 11  # the clean shop's four pages, and the eleven fetched above
+    assert budget["indexable"] == 4 and budget["other"] == 1
+    assert budget["wasted"] == 10 and budget["waste_share"] == pytest.approx(10 / 15)
+    assert budget["indexable"] + budget["wasted"] + budget["other"] == budget["fetched"]
+
+
+def test_crawl_budget_of_an_empty_crawl():
+    crawl = make_crawl()
+    crawl.pages = crawl.pages.iloc[0:0]
+    budget = crawl_budget(crawl, pd.DataFrame(columns=["rule", "url"]))
+    assert budget["fetched"] == 0 and budget["waste_share"] == 0.0

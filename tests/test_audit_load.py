@@ -1,0 +1,193 @@
+"""The loader: the redirect walk alone, the shared columns, and a round trip through the store."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from audit import load_crawl
+from audit.load import walk_redirects
+from crawler import store
+from tests.rule_frames import link, make_crawl, page, recheck, skipped, u
+
+# --- the redirect walk, a pure function -----------------------------------------------------
+
+OUTCOME = {"a": "redirect", "b": "redirect", "c": "final", "x": "error", "s": "unfetched"}
+
+
+@pytest.mark.parametrize("start, next_hop, outcome, chain, end", [
+    ("c", {}, OUTCOME, ["c"], "final"),
+    ("a", {"a": "b", "b": "c"}, OUTCOME, ["a", "b", "c"], "final"),
+    ("a", {"a": "b", "b": "a"}, OUTCOME, ["a", "b", "a"], "loop"),
+    ("a", {"a": "a"}, OUTCOME, ["a", "a"], "loop"),
+    ("a", {"a": "x"}, OUTCOME, ["a", "x"], "error"),
+    ("a", {"a": "s"}, OUTCOME, ["a", "s"], "unfetched"),
+    ("a", {"a": "elsewhere"}, OUTCOME, ["a", "elsewhere"], "unfetched"),
+])
+def test_walk_redirects(start, next_hop, outcome, chain, end):
+    assert walk_redirects(start, next_hop, outcome) == (chain, end)
+
+
+def test_walk_redirects_stops_after_max_hops():
+    next_hop = {f"u{i}": f"u{i + 1}" for i in range(50)}
+    outcome = {f"u{i}": "redirect" for i in range(50)}
+    chain, end = walk_redirects("u0", next_hop, outcome, max_hops=20)
+    assert end == "too-long" and len(chain) == 21
+
+
+def test_a_chain_of_exactly_max_hops_ends_normally():
+    next_hop = {f"u{i}": f"u{i + 1}" for i in range(3)}
+    outcome = {**{f"u{i}": "redirect" for i in range(3)}, "u3": "final"}
+    assert walk_redirects("u0", next_hop, outcome, max_hops=3) == (["u0", "u1", "u2", "u3"], "final")
+
+
+# --- shared columns -------------------------------------------------------------------------
+
+def row(crawl, path):
+    return crawl.pages.set_index("url").loc[u(path)]
+
+
+def test_status_class_and_kinds():
+    crawl = make_crawl(pages=[page("/gone", status=404), page("/err", status=None, error="timeout"),
+                              skipped("/private", "robots"), page("/img.png", fetch_kind="resource",
+                                                                  content_type="image/png")])
+    assert [row(crawl, p)["status_class"] for p in ("/", "/gone", "/err", "/private")] == \
+        ["2xx", "4xx", "error", "skipped"]
+    assert row(crawl, "/img.png")["is_page"] and not row(crawl, "/img.png")["is_html"]
+    assert not row(crawl, "/robots.txt")["is_page"]
+    assert row(crawl, "/private")["blocked"] and not row(crawl, "/private")["crawlable"]
+
+
+def test_crawlable_needs_scope_and_a_way_in():
+    crawl = make_crawl(pages=[page("/linked"), page("/unlinked"), page("/listed"),
+                              skipped("https://other.test/", "out-of-scope")],
+                       links=[link("/", "/linked"), link("/", "https://other.test/")],
+                       sitemap=["/listed"], nav=False)
+    assert row(crawl, "/linked")["crawlable"] and row(crawl, "/listed")["crawlable"]
+    assert row(crawl, "/")["crawlable"]  # the start URL
+    assert not row(crawl, "/unlinked")["crawlable"]
+    assert not row(crawl, "https://other.test/")["in_scope"]
+
+
+def test_inlinks_count_distinct_followed_sources():
+    crawl = make_crawl(pages=[page("/t"), page("/gone", status=404), page("/nf", meta_robots="nofollow")],
+                       links=[link("/shoes", "/t"), link("/shoes", "/t", anchor="again"),
+                              link("/hats", "/t", nofollow=1), link("/t", "/t"),
+                              link("/gone", "/t"), link("/nf", "/t")], nav=False)
+    # only /shoes counts: not the nofollow link, the self-link, nor links on error or nofollow pages
+    assert row(crawl, "/t")["inlinks"] == 1
+
+
+def test_links_on_a_nofollow_page_do_not_make_a_url_crawlable():
+    crawl = make_crawl(pages=[page("/nf", meta_robots="noindex, nofollow"), page("/behind")],
+                       links=[link("/", "/nf"), link("/nf", "/behind")], nav=False)
+    assert row(crawl, "/nf")["crawlable"] and not row(crawl, "/behind")["crawlable"]
+
+
+@pytest.mark.parametrize("facts, noindex", [
+    (dict(meta_robots="noindex, follow"), True),
+    (dict(meta_robots="none"), True),
+    (dict(x_robots_tag="googlebot: noindex"), True),
+    (dict(x_robots_tag="noarchive"), False),
+    (dict(meta_robots="index, follow"), False),
+])
+def test_noindex(facts, noindex):
+    assert bool(row(make_crawl(pages=[page("/p", **facts)]), "/p")["noindex"]) is noindex
+
+
+@pytest.mark.parametrize("facts, indexable", [
+    ({}, True),
+    (dict(canonical=None), True),
+    (dict(canonical="/shoes"), False),
+    (dict(link_canonical="/shoes"), False),
+    (dict(status=202), False),
+    (dict(meta_robots="noindex"), False),
+])
+def test_indexable(facts, indexable):
+    crawl = make_crawl(pages=[page("/p", **facts)])
+    assert bool(row(crawl, "/p")["indexable"]) is indexable
+
+
+def test_redirect_columns():
+    crawl = make_crawl(pages=[page("/a", status=301, redirect_target="/b"),
+                              page("/b", status=302, redirect_target="/shoes"),
+                              page("/x", status=301, redirect_target="https://other.test/")])
+    a = row(crawl, "/a")
+    assert a["redirect_chain"] == [u("/a"), u("/b"), u("/shoes")]
+    assert (a["chain_end"], a["final_url"], a["final_status"]) == ("final", u("/shoes"), 200)
+    x = row(crawl, "/x")
+    assert x["chain_end"] == "unfetched" and pd.isna(x["final_status"])
+    assert row(crawl, "/shoes")["redirect_chain"] == [u("/shoes")]
+
+
+def test_settled_status_is_the_last_recheck():
+    crawl = make_crawl(pages=[page("/sale", status=202), page("/job", status=202)],
+                       rechecks=[recheck("/sale", 2, 200), recheck("/sale", 1, 202),
+                                 recheck("/job", 1, error="timeout")])
+    assert row(crawl, "/sale")["settled_status"] == 200 and row(crawl, "/sale")["rechecks_done"] == 2
+    assert pd.isna(row(crawl, "/job")["settled_status"]) and row(crawl, "/job")["settled_error"] == "timeout"
+    assert row(crawl, "/shoes")["rechecks_done"] == 0
+
+
+def test_links_know_what_is_internal():
+    crawl = make_crawl(links=[link("/", "https://other.test/x")])
+    internal = crawl.links.groupby("target")["internal"].all()
+    assert not internal[u("https://other.test/x")] and internal[u("/shoes")]
+
+
+# --- load_crawl: the notebook API -------------------------------------------------------------
+
+def write_crawl(conn, start_path="/"):
+    crawl_id = store.new_crawl(conn, u(start_path), {"max_pages": 10})
+    store.insert_pages(conn, crawl_id, [
+        store.page_row({"url": u("/"), "fetch_kind": "page", "found_via": "start", "depth": 0,
+                        "status": 200, "attempt_statuses": [503, 200], "content_type": "text/html",
+                        "hreflang": [["en", u("/")]], "title": "Home"}),
+        store.page_row({"url": u("/sale"), "fetch_kind": "page", "found_via": "link", "depth": 1,
+                        "status": 202, "attempt_statuses": [202], "content_type": "text/html"}),
+    ])
+    store.insert_links(conn, crawl_id, [(u("/"), u("/sale"), "a", "Sale", 0)])
+    store.insert_sitemap_urls(conn, crawl_id, [(u("/sitemap.xml"), u("/"), None)])
+    store.insert_rechecks(conn, crawl_id, [(u("/sale"), 1, 1.0, 200, None, None, 0.0)])
+    store.set_probe(conn, crawl_id, {"url": u("/missing"), "status": 404})
+    store.finish_crawl(conn, crawl_id, "complete", {"pages": 2})
+    conn.commit()
+    return crawl_id
+
+
+def test_load_crawl_reads_the_latest_crawl_from_a_path(tmp_path):
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    first = write_crawl(conn)
+    second = write_crawl(conn)
+    store.replace_findings(conn, second, [("crawlable-202", "critical", "status", u("/sale"), "202")])
+    conn.close()
+
+    crawl = load_crawl(path)
+    assert crawl.crawl_id == second and crawl.meta["state"] == "complete"
+    assert crawl.meta["probe"]["status"] == 404 and crawl.meta["settings"] == {"max_pages": 10}
+    home = crawl.pages.set_index("url").loc[u("/")]
+    assert home["attempt_statuses"] == [503, 200] and home["hreflang"] == [["en", u("/")]]
+    sale = crawl.pages.set_index("url").loc[u("/sale")]
+    assert sale["crawlable"] and sale["inlinks"] == 1 and sale["settled_status"] == 200
+    assert list(crawl.findings["rule"]) == ["crawlable-202"]
+    assert len(crawl.links) == 1 and len(crawl.sitemap_urls) == 1 and len(crawl.rechecks) == 1
+
+    older = load_crawl(path, first)
+    assert older.crawl_id == first and older.findings.empty
+
+
+def test_load_crawl_accepts_an_open_connection_and_leaves_it_open(tmp_path):
+    conn = store.connect(tmp_path / "site.db")
+    crawl_id = write_crawl(conn)
+    assert load_crawl(conn).crawl_id == crawl_id
+    conn.execute("SELECT 1")
+
+
+def test_load_crawl_names_a_missing_crawl(tmp_path):
+    conn = store.connect(tmp_path / "site.db")
+    with pytest.raises(LookupError, match="no crawl"):
+        load_crawl(conn)
+    write_crawl(conn)
+    with pytest.raises(LookupError, match="no crawl 99"):
+        load_crawl(conn, 99)
