@@ -149,8 +149,8 @@ def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.Da
 
 def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
     for col in crawl_store.PAGE_JSON_COLUMNS:
-        pages[col] = [json.loads(v) if isinstance(v, str) else (v if isinstance(v, list) else [])
-                      for v in pages[col]]
+        pages[col] = pd.Series([json.loads(v) if isinstance(v, str) else (v if isinstance(v, list) else [])
+                                for v in pages[col]], index=pages.index, dtype=object)
     for col in _INT_COLUMNS:
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
     pages["response_time"] = pd.to_numeric(pages["response_time"]).astype(float)
@@ -253,9 +253,11 @@ def _add_redirect_columns(p: pd.DataFrame) -> None:
     next_hop = dict(zip(p.loc[is_redirect, "url"], p.loc[is_redirect, "redirect_target"]))
     walks = {url: walk_redirects(url, next_hop, outcome_by_url) for url in next_hop}
 
-    p["redirect_chain"] = [walks[u][0] if u in walks else [u] for u in p["url"]]
-    p["chain_end"] = [walks[u][1] if u in walks else o for u, o in zip(p["url"], outcome)]
-    p["final_url"] = p["redirect_chain"].str[-1]
+    p["redirect_chain"] = pd.Series([walks[u][0] if u in walks else [u] for u in p["url"]],
+                                    index=p.index, dtype=object)
+    p["chain_end"] = pd.Series([walks[u][1] if u in walks else o for u, o in zip(p["url"], outcome)],
+                               index=p.index, dtype="str")
+    p["final_url"] = pd.Series([chain[-1] for chain in p["redirect_chain"]], index=p.index, dtype="str")
     p["final_status"] = p["final_url"].map(p.set_index("url")["status"]).astype("Int64")
 
 

@@ -38,6 +38,13 @@ def test_a_clean_site_has_no_findings():
     assert run_audit(make_crawl()).empty
 
 
+def test_an_empty_crawl_audits_to_nothing(tmp_path):
+    conn = store.connect(tmp_path / "site.db")
+    store.new_crawl(conn, u("/"), {})
+    crawl = load_crawl(conn)
+    assert crawl.pages.empty and run_audit(crawl).empty
+
+
 def test_config_disables_rules_changes_severity_and_thresholds():
     crawl = make_crawl(pages=PLANTED + [page("/slowish", response_time=0.5)])
     config = AuditConfig.from_dict({"rules": {
