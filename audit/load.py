@@ -212,11 +212,12 @@ def _followed(links: pd.DataFrame, p: pd.DataFrame) -> pd.Series:
 
 def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None) -> pd.Series:
     """Whether each URL is in the crawl's scope: as recorded if it was met, else same origin as the start."""
-    scope = urls.map(pages.set_index("url")["in_scope"])
-    unknown = scope.isna()
+    recorded = urls.map(pages.set_index("url")["in_scope"])
+    unknown = recorded.isna().to_numpy()
+    scope = recorded.where(~unknown, False).astype(bool)
     start_origin = origin_of(pd.Series([start_url or ""])).iloc[0]
-    scope[unknown] = origin_of(urls[unknown]).eq(start_origin)
-    return scope.astype(bool)
+    scope[unknown] = origin_of(urls[unknown]).eq(start_origin).to_numpy()
+    return scope
 
 
 def walk_redirects(url: str, next_hop: Mapping[str, str], outcome: Mapping[str, str],
