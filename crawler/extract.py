@@ -66,12 +66,24 @@ def _visible_text(root) -> str:
     return _SPACE.sub(" ", " ".join(body.itertext())).strip()
 
 
+_KEPT_TAGS = ("html", "head", "body", "script", "style", "noscript", "template", *_WANTED_TAGS)
+#: any tag but the ones facts are read from
+_OTHER_TAGS = re.compile(r"</?(?!(?:%s)\b)[a-zA-Z][^>]*>" % "|".join(_KEPT_TAGS), re.I)
+
+
 def parse_html(text: str):
-    """An lxml root for ``text``, or None when there is no document at all."""
+    """An lxml root for ``text``, or None when there is no document at all.
+
+    libxml2 stops building the tree past 2,048 nested elements, where a browser goes on;
+    such a page is parsed again with every element that carries no fact flattened away.
+    """
     if "\x00" in text:
         text = text.replace("\x00", "")
     try:
-        return etree.fromstring(text.encode("utf-8", "replace"), _PARSER)
+        root = etree.fromstring(text.encode("utf-8", "replace"), _PARSER)
+        if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in _PARSER.error_log):
+            root = etree.fromstring(_OTHER_TAGS.sub(" ", text).encode("utf-8", "replace"), _PARSER)
+        return root
     except (etree.LxmlError, ValueError):
         return None
 
