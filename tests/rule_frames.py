@@ -57,9 +57,9 @@ def clean_pages() -> list[dict[str, Any]]:
     pages[0].update(found_via="start", depth=0, referrer=None)
     return pages + [
         page("/robots.txt", fetch_kind="robots", content_type="text/plain", title=None,
-             canonical=None, h1_count=None),
+             canonical=None, canonical_count=None, h1_count=None),
         page("/sitemap.xml", fetch_kind="sitemap", content_type="application/xml", title=None,
-             canonical=None, h1_count=None),
+             canonical=None, canonical_count=None, h1_count=None),
     ]
 
 

@@ -84,9 +84,14 @@ def multiple_canonicals(crawl, t):
 
 
 def canonical_not_http(crawl, t):
-    p = _canonicalised(crawl)
-    hit = p[~p["canonical_target"].str.match(r"^https?://", case=False)]
-    return found(hit["url"], "canonical " + hit["canonical_target"])
+    p = crawl.pages
+    # The crawler keeps only http(s) canonicals: a tag it counted but could not resolve named
+    # something else (file:///, javascript:, an empty href).
+    unresolved = p["canonical_count"].gt(0).fillna(False) & p["canonical"].isna()
+    elsewhere = ~p["canonical"].str.match(r"^https?://", case=False).fillna(True)
+    hit = p[unresolved | elsewhere]
+    return found(hit["url"], "rel=canonical " + hit["canonical"].fillna("(unresolvable href)")
+                 + " is not an http(s) URL")
 
 
 RULES = [

@@ -43,9 +43,12 @@ def blocked_signal_target(crawl, t):
 def robots_txt_error(crawl, t):
     p = crawl.pages
     robots = p[p["fetch_kind"].eq("robots")]
-    hit = robots[robots["status"].ge(500).fillna(False) | robots["status"].eq(429).fillna(False)
-                 | (robots["status"].isna() & robots["error"].notna())]
-    return found(hit["url"], "robots.txt answered " + answers(crawl, hit["url"]))
+    failed = robots["attempt_statuses"].map(
+        lambda attempts: any(not isinstance(a, int) or a >= 500 or a == 429 for a in attempts))
+    hit = robots[failed | robots["status"].ge(500).fillna(False) | robots["status"].eq(429).fillna(False)
+                 | robots["status"].isna()]
+    attempts = hit["attempt_statuses"].map(lambda attempts: ", ".join(map(str, attempts)))
+    return found(hit["url"], "robots.txt answered " + answers(crawl, hit["url"]) + "; attempts: " + attempts)
 
 
 RULES = [
@@ -64,8 +67,8 @@ RULES = [
          "alternate, nor see any noindex it carries: directives on a blocked page are unseeable.",
          "Allow the URL in robots.txt, or point the canonical or hreflang at a crawlable URL.",
          GOOGLE_ROBOTS, blocked_signal_target),
-    Rule("robots-txt-error", "critical", "robots", "robots.txt answers 5xx, 429 or not at all",
+    Rule("robots-txt-error", "critical", "robots", "robots.txt failed: 5xx, 429 or no answer",
          "When robots.txt fails, Google stops crawling the site for about 12 hours, then uses its last "
          "good copy for up to 30 days.",
-         "Make robots.txt answer 200 (or 404 if there is none) reliably.", GOOGLE_STATUS, robots_txt_error),
+         "Make robots.txt answer 200 (or 404 if there is none) reliably, on every attempt.", GOOGLE_STATUS, robots_txt_error),
 ]
