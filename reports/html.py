@@ -25,6 +25,9 @@ from .model import ReportModel, crawl_dates
 from .safe import http_url
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: rows of a rule's table shown open; the rest (up to max_rows_per_rule) sit behind "show more",
+#: so a report with thirty fired rules still reads as a report, not a listing
+ROWS_OPEN = 10
 
 #: pages explorer columns: (key, heading, numeric); the script reads the keys from the data block
 EXPLORER_COLUMNS = (
@@ -128,6 +131,7 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         explorer_columns=EXPLORER_COLUMNS,
         explorer_data=explorer_json(crawl.pages),
         max_rows_per_rule=max_rows_per_rule,
+        rows_open=ROWS_OPEN,
         nonce=secrets.token_urlsafe(16),
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     )

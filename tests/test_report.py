@@ -283,12 +283,18 @@ def test_charts_count_what_the_pages_hold(html):
     assert "10+" in depth_chart and ">none<" in depth_chart
 
 
-def test_long_rule_tables_point_to_the_csv(tmp_path):
-    write_outputs(tmp_path, fixture_crawl(), fixture_findings(), RULES, BUDGET, max_rows_per_rule=1)
+def test_long_rule_tables_fold_and_point_to_the_csv(tmp_path):
+    findings = fixture_findings()
+    extra = findings[findings["rule"] == "broken-link"].iloc[[0] * 24]
+    findings = pd.concat([findings, extra], ignore_index=True)  # broken-link: 27 rows
+    write_outputs(tmp_path, fixture_crawl(), findings, RULES, BUDGET, max_rows_per_rule=20)
     section = _rule_section((tmp_path / "report.html").read_text(), "broken-link")
-    assert "Showing the first 1 of 3" in _text(section)
-    assert len(re.findall(r'<td class="url">', section)) == 1
-    assert len(pd.read_csv(tmp_path / "findings-broken-link.csv")) == 3
+    folded = re.search(r'<details class="more-rows">.*?</details>', section, re.S).group(0)
+    assert len(re.findall(r'<td class="url">', section)) == 20
+    assert len(re.findall(r'<td class="url">', folded)) == 10
+    assert "Show 10 more rows" in folded
+    assert "Showing the first 20 of 27" in _text(section)
+    assert len(pd.read_csv(tmp_path / "findings-broken-link.csv")) == 27
 
 
 def test_findings_csv_round_trips_with_contract_columns(outputs):
@@ -365,6 +371,9 @@ def test_workbook_has_a_summary_and_a_sheet_per_fired_rule(outputs):
         cells = "".join(book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in cells  # no formula anywhere
     assert "&apos;=HYPERLINK" in cells or "'=HYPERLINK" in cells
+
+
+def test_workbook_opens_in_openpyxl(outputs):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.load_workbook(outputs["report.xlsx"])
     assert book["broken-link"].max_row == 4
