@@ -88,7 +88,7 @@ def canonical_not_http(crawl, t):
     # The crawler keeps only http(s) canonicals: a tag it counted but could not resolve named
     # something else (file:///, javascript:, an empty href).
     unresolved = p["canonical_count"].gt(0).fillna(False) & p["canonical"].isna()
-    elsewhere = ~p["canonical"].str.match(r"^https?://", case=False).fillna(True)
+    elsewhere = p["canonical"].notna() & ~p["canonical"].str.match(r"^https?://", case=False)
     hit = p[unresolved | elsewhere]
     return found(hit["url"], "rel=canonical " + hit["canonical"].fillna("(unresolvable href)")
                  + " is not an http(s) URL")
