@@ -9,6 +9,7 @@ many times. The CLI runs it in its own process (``in_process=True``), where sign
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,12 @@ def scrapy_settings(options: CrawlOptions):
     return settings
 
 
-def run_crawl(options: CrawlOptions, *, in_process: bool = False) -> CrawlResult:
+#: Scrapy loggers whose start-up lists and stats dump drown the progress lines
+CHATTY_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.statscollectors",
+                  "scrapy.addons", "scrapy.extensions.telnet", "scrapy.core.engine")
+
+
+def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool = True) -> CrawlResult:
     options.validate()
     if not in_process:
         return _run_in_child(options)
@@ -60,7 +66,12 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False) -> CrawlResult
 
     from .spiders.site import SiteSpider
 
-    process = CrawlerProcess(scrapy_settings(options))
+    settings = scrapy_settings(options)
+    if not verbose:
+        settings.set("LOG_VERSIONS", [], priority="cmdline")
+    _quieten(verbose)
+    process = CrawlerProcess(settings)
+    _quieten(verbose)  # again: CrawlerProcess re-configures logging
     crawler = process.create_crawler(SiteSpider)
     process.crawl(crawler, options=options)
     process.start()
@@ -77,6 +88,14 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False) -> CrawlResult
     finally:
         conn.close()
     return CrawlResult(spider.session.crawl_id, state, reason, Path(options.store))
+
+
+def _quieten(verbose: bool) -> None:
+    if not verbose:
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        # a retry given up on is recorded (attempt_statuses); the log line adds nothing
+        logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
 
 
 def _run_in_child(options: CrawlOptions) -> CrawlResult:

@@ -12,7 +12,6 @@ Exit codes (scripts and CI depend on them):
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -119,16 +118,6 @@ def options_from_args(args) -> "CrawlOptions":
         recheck_attempts=args.recheck_attempts, log_level="INFO")
 
 
-def _quiet_scrapy(verbose: bool) -> None:
-    """Scrapy's start-up and stats dumps drown the progress lines; keep them for -v."""
-    if verbose:
-        return
-    for name in ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.statscollectors",
-                 "scrapy.addons", "scrapy.extensions.telnet", "scrapy.core.engine",
-                 "scrapy.downloadermiddlewares.retry"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def crawl_and_report(options, args) -> int:
     from crawler.runner import run_crawl
     from crawler.store import StoreError
@@ -137,7 +126,7 @@ def crawl_and_report(options, args) -> int:
         from crawler import store
 
         store.connect(options.store).close()  # fail before crawling if the store is unusable
-        result = run_crawl(options, in_process=True)
+        result = run_crawl(options, in_process=True, verbose=args.verbose)
     except StoreError as exc:
         print(f"seo-audit: {exc}", file=sys.stderr)
         return EXIT_STORE
@@ -179,7 +168,11 @@ def audit_and_render(store_path: Path, crawl_id: int | None, out: Path | None, a
 
         paths = write_outputs(out, crawl, findings, RULES, budget, bom=getattr(args, "csv_bom", False))
         print(f"Report: {paths['report.html'].resolve()}")
-    counts = summary_by_severity(findings)
+    summary = summary_by_severity(findings)
+    counts = summary["findings"].to_dict()
+    print(f"{'severity':<10}{'findings':>10}{'rules':>8}{'URLs':>8}")
+    for severity, row in summary.iterrows():
+        print(f"{severity:<10}{row['findings']:>10}{row['rules']:>8}{row['urls']:>8}")
     fetched = int(budget.get("fetched", 0))
     print(f"Crawl {crawl.crawl_id} of {crawl.meta.get('start_url')}: {fetched} URLs fetched, "
           f"{budget.get('waste_share', 0):.0%} of them crawl-budget waste; findings: "
@@ -214,10 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 options.validate()
             except ValueError as exc:
                 parser.error(str(exc))
-            _quiet_scrapy(args.verbose)
             return crawl_and_report(options, args)
         if args.verb == "demo":
-            _quiet_scrapy(args.verbose)
             return run_demo(args)
         if args.verb in ("report", "audit"):
             if not args.store.exists():

@@ -123,7 +123,10 @@ class SiteServer:
                     reply = route(Hit(self.command, self.path, dict(self.headers), count, site))
                 else:
                     reply = route
-                self._send(reply)
+                try:
+                    self._send(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client hung up: its business
 
             do_GET = do_HEAD = do_POST = _serve
 
@@ -145,25 +148,22 @@ class SiteServer:
                 self.end_headers()
                 if self.command == "HEAD":
                     return
-                try:
-                    if reply.fault == "reset":
-                        self.wfile.write(body[: len(body) // 2])
-                        self.wfile.flush()
-                        # SO_LINGER 0: close with RST, as a crashed upstream would.
-                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                                   b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                        self.close_connection = True
-                        return
-                    if reply.fault == "drip":
-                        for i in range(len(body)):
-                            if site._stop.is_set():
-                                return
-                            self.wfile.write(body[i:i + 1])
-                            self.wfile.flush()
-                            time.sleep(reply.delay)
-                        return
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
+                if reply.fault == "reset":
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    # SO_LINGER 0: close with RST, as a crashed upstream would.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     self.close_connection = True
+                    return
+                if reply.fault == "drip":
+                    for i in range(len(body)):
+                        if site._stop.is_set():
+                            return
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.delay)
+                    return
+                self.wfile.write(body)
 
         return Handler
