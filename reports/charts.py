@@ -145,10 +145,11 @@ def response_time_bars(pages: pd.DataFrame) -> list[Bar]:
 
 
 def category_bars(findings: pd.DataFrame) -> list[Bar]:
-    """Findings per category, stacked by severity, largest category first."""
+    """Findings per category, stacked by severity, largest category first (ties by name)."""
     table = (findings.assign(category=findings["category"].fillna("other"))
              .pivot_table(index="category", columns="severity", values="url", aggfunc="size", fill_value=0)
              .reindex(columns=list(SEVERITIES), fill_value=0))
-    table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+    totals = table.sum(axis=1)
+    table = table.loc[sorted(table.index, key=lambda category: (-totals[category], str(category)))]
     return [Bar(str(category), tuple(Segment(int(row[s]), f"fill-{s}") for s in SEVERITIES))
             for category, row in table.iterrows()]

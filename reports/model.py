@@ -109,15 +109,20 @@ def _rule_words(rule: Any, rule_id: str) -> dict[str, Any]:
     }
 
 
-def _worst(severities: pd.Series) -> str:
+def _worst(severities: pd.Series, default: str) -> str:
     present = set(severities.dropna())
-    return next((s for s in SEVERITIES if s in present), "notice")
+    return next((s for s in SEVERITIES if s in present), default)
+
+
+def _first_present(values: pd.Series, default: str) -> str:
+    present = values.dropna()
+    return str(present.iloc[0]) if len(present) else default
 
 
 def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
               max_rows: int) -> list[RuleSection]:
     by_id = {r.id: r for r in rules}
-    status = pages.set_index("url")["status"] if len(pages) else pd.Series(dtype="Int64")
+    status = pages.set_index("url")["status"]
     sections = []
     for rule_id, rows in findings.groupby("rule", sort=False):
         words = _rule_words(by_id.get(rule_id), str(rule_id))
@@ -125,9 +130,8 @@ def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
         sections.append(RuleSection(
             id=str(rule_id),
             # findings carry the severity configuration gave them; the rule's is the default
-            severity=_worst(rows["severity"]) if rows["severity"].notna().any() else words["severity"],
-            category=str(rows["category"].dropna().iloc[0]) if rows["category"].notna().any()
-            else str(words["category"] or "other"),
+            severity=_worst(rows["severity"], default=words["severity"] or "notice"),
+            category=_first_present(rows["category"], default=words["category"] or "other"),
             title=words["title"], why=words["why"], fix=words["fix"], learn_more=words["learn_more"],
             findings=len(rows), urls=rows["url"].nunique(),
             csv_name=f"findings-{rule_file_stem(rule_id)}.csv",
