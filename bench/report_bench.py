@@ -18,7 +18,6 @@ import resource
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,6 +27,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from audit.rules import RULES  # noqa: E402
 from crawler.store import PAGE_COLUMNS  # noqa: E402
 from reports import write_outputs  # noqa: E402
 
@@ -51,33 +51,8 @@ URL_MIX = (
     (0.05, None, "skipped", None, "robots", None),
 )
 
-#: (rule id, severity, category, share of URLs it fires on)
-RULE_MIX = (
-    ("accepted-202", "critical", "status", 0.005),
-    ("server-error", "critical", "status", 0.005),
-    ("broken-link", "warning", "links", 0.06),
-    ("redirect-chain", "warning", "redirects", 0.02),
-    ("duplicate-title", "warning", "content", 0.08),
-    ("missing-description", "notice", "content", 0.10),
-    ("slow-response", "notice", "performance", 0.07),
-    ("deep-page", "notice", "architecture", 0.05),
-    ("not-in-sitemap", "notice", "sitemaps", 0.12),
-    ("robots-blocked", "notice", "robots", 0.05),
-    ("thin-content", "warning", "content", 0.04),
-    ("orphan-page", "warning", "architecture", 0.01),
-)
-
-
-@dataclass
-class Rule:
-    id: str
-    severity: str
-    category: str
-    title: str
-    why: str
-    fix: str
-    learn_more: str
-    thresholds: dict
+#: share of URLs each fired rule fires on; the rules are spread over the registry's categories
+RULE_SHARES = (0.005, 0.005, 0.06, 0.02, 0.08, 0.10, 0.07, 0.05, 0.12, 0.05, 0.04, 0.01)
 
 
 def _titles(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -147,11 +122,14 @@ def synthetic_links(pages: pd.DataFrame, per_page: int, rng: np.random.Generator
 
 
 def synthetic_findings(pages: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Findings of the audit's real rules (their words render), on random URLs."""
     frames = []
-    for rule_id, severity, category, share in RULE_MIX:
+    spread = RULES[:: max(1, len(RULES) // len(RULE_SHARES))]
+    for rule, share in zip(spread, RULE_SHARES):
         urls = pages["url"].to_numpy()[rng.random(len(pages)) < share]
-        frames.append(pd.DataFrame({"crawl_id": 1, "rule": rule_id, "severity": severity, "category": category,
-                                    "url": urls, "evidence": f"{rule_id}: linked from {SITE}/c1/p2 'Shop now'"}))
+        frames.append(pd.DataFrame({"crawl_id": 1, "rule": rule.id, "severity": rule.severity,
+                                    "category": rule.category, "url": urls,
+                                    "evidence": f"linked from {SITE}/c1/p2 ('Shop now') and 3 more"}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -170,16 +148,13 @@ def synthetic_crawl(n: int, links_per_page: int, seed: int):
                                "status": 200, "error": None, "retry_after": None, "fetched_at": 1_790_000_100.0}),
     )
     findings = synthetic_findings(pages, rng)
-    rules = [Rule(rule_id, severity, category, rule_id.replace("-", " ").capitalize(),
-                  "Why it matters.", "How to fix it.", "https://developers.google.com/crawling/docs/crawl-budget", {})
-             for rule_id, severity, category, _ in RULE_MIX]
     fetched = int((pages["status_class"] != "skipped").sum())
     wasted = int(pages["status_class"].isin(["3xx", "4xx", "5xx", "error"]).sum())
     budget = {"fetched": fetched, "indexable": int(pages["indexable"].sum()), "wasted": wasted,
               "waste_share": wasted / fetched,
               "by_cause": pages.loc[pages["status_class"].isin(["3xx", "4xx", "5xx", "error"]),
                                     "status_class"].value_counts().to_dict()}
-    return crawl, findings, rules, budget
+    return crawl, findings, RULES, budget
 
 
 def _rss_mib() -> float:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_CHUNK_ROWS = 100_000
 
 # Browsers strip control characters and spaces from a URL before reading its scheme, so
 # anything but a plain "http(s)://" followed by visible characters is refused.
@@ -64,6 +65,13 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
-    """Write ``frame`` as spreadsheet-safe UTF-8 CSV (with a BOM for Excel if asked)."""
-    spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
+    """Write ``frame`` as spreadsheet-safe UTF-8 CSV (with a BOM for Excel if asked).
+
+    Written in chunks: a neutralised copy of a few million links at once would double the
+    memory the report needs.
+    """
+    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+        for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
+            chunk = spreadsheet_safe(frame.iloc[start:start + CSV_CHUNK_ROWS])
+            chunk.to_csv(out, index=False, header=start == 0)
     return path
