@@ -1,0 +1,74 @@
+"""End to end: serve the demo site, crawl it for real, audit it. Every rule must fire on the
+path the demo plants it on (seo_audit.demo_site.PLANTED), and never on its clean pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
+from audit.rules.base import CATEGORIES
+from crawler import store
+from seo_audit.demo_site import CLEAN_PATHS, PLANTED, demo_routes
+from seo_audit.sitekit import SiteServer
+from tests.conftest import crawl_site
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    """(site base URL, crawl, findings) of one crawl of the demo site, shared by the module."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    with SiteServer(demo_routes()) as site:
+        result = crawl_site(f"{site.url}/", path)
+        base = site.url
+    assert result.state == "complete"
+    crawl = load_crawl(path)
+    return base, crawl, run_audit(crawl)
+
+
+def test_the_demo_plants_every_rule():
+    assert set(PLANTED) == {rule.id for rule in RULES}
+
+
+@pytest.mark.parametrize("rule_id", sorted(PLANTED))
+def test_rule_fires_on_its_planted_path(audited, rule_id):
+    base, _, findings = audited
+    flagged = set(findings.loc[findings["rule"].eq(rule_id), "url"])
+    assert {base + path for path in PLANTED[rule_id]} <= flagged
+
+
+def test_clean_pages_have_no_findings(audited):
+    base, crawl, findings = audited
+    clean = [base + path for path in CLEAN_PATHS]
+    assert set(crawl.pages["url"]) >= set(clean)
+    assert findings[findings["url"].isin(clean)].empty
+
+
+def test_the_demo_shows_every_category(audited):
+    _, _, findings = audited
+    assert set(findings["category"]) == set(CATEGORIES)
+
+
+def test_evidence_of_a_real_crawl(audited):
+    base, _, findings = audited
+    evidence = findings.set_index(["rule", "url"])["evidence"]
+    assert evidence["crawlable-202", base + "/sale"].startswith("202 Accepted on a page; inlinks: ")
+    assert evidence["202-in-sitemap", base + "/reports/annual"] == "listed in a sitemap, answers 202 Accepted"
+    assert evidence["202-settled-200", base + "/sale"].startswith("202 first, 200 after")
+    assert evidence["redirect-chain", base + "/old-blog"] == (
+        f"3 hops: {base}/old-blog -> 301 -> {base}/journal -> 301 -> {base}/journal/ -> 302 -> {base}/blog (200)")
+    assert "disallow: /cart/" in evidence["linked-but-blocked", base + "/cart/"]
+    assert f"linked from {base}/shop ('Trail tent (old model)')" in \
+        evidence["internal-4xx", base + "/shop/discontinued-tent"]
+
+
+def test_budget_and_stored_findings(audited, tmp_path):
+    _, crawl, findings = audited
+    budget = crawl_budget(crawl, findings)
+    assert budget["fetched"] == budget["indexable"] + budget["wasted"] + budget["other"]
+    assert 0 < budget["waste_share"] < 1
+    assert all(budget["by_cause"][cause] > 0 for cause in
+               ("redirects", "errors", "accepted-202-204", "noindex", "canonicalised", "duplicates", "trap"))
+    conn = store.connect(tmp_path / "copy.sqlite")
+    crawl_id = store.new_crawl(conn, crawl.start_url, {})
+    save_findings(conn, crawl_id, findings)
+    assert len(load_crawl(conn, crawl_id).findings) == len(findings)
