@@ -13,23 +13,25 @@ from protego import Protego
 
 @dataclass
 class RobotsPolicy:
-    """How a crawler reads one host's robots.txt, by the status it answered (Google's rules)."""
+    """How a crawler reads one host's robots.txt, by the status it answered.
+
+    A 2xx is parsed; a 4xx (but 429) means "no robots.txt": everything may be crawled.
+    A 5xx, a 429 or a network error makes Google stop crawling the host for a while;
+    an auditor goes on as if everything were allowed (so the audit still sees the site),
+    marks the policy ``unavailable``, and the audit flags the robots.txt itself.
+    """
 
     parser: Protego | None  # None: everything allowed
-    disallow_all: bool = False  # 5xx/429 or unreachable: Google stops crawling the host
+    unavailable: bool = False
 
     @classmethod
     def from_response(cls, status: int | None, body: str) -> "RobotsPolicy":
         if status is not None and 200 <= status < 300:
             return cls(Protego.parse(body))
-        if status is not None and 400 <= status < 500 and status != 429:
-            return cls(None)  # a 4xx means "no robots.txt": everything may be crawled
-        return cls(None, disallow_all=True)
+        return cls(None, unavailable=status is None or status >= 500 or status == 429)
 
     def blocking_rule(self, url: str, user_agent: str) -> str | None:
         """None if ``url`` may be fetched, else the rule that blocks it."""
-        if self.disallow_all:
-            return "robots.txt unavailable (5xx, 429 or network error): whole host disallowed"
         if self.parser is None or self.parser.can_fetch(url, user_agent):
             return None
         return _matching_rule(self.parser, url, user_agent) or "disallow (rule not identified)"

@@ -30,6 +30,7 @@ METAREFRESH_ENABLED = False
 RETRY_TIMES = 2
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AttemptRecorder": 560,
+    "crawler.middlewares.RetryAfterThrottle": 570,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Union
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 @dataclass
@@ -37,7 +37,8 @@ class Reply:
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0  # seconds before answering
     #: misbehaviour instead of a normal answer: "reset" (close mid-body), "hang" (never answer),
-    #: "drip" (send the body a byte at a time, ``delay`` seconds apart)
+    #: "drip" (send the body a byte at a time, ``delay`` seconds apart), "endless" (repeat the
+    #: body without a Content-Length until the client hangs up, at most 60 s)
     fault: str | None = None
 
 
@@ -98,8 +99,9 @@ class SiteServer:
         if path in self.routes:
             return self.routes[path]
         bare = urlsplit(path).path
-        if bare in self.routes:
-            return self.routes[bare]
+        for candidate in (bare, unquote(bare)):
+            if candidate in self.routes:
+                return self.routes[candidate]
         prefixes = [k for k in self.routes if k.endswith("*") and path.startswith(k[:-1])]
         return self.routes[max(prefixes, key=len)] if prefixes else None
 
@@ -143,7 +145,9 @@ class SiteServer:
                     self.send_header("Content-Type", reply.content_type)
                 for name, value in reply.headers:
                     self.send_header(name, value)
-                if not any(n.lower() == "content-length" for n, _ in reply.headers):
+                if reply.fault == "endless":
+                    self.close_connection = True  # the body ends when the connection does
+                elif not any(n.lower() == "content-length" for n, _ in reply.headers):
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command == "HEAD":
@@ -163,6 +167,11 @@ class SiteServer:
                         self.wfile.write(body[i:i + 1])
                         self.wfile.flush()
                         time.sleep(reply.delay)
+                    return
+                if reply.fault == "endless":
+                    deadline = time.monotonic() + 60
+                    while time.monotonic() < deadline and not site._stop.is_set():
+                        self.wfile.write(body)
                     return
                 self.wfile.write(body)
 
