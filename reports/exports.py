@@ -35,10 +35,8 @@ def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False
 
 def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict[str, Path]:
     """findings.csv with every finding, and findings-<rule>.csv per fired rule."""
-    table = model.findings_table
-    written = {"findings.csv": write_csv(out_dir / "findings.csv", table, bom=bom)}
-    for section in model.sections:
-        rows = table[table["rule"] == section.id]
+    written = {"findings.csv": write_csv(out_dir / "findings.csv", model.findings_table, bom=bom)}
+    for section, rows in model.rule_findings():
         written[section.csv_name] = write_csv(out_dir / section.csv_name, rows, bom=bom)
     return written
 
@@ -115,8 +113,8 @@ def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> P
             ("Crawl", summary["crawl"]["id"]),
             ("State", summary["crawl"]["state"]),
             ("URLs found", summary["pages"]["total"]),
-            ("Indexable pages", summary["pages"]["indexable"]),
-            ("URLs fetched", model.budget.get("fetched")),
+            ("URLs fetched", model.fetched),
+            ("Indexable pages worth their crawl", model.unique_indexable),
             ("Wasted fetches", model.budget.get("wasted")),
             ("Waste share", model.budget.get("waste_share")),
             *((f"Findings: {sev}", n) for sev, n in summary["findings"]["by_severity"].items()),
@@ -130,11 +128,10 @@ def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> P
         )
         _write_table(sheet, spreadsheet_safe(rules), header, first_row=len(facts) + 1)
 
-        table = model.findings_table
-        for section, name in zip(model.sections, _sheet_names([s.id for s in model.sections])):
+        names = _sheet_names([s.id for s in model.sections])
+        for (section, rows), name in zip(model.rule_findings(), names):
             rule_sheet = book.add_worksheet(name)
             rule_sheet.set_column(0, 1, 14)
             rule_sheet.set_column(2, 3, 60)
-            rows = table[table["rule"] == section.id].iloc[:EXCEL_MAX_ROWS]
-            _write_table(rule_sheet, spreadsheet_safe(rows), header)
+            _write_table(rule_sheet, spreadsheet_safe(rows.iloc[:EXCEL_MAX_ROWS]), header)
     return path

@@ -73,8 +73,22 @@ class ReportModel:
     findings_table: pd.DataFrame = field(repr=False)
 
     @property
+    def fetched(self) -> int:
+        return int(self.budget.get("fetched", self.pages_total - self.status_counts["skipped"]))
+
+    @property
+    def unique_indexable(self) -> int:
+        """Indexable pages worth their crawl (the budget's count: duplicates and traps left out)."""
+        return int(self.budget.get("indexable", self.indexable))
+
+    @property
     def fix_first(self) -> list[RuleSection]:
         return self.sections[:FIX_FIRST]
+
+    def rule_findings(self) -> list[tuple[RuleSection, pd.DataFrame]]:
+        """Each fired rule with all its rows of findings_table, in fix-first order."""
+        by_rule = dict(tuple(self.findings_table.groupby("rule", sort=False)))
+        return [(section, by_rule[section.id]) for section in self.sections]
 
     @property
     def site(self) -> str:

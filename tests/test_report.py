@@ -405,3 +405,16 @@ def test_a_crawl_without_findings_renders(tmp_path):
     html = files["report.html"].read_text()
     assert 'id="findings"' not in html and 'id="pages"' in html
     assert pd.read_csv(files["findings.csv"]).empty
+
+
+def test_incomplete_crawl_and_unknown_rule_still_render(tmp_path):
+    crawl = fixture_crawl()
+    crawl.meta["state"] = "incomplete"
+    findings = fixture_findings()
+    findings.loc[findings["rule"] == "redirect", "rule"] = "rule-from-a-plugin"
+    write_outputs(tmp_path, crawl, findings, RULES, BUDGET)
+    html = (tmp_path / "report.html").read_text()
+    assert "This crawl is <strong>incomplete</strong>" in html
+    section = _rule_section(html, "rule-from-a-plugin")
+    assert "<h3>rule-from-a-plugin</h3>" in section  # no words known: the id is the title
+    assert (tmp_path / "findings-rule-from-a-plugin.csv").exists()
