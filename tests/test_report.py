@@ -418,3 +418,17 @@ def test_incomplete_crawl_and_unknown_rule_still_render(tmp_path):
     section = _rule_section(html, "rule-from-a-plugin")
     assert "<h3>rule-from-a-plugin</h3>" in section  # no words known: the id is the title
     assert (tmp_path / "findings-rule-from-a-plugin.csv").exists()
+
+
+def test_an_empty_crawl_renders(tmp_path):
+    crawl = fixture_crawl()
+    crawl.pages, crawl.links, crawl.rechecks = (frame.iloc[0:0] for frame in (crawl.pages, crawl.links, crawl.rechecks))
+    files = write_outputs(tmp_path, crawl, fixture_findings().iloc[0:0], RULES, {})
+    assert set(files) == {"report.html", "pages.csv", "links.csv", "findings.csv", "summary.json", "report.xlsx"}
+    assert json.loads(files["summary.json"].read_text())["pages"]["total"] == 0
+
+
+def test_public_surface():
+    import reports
+
+    assert reports.__all__ == ["BrandingError", "export_pages_csv", "write_outputs"]
