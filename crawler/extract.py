@@ -23,7 +23,6 @@ _TAG_LINKS = {"a": ("href", "a"), "area": ("href", "a"), "img": ("src", "img"),
 _RESOURCE_RELS = {"stylesheet": "css", "icon": "link", "preload": "link", "manifest": "link",
                   "apple-touch-icon": "link", "shortcut": "link"}
 _WANTED_TAGS = ("title", "meta", "link", "base", "h1", *_TAG_LINKS)
-_SPACE = re.compile(r"\s+")
 _REFRESH_URL = re.compile(r"""^\s*\d*(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?['"]?([^'"]*)""", re.I)
 _PARSER = etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, huge_tree=True,
                            remove_comments=True, remove_pis=True)
@@ -54,16 +53,15 @@ class PageFacts:
 
 
 def _text(el) -> str:
-    return _SPACE.sub(" ", "".join(el.itertext())).strip()
+    return " ".join("".join(el.itertext()).split())
 
 
-def _visible_text(root) -> str:
+def _visible_words(root) -> list[str]:
     body = root.find("body")
     if body is None:
         body = root
-    for junk in body.iter("script", "style", "noscript", "template"):
-        junk.text = None
-    return _SPACE.sub(" ", " ".join(body.itertext())).strip()
+    etree.strip_elements(body, "script", "style", "noscript", "template", with_tail=False)
+    return etree.tostring(body, method="text", encoding=str).split()
 
 
 _KEPT_TAGS = ("html", "head", "body", "script", "style", "noscript", "template", *_WANTED_TAGS)
@@ -168,9 +166,9 @@ def extract(text: str, url: str) -> PageFacts:
 
     if robots:
         facts.meta_robots = ", ".join(r for r in robots if r)
-    text_content = _visible_text(root)
-    facts.word_count = len(text_content.split())
-    facts.content_hash = hashlib.blake2b(text_content.encode("utf-8", "replace"),
+    words = _visible_words(root)
+    facts.word_count = len(words)
+    facts.content_hash = hashlib.blake2b(" ".join(words).encode("utf-8", "replace"),
                                          digest_size=12).hexdigest()
     facts.links = list(seen.values())
     return facts

@@ -56,17 +56,34 @@ def normalise(url: str) -> str | None:
 
 
 def resolve(base: str, href: str) -> str | None:
-    """Resolve ``href`` found on a page whose base URL is ``base``; None if not fetchable."""
+    """Resolve ``href`` found on a page whose (normalised) base URL is ``base``.
+
+    None if it is not fetchable (mailto:, javascript:, a bare fragment...).
+    """
     href = href.strip()
-    if not href or href.startswith("#"):
+    if not href or href[0] == "#":
         return None
     lowered = href[:11].lower()
     if lowered.startswith(NON_FETCHABLE_SCHEMES):
         return None
     if lowered.startswith(("http://", "https://")):
         return normalise(href)
+    if href[0] == "?":
+        try:
+            return normalise(urljoin(base, href))
+        except ValueError:
+            return None
+    # A relative reference depends only on the base's directory: pages of one folder share
+    # their nav links, so the join is cached per (directory, href).
+    cut = base.find("?")
+    path_base = base if cut < 0 else base[:cut]
+    return _resolve_in(path_base[: path_base.rfind("/") + 1], href)
+
+
+@lru_cache(maxsize=131072)
+def _resolve_in(base_dir: str, href: str) -> str | None:
     try:
-        return normalise(urljoin(base, href))
+        return normalise(urljoin(base_dir, href))
     except ValueError:
         return None
 

@@ -44,7 +44,7 @@ def test_links_deduplicated_per_page_with_nofollow_and_anchor():
 
 
 def test_base_href_and_visible_text():
-    facts = extract("<head><base href='http://x.com/b/'></head><body><a href='c'>x</a>"
+    facts = extract("<head><base href='http://x.com/b/'></head><body><a href='c'>x</a> "
                     "<script>var hidden = 'no words here';</script><style>p{}</style>two words</body>", URL)
     assert facts.links[0].target == "http://x.com/b/c"
     assert facts.word_count == 3
