@@ -149,8 +149,7 @@ def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.Da
 
 def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
     for col in crawl_store.PAGE_JSON_COLUMNS:
-        pages[col] = pd.Series([json.loads(v) if isinstance(v, str) else (v if isinstance(v, list) else [])
-                                for v in pages[col]], index=pages.index, dtype=object)
+        pages[col] = _decoded_lists(pages[col])
     for col in _INT_COLUMNS:
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
     pages["response_time"] = pd.to_numeric(pages["response_time"]).astype(float)
@@ -158,6 +157,18 @@ def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
                                          "response_time", "fetched_at"]):
         pages[col] = pages[col].astype("str")
     return pages
+
+
+def _decoded_lists(values: pd.Series) -> pd.Series:
+    """JSON arrays (or lists already) as lists; missing values as empty lists.
+
+    Each distinct JSON text is decoded once: most rows repeat a few values ("[200]"), so rows
+    with the same text share one list object. Treat the lists as read-only.
+    """
+    codes, uniques = pd.factorize(values.astype(object).map(
+        lambda v: v if isinstance(v, str) else json.dumps(v if isinstance(v, list) else [])))
+    decoded = [json.loads(text) for text in uniques]
+    return pd.Series([decoded[code] for code in codes.tolist()], index=values.index, dtype=object)
 
 
 def origin_of(urls: pd.Series) -> pd.Series:
@@ -250,15 +261,17 @@ def _add_redirect_columns(p: pd.DataFrame) -> None:
     outcome[p["status"].isna()] = "error"
     outcome[p["skip_reason"].notna()] = "unfetched"
     outcome[is_redirect] = "redirect"
-    outcome_by_url = dict(zip(p["url"], outcome))
-    next_hop = dict(zip(p.loc[is_redirect, "url"], p.loc[is_redirect, "redirect_target"]))
+    urls = p["url"].tolist()
+    outcome_by_url = dict(zip(urls, outcome.tolist()))
+    next_hop = dict(zip(p.loc[is_redirect, "url"].tolist(), p.loc[is_redirect, "redirect_target"].tolist()))
     walks = {url: walk_redirects(url, next_hop, outcome_by_url) for url in next_hop}
 
-    p["redirect_chain"] = pd.Series([walks[u][0] if u in walks else [u] for u in p["url"]],
+    p["redirect_chain"] = pd.Series([walks[u][0] if u in walks else [u] for u in urls],
                                     index=p.index, dtype=object)
-    p["chain_end"] = pd.Series([walks[u][1] if u in walks else o for u, o in zip(p["url"], outcome)],
+    p["chain_end"] = pd.Series([walks[u][1] if u in walks else outcome_by_url[u] for u in urls],
                                index=p.index, dtype="str")
-    p["final_url"] = pd.Series([chain[-1] for chain in p["redirect_chain"]], index=p.index, dtype="str")
+    p["final_url"] = pd.Series([chain[-1] for chain in p["redirect_chain"].tolist()], index=p.index,
+                               dtype="str")
     p["final_status"] = p["final_url"].map(p.set_index("url")["status"]).astype("Int64")
 
 

@@ -54,10 +54,15 @@ def text(values: pd.Series) -> pd.Series:
 
 def examples(frame: pd.DataFrame, key: str, item: pd.Series) -> pd.Series:
     """Per ``key``: up to EXAMPLES of ``item`` joined with ', ', plus "and N more"."""
-    items = frame.assign(_item=item)
-    size = items.groupby(key, sort=False).size()
-    head = items[items.groupby(key, sort=False).cumcount() < EXAMPLES]
-    shown = head.groupby(key, sort=False)["_item"].agg(", ".join)
+    items = pd.DataFrame({"key": frame[key].to_numpy(), "item": item.to_numpy()})
+    grouped = items.groupby("key", sort=False)
+    rank, size = grouped.cumcount(), grouped.size()
+    # Vectorised join: the first EXAMPLES items side by side, then concatenated column-wise.
+    wide = (items.assign(rank=rank)[rank < EXAMPLES].pivot(index="key", columns="rank", values="item")
+            .reindex(columns=range(EXAMPLES)).astype("str"))
+    shown = wide[0]
+    for col in range(1, EXAMPLES):
+        shown = shown + (", " + wide[col]).fillna("")
     more = (size - EXAMPLES).clip(lower=0)
     return shown + (" and " + more.astype(str) + " more").where(more > 0, "")
 
