@@ -2,23 +2,41 @@
 
 Exit codes (scripts and CI depend on them):
   0  success
-  1  findings at or above --fail-on
+  1  findings at or above --fail-on (with --fail-on new: findings the previous crawl of the
+     job did not have)
   2  usage or configuration error (nothing was crawled or written)
   3  the crawl could not run (start URL unreachable, or it answered nothing usable)
-  4  the crawl store could not be opened or written
-  130 interrupted before the crawl could be recorded
+  4  the crawl store (or the output folder) could not be opened or written
+  5  another run of the same job is running (it holds the job's lock)
+  130 interrupted (SIGINT or SIGTERM): what was crawled is kept, the crawl is marked
+      incomplete and `--resume` continues it; no report is written
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import signal
+import sqlite3
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRAWL_FAILED, EXIT_STORE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRAWL_FAILED, EXIT_STORE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
+#: the word a script reads in the JSON summary's "outcome" for each exit code
+OUTCOMES = {EXIT_OK: "ok", EXIT_FINDINGS: "findings", EXIT_USAGE: "usage-error",
+            EXIT_CRAWL_FAILED: "crawl-failed", EXIT_STORE: "store-error", EXIT_LOCKED: "locked",
+            EXIT_INTERRUPTED: "interrupted"}
 SEVERITIES = ("critical", "warning", "notice")
+FAIL_ON = (*SEVERITIES, "new")
 DEFAULT_STORE_NAME = "seo-audit.sqlite"
+#: how many URLs `compare` prints per list before pointing to compare.csv
+SHOWN_URLS = 20
 
+log = logging.getLogger("seo_audit")
 
 
 def _positive_int(text: str) -> int:
@@ -46,35 +64,51 @@ def _header(text: str) -> tuple[str, str]:
 
 def _add_output_args(p: argparse.ArgumentParser, default_out: str | None) -> None:
     p.add_argument("--out", type=Path, default=Path(default_out) if default_out else None,
-                   required=default_out is None, help="folder for report.html, pages.csv and the other outputs")
+                   help="folder for report.html, pages.csv and the other outputs (default audit-output)")
     p.add_argument("--store", type=Path, help=f"crawl store (SQLite); default OUT/{DEFAULT_STORE_NAME}")
     p.add_argument("--no-report", action="store_true", help="crawl and audit only; write no report files")
     p.add_argument("--csv-bom", action="store_true", help="write CSV with a UTF-8 BOM (Excel on Windows)")
-    p.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 if any finding has this severity or worse")
+    p.add_argument("--fail-on", choices=FAIL_ON,
+                   help="exit 1 if any finding has this severity or worse; 'new': any finding the "
+                        "previous crawl of the job did not have")
+    p.add_argument("--webhook", metavar="URL", help="POST the run's summary JSON here when it ends")
+    p.add_argument("--retention", type=_positive_int, metavar="N",
+                   help="keep only the last N crawls of this job in the store")
+    _add_script_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's full log")
 
 
+def _add_script_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final summary line")
+    p.add_argument("--json", action="store_true", help="print the final summary as one JSON object on stdout")
+
+
 def _add_crawl_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-pages", type=_positive_int, default=100_000, help="stop admitting URLs after this many (default 100000)")
-    p.add_argument("--max-depth", type=_non_negative(int), help="do not fetch URLs more clicks than this from the start")
-    p.add_argument("--max-duration", type=_non_negative(float), help="stop the crawl after this many seconds")
-    p.add_argument("--include", action="append", default=[], metavar="REGEX", help="only URLs matching one of these (repeatable)")
-    p.add_argument("--exclude", action="append", default=[], metavar="REGEX", help="skip URLs matching this (repeatable)")
-    p.add_argument("--trap-cap", type=_positive_int, default=500, help="URLs per pattern (numbers and query values blanked) before the rest are recorded as a trap")
-    p.add_argument("--concurrency", type=_positive_int, default=5, help="requests in flight (default 5)")
-    p.add_argument("--delay", type=_non_negative(float), default=0.0, help="seconds between requests")
-    p.add_argument("--autothrottle", action="store_true", help="adapt the rate to the server's latency")
-    p.add_argument("--user-agent", default="seo-audit", help="seo-audit, googlebot-desktop, googlebot-smartphone or a full string")
-    p.add_argument("--ignore-robots", action="store_true", help="fetch URLs robots.txt disallows (staging audits); still recorded")
-    p.add_argument("--header", action="append", type=_header, default=[], metavar="'NAME: VALUE'", help="extra request header, e.g. for a staging site's auth (never written to outputs)")
-    p.add_argument("--timeout", type=_non_negative(float), default=20.0, help="download timeout, seconds")
-    p.add_argument("--max-size", type=_positive_int, default=10 * 1024 * 1024, help="max body bytes (decompressed)")
-    p.add_argument("--retries", type=_non_negative(int), default=2)
-    p.add_argument("--no-resources", action="store_true", help="do not check images, scripts, stylesheets")
-    p.add_argument("--recheck-max-wait", type=_non_negative(float), default=5.0, help="longest wait before re-checking a 202")
-    p.add_argument("--recheck-attempts", type=_non_negative(int), default=2)
-    p.add_argument("--resume", action="store_true", help="continue the last unfinished crawl of this URL in the store")
-    p.add_argument("--job", help="a name for this crawl job (history, comparison)")
+    """Crawl flags default to "not given" (SUPPRESS), so that a job file's values stand unless a
+    flag overrides them; the defaults named in the help are CrawlOptions'."""
+    def add(*names, **kwargs):
+        p.add_argument(*names, default=argparse.SUPPRESS, **kwargs)
+
+    add("--max-pages", type=_positive_int, help="stop admitting URLs after this many (default 100000)")
+    add("--max-depth", type=_non_negative(int), help="do not fetch URLs more clicks than this from the start")
+    add("--max-duration", type=_non_negative(float), help="stop the crawl after this many seconds")
+    add("--include", action="append", metavar="REGEX", help="only URLs matching one of these (repeatable)")
+    add("--exclude", action="append", metavar="REGEX", help="skip URLs matching this (repeatable)")
+    add("--trap-cap", type=_positive_int, help="URLs per pattern (numbers and query values blanked) before the rest are recorded as a trap (default 500)")
+    add("--concurrency", type=_positive_int, help="requests in flight (default 5)")
+    add("--delay", type=_non_negative(float), help="seconds between requests")
+    add("--autothrottle", action="store_true", help="adapt the rate to the server's latency")
+    add("--user-agent", help="seo-audit (default), googlebot-desktop, googlebot-smartphone or a full string")
+    add("--ignore-robots", action="store_true", help="fetch URLs robots.txt disallows (staging audits); still recorded")
+    add("--header", action="append", type=_header, metavar="'NAME: VALUE'", help="extra request header, e.g. for a staging site's auth (never written to outputs)")
+    add("--timeout", type=_non_negative(float), help="download timeout, seconds (default 20)")
+    add("--max-size", type=_positive_int, help="max body bytes, decompressed (default 10 MiB)")
+    add("--retries", type=_non_negative(int), help="retries of a failed download (default 2)")
+    add("--no-resources", action="store_true", help="do not check images, scripts, stylesheets")
+    add("--recheck-max-wait", type=_non_negative(float), help="longest wait before re-checking a 202 (default 5)")
+    add("--recheck-attempts", type=_non_negative(int), help="re-checks of a 202 (default 2)")
+    add("--resume", action="store_true", help="continue the last unfinished crawl of this URL in the store")
+    add("--job", help="a name for this crawl job (history, comparison, lock); default: the job file's name")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,59 +118,226 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     crawl = verbs.add_parser("crawl", help="crawl a site, audit it, write the report")
-    crawl.add_argument("url", help="start URL")
-    _add_output_args(crawl, default_out="audit-output")
+    crawl.add_argument("url", nargs="?", help="start URL (optional with --config)")
+    crawl.add_argument("--config", type=Path, metavar="JOB.toml", help="job file; flags override it")
+    _add_output_args(crawl, default_out=None)
     _add_crawl_args(crawl)
 
     demo = verbs.add_parser("demo", help="crawl the bundled demo site (served on 127.0.0.1) and write its report")
     _add_output_args(demo, default_out="demo-output")
 
     report = verbs.add_parser("report", help="re-render the report of a stored crawl, without crawling")
-    report.add_argument("--store", type=Path, required=True)
-    report.add_argument("--crawl", type=int, help="crawl id (default: the latest)")
-    report.add_argument("--out", type=Path, required=True)
+    _add_stored_crawl_args(report)
+    report.add_argument("--out", type=Path, help="output folder (default: the job file's, else required)")
     report.add_argument("--csv-bom", action="store_true")
 
     audit = verbs.add_parser("audit", help="re-run the audit rules on a stored crawl and print the summary")
-    audit.add_argument("--store", type=Path, required=True)
-    audit.add_argument("--crawl", type=int, help="crawl id (default: the latest)")
-    audit.add_argument("--fail-on", choices=SEVERITIES)
+    _add_stored_crawl_args(audit)
+    audit.add_argument("--fail-on", choices=FAIL_ON)
+
+    history = verbs.add_parser("history", help="list the crawls in a store: state, timing, findings")
+    _add_store_args(history)
+    history.add_argument("--keep", type=_positive_int, metavar="N",
+                         help="first delete all but the last N crawls of --job")
+    history.add_argument("--json", action="store_true", help="print the list as JSON")
+
+    compare = verbs.add_parser(
+        "compare", help="what changed between two crawls: findings, statuses, URLs, crawl budget",
+        description="No id: the newest finished crawl (of --job) against the previous one of its "
+                    "job. One id: that crawl against the previous one of its job. Two: OLD NEW.")
+    _add_store_args(compare)
+    compare.add_argument("ids", nargs="*", type=int, metavar="[OLD] NEW", help="crawl ids (see history)")
+    compare.add_argument("--out", type=Path, help="write compare.csv and compare.json here")
+    compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
     return parser
 
 
-def options_from_args(args) -> "CrawlOptions":
-    from crawler.options import CrawlOptions
-
-    return CrawlOptions(
-        start_url=args.url, store=args.store or args.out / DEFAULT_STORE_NAME, job=args.job,
-        resume=args.resume, include=args.include, exclude=args.exclude, max_pages=args.max_pages,
-        max_depth=args.max_depth, max_duration=args.max_duration, trap_cap=args.trap_cap,
-        concurrency=args.concurrency, delay=args.delay, autothrottle=args.autothrottle,
-        user_agent=args.user_agent, ignore_robots=args.ignore_robots, headers=dict(args.header),
-        timeout=args.timeout, max_size=args.max_size, retries=args.retries,
-        check_resources=not args.no_resources, recheck_max_wait=args.recheck_max_wait,
-        recheck_attempts=args.recheck_attempts, log_level="INFO")
+def _add_store_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, help="crawl store (default: the job file's)")
+    p.add_argument("--job", help="only this job's crawls (default: the job file's)")
+    p.add_argument("--config", type=Path, metavar="JOB.toml", help="job file: its store and job name")
 
 
-def crawl_and_report(options, args) -> int:
-    from crawler.runner import run_crawl
+def _add_stored_crawl_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, help="crawl store (default: the job file's)")
+    p.add_argument("--crawl", type=int, help="crawl id (default: the latest)")
+    p.add_argument("--config", type=Path, metavar="JOB.toml",
+                   help="job file: its store, rules and branding")
+    _add_script_args(p)
+
+
+# --- settings from the command line ---------------------------------------------------------
+
+#: top-level job settings and the flag that sets each
+_FLAG_OF_SETTING = {"start_url": "url", "out": "out", "store": "store", "job": "job",
+                    "retention": "retention", "webhook": "webhook", "fail_on": "fail_on"}
+
+
+def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags given, shaped like a job file's settings (see seo_audit.config)."""
+    from seo_audit.config import CRAWL_KEYS
+
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    settings: dict[str, Any] = {key: given[flag] for key, flag in _FLAG_OF_SETTING.items() if flag in given}
+    settings.update({flag: True for flag in ("csv_bom", "resume") if given.get(flag)})
+    crawl = {name: given[name] for name in CRAWL_KEYS if name in given}
+    if given.get("no_resources"):
+        crawl["check_resources"] = False
+    if "header" in given:
+        crawl["headers"] = dict(given["header"])
+    settings["crawl"] = crawl
+    return settings
+
+
+def job_settings(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """defaults < job file (--config) < flags."""
+    from seo_audit.config import merge, read_job_file
+
+    base = merge(defaults or {}, read_job_file(args.config) if getattr(args, "config", None) else {})
+    return merge(base, flag_settings(args))
+
+
+# --- output ------------------------------------------------------------------------------------
+
+def _setup_logging(quiet: bool) -> None:
+    """Plain timestamped lines on stderr, in Scrapy's format, so a cron mail or journal reads as
+    one log. Not through the root logger: Scrapy installs its own handler there."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s [seo-audit] %(levelname)s: %(message)s",
+                                           "%Y-%m-%d %H:%M:%S"))
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.ERROR if quiet else logging.INFO)
+
+
+def _summary_line(summary: dict[str, Any]) -> str:
+    """The final line of a run: what ran, how it ended, what it found, the exit code."""
+    subject = f"crawl {summary['crawl_id']}" if summary.get("crawl_id") else "run"
+    if summary.get("job"):
+        subject += f" of job {summary['job']}"
+    if summary.get("start_url"):
+        subject += f" ({summary['start_url']})"
+    parts = [f"seo-audit: {subject}: {summary['outcome']}"]
+    if summary.get("state"):
+        duration = f" in {summary['duration']:.1f} s" if summary.get("duration") is not None else ""
+        parts.append(f"{summary['state']}{duration}, {summary.get('fetched', 0)} URLs fetched"
+                     + (f", {summary['waste_share']:.0%} crawl-budget waste"
+                        if summary.get("waste_share") is not None else ""))
+    if summary.get("findings"):
+        parts.append("findings " + ", ".join(f"{summary['findings'].get(s, 0)} {s}" for s in SEVERITIES))
+    if summary.get("previous_crawl_id"):
+        parts.append(f"since crawl {summary['previous_crawl_id']}: {summary['new_findings']} new, "
+                     f"{summary['fixed_findings']} fixed")
+    if summary.get("report"):
+        parts.append(f"report {summary['report']}")
+    if summary.get("error"):
+        parts.append(summary["error"])
+    return "; ".join(parts) + f"; exit {summary['exit_code']}"
+
+
+def _end(args: argparse.Namespace, summary: dict[str, Any], code: int, webhook: str | None = None) -> int:
+    """Print the final summary (a line, or JSON with --json), notify the webhook, return ``code``."""
+    summary.update(exit_code=code, outcome=OUTCOMES[code])
+    if summary.get("error"):
+        log.error(summary["error"])
+    if getattr(args, "json", False):
+        print(json.dumps(summary, default=str))
+    else:
+        print(_summary_line(summary))
+    if webhook:
+        from seo_audit.notify import post_summary
+
+        post_summary(webhook, summary, log)
+    return code
+
+
+def _print_severity_table(findings) -> None:
+    from audit import summary_by_severity
+
+    print(f"{'severity':<10}{'findings':>10}{'rules':>8}{'URLs':>8}")
+    for severity, row in summary_by_severity(findings).iterrows():
+        print(f"{severity:<10}{row['findings']:>10}{row['rules']:>8}{row['urls']:>8}")
+
+
+# --- crawl ------------------------------------------------------------------------------------
+
+def run_job(job, args: argparse.Namespace) -> int:
+    """Crawl, audit, compare with the previous crawl, report, prune: under the job's lock."""
     from crawler.store import StoreError
+    from seo_audit import jobs
 
+    options = job.options
+    options.log_level = "ERROR" if args.quiet or args.json else "INFO"
+    summary: dict[str, Any] = {"job": options.job, "start_url": options.start_url,
+                               "store": str(options.store)}
     try:
-        from crawler import store
+        with jobs.job_lock(options.store, job.key):
+            code = _crawl_and_report(job, args, summary)
+    except jobs.LockHeld as exc:
+        summary["error"], code = str(exc), EXIT_LOCKED
+    except (StoreError, sqlite3.Error) as exc:
+        summary["error"], code = f"crawl store {options.store}: {exc}", EXIT_STORE
+    except OSError as exc:  # the lock file or the output folder
+        summary["error"], code = f"cannot write {exc.filename or ''}: {exc.strerror or exc}", EXIT_STORE
+    except KeyboardInterrupt:
+        summary["error"], code = "interrupted", EXIT_INTERRUPTED
+    return _end(args, summary, code, job.webhook)
 
-        store.connect(options.store).close()  # fail before crawling if the store is unusable
+
+def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) -> int:
+    from crawler import store
+    from crawler.runner import run_crawl
+
+    options = job.options
+    store.connect(options.store).close()  # fail before crawling if the store is unusable
+    log.info("crawling %s (job %s) into %s", options.start_url, options.job or "-", options.store)
+    try:
         result = run_crawl(options, in_process=True, verbose=args.verbose)
-    except StoreError as exc:
-        print(f"seo-audit: {exc}", file=sys.stderr)
-        return EXIT_STORE
-    reachable = _start_answered(options.store, result.crawl_id)
-    code = audit_and_render(options.store, result.crawl_id, args.out, args)
-    if not reachable:
-        print(f"seo-audit: the start URL {options.start_url} could not be fetched "
-              "(see pages.csv for the error); nothing else was crawled", file=sys.stderr)
+    except RuntimeError as exc:
+        summary["error"] = str(exc)
+        return EXIT_CRAWL_FAILED
+    finally:
+        _interrupt_on_signals()  # Scrapy's handlers outlive its reactor and would swallow signals
+    summary.update(crawl_id=result.crawl_id)
+    if result.state == "incomplete":
+        summary.update(_crawl_facts(options.store, result.crawl_id))
+        log.warning("the crawl was interrupted: what it fetched is kept in crawl %d (state incomplete); "
+                    "run the same command with --resume to continue it", result.crawl_id)
+        return EXIT_INTERRUPTED
+    code = audit_and_render(options.store, result.crawl_id, job, args, summary)
+    if job.retention:
+        _prune(options.store, result.crawl_id, job.retention)
+    if not _start_answered(options.store, result.crawl_id):
+        summary["error"] = (f"the start URL {options.start_url} could not be fetched "
+                            "(see pages.csv for the error); nothing else was crawled")
         return EXIT_CRAWL_FAILED
     return code
+
+
+def _prune(store_path: Path, crawl_id: int, keep: int) -> None:
+    from crawler import store
+    from seo_audit import jobs
+
+    conn = store.connect(store_path)
+    try:
+        deleted = jobs.prune(conn, crawl_id, keep)
+    finally:
+        conn.close()
+    if deleted:
+        log.info("retention %d: deleted crawls %s from the store", keep, ", ".join(map(str, deleted)))
+
+
+def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
+    """The summary's view of a stored crawl: state, timing, URLs fetched, findings by severity."""
+    from crawler import store
+    from seo_audit import jobs
+
+    conn = store.connect(store_path, readonly=True)
+    try:
+        record = jobs.crawl_record(conn, crawl_id)
+    finally:
+        conn.close()
+    return {key: record[key] for key in ("state", "started_at", "finished_at", "duration", "fetched", "findings")}
 
 
 def _start_answered(store_path: Path, crawl_id: int) -> bool:
@@ -151,73 +352,238 @@ def _start_answered(store_path: Path, crawl_id: int) -> bool:
     return bool(row and row[0])
 
 
-def audit_and_render(store_path: Path, crawl_id: int | None, out: Path | None, args) -> int:
-    from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings, summary_by_severity
+def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse.Namespace,
+                     summary: dict[str, Any]) -> int:
+    """Audit a stored crawl with the job's rules, compare it with the previous crawl of its job,
+    write the report (unless --no-report or no output folder), fill ``summary``, and return
+    the --fail-on exit code."""
+    from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
     from crawler import store
+    from seo_audit import jobs
+    from seo_audit.compare import compare_crawls
 
     crawl = load_crawl(store_path, crawl_id)
-    findings = run_audit(crawl)
+    findings = run_audit(crawl, job.audit)
     conn = store.connect(store_path)
     try:
         save_findings(conn, crawl.crawl_id, findings)
+        previous_id = jobs.previous_crawl(conn, crawl.crawl_id)
     finally:
         conn.close()
+    crawl.findings = findings  # the audit just saved is the crawl's findings now
     budget = crawl_budget(crawl, findings)
-    if out is not None and not getattr(args, "no_report", False):
+    comparison = compare_crawls(load_crawl(store_path, previous_id), crawl) if previous_id else None
+    summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
+                   waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
+    if comparison:
+        summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
+    if job.out is not None and not getattr(args, "no_report", False):
         from reports import write_outputs
 
-        paths = write_outputs(out, crawl, findings, RULES, budget, bom=getattr(args, "csv_bom", False))
-        print(f"Report: {paths['report.html'].resolve()}")
-    summary = summary_by_severity(findings)
-    counts = summary["findings"].to_dict()
-    print(f"{'severity':<10}{'findings':>10}{'rules':>8}{'URLs':>8}")
-    for severity, row in summary.iterrows():
-        print(f"{severity:<10}{row['findings']:>10}{row['rules']:>8}{row['urls']:>8}")
-    fetched = int(budget.get("fetched", 0))
-    print(f"Crawl {crawl.crawl_id} of {crawl.meta.get('start_url')}: {fetched} URLs fetched, "
-          f"{budget.get('waste_share', 0):.0%} of them crawl-budget waste; findings: "
-          + ", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES))
-    fail_on = getattr(args, "fail_on", None)
+        paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+                              bom=job.csv_bom, previous=comparison)
+        summary["report"] = str(paths["report.html"].resolve())
+        log.info("report written: %s", summary["report"])
+    if not (args.quiet or args.json):
+        _print_severity_table(findings)
+    return _fail_on_code(job.fail_on, summary, comparison)
+
+
+def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict | None) -> int:
+    if fail_on == "new":
+        if comparison is None:
+            log.warning("--fail-on new: no previous finished crawl of this job to compare with; "
+                        "this crawl is the baseline")
+            return EXIT_OK
+        return EXIT_FINDINGS if comparison["findings"]["new"] else EXIT_OK
     if fail_on:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
-        if any(counts.get(s, 0) for s in worst):
+        if any(summary["findings"].get(s, 0) for s in worst):
             return EXIT_FINDINGS
     return EXIT_OK
 
 
-def run_demo(args) -> int:
-    from crawler.options import CrawlOptions
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from seo_audit.config import build_job
+
+    try:
+        job = build_job(job_settings(args))
+    except ValueError as exc:  # ConfigError too: it names the file, key and line
+        return _end(args, {"error": str(exc)}, EXIT_USAGE)
+    return run_job(job, args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from seo_audit.config import build_job
     from seo_audit.demo_site import demo_routes
     from seo_audit.sitekit import SiteServer
 
     with SiteServer(demo_routes()) as site:
-        print(f"Demo site served at {site.url}/ (127.0.0.1 only)")
-        options = CrawlOptions(start_url=f"{site.url}/", store=args.store or args.out / DEFAULT_STORE_NAME,
-                               job="demo", concurrency=16, timeout=5, recheck_max_wait=2)
-        return crawl_and_report(options, args)
+        log.info("demo site served at %s/ (127.0.0.1 only)", site.url)
+        defaults = {"start_url": f"{site.url}/", "job": "demo",
+                    "crawl": {"concurrency": 16, "timeout": 5, "recheck_max_wait": 2}}
+        return run_job(build_job(job_settings(args, defaults)), args)
+
+
+# --- stored crawls ----------------------------------------------------------------------------
+
+def _stored_job(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    """The job file's store, job name, rules and branding, with --store/--job/--out over them."""
+    from seo_audit.config import build_job
+
+    try:
+        settings = job_settings(args)
+        if not (settings.get("store") or settings.get("out")):
+            parser.error("--store or --config is needed")
+        job = build_job(settings, crawl=False)
+    except ValueError as exc:  # ConfigError too: it names the file, key and line
+        parser.error(str(exc))
+    if not job.store.exists():
+        parser.error(f"no crawl store at {job.store}")
+    return job
+
+
+def cmd_report_or_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    job = _stored_job(args, parser)
+    if args.verb == "report" and job.out is None:
+        parser.error("--out is needed (or a job file with out)")
+    if args.verb == "audit":
+        job.out = None
+    summary: dict[str, Any] = {"job": job.name, "store": str(job.store)}
+    code = audit_and_render(job.store, args.crawl, job, args, summary)
+    return _end(args, summary, code)
+
+
+def cmd_history(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from crawler import store
+    from seo_audit import jobs
+
+    job = _stored_job(args, parser)
+    name = job.name
+    if args.keep:
+        if not name:
+            parser.error("--keep needs --job (or a job file): retention is per job")
+        conn = store.connect(job.store)
+        try:
+            newest = conn.execute("SELECT max(id) FROM crawls WHERE job = ?", (name,)).fetchone()[0]
+            deleted = jobs.prune(conn, newest, args.keep) if newest else []
+        finally:
+            conn.close()
+        print(f"deleted {len(deleted)} crawls of job {name}", file=sys.stderr)
+    conn = store.connect(job.store, readonly=True)
+    try:
+        records = jobs.history(conn, name)
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps(records))
+        return EXIT_OK
+    print(f"{'id':>5}  {'job':<16}{'start URL':<36}{'started':<20}{'duration':>9}  {'state':<17}"
+          f"{'fetched':>8}{'critical':>9}{'warning':>8}{'notice':>7}")
+    for r in records:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"]))
+        duration = f"{r['duration']:.1f} s" if r["duration"] is not None else "-"
+        print(f"{r['id']:>5}  {(r['job'] or '-')[:15]:<16}{r['start_url'][:35]:<36}{started:<20}"
+              f"{duration:>9}  {r['state']:<17}{r['fetched']:>8}"
+              + "".join(f"{r['findings'][s]:>{w}}" for s, w in zip(SEVERITIES, (9, 8, 7))))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from audit import load_crawl
+    from crawler import store
+    from seo_audit import jobs
+    from seo_audit.compare import compare_crawls, write_comparison
+
+    job = _stored_job(args, parser)
+    if len(args.ids) > 2:
+        parser.error("compare takes at most two crawl ids: OLD NEW")
+    conn = store.connect(job.store, readonly=True)
+    try:
+        new_id = args.ids[-1] if args.ids else jobs.latest_finished_crawl(conn, job.name)
+        if new_id is None:
+            parser.error("no finished crawl in the store" + (f" for job {job.name}" if job.name else ""))
+        old_id = args.ids[0] if len(args.ids) == 2 else jobs.previous_crawl(conn, new_id)
+        if old_id is None:
+            parser.error(f"crawl {new_id} has no earlier finished crawl of its job to compare with")
+    except LookupError as exc:
+        parser.error(str(exc))
+    finally:
+        conn.close()
+    try:
+        comparison = compare_crawls(load_crawl(job.store, old_id), load_crawl(job.store, new_id))
+    except LookupError as exc:
+        parser.error(str(exc))
+    if args.out:
+        written = write_comparison(args.out, comparison)
+        print(f"wrote {', '.join(str(p) for p in written.values())}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(comparison, default=str))
+    else:
+        print_comparison(comparison)
+    return EXIT_OK
+
+
+def print_comparison(comparison: dict[str, Any]) -> None:
+    findings, budget = comparison["findings"], comparison["budget"]
+    print(f"crawl {comparison['old']['crawl_id']} -> crawl {comparison['new']['crawl_id']} of "
+          f"{comparison['new']['start_url']}: {findings['new']} new findings, {findings['fixed']} fixed, "
+          f"{findings['persisting']} persisting")
+    changed_rules = {rule: c for rule, c in findings["by_rule"].items() if c["new"] or c["fixed"]}
+    if changed_rules:
+        print(f"  {'rule':<40}{'severity':<10}{'new':>6}{'fixed':>7}{'persisting':>12}")
+        for rule, c in changed_rules.items():
+            print(f"  {rule:<40}{c['severity']:<10}{len(c['new']):>6}{len(c['fixed']):>7}{c['persisting']:>12}")
+    _print_urls("status changed", [f"{c['url']}: {c['old']} -> {c['new']}" for c in comparison["status_changes"]])
+    _print_urls("appeared", comparison["appeared"])
+    _print_urls("disappeared", comparison["disappeared"])
+    old, new = budget["old"], budget["new"]
+    print(f"crawl-budget waste: {old['waste_share']:.0%} -> {new['waste_share']:.0%} "
+          f"({budget['change']['waste_share'] * 100:+.0f} points); wasted URLs {old['wasted']} -> {new['wasted']}")
+
+
+def _print_urls(title: str, lines: list[str]) -> None:
+    print(f"{title}: {len(lines)}")
+    for line in lines[:SHOWN_URLS]:
+        print(f"  {line}")
+    if len(lines) > SHOWN_URLS:
+        print(f"  ... and {len(lines) - SHOWN_URLS} more (compare --out DIR writes them all to compare.csv)")
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _interrupt_on_signals() -> None:
+    """SIGTERM (systemd, CI cancel) ends the CLI as Ctrl-C does: cleanly, with exit code 130."""
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _setup_logging(getattr(args, "quiet", False) or getattr(args, "json", False))
+    _interrupt_on_signals()
+    from crawler.store import StoreError
+
     try:
         if args.verb == "crawl":
-            try:
-                options = options_from_args(args)
-                options.validate()
-            except ValueError as exc:
-                parser.error(str(exc))
-            return crawl_and_report(options, args)
+            return cmd_crawl(args)
         if args.verb == "demo":
-            return run_demo(args)
-        if args.verb in ("report", "audit"):
-            if not args.store.exists():
-                parser.error(f"no crawl store at {args.store}")
-            return audit_and_render(args.store, args.crawl, getattr(args, "out", None), args)
+            return cmd_demo(args)
+        command = {"report": cmd_report_or_audit, "audit": cmd_report_or_audit,
+                   "history": cmd_history, "compare": cmd_compare}[args.verb]
+        try:
+            return command(args, parser)
+        except (StoreError, sqlite3.Error) as exc:
+            print(f"seo-audit: crawl store: {exc}", file=sys.stderr)
+            return EXIT_STORE
     except KeyboardInterrupt:
         print("seo-audit: interrupted", file=sys.stderr)
-        return 130
-    return EXIT_USAGE
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

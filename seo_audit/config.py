@@ -1,0 +1,311 @@
+"""Job files: one TOML file says everything a scheduled crawl needs.
+
+A job file, e.g. ``site.toml`` (every key optional except a start URL, which may come from the
+command line instead)::
+
+    job = "example-nightly"        # name in history and comparisons (default: the file's stem)
+    start_url = "https://www.example.com/"   # one start URL per job
+    out = "reports/example"        # output folder (default audit-output)
+    store = "example.sqlite"       # crawl store (default OUT/seo-audit.sqlite)
+    retention = 30                 # keep the last 30 crawls of this job in the store
+    webhook = "https://hooks.example.com/seo"   # POST the run's summary JSON here
+    fail_on = "new"                # critical, warning, notice or new
+    csv_bom = false
+
+    [crawl]                        # any CrawlOptions field: scope, limits, politeness, downloads
+    max_pages = 5000
+    exclude = ["/search\\?"]
+    concurrency = 4
+    user_agent = "googlebot-smartphone"
+
+    [rules.slow-response]          # per rule: enabled, severity, thresholds (audit.AuditConfig)
+    max_seconds = 1.5
+    [rules.missing-meta-description]
+    enabled = false
+
+    [branding]                     # the report's title, client, logo (a path), accent colour
+    client = "Example Ltd"
+
+Relative paths (out, store, branding.logo) are relative to the job file's folder, so a job
+runs the same from cron, systemd or a shell. Command-line flags override the file: the CLI
+turns them into a dict of the same shape and ``merge`` lays it over the file's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import types
+import typing
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from audit import AuditConfig
+from crawler.options import CrawlOptions
+from crawler.urls import normalise
+
+#: what --fail-on and fail_on accept: a severity (that or worse fails) or "new" (regressions)
+FAIL_ON = ("critical", "warning", "notice", "new")
+DEFAULT_OUT = Path("audit-output")
+DEFAULT_STORE_NAME = "seo-audit.sqlite"
+
+#: CrawlOptions fields a job cannot set in [crawl]: they have top-level keys, or are per run
+_NOT_IN_CRAWL_TABLE = {"start_url", "store", "job", "resume", "log_level"}
+CRAWL_KEYS: dict[str, Any] = {name: hint for name, hint in typing.get_type_hints(CrawlOptions).items()
+                              if name not in _NOT_IN_CRAWL_TABLE}
+TOP_LEVEL_KEYS: dict[str, Any] = {
+    "job": str, "start_url": str, "out": str, "store": str, "retention": int, "webhook": str,
+    "fail_on": str, "csv_bom": bool, "crawl": dict, "rules": dict, "branding": dict,
+}
+BRANDING_KEYS = {"title": str, "client": str, "logo": str, "accent": str}
+#: a placeholder start URL, to validate a file's [crawl] table when the URL comes from the command line
+_ANY_START_URL = "http://start-url.invalid/"
+
+
+class ConfigError(ValueError):
+    """A job file cannot be used: says which file, which key and (when found) which line."""
+
+    def __init__(self, path: Path, message: str, key: str | None = None, line: int | None = None):
+        where = str(path) + (f", line {line}" if line else "") + (f", key {key}" if key else "")
+        super().__init__(f"{where}: {message}")
+        self.path, self.key, self.line = path, key, line
+
+
+@dataclass
+class Job:
+    """Everything a run does, resolved from the job file and the flags. ``options`` is None
+    for the commands on stored crawls (report, audit, history, compare): they crawl nothing."""
+
+    store: Path
+    name: str | None
+    out: Path | None
+    options: CrawlOptions | None = None
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    branding: dict[str, str] = field(default_factory=dict)
+    retention: int | None = None
+    webhook: str | None = None
+    fail_on: str | None = None
+    csv_bom: bool = False
+
+    @property
+    def key(self) -> str:
+        """What identifies the job in the store: its name, else its (normalised) start URL."""
+        return self.name or self.options.start_url
+
+
+def read_job_file(path: str | Path) -> dict[str, Any]:
+    """The checked settings of a job file, relative paths made absolute; ConfigError if unusable."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read the job file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "the job file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"not valid TOML: {exc}") from None
+    lines = text.splitlines()
+
+    def fail(dotted: str, message: str) -> typing.NoReturn:
+        raise ConfigError(path, message, dotted, _line_of(lines, dotted))
+
+    _check_table(data, TOP_LEVEL_KEYS, "", fail)
+    _check_table(data.get("crawl", {}), CRAWL_KEYS, "crawl", fail)
+    _check_table(data.get("branding", {}), BRANDING_KEYS, "branding", fail)
+    for rule_id, rule_settings in data.get("rules", {}).items():
+        if not isinstance(rule_settings, dict):
+            fail(f"rules.{rule_id}", "must be a table of the rule's settings")
+
+    data.setdefault("job", path.stem)
+    base = path.resolve().parent
+    for key in ("out", "store"):
+        if key in data:
+            data[key] = str(base / data[key])
+    if "logo" in data.get("branding", {}):
+        data["branding"]["logo"] = str(base / data["branding"]["logo"])
+
+    # the same checks a merged job gets (build_job), piece by piece, so an error names its key
+    with _blamed(fail, "", {k: v for k, v in data.items() if not isinstance(v, dict)}):
+        _check_run_settings(data)
+    with _blamed(fail, "crawl", {"start_url": data.get("start_url"), **data.get("crawl", {})}):
+        _crawl_options({"start_url": _ANY_START_URL, **data})
+    for rule_id, rule_settings in data.get("rules", {}).items():
+        with _blamed(fail, f"rules.{rule_id}", rule_settings):
+            AuditConfig.from_dict({"rules": {rule_id: rule_settings}})
+    with _blamed(fail, "branding", data.get("branding", {})):
+        _check_branding(data.get("branding", {}))
+    return data
+
+
+def merge(file_settings: Mapping[str, Any], flag_settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Flags over the file: top-level keys replace, [crawl] keys replace one by one, and
+    request headers merge by name."""
+    merged = {**file_settings, **flag_settings}
+    crawl = {**file_settings.get("crawl", {}), **flag_settings.get("crawl", {})}
+    headers = {**file_settings.get("crawl", {}).get("headers", {}),
+               **flag_settings.get("crawl", {}).get("headers", {})}
+    merged["crawl"] = {**crawl, **({"headers": headers} if headers else {})}
+    return merged
+
+
+def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
+    """A validated Job from settings shaped like a job file; ValueError names the bad setting.
+    ``crawl=False``: for stored crawls, no start URL needed and the output folder is optional."""
+    if crawl and not settings.get("start_url"):
+        raise ValueError("no start URL: give it on the command line or as start_url in the job file")
+    _check_run_settings(settings)
+    _check_branding(settings.get("branding", {}))
+    options = _crawl_options(settings) if crawl else None
+    return Job(
+        store=options.store if options else _store(settings),
+        name=settings.get("job"),
+        out=_out(settings) if crawl else (Path(settings["out"]) if settings.get("out") else None),
+        options=options,
+        audit=AuditConfig.from_dict({"rules": settings.get("rules", {})}),
+        branding=dict(settings.get("branding", {})),
+        retention=settings.get("retention"),
+        webhook=settings.get("webhook"),
+        fail_on=settings.get("fail_on"),
+        csv_bom=bool(settings.get("csv_bom", False)),
+    )
+
+
+def _out(settings: Mapping[str, Any]) -> Path:
+    return Path(settings["out"]) if settings.get("out") else DEFAULT_OUT
+
+
+def _store(settings: Mapping[str, Any]) -> Path:
+    return Path(settings["store"]) if settings.get("store") else _out(settings) / DEFAULT_STORE_NAME
+
+
+def _crawl_options(settings: Mapping[str, Any]) -> CrawlOptions:
+    crawl = dict(settings.get("crawl", {}))
+    for name, hint in CRAWL_KEYS.items():
+        if name in crawl and _base_type(hint) is float:
+            crawl[name] = float(crawl[name])  # TOML says 2 for 2.0
+    options = CrawlOptions(start_url=settings["start_url"], store=_store(settings), job=settings.get("job"),
+                           resume=bool(settings.get("resume", False)), **crawl)
+    options.validate()
+    # the start URL as the crawler records it: a job without a name is found in the store by it
+    options.start_url = normalise(options.start_url)
+    return options
+
+
+def _check_run_settings(settings: Mapping[str, Any]) -> None:
+    retention = settings.get("retention")
+    if retention is not None and retention < 1:
+        raise ValueError(f"retention must be at least 1 (crawls kept per job), got {retention}")
+    webhook = settings.get("webhook")
+    if webhook is not None and not re.match(r"https?://[^/\s]+", webhook):
+        raise ValueError(f"webhook must be an http(s) URL, not {webhook!r}")
+    fail_on = settings.get("fail_on")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise ValueError(f"fail_on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+    job = settings.get("job")
+    if job is not None and not job.strip():
+        raise ValueError("job must not be empty")
+
+
+def _check_branding(branding: Mapping[str, Any]) -> None:
+    from reports.branding import Branding
+
+    Branding.from_config(branding)  # reads the logo and checks the colour; writes nothing
+
+
+# --- the file's shape -------------------------------------------------------------------------
+
+def _check_table(table: Mapping[str, Any], schema: Mapping[str, Any], prefix: str, fail) -> None:
+    for key, value in table.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f"; known keys: {', '.join(schema)}"
+            fail(dotted, f"unknown key{hint}")
+        if not _conforms(value, schema[key]):
+            fail(dotted, f"must be {_describe(schema[key])}, not {value!r}")
+
+
+def _base_type(hint: Any) -> Any:
+    """``int`` for ``int | None``: TOML has no null, an optional setting is simply left out."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return next(h for h in typing.get_args(hint) if h is not type(None))
+    return hint
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    hint = _base_type(hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if origin is dict or hint is dict:
+        return isinstance(value, dict) and (not args or all(_conforms(v, args[1]) for v in value.values()))
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _describe(hint: Any) -> str:
+    hint = _base_type(hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list:
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict or hint is dict:
+        return "a table" + (f" of {_describe(args[1]).removeprefix('a ')}s" if args else "")
+    return {bool: "true or false", int: "an integer", float: "a number"}.get(hint, "a string")
+
+
+# --- finding the key and line an error is about ---------------------------------------------
+
+@contextmanager
+def _blamed(fail, table_name: str, table: Mapping[str, Any]) -> Iterator[None]:
+    """Turn a ValueError from the checks into ConfigError on the key the message is about:
+    the first key of ``table`` it names, or whose value it quotes; else the table itself."""
+    try:
+        yield
+    except ValueError as exc:
+        message = str(exc)
+        key = next((k for k, v in table.items() if re.search(rf"\b{re.escape(k)}\b", message)), None)
+        key = key or next((k for k, v in table.items() if any(
+            str(item) in message for item in (v if isinstance(v, list) else [v]) if item not in (None, ""))),
+            None)
+        dotted = ".".join(p for p in (table_name, key) if p) or None
+        if key == "start_url":
+            dotted = "start_url"
+        fail(dotted, message)
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_.\"'-]+?)\s*=")
+
+
+def _line_of(lines: list[str], dotted: str | None) -> int | None:
+    """The line where ``dotted`` (e.g. "crawl.max_pages") is set or its table opens: TOML
+    parsers give no positions, so follow the table headers, as a reader of the file would."""
+    if not dotted:
+        return None
+    table = ""
+    header_line = None
+    for number, line in enumerate(lines, start=1):
+        if header := _TABLE_HEADER.match(line):
+            table = _unquote(header.group(1))
+            if table == dotted:
+                header_line = number
+            continue
+        if key := _KEY_LINE.match(line):
+            name = _unquote(key.group(1))
+            if ".".join(p for p in (table, name) if p) == dotted:
+                return number
+    return header_line
+
+
+def _unquote(dotted: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in dotted.split("."))
+
