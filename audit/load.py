@@ -213,10 +213,9 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
 def _followed(links: pd.DataFrame, p: pd.DataFrame) -> pd.Series:
     """Links a crawler follows: not rel=nofollow, to another URL, and either a redirect or a link
     on a page that answered 2xx without a page-wide nofollow (links on error pages lead nowhere)."""
-    source = p.set_index("url")
-    answered_2xx = links["source"].map(source["status_class"]).eq("2xx")
-    page_nofollow = links["source"].map(source["nofollow_page"]).fillna(False).astype(bool)
-    on_a_page = answered_2xx & ~page_nofollow & links["kind"].isin(["a", "meta-refresh"])
+    passes_links_on = pd.Series((p["status_class"].eq("2xx") & ~p["nofollow_page"]).to_numpy(), index=p["url"])
+    on_a_page = (links["source"].map(passes_links_on).fillna(False).astype(bool)
+                 & links["kind"].isin(["a", "meta-refresh"]))
     return (~links["nofollow"] & links["source"].ne(links["target"])
             & (on_a_page | links["kind"].eq("redirect")))
 

@@ -67,6 +67,11 @@ def examples(frame: pd.DataFrame, key: str, item: pd.Series) -> pd.Series:
     return shown + (" and " + more.astype(str) + " more").where(more > 0, "")
 
 
+def attempts_text(p: pd.DataFrame) -> pd.Series:
+    """Every attempt's status or error, retries included: "503, 503, 200"."""
+    return p["attempt_statuses"].map(lambda attempts: ", ".join(map(str, attempts)))
+
+
 def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",)) -> pd.Series:
     """Per target URL: "linked from <source> ('<anchor>'), ..." over followed-or-not links."""
     links = crawl.links[crawl.links["kind"].isin(kinds) & crawl.links["target"].isin(targets)]

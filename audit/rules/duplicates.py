@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import EXAMPLES, Rule, found, group_members
+from audit.rules.base import Rule, found, group_members
 from audit.rules.content import indexable_html
 
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.rules.base import Rule, answers, found, linked_from, text
+from audit.rules.base import Rule, answers, attempts_text, found, linked_from, text
 
 GOOGLE_ROBOTS = "https://developers.google.com/search/docs/crawling-indexing/robots/robots_txt"
 #: link kinds that name a URL as this page's canonical or alternate
@@ -47,8 +47,8 @@ def robots_txt_error(crawl, t):
         lambda attempts: any(not isinstance(a, int) or a >= 500 or a == 429 for a in attempts))
     hit = robots[failed | robots["status"].ge(500).fillna(False) | robots["status"].eq(429).fillna(False)
                  | robots["status"].isna()]
-    attempts = hit["attempt_statuses"].map(lambda attempts: ", ".join(map(str, attempts)))
-    return found(hit["url"], "robots.txt answered " + answers(crawl, hit["url"]) + "; attempts: " + attempts)
+    return found(hit["url"], "robots.txt answered " + answers(crawl, hit["url"]) + "; attempts: "
+                 + attempts_text(hit))
 
 
 RULES = [

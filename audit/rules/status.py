@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, found, linked_from, text
+from audit.rules.base import Rule, answers, attempts_text, found, linked_from, text
 
 GOOGLE_STATUS = "https://developers.google.com/crawling/docs/troubleshooting/http-status-codes"
 RFC_202 = "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3"
@@ -25,10 +25,6 @@ def _reach(p: pd.DataFrame) -> pd.Series:
     """How crawlers reach each URL: "inlinks: 3, in a sitemap: yes"."""
     return ("inlinks: " + p["inlinks"].astype(str) + ", in a sitemap: "
             + p["in_sitemap"].map({True: "yes", False: "no"}))
-
-
-def _attempts(p: pd.DataFrame) -> pd.Series:
-    return p["attempt_statuses"].map(lambda attempts: ", ".join(map(str, attempts)))
 
 
 def _answered_202(crawl) -> pd.DataFrame:
@@ -128,13 +124,13 @@ def internal_5xx(crawl, t):
 def rate_limited(crawl, t):
     p = crawl.pages
     hit = p[p["attempt_statuses"].map(lambda attempts: 429 in attempts) | p["status"].eq(429).fillna(False)]
-    return found(hit["url"], "attempts: " + _attempts(hit))
+    return found(hit["url"], "attempts: " + attempts_text(hit))
 
 
 def network_error(crawl, t):
     p = crawl.pages
     hit = p[p["error"].notna() & p["status"].isna() & p["is_page"]]
-    return found(hit["url"], hit["error"] + "; attempts: " + _attempts(hit))
+    return found(hit["url"], hit["error"] + "; attempts: " + attempts_text(hit))
 
 
 def recovered_after_errors(crawl, t):
@@ -142,7 +138,7 @@ def recovered_after_errors(crawl, t):
     failed_first = p["attempt_statuses"].map(
         lambda attempts: any(not isinstance(a, int) or a >= 500 for a in attempts[:-1]))
     hit = p[failed_first & p["status"].lt(500).fillna(False)]
-    return found(hit["url"], "attempts: " + _attempts(hit))
+    return found(hit["url"], "attempts: " + attempts_text(hit))
 
 
 def soft_404(crawl, t):
