@@ -29,7 +29,9 @@ def post_summary(url: str, summary: dict[str, Any], log: logging.Logger, *, atte
                 log.info("webhook %s answered %s", url, response.status)
                 return True
         except (urllib.error.URLError, OSError, ValueError) as exc:  # HTTPError is a URLError
-            log.warning("webhook %s failed (attempt %d of %d): %s", url, attempt, attempts, exc)
+            # the last failure is an error: --quiet shows it, the summary went nowhere
+            level = logging.ERROR if attempt == attempts else logging.WARNING
+            log.log(level, "webhook %s failed (attempt %d of %d): %s", url, attempt, attempts, exc)
         if attempt < attempts:
             time.sleep(RETRY_PAUSE_SECONDS)
     return False
