@@ -178,6 +178,7 @@ def origin_of(urls: pd.Series) -> pd.Series:
 
 def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: pd.DataFrame,
                        rechecks: pd.DataFrame, start_url: str | None) -> pd.DataFrame:
+    """Add the derived pages columns (module docstring) in place; also ``links.followed``."""
     p = pages
     status, skip = p["status"], p["skip_reason"]
     p["status_class"] = (status // 100).astype("str").str.cat(["xx"] * len(p)).where(
