@@ -121,7 +121,7 @@ def change_rows(comparison: dict[str, Any]) -> pd.DataFrame:
     budget = comparison["budget"]
     rows.append(("waste-share", None, None, None, round(budget["old"]["waste_share"], 4),
                  round(budget["new"]["waste_share"], 4)))
-    return pd.DataFrame(rows, columns=CSV_COLUMNS)
+    return pd.DataFrame(rows, columns=CSV_COLUMNS, dtype=object)  # statuses stay 200, not 200.0
 
 
 def write_comparison(out_dir: str | Path, comparison: dict[str, Any]) -> dict[str, Path]:
