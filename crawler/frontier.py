@@ -25,6 +25,7 @@ class Entry(NamedTuple):
     found_via: str
     depth: int | None
     referrer: str | None
+    pattern_run: int  # how many same-pattern pages in a row led here (see session.discover)
 
 
 class Frontier:
@@ -53,9 +54,9 @@ class Frontier:
         return True
 
     def push(self, url: str, fetch_kind: str, found_via: str, depth: int | None,
-             referrer: str | None) -> Entry:
+             referrer: str | None, pattern_run: int = 0) -> Entry:
         """Queue a URL already marked seen; the caller persists the returned entry."""
-        entry = Entry(self._next_seq, url, fetch_kind, found_via, depth, referrer)
+        entry = Entry(self._next_seq, url, fetch_kind, found_via, depth, referrer, pattern_run)
         self._next_seq += 1
         if self._spilled or len(self._pending) >= self.memory_limit:
             if not self._spilled:
@@ -95,7 +96,7 @@ class Frontier:
         self._flush()
         batch = max(1000, self.memory_limit // 2)
         rows = self._reader.execute(
-            "SELECT seq, url, fetch_kind, found_via, depth, referrer FROM frontier f "
+            "SELECT seq, url, fetch_kind, found_via, depth, referrer, pattern_run FROM frontier f "
             "WHERE crawl_id = ? AND seq >= ? AND NOT EXISTS "
             "(SELECT 1 FROM pages p WHERE p.crawl_id = f.crawl_id AND p.url = f.url) "
             "ORDER BY seq LIMIT ?", (self._crawl_id, self._load_from_seq, batch)).fetchall()

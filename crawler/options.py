@@ -34,7 +34,8 @@ class CrawlOptions:
     max_pages: int = 100_000
     max_depth: int | None = None
     max_duration: float | None = None  # seconds
-    trap_cap: int = 500  # URLs per pattern (numbers and query values blanked)
+    trap_cap: int = 500  # URLs per path and set of query parameters (values blanked)
+    trap_run: int = 50  # same-pattern pages in a row (next month, next session id...)
     max_url_length: int = 4096
     # politeness
     concurrency: int = 5
@@ -62,7 +63,7 @@ class CrawlOptions:
         """Raise ValueError naming the first bad option."""
         if normalise(self.start_url) is None:
             raise ValueError(f"start URL {self.start_url!r} is not an absolute http(s) URL")
-        for name in ("max_pages", "trap_cap", "concurrency", "max_url_length"):
+        for name in ("max_pages", "trap_cap", "trap_run", "concurrency", "max_url_length"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("delay", "timeout", "recheck_max_wait", "retries", "recheck_attempts",

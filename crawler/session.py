@@ -109,14 +109,18 @@ class CrawlSession:
     # --- admission ---------------------------------------------------------------------
     def discover(self, url: str, bundle: Bundle, *, fetch_kind: str = "page",
                  found_via: str = "link", depth: int | None = None,
-                 referrer: str | None = None) -> Entry | None:
+                 referrer: str | None = None, parent: Entry | None = None) -> Entry | None:
         """Admit ``url`` (normalised) to the frontier once, or record why it is skipped.
 
-        Appends to ``bundle`` the frontier entry or the skipped page row; returns the entry.
+        ``parent`` is the frontier entry of the page it was found on (referrer defaults to
+        its URL). Appends to ``bundle`` the frontier entry or the skipped page row.
         """
         if not self.frontier.mark_seen(url):
             return None
-        skip, rule = self._skip_reason(url, depth)
+        if parent is not None:
+            referrer = referrer or parent.url
+        run = self._pattern_run(url, parent)
+        skip, rule = self._skip_reason(url, depth, run)
         if skip:
             self.stats[f"skipped/{skip}"] += 1
             bundle.pages.append(store.page_row({
@@ -124,11 +128,20 @@ class CrawlSession:
                 "referrer": referrer, "skip_reason": skip, "robots_rule": rule}))
             return None
         self.admitted += 1
-        entry = self.frontier.push(url, fetch_kind, found_via, depth, referrer)
-        bundle.frontier.append(entry[:6])
+        entry = self.frontier.push(url, fetch_kind, found_via, depth, referrer, run)
+        bundle.frontier.append(tuple(entry))
         return entry
 
-    def _skip_reason(self, url: str, depth: int | None) -> tuple[str | None, str | None]:
+    @staticmethod
+    def _pattern_run(url: str, parent: Entry | None) -> int:
+        """Same-pattern pages in a row that led to ``url``: a calendar's next month, a session
+        id re-appended, page N+1 of a listing. Products found from a category start at 0."""
+        if parent is None:
+            return 0
+        pattern = trap_pattern(url)
+        return parent.pattern_run + 1 if pattern and pattern == trap_pattern(parent.url) else 0
+
+    def _skip_reason(self, url: str, depth: int | None, run: int) -> tuple[str | None, str | None]:
         verdict = self.scope.verdict(url)
         if verdict:
             return verdict, None
@@ -141,10 +154,10 @@ class CrawlSession:
                 return "robots", rule
         if self.options.max_depth is not None and depth is not None and depth > self.options.max_depth:
             return "max-depth", None
-        if repeated_segments(url) >= MAX_REPEATED_SEGMENTS:
+        if run > self.options.trap_run or repeated_segments(url) >= MAX_REPEATED_SEGMENTS:
             return "trap", None
-        pattern = trap_pattern(url)
-        if pattern is not None:
+        if "?" in url:  # parameter explosions: many URLs of one path and one set of parameters
+            pattern = trap_pattern(url)
             self.pattern_counts[pattern] += 1
             if self.pattern_counts[pattern] > self.options.trap_cap:
                 return "trap", None

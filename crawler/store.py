@@ -76,7 +76,7 @@ PAGE_COLUMNS: dict[str, str] = {
 LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow")
 SITEMAP_COLUMNS = ("sitemap", "url", "lastmod")
 RECHECK_COLUMNS = ("url", "attempt", "waited", "status", "error", "retry_after", "fetched_at")
-FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer")
+FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
             "word_count", "outlinks"}
@@ -122,6 +122,7 @@ CREATE TABLE IF NOT EXISTS rechecks (
 CREATE TABLE IF NOT EXISTS frontier (
     crawl_id INTEGER NOT NULL, seq INTEGER NOT NULL, url TEXT NOT NULL,
     fetch_kind TEXT NOT NULL, found_via TEXT, depth INTEGER, referrer TEXT,
+    pattern_run INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (crawl_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS findings (

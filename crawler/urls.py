@@ -104,6 +104,7 @@ def looks_like_file(url: str) -> bool:
 _DIGITS = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=65536)
 def trap_pattern(url: str) -> str | None:
     """The URL with its variable parts blanked (numbers, query values); None if it has none.
 

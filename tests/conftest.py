@@ -19,7 +19,7 @@ from seo_audit.sitekit import SiteServer
 
 # Fast but bounded settings for loopback sites.
 TEST_CRAWL_DEFAULTS = dict(concurrency=16, timeout=3, retries=2, recheck_max_wait=1.0,
-                           trap_cap=10, log_level="WARNING")
+                           trap_cap=10, trap_run=8, log_level="WARNING")
 
 
 def crawl_site(url: str, store: Path, **options):

@@ -41,7 +41,7 @@ def test_resume_skips_recorded_pages(tmp_path):
     conn = store.connect(path)
     crawl_id = store.new_crawl(conn, "http://x/", {})
     with conn:
-        store.insert_frontier(conn, crawl_id, [(i, f"http://x/{i}", "page", "link", 1, None) for i in range(5)])
+        store.insert_frontier(conn, crawl_id, [(i, f"http://x/{i}", "page", "link", 1, None, 0) for i in range(5)])
         store.insert_pages(conn, crawl_id, [store.page_row({"url": "http://x/1", "status": 200}),
                                             store.page_row({"url": "http://x/ext", "skip_reason": "out-of-scope"})])
     frontier = Frontier()

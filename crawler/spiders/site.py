@@ -230,7 +230,7 @@ class SiteSpider(Spider):
         if target:
             bundle.links.append(_link_row(url, target, "redirect"))
             session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
-                             depth=entry.depth, referrer=url)
+                             depth=entry.depth, parent=entry)
         if status == 202:
             self._note_202(url, row, entry, bundle)
         if request.method == "GET" and looks_like_html(row["content_type"], response.body):
@@ -241,25 +241,25 @@ class SiteSpider(Spider):
                 bundle.links.append(_link_row(url, link.target, link.kind, link.anchor, link.nofollow))
                 self._follow(link.target, link.kind, bundle,
                              follow and (not link.nofollow or link.kind in SIGNAL_KINDS),
-                             depth=child_depth, referrer=url)
+                             depth=child_depth, parent=entry)
         if row["link_canonical"]:
             bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
-            self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, url)
+            self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, entry)
         session.stats["fetched"] += 1
         bundle.pages.insert(0, store.page_row(row))
         yield PageRecord(bundle)
 
     def _follow(self, target: str, kind: str, bundle: Bundle, follow: bool,
-                depth: int | None, referrer: str) -> None:
+                depth: int | None, parent: Entry) -> None:
         if kind in RESOURCE_KINDS:
             if self.options.check_resources:
                 self.session.discover(target, bundle, fetch_kind="resource", found_via=kind,
-                                      depth=depth, referrer=referrer)
+                                      depth=depth, parent=parent)
         elif follow:
             fetch_kind = "resource" if looks_like_file(target) else "page"
             via = "link" if kind == "a" else kind
             self.session.discover(target, bundle, fetch_kind=fetch_kind, found_via=via,
-                                  depth=depth, referrer=referrer)
+                                  depth=depth, parent=parent)
 
     def fetch_failed(self, failure):
         self.session.stats["errors"] += 1
@@ -273,7 +273,7 @@ class SiteSpider(Spider):
             if target:
                 bundle.links.append(_link_row(url, target, "status-url"))
                 self.session.discover(target, bundle, found_via="status-url", depth=entry.depth,
-                                      referrer=url)
+                                      parent=entry)
 
     def _launch_rechecks(self, due: list[tuple[str, int, str | None]], waited: float) -> None:
         self._recheck_timer = None
