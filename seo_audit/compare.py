@@ -115,13 +115,19 @@ def change_rows(comparison: dict[str, Any]) -> pd.DataFrame:
     for rule, changes in comparison["findings"]["by_rule"].items():
         for kind in ("new", "fixed"):
             rows += [(f"finding-{kind}", rule, changes["severity"], url, None, None) for url in changes[kind]]
-    rows += [("status-changed", None, None, c["url"], c["old"], c["new"]) for c in comparison["status_changes"]]
+    # answers as text: a status column of numbers and None would be written as 200.0
+    rows += [("status-changed", None, None, c["url"], _text(c["old"]), _text(c["new"]))
+             for c in comparison["status_changes"]]
     rows += [("url-appeared", None, None, url, None, None) for url in comparison["appeared"]]
     rows += [("url-disappeared", None, None, url, None, None) for url in comparison["disappeared"]]
     budget = comparison["budget"]
     rows.append(("waste-share", None, None, None, round(budget["old"]["waste_share"], 4),
                  round(budget["new"]["waste_share"], 4)))
-    return pd.DataFrame(rows, columns=CSV_COLUMNS, dtype=object)  # statuses stay 200, not 200.0
+    return pd.DataFrame(rows, columns=CSV_COLUMNS)
+
+
+def _text(answer: int | str | None) -> str | None:
+    return None if answer is None else str(answer)
 
 
 def write_comparison(out_dir: str | Path, comparison: dict[str, Any]) -> dict[str, Path]:
