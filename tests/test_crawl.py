@@ -83,7 +83,8 @@ def test_202_recorded_rechecked_and_status_url_fetched(crawled):
     p, b = crawled["pages"], crawled["base"]
     assert p[b + "/accepted"]["status"] == 202
     assert p[b + "/accepted"]["retry_after"] == "1"
-    assert p[b + "/jobs/1"]["found_via"] == "status-url" and p[b + "/jobs/1"]["status"] == 200
+    job = p[b + "/jobs/1"]
+    assert job["found_via"] == job["fetch_kind"] == "status-url" and job["status"] == 200
     rechecks = read_table(crawled["store"], "rechecks", crawled["result"].crawl_id)
     settled = rechecks.sort_values("attempt").groupby("url")["status"].apply(list).to_dict()
     assert settled[b + "/accepted"] == [200]

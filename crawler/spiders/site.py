@@ -272,8 +272,8 @@ class SiteSpider(Spider):
             target = resolve(url, status_url)
             if target:
                 bundle.links.append(_link_row(url, target, "status-url"))
-                self.session.discover(target, bundle, found_via="status-url", depth=entry.depth,
-                                      parent=entry)
+                self.session.discover(target, bundle, fetch_kind="status-url", found_via="status-url",
+                                      depth=entry.depth, parent=entry)
 
     def _launch_rechecks(self, due: list[tuple[str, int, str | None]], waited: float) -> None:
         self._recheck_timer = None
