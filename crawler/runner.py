@@ -55,7 +55,8 @@ def scrapy_settings(options: CrawlOptions):
 
 #: Scrapy loggers whose start-up lists and stats dump drown the progress lines
 CHATTY_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.statscollectors",
-                  "scrapy.addons", "scrapy.extensions.telnet", "scrapy.core.engine")
+                  "scrapy.addons", "scrapy.extensions.telnet", "scrapy.core.engine",
+                  "scrapy.core.downloader.handlers.http11")
 
 
 def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool = True) -> CrawlResult:

@@ -274,3 +274,30 @@ def test_numbered_catalogue_is_not_a_trap(serve, tmp_path):
     result = crawl_site(site.url + "/", tmp_path / "s.sqlite")  # trap_cap=10, trap_run=8
     p = pages_by_url(tmp_path / "s.sqlite", result.crawl_id)
     assert sum(1 for u, r in p.items() if "/p/" in u and r["status"] == 200) == 200
+
+
+def test_opens_no_listening_port():
+    """Scrapy's telnet console and remote-control port stay off unless asked for."""
+    from crawler.options import CrawlOptions
+    from crawler.runner import scrapy_settings
+
+    settings = scrapy_settings(CrawlOptions(start_url="http://127.0.0.1:1/"))
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")
+
+
+def test_googlebot_preset_sent_and_matched_in_robots(serve, tmp_path):
+    from seo_audit.sitekit import Reply, page
+
+    agents = []
+
+    def home(hit):
+        agents.append(hit.headers.get("User-Agent"))
+        return page("Home", "<a href='/nogoogle'>x</a>")
+
+    site = serve({"/": home, "/nogoogle": page("No Google"),
+                  "/robots.txt": Reply(200, "User-agent: Googlebot\nDisallow: /nogoogle\n", "text/plain")})
+    result = crawl_site(site.url + "/", tmp_path / "s.sqlite", user_agent="googlebot-smartphone")
+    assert "Googlebot/2.1" in agents[0] and "Mobile" in agents[0]
+    row = pages_by_url(tmp_path / "s.sqlite", result.crawl_id)[site.url + "/nogoogle"]
+    assert row["skip_reason"] == "robots" and row["robots_rule"] == "disallow: /nogoogle"
