@@ -48,17 +48,16 @@ CSV_COLUMNS = ["change", "rule", "severity", "url", "old", "new"]
 def compare_crawls(old: Any, new: Any) -> dict[str, Any]:
     """The changes from crawl ``old`` to crawl ``new`` (see the module docstring for the shape)."""
     old_answers, new_answers = _answers(old.pages), _answers(new.pages)
-    both = old_answers.index.intersection(new_answers.index)
-    changed = both[(old_answers[both] != new_answers[both]).to_numpy()]
     old_budget, new_budget = crawl_budget(old, old.findings), crawl_budget(new, new.findings)
     return {
         "old": _crawl_meta(old),
         "new": _crawl_meta(new),
         "findings": _finding_changes(old.findings, new.findings),
         "status_changes": [{"url": url, "old": old_answers[url], "new": new_answers[url]}
-                           for url in sorted(changed)],
-        "appeared": sorted(new_answers.index.difference(old_answers.index)),
-        "disappeared": sorted(old_answers.index.difference(new_answers.index)),
+                           for url in sorted(old_answers.keys() & new_answers.keys())
+                           if old_answers[url] != new_answers[url]],
+        "appeared": sorted(new_answers.keys() - old_answers.keys()),
+        "disappeared": sorted(old_answers.keys() - new_answers.keys()),
         "budget": {"old": old_budget, "new": new_budget, "change": _budget_change(old_budget, new_budget)},
     }
 
@@ -70,12 +69,11 @@ def _crawl_meta(crawl: Any) -> dict[str, Any]:
             "state": meta.get("state")}
 
 
-def _answers(pages: pd.DataFrame) -> pd.Series:
-    """Per URL: final status (int), else network error, else None; plain Python values."""
-    status = pages["status"].astype("object").where(pages["status"].notna(), None)
-    answer = [int(s) if s is not None else (e if isinstance(e, str) else None)
-              for s, e in zip(status, pages["error"])]
-    return pd.Series(answer, index=pages["url"].to_numpy(), dtype="object")
+def _answers(pages: pd.DataFrame) -> dict[str, int | str | None]:
+    """Per URL: final status (int), else network error, else None. A dict, not a Series: in
+    pandas None != None, and two unfetched answers are the same answer."""
+    return {url: int(status) if pd.notna(status) else (error if isinstance(error, str) else None)
+            for url, status, error in zip(pages["url"], pages["status"], pages["error"])}
 
 
 def _finding_changes(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, Any]:
