@@ -81,7 +81,12 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
         raise RuntimeError("the crawl could not start (see the log above)")
     reason = crawler.stats.get_value("finish_reason") or "unknown"
     from . import store
+    from .pipelines import STORE_ERROR
 
+    if reason == STORE_ERROR:
+        raise store.StoreError(f"the crawl store {options.store} could not be written "
+                               "(disk full or read-only?); what was committed is intact: "
+                               "free space and run again with --resume")
     conn = store.connect(options.store, readonly=True)
     try:
         state = conn.execute("SELECT state FROM crawls WHERE id = ?",

@@ -8,6 +8,7 @@ once per URL, here, and an unfetched URL is recorded with the reason it was skip
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -83,11 +84,15 @@ class CrawlSession:
         self.writer.flush()
 
     def close(self, state: str, stats: dict) -> None:
+        """Commit what is queued and mark the crawl finished; a full disk leaves it 'running'
+        (that is, resumable) rather than half-written."""
         self.writer.close()
-        store.finish_crawl(self.conn, self.crawl_id, state, {**stats, **self.stats})
-        self.conn.close()
-        if self.writer.error is not None:
-            raise store.StoreError(f"the crawl store could not be written: {self.writer.error}")
+        try:
+            store.finish_crawl(self.conn, self.crawl_id, state, {**stats, **self.stats})
+        except sqlite3.Error as exc:
+            logger.error("the crawl could not be marked %s in the store: %s", state, exc)
+        finally:
+            self.conn.close()
 
     def has_probe(self) -> bool:
         row = self.conn.execute("SELECT probe FROM crawls WHERE id = ?", (self.crawl_id,)).fetchone()
