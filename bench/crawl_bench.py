@@ -78,6 +78,54 @@ def clean_env(extra_path: str | None = None) -> dict:
     return env
 
 
+class RssSampler(threading.Thread):
+    """Polls /proc every `every` seconds for the processes of one session (the contender and its
+    children): peak of the summed RSS of the tree, and each process's own peak. wait4's ru_maxrss
+    is the largest single process, which under-counts a parent and a child alive together."""
+
+    def __init__(self, sid: int, every: float = 0.25):
+        super().__init__(daemon=True)
+        self.sid, self.every = sid, every
+        self.stop_ev = threading.Event()
+        self.peak_sum = 0
+        self.per_pid: dict[int, tuple[int, str]] = {}
+        self.page = os.sysconf("SC_PAGE_SIZE")
+
+    def sample(self) -> None:
+        total = 0
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat", "rb") as fh:
+                    stat = fh.read()
+                fields = stat[stat.rfind(b")") + 2:].split()
+                if int(fields[3]) != self.sid:  # field 6 of stat: session id
+                    continue
+                with open(f"/proc/{d}/statm", "rb") as fh:
+                    rss = int(fh.read().split()[1]) * self.page
+            except (OSError, ValueError, IndexError):
+                continue
+            total += rss
+            pid = int(d)
+            if rss > self.per_pid.get(pid, (0, ""))[0]:
+                try:
+                    with open(f"/proc/{d}/cmdline", "rb") as fh:
+                        cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")[:160]
+                except OSError:
+                    cmdline = "?"
+                self.per_pid[pid] = (rss, cmdline)
+        self.peak_sum = max(self.peak_sum, total)
+
+    def run(self) -> None:
+        while not self.stop_ev.wait(self.every):
+            self.sample()
+
+    def stop(self) -> None:
+        self.stop_ev.set()
+        self.join(timeout=5)
+
+
 def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str) -> dict:
     """Run cmd in its own session; return wall, cpu, peak RSS (MB), exit code, timed_out."""
     out = open(logprefix + ".stdout", "wb")
@@ -95,10 +143,13 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
     timer = threading.Timer(timeout, on_timeout)
     timer.daemon = True
     timer.start()
+    sampler = RssSampler(p.pid)
+    sampler.start()
     try:
         _, status, ru = os.wait4(p.pid, 0)
     finally:
         timer.cancel()
+        sampler.stop()
         _current.pop("pid", None)
         out.close()
         err.close()
@@ -114,6 +165,10 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
         "cpu_user_s": ru.ru_utime,
         "cpu_sys_s": ru.ru_stime,
         "peak_rss_mb": ru.ru_maxrss / 1024.0,  # Linux: KiB
+        "tree_peak_rss_mb": sampler.peak_sum / 2**20,
+        "rss_by_process": sorted(({"pid": pid, "peak_rss_mb": r / 2**20, "cmd": c}
+                                  for pid, (r, c) in sampler.per_pid.items()),
+                                 key=lambda d: -d["peak_rss_mb"])[:6],
         "exit": p.returncode,
         "timed_out": timed_out.is_set(),
     }
@@ -488,7 +543,8 @@ def summarise(runs: list[dict]) -> dict:
         med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
         out[name] = {"rounds": len(rs), "pages": med("pages"), "wall_s": med("wall_s"),
                      "pages_per_s": med("pages_per_s"), "cpu_s": med("cpu_s"),
-                     "cpu_ms_per_page": med("cpu_ms_per_page"), "peak_rss_mb": med("peak_rss_mb")}
+                     "cpu_ms_per_page": med("cpu_ms_per_page"), "peak_rss_mb": med("peak_rss_mb"),
+                     "tree_peak_rss_mb": med("tree_peak_rss_mb")}
     return out
 
 
@@ -503,6 +559,7 @@ def ratios(summary: dict) -> dict:
             "pages_per_s": o["pages_per_s"] / b["pages_per_s"] if b["pages_per_s"] else None,
             "cpu_s_per_page": o["cpu_ms_per_page"] / b["cpu_ms_per_page"] if b["cpu_ms_per_page"] else None,
             "peak_rss": o["peak_rss_mb"] / b["peak_rss_mb"] if b["peak_rss_mb"] else None,
+            "tree_peak_rss": o["tree_peak_rss_mb"] / b["tree_peak_rss_mb"] if b["tree_peak_rss_mb"] else None,
         }
     return out
 
@@ -510,28 +567,29 @@ def ratios(summary: dict) -> dict:
 def fmt_table(runs: list[dict], summary: dict, rat: dict, n: int, rounds: int) -> str:
     lines = []
     hdr = f"{'contender':<11} {'round':>5} {'pages':>7} {'rows':>7} {'seconds':>8} {'pages/s':>8} " \
-          f"{'CPU s':>7} {'CPU ms/pg':>9} {'peak RSS MB':>11}  status"
+          f"{'CPU s':>7} {'CPU ms/pg':>9} {'peak RSS MB':>11} {'tree RSS MB':>11}  status"
     lines += [hdr, "-" * len(hdr)]
     for r in runs:
         if r.get("status") in ("ok", "timeout", "failed"):
             flag = "" if r.get("pages") == n else " (partial)"
             lines.append(f"{r['contender']:<11} {r['round']:>5} {r['pages']:>7} {r['rows']:>7} "
                          f"{r['wall_s']:>8.1f} {r['pages_per_s']:>8.1f} {r['cpu_s']:>7.1f} "
-                         f"{r['cpu_ms_per_page']:>9.2f} {r['peak_rss_mb']:>11.0f}  {r['status']}{flag}")
+                         f"{r['cpu_ms_per_page']:>9.2f} {r['peak_rss_mb']:>11.0f} "
+                         f"{r.get('tree_peak_rss_mb', 0):>11.0f}  {r['status']}{flag}")
         else:
             lines.append(f"{r['contender']:<11} {r['round']:>5} {'-':>7} {'-':>7} {'-':>8} {'-':>8} "
-                         f"{'-':>7} {'-':>9} {'-':>11}  {r.get('status')}")
+                         f"{'-':>7} {'-':>9} {'-':>11} {'-':>11}  {r.get('status')}")
     if rounds > 1 and summary:
         lines += ["", "median over rounds:"]
         for name, s in summary.items():
             lines.append(f"{name:<11} {s['rounds']:>5} {s['pages']:>7.0f} {'':>7} {s['wall_s']:>8.1f} "
                          f"{s['pages_per_s']:>8.1f} {s['cpu_s']:>7.1f} {s['cpu_ms_per_page']:>9.2f} "
-                         f"{s['peak_rss_mb']:>11.0f}")
+                         f"{s['peak_rss_mb']:>11.0f} {s['tree_peak_rss_mb']:>11.0f}")
     if rat:
         lines.append("")
         for k, v in rat.items():
             parts = [f"pages/s {v['pages_per_s']:.2f}x", f"CPU per page {v['cpu_s_per_page']:.2f}x",
-                     f"peak RSS {v['peak_rss']:.2f}x"]
+                     f"peak RSS {v['peak_rss']:.2f}x", f"tree RSS {v['tree_peak_rss']:.2f}x"]
             lines.append(f"{k:<16} " + ", ".join(parts))
     return "\n".join(lines)
 
@@ -688,6 +746,9 @@ def main(argv=None) -> int:
               f"{max(r['load1_after'] for r in busy):.1f} with {os.cpu_count()} CPUs; each contender "
               "uses about one): wall-clock figures are noisy, CPU ms/page is the steadier one")
     for r in runs:
+        if r.get("rss_by_process") and len(r["rss_by_process"]) > 1:
+            print(f"{r['contender']} round {r['round']}: peak RSS per process: " + "; ".join(
+                f"{d['peak_rss_mb']:.0f} MB {d['cmd'][:70]}" for d in r["rss_by_process"][:3]))
         if r["contender"] == "ours" and r.get("crawl_elapsed_s"):
             print(f"ours round {r['round']}: crawl phase {r['crawl_elapsed_s']:.1f}s of {r['wall_s']:.1f}s wall "
                   "(the rest: start-up, audit, store finalisation)")
