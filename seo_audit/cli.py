@@ -420,7 +420,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     with SiteServer(demo_routes()) as site:
         log.info("demo site served at %s/ (127.0.0.1 only)", site.url)
-        defaults = {"start_url": f"{site.url}/", "job": "demo",
+        # no job name: crawls are then matched by start URL, and the demo's port is new each
+        # time, so a demo report never compares itself with an earlier demo on another port
+        defaults = {"start_url": f"{site.url}/",
                     "crawl": {"concurrency": 16, "timeout": 5, "recheck_max_wait": 2}}
         return run_job(build_job(job_settings(args, defaults)), args)
 
