@@ -300,7 +300,9 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
         _interrupt_on_signals()  # Scrapy's handlers outlive its reactor and would swallow signals
     summary.update(crawl_id=result.crawl_id)
     if result.state == "incomplete":
-        summary.update(_crawl_facts(options.store, result.crawl_id))
+        facts = _crawl_facts(options.store, result.crawl_id)
+        del facts["findings"]  # not audited: zero findings would read as a clean site
+        summary.update(facts)
         log.warning("the crawl was interrupted: what it fetched is kept in crawl %d (state incomplete); "
                     "run the same command with --resume to continue it", result.crawl_id)
         return EXIT_INTERRUPTED

@@ -264,7 +264,7 @@ def test_sigterm_mid_crawl_exits_130_and_history_says_incomplete(serve, tmp_path
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr and "--resume" in stderr
-    assert "interrupted" in stdout.splitlines()[-1]
+    assert "interrupted" in stdout.splitlines()[-1] and "findings" not in stdout.splitlines()[-1]
     (record,) = json.loads(run_cli("history", "--store", store, "--json").stdout)
     assert record["state"] == "incomplete" and 0 < record["fetched"] < 400
     assert not (tmp_path / "report.html").exists()
