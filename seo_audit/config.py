@@ -128,17 +128,27 @@ def read_job_file(path: str | Path) -> dict[str, Any]:
     if "logo" in data.get("branding", {}):
         data["branding"]["logo"] = str(base / data["branding"]["logo"])
 
+    def within(table: str) -> dict[str, Any]:
+        return {f"{table}.{key}": value for key, value in _table(data, table).items()}
+
     # the same checks a merged job gets (build_job), piece by piece, so an error names its key
-    with _blamed(fail, "", {k: v for k, v in data.items() if not isinstance(v, dict)}):
+    with _blamed(fail, {k: v for k, v in data.items() if not isinstance(v, dict)}):
         _check_run_settings(data)
-    with _blamed(fail, "crawl", {"start_url": data.get("start_url"), **data.get("crawl", {})}):
+    with _blamed(fail, {"start_url": data.get("start_url"), **within("crawl")}, "crawl"):
         _crawl_options({"start_url": _ANY_START_URL, **data})
-    for rule_id, rule_settings in data.get("rules", {}).items():
-        with _blamed(fail, f"rules.{rule_id}", rule_settings):
+    for rule_id, rule_settings in _table(data, "rules").items():
+        with _blamed(fail, within(f"rules.{rule_id}"), f"rules.{rule_id}"):
             AuditConfig.from_dict({"rules": {rule_id: rule_settings}})
-    with _blamed(fail, "branding", data.get("branding", {})):
-        _check_branding(data.get("branding", {}))
+    with _blamed(fail, within("branding"), "branding"):
+        _check_branding(_table(data, "branding"))
     return data
+
+
+def _table(data: Mapping[str, Any], dotted: str) -> dict[str, Any]:
+    """The table at ``dotted`` ("rules.slow-response"), or {} if absent."""
+    for part in dotted.split("."):  # rule ids are kebab-case: no dots
+        data = data.get(part, {})
+    return dict(data)
 
 
 def merge(file_settings: Mapping[str, Any], flag_settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -265,21 +275,25 @@ def _describe(hint: Any) -> str:
 # --- finding the key and line an error is about ---------------------------------------------
 
 @contextmanager
-def _blamed(fail, table_name: str, table: Mapping[str, Any]) -> Iterator[None]:
-    """Turn a ValueError from the checks into ConfigError on the key the message is about:
-    the first key of ``table`` it names, or whose value it quotes; else the table itself."""
+def _blamed(fail, settings: Mapping[str, Any], table: str | None = None) -> Iterator[None]:
+    """Turn a ValueError from the checks into ConfigError on the setting the message is about:
+    of ``settings`` ({dotted key: value}), the first whose name it says or whose text value it
+    quotes; else ``table``. The checks' messages name settings, not where they were written."""
     try:
         yield
     except ValueError as exc:
         message = str(exc)
-        key = next((k for k, v in table.items() if re.search(rf"\b{re.escape(k)}\b", message)), None)
-        key = key or next((k for k, v in table.items() if any(
-            str(item) in message for item in (v if isinstance(v, list) else [v]) if item not in (None, ""))),
-            None)
-        dotted = ".".join(p for p in (table_name, key) if p) or None
-        if key == "start_url":
-            dotted = "start_url"
-        fail(dotted, message)
+
+        def says_name(dotted: str) -> bool:
+            return re.search(rf"\b{re.escape(dotted.rsplit('.', 1)[-1])}\b", message) is not None
+
+        def quotes_value(value: Any) -> bool:
+            return any(isinstance(item, str) and item and item in message
+                       for item in (value if isinstance(value, list) else [value]))
+
+        blamed = (next((k for k in settings if says_name(k)), None)
+                  or next((k for k, v in settings.items() if quotes_value(v)), None))
+        fail(blamed or table, message)
 
 
 _TABLE_HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
