@@ -339,7 +339,8 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
         record = jobs.crawl_record(conn, crawl_id)
     finally:
         conn.close()
-    return {key: record[key] for key in ("state", "started_at", "finished_at", "duration", "fetched", "findings")}
+    return {key: record[key] for key in ("job", "start_url", "state", "started_at", "finished_at", "duration",
+                                         "fetched", "findings")}
 
 
 def _start_answered(store_path: Path, crawl_id: int) -> bool:
@@ -453,7 +454,7 @@ def cmd_report_or_audit(args: argparse.Namespace, parser: argparse.ArgumentParse
         parser.error("--out is needed (or a job file with out)")
     if args.verb == "audit":
         job.out = None
-    summary: dict[str, Any] = {"job": job.name, "store": str(job.store)}
+    summary: dict[str, Any] = {"store": str(job.store)}
     code = audit_and_render(job.store, args.crawl, job, args, summary)
     return _end(args, summary, code)
 
