@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import store
-from .frontier import Entry, Frontier
+from .frontier import Entry, Frontier, FrontierLike
 from .options import CrawlOptions
 from .robots import RobotsPolicy
 from .urls import Scope, normalise, origin, repeated_segments, trap_pattern
@@ -35,37 +35,57 @@ class Bundle:
     frontier: list[tuple] = field(default_factory=list)
     sitemap_urls: list[tuple] = field(default_factory=list)
     rechecks: list[tuple] = field(default_factory=list)
+    #: URLs met, awaiting the shared frontier's verdict (crawler.distributed); not a table
+    found: list[tuple] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list[tuple]]:
-        return {k: v for k, v in self.__dict__.items() if v}
+        return {k: v for k, v in self.__dict__.items() if v and k != "found"}
+
+
+def skipped_row(url: str, fetch_kind: str, found_via: str, depth: int | None,
+                referrer: str | None, skip: str, rule: str | None) -> tuple:
+    """The pages row of a URL met but not fetched, with the reason."""
+    return store.page_row({"url": url, "fetch_kind": fetch_kind, "found_via": found_via,
+                           "depth": depth, "referrer": referrer, "skip_reason": skip,
+                           "robots_rule": rule})
 
 
 class CrawlSession:
     def __init__(self, options: CrawlOptions):
+        self._init_rules(options)
+        self.conn = store.connect(options.store)
+        self.crawl_id, resumed = self._open_crawl()
+        self.frontier: FrontierLike = self._new_frontier(resumed)
+        self.writer = StoreWriter(options.store, self.crawl_id)
+        self.admitted = self._count_admitted() if resumed else 0
+
+    def _init_rules(self, options: CrawlOptions) -> None:
+        """What admission needs besides a frontier: scope, robots.txt, trap counts, stats."""
         options.validate()
         self.options = options
         self.start_url = normalise(options.start_url)
         self.user_agent = options.user_agent_string
         self.scope = Scope.for_start(self.start_url, options.include, options.exclude,
                                      options.extra_origins)
-        self.conn = store.connect(options.store)
-        self.crawl_id, resumed = self._open_crawl()
-        self.frontier = Frontier()
-        self.frontier.attach_store(self.conn, self.crawl_id, self.flush)
-        self.resumed_pending = self.frontier.resume(self.conn, self.crawl_id) if resumed else None
-        self.writer = StoreWriter(options.store, self.crawl_id)
         self.robots: dict[str, RobotsPolicy] = {}
         self.pattern_counts: Counter[str] = Counter()
-        self.admitted = self._count_admitted() if resumed else 0
         self.stats: Counter[str] = Counter()
         self.started = time.monotonic()
+
+    def _new_frontier(self, resumed: bool) -> FrontierLike:
+        """This process's frontier, spilling to the store; a resumed crawl rebuilds it from there."""
+        frontier = Frontier()
+        frontier.attach_store(self.conn, self.crawl_id, self.flush)
+        self.resumed_pending = frontier.resume(self.conn, self.crawl_id) if resumed else None
+        return frontier
 
     # --- crawl bookkeeping -------------------------------------------------------------
     def _open_crawl(self) -> tuple[int, bool]:
         if self.options.resume:
+            # the same job (or, without one, the same start URL): two jobs never resume each other
             row = self.conn.execute(
-                "SELECT id FROM crawls WHERE start_url = ? AND state != 'complete' "
-                "ORDER BY id DESC LIMIT 1", (self.start_url,)).fetchone()
+                "SELECT id FROM crawls WHERE start_url = ? AND job IS ? AND state != 'complete' "
+                "ORDER BY id DESC LIMIT 1", (self.start_url, self.options.job)).fetchone()
             if row:
                 self.conn.execute("UPDATE crawls SET state = 'running' WHERE id = ?", (row[0],))
                 self.conn.commit()
@@ -128,9 +148,7 @@ class CrawlSession:
         skip, rule = self._skip_reason(url, depth, run)
         if skip:
             self.stats[f"skipped/{skip}"] += 1
-            bundle.pages.append(store.page_row({
-                "url": url, "fetch_kind": fetch_kind, "found_via": found_via, "depth": depth,
-                "referrer": referrer, "skip_reason": skip, "robots_rule": rule}))
+            bundle.pages.append(skipped_row(url, fetch_kind, found_via, depth, referrer, skip, rule))
             return None
         self.admitted += 1
         entry = self.frontier.push(url, fetch_kind, found_via, depth, referrer, run)
@@ -147,6 +165,20 @@ class CrawlSession:
         return parent.pattern_run + 1 if pattern and pattern == trap_pattern(parent.url) else 0
 
     def _skip_reason(self, url: str, depth: int | None, run: int) -> tuple[str | None, str | None]:
+        skip, rule = self._rule_skip_reason(url, depth, run)
+        if skip:
+            return skip, rule
+        if "?" in url:  # parameter explosions: many URLs of one path and one set of parameters
+            pattern = trap_pattern(url)
+            self.pattern_counts[pattern] += 1
+            if self.pattern_counts[pattern] > self.options.trap_cap:
+                return "trap", None
+        if self.admitted >= self.options.max_pages:
+            return "max-pages", None
+        return None, None
+
+    def _rule_skip_reason(self, url: str, depth: int | None, run: int) -> tuple[str | None, str | None]:
+        """The skip reasons that depend on the URL alone, not on what was admitted before it."""
         verdict = self.scope.verdict(url)
         if verdict:
             return verdict, None
@@ -161,13 +193,6 @@ class CrawlSession:
             return "max-depth", None
         if run > self.options.trap_run or repeated_segments(url) >= MAX_REPEATED_SEGMENTS:
             return "trap", None
-        if "?" in url:  # parameter explosions: many URLs of one path and one set of parameters
-            pattern = trap_pattern(url)
-            self.pattern_counts[pattern] += 1
-            if self.pattern_counts[pattern] > self.options.trap_cap:
-                return "trap", None
-        if self.admitted >= self.options.max_pages:
-            return "max-pages", None
         return None, None
 
     def set_robots(self, origin_url: str, policy: RobotsPolicy) -> None:
