@@ -147,6 +147,13 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
     sampler.start()
     try:
         _, status, ru = os.wait4(p.pid, 0)
+    except BaseException:  # Ctrl-C or SIGTERM of the bench: do not leave the contender running
+        kill_group(p.pid)
+        try:
+            os.waitpid(p.pid, 0)
+        except ChildProcessError:
+            pass
+        raise
     finally:
         timer.cancel()
         sampler.stop()
