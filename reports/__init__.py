@@ -8,10 +8,13 @@
 (see the audit package); ``findings`` has columns crawl_id, rule, severity, category,
 url, evidence; ``rules`` are objects with id, severity, category, title, why, fix,
 learn_more; ``budget`` is a dict with fetched, indexable, wasted, waste_share, by_cause.
+
+Credentials in URLs are masked (``safe.redact``) on the way in, so no output can show them.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -20,8 +23,8 @@ import pandas as pd
 from .branding import Branding, BrandingError
 from .exports import export_pages_csv, write_findings_csvs, write_summary_json, write_workbook
 from .html import render_report
-from .model import build_model, summary_dict
-from .safe import write_csv
+from .model import COMPARE_CSV, build_model, summary_dict
+from .safe import redact_frame, redact_value, write_csv
 
 __all__ = ["BrandingError", "export_pages_csv", "write_outputs"]
 
@@ -35,19 +38,23 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
     rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
 
-    ``previous`` (the comparison with the last crawl) is passed through to summary.json.
+    ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
+    report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule)
+    crawl, findings, previous = _redacted(crawl), redact_frame(findings), redact_value(previous)
+    model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule, previous)
 
     files = {
         "pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
         "links.csv": write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom),
         **write_findings_csvs(out, model, bom=bom),
     }
+    if previous is not None:
+        files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
     report = out / "report.html"
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
@@ -55,3 +62,21 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
     return files
+
+
+def _redacted(crawl: Any) -> Any:
+    """A shallow copy of ``crawl`` whose records show no URL credentials."""
+    redacted = copy.copy(crawl)
+    redacted.meta = redact_value(dict(crawl.meta or {}))
+    redacted.pages = redact_frame(crawl.pages)
+    redacted.links = redact_frame(crawl.links)
+    rechecks = getattr(crawl, "rechecks", None)
+    redacted.rechecks = None if rechecks is None else redact_frame(rechecks)
+    return redacted
+
+
+def _write_compare_csv(path: Path, previous: dict[str, Any], *, bom: bool) -> Path:
+    # imported here: seo_audit.compare writes its own CSVs with this package's write_csv
+    from seo_audit.compare import change_rows
+
+    return write_csv(path, change_rows(previous), bom=bom)

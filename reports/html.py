@@ -54,8 +54,25 @@ def _environment() -> jinja2.Environment:
     env.filters["http_url"] = http_url
     env.filters["count"] = lambda n: f"{int(n):,}"
     env.filters["percent"] = lambda share: f"{float(share) * 100:.1f}%"
+    env.filters["signed"] = signed
+    env.filters["points"] = lambda change: signed(round(float(change) * 100, 1), " pts")
+    env.filters["tone"] = tone
     env.filters["json_value"] = lambda v: json.dumps(v, default=str, ensure_ascii=False)
     return env
+
+
+def signed(change: float, unit: str = "") -> str:
+    """A change with its sign: "+3", "−1.5 pts" (a true minus sign), "±0"."""
+    return f"{change:+,}{unit}".replace("-", "\N{MINUS SIGN}") if change else f"±0{unit}"
+
+
+def tone(change: float, up: str = "worse") -> str:
+    """Whether a change is good news, as a CSS class: a rise is ``up`` ("worse", "better" or
+    "neutral"), a fall the opposite."""
+    if not change or up == "neutral":
+        return "delta-same"
+    rose = change > 0
+    return "delta-worse" if rose == (up == "worse") else "delta-better"
 
 
 def script_json(value: str) -> Markup:
@@ -124,6 +141,7 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
     template = _environment().get_template("report.html.j2")
     return template.render(
         model=model,
+        since=model.since_last_crawl,
         branding=branding,
         dates=crawl_dates(model.meta),
         charts=_charts(crawl, findings),

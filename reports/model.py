@@ -1,5 +1,5 @@
 """What every output shows, computed once: the fired rules in fix-first order, the counts,
-the 202 table, and the machine-readable summary.
+the 202 table, what changed since the last crawl, and the machine-readable summary.
 
 The HTML report, the workbook and summary.json all read this model, so a count can never
 differ between them.
@@ -18,6 +18,11 @@ SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
 #: how many rules the "fix these first" list names
 FIX_FIRST = 5
+#: URLs named per rule in "Since last crawl"; status changes and appeared/disappeared URLs shown
+CHANGED_RULE_URLS = 3
+CHANGED_ROWS = 20
+#: the comparison's CSV, written beside the report when there is a previous crawl
+COMPARE_CSV = "compare.csv"
 #: findings.csv columns, in order: the first four are a public contract
 FINDING_COLUMNS = ("rule", "severity", "url", "evidence", "category", "title", "crawl_id")
 
@@ -59,6 +64,65 @@ class Accepted:
     retry_after: str | None
 
 
+@dataclass(frozen=True)
+class RuleChange:
+    """One rule's findings against the previous crawl; ``urls`` are the first new ones (the
+    first fixed ones when nothing is new), ``urls_kind`` says which."""
+
+    id: str
+    title: str
+    severity: str
+    anchor: str | None  # its section in this report, if it still fires
+    new: int
+    fixed: int
+    persisting: int
+    urls: list[str]
+    urls_kind: str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A URL whose answer changed: a status code, a network error, or None (not fetched)."""
+
+    url: str
+    old: int | str | None
+    new: int | str | None
+
+    @property
+    def now_202(self) -> bool:
+        return self.new == 202
+
+
+@dataclass
+class SinceLastCrawl:
+    """The comparison with the previous crawl (seo_audit.compare's dict), ready to show."""
+
+    old_crawl_id: int | None
+    old_started: str | None
+    findings: dict[str, int]  # new, fixed, persisting: totals over all rules
+    rules: list[RuleChange]  # rules with new findings first, then fixed, then persisting only
+    status_changes: list[StatusChange]  # the first CHANGED_ROWS, changes to 202 first
+    status_changes_total: int
+    appeared: list[str]
+    appeared_total: int
+    disappeared: list[str]
+    disappeared_total: int
+    budget_old: dict[str, Any]
+    budget_new: dict[str, Any]
+    budget_change: dict[str, Any]
+
+    @property
+    def indexable_change(self) -> int:
+        return int(self.budget_new.get("indexable", 0)) - int(self.budget_old.get("indexable", 0))
+
+    @property
+    def cause_changes(self) -> list[tuple[str, int, int, int]]:
+        """(cause, old, new, change) for each cause of waste whose count changed."""
+        old, new = self.budget_old.get("by_cause", {}), self.budget_new.get("by_cause", {})
+        return [(cause, int(old.get(cause, 0)), int(new.get(cause, 0)), int(change))
+                for cause, change in self.budget_change.get("by_cause", {}).items() if change]
+
+
 @dataclass
 class ReportModel:
     crawl_id: int
@@ -71,6 +135,7 @@ class ReportModel:
     severity_counts: dict[str, dict[str, int]]  # severity -> {"rules": n, "findings": n}
     accepted_202: list[Accepted]
     findings_table: pd.DataFrame = field(repr=False)
+    since_last_crawl: SinceLastCrawl | None = None
 
     @property
     def fetched(self) -> int:
@@ -186,8 +251,46 @@ def findings_table(findings: pd.DataFrame, sections: list[RuleSection]) -> pd.Da
     return table.reindex(columns=list(FINDING_COLUMNS)).reset_index(drop=True)
 
 
+def _rule_changes(by_rule: dict[str, Any], rules: list[Any], sections: list[RuleSection]) -> list[RuleChange]:
+    """Per rule: new, fixed and persisting findings, rules with new findings first."""
+    by_id = {r.id: r for r in rules}
+    anchors = {s.id: s.anchor for s in sections}
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    changes = []
+    for rule_id, change in by_rule.items():
+        new, fixed = change["new"], change["fixed"]
+        changes.append(RuleChange(
+            id=rule_id, title=_rule_words(by_id.get(rule_id), rule_id)["title"],
+            severity=change["severity"], anchor=anchors.get(rule_id),
+            new=len(new), fixed=len(fixed), persisting=int(change["persisting"]),
+            urls=(new or fixed)[:CHANGED_RULE_URLS], urls_kind="new" if new else "fixed"))
+    changes.sort(key=lambda c: (0 if c.new else 1 if c.fixed else 2, rank.get(c.severity, len(rank)),
+                                -c.new, -c.fixed, -c.persisting, c.id))
+    return changes
+
+
+def since_last_crawl(previous: dict[str, Any], rules: list[Any], sections: list[RuleSection]) -> SinceLastCrawl:
+    """``previous`` (the shape seo_audit.compare documents) as the report shows it."""
+    changes = [StatusChange(c["url"], c["old"], c["new"]) for c in previous["status_changes"]]
+    changes.sort(key=lambda c: not c.now_202)  # stable: URL order within each group
+    findings, budget = previous["findings"], previous["budget"]
+    return SinceLastCrawl(
+        old_crawl_id=previous["old"].get("crawl_id"),
+        old_started=_utc(previous["old"].get("started_at")),
+        findings={kind: int(findings[kind]) for kind in ("new", "fixed", "persisting")},
+        rules=_rule_changes(findings["by_rule"], rules, sections),
+        status_changes=changes[:CHANGED_ROWS],
+        status_changes_total=len(changes),
+        appeared=previous["appeared"][:CHANGED_ROWS],
+        appeared_total=len(previous["appeared"]),
+        disappeared=previous["disappeared"][:CHANGED_ROWS],
+        disappeared_total=len(previous["disappeared"]),
+        budget_old=budget["old"], budget_new=budget["new"], budget_change=budget["change"],
+    )
+
+
 def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: dict[str, Any],
-                max_rows_per_rule: int) -> ReportModel:
+                max_rows_per_rule: int, previous: dict[str, Any] | None = None) -> ReportModel:
     pages = crawl.pages
     sections = _sections(findings, rules, pages, max_rows_per_rule)
     classes = pages["status_class"].value_counts()
@@ -207,6 +310,7 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         severity_counts=severity_counts,
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
         findings_table=findings_table(findings, sections),
+        since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
     )
 
 

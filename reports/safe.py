@@ -1,10 +1,13 @@
-"""Making crawled text safe to hand to spreadsheets and browsers.
+"""Making crawled text safe to hand to spreadsheets and browsers, and to show to clients.
 
 Everything that came from a crawled site (titles, URLs, anchors, headers) is hostile.
 A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula
 (tab and CR are read as such a start by some importers), so such text cells get a
 leading single quote, the neutralisation OWASP recommends. Numbers stay numbers: a
 negative number in a numeric column is data, not a formula.
+
+URLs may carry credentials (``https://user:pass@host/``, ``?token=...``); a report is
+sent to clients and archived, so ``redact`` masks them wherever a URL appears in text.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +26,21 @@ CSV_CHUNK_ROWS = 100_000
 # Browsers strip control characters and spaces from a URL before reading its scheme, so
 # anything but a plain "http(s)://" followed by visible characters is refused.
 _HTTP_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.IGNORECASE)
+
+#: query (or fragment, or ;matrix) parameter names whose values are secrets
+SECRET_PARAMETERS = (
+    "token", "access_token", "refresh_token", "id_token", "api_key", "apikey", "key", "secret",
+    "client_secret", "password", "passwd", "pwd", "session", "sessionid", "jsessionid", "phpsessid",
+    "sid", "auth", "signature", "sig", "x-amz-signature", "x-amz-security-token", "code",
+)
+REDACTED = "***"
+# Userinfo runs from "//" to the last "@" before the path, query or fragment: a password
+# may itself hold an "@", and URL parsers split at the last one.
+_USERINFO = re.compile(r"//[^/?#\s]+@")
+# A secret value runs to the next parameter, the fragment or the end of the URL in text.
+_SECRET_PARAMETER = re.compile(
+    r"(?<=[?&;#])(" + "|".join(re.escape(name) for name in SECRET_PARAMETERS) + r")=[^&#\s]+",
+    re.IGNORECASE)
 
 
 def neutralise(text: str) -> str:
@@ -34,6 +53,40 @@ def http_url(url: object) -> str | None:
     if isinstance(url, str) and _HTTP_URL.fullmatch(url):
         return url
     return None
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of every URL in it masked: userinfo becomes ``***:***``
+    and the value of each SECRET_PARAMETERS parameter becomes ``***``. Text with no URL
+    credentials comes back unchanged, so any text (a title, an evidence line) can pass."""
+    if "@" not in text and "=" not in text:  # the common case, without a regex
+        return text
+    # parameters first: a masked userinfo can never form a new parameter, the reverse can
+    return _USERINFO.sub("//***:***@", _SECRET_PARAMETER.sub(rf"\1={REDACTED}", text))
+
+
+def redact_value(value: Any) -> Any:
+    """``value`` with ``redact`` applied to every string in it, through lists and dicts."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redact_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [redact_value(item) for item in value]
+    return value
+
+
+def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text and list cell redacted; columns with nothing to mask are
+    shared with ``frame``, not copied (a crawl's links can be millions of rows)."""
+    redacted = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            masked = column.map(redact_value, na_action="ignore")
+            if not masked.equals(column):
+                redacted[name] = masked
+    return frame.assign(**redacted) if redacted else frame
 
 
 def _cell_text(value: object) -> object:

@@ -161,6 +161,36 @@ BUDGET = {"fetched": 13, "indexable": 6, "wasted": 5, "waste_share": 5 / 13,
           "by_cause": {"202 Accepted": 2, "redirect": 1, "4xx": 1, "5xx": 1, "noindex": 0}}
 
 
+def fixture_previous() -> dict:
+    """A comparison with crawl 6 in seo_audit.compare's shape: 3 new, 2 fixed, 4 persisting."""
+    old_budget = {"fetched": 12, "indexable": 7, "wasted": 3, "waste_share": 0.25,
+                  "by_cause": {"202 Accepted": 0, "redirect": 2, "4xx": 1, "5xx": 0, "noindex": 0}}
+    return {
+        "old": {"crawl_id": 6, "job": "weekly", "start_url": f"{SITE}/", "started_at": 1_789_395_200.0,
+                "finished_at": 1_789_395_900.0, "state": "complete"},
+        "new": {"crawl_id": 7, "job": "weekly", "start_url": f"{SITE}/", "started_at": 1_790_000_000.0,
+                "finished_at": 1_790_000_754.0, "state": "complete"},
+        "findings": {"new": 3, "fixed": 2, "persisting": 4, "by_rule": {
+            "accepted-202": {"severity": "critical", "new": [f"{SITE}/jobs/pending", f"{SITE}/jobs/report"],
+                             "fixed": [], "persisting": 0},
+            "broken-link": {"severity": "warning", "new": [], "fixed": [f"{SITE}/gone"], "persisting": 2},
+            "orphan-page": {"severity": "notice", "new": [], "fixed": [f"{SITE}/lonely"], "persisting": 0},
+            "server-error": {"severity": "critical", "new": [f"{SITE}/boom"], "fixed": [], "persisting": 0},
+            "slow-response": {"severity": "notice", "new": [], "fixed": [], "persisting": 2},
+        }},
+        "status_changes": [{"url": f"{SITE}/boom", "old": 200, "new": 500},
+                           {"url": f"{SITE}/hang", "old": 200, "new": "timeout"},
+                           {"url": f"{SITE}/jobs/pending", "old": 200, "new": 202},
+                           {"url": f"{SITE}/jobs/report", "old": 200, "new": 202},
+                           {"url": f"{SITE}/private/x", "old": 200, "new": None}],
+        "appeared": [f"{SITE}/api/job", f"{SITE}/slow"],
+        "disappeared": [f"{SITE}/gone", f"{SITE}/lonely", f"{SITE}/sale"],
+        "budget": {"old": old_budget, "new": BUDGET, "change": {
+            "fetched": 1, "wasted": 2, "waste_share": BUDGET["waste_share"] - 0.25,
+            "by_cause": {cause: n - old_budget["by_cause"][cause] for cause, n in BUDGET["by_cause"].items()}}},
+    }
+
+
 def render(out_dir: Path, **options) -> dict[str, Path]:
     return write_outputs(out_dir, fixture_crawl(), fixture_findings(), RULES, BUDGET, **options)
 
@@ -394,9 +424,117 @@ def test_branding_is_applied_and_validated(tmp_path):
         render(tmp_path / "bad", branding={"logo": tmp_path / "missing.png"})
 
 
-def test_previous_is_passed_to_summary_json(tmp_path):
-    render(tmp_path, previous={"crawl_id": 6})
-    assert json.loads((tmp_path / "summary.json").read_text())["previous"] == {"crawl_id": 6}
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory) -> dict[str, Path]:
+    return render(tmp_path_factory.mktemp("compared"), previous=fixture_previous())
+
+
+def _since_section(files: dict[str, Path]) -> str:
+    html = files["report.html"].read_text(encoding="utf-8")
+    match = re.search(r'<section id="since-last-crawl".*?</section>', html, re.S)
+    assert match, "no Since last crawl section"
+    return match.group(0)
+
+
+def _table_rows(section: str, table_id: str) -> list[str]:
+    table = re.search(rf'<table[^>]*id="{table_id}".*?</table>', section, re.S).group(0)
+    return [_text(row) for row in re.findall(r"<tr\b.*?</tr>", table.split("<tbody>")[1], re.S)]
+
+
+def test_since_last_crawl_follows_the_summary_with_the_totals(compared):
+    html = compared["report.html"].read_text(encoding="utf-8")
+    assert html.index('id="summary"') < html.index('id="since-last-crawl"') < html.index('id="accepted-202"')
+    assert 'href="#since-last-crawl"' in html
+    text = _text(_since_section(compared))
+    assert "Compared with crawl #6 of 2026-09-14" in text
+    assert "3 new findings 2 fixed 4 still there" in text
+    assert "25.0% → 38.5% +13.5 pts crawl budget wasted (3 → 5 fetches)" in text
+
+
+def test_since_last_crawl_lists_rule_changes_new_ones_first(compared):
+    section = _since_section(compared)
+    assert _table_rows(section, "rule-changes") == [
+        f"Crawlable pages answer 202 Accepted critical 2 0 0 new: {SITE}/jobs/pending , {SITE}/jobs/report",
+        f"Pages answer 5xx critical 1 0 0 new: {SITE}/boom",
+        f"Internal links to 4xx URLs warning 0 1 2 fixed: {SITE}/gone",
+        f"orphan-page notice 0 1 0 fixed: {SITE}/lonely",  # no longer fires: no words, no section
+        "Slow responses notice 0 0 2",
+    ]
+    assert 'href="#rule-accepted-202"' in section and 'href="#rule-orphan-page"' not in section
+
+
+def test_since_last_crawl_shows_status_changes_with_202s_first_and_highlighted(compared):
+    section = _since_section(compared)
+    assert _table_rows(section, "status-changes") == [
+        f"{SITE}/jobs/pending 200 202 now 202 Accepted",
+        f"{SITE}/jobs/report 200 202 now 202 Accepted",
+        f"{SITE}/boom 200 500",
+        f"{SITE}/hang 200 timeout",
+        f"{SITE}/private/x 200 not fetched",
+    ]
+    assert len(re.findall(r'<tr class="now-202">', section)) == 2
+    assert '<span class="pill st-5xx">500</span>' in section and '<span class="pill st-error">timeout</span>' in section
+    assert "5 URLs answered differently" in _text(section)
+
+
+def test_since_last_crawl_counts_urls_that_appeared_and_disappeared(compared):
+    section = _since_section(compared)
+    appeared = _text(re.search(r'<div class="panel" id="appeared">.*?</div>', section, re.S).group(0))
+    disappeared = _text(re.search(r'<div class="panel" id="disappeared">.*?</div>', section, re.S).group(0))
+    assert appeared == f"2 new URLs {SITE}/api/job {SITE}/slow"
+    assert disappeared == f"3 URLs gone {SITE}/gone {SITE}/lonely {SITE}/sale"
+
+
+def test_waste_change_is_coloured_by_direction(tmp_path, compared):
+    waste = re.search(r'<div class="tile tile-wide" id="waste-change">.*?</div>', _since_section(compared), re.S)
+    assert '<span class="delta delta-worse">+13.5 pts</span>' in waste.group(0)
+    table = re.search(r'<div class="panel cause-changes">.*?</div>', _since_section(compared), re.S).group(0)
+    assert _table_rows(table.replace("<table", '<table id="causes"'), "causes") == [
+        "202 Accepted 0 2 +2", "redirect 2 1 −1", "5xx 0 1 +1"]
+    assert '<span class="delta delta-better">−1</span>' in table
+    better = fixture_previous()
+    better["budget"]["old"] = {**better["budget"]["old"], "waste_share": 0.5}
+    better["budget"]["change"]["waste_share"] = BUDGET["waste_share"] - 0.5
+    files = render(tmp_path, previous=better)
+    assert '<span class="delta delta-better">−11.5 pts</span>' in _since_section(files)
+
+
+def test_summary_cards_show_the_change_since_the_last_crawl(compared):
+    html = compared["report.html"].read_text(encoding="utf-8")
+    cards = re.search(r'<div class="cards">.*?<div class="split">', html, re.S).group(0)
+    assert [_text(note) for note in re.findall(r'<p class="card-delta">.*?</p>', cards, re.S)] == [
+        "+1 since crawl #6", "−1 since crawl #6", "+13.5 pts since crawl #6", "3 new · 2 fixed since crawl #6"]
+    assert '<span class="delta delta-worse">3 new</span>' in cards
+    assert '<span class="delta delta-better">2 fixed</span>' in cards
+
+
+def test_long_change_lists_point_to_compare_csv(tmp_path):
+    previous = fixture_previous()
+    previous["appeared"] = [f"{SITE}/new/{i:02d}" for i in range(25)]
+    previous["status_changes"] = [{"url": f"{SITE}/p/{i:02d}", "old": 200, "new": 404} for i in range(30)]
+    files = render(tmp_path, previous=previous)
+    section = _since_section(files)
+    assert len(_table_rows(section, "status-changes")) == 20
+    assert "Showing 20 of 30; every one is in compare.csv" in _text(section)
+    appeared = re.search(r'<div class="panel" id="appeared">.*?</div>', section, re.S).group(0)
+    assert len(re.findall(r"<li>", appeared)) == 20
+    assert "and 5 more in compare.csv" in _text(appeared)
+    assert len(pd.read_csv(files["compare.csv"]).query("change == 'url-appeared'")) == 25
+
+
+def test_previous_goes_to_summary_json_and_compare_csv(compared):
+    summary = json.loads(compared["summary.json"].read_text())
+    assert summary["previous"] == json.loads(json.dumps(fixture_previous()))
+    assert "compare.csv" in summary["files"]
+    changes = pd.read_csv(compared["compare.csv"])
+    assert changes["change"].value_counts().to_dict() == {
+        "status-changed": 5, "finding-new": 3, "url-disappeared": 3, "finding-fixed": 2, "url-appeared": 2,
+        "waste-share": 1}
+
+
+def test_no_since_last_crawl_without_previous(outputs, html):
+    assert 'id="since-last-crawl"' not in html and "since crawl #" not in html
+    assert "compare.csv" not in outputs
 
 
 def test_a_crawl_without_findings_renders(tmp_path):
