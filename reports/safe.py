@@ -120,11 +120,13 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     """Write ``frame`` as spreadsheet-safe UTF-8 CSV (with a BOM for Excel if asked).
 
-    Written in chunks: a neutralised copy of a few million links at once would double the
-    memory the report needs.
+    Rows end in CRLF (RFC 4180): the csv writer quotes a cell holding any character of the
+    line ending, so a crawled title with a bare CR stays one cell instead of starting a new
+    row in Excel (a row that could begin with a formula). Written in chunks: a neutralised
+    copy of a few million links at once would double the memory the report needs.
     """
     with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
         for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
             chunk = spreadsheet_safe(frame.iloc[start:start + CSV_CHUNK_ROWS])
-            chunk.to_csv(out, index=False, header=start == 0)
+            chunk.to_csv(out, index=False, header=start == 0, lineterminator="\r\n")
     return path

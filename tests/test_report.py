@@ -403,6 +403,66 @@ def test_workbook_has_a_summary_and_a_sheet_per_fired_rule(outputs):
     assert "&apos;=HYPERLINK" in cells or "'=HYPERLINK" in cells
 
 
+SECRETS = ("hunter2", "s3cr3t-t0ken", "SESS1ON-ID")
+STAGING = f"https://admin:hunter2@shop.example.com/staging?page=2&access_token=s3cr3t-t0ken"
+STAGING_REDACTED = "https://***:***@shop.example.com/staging?page=2&access_token=***"
+
+
+def _output_text(path: Path) -> str:
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as book:
+            return "".join(book.read(name).decode() for name in book.namelist())
+    return path.read_text(encoding="utf-8")
+
+
+def test_credentials_in_urls_are_redacted_in_every_output(tmp_path):
+    crawl = fixture_crawl()
+    crawl.meta.update(start_url=STAGING, settings={**crawl.meta["settings"], "start_url": STAGING})
+    staging = crawl.pages.iloc[[5]].assign(url=STAGING, canonical=f"{SITE}/?sid=SESS1ON-ID", title="Staging")
+    staging.at[staging.index[0], "redirect_chain"] = [STAGING, f"{SITE}/new?token=s3cr3t-t0ken"]
+    crawl.pages = pd.concat([crawl.pages, staging], ignore_index=True)
+    crawl.links.loc[len(crawl.links)] = [STAGING, f"{SITE}/a?Password=hunter2", "a", "Log in", 0]
+    findings = fixture_findings()
+    findings.loc[len(findings)] = [7, "broken-link", "warning", "links", f"{SITE}/x?apikey=s3cr3t-t0ken",
+                                   f"linked from {STAGING} with anchor 'Log in'"]
+    previous = fixture_previous()
+    previous["status_changes"].append({"url": STAGING, "old": 200, "new": 404})
+    previous["appeared"].append(f"{SITE}/cart;jsessionid=SESS1ON-ID")
+    previous["findings"]["by_rule"]["broken-link"]["fixed"].append(f"https://u:hunter2@{SITE[8:]}/old")
+    files = write_outputs(tmp_path, crawl, findings, RULES, BUDGET, previous=previous)
+
+    for name, path in files.items():
+        text = _output_text(path)
+        assert not [secret for secret in SECRETS if secret in text], name
+    html = files["report.html"].read_text(encoding="utf-8")
+    shown = STAGING_REDACTED.replace("&", "&amp;")
+    assert f'<p class="site"><a href="{shown}"' in html  # the masthead
+    assert f'<td class="url"><a href="{shown}"' in _since_section(files)
+    data = json.loads(re.search(r'id="pages-data">(.*?)</script>', html, re.S).group(1))
+    assert STAGING_REDACTED in [row[0] for row in data["rows"]]  # the pages explorer
+    pages = pd.read_csv(files["pages.csv"])
+    assert json.loads(pages.loc[pages["url"] == STAGING_REDACTED, "redirect_chain"].iloc[0]) == [
+        STAGING_REDACTED, f"{SITE}/new?token=***"]
+    summary = json.loads(files["summary.json"].read_text())
+    assert summary["crawl"]["start_url"] == STAGING_REDACTED
+    assert summary["previous"]["appeared"][-1] == f"{SITE}/cart;jsessionid=***"
+
+
+def test_cells_starting_with_tab_or_cr_are_neutralised_in_csv_and_xlsx(tmp_path):
+    crawl = fixture_crawl()
+    crawl.pages.loc[crawl.pages["url"] == f"{SITE}/about", "title"] = "\t=cmd|' /C calc'!A0"
+    crawl.links.loc[0, "anchor"] = "\r=1+1"
+    findings = fixture_findings()
+    findings.loc[findings["rule"] == "slow-response", "evidence"] = "\t@SUM(A1)"
+    files = write_outputs(tmp_path, crawl, findings, RULES, BUDGET)
+    pages = pd.read_csv(files["pages.csv"])
+    assert pages.loc[pages["url"] == f"{SITE}/about", "title"].iloc[0] == "'\t=cmd|' /C calc'!A0"
+    assert pd.read_csv(files["links.csv"])["anchor"].iloc[0] == "'\r=1+1"
+    assert "'\t@SUM(A1)" in set(pd.read_csv(files["findings-slow-response.csv"])["evidence"])
+    cells = _output_text(files["report.xlsx"])
+    assert "'\t@SUM(A1)" in cells and ">\t@SUM" not in cells
+
+
 def test_workbook_opens_in_openpyxl(outputs):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.load_workbook(outputs["report.xlsx"])

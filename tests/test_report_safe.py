@@ -1,8 +1,11 @@
-"""The report's pure helpers, alone: spreadsheet neutralising, link checks, colours, charts."""
+"""The report's pure helpers, alone: spreadsheet neutralising, URL redaction, link checks,
+colours, charts."""
 
 from __future__ import annotations
 
 import json
+import string
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -12,7 +15,8 @@ from hypothesis import given, strategies as st
 from reports import charts
 from reports.branding import BrandingError, css_colour
 from reports.html import script_json
-from reports.safe import FORMULA_STARTS, http_url, neutralise, spreadsheet_safe
+from reports.safe import (FORMULA_STARTS, SECRET_PARAMETERS, http_url, neutralise, redact, redact_frame,
+                          redact_value, spreadsheet_safe)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -54,6 +58,76 @@ def test_spreadsheet_safe_touches_text_only():
     assert safe["mixed"].tolist() == ["'@x", 7]
     assert safe["chain"].tolist() == ['["=a", "b"]', "[]"]  # a JSON list starts with "[": safe
     assert frame["title"].iloc[0] == "=cmd"  # the input is not changed
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("https://admin:hunter2@example.com/a", "https://***:***@example.com/a"),
+    ("https://deploy-token@example.com/", "https://***:***@example.com/"),
+    ("https://u:p@ss@example.com/", "https://***:***@example.com/"),  # parsers split at the last @
+    ("//u:p@cdn.example.com/x.js", "//***:***@cdn.example.com/x.js"),
+    ("https://example.com/?q=shoes&Token=abc&page=2", "https://example.com/?q=shoes&Token=***&page=2"),
+    ("https://example.com/?API_KEY=1&apikey=2&sig=3&code=4", "https://example.com/?API_KEY=***&apikey=***&sig=***&code=***"),
+    ("https://example.com/cb#access_token=xyz&state=1", "https://example.com/cb#access_token=***&state=1"),
+    ("https://example.com/a;jsessionid=0AF3", "https://example.com/a;jsessionid=***"),
+    ("https://example.com/?session=", "https://example.com/?session="),  # nothing to hide
+    ("https://example.com/?monkey=1&keys=2&postcode=3", "https://example.com/?monkey=1&keys=2&postcode=3"),
+    ("linked from https://a:b@example.com/?sid=9 with anchor 'mail me@example.com'",
+     "linked from https://***:***@example.com/?sid=*** with anchor 'mail me@example.com'"),
+    ("mailto:someone@example.com", "mailto:someone@example.com"),
+    ("Title with = and @ but no URL", "Title with = and @ but no URL"),
+])
+def test_redact(text, expected):
+    assert redact(text) == expected
+
+
+@given(st.text())
+def test_redact_never_raises_and_is_idempotent(text):
+    once = redact(text)
+    assert redact(once) == once
+
+
+# userinfo as URLs carry it: printable, no whitespace, none of the characters that end it
+# (brackets belong to IPv6 hosts: urlsplit refuses them in userinfo)
+_USERINFO_TEXT = st.text(alphabet=st.sampled_from(sorted(set(string.printable) - set(string.whitespace) - set("/?#[]"))),
+                         min_size=1)
+_HOSTS = st.sampled_from(["example.com", "127.0.0.1:8080", "xn--bcher-kva.example", "[::1]"])
+_TAILS = st.sampled_from(["", "/", "/a/b?x=1", "?q=@", "#top", "/p@th"])
+
+
+@given(st.sampled_from(["http", "https", "ftp", "HTTPS"]), _USERINFO_TEXT, _USERINFO_TEXT, _HOSTS, _TAILS)
+def test_redact_never_leaves_a_password_from_userinfo(scheme, user, password, host, tail):
+    url = f"{scheme}://{user}:{password}@{host}{tail}"
+    redacted = redact(url)
+    parts = urlsplit(redacted)
+    assert parts.password in (None, "***") and parts.username in (None, "***")
+    assert parts.hostname == urlsplit(url).hostname
+    assert redact(redacted) == redacted
+
+
+@given(st.sampled_from(SECRET_PARAMETERS), st.sampled_from([str.lower, str.upper, str.title]),
+       st.text(alphabet=st.characters(blacklist_categories=("Cs", "Z", "Cc"), blacklist_characters="&#"), min_size=1),
+       st.sampled_from(["?", "?a=1&", "?a=%3D&b=&"]))
+def test_redact_masks_every_secret_parameter(name, case, value, before):
+    url = f"https://example.com/p{before}{case(name)}={value}&after=1"
+    query = dict(parse_qsl(urlsplit(redact(url)).query, separator="&"))
+    assert query[case(name)] == "***"
+    assert query["after"] == "1"
+
+
+def test_redact_value_and_frame_reach_lists_and_dicts_and_share_clean_columns():
+    assert redact_value({"chain": ["https://u:p@h/", 3], "n": None}) == {"chain": ["https://***:***@h/", 3], "n": None}
+    frame = pd.DataFrame({
+        "url": pd.array(["https://h/?token=1", None], dtype="str"),
+        "chain": pd.Series([["https://u:p@h/"], []], dtype=object),
+        "title": pd.array(["clean", "also clean"], dtype="str"),
+        "status": [200, 404],
+    })
+    redacted = redact_frame(frame)
+    assert redacted["url"].iloc[0] == "https://h/?token=***" and pd.isna(redacted["url"].iloc[1])
+    assert redacted["chain"].tolist() == [["https://***:***@h/"], []]
+    assert redacted["title"] is frame["title"] or redacted["title"].equals(frame["title"])
+    assert redacted["status"].tolist() == [200, 404]
+    assert frame["url"].iloc[0] == "https://h/?token=1"  # the input is not changed
 
 
 @pytest.mark.parametrize("url, linked", [
