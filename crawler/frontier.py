@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from scrapy import Request, Spider
 from scrapy.core.scheduler import BaseScheduler
@@ -26,6 +26,19 @@ class Entry(NamedTuple):
     depth: int | None
     referrer: str | None
     pattern_run: int  # how many same-pattern pages in a row led here (see session.discover)
+
+
+class FrontierLike(Protocol):
+    """What the session, the scheduler and the spider ask of a frontier: the in-memory
+    Frontier below, or crawler.distributed.SharedFrontier (Redis, shared by many workers)."""
+
+    def mark_seen(self, url: str) -> bool: ...
+
+    def pop(self) -> Entry | None: ...
+
+    def has_pending(self) -> bool: ...
+
+    def __len__(self) -> int: ...
 
 
 class Frontier:
@@ -118,7 +131,7 @@ class FrontierScheduler(BaseScheduler):
     def __init__(self):
         self._direct: deque[Request] = deque()
         self._spider = None
-        self._frontier: Frontier | None = None
+        self._frontier: FrontierLike | None = None
 
     @classmethod
     def from_crawler(cls, crawler):

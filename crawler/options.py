@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from .urls import normalise
 
@@ -19,6 +20,16 @@ USER_AGENTS = {
 }
 
 _SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key"}
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with its password (redis://user:password@host) replaced by <redacted>."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}<redacted>@{host}"))
 
 
 @dataclass
@@ -54,6 +65,9 @@ class CrawlOptions:
     recheck_attempts: int = 2
     log_level: str = "INFO"
     memory_limit_mb: int = 0  # 0: no guard; else stop cleanly (Scrapy MEMUSAGE_LIMIT_MB)
+    # a crawl shared by worker processes through Redis (crawler.distributed); None: this process only
+    redis_url: str | None = None  # redis://[user:password@]host:port/db, rediss:// for TLS
+    redis_lease_ttl: float = 10.0  # seconds without a heartbeat before a worker's URLs are re-queued
 
     @property
     def user_agent_string(self) -> str:
@@ -74,6 +88,13 @@ class CrawlOptions:
             raise ValueError(f"max_depth must not be negative, got {self.max_depth}")
         if self.max_duration is not None and self.max_duration <= 0:
             raise ValueError(f"max_duration must be positive, got {self.max_duration}")
+        if self.redis_url is not None:
+            if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+                raise ValueError(f"redis_url must be redis://, rediss:// or unix://, got {self.redis_url!r}")
+            if self.resume:
+                raise ValueError("resume continues a crawl from its store; a Redis crawl cannot resume yet")
+        if self.redis_lease_ttl <= 0:
+            raise ValueError(f"redis_lease_ttl must be positive, got {self.redis_lease_ttl}")
         for pattern in (*self.include, *self.exclude):
             try:
                 re.compile(pattern)
@@ -86,6 +107,8 @@ class CrawlOptions:
         data["store"] = str(self.store)
         data["headers"] = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v)
                            for k, v in self.headers.items()}
+        if self.redis_url:
+            data["redis_url"] = redacted_url(self.redis_url)
         return data
 
     def to_json_dict(self) -> dict:

@@ -73,7 +73,10 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
     _quieten(verbose)
     process = CrawlerProcess(settings)
     _quieten(verbose)  # again: CrawlerProcess re-configures logging
-    crawler = process.create_crawler(SiteSpider)
+    spider_class = SiteSpider
+    if options.redis_url:  # the coordinator of a crawl shared through Redis
+        from .distributed import SharedSiteSpider as spider_class
+    crawler = process.create_crawler(spider_class)
     process.crawl(crawler, options=options)
     process.start()
     spider = crawler.spider
