@@ -110,7 +110,9 @@ CREATE TABLE IF NOT EXISTS links (
     source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL,
     anchor TEXT, nofollow INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS links_by_crawl ON links (crawl_id, source);
+-- by crawl only: rows arrive in crawl order, so the index grows at its end (cheap), where
+-- an index by source would be updated at random places for every link of every page
+CREATE INDEX IF NOT EXISTS links_by_crawl_id ON links (crawl_id);
 CREATE TABLE IF NOT EXISTS sitemap_urls (
     crawl_id INTEGER NOT NULL, sitemap TEXT NOT NULL, url TEXT NOT NULL, lastmod TEXT
 );
@@ -214,19 +216,19 @@ def page_row(values: dict[str, Any]) -> tuple:
     return tuple(out)
 
 
+def _insert(conn: sqlite3.Connection, table: str, columns: Iterable[str], crawl_id: int,
+            rows: Iterable[tuple], verb: str = "INSERT") -> None:
+    columns = tuple(columns)
+    marks = ", ".join("?" * len(columns))
+    # crawl_id is our own integer, written into the statement so that rows are bound as
+    # they come, without a Python tuple rebuilt for each of them
+    conn.executemany(f"{verb} INTO {table} (crawl_id, {', '.join(columns)}) "
+                     f"VALUES ({int(crawl_id)}, {marks})", rows)
+
+
 def insert_pages(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tuple]) -> None:
-    cols = ", ".join(PAGE_COLUMNS)
-    marks = ", ".join("?" * (len(PAGE_COLUMNS) + 1))
     # REPLACE: a page re-fetched after a resume overwrites its earlier record, never doubles it.
-    conn.executemany(f"INSERT OR REPLACE INTO pages (crawl_id, {cols}) VALUES ({marks})",
-                     ((crawl_id, *r) for r in rows))
-
-
-def _insert(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], crawl_id: int,
-            rows: Iterable[tuple]) -> None:
-    marks = ", ".join("?" * (len(columns) + 1))
-    conn.executemany(f"INSERT INTO {table} (crawl_id, {', '.join(columns)}) VALUES ({marks})",
-                     ((crawl_id, *r) for r in rows))
+    _insert(conn, "pages", PAGE_COLUMNS, crawl_id, rows, verb="INSERT OR REPLACE")
 
 
 def insert_links(conn, crawl_id, rows):
