@@ -9,9 +9,12 @@ which discovered URLs to fetch; they decide nothing else.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
+from dataclasses import fields
 from pathlib import Path
+from typing import get_type_hints
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
@@ -41,6 +44,29 @@ MAX_SITEMAPS = 1000
 DEFAULT_RECHECK_WAIT = 1.0
 
 
+def options_from_text(arguments: dict[str, str]) -> dict:
+    """CrawlOptions fields from strings (Scrapy's -a values), converted by their declared types."""
+    hints = get_type_hints(CrawlOptions)
+    converted = {}
+    for name, text in arguments.items():
+        hint = str(hints[name])
+        if text.lower() in ("", "none") and "None" in hint:
+            converted[name] = None
+        elif "bool" in hint:
+            converted[name] = text.lower() in ("1", "true", "yes", "on")
+        elif "int" in hint:
+            converted[name] = int(text)
+        elif "float" in hint:
+            converted[name] = float(text)
+        elif "list" in hint:
+            converted[name] = [part for part in text.split(",") if part]
+        elif "dict" in hint:
+            converted[name] = json.loads(text)
+        else:
+            converted[name] = text
+    return converted
+
+
 def _link_row(source: str, target: str, kind: str, anchor: str = "", nofollow: bool = False):
     return (source, target, kind, anchor, int(nofollow))
 
@@ -49,12 +75,16 @@ class SiteSpider(Spider):
     name = "site"
 
     def __init__(self, url: str | None = None, options: CrawlOptions | None = None,
-                 store: str = "seo-audit.sqlite", **kwargs):
-        super().__init__(**kwargs)
+                 store: str = "seo-audit.sqlite", **arguments):
+        """``options`` from `seo-audit crawl`, or ``-a`` arguments from `scrapy crawl site`:
+        -a url=... [-a store=crawl.sqlite] [-a max_pages=5000 -a ignore_robots=true ...]."""
+        names = {f.name for f in fields(CrawlOptions)}
+        super().__init__(**{k: v for k, v in arguments.items() if k not in names})
         if options is None:
             if not url:
                 raise ValueError("give the start URL: scrapy crawl site -a url=https://example.com/")
-            options = CrawlOptions(start_url=url, store=Path(store))
+            options = CrawlOptions(start_url=url, store=Path(store),
+                                   **options_from_text({k: v for k, v in arguments.items() if k in names}))
         self.options = options
         self._sitemaps_merged = False
         self._sitemaps_seen = 0
