@@ -1,0 +1,290 @@
+"""A crawl shared through Redis: the same store as one process, each URL fetched once, nothing
+lost to a SIGKILL, one round trip per page, JSON only. A real redis-server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.distributed import CrawlKeys, IdleStretch, SharedFrontier
+from crawler.options import CrawlOptions
+from seo_audit.sitekit import Reply, SiteServer, page
+from tests.conftest import crawl_site, pages_by_url
+from tests.fixture_site import add_sitemap, routes as fixture_routes
+
+redis = pytest.importorskip("redis", reason="the redis extra is not installed: pip install -e '.[redis]'")
+
+GENERATED_PAGES = 150
+#: a short lease, so a SIGKILLed worker's URLs come back within the test
+LEASE_TTL = 2.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_port():
+    """A throwaway redis-server on a free loopback port: no persistence, stopped after the module."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_port):
+    url = f"redis://127.0.0.1:{redis_port}/0"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def shared_site() -> dict:
+    """The crawl-engine fixture site, and behind /about a tree of GENERATED_PAGES slow-ish pages."""
+    routes = fixture_routes()
+    routes["/slow"] = Reply(200, "<html><title>Slow</title></html>", delay=2)  # > timeout: errback path
+    routes["/about"] = page("About", "<a href='/'>home</a><a href='/p/0'>catalogue</a>")
+    routes["/p/*"] = lambda hit: _tree_page(int(hit.path.rsplit("/", 1)[1]))
+    return routes
+
+
+def _tree_page(n: int) -> Reply:
+    children = "".join(f"<a href='/p/{c}'>{c}</a>" for c in (2 * n + 1, 2 * n + 2) if c < GENERATED_PAGES)
+    reply = page(f"Page {n}", f"{children}<a href='/'>home</a><a href='/about'>about</a>")
+    reply.delay = 0.03
+    return reply
+
+
+def serve_site() -> SiteServer:
+    site = SiteServer(shared_site()).start()
+    add_sitemap(site.routes, site.url)
+    return site
+
+
+def by_path(store: Path, crawl_id: int) -> dict[str, tuple]:
+    """(status, skip reason, error) by path: the same site served on two ports compares equal."""
+    return {url.split("/", 3)[-1]: (row["status"], row["skip_reason"], row["error"])
+            for url, row in pages_by_url(store, crawl_id).items() if "seo-audit-probe" not in url}
+
+
+def fetches(site: SiteServer) -> dict[str, int]:
+    return {path: n for path, n in site.hits.items() if "seo-audit-probe" not in path}
+
+
+def stored_stats(store: Path, crawl_id: int) -> dict:
+    import sqlite3
+
+    with sqlite3.connect(store) as conn:
+        return json.loads(conn.execute("SELECT stats FROM crawls WHERE id = ?", (crawl_id,)).fetchone()[0])
+
+
+CRAWL = dict(timeout=1, concurrency=8, redis_lease_ttl=LEASE_TTL)
+
+
+@pytest.fixture(scope="module")
+def single_process(tmp_path_factory):
+    """The reference: the same site crawled by one process, without Redis."""
+    store = tmp_path_factory.mktemp("single") / "s.sqlite"
+    with serve_site() as site:
+        result = crawl_site(f"{site.url}/", store, timeout=1, concurrency=8)
+        return by_path(store, result.crawl_id), fetches(site)
+
+
+def start_workers(url: str, count: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-m", "crawler.distributed", "--redis", url, "--wait", "30"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(count)]
+
+
+def wait_all(workers: list[subprocess.Popen]) -> list[int]:
+    codes = []
+    for worker in workers:
+        try:
+            codes.append(worker.wait(30))
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            codes.append(worker.wait())
+    return codes
+
+
+def test_two_workers_make_the_single_process_store_fetching_each_url_once(redis_url, tmp_path, single_process):
+    reference, reference_fetches = single_process
+    store = tmp_path / "d.sqlite"
+    with serve_site() as site:
+        workers = start_workers(redis_url, 2)
+        result = crawl_site(f"{site.url}/", store, redis_url=redis_url, **CRAWL)
+        assert wait_all(workers) == [0, 0]
+        assert result.state == "complete"
+        assert by_path(store, result.crawl_id) == reference
+        # every URL as often as one process fetches it (retries and 202 re-checks included)
+        assert fetches(site) == reference_fetches
+        # seeds go through the shared dupe filter: robots.txt, the start URL, sitemaps, once
+        assert [site.hits[p] for p in ("/robots.txt", "/", "/sitemap.xml.gz", "/sitemap-pages.xml")] == [1] * 4
+    stats = stored_stats(store, result.crawl_id)
+    assert stats["distributed/workers"] == 2
+    assert 0 < stats["distributed/fetched-by-workers"] < stats["fetched"]
+    assert stats["sitemap/only_in_sitemap"] == 1
+    assert redis.Redis.from_url(redis_url).keys("*") == [], "the coordinator leaves Redis clean"
+
+
+def _leases_of(client, pid: int) -> int:
+    return sum(client.hlen(key) for key in client.scan_iter(match=f"seo-audit:*:leases:*:{pid}:*"))
+
+
+def test_a_sigkilled_worker_loses_nothing(redis_url, tmp_path, single_process):
+    reference, reference_fetches = single_process
+    store = tmp_path / "k.sqlite"
+    client = redis.Redis.from_url(redis_url)
+    with serve_site() as site:
+        workers = start_workers(redis_url, 2)
+        outcome = {}
+        coordinator = threading.Thread(target=lambda: outcome.update(
+            result=crawl_site(f"{site.url}/", store, redis_url=redis_url, **CRAWL)))
+        coordinator.start()
+        victim = workers[0]
+        deadline = time.monotonic() + 30
+        while _leases_of(client, victim.pid) == 0:  # kill it while it holds leased URLs
+            assert time.monotonic() < deadline and coordinator.is_alive(), "the worker never leased a URL"
+            time.sleep(0.01)
+        os.kill(victim.pid, signal.SIGKILL)
+        coordinator.join(120)
+        assert not coordinator.is_alive()
+        assert wait_all(workers) == [-signal.SIGKILL, 0]
+        result = outcome["result"]
+        assert result.state == "complete"
+        assert by_path(store, result.crawl_id) == reference
+        # nothing missing; only what was in flight at the kill may have been fetched again
+        assert set(fetches(site)) == set(reference_fetches)
+    assert stored_stats(store, result.crawl_id)["distributed/requeued"] >= 1
+
+
+# --- the protocol, step by step, on a real Redis ---------------------------------------------------
+class CountingRedis(redis.Redis):
+    """Counts commands sent: a script or a pipeline is one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sent = 0
+
+    def execute_command(self, *args, **options):
+        self.sent += 1
+        return super().execute_command(*args, **options)
+
+
+def frontier(redis_url: str, name: str, **options) -> SharedFrontier:
+    client = CountingRedis.from_url(redis_url)
+    opts = CrawlOptions(start_url="http://x/", redis_url=redis_url, redis_lease_ttl=LEASE_TTL, **options)
+    shared = SharedFrontier(client, CrawlKeys("test"), name, opts)
+    shared.heartbeat()
+    return shared
+
+
+def found(url: str, skip: str = "", pattern: str = "") -> tuple[str, str, str, str]:
+    return (url, json.dumps([url, "page", "link", 1, "http://x/", 0])[1:], skip, pattern)
+
+
+def page_records(url: str) -> dict[str, list]:
+    from crawler import store
+
+    return {"pages": [store.page_row({"url": url, "status": 200})]}
+
+
+def test_a_page_is_one_round_trip_and_everything_in_redis_is_json(redis_url):
+    worker = frontier(redis_url, "w1")
+    links = [found(f"http://x/{i}") for i in range(200)] + [found("http://x/0")]
+    before = worker.client.sent
+    assert worker.settle(page_records("http://x/"), links)
+    assert worker.client.sent - before == 1, "200 links, their records: one round trip"
+    client = worker.client
+    queued = [json.loads(raw) for raw in client.lrange(worker.keys.queue, 0, -1)]
+    assert sorted(e[1] for e in queued) == sorted(f"http://x/{i}" for i in range(200))
+    assert {e[0] for e in queued} == set(range(200)), "each admitted URL gets its discovery seq"
+    (message,) = client.lrange(worker.keys.records, 0, -1)
+    message = json.loads(message)
+    assert message["records"]["pages"][0][0] == "http://x/" and len(message["found"]) == 200
+    for key in client.scan_iter(match="seo-audit:*"):
+        kind = client.type(key).decode()
+        values = {"list": lambda: client.lrange(key, 0, -1), "hash": lambda: client.hvals(key),
+                  "set": lambda: client.smembers(key), "string": lambda: [client.get(key)]}[kind]()
+        assert not any(v.startswith(b"\x80") for v in values), f"{key!r} holds a pickle"
+
+
+def test_shared_verdicts_trap_cap_and_max_pages(redis_url):
+    worker = frontier(redis_url, "w1", trap_cap=2, max_pages=3)
+    links = [found(f"http://x/c?p={i}", pattern="/c?p=") for i in range(3)] + [
+        found("http://x/a"), found("http://x/b"), found("http://x/blocked", skip="robots")]
+    worker.settle({}, links)
+    message = json.loads(worker.client.lpop(worker.keys.records))
+    verdicts = {item[1]: item[0] for item in message["found"]}
+    assert verdicts == {"http://x/c?p=0": 0, "http://x/c?p=1": 1, "http://x/c?p=2": "trap",
+                        "http://x/a": 2, "http://x/b": "max-pages", "http://x/blocked": "robots"}
+
+
+def test_a_dead_workers_leases_go_back_first_and_its_late_records_are_refused(redis_url):
+    w1, w2 = frontier(redis_url, "w1"), frontier(redis_url, "w2")
+    w1.settle({}, [found(f"http://x/{i}") for i in range(5)])
+    taken = [w1.pop().url, w1.pop().url]
+    w1.client.delete(w1.keys.alive("w1"))  # its heartbeat lapses: SIGKILL, power cut, partition
+    assert w2.heartbeat() == 2
+    assert {w2.pop().url, w2.pop().url} == set(taken), "re-queued at the head of the queue"
+    assert not w1.settle(page_records(taken[0]), [found("http://x/late")])
+    assert w1.client.sismember(w1.keys.seen, "http://x/late") == 0, "a refused page changes nothing"
+
+
+def test_the_first_worker_to_leave_deletes_nothing(redis_url):
+    w1, w2 = frontier(redis_url, "w1"), frontier(redis_url, "w2")
+    w1.settle({}, [found(f"http://x/{i}") for i in range(3)])
+    entry = w1.pop()
+    assert w2.leave() == 0
+    assert len(w1) == 2 and not w1.quiet(), "queue and w1's lease survive w2 leaving"
+    w1.pop(), w1.pop()
+    w1.settle({"pages": [page_records(u)["pages"][0] for u in (entry.url, "http://x/1", "http://x/2")]}, [])
+    assert w1.quiet(), "empty queue, no lease: the crawl is over"
+
+
+def test_idle_stretch_counts_from_its_own_start():
+    now = [1000.0]  # a worker busy for 1000 s since import
+    stretch = IdleStretch(clock=lambda: now[0])
+    assert stretch.idle_for() == 0
+    now[0] += 5
+    assert stretch.idle_for() == 5
+    stretch.busy()
+    now[0] += 100
+    assert stretch.idle_for() == 0, "work resets the stretch"
+
+
+def test_redis_options_are_checked_and_the_password_never_stored():
+    with pytest.raises(ValueError, match="redis_url"):
+        CrawlOptions(start_url="http://x/", redis_url="http://127.0.0.1:6379").validate()
+    with pytest.raises(ValueError, match="resume"):
+        CrawlOptions(start_url="http://x/", redis_url="redis://h/0", resume=True).validate()
+    recorded = CrawlOptions(start_url="http://x/", redis_url="rediss://app:s3cret@h:6380/2").recorded()
+    assert recorded["redis_url"] == "rediss://app:<redacted>@h:6380/2"
