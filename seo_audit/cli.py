@@ -310,9 +310,9 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
     code = audit_and_render(options.store, result.crawl_id, job, args, summary)
     if job.retention:
         _prune(options.store, result.crawl_id, job.retention)
-    if not _start_answered(options.store, result.crawl_id):
-        summary["error"] = (f"the start URL {options.start_url} could not be fetched "
-                            "(see pages.csv for the error); nothing else was crawled")
+    problem = _start_problem(options.store, result.crawl_id)
+    if problem:
+        summary["error"] = f"the start URL {options.start_url} {problem}"
         return EXIT_CRAWL_FAILED
     return code
 
@@ -344,16 +344,25 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
                                          "fetched", "findings")}
 
 
-def _start_answered(store_path: Path, crawl_id: int) -> bool:
+def _start_problem(store_path: Path, crawl_id: int) -> str | None:
+    """Why the crawl never got past its start URL, or None if it did."""
     from crawler import store
 
     conn = store.connect(store_path, readonly=True)
     try:
-        row = conn.execute("SELECT count(*) FROM pages WHERE crawl_id = ? AND found_via = 'start' "
-                           "AND status IS NOT NULL", (crawl_id,)).fetchone()
+        start = conn.execute("SELECT status, error, redirect_target FROM pages WHERE crawl_id = ? "
+                             "AND found_via = 'start'", (crawl_id,)).fetchone()
+        target = start and start[2] and conn.execute(
+            "SELECT skip_reason FROM pages WHERE crawl_id = ? AND url = ?", (crawl_id, start[2])).fetchone()
     finally:
         conn.close()
-    return bool(row and row[0])
+    if not start or start[0] is None:
+        reason = start[1] if start else "no answer"
+        return f"could not be fetched ({reason}); nothing else was crawled"
+    if target and target[0] == "out-of-scope":
+        return (f"redirects off-site at once, to {start[2]}: nothing in scope was crawled; "
+                "crawl that URL instead")
+    return None
 
 
 def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse.Namespace,

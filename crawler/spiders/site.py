@@ -113,16 +113,14 @@ class SiteSpider(Spider):
     def parse_robots(self, response):
         meta = response.meta
         row = self._row(response)
-        bundle = Bundle()
         self.session.frontier.mark_seen(meta["url"])
+        bundle = Bundle(pages=[store.page_row(row)])
         target = row["redirect_target"]
         if target and meta["hops"] < ROBOTS_MAX_HOPS and self.session.scope.verdict(target) is None:
-            bundle.pages.append(store.page_row(row))
             bundle.links.append(_link_row(meta["url"], target, "redirect"))
             yield PageRecord(bundle)
             yield self._robots_request(target, meta["origin"], meta["hops"] + 1)
             return
-        bundle.pages.append(store.page_row(row))
         yield PageRecord(bundle)
         body = response.text if 200 <= response.status < 300 and hasattr(response, "text") else ""
         policy = RobotsPolicy.from_response(response.status, body)
