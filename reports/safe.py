@@ -62,7 +62,7 @@ def redact(text: str) -> str:
     if "@" not in text and "=" not in text:  # the common case, without a regex
         return text
     # parameters first: a masked userinfo can never form a new parameter, the reverse can
-    return _USERINFO.sub("//***:***@", _SECRET_PARAMETER.sub(rf"\1={REDACTED}", text))
+    return _USERINFO.sub(f"//{REDACTED}:{REDACTED}@", _SECRET_PARAMETER.sub(rf"\1={REDACTED}", text))
 
 
 def redact_value(value: Any) -> Any:
