@@ -90,6 +90,8 @@ class RssSampler(threading.Thread):
         self.peak_sum = 0
         self.per_pid: dict[int, tuple[int, str]] = {}
         self.page = os.sysconf("SC_PAGE_SIZE")
+        self.t0 = time.perf_counter()
+        self.timeline: list[tuple[float, float]] = []  # (seconds, tree RSS MB), every ~2 s
 
     def sample(self) -> None:
         total = 0
@@ -116,6 +118,9 @@ class RssSampler(threading.Thread):
                     cmdline = "?"
                 self.per_pid[pid] = (rss, cmdline)
         self.peak_sum = max(self.peak_sum, total)
+        t = time.perf_counter() - self.t0
+        if not self.timeline or t - self.timeline[-1][0] >= 2.0:
+            self.timeline.append((round(t, 1), round(total / 2**20, 1)))
 
     def run(self) -> None:
         while not self.stop_ev.wait(self.every):
@@ -173,6 +178,7 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
         "cpu_sys_s": ru.ru_stime,
         "peak_rss_mb": ru.ru_maxrss / 1024.0,  # Linux: KiB
         "tree_peak_rss_mb": sampler.peak_sum / 2**20,
+        "rss_timeline": sampler.timeline,
         "rss_by_process": sorted(({"pid": pid, "peak_rss_mb": r / 2**20, "cmd": c}
                                   for pid, (r, c) in sampler.per_pid.items()),
                                  key=lambda d: -d["peak_rss_mb"])[:6],
