@@ -88,6 +88,7 @@ class RssSampler(threading.Thread):
         self.sid, self.every = sid, every
         self.stop_ev = threading.Event()
         self.peak_sum = 0
+        self.peak_at = 0.0
         self.per_pid: dict[int, tuple[int, str]] = {}
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.t0 = time.perf_counter()
@@ -117,8 +118,9 @@ class RssSampler(threading.Thread):
                 except OSError:
                     cmdline = "?"
                 self.per_pid[pid] = (rss, cmdline)
-        self.peak_sum = max(self.peak_sum, total)
         t = time.perf_counter() - self.t0
+        if total > self.peak_sum:
+            self.peak_sum, self.peak_at = total, t
         if not self.timeline or t - self.timeline[-1][0] >= 2.0:
             self.timeline.append((round(t, 1), round(total / 2**20, 1)))
 
@@ -178,6 +180,7 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
         "cpu_sys_s": ru.ru_stime,
         "peak_rss_mb": ru.ru_maxrss / 1024.0,  # Linux: KiB
         "tree_peak_rss_mb": sampler.peak_sum / 2**20,
+        "tree_peak_at_s": sampler.peak_at,
         "rss_timeline": sampler.timeline,
         "rss_by_process": sorted(({"pid": pid, "peak_rss_mb": r / 2**20, "cmd": c}
                                   for pid, (r, c) in sampler.per_pid.items()),
@@ -764,7 +767,8 @@ def main(argv=None) -> int:
                 f"{d['peak_rss_mb']:.0f} MB {d['cmd'][:70]}" for d in r["rss_by_process"][:3]))
         if r["contender"] == "ours" and r.get("crawl_elapsed_s"):
             print(f"ours round {r['round']}: crawl phase {r['crawl_elapsed_s']:.1f}s of {r['wall_s']:.1f}s wall "
-                  "(the rest: start-up, audit, store finalisation)")
+                  "(the rest: start-up, audit, store finalisation); tree RSS peaked at "
+                  f"{r.get('tree_peak_at_s', 0):.0f}s")
     notes = {r["contender"]: r["note"] for r in runs if r.get("note")}
     for name, note in notes.items():
         print(f"note ({name}): {note}")

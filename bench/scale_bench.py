@@ -40,6 +40,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
@@ -238,22 +239,14 @@ def crawl_table(runs: list[dict]) -> str:
 # ------------------------------------------------------------------------------ audit part
 
 def _nullable(values) -> list:
-    """Values for SQLite: pandas' and numpy's missing markers as None."""
-    return [None if v is None or v is np.nan or v is pd_na or (isinstance(v, float) and v != v) else v
-            for v in values]
-
-
-pd_na = None  # set to pandas.NA on first use (pandas imported lazily, with the synthetic pages)
+    """Values for SQLite: pandas' and numpy's missing markers (NA, NaN) as None."""
+    return [None if v is pd.NA or (isinstance(v, float) and v != v) else v for v in values]
 
 
 def write_synthetic_store(path: str, n: int, seed: int = 1) -> dict:
     """A store holding one complete crawl of ``n`` URLs: report_bench's mix of answers (200 HTML,
     images, 301, 404, 500, 202, timeouts, robots-blocked), plus 2% noindex, 3% canonicalised
     to another URL, duplicate titles, and 10-40 links per HTML page (8 of them navigation)."""
-    global pd_na
-    import pandas as pd
-
-    pd_na = pd.NA
     rng = np.random.default_rng(seed)
     pages = synthetic_pages(n, rng)
     urls = pages["url"].to_numpy()
