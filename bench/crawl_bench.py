@@ -456,12 +456,8 @@ def _package(file: str) -> str:
     return f
 
 
-def parse_profile(path: str, fmt: str) -> tuple[list, list, int]:
-    """(top functions by own samples, own samples by package, total samples)."""
-    own: dict[str, int] = {}
-    incl: dict[str, int] = {}
-    pkg: dict[str, int] = {}
-    total = 0
+def _stacks(path: str, fmt: str):
+    """Yield (labels root->leaf, packages root->leaf, weight) from a py-spy profile."""
     if fmt == "speedscope":
         with open(path) as fh:
             d = json.load(fh)
@@ -472,14 +468,8 @@ def parse_profile(path: str, fmt: str) -> tuple[list, list, int]:
             samples = prof.get("samples", [])
             weights = prof.get("weights") or [1] * len(samples)
             for stack, w in zip(samples, weights):
-                if not stack:
-                    continue
-                total += w
-                leaf = stack[-1]  # speedscope stacks go root -> leaf
-                own[labels[leaf]] = own.get(labels[leaf], 0) + w
-                pkg[pkgs[leaf]] = pkg.get(pkgs[leaf], 0) + w
-                for lab in {labels[i] for i in stack}:
-                    incl[lab] = incl.get(lab, 0) + w
+                if stack:  # speedscope stacks go root -> leaf
+                    yield [labels[i] for i in stack], [pkgs[i] for i in stack], w
     else:  # raw: collapsed stacks "f1;f2;leaf count"
         rx = re.compile(r"^(.*) \((.*?)(?::(\d+))?\)$")
         with open(path) as fh:
@@ -488,24 +478,46 @@ def parse_profile(path: str, fmt: str) -> tuple[list, list, int]:
                 if not line or " " not in line:
                     continue
                 stack, _, cnt = line.rpartition(" ")
-                w = int(cnt)
-                parts = stack.split(";")
-                total += w
-                m = rx.match(parts[-1])
-                lab = _frame_label(m.group(1), m.group(2), m.group(3)) if m else \
-                    _frame_label(parts[-1].split(":")[0], "")
-                own[lab] = own.get(lab, 0) + w
-                p = _package(m.group(2)) if m else "<native>"
-                pkg[p] = pkg.get(p, 0) + w
-                for fr in set(parts):
-                    m2 = rx.match(fr)
-                    l2 = _frame_label(m2.group(1), m2.group(2), m2.group(3)) if m2 else \
-                        _frame_label(fr.split(":")[0], "")
-                    incl[l2] = incl.get(l2, 0) + w
+                labs, pks = [], []
+                for fr in stack.split(";"):
+                    m = rx.match(fr)
+                    labs.append(_frame_label(m.group(1), m.group(2), m.group(3)) if m
+                                else _frame_label(fr.split(":")[0], ""))
+                    pks.append(_package(m.group(2)) if m else "<native>")
+                yield labs, pks, int(cnt)
+
+
+def parse_profile(path: str, fmt: str) -> tuple[list, list, float, dict]:
+    """(top 15 functions by own time with inclusive time, own time by package, total,
+    for the top 5 functions: the nearest callers outside the function's own package)."""
+    own: dict[str, float] = {}
+    incl: dict[str, float] = {}
+    pkg: dict[str, float] = {}
+    total = 0.0
+    stacks = list(_stacks(path, fmt))
+    for labs, pks, w in stacks:
+        total += w
+        own[labs[-1]] = own.get(labs[-1], 0) + w
+        pkg[pks[-1]] = pkg.get(pks[-1], 0) + w
+        for lab in set(labs):
+            incl[lab] = incl.get(lab, 0) + w
     top = sorted(own.items(), key=lambda kv: -kv[1])[:15]
+    callers: dict[str, dict[str, float]] = {}
+    for lab, _ in top[:5]:
+        cs: dict[str, float] = {}
+        for labs, pks, w in stacks:
+            if labs[-1] != lab:
+                continue
+            leafpkg, caller = pks[-1], "<root>"
+            for l2, p2 in zip(reversed(labs[:-1]), reversed(pks[:-1])):
+                if p2 != leafpkg:
+                    caller = l2
+                    break
+            cs[caller] = cs.get(caller, 0) + w
+        callers[lab] = dict(sorted(cs.items(), key=lambda kv: -kv[1])[:3])
     top = [(lab, w, incl.get(lab, w)) for lab, w in top]
     pk = sorted(pkg.items(), key=lambda kv: -kv[1])[:12]
-    return top, pk, total
+    return top, pk, total, callers
 
 
 def run_profile(c: Contender, origin: str, rundir: str, conc: int, n: int, fmt: str,
@@ -526,11 +538,13 @@ def run_profile(c: Contender, origin: str, rundir: str, conc: int, n: int, fmt: 
     if not os.path.exists(prof):
         res["error"] = "py-spy wrote no profile: " + tail(os.path.join(pdir, c.name) + ".stderr", 800)
         return res
-    top, pk, total = parse_profile(prof, fmt)
+    top, pk, total, callers = parse_profile(prof, fmt)
     res.update(total_weight=total, weight_unit="s" if fmt == "speedscope" else "samples",
                top=[{"function": lab, "own_pct": 100 * w / total if total else 0,
                      "incl_pct": 100 * inc / total if total else 0} for lab, w, inc in top],
-               packages=[{"package": p, "own_pct": 100 * w / total if total else 0} for p, w in pk])
+               packages=[{"package": p, "own_pct": 100 * w / total if total else 0} for p, w in pk],
+               callers={f: {c: 100 * w / total if total else 0 for c, w in cs.items()}
+                        for f, cs in callers.items()})
     return res
 
 
@@ -544,6 +558,8 @@ def print_profile(res: dict) -> None:
     print(f"{'own %':>6} {'incl %':>7}  function (file)")
     for t in res["top"]:
         print(f"{t['own_pct']:6.1f} {t['incl_pct']:7.1f}  {t['function']}")
+    for f, cs in res.get("callers", {}).items():
+        print(f"  {f.split(' (')[0]} <- " + ", ".join(f"{c} {pct:.1f}%" for c, pct in cs.items()))
     print("own time by package: " + ", ".join(f"{p['package']} {p['own_pct']:.0f}%" for p in res["packages"]))
 
 
