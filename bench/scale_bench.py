@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -54,6 +55,8 @@ from report_bench import synthetic_pages  # noqa: E402
 
 CONTENDERS = ("ours", "bare")
 CURVE_POINTS = (0.10, 0.25, 0.50, 0.75, 1.00)
+#: curve samples (one a second) between two progress lines in the log
+PROGRESS_EVERY = 120
 #: links on each HTML page of a synthetic store: uniform in [LINKS_MIN, LINKS_MAX]
 LINKS_MIN, LINKS_MAX = 10, 40
 #: of those, links to the same few category pages (the navigation every page repeats)
@@ -81,6 +84,9 @@ class CurveSampler(RssSampler):
         super().sample()
         now, self.peak_sum = self.peak_sum, max(peak, self.peak_sum)
         self.curve.append((time.monotonic() - self.started, self.progress(), now / 2**20))
+        if len(self.curve) % PROGRESS_EVERY == 0:  # long crawls: the curve so far, in the log
+            seconds, done, rss = self.curve[-1]
+            log(f"  {seconds:.0f} s: {done} pages done, {rss:.0f} MiB")
 
 
 def sample_curve_of_running(progress, stop: threading.Event) -> CurveSampler | None:
@@ -376,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     only = [c.strip() for c in args.only.split(",") if c.strip()]
     if unknown := set(only) - set(CONTENDERS):
         parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
+
+    def on_signal(signum, frame):  # through the finally blocks: the child and the server stopped
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
 
     work = args.workdir or tempfile.mkdtemp(prefix="scale-bench-")
     os.makedirs(work, exist_ok=True)
