@@ -301,3 +301,38 @@ def test_googlebot_preset_sent_and_matched_in_robots(serve, tmp_path):
     assert "Googlebot/2.1" in agents[0] and "Mobile" in agents[0]
     row = pages_by_url(tmp_path / "s.sqlite", result.crawl_id)[site.url + "/nogoogle"]
     assert row["skip_reason"] == "robots" and row["robots_rule"] == "disallow: /nogoogle"
+
+
+def test_crawl_delay_honoured(serve, tmp_path):
+    import time
+
+    from seo_audit.sitekit import Reply, page
+
+    stamps = []
+
+    def timed(hit):
+        stamps.append(time.monotonic())
+        return page("P", "".join(f"<a href='/p{i}'>{i}</a>" for i in range(4)))
+
+    site = serve({"/": timed, "/p*": timed,
+                  "/robots.txt": Reply(200, "User-agent: *\nCrawl-delay: 0.5\n", "text/plain")})
+    crawl_site(site.url + "/", tmp_path / "s.sqlite", check_resources=False)
+    assert len(stamps) == 5
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert min(gaps) >= 0.3, gaps  # Scrapy randomises the delay between 0.5x and 1.5x
+
+
+def test_max_duration_stops_the_crawl(serve, tmp_path):
+    import time
+
+    from seo_audit.sitekit import Reply
+
+    def endless(hit):  # /p1 -> /p2 -> ... each answer takes 0.3 s
+        number = int(hit.path[2:] or 0) if hit.path.startswith("/p") else 0
+        return Reply(200, f"<a href='/p{number + 1}'>next</a>", delay=0.3)
+
+    site = serve({"/*": endless})
+    started = time.monotonic()
+    result = crawl_site(site.url + "/", tmp_path / "s.sqlite", max_duration=2, concurrency=1, trap_run=1000)
+    assert time.monotonic() - started < 20
+    assert result.state == "stopped-at-limit" and result.finish_reason == "closespider_timeout"
