@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from crawler import store as crawl_store
@@ -58,6 +59,8 @@ MAX_REDIRECT_HOPS = 20
 #: Link kinds a crawler follows to reach a URL.
 REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
 
+#: rows fetched from SQLite at a time when loading pages and links
+READ_CHUNK_ROWS = 100_000
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
@@ -108,10 +111,13 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
                                       params=(crawl_id,))
             return frame.drop(columns="crawl_id", errors="ignore")
 
-        crawl = build_crawl(
+        # one object per distinct text across pages and links: a URL named by a million links
+        # is held once, not a million times (most of a large crawl's memory otherwise)
+        texts: dict[str, str] = {}
+        crawl = _derive(
             meta,
-            pages=table("pages"),
-            links=table("links"),
+            pages=_read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, texts),
+            links=_read_interned(conn, "links", crawl_store.LINK_COLUMNS, crawl_id, texts),
             sitemap_urls=table("sitemap_urls"),
             rechecks=table("rechecks"),
         )
@@ -122,10 +128,38 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             conn.close()
 
 
+def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], crawl_id: int,
+                   texts: dict[str, str]) -> pd.DataFrame:
+    """``columns`` of ``table`` for one crawl, read in chunks, with every text replaced by its
+    first occurrence in ``texts``; dtypes inferred as ``pd.read_sql_query`` infers them."""
+    cursor = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE crawl_id = ?", (crawl_id,))
+    chunks: list[list[np.ndarray]] = [[] for _ in columns]
+    while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+        for chunk, values in zip(chunks, zip(*rows)):
+            array = np.empty(len(values), dtype=object)
+            array[:] = [texts.setdefault(v, v) if v.__class__ is str else v for v in values]
+            chunk.append(array)
+    frame = {}
+    for name, chunk in zip(columns, chunks):
+        # column by column, each column's chunks dropped once joined: one column's copy at a time
+        values = np.concatenate(chunk) if chunk else np.empty(0, dtype=object)
+        chunk.clear()
+        frame[name] = pd.Series(values, copy=False).infer_objects()
+    return pd.DataFrame(frame, copy=False)
+
+
 def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
                 sitemap_urls: pd.DataFrame | None = None,
                 rechecks: pd.DataFrame | None = None) -> Crawl:
-    """A Crawl from raw store-shaped frames: missing columns are added, derived ones computed."""
+    """A Crawl from raw store-shaped frames: missing columns are added, derived ones computed.
+    The frames given are copied, not changed."""
+    return _derive(meta, *(None if frame is None else frame.copy()
+                           for frame in (pages, links, sitemap_urls, rechecks)))
+
+
+def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None,
+            sitemap_urls: pd.DataFrame | None, rechecks: pd.DataFrame | None) -> Crawl:
+    """build_crawl on frames it may change in place."""
     links = _with_columns(links, crawl_store.LINK_COLUMNS)
     links["nofollow"] = links["nofollow"].fillna(0).astype(bool)
     sitemap_urls = _with_columns(sitemap_urls, crawl_store.SITEMAP_COLUMNS)
@@ -140,7 +174,7 @@ def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFram
 
 
 def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame(columns=list(columns)) if frame is None else frame.copy()
+    frame = pd.DataFrame(columns=list(columns)) if frame is None else frame
     for col in columns:
         if col not in frame:
             frame[col] = None
