@@ -36,7 +36,11 @@ import sys
 import time
 from typing import Callable
 
-import redis
+try:
+    import redis
+except ImportError as exc:  # an optional extra
+    raise ImportError("a crawl shared through Redis needs the redis client: "
+                      "pip install 'seo-audit[redis]'") from exc
 from scrapy import Spider, signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
@@ -674,19 +678,9 @@ def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 6
     return crawler.stats.get_value("finish_reason") or "unknown"
 
 
-def add_worker_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--redis", required=True, metavar="URL",
-                        help="the crawl's Redis: redis://[user:password@]host:port/db, rediss:// for TLS")
-    parser.add_argument("--max-idle", type=float, metavar="S",
-                        help="leave after this many seconds in a row with nothing to fetch "
-                             "(default: stay until the crawl ends)")
-    parser.add_argument("--wait", type=float, default=60.0, metavar="S",
-                        help="how long to wait for a crawl to start (default 60)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="Scrapy's full log")
-
-
 def worker_main(args: argparse.Namespace) -> int:
-    """`seo-audit worker`: 0 when the crawl ended or this worker left; 2 for no crawl or no Redis."""
+    """`seo-audit worker` (args: redis, max_idle, wait, verbose): 0 when the crawl ended or
+    this worker left it; 2 when no crawl started in time or Redis cannot be reached."""
     try:
         reason = run_worker(args.redis, max_idle=args.max_idle, wait=args.wait,
                             log_level="DEBUG" if args.verbose else "INFO", verbose=args.verbose)
@@ -696,10 +690,3 @@ def worker_main(args: argparse.Namespace) -> int:
     print(f"seo-audit worker: stopped ({reason})", file=sys.stderr)
     return 0
 
-
-if __name__ == "__main__":
-    _parser = argparse.ArgumentParser(prog="python -m crawler.distributed",
-                                      description="join a shared crawl as a worker")
-    add_worker_args(_parser)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    sys.exit(worker_main(_parser.parse_args()))

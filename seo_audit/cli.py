@@ -123,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--config", type=Path, metavar="JOB.toml", help="job file; flags override it")
     _add_output_args(crawl, default_out=None)
     _add_crawl_args(crawl)
+    crawl.add_argument("--redis", dest="redis_url", default=argparse.SUPPRESS, metavar="URL",
+                       help="share the crawl with `seo-audit worker` processes through this Redis "
+                            "(redis://[user:password@]host:port/db, rediss:// for TLS)")
+
+    worker = verbs.add_parser("worker", help="join a crawl started with crawl --redis, from any machine")
+    worker.add_argument("--redis", required=True, metavar="URL", help="the crawl's Redis URL")
+    worker.add_argument("--max-idle", type=_non_negative(float), metavar="S",
+                        help="leave after S seconds in a row with nothing to fetch (default: stay to the end)")
+    worker.add_argument("--wait", type=_non_negative(float), default=60.0, metavar="S",
+                        help="how long to wait for a crawl to start (default 60)")
+    worker.add_argument("-v", "--verbose", action="store_true", help="Scrapy's full log")
 
     demo = verbs.add_parser("demo", help="crawl the bundled demo site (served on 127.0.0.1) and write its report")
     _add_output_args(demo, default_out="demo-output")
@@ -590,6 +601,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_crawl(args)
         if args.verb == "demo":
             return cmd_demo(args)
+        if args.verb == "worker":
+            from crawler.distributed import worker_main
+
+            return worker_main(args)
         command = {"report": cmd_report_or_audit, "audit": cmd_report_or_audit,
                    "history": cmd_history, "compare": cmd_compare}[args.verb]
         try:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,48 +14,31 @@ from pathlib import Path
 
 import pytest
 
-from crawler.distributed import CrawlKeys, IdleStretch, SharedFrontier
 from crawler.options import CrawlOptions
 from seo_audit.sitekit import Reply, SiteServer, page
 from tests.conftest import crawl_site, pages_by_url
 from tests.fixture_site import add_sitemap, routes as fixture_routes
 
 redis = pytest.importorskip("redis", reason="the redis extra is not installed: pip install -e '.[redis]'")
+from crawler.distributed import CrawlKeys, IdleStretch, SharedFrontier  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from workers_bench import LoopbackRedis  # noqa: E402
 
 GENERATED_PAGES = 150
 #: a short lease, so a SIGKILLed worker's URLs come back within the test
 LEASE_TTL = 2.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_port():
     """A throwaway redis-server on a free loopback port: no persistence, stopped after the module."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    port = _free_port()
-    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(10)
+    try:
+        server = LoopbackRedis()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    with server:
+        yield server.port
 
 
 @pytest.fixture
@@ -67,24 +48,33 @@ def redis_url(redis_port):
     return url
 
 
-def shared_site() -> dict:
-    """The crawl-engine fixture site, and behind /about a tree of GENERATED_PAGES slow-ish pages."""
+def planted_site(delay: float) -> dict:
+    """The crawl-engine fixture site, and behind /about a tree of GENERATED_PAGES pages, each
+    answering after ``delay`` s (slow enough that every worker gets a share)."""
     routes = fixture_routes()
     routes["/slow"] = Reply(200, "<html><title>Slow</title></html>", delay=2)  # > timeout: errback path
     routes["/about"] = page("About", "<a href='/'>home</a><a href='/p/0'>catalogue</a>")
-    routes["/p/*"] = lambda hit: _tree_page(int(hit.path.rsplit("/", 1)[1]))
+    routes["/p/*"] = lambda hit: _tree_page(int(hit.path.rsplit("/", 1)[1]), delay)
     return routes
 
 
-def _tree_page(n: int) -> Reply:
+def tree_site(delay: float) -> dict:
+    """The tree alone, with a robots.txt rule and a broken link: every answer is the same however
+    often it is asked (the planted site's 202 and flaky pages change after their first answer)."""
+    return {"/": page("Home", "<a href='/p/0'>catalogue</a><a href='/private/x'>p</a><a href='/gone'>g</a>"),
+            "/robots.txt": Reply(200, "User-agent: *\nDisallow: /private/\n", "text/plain"),
+            "/p/*": lambda hit: _tree_page(int(hit.path.rsplit("/", 1)[1]), delay)}
+
+
+def _tree_page(n: int, delay: float) -> Reply:
     children = "".join(f"<a href='/p/{c}'>{c}</a>" for c in (2 * n + 1, 2 * n + 2) if c < GENERATED_PAGES)
     reply = page(f"Page {n}", f"{children}<a href='/'>home</a><a href='/about'>about</a>")
-    reply.delay = 0.03
+    reply.delay = delay
     return reply
 
 
-def serve_site() -> SiteServer:
-    site = SiteServer(shared_site()).start()
+def serve(make_routes, delay: float = 0.0) -> SiteServer:
+    site = SiteServer(make_routes(delay)).start()
     add_sitemap(site.routes, site.url)
     return site
 
@@ -109,17 +99,25 @@ def stored_stats(store: Path, crawl_id: int) -> dict:
 CRAWL = dict(timeout=1, concurrency=8, redis_lease_ttl=LEASE_TTL)
 
 
-@pytest.fixture(scope="module")
-def single_process(tmp_path_factory):
+def single_process(make_routes, store: Path) -> tuple[dict, dict]:
     """The reference: the same site crawled by one process, without Redis."""
-    store = tmp_path_factory.mktemp("single") / "s.sqlite"
-    with serve_site() as site:
+    with serve(make_routes) as site:
         result = crawl_site(f"{site.url}/", store, timeout=1, concurrency=8)
         return by_path(store, result.crawl_id), fetches(site)
 
 
+@pytest.fixture(scope="module")
+def planted_reference(tmp_path_factory):
+    return single_process(planted_site, tmp_path_factory.mktemp("single") / "s.sqlite")
+
+
+@pytest.fixture(scope="module")
+def tree_reference(tmp_path_factory):
+    return single_process(tree_site, tmp_path_factory.mktemp("single") / "s.sqlite")
+
+
 def start_workers(url: str, count: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "-m", "crawler.distributed", "--redis", url, "--wait", "30"],
+    return [subprocess.Popen([sys.executable, "-m", "seo_audit", "worker", "--redis", url, "--wait", "30"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for _ in range(count)]
 
@@ -135,10 +133,11 @@ def wait_all(workers: list[subprocess.Popen]) -> list[int]:
     return codes
 
 
-def test_two_workers_make_the_single_process_store_fetching_each_url_once(redis_url, tmp_path, single_process):
-    reference, reference_fetches = single_process
+def test_two_workers_make_the_single_process_store_fetching_each_url_once(redis_url, tmp_path,
+                                                                          planted_reference):
+    reference, reference_fetches = planted_reference
     store = tmp_path / "d.sqlite"
-    with serve_site() as site:
+    with serve(planted_site, delay=0.1) as site:
         workers = start_workers(redis_url, 2)
         result = crawl_site(f"{site.url}/", store, redis_url=redis_url, **CRAWL)
         assert wait_all(workers) == [0, 0]
@@ -159,11 +158,11 @@ def _leases_of(client, pid: int) -> int:
     return sum(client.hlen(key) for key in client.scan_iter(match=f"seo-audit:*:leases:*:{pid}:*"))
 
 
-def test_a_sigkilled_worker_loses_nothing(redis_url, tmp_path, single_process):
-    reference, reference_fetches = single_process
+def test_a_sigkilled_worker_loses_nothing(redis_url, tmp_path, tree_reference):
+    reference, reference_fetches = tree_reference
     store = tmp_path / "k.sqlite"
     client = redis.Redis.from_url(redis_url)
-    with serve_site() as site:
+    with serve(tree_site, delay=0.2) as site:
         workers = start_workers(redis_url, 2)
         outcome = {}
         coordinator = threading.Thread(target=lambda: outcome.update(
