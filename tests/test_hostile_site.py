@@ -36,7 +36,7 @@ def hostile_routes(outsider: str) -> dict:
                   + f"<link rel='alternate' hreflang='de' href='{outsider}/de'>"),
         "/reset": Reply(200, "<html><title>Reset</title>" + filler * 50, fault="reset"),
         "/hang": Reply(fault="hang", delay=60),
-        "/drip": Reply(200, "<html><title>Drip</title>" + "x" * 200, fault="drip", delay=0.05),
+        "/drip": Reply(200, "<html><title>Drip</title>" + "x" * 200, fault="drip", delay=0.1),
         "/big": Reply(200, "<html><title>Big</title>" + filler * 6000),  # ~6 MB
         "/endless": Reply(200, filler * 50, fault="endless"),
         "/bomb": Reply(200, gzip.compress(b" " * 40_000_000), headers=[("Content-Encoding", "gzip")]),
@@ -100,22 +100,24 @@ def hostile(outsider, tmp_path_factory):
         routes["/s/*"] = page("from sitemap")
         store = tmp_path_factory.mktemp("hostile") / "s.sqlite"
         started = time.monotonic()
-        result = crawl_site(site.url + "/", store, timeout=3, max_size=4_000_000, retries=1, trap_cap=100, trap_run=100,
-                            check_resources=False, max_pages=2000, concurrency=32)
+        # a timeout generous enough for a loaded machine: only /hang and /drip (20 s) exceed it
+        result = crawl_site(site.url + "/", store, timeout=10, max_size=4_000_000, retries=1,
+                            trap_cap=100, trap_run=100, check_resources=False, max_pages=2000,
+                            concurrency=32)
         yield {"base": site.url, "store": store, "result": result, "pages": pages_by_url(store, result.crawl_id),
                "elapsed": time.monotonic() - started, "hits": dict(site.hits)}
 
 
 def test_crawl_ends_within_bounds(hostile):
     assert hostile["result"].state in ("complete", "stopped-at-limit")
-    assert hostile["elapsed"] < 120
+    assert hostile["elapsed"] < 150
 
 
 def test_network_faults_become_rows(hostile):
     p, b = hostile["pages"], hostile["base"]
     assert p[b + "/reset"]["error"] == "connection-reset"
     assert p[b + "/hang"]["error"] == "timeout"
-    assert p[b + "/drip"]["error"] == "timeout"  # 200 bytes at 20/s: over the 3 s timeout
+    assert p[b + "/drip"]["error"] == "timeout"  # 200 bytes at 10/s: over the 10 s timeout
 
 
 def test_size_limits(hostile):
