@@ -17,8 +17,8 @@ from crawler.options import CrawlOptions
 from crawler.runner import run_crawl
 from seo_audit.sitekit import SiteServer
 
-# Fast but bounded settings for loopback sites.
-TEST_CRAWL_DEFAULTS = dict(concurrency=16, timeout=3, retries=2, recheck_max_wait=1.0,
+# Fast but bounded settings for loopback sites; the timeout leaves room for a loaded machine.
+TEST_CRAWL_DEFAULTS = dict(concurrency=16, timeout=6, retries=2, recheck_max_wait=1.0,
                            trap_cap=10, trap_run=8, log_level="WARNING")
 
 
