@@ -287,3 +287,30 @@ def test_redis_options_are_checked_and_the_password_never_stored():
         CrawlOptions(start_url="http://x/", redis_url="redis://h/0", resume=True).validate()
     recorded = CrawlOptions(start_url="http://x/", redis_url="rediss://app:s3cret@h:6380/2").recorded()
     assert recorded["redis_url"] == "rediss://app:<redacted>@h:6380/2"
+
+
+def test_cli_crawl_with_a_worker_writes_the_usual_report(redis_url, tmp_path, tree_reference):
+    reference, _ = tree_reference
+    with serve(tree_site, delay=0.05) as site:
+        (worker,) = start_workers(redis_url, 1)
+        crawl = subprocess.run([sys.executable, "-m", "seo_audit", "crawl", f"{site.url}/", "--redis", redis_url,
+                                "--out", str(tmp_path), "--concurrency", "4", "--quiet"],
+                               capture_output=True, text=True, timeout=120)
+        assert crawl.returncode == 0, crawl.stderr
+        assert wait_all([worker]) == [0]
+    assert (tmp_path / "report.html").exists()
+    pages = (tmp_path / "pages.csv").read_text()
+    assert all(f"{site.url}/{path}" in pages for path in reference)
+
+
+def test_one_crawl_per_redis_database_and_a_worker_with_no_crawl_says_so(redis_url):
+    from crawler.distributed import claim_crawl
+
+    client = redis.Redis.from_url(redis_url)
+    claim_crawl(client, CrawlOptions(start_url="http://x/", redis_url=redis_url))
+    with pytest.raises(RuntimeError, match="already running"):
+        claim_crawl(client, CrawlOptions(start_url="http://y/", redis_url=redis_url))
+    other_db = redis_url.rsplit("/", 1)[0] + "/1"
+    idle = subprocess.run([sys.executable, "-m", "seo_audit", "worker", "--redis", other_db, "--wait", "0.2"],
+                          capture_output=True, text=True, timeout=60)
+    assert idle.returncode == 2 and "no crawl started" in idle.stderr
