@@ -212,7 +212,8 @@ def origin_of(urls: pd.Series) -> pd.Series:
 
 def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: pd.DataFrame,
                        rechecks: pd.DataFrame, start_url: str | None) -> pd.DataFrame:
-    """Add the derived pages columns (module docstring) in place; also ``links.followed``."""
+    """Add the derived pages columns (module docstring) in place; also ``links.followed`` and
+    ``links.internal``."""
     p = pages
     status, skip = p["status"], p["skip_reason"]
     p["status_class"] = (status // 100).astype("str").str.cat(["xx"] * len(p)).where(
@@ -224,14 +225,20 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
 
     robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
     p["nofollow_page"] = robots_text.str.contains(_NOFOLLOW, case=False, regex=True)
-    links["followed"] = _followed(links, p)
+    # links joined to pages by row number, not by URL text: two integer arrays instead of
+    # frames of millions of URLs (-1: a URL no page row has)
+    source, target = _page_rows(p, links["source"]), _page_rows(p, links["target"])
+    links["followed"] = _followed(links, p, source)
+    followed, kind = links["followed"].to_numpy(), links["kind"]
 
-    followed = links[links["followed"]]
-    a_links = followed[followed["kind"].eq("a")].drop_duplicates(["source", "target"])
-    p["inlinks"] = p["url"].map(a_links["target"].value_counts()).fillna(0).astype(int)
+    # followed <a> links all come from pages (see _followed), so every source here is a row
+    a_links = followed & kind.eq("a").to_numpy() & (target >= 0)
+    p["inlinks"] = _distinct_sources_per_target(source[a_links], target[a_links], len(p))
     p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
-    reached = (p["url"].isin(followed.loc[followed["kind"].isin(REACHING_LINK_KINDS), "target"])
-               | p["in_sitemap"] | p["url"].eq(start_url))
+    reaching = followed & kind.isin(REACHING_LINK_KINDS).to_numpy() & (target >= 0)
+    reached = np.zeros(len(p), dtype=bool)
+    reached[target[reaching]] = True
+    reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy()
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
 
     p["noindex"] = robots_text.str.contains(_NOINDEX, case=False, regex=True)
@@ -242,27 +249,45 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
                       & p["canonical_self_or_absent"]).astype(bool)
     _add_redirect_columns(p)
     _add_settled_columns(p, rechecks)
+    links["internal"] = urls_in_scope(links["target"], p, start_url, rows=target)
     return p
 
 
-def _followed(links: pd.DataFrame, p: pd.DataFrame) -> pd.Series:
+def _page_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
+    """For each URL, the position of its row in ``p`` (-1 if it has none)."""
+    return pd.Index(p["url"]).get_indexer(urls)
+
+
+def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
+    """For each of n page rows, how many distinct sources link to it (rows as _page_rows gives)."""
+    pairs = pd.unique(source.astype(np.int64) * n + target)
+    return np.bincount(pairs % n, minlength=n)
+
+
+def _followed(links: pd.DataFrame, p: pd.DataFrame, source: np.ndarray) -> pd.Series:
     """Links a crawler follows: not rel=nofollow, to another URL, and either a redirect or a link
-    on a page that answered 2xx without a page-wide nofollow (links on error pages lead nowhere)."""
-    passes_links_on = pd.Series((p["status_class"].eq("2xx") & ~p["nofollow_page"]).to_numpy(), index=p["url"])
-    on_a_page = (links["source"].map(passes_links_on).fillna(False).astype(bool)
-                 & links["kind"].isin(["a", "meta-refresh"]))
+    on a page that answered 2xx without a page-wide nofollow (links on error pages lead nowhere).
+    ``source``: each link's source row in ``p`` (_page_rows)."""
+    passes_links_on = (p["status_class"].eq("2xx") & ~p["nofollow_page"]).to_numpy()
+    on_a_page = np.zeros(len(links), dtype=bool)
+    known = source >= 0
+    on_a_page[known] = passes_links_on[source[known]]
+    on_a_page &= links["kind"].isin(["a", "meta-refresh"]).to_numpy()
     return (~links["nofollow"] & links["source"].ne(links["target"])
             & (on_a_page | links["kind"].eq("redirect")))
 
 
-def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None) -> pd.Series:
-    """Whether each URL is in the crawl's scope: as recorded if it was met, else same origin as the start."""
-    recorded = urls.map(pages.set_index("url")["in_scope"])
-    unknown = recorded.isna().to_numpy()
-    scope = recorded.where(~unknown, False).astype(bool)
+def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None,
+                  rows: np.ndarray | None = None) -> pd.Series:
+    """Whether each URL is in the crawl's scope: as recorded if it was met, else same origin as the start.
+    ``rows``: the URLs' rows in ``pages`` if already known (_page_rows)."""
+    rows = _page_rows(pages, urls) if rows is None else rows
+    known = rows >= 0
+    scope = np.zeros(len(urls), dtype=bool)
+    scope[known] = pages["in_scope"].to_numpy(dtype=bool)[rows[known]]
     start_origin = origin_of(pd.Series([start_url or ""])).iloc[0]
-    scope[unknown] = origin_of(urls[unknown]).eq(start_origin).to_numpy()
-    return scope
+    scope[~known] = origin_of(urls[~known]).eq(start_origin).to_numpy()
+    return pd.Series(scope, index=urls.index, name=urls.name)
 
 
 def walk_redirects(url: str, next_hop: Mapping[str, str], outcome: Mapping[str, str],
@@ -306,7 +331,7 @@ def _add_redirect_columns(p: pd.DataFrame) -> None:
                                index=p.index, dtype="str")
     p["final_url"] = pd.Series([chain[-1] for chain in p["redirect_chain"].tolist()], index=p.index,
                                dtype="str")
-    p["final_status"] = p["final_url"].map(p.set_index("url")["status"]).astype("Int64")
+    p["final_status"] = p["final_url"].map(pd.Series(p["status"].array, index=p["url"])).astype("Int64")
 
 
 def _add_settled_columns(p: pd.DataFrame, rechecks: pd.DataFrame) -> None:
