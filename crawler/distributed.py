@@ -41,7 +41,7 @@ try:
 except ImportError as exc:  # an optional extra
     raise ImportError("a crawl shared through Redis needs the redis client: "
                       "pip install 'seo-audit[redis]'") from exc
-from scrapy import Spider, signals
+from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
@@ -71,11 +71,11 @@ _URL_COLUMN = list(store.PAGE_COLUMNS).index("url")
 
 # Each script is one atomic step on the shared crawl; ARGV and KEYS are named at the top.
 POP = """
--- KEYS: queue, leases:<worker>, workers   ARGV: worker id, worker description
+-- KEYS: queue, leases:<worker>, workers   ARGV: worker id
 local entry = redis.call('RPOP', KEYS[1])
 if entry then
   redis.call('HSET', KEYS[2], cjson.decode(entry)[2], entry)
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[3], ARGV[1], 1)  -- registered with its lease, so reconcile finds it
 end
 return entry
 """
@@ -159,7 +159,7 @@ class CrawlKeys:
         self.options = self.prefix + "options"  # CrawlOptions as JSON
         self.seen = self.prefix + "seen"  # set: every URL met (the shared dupe filter)
         self.queue = self.prefix + "queue"  # list of entry JSON: LPUSH new, RPOP next (FIFO)
-        self.workers = self.prefix + "workers"  # hash: worker id -> host and pid
+        self.workers = self.prefix + "workers"  # hash: the ids (host:pid:token) of registered workers
         self.records = self.prefix + "records"  # list: one message per page, for the coordinator
         self.robots = self.prefix + "robots"  # hash: origin -> [status, body]
         self.patterns = self.prefix + "patterns"  # hash: trap pattern -> URLs admitted
@@ -212,7 +212,7 @@ class SharedFrontier:
 
     def pop(self) -> Entry | None:
         raw = self._pop(keys=[self.keys.queue, self.keys.leases(self.worker), self.keys.workers],
-                        args=[self.worker, f"pid {os.getpid()}"])
+                        args=[self.worker])
         self._last_pop_found = raw is not None
         if raw is None:
             return None
@@ -275,7 +275,7 @@ class SharedFrontier:
         """Say this worker is alive and re-queue the leases of dead ones (their count)."""
         pipe = self.client.pipeline(transaction=False)
         pipe.set(self.keys.alive(self.worker), "1", px=int(self.options.redis_lease_ttl * 1000))
-        pipe.hset(self.keys.workers, self.worker, f"pid {os.getpid()}")
+        pipe.hset(self.keys.workers, self.worker, 1)
         self._reconcile(keys=self._reconcile_keys, args=[self.keys.prefix], client=pipe)
         return pipe.execute()[-1]
 
@@ -445,13 +445,26 @@ class CoordinatorSession(SharedAdmission, CrawlSession):
         super().flush()
 
     def close(self, state: str, stats: dict) -> None:
-        """End the shared crawl: workers told, waited for (bounded), their records collected."""
+        """End the shared crawl, then the store's: a Redis failure leaves it incomplete."""
+        try:
+            self._end_shared_crawl(state)
+        except redis.RedisError as exc:
+            logger.error("Redis failed at the end of the crawl (%s): what was still there is lost", exc)
+            state = "incomplete"
+        # the merge cannot count the URLs found only in a sitemap: Redis decides which are new
+        (self.stats["sitemap/only_in_sitemap"],) = self.conn.execute(
+            "SELECT count(*) FROM frontier WHERE crawl_id = ? AND found_via = 'sitemap'",
+            (self.crawl_id,)).fetchone()
+        super().close(state, stats)
+
+    def _end_shared_crawl(self, state: str) -> None:
+        """Workers told, waited for (bounded), their records and counters collected, keys deleted."""
         self.client.set(self.keys.done, state)
         self.frontier.leave()
         deadline = time.monotonic() + self.options.redis_lease_ttl + LEAVE_GRACE
         while time.monotonic() < deadline:
             self.collect()
-            self.frontier.quiet()  # re-queues the leases of workers that died meanwhile
+            self.frontier.quiet()  # forgets workers that died meanwhile
             if not self.client.hlen(self.keys.workers):
                 break
             time.sleep(POLL_INTERVAL)
@@ -461,12 +474,7 @@ class CoordinatorSession(SharedAdmission, CrawlSession):
         self.flush()
         for name, value in self.client.hgetall(self.keys.stats).items():
             self.stats[name.decode()] += int(value)
-        # the merge cannot count the URLs found only in a sitemap: Redis decides which are new
-        (self.stats["sitemap/only_in_sitemap"],) = self.conn.execute(
-            "SELECT count(*) FROM frontier WHERE crawl_id = ? AND found_via = 'sitemap'",
-            (self.crawl_id,)).fetchone()
         forget_crawl(self.client, self.keys)
-        super().close(state, stats)
 
 
 def claim_crawl(client: redis.Redis, options: CrawlOptions) -> CrawlKeys:
