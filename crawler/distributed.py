@@ -373,7 +373,7 @@ class WorkerSession(SharedAdmission, CrawlSession):
             return done.decode()
         return None if current == self.keys.crawl.encode() else "coordinator-gone"
 
-    def close(self, state: str, stats: dict) -> None:
+    def close(self, reason: str, stats: dict) -> None:
         """Leave the crawl: leases back to the queue, counters to the coordinator."""
         handed_back = self.frontier.leave()
         counts = {**self.stats, "distributed/workers": 1,
@@ -382,7 +382,7 @@ class WorkerSession(SharedAdmission, CrawlSession):
         for name, value in counts.items():
             pipe.hincrby(self.keys.stats, name, value)
         pipe.execute()
-        logger.info("left the shared crawl (%s); %d leased URLs handed back", state, handed_back)
+        logger.info("left the shared crawl (%s); %d leased URLs handed back", reason, handed_back)
 
 
 class CoordinatorSession(SharedAdmission, CrawlSession):
@@ -664,7 +664,10 @@ class SharedSiteSpider(SiteSpider):
         for loop in self._loops:
             if loop.running:
                 loop.stop()
-        super().on_closed(spider, reason)
+        if self.coordinator:
+            super().on_closed(spider, reason)
+        else:  # no store, no crawl state of its own: why it stopped is all a worker reports
+            self.session.close(reason, {})
 
 
 # --- worker processes ---------------------------------------------------------------------------
