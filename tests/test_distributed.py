@@ -117,9 +117,17 @@ def tree_reference(tmp_path_factory):
 
 
 def start_workers(url: str, count: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "-m", "seo_audit", "worker", "--redis", url, "--wait", "30"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(count)]
+    """``count`` workers, returned once each waits on Redis for a crawl (so none misses it)."""
+    client = redis.Redis.from_url(url)
+    before = len(client.client_list())
+    workers = [subprocess.Popen([sys.executable, "-m", "seo_audit", "worker", "--redis", url, "--wait", "60"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(count)]
+    deadline = time.monotonic() + 60
+    while len(client.client_list()) < before + count:
+        assert time.monotonic() < deadline, "the workers did not connect to Redis"
+        time.sleep(0.05)
+    return workers
 
 
 def wait_all(workers: list[subprocess.Popen]) -> list[int]:
