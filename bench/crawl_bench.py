@@ -760,12 +760,22 @@ def main(argv=None) -> int:
             else:
                 profile_res = run_profile(c, origin, work, a.concurrency, a.pages,
                                           a.profile_format, a.timeout)
+    except BaseException:
+        if not a.keep and not a.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     finally:
         if server:
             server.stop()
+    try:
+        return report(a, runs, profile_res, started, work)
+    finally:  # after the table: deleting 100k files can take minutes on a busy disk
         if not a.keep and not a.workdir:
+            log(f"removing {work}")
             shutil.rmtree(work, ignore_errors=True)
 
+
+def report(a, runs: list[dict], profile_res: dict | None, started: str, work: str) -> int:
     summary = summarise(runs)
     rat = ratios(summary)
     print()
