@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from base64 import b64encode
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .urls import normalise
 
@@ -68,6 +69,16 @@ class CrawlOptions:
     # a crawl shared by worker processes through Redis (crawler.distributed); None: this process only
     redis_url: str | None = None  # redis://[user:password@]host:port/db, rediss:// for TLS
     redis_lease_ttl: float = 10.0  # seconds without a heartbeat before a worker's URLs are re-queued
+
+    def __post_init__(self) -> None:
+        """Credentials in the start URL (https://user:pass@staging/) become an Authorization
+        header, as a browser sends them: never part of a recorded URL, never stored."""
+        parts = urlsplit(self.start_url.strip())
+        if parts.username is None:
+            return
+        token = b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()).decode()
+        self.headers = {**self.headers, "Authorization": f"Basic {token}"}
+        self.start_url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
     @property
     def user_agent_string(self) -> str:

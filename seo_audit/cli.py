@@ -211,6 +211,23 @@ def job_settings(args: argparse.Namespace, defaults: dict[str, Any] | None = Non
 
 # --- output ------------------------------------------------------------------------------------
 
+def _redact_log_records() -> None:
+    """Every log record, ours and Scrapy's, with URL credentials masked (user:pass@, tokens)."""
+    from reports.safe import redact
+
+    make_record = logging.getLogRecordFactory()
+
+    def redacted_record(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return record
+
+    logging.setLogRecordFactory(redacted_record)
+
+
 def _setup_logging(quiet: bool) -> None:
     """Plain timestamped lines on stderr, in Scrapy's format, so a cron mail or journal reads as
     one log. Not through the root logger: Scrapy installs its own handler there."""
@@ -249,6 +266,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
 
 def _end(args: argparse.Namespace, summary: dict[str, Any], code: int, webhook: str | None = None) -> int:
     """Print the final summary (a line, or JSON with --json), notify the webhook, return ``code``."""
+    from reports.safe import redact_value
+
+    summary.update(redact_value(summary))  # the summary line, JSON and webhook carry URLs too
     summary.update(exit_code=code, outcome=OUTCOMES[code])
     if summary.get("error"):
         log.error(summary["error"])
@@ -520,6 +540,7 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     from audit import load_crawl
     from crawler import store
     from seo_audit import jobs
+    from reports.safe import redact_value
     from seo_audit.compare import compare_crawls, write_comparison
 
     job = _stored_job(args, parser)
@@ -538,7 +559,8 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     finally:
         conn.close()
     try:
-        comparison = compare_crawls(load_crawl(job.store, old_id), load_crawl(job.store, new_id))
+        # masked like every other output: URLs may carry credentials
+        comparison = redact_value(compare_crawls(load_crawl(job.store, old_id), load_crawl(job.store, new_id)))
     except LookupError as exc:
         parser.error(str(exc))
     if args.out:
@@ -593,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(getattr(args, "quiet", False) or getattr(args, "json", False))
+    _redact_log_records()
     _interrupt_on_signals()
     from crawler.store import StoreError
 

@@ -49,3 +49,27 @@ def test_start_that_redirects_off_site_at_once(serve, tmp_path):
     done = seo_audit("crawl", site.url + "/", "--out", str(tmp_path / "out"))
     assert done.returncode == EXIT_CRAWL_FAILED
     assert "redirects off-site at once, to https://elsewhere.example/" in done.stderr
+
+
+def test_credentials_in_start_url_sent_as_basic_auth_never_written(serve, tmp_path):
+    """user:pass@ in the start URL becomes an Authorization header; no output, log or store
+    holds the password, and secret query parameters found on the site are masked in outputs."""
+    from seo_audit.sitekit import page
+
+    seen = {}
+
+    def home(hit):
+        seen["auth"] = hit.headers.get("Authorization")
+        return page("Home", "<a href='/x?token=SECRET123&a=1'>x</a>")
+
+    site = serve({"/": home, "/x": page("X")})
+    url = site.url.replace("http://", "http://user:pw123@") + "/"
+    done = seo_audit("crawl", url, "--out", str(tmp_path / "out"), "-v")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert seen["auth"] == "Basic dXNlcjpwdzEyMw=="
+    assert "pw123" not in done.stdout + done.stderr and "SECRET123" not in done.stdout + done.stderr
+    for path in (tmp_path / "out").iterdir():
+        data = path.read_bytes()
+        assert b"pw123" not in data and b"dXNlcjpwdzEyMw" not in data, path.name
+        if path.suffix in (".html", ".csv", ".json"):
+            assert b"SECRET123" not in data, path.name
