@@ -336,3 +336,13 @@ def test_max_duration_stops_the_crawl(serve, tmp_path):
     result = crawl_site(site.url + "/", tmp_path / "s.sqlite", max_duration=2, concurrency=1, trap_run=1000)
     assert time.monotonic() - started < 20
     assert result.state == "stopped-at-limit" and result.finish_reason == "closespider_timeout"
+
+
+def test_memory_guard_stops_cleanly(serve, tmp_path):
+    """Past memory_limit_mb the crawl stops itself (Scrapy's MEMUSAGE check), resumable."""
+    from seo_audit.sitekit import Reply
+
+    site = serve({"/*": lambda hit: Reply(200, "".join(f"<a href='/{hit.count}-{i}'>x</a>"
+                                                       for i in range(5)), delay=0.05)})
+    result = crawl_site(site.url + "/", tmp_path / "s.sqlite", memory_limit_mb=20, concurrency=2)
+    assert result.finish_reason == "memusage_exceeded" and result.state == "stopped-at-limit"
