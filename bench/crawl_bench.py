@@ -628,6 +628,15 @@ def fmt_table(runs: list[dict], summary: dict, rat: dict, n: int, rounds: int) -
 
 # ------------------------------------------------------------------------------ main
 
+def git_head() -> str | None:
+    try:
+        r = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                           text=True, timeout=30)
+        return r.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def env_info() -> dict:
     info = {"python": platform.python_version(), "nproc": os.cpu_count(), "machine": platform.machine()}
     try:
@@ -640,6 +649,15 @@ def env_info() -> dict:
             m = re.search(r"model name\s*:\s*(.*)", fh.read())
             info["cpu"] = m.group(1) if m else None
     except OSError:
+        pass
+    try:  # the code measured as "ours": the repo's commit, and whether crawler/ or seo_audit/ differ from it
+        info["git_head"] = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                                          capture_output=True, text=True, timeout=30).stdout.strip()
+        info["git_dirty"] = subprocess.run(
+            ["git", "-C", REPO, "status", "--porcelain", "--", "crawler", "seo_audit", "audit"],
+            capture_output=True, text=True, timeout=30).stdout.split("\n")[:20]
+        info["git_dirty"] = [x for x in info["git_dirty"] if x]
+    except (OSError, subprocess.SubprocessError):
         pass
     nginx = find_nginx()
     if nginx:
@@ -705,6 +723,7 @@ def main(argv=None) -> int:
     profile_res = None
     server = None
     started = dt.datetime.now().isoformat(timespec="seconds")
+    a.env_at_start = env_info()
     try:
         t = time.perf_counter()
         if os.path.exists(site):
@@ -730,6 +749,8 @@ def main(argv=None) -> int:
                 cmd, env = c.command(origin + "/", rundir, a.concurrency, a.pages)
                 log(f"round {rnd}: {name}: {' '.join(cmd[:2])} ...")
                 lp = os.path.join(rundir, name)
+                if name == "ours":
+                    rec["git_head"] = git_head()
                 load_before = os.getloadavg()[0]
                 m = measure(cmd, rundir, env, a.timeout, lp)
                 m["load1_before"], m["load1_after"] = load_before, os.getloadavg()[0]
@@ -792,7 +813,7 @@ def report(a, runs: list[dict], profile_res: dict | None, started: str, work: st
             print(f"{r['contender']} round {r['round']}: peak RSS per process: " + "; ".join(
                 f"{d['peak_rss_mb']:.0f} MB {d['cmd'][:70]}" for d in r["rss_by_process"][:3]))
         if r["contender"] == "ours" and r.get("crawl_elapsed_s"):
-            print(f"ours round {r['round']}: crawl phase {r['crawl_elapsed_s']:.1f}s of {r['wall_s']:.1f}s wall "
+            print(f"ours round {r['round']} (repo at {r.get('git_head')}): crawl phase {r['crawl_elapsed_s']:.1f}s of {r['wall_s']:.1f}s wall "
                   "(the rest: start-up, audit, store finalisation); tree RSS peaked at "
                   f"{r.get('tree_peak_at_s', 0):.0f}s")
     notes = {r["contender"]: r["note"] for r in runs if r.get("note")}
@@ -805,7 +826,9 @@ def report(a, runs: list[dict], profile_res: dict | None, started: str, work: st
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = os.path.join(a.results_dir, f"crawl-{a.pages}-c{a.concurrency}-{stamp}.json")
     with open(path, "w") as fh:
-        json.dump({"started": started, "params": vars(a), "env": env_info(), "runs": runs,
+        params = {k: v for k, v in vars(a).items() if k != "env_at_start"}
+        json.dump({"started": started, "params": params, "env": a.env_at_start, "env_at_end": env_info(),
+                   "runs": runs,
                    "summary": summary, "ratios": rat, "profile": profile_res,
                    "workdir": work if (a.keep or a.workdir) else None}, fh, indent=2, default=str)
     print(f"\nresults: {path}" + (f"\nworkdir kept: {work}" if (a.keep or a.workdir) else ""))
