@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -323,7 +324,8 @@ class Advertools(Contender):
 class Ours(Contender):
     name = "ours"
 
-    def __init__(self):
+    def __init__(self, extra: list[str] | None = None):
+        self.extra = list(extra or [])
         self.base: list[str] | None = None
         self.flags: set[str] = set()
         self.notes: list[str] = []
@@ -370,11 +372,9 @@ class Ours(Contender):
             cmd += ["--max-pages", str(n + 1000)]
         if "--no-report" in self.flags:
             cmd += ["--no-report"]
-        if "--trap-cap" in self.flags:
-            # the default cap (500 URLs per pattern, numbers blanked) would stop a crawl of this
-            # site's /cat-N/item-N.html pages after ~500: raise it so the crawl is full
-            cmd += ["--trap-cap", str(n + 1000)]
-            msg = "--trap-cap raised to N+1000 (default 500 caps /cat-N/item-N.html)"
+        if self.extra:
+            cmd += self.extra
+            msg = "extra flags: " + " ".join(self.extra)
             if msg not in self.notes:
                 self.notes.append(msg)
         env = clean_env()
@@ -678,6 +678,8 @@ def main(argv=None) -> int:
                     help="after the timed rounds, run CONTENDER (default ours) under py-spy and "
                          "print the top 15 functions by own time")
     ap.add_argument("--profile-format", choices=("speedscope", "raw"), default="speedscope")
+    ap.add_argument("--ours-args", default="", metavar="'FLAGS'",
+                    help="extra flags for seo-audit crawl, e.g. '--trap-cap 100000' (shown under the table)")
     ap.add_argument("--workdir", help="where the site, nginx config and outputs go (default: a new /tmp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the workdir (site, outputs, logs)")
     ap.add_argument("--results-dir", default=os.path.join(BENCH, "results"))
@@ -704,9 +706,12 @@ def main(argv=None) -> int:
         signal.signal(s, on_signal)
 
     classes = {"ours": Ours, "bare": Bare, "advertools": Advertools}
-    contenders = {name: classes[name]() for name in only}
+    def make(name):
+        return Ours(shlex.split(a.ours_args)) if name == "ours" else classes[name]()
+
+    contenders = {name: make(name) for name in only}
     if a.profile and a.profile not in contenders:
-        contenders[a.profile] = classes[a.profile]()
+        contenders[a.profile] = make(a.profile)
     unavailable = {}
     for name, c in contenders.items():
         why = c.available()
