@@ -602,7 +602,7 @@ def fmt_table(runs: list[dict], summary: dict, rat: dict, n: int, rounds: int) -
           f"{'CPU s':>7} {'CPU ms/pg':>9} {'peak RSS MB':>11} {'tree RSS MB':>11}  status"
     lines += [hdr, "-" * len(hdr)]
     for r in runs:
-        if r.get("status") in ("ok", "timeout", "failed"):
+        if r.get("status") in ("ok", "timeout", "failed", "interrupted"):
             flag = "" if r.get("pages") == n else " (partial)"
             lines.append(f"{r['contender']:<11} {r['round']:>5} {r['pages']:>7} {r['rows']:>7} "
                          f"{r['wall_s']:>8.1f} {r['pages_per_s']:>8.1f} {r['cpu_s']:>7.1f} "
@@ -696,13 +696,22 @@ def main(argv=None) -> int:
         return 2
 
     # SIGTERM/SIGHUP -> clean exit through the finally blocks (nginx and the child stopped)
-    def on_signal(signum, frame):
-        pid = _current.get("pid")
-        if pid:
-            kill_group(pid)
-        raise SystemExit(128 + signum)
+    stop = threading.Event()
 
-    for s in (signal.SIGTERM, signal.SIGHUP):
+    def on_signal(signum, frame):
+        """First SIGTERM/SIGHUP/Ctrl-C: stop the running contender, skip the rest, still print the
+        table of what was measured. A second one: exit at once (nginx is still stopped)."""
+        pid = _current.get("pid")
+        if stop.is_set() or not pid:
+            stop.set()
+            if pid:
+                threading.Thread(target=kill_group, args=(pid,), daemon=True).start()
+            raise SystemExit(128 + signum)
+        stop.set()
+        log(f"signal {signum}: stopping the running contender; the table follows")
+        threading.Thread(target=kill_group, args=(pid,), daemon=True).start()
+
+    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, on_signal)
 
     classes = {"ours": Ours, "bare": Bare, "advertools": Advertools}
@@ -743,6 +752,8 @@ def main(argv=None) -> int:
         for rnd in range(1, a.rounds + 1):
             order = only[(rnd - 1) % len(only):] + only[:(rnd - 1) % len(only)]  # alternate who goes first
             for name in order:
+                if stop.is_set():
+                    break
                 c = contenders[name]
                 rec = {"contender": name, "round": rnd}
                 if name in unavailable:
@@ -764,7 +775,9 @@ def main(argv=None) -> int:
                 rec.update(m, **cnt, cmd=cmd, crawl_elapsed_s=elapsed or scrapy_elapsed(lp + ".stderr"))
                 rec["pages_per_s"] = cnt["pages"] / m["wall_s"] if m["wall_s"] else 0.0
                 rec["cpu_ms_per_page"] = 1000 * m["cpu_s"] / cnt["pages"] if cnt["pages"] else 0.0
-                if m["timed_out"]:
+                if stop.is_set():
+                    rec["status"] = "interrupted"
+                elif m["timed_out"]:
                     rec["status"] = "timeout"
                 elif m["exit"] != 0 or cnt["pages"] == 0:
                     rec["status"] = "failed"
@@ -779,7 +792,7 @@ def main(argv=None) -> int:
                     f"peak RSS {m['peak_rss_mb']:.0f} MB [{rec['status']}]")
                 runs.append(rec)
 
-        if a.profile:
+        if a.profile and not stop.is_set():
             c = contenders[a.profile]
             if a.profile in unavailable:
                 profile_res = {"contender": a.profile, "error": unavailable[a.profile]}
