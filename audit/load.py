@@ -60,7 +60,7 @@ MAX_REDIRECT_HOPS = 20
 REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
 
 #: rows fetched from SQLite at a time when loading pages and links
-READ_CHUNK_ROWS = 100_000
+READ_CHUNK_ROWS = 20_000
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
@@ -131,21 +131,29 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
 def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], crawl_id: int,
                    texts: dict[str, str]) -> pd.DataFrame:
     """``columns`` of ``table`` for one crawl, read in chunks, with every text replaced by its
-    first occurrence in ``texts``; dtypes inferred as ``pd.read_sql_query`` infers them."""
-    cursor = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE crawl_id = ?", (crawl_id,))
-    chunks: list[list[np.ndarray]] = [[] for _ in columns]
-    while rows := cursor.fetchmany(READ_CHUNK_ROWS):
-        for chunk, values in zip(chunks, zip(*rows)):
-            array = np.empty(len(values), dtype=object)
-            array[:] = [texts.setdefault(v, v) if v.__class__ is str else v for v in values]
-            chunk.append(array)
-    frame = {}
-    for name, chunk in zip(columns, chunks):
-        # column by column, each column's chunks dropped once joined: one column's copy at a time
-        values = np.concatenate(chunk) if chunk else np.empty(0, dtype=object)
-        chunk.clear()
-        frame[name] = pd.Series(values, copy=False).infer_objects()
-    return pd.DataFrame(frame, copy=False)
+    first occurrence in ``texts``; dtypes inferred as ``pd.read_sql_query`` infers them.
+
+    Rows go straight into arrays of the table's size: arrays per chunk joined at the end
+    would leave their sum as freed but unreturned heap (the allocator keeps it)."""
+    own_snapshot = not conn.in_transaction
+    if own_snapshot:  # the count and the rows from one snapshot, even while a crawl writes
+        conn.execute("BEGIN")
+    try:
+        where = f"FROM {table} WHERE crawl_id = ?"
+        (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
+        arrays = [np.empty(count, dtype=object) for _ in columns]
+        cursor = conn.execute(f"SELECT {', '.join(columns)} {where}", (crawl_id,))
+        start = 0
+        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+            for array, values in zip(arrays, zip(*rows)):
+                array[start:start + len(rows)] = [texts.setdefault(v, v) if v.__class__ is str else v
+                                                  for v in values]
+            start += len(rows)
+    finally:
+        if own_snapshot:
+            conn.rollback()
+    return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects()
+                         for name, array in zip(columns, arrays)}, copy=False)
 
 
 def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
@@ -255,13 +263,18 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
 
 def _page_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
     """For each URL, the position of its row in ``p`` (-1 if it has none)."""
-    return pd.Index(p["url"]).get_indexer(urls)
+    return pd.Index(p["url"]).get_indexer(urls).astype(np.int32)
 
 
 def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
     """For each of n page rows, how many distinct sources link to it (rows as _page_rows gives)."""
-    pairs = pd.unique(source.astype(np.int64) * n + target)
-    return np.bincount(pairs % n, minlength=n)
+    # sorted in place rather than hashed: a hash table of millions of pairs costs several
+    # times their size
+    pairs = source.astype(np.int64) * n + target
+    pairs.sort()
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    return np.bincount(pairs[first] % n, minlength=n)
 
 
 def _followed(links: pd.DataFrame, p: pd.DataFrame, source: np.ndarray) -> pd.Series:
