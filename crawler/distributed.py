@@ -68,6 +68,8 @@ DRAINS_PER_POLL = 10
 #: how long the coordinator waits, past one lease TTL, for workers to leave after the end
 LEAVE_GRACE = 5.0
 _URL_COLUMN = list(store.PAGE_COLUMNS).index("url")
+_ALREADY_RUNNING = ("a crawl is already running on {where} "
+                    "(one crawl per Redis database: use another database number)")
 
 # Each script is one atomic step on the shared crawl; ARGV and KEYS are named at the top.
 POP = """
@@ -477,12 +479,23 @@ class CoordinatorSession(SharedAdmission, CrawlSession):
         forget_crawl(self.client, self.keys)
 
 
+def check_redis(options: CrawlOptions) -> None:
+    """Raise RuntimeError, saying why, if a crawl could not start on ``options.redis_url``:
+    before Scrapy starts, so the user reads one line rather than a traceback."""
+    where = redacted_url(options.redis_url)
+    try:
+        running = connect(options.redis_url).get(CURRENT_KEY)
+    except redis.RedisError as exc:
+        raise RuntimeError(f"Redis at {where} cannot be used: {exc}") from None
+    if running is not None:
+        raise RuntimeError(_ALREADY_RUNNING.format(where=where))
+
+
 def claim_crawl(client: redis.Redis, options: CrawlOptions) -> CrawlKeys:
     """Start a shared crawl on this Redis database, or refuse if one is running."""
     keys = CrawlKeys(secrets.token_hex(6))
     if not client.set(CURRENT_KEY, keys.crawl, nx=True, px=int(options.redis_lease_ttl * 1000)):
-        raise RuntimeError(f"a crawl is already running on {redacted_url(options.redis_url)} "
-                           "(one crawl per Redis database: use another database number)")
+        raise RuntimeError(_ALREADY_RUNNING.format(where=redacted_url(options.redis_url)))
     # Keys left by a coordinator that died (its crawl's name expired): nobody uses them now.
     stale = [k for k in client.scan_iter(match="seo-audit:*:*", count=1000)]
     if stale:

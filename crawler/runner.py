@@ -67,15 +67,17 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
 
     from .spiders.site import SiteSpider
 
+    spider_class = SiteSpider
+    if options.redis_url:  # the coordinator of a crawl shared through Redis
+        from .distributed import SharedSiteSpider as spider_class, check_redis
+
+        check_redis(options)
     settings = scrapy_settings(options)
     if not verbose:
         settings.set("LOG_VERSIONS", [], priority="cmdline")
     _quieten(verbose)
     process = CrawlerProcess(settings)
     _quieten(verbose)  # again: CrawlerProcess re-configures logging
-    spider_class = SiteSpider
-    if options.redis_url:  # the coordinator of a crawl shared through Redis
-        from .distributed import SharedSiteSpider as spider_class
     crawler = process.create_crawler(spider_class)
     process.crawl(crawler, options=options)
     process.start()
