@@ -83,7 +83,7 @@ def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",
 
 def answers(crawl: Crawl, urls: pd.Series) -> pd.Series:
     """What each URL answered: its status, else its network error, else 'not fetched'."""
-    pages = crawl.pages.set_index("url")
+    pages = crawl.pages[["url", "status", "error"]].set_index("url")  # not a copy of every column
     status, error = urls.map(pages["status"]), urls.map(pages["error"])
     return status.astype("str").where(status.notna(), error.fillna("not fetched"))
 

@@ -18,7 +18,7 @@ def _canonicalised(crawl) -> pd.DataFrame:
 
 
 def _target(crawl, pages: pd.DataFrame, column: str) -> pd.Series:
-    return pages["canonical_target"].map(crawl.pages.set_index("url")[column])
+    return pages["canonical_target"].map(pd.Series(crawl.pages[column].array, index=crawl.pages["url"]))
 
 
 def _points_to(p: pd.DataFrame, answer: pd.Series) -> pd.Series:

@@ -28,8 +28,8 @@ def _hops(p: pd.DataFrame) -> pd.Series:
 def internal_link_to_redirect(crawl, t):
     r = _redirects(crawl)
     links = crawl.links
-    linked = links[links["kind"].eq("a") & links["followed"]]
-    hit = r[r["url"].isin(linked["target"])]
+    linked = links.loc[links["kind"].eq("a") & links["followed"], "target"]  # not every column
+    hit = r[r["url"].isin(linked)]
     sources = hit["url"].map(linked_from(crawl, hit["url"]))
     return found(hit["url"], sources + "; " + chain_text(crawl, hit["redirect_chain"]))
 
