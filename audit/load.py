@@ -37,7 +37,12 @@ redirect_chain, chain_end, final_url, final_status
 settled_status, settled_error, rechecks_done
     for URLs that answered 202: what the last re-check got, and how many re-checks were made.
 
-Derived links columns: ``followed`` (see ``_followed``) and ``internal`` (target in scope).
+Derived links columns: ``followed`` (see ``_followed``) and ``internal`` (target in scope);
+``kind`` is categorical.
+
+Memory: a crawl of a million URLs can have tens of millions of links. Each distinct text is
+held once (``_read_interned``), links are joined to pages by row number (``_page_rows``),
+and nothing copies every column of the links to filter them.
 """
 
 from __future__ import annotations
@@ -170,6 +175,9 @@ def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | 
     """build_crawl on frames it may change in place."""
     links = _with_columns(links, crawl_store.LINK_COLUMNS)
     links["nofollow"] = links["nofollow"].fillna(0).astype(bool)
+    # a dozen kinds, all the crawler's own words (never crawled text, which exports neutralise
+    # in text columns only): one byte a link instead of a pointer
+    links["kind"] = links["kind"].astype("category")
     sitemap_urls = _with_columns(sitemap_urls, crawl_store.SITEMAP_COLUMNS)
     rechecks = _with_columns(rechecks, crawl_store.RECHECK_COLUMNS)
     rechecks["status"] = rechecks["status"].astype("Int64")
@@ -177,7 +185,6 @@ def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | 
     meta = dict(meta)
     crawl_id = meta.get("id")
     pages = add_shared_columns(pages, links, sitemap_urls, rechecks, meta.get("start_url"))
-    links["internal"] = urls_in_scope(links["target"], pages, meta.get("start_url"))
     return Crawl(crawl_id, meta, pages, links, sitemap_urls, rechecks)
 
 
@@ -270,11 +277,15 @@ def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int)
     """For each of n page rows, how many distinct sources link to it (rows as _page_rows gives)."""
     # sorted in place rather than hashed: a hash table of millions of pairs costs several
     # times their size
-    pairs = source.astype(np.int64) * n + target
+    pairs = source.astype(np.int64)
+    pairs *= n
+    pairs += target
     pairs.sort()
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:] != pairs[:-1]
-    return np.bincount(pairs[first] % n, minlength=n)
+    pairs = pairs[first]
+    pairs %= n
+    return np.bincount(pairs, minlength=n)
 
 
 def _followed(links: pd.DataFrame, p: pd.DataFrame, source: np.ndarray) -> pd.Series:

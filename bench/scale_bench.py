@@ -252,7 +252,8 @@ def _nullable(values) -> list:
 def write_synthetic_store(path: str, n: int, seed: int = 1) -> dict:
     """A store holding one complete crawl of ``n`` URLs: report_bench's mix of answers (200 HTML,
     images, 301, 404, 500, 202, timeouts, robots-blocked), plus 2% noindex, 3% canonicalised
-    to another URL, duplicate titles, and 10-40 links per HTML page (8 of them navigation)."""
+    to another URL, 10% duplicate titles, 5% duplicate descriptions, 5% duplicate content, and
+    10-40 links per HTML page (8 of them navigation, 2% nofollow)."""
     rng = np.random.default_rng(seed)
     pages = synthetic_pages(n, rng)
     urls = pages["url"].to_numpy()
@@ -261,6 +262,12 @@ def write_synthetic_store(path: str, n: int, seed: int = 1) -> dict:
     canonicalised = html_ok & (rng.random(n) < 0.03)
     pages.loc[canonicalised, "canonical"] = urls[rng.integers(0, n, int(canonicalised.sum()))]
     pages["canonical_count"] = pd.array(np.where(html_ok, 1, 0), dtype="Int64")
+    # report_bench gives nearly every page the same description and titles of 4 words out of 21:
+    # here most are unique and a realistic share repeats (templates), 10% titles, 5% descriptions
+    numbered = pages["title"].astype(object) + [f" #{i}" for i in range(n)]
+    pages["title"] = np.where(rng.random(n) < 0.10, pages["title"], numbered)
+    pages["meta_description"] = np.where(pages["meta_description"].isna() | (rng.random(n) < 0.05),
+                                         pages["meta_description"], "About " + numbered)
     pages["meta_robots"] = np.where(html_ok & (rng.random(n) < 0.02), "noindex, follow", None)
     pages["content_hash"] = np.where(html_ok, [f"h{i % (n // 50 + 1) if i % 20 == 0 else i}" for i in range(n)],
                                      None)
