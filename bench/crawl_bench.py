@@ -38,7 +38,8 @@ import sitegen  # noqa: E402
 from nginx_server import NginxServer, free_port, find_nginx  # noqa: E402
 
 VENV = "/tmp/bench-venv"
-CONTENDERS = ("ours", "bare", "advertools")
+CONTENDERS = ("ours", "bare", "advertools", "ours-cli")
+DEFAULT_CONTENDERS = ("ours", "bare", "advertools")
 csv.field_size_limit(1 << 30)
 
 _current: dict = {}  # the running child, for the signal handler
@@ -274,6 +275,10 @@ class Contender:
     def command(self, url: str, rundir: str, conc: int, n: int) -> tuple[list[str], dict]:
         raise NotImplementedError
 
+    def cwd(self, rundir: str) -> str:
+        """Where the command runs: outside the repo, whose scrapy.cfg would load our settings."""
+        return rundir
+
     def rows(self, rundir: str, logprefix: str):
         raise NotImplementedError
 
@@ -321,8 +326,31 @@ class Advertools(Contender):
         return jsonl_rows(os.path.join(rundir, "advertools.jl"))
 
 
-class Ours(Contender):
+class OursCrawl(Contender):
+    """Our crawl as a Scrapy user runs it (`scrapy crawl site` in the repo), recording everything
+    into its store: the like-for-like contender of the other crawlers, which do not audit."""
+
     name = "ours"
+    note = "scrapy crawl site (the crawl, every record written to SQLite; no audit: see ours-cli)"
+
+    def command(self, url, rundir, conc, n):
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={url}",
+               "-a", f"store={os.path.join(rundir, 'ours.sqlite')}", "-a", f"max_pages={n + 1000}",
+               "-s", f"CONCURRENT_REQUESTS={conc}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={conc}",
+               "-s", "LOG_LEVEL=INFO"]
+        return cmd, clean_env()
+
+    def cwd(self, rundir: str) -> str:
+        return REPO  # where scrapy.cfg names the project
+
+    def rows(self, rundir, logprefix):
+        return sqlite_rows(os.path.join(rundir, "ours.sqlite"))
+
+
+class Ours(Contender):
+    """The whole product: `seo-audit crawl --no-report` (crawl, then the audit)."""
+
+    name = "ours-cli"
 
     def __init__(self, extra: list[str] | None = None):
         self.extra = list(extra or [])
@@ -533,7 +561,7 @@ def run_profile(c: Contender, origin: str, rundir: str, conc: int, n: int, fmt: 
     full = [pyspy, "record", "--format", fmt, "-o", prof, "--rate", "100", "--subprocesses",
                    "--full-filenames", "--"] + cmd
     log(f"profiling {c.name} under py-spy ({fmt}) -> {prof}")
-    m = measure(full, pdir, env, timeout, os.path.join(pdir, c.name))
+    m = measure(full, c.cwd(pdir), env, timeout, os.path.join(pdir, c.name))
     res = {"contender": c.name, "file": prof, **m}
     if not os.path.exists(prof):
         res["error"] = "py-spy wrote no profile: " + tail(os.path.join(pdir, c.name) + ".stderr", 800)
@@ -671,7 +699,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pages", type=int, default=20000, help="pages in the generated site")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=1, help="round-robin rounds (0: profile only)")
-    ap.add_argument("--only", default=",".join(CONTENDERS), help="comma list of ours,bare,advertools")
+    ap.add_argument("--only", default=",".join(DEFAULT_CONTENDERS),
+                    help="comma list of ours (the crawl), bare, advertools, ours-cli (crawl + audit)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=1200, help="seconds before a contender is killed")
     ap.add_argument("--profile", nargs="?", const="ours", default=None, metavar="CONTENDER",
@@ -714,9 +743,9 @@ def main(argv=None) -> int:
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, on_signal)
 
-    classes = {"ours": Ours, "bare": Bare, "advertools": Advertools}
+    classes = {"ours": OursCrawl, "bare": Bare, "advertools": Advertools}
     def make(name):
-        return Ours(shlex.split(a.ours_args)) if name == "ours" else classes[name]()
+        return Ours(shlex.split(a.ours_args)) if name == "ours-cli" else classes[name]()
 
     contenders = {name: make(name) for name in only}
     if a.profile and a.profile not in contenders:
@@ -765,10 +794,10 @@ def main(argv=None) -> int:
                 cmd, env = c.command(origin + "/", rundir, a.concurrency, a.pages)
                 log(f"round {rnd}: {name}: {' '.join(cmd[:2])} ...")
                 lp = os.path.join(rundir, name)
-                if name == "ours":
+                if name.startswith("ours"):
                     rec["git_head"] = git_head()
                 load_before = os.getloadavg()[0]
-                m = measure(cmd, rundir, env, a.timeout, lp)
+                m = measure(cmd, c.cwd(rundir), env, a.timeout, lp)
                 m["load1_before"], m["load1_after"] = load_before, os.getloadavg()[0]
                 cnt = counter.count(c.rows(rundir, lp))
                 elapsed = c.crawl_seconds(rundir) if isinstance(c, Ours) else None
@@ -830,8 +859,8 @@ def report(a, runs: list[dict], profile_res: dict | None, started: str, work: st
         if r.get("rss_by_process") and len(r["rss_by_process"]) > 1:
             print(f"{r['contender']} round {r['round']}: peak RSS per process: " + "; ".join(
                 f"{d['peak_rss_mb']:.0f} MB {d['cmd'][:70]}" for d in r["rss_by_process"][:3]))
-        if r["contender"] == "ours" and r.get("crawl_elapsed_s"):
-            print(f"ours round {r['round']} (repo at {r.get('git_head')}): crawl phase {r['crawl_elapsed_s']:.1f}s of {r['wall_s']:.1f}s wall "
+        if r["contender"] == "ours-cli" and r.get("crawl_elapsed_s"):
+            print(f"ours-cli round {r['round']} (repo at {r.get('git_head')}): crawl phase {r['crawl_elapsed_s']:.1f}s of {r['wall_s']:.1f}s wall "
                   "(the rest: start-up, audit, store finalisation); tree RSS peaked at "
                   f"{r.get('tree_peak_at_s', 0):.0f}s")
     notes = {r["contender"]: r["note"] for r in runs if r.get("note")}
