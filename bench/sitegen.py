@@ -300,8 +300,14 @@ def generate_site(root: str, n: int, origin: str, seed: int = 1, workers: int | 
     step = max(1, min(2000, n // max(1, workers * 4) or 1))
     jobs = [(root, lo, min(n, lo + step), n, origin, seed) for lo in range(0, n, step)]
     if workers > 1:
-        with Pool(workers) as pool:
+        # close + join, not the context manager's terminate(): terminating a worker that waits
+        # on the task queue's lock once left its sibling blocked forever on a loaded machine
+        pool = Pool(workers)
+        try:
             total = sum(pool.map(_write_range, jobs))
+            pool.close()
+        finally:
+            pool.join()
     else:
         total = sum(map(_write_range, jobs))
     return {"pages": n, "html_bytes": total, "root": root, "origin": origin, "seed": seed}
