@@ -305,8 +305,8 @@ def generate_site(root: str, n: int, origin: str, seed: int = 1, workers: int | 
         pool = Pool(workers)
         try:
             total = sum(pool.map(_write_range, jobs))
-            pool.close()
         finally:
+            pool.close()
             pool.join()
     else:
         total = sum(map(_write_range, jobs))
