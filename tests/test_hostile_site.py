@@ -201,3 +201,25 @@ def test_robots_faults_do_not_stop_the_crawl(serve, tmp_path, robots):
     assert p[site.url + "/robots.txt"]["status"] == robots.status
     if robots.status == 301:
         assert p[site.url + "/blocked/x"]["skip_reason"] == "robots"
+
+
+def test_retry_after_slows_the_host_down(serve, tmp_path):
+    """After a 429 with Retry-After: 2 the crawl waits about that long before asking the host
+    again, then goes back to its own pace."""
+    stamps: dict[str, float] = {}
+
+    def limited(hit):
+        stamps.setdefault(f"{hit.path}#{hit.count}", time.monotonic())
+        if hit.count == 1:
+            return Reply(429, "slow down", headers=[("Retry-After", "2")])
+        return page("OK now")
+
+    def home(hit):
+        stamps["/"] = time.monotonic()
+        return page("Home", "<a href='/limited'>l</a>")
+
+    site = serve({"/": home, "/limited": limited})
+    result = crawl_site(site.url + "/", tmp_path / "s.sqlite", concurrency=1, check_resources=False)
+    row = pages_by_url(tmp_path / "s.sqlite", result.crawl_id)[site.url + "/limited"]
+    assert row["attempt_statuses"] == [429, 200]
+    assert stamps["/limited#2"] - stamps["/limited#1"] >= 0.9  # Scrapy jitters delays by +-50%
