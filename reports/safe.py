@@ -82,7 +82,20 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     redacted = {}
     for name in frame.columns:
         column = frame[name]
-        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            # each distinct value once; masking may merge values, so the result is plain text
+            categories = column.cat.categories
+            masked_categories = categories.map(redact_value)
+            if not masked_categories.equals(categories):
+                redacted[name] = column.map(dict(zip(categories, masked_categories)))
+        elif pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+            # pandas' str dtype: only the cells that could hold credentials go through Python
+            suspect = column.str.contains("[@=]", regex=True).fillna(False).astype(bool)
+            if suspect.any():
+                masked = column[suspect].map(redact)
+                if not masked.equals(column[suspect]):
+                    redacted[name] = column.mask(suspect, masked)
+        elif column.dtype == object:
             masked = column.map(redact_value, na_action="ignore")
             if not masked.equals(column):
                 redacted[name] = masked
@@ -107,7 +120,11 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for name in out.columns:
         column = out[name]
-        if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            if pd.api.types.is_string_dtype(column.cat.categories.dtype):
+                # neutralise() only prefixes, so distinct values stay distinct
+                out[name] = column.cat.rename_categories(column.cat.categories.map(neutralise))
+        elif pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
             # pandas' own str dtype holds only text and NA: the vectorised path
             risky = column.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
             if risky.any():

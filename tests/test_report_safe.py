@@ -213,3 +213,21 @@ def test_charts_escape_labels():
     assert "<b>" not in svg and "&lt;b&gt;x&lt;/b&gt;" in svg and "<title>t&lt;</title>" in svg
     empty = charts.column_chart([], "nothing")
     assert empty.startswith("<svg") and "nothing" in empty
+
+
+def test_categorical_and_str_columns_are_masked_and_neutralised():
+    """Columns stored as categories (the audit's memory-lean form) or pandas' str dtype get the
+    same credential masking and formula neutralising as object columns."""
+    import pandas as pd
+
+    from reports.safe import redact_frame, spreadsheet_safe
+
+    frame = pd.DataFrame({
+        "cat": pd.Categorical(["http://u:pw@x/", "=cmd()", "http://x/?token=abc", "=cmd()"]),
+        "text": pd.Series(["http://x/?sid=1", "plain", None, "@SUM(1)"], dtype="str"),
+    })
+    masked = redact_frame(frame)
+    assert list(masked["cat"]) == ["http://***:***@x/", "=cmd()", "http://x/?token=***", "=cmd()"]
+    assert masked["text"].tolist()[:2] == ["http://x/?sid=***", "plain"]
+    safe = spreadsheet_safe(frame)
+    assert list(safe["cat"])[1] == "'=cmd()" and list(safe["text"])[3] == "'@SUM(1)"
