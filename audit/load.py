@@ -116,13 +116,12 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
                                       params=(crawl_id,))
             return frame.drop(columns="crawl_id", errors="ignore")
 
-        # one object per distinct text across pages and links: a URL named by a million links
-        # is held once, not a million times (most of a large crawl's memory otherwise)
-        texts: dict[str, str] = {}
+        # one object per distinct text across pages' columns; links are codes (see _read_links)
+        pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id)
         crawl = _derive(
             meta,
-            pages=_read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, texts),
-            links=_read_interned(conn, "links", crawl_store.LINK_COLUMNS, crawl_id, texts),
+            pages=pages,
+            links=_read_links(conn, crawl_id, pages["url"].to_numpy(dtype=object)),
             sitemap_urls=table("sitemap_urls"),
             rechecks=table("rechecks"),
         )
@@ -133,10 +132,10 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             conn.close()
 
 
-def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], crawl_id: int,
-                   texts: dict[str, str]) -> pd.DataFrame:
-    """``columns`` of ``table`` for one crawl, read in chunks, with every text replaced by its
-    first occurrence in ``texts``; dtypes inferred as ``pd.read_sql_query`` infers them.
+def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...],
+                   crawl_id: int) -> pd.DataFrame:
+    """``columns`` of ``table`` for one crawl, read in chunks, each distinct text held once;
+    dtypes inferred as ``pd.read_sql_query`` infers them.
 
     Rows go straight into arrays of the table's size: arrays per chunk joined at the end
     would leave their sum as freed but unreturned heap (the allocator keeps it)."""
@@ -147,6 +146,7 @@ def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...
         where = f"FROM {table} WHERE crawl_id = ?"
         (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
         arrays = [np.empty(count, dtype=object) for _ in columns]
+        texts: dict[str, str] = {}
         cursor = conn.execute(f"SELECT {', '.join(columns)} {where}", (crawl_id,))
         start = 0
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
@@ -159,6 +159,51 @@ def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...
             conn.rollback()
     return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects()
                          for name, array in zip(columns, arrays)}, copy=False)
+
+
+def _read_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray) -> pd.DataFrame:
+    """The crawl's links with ``source`` and ``target`` as categoricals sharing one dtype whose
+    categories are the page URLs, in row order, then the URLs no page row has; ``anchor`` and
+    ``kind`` categorical too. Tens of millions of links cost 4 bytes per URL and anchor, and
+    joining them to pages is reading a code, not hashing a URL."""
+    own_snapshot = not conn.in_transaction
+    if own_snapshot:
+        conn.execute("BEGIN")
+    try:
+        where = "FROM links WHERE crawl_id = ?"
+        (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
+        source, target, anchor = (np.empty(count, dtype=np.int32) for _ in range(3))
+        kind, nofollow = np.empty(count, dtype=np.int32), np.empty(count, dtype=bool)
+        codes_of: dict[str, int] = dict(zip(page_urls.tolist(), range(len(page_urls))))
+        n_pages = len(codes_of)
+        anchors: dict[str, int] = {}
+        kinds: dict[str, int] = {}
+
+        def url_codes(urls: tuple[str, ...]) -> list[int]:
+            return [codes_of.get(url) or codes_of.setdefault(url, len(codes_of)) for url in urls]
+
+        cursor = conn.execute(f"SELECT {', '.join(crawl_store.LINK_COLUMNS)} {where}", (crawl_id,))
+        start = 0
+        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+            chunk = slice(start, start + len(rows))
+            sources, targets, kind_texts, anchor_texts, nofollows = zip(*rows)
+            source[chunk], target[chunk] = url_codes(sources), url_codes(targets)
+            anchor[chunk] = [-1 if a is None else anchors.setdefault(a, len(anchors)) for a in anchor_texts]
+            kind[chunk] = [kinds.setdefault(k, len(kinds)) for k in kind_texts]
+            nofollow[chunk] = nofollows
+            start += len(rows)
+    finally:
+        if own_snapshot:
+            conn.rollback()
+    other_urls = np.array(list(codes_of)[n_pages:], dtype=object)  # dicts keep insertion order
+    url_type = pd.CategoricalDtype(np.concatenate([page_urls, other_urls]))
+    return pd.DataFrame({
+        "source": pd.Categorical.from_codes(source, dtype=url_type),
+        "target": pd.Categorical.from_codes(target, dtype=url_type),
+        "kind": pd.Categorical.from_codes(kind, categories=list(kinds)),
+        "anchor": pd.Categorical.from_codes(anchor, categories=list(anchors)),
+        "nofollow": nofollow,
+    }, copy=False)
 
 
 def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
@@ -175,13 +220,11 @@ def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | 
     """build_crawl on frames it may change in place."""
     links = _with_columns(links, crawl_store.LINK_COLUMNS)
     links["nofollow"] = links["nofollow"].fillna(0).astype(bool)
-    # a dozen kinds, all the crawler's own words (never crawled text, which exports neutralise
-    # in text columns only): one byte a link instead of a pointer
-    links["kind"] = links["kind"].astype("category")
     sitemap_urls = _with_columns(sitemap_urls, crawl_store.SITEMAP_COLUMNS)
     rechecks = _with_columns(rechecks, crawl_store.RECHECK_COLUMNS)
     rechecks["status"] = rechecks["status"].astype("Int64")
     pages = _decode_pages(_with_columns(pages, tuple(crawl_store.PAGE_COLUMNS)))
+    _code_links(links, pages["url"])
     meta = dict(meta)
     crawl_id = meta.get("id")
     pages = add_shared_columns(pages, links, sitemap_urls, rechecks, meta.get("start_url"))
@@ -194,6 +237,19 @@ def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.Da
         if col not in frame:
             frame[col] = None
     return frame
+
+
+def _code_links(links: pd.DataFrame, page_urls: pd.Series) -> None:
+    """Make ``links`` as _read_links reads them, in place, unless it already is: source and
+    target categorical with one dtype (page URLs first), kind and anchor categorical."""
+    if not (isinstance(links["source"].dtype, pd.CategoricalDtype) and links["source"].dtype == links["target"].dtype):
+        urls = pd.concat([page_urls, links["source"], links["target"]]).astype(object).dropna()
+        url_type = pd.CategoricalDtype(pd.unique(urls.to_numpy()))
+        links["source"] = links["source"].astype(object).astype(url_type)
+        links["target"] = links["target"].astype(object).astype(url_type)
+    for col in ("kind", "anchor"):
+        if not isinstance(links[col].dtype, pd.CategoricalDtype):
+            links[col] = links[col].astype(object).astype("category")
 
 
 def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
@@ -270,6 +326,9 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
 
 def _page_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
     """For each URL, the position of its row in ``p`` (-1 if it has none)."""
+    if isinstance(urls.dtype, pd.CategoricalDtype):  # each distinct URL looked up once
+        rows = np.append(pd.Index(p["url"]).get_indexer(urls.cat.categories), -1).astype(np.int32)
+        return rows[urls.cat.codes.to_numpy()]  # code -1 (missing) picks the appended -1
     return pd.Index(p["url"]).get_indexer(urls).astype(np.int32)
 
 

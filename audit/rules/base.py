@@ -72,9 +72,17 @@ def attempts_text(p: pd.DataFrame) -> pd.Series:
     return p["attempt_statuses"].map(lambda attempts: ", ".join(map(str, attempts)))
 
 
+def link_rows(crawl: Crawl, mask: pd.Series) -> pd.DataFrame:
+    """The links where ``mask`` holds, with source, target and anchor as text (``crawl.links``
+    holds them as categorical codes: a large crawl has tens of millions of links)."""
+    rows = crawl.links[mask]
+    return rows.assign(**{col: rows[col].astype("str") for col in ("source", "target", "anchor")})
+
+
 def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",)) -> pd.Series:
     """Per target URL: "linked from <source> ('<anchor>'), ..." over followed-or-not links."""
-    links = crawl.links[crawl.links["kind"].isin(kinds) & crawl.links["target"].isin(targets)]
+    links = crawl.links
+    links = link_rows(crawl, links["kind"].isin(kinds) & links["target"].isin(targets))
     links = links.drop_duplicates(["source", "target"])
     anchor = links["anchor"].fillna("").str.strip().str.slice(0, 60)
     item = links["source"] + anchor.map(lambda a: f" ('{a}')" if a else "")

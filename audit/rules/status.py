@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, attempts_text, found, linked_from, text
+from audit.rules.base import Rule, answers, attempts_text, found, link_rows, linked_from, text
 
 GOOGLE_STATUS = "https://developers.google.com/crawling/docs/troubleshooting/http-status-codes"
 RFC_202 = "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3"
@@ -86,7 +86,7 @@ def in_sitemap_202(crawl, t):
 
 
 def status_url_error(crawl, t):
-    links = crawl.links[crawl.links["kind"].eq("status-url")]
+    links = link_rows(crawl, crawl.links["kind"].eq("status-url"))
     answer = answers(crawl, links["target"])
     bad = links[~answer.str.match(r"^[123]\d\d$") & answer.ne("not fetched")]
     return found(bad["source"], "status URL " + bad["target"] + " answered " + answer[bad.index])
