@@ -83,11 +83,14 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         column = frame[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
-            # each distinct value once; masking may merge values, so the result is plain text
+            # each distinct value once; masking may merge values, so the categories are made anew
             categories = column.cat.categories
             masked_categories = categories.map(redact_value)
             if not masked_categories.equals(categories):
-                redacted[name] = column.map(dict(zip(categories, masked_categories)))
+                merged, uniques = pd.factorize(masked_categories)
+                codes = np.append(merged, -1)[column.cat.codes.to_numpy()]  # -1 (missing) stays -1
+                redacted[name] = pd.Series(pd.Categorical.from_codes(codes, categories=uniques),
+                                           index=column.index, name=name)
         elif pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
             # pandas' str dtype: only the cells that could hold credentials go through Python
             suspect = column.str.contains("[@=]", regex=True).fillna(False).astype(bool)
@@ -142,8 +145,20 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     row in Excel (a row that could begin with a formula). Written in chunks: a neutralised
     copy of a few million links at once would double the memory the report needs.
     """
+    # categorical columns (links' URLs and anchors): each distinct value made safe and turned
+    # into a Python string once, then looked up by code chunk by chunk
+    decoded = {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            safe = spreadsheet_safe(pd.DataFrame({name: column.cat.categories}))[name]
+            decoded[name] = (np.append(safe.to_numpy(dtype=object), None), column.cat.codes.to_numpy())
+    others = [name for name in frame.columns if name not in decoded]
     with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
         for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
-            chunk = spreadsheet_safe(frame.iloc[start:start + CSV_CHUNK_ROWS])
+            rows = slice(start, start + CSV_CHUNK_ROWS)
+            chunk = frame.iloc[rows]
+            chunk = chunk.assign(**spreadsheet_safe(chunk[others]),
+                                 **{name: values[codes[rows]] for name, (values, codes) in decoded.items()})
             chunk.to_csv(out, index=False, header=start == 0, lineterminator="\r\n")
     return path

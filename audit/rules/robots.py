@@ -35,7 +35,7 @@ def blocked_in_sitemap(crawl, t):
 def blocked_signal_target(crawl, t):
     p = _blocked(crawl)
     signals = crawl.links[crawl.links["kind"].isin(SIGNAL_KINDS)]
-    hit = p[p["url"].isin(signals["target"])]
+    hit = p[p["url"].isin(signals["target"].unique())]
     sources = hit["url"].map(linked_from(crawl, hit["url"], SIGNAL_KINDS))
     return found(hit["url"], _rule(hit) + "; named as canonical or hreflang alternate, " + sources)
 
