@@ -56,6 +56,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from audit import parallel
 from crawler import store as crawl_store
 
 #: Redirect walks stop here, as Scrapy's REDIRECT_MAX_TIMES does by default.
@@ -66,6 +67,8 @@ REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
 
 #: rows fetched from SQLite at a time when loading pages and links
 READ_CHUNK_ROWS = 20_000
+#: a crawl with more links than this has them read by two processes, half each
+LINKS_PER_READER = 2_000_000
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
@@ -98,8 +101,10 @@ class Crawl:
         return self.meta.get("probe") or {}
 
 
-def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None) -> Crawl:
-    """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection."""
+def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None, *,
+               findings: bool = True) -> Crawl:
+    """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection;
+    ``findings=False`` leaves its stored findings out (an audit about to replace them)."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
     try:
         metas = crawl_store.crawls(conn)
@@ -125,7 +130,8 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             sitemap_urls=table("sitemap_urls"),
             rechecks=table("rechecks"),
         )
-        crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
+        if findings:
+            crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
         return crawl
     finally:
         if conn is not store:
@@ -161,28 +167,68 @@ def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...
                          for name, array in zip(columns, arrays)}, copy=False)
 
 
+@dataclass
+class _LinkPart:
+    """The links of one rowid range, coded: URLs by the page rows' codes, then ``new_urls``
+    (URLs no page row has, coded from the page count on); anchors and kinds by their lists."""
+
+    source: np.ndarray
+    target: np.ndarray
+    anchor: np.ndarray
+    kind: np.ndarray
+    nofollow: np.ndarray
+    new_urls: list[str]
+    anchors: list[str]
+    kinds: list[str]
+
+
 def _read_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray) -> pd.DataFrame:
     """The crawl's links with ``source`` and ``target`` as categoricals sharing one dtype whose
     categories are the page URLs, in row order, then the URLs no page row has; ``anchor`` and
     ``kind`` categorical too. Tens of millions of links cost 4 bytes per URL and anchor, and
-    joining them to pages is reading a code, not hashing a URL."""
+    joining them to pages is reading a code, not hashing a URL.
+
+    Past LINKS_PER_READER links, a forked child reads the first half while this process
+    reads the second: reading rows is most of a large crawl's load time."""
+    (first, last, count), = conn.execute("SELECT min(rowid), max(rowid), count(*) FROM links WHERE crawl_id = ?",
+                                          (crawl_id,)).fetchall()
+    page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
+    if count > LINKS_PER_READER and parallel.can_fork():
+        middle = (first + last) // 2
+        (database,) = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+        first_half = parallel.in_child(_read_link_part, database, crawl_id, (first, middle), page_codes)
+        parts = [_read_link_part(conn, crawl_id, (middle + 1, last), page_codes)]
+        parts.insert(0, first_half())
+    else:
+        parts = [_read_link_part(conn, crawl_id, (first or 0, last or 0), page_codes)]
+    del page_codes
+    return _joined_link_parts(parts, page_urls)
+
+
+def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tuple[int, int],
+                    page_codes: Mapping[str, int]) -> _LinkPart:
+    """The links of ``crawl_id`` with rowids in the ``rowids`` range, coded (_LinkPart)."""
+    conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
     own_snapshot = not conn.in_transaction
-    if own_snapshot:
+    if own_snapshot:  # the count and the rows from one snapshot, even while a crawl writes
         conn.execute("BEGIN")
     try:
-        where = "FROM links WHERE crawl_id = ?"
-        (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
-        source, target, anchor = (np.empty(count, dtype=np.int32) for _ in range(3))
-        kind, nofollow = np.empty(count, dtype=np.int32), np.empty(count, dtype=bool)
-        codes_of: dict[str, int] = dict(zip(page_urls.tolist(), range(len(page_urls))))
-        n_pages = len(codes_of)
+        where = "FROM links WHERE crawl_id = ? AND rowid BETWEEN ? AND ?"
+        (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id, *rowids)).fetchone()
+        source, target, anchor, kind = (np.empty(count, dtype=np.int32) for _ in range(4))
+        nofollow = np.empty(count, dtype=bool)
+        new_urls: dict[str, int] = {}
         anchors: dict[str, int] = {}
         kinds: dict[str, int] = {}
+        code_of = page_codes.get
 
-        def url_codes(urls: tuple[str, ...]) -> list[int]:
-            return [codes_of.get(url) or codes_of.setdefault(url, len(codes_of)) for url in urls]
+        def url_codes(urls: tuple[str, ...]) -> np.ndarray:
+            codes = np.array([code_of(url, -1) for url in urls], dtype=np.int32)
+            for i in np.flatnonzero(codes < 0).tolist():  # rare: links to URLs no page row has
+                codes[i] = len(page_codes) + new_urls.setdefault(urls[i], len(new_urls))
+            return codes
 
-        cursor = conn.execute(f"SELECT {', '.join(crawl_store.LINK_COLUMNS)} {where}", (crawl_id,))
+        cursor = conn.execute(f"SELECT {', '.join(crawl_store.LINK_COLUMNS)} {where}", (crawl_id, *rowids))
         start = 0
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
             chunk = slice(start, start + len(rows))
@@ -195,14 +241,38 @@ def _read_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray) 
     finally:
         if own_snapshot:
             conn.rollback()
-    other_urls = np.array(list(codes_of)[n_pages:], dtype=object)  # dicts keep insertion order
-    url_type = pd.CategoricalDtype(np.concatenate([page_urls, other_urls]))
+        if conn is not store:
+            conn.close()
+    return _LinkPart(source, target, anchor, kind, nofollow, list(new_urls), list(anchors), list(kinds))
+
+
+def _joined_link_parts(parts: list[_LinkPart], page_urls: np.ndarray) -> pd.DataFrame:
+    """One links frame (see _read_links) from parts coded each with their own lists."""
+    n_pages = len(page_urls)
+    new_urls: dict[str, int] = {}
+    anchors: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    for part in parts:  # each part's own codes -> codes shared by all parts, in place
+        url_codes = np.array([n_pages + new_urls.setdefault(u, len(new_urls)) for u in part.new_urls],
+                             dtype=np.int32)
+        for codes in (part.source, part.target):
+            new = codes >= n_pages
+            codes[new] = url_codes[codes[new] - n_pages]
+        for codes, texts, shared in ((part.anchor, part.anchors, anchors), (part.kind, part.kinds, kinds)):
+            # the appended -1 keeps a missing anchor (-1) missing
+            codes[:] = np.array([shared.setdefault(t, len(shared)) for t in texts] + [-1], dtype=np.int32)[codes]
+    url_type = pd.CategoricalDtype(np.concatenate([page_urls, np.array(list(new_urls), dtype=object)]))
+
+    def joined(name: str) -> np.ndarray:
+        arrays = [getattr(part, name) for part in parts]
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
     return pd.DataFrame({
-        "source": pd.Categorical.from_codes(source, dtype=url_type),
-        "target": pd.Categorical.from_codes(target, dtype=url_type),
-        "kind": pd.Categorical.from_codes(kind, categories=list(kinds)),
-        "anchor": pd.Categorical.from_codes(anchor, categories=list(anchors)),
-        "nofollow": nofollow,
+        "source": pd.Categorical.from_codes(joined("source"), dtype=url_type),
+        "target": pd.Categorical.from_codes(joined("target"), dtype=url_type),
+        "kind": pd.Categorical.from_codes(joined("kind"), categories=list(kinds)),
+        "anchor": pd.Categorical.from_codes(joined("anchor"), categories=list(anchors)),
+        "nofollow": joined("nofollow"),
     }, copy=False)
 
 

@@ -80,16 +80,31 @@ def clean_env(extra_path: str | None = None) -> dict:
     return env
 
 
+def _pss(pid: str) -> int:
+    """Proportional set size of process ``pid`` in bytes (0 if gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 class RssSampler(threading.Thread):
     """Polls /proc every `every` seconds for the processes of one session (the contender and its
     children): peak of the summed RSS of the tree, and each process's own peak. wait4's ru_maxrss
-    is the largest single process, which under-counts a parent and a child alive together."""
+    is the largest single process, which under-counts a parent and a child alive together; the
+    RSS sum over-counts a forked child, whose pages shared with its parent count in both, so
+    the peak of the summed PSS (shared pages split between their users) is kept too."""
 
     def __init__(self, sid: int, every: float = 0.25):
         super().__init__(daemon=True)
         self.sid, self.every = sid, every
         self.stop_ev = threading.Event()
         self.peak_sum = 0
+        self.peak_pss_sum = 0
         self.peak_at = 0.0
         self.per_pid: dict[int, tuple[int, str]] = {}
         self.page = os.sysconf("SC_PAGE_SIZE")
@@ -97,7 +112,7 @@ class RssSampler(threading.Thread):
         self.timeline: list[tuple[float, float]] = []  # (seconds, tree RSS MB), every ~2 s
 
     def sample(self) -> None:
-        total = 0
+        total = pss_total = 0
         for d in os.listdir("/proc"):
             if not d.isdigit():
                 continue
@@ -112,6 +127,7 @@ class RssSampler(threading.Thread):
             except (OSError, ValueError, IndexError):
                 continue
             total += rss
+            pss_total += _pss(d)
             pid = int(d)
             if rss > self.per_pid.get(pid, (0, ""))[0]:
                 try:
@@ -123,6 +139,7 @@ class RssSampler(threading.Thread):
         t = time.perf_counter() - self.t0
         if total > self.peak_sum:
             self.peak_sum, self.peak_at = total, t
+        self.peak_pss_sum = max(self.peak_pss_sum, pss_total)
         if not self.timeline or t - self.timeline[-1][0] >= 2.0:
             self.timeline.append((round(t, 1), round(total / 2**20, 1)))
 
@@ -182,6 +199,7 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
         "cpu_sys_s": ru.ru_stime,
         "peak_rss_mb": ru.ru_maxrss / 1024.0,  # Linux: KiB
         "tree_peak_rss_mb": sampler.peak_sum / 2**20,
+        "tree_peak_pss_mb": sampler.peak_pss_sum / 2**20,
         "tree_peak_at_s": sampler.peak_at,
         "rss_timeline": sampler.timeline,
         "rss_by_process": sorted(({"pid": pid, "peak_rss_mb": r / 2**20, "cmd": c}

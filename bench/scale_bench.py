@@ -347,13 +347,16 @@ def audit_size(n: int, work: str, timeout: float, variants: dict[str, str]) -> l
 
 
 def audit_table(runs: list[dict]) -> str:
-    head = f"{'URLs':>8} {'links':>9} {'audit':<14} {'wall s':>7} {'CPU s':>7} {'peak RSS MiB':>12}  status"
+    head = (f"{'URLs':>8} {'links':>9} {'audit':<14} {'wall s':>7} {'CPU s':>7} {'peak RSS MiB':>12} "
+            f"{'peak PSS MiB':>12}  status")
     lines = [head, "-" * len(head)]
     for r in runs:
         lines.append(f"{r['size']:>8} {r['links']:>9} {r['audit']:<14} {r['wall_s']:>7.0f} {r['cpu_s']:>7.0f} "
-                     f"{r['peak_rss_mb']:>12.0f}  {r['status']}")
+                     f"{r['peak_rss_mb']:>12.0f} {r['tree_peak_pss_mb']:>12.0f}  {r['status']}")
     lines.append("(python -m seo_audit report: load + audit + HTML, CSV, XLSX and JSON outputs; "
-                 "targets at 1M URLs: under 120 s and 2048 MiB)")
+                 "targets at 1M URLs: under 120 s and 2048 MiB. Peak RSS: the largest process; "
+                 "peak PSS: all processes together, pages a forked writer shares with its parent "
+                 "counted once)")
     return "\n".join(lines)
 
 

@@ -20,6 +20,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from audit.parallel import in_child
+
 from .branding import Branding, BrandingError
 from .exports import export_pages_csv, write_findings_csvs, write_summary_json, write_workbook
 from .html import render_report
@@ -47,10 +49,17 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     out.mkdir(parents=True, exist_ok=True)
     crawl, findings, previous = _redacted(crawl), redact_frame(findings), redact_value(previous)
     model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule, previous)
+    names = ["pages.csv", "links.csv", "findings.csv", *(s.csv_name for s in model.sections),
+             *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
+    summary = summary_dict(model, sorted(names), previous)
 
+    # the two slowest files of a large crawl (every link; every finding in a workbook) are
+    # written by child processes, on the other CPU, while this one writes the rest
+    links_csv = in_child(write_csv, out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS),
+                              bom=bom)
+    workbook = in_child(write_workbook, out / "report.xlsx", model, summary)
     files = {
         "pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
-        "links.csv": write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom),
         **write_findings_csvs(out, model, bom=bom),
     }
     if previous is not None:
@@ -58,9 +67,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report = out / "report.html"
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
-    summary = summary_dict(model, sorted([*files, "report.xlsx", "summary.json"]), previous)
-    files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
+    files["links.csv"], files["report.xlsx"] = links_csv(), workbook()
     return files
 
 

@@ -407,7 +407,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls
 
-    crawl = load_crawl(store_path, crawl_id)
+    crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
     findings = run_audit(crawl, job.audit)
     conn = store.connect(store_path)
     try:

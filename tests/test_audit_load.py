@@ -191,3 +191,33 @@ def test_load_crawl_names_a_missing_crawl(tmp_path):
     write_crawl(conn)
     with pytest.raises(LookupError, match="no crawl 99"):
         load_crawl(conn, 99)
+
+
+def test_links_read_by_two_processes_equal_links_read_by_one(tmp_path, monkeypatch):
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    other = write_crawl(conn)  # another crawl's links sit between this one's rowids
+    crawl_id = store.new_crawl(conn, u("/"), {}, job="two-readers")
+    store.insert_pages(conn, crawl_id, [(u("/"),) + (None,) * (len(store.PAGE_COLUMNS) - 1),
+                                        (u("/a"),) + (None,) * (len(store.PAGE_COLUMNS) - 1)])
+    rows = [(u("/"), u("/a"), "a", "A", 0), (u("/a"), u("/gone"), "a", None, 1),  # /gone: no page row
+            (u("/"), "https://elsewhere.test/", "a", "out", 0)]
+    for i in range(40):
+        source, target, kind, anchor, nofollow = rows[i % 3]
+        anchor = anchor and f"{anchor}{i // 20}"  # half the anchors only in the second half
+        store.insert_links(conn, crawl_id, [(source, target, kind, anchor, nofollow)])
+        if i == 20:
+            store.insert_links(conn, other, [(u("/x"), u("/y"), "a", "other crawl", 0)])
+    store.insert_links(conn, crawl_id, [(u("/late"), u("/a"), "canonical", None, 0)])
+    conn.commit()
+    conn.close()
+
+    one = load_crawl(path, crawl_id).links
+    monkeypatch.setattr("audit.load.LINKS_PER_READER", 5)
+    two = load_crawl(path, crawl_id).links
+    assert len(two) == 41
+    for column in ("source", "target", "kind", "anchor", "nofollow"):
+        assert two[column].astype(object).tolist() == one[column].astype(object).tolist()
+    assert two["source"].dtype == two["target"].dtype
+    assert "other crawl" not in set(two["anchor"].dropna()) and two["anchor"].isna().sum() == 14
+    assert two["target"].astype(object).tolist()[:3] == [u("/a"), u("/gone"), "https://elsewhere.test/"]

@@ -1,0 +1,64 @@
+"""Work in a child process while this one goes on: a second CPU for a large crawl.
+
+Loading a million-URL crawl reads tens of millions of links, and its report spends most of
+its time in a few big files; on a machine with two CPUs these are done side by side. The
+child is forked, so it reads what is already in memory (shared until either side changes
+it) instead of receiving a copy; only its result travels back, pickled.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+
+class ChildError(RuntimeError):
+    """Work done in a child process failed; the message is the child's error."""
+
+
+def can_fork() -> bool:
+    """Whether in_child runs work in a child: fork exists and there is a second CPU."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return "fork" in multiprocessing.get_all_start_methods() and cpus >= 2
+
+
+def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:
+    """Start ``work(*args, **kwargs)`` in a forked child and return a function that waits for
+    it and returns its result, or raises ChildError. Without ``can_fork()``, ``work`` runs
+    now and the function just returns its result."""
+    if not can_fork():
+        result = work(*args, **kwargs)
+        return lambda: result
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, work, args, kwargs), daemon=True)
+    child.start()
+    send.close()
+
+    def wait() -> T:
+        try:
+            outcome = receive.recv()
+        except EOFError:  # killed before it could say anything
+            outcome = ("error", f"the child process died (exit code {child.exitcode})")
+        finally:
+            child.join()
+            receive.close()
+        kind, value = outcome
+        if kind == "error":
+            raise ChildError(value)
+        return value
+
+    return wait
+
+
+def _child(send: Any, work: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    try:
+        send.send(("done", work(*args, **kwargs)))
+    except BaseException as exc:  # the parent raises it; the child just reports
+        send.send(("error", "".join(traceback.format_exception_only(type(exc), exc)).strip()))
+    finally:
+        send.close()
