@@ -20,7 +20,8 @@ curve: once a second, the summed RSS of the contender's processes and how many p
 Audit + report: a synthetic store of N URLs (crawler.store's insert functions; a realistic mix of
 answers, noindex, canonicals and 10-40 links per HTML page), then ``python -m seo_audit report``
 timed in a subprocess, which loads, audits and renders. ``--audit-baseline REV`` also runs it
-with the audit package of git revision REV, in the same run, for a before/after comparison.
+with the packages (crawler, audit, reports, seo_audit, templates) of git revision REV, in the
+same run, for a before/after comparison.
 
 Results: one table per part on stdout, JSON in bench/results/ (git-ignored).
 """
@@ -320,7 +321,7 @@ def _synthetic_links(urls: np.ndarray, sources: np.ndarray, rng: np.random.Gener
 
 def audit_size(n: int, work: str, timeout: float, variants: dict[str, str]) -> list[dict]:
     """Time ``python -m seo_audit report`` on a synthetic store of n URLs, once per variant
-    (label -> directory holding the audit package to import)."""
+    (label -> directory holding the packages to import)."""
     store = os.path.join(work, f"synthetic-{n}.sqlite")
     started = time.perf_counter()
     facts = write_synthetic_store(store, n)
@@ -332,7 +333,7 @@ def audit_size(n: int, work: str, timeout: float, variants: dict[str, str]) -> l
         env = clean_env()
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([audit_root, REPO]))
         cmd = [sys.executable, "-m", "seo_audit", "report", "--store", store, "--out", out, "--quiet"]
-        log(f"report of {n} URLs with the audit package of {label} ...")
+        log(f"report of {n} URLs with the code of {label} ...")
         # cwd outside the repository, so that PYTHONPATH decides which audit package is imported
         result = measure(cmd, work, env, timeout, os.path.join(out, "report"))
         ok = result["exit"] in (0, 1) and not result["timed_out"] and os.path.exists(os.path.join(out, "report.html"))
@@ -361,10 +362,10 @@ def audit_table(runs: list[dict]) -> str:
 
 
 def audit_of_revision(rev: str, work: str) -> str:
-    """A directory holding the audit package as it was at git revision ``rev``."""
-    root = tempfile.mkdtemp(prefix=f"audit-{rev[:12]}-", dir=work)
-    archive = subprocess.run(["git", "-C", REPO, "archive", rev, "audit"], capture_output=True, check=True,
-                             timeout=60).stdout
+    """A directory holding the product's packages as they were at git revision ``rev``."""
+    root = tempfile.mkdtemp(prefix=f"code-{rev[:12]}-", dir=work)
+    archive = subprocess.run(["git", "-C", REPO, "archive", rev, "crawler", "audit", "reports", "seo_audit",
+                              "templates"], capture_output=True, check=True, timeout=60).stdout
     subprocess.run(["tar", "-x", "-C", root], input=archive, check=True, timeout=60)
     return root
 
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--audit-sizes", type=sizes, default=[100_000, 1_000_000])
     parser.add_argument("--audit-baseline", metavar="REV",
-                        help="also run the report with the audit package of this git revision")
+                        help="also run the report with the code of this git revision")
     parser.add_argument("--skip-crawl", action="store_true")
     parser.add_argument("--skip-audit", action="store_true")
     parser.add_argument("--timeout", type=float, default=7200, help="seconds before a run is killed")

@@ -177,11 +177,15 @@ class CrawlKeys:
         return f"{self.prefix}alive:{worker}"
 
 
-def connect(url: str) -> redis.Redis:
+#: how this project's connections are named in Redis' CLIENT LIST
+CLIENT_NAME, WAITING_WORKER_NAME = "seo-audit", "seo-audit-waiting-worker"
+
+
+def connect(url: str, name: str = CLIENT_NAME) -> redis.Redis:
     """A client for ``url`` (redis://user:password@host:port/db, rediss:// for TLS)."""
     # bounded: a hung Redis must not freeze the crawl's event loop for long
     return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10,
-                                health_check_interval=30)
+                                health_check_interval=30, client_name=name)
 
 
 def worker_name() -> str:
@@ -691,7 +695,7 @@ def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 6
 
     from .runner import _quieten, scrapy_settings
 
-    keys, options = join_crawl(connect(redis_url), wait)
+    keys, options = join_crawl(connect(redis_url, WAITING_WORKER_NAME), wait)
     options.redis_url, options.log_level = redis_url, log_level
     logger.info("joining crawl %s of %s", keys.crawl, options.start_url)
     process = CrawlerProcess(scrapy_settings(options))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -31,6 +31,8 @@ from .safe import redact_frame, redact_value, write_csv
 __all__ = ["BrandingError", "export_pages_csv", "write_outputs"]
 
 LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow"]
+#: a file with more rows than this is written by a child process (a fork costs more than a small file)
+ROWS_FOR_A_CHILD = 200_000
 
 
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
@@ -55,9 +57,9 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
 
     # the two slowest files of a large crawl (every link; every finding in a workbook) are
     # written by child processes, on the other CPU, while this one writes the rest
-    links_csv = in_child(write_csv, out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS),
-                              bom=bom)
-    workbook = in_child(write_workbook, out / "report.xlsx", model, summary)
+    links_csv = _soon(len(crawl.links), write_csv, out / "links.csv",
+                      crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
+    workbook = _soon(len(findings), write_workbook, out / "report.xlsx", model, summary)
     files = {
         "pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
         **write_findings_csvs(out, model, bom=bom),
@@ -70,6 +72,15 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
     files["links.csv"], files["report.xlsx"] = links_csv(), workbook()
     return files
+
+
+def _soon(rows: int, write: Callable[..., Path], *args: Any, **kwargs: Any) -> Callable[[], Path]:
+    """``write`` in a child process if it has more than ROWS_FOR_A_CHILD rows to write, else now;
+    the function returned gives its path."""
+    if rows > ROWS_FOR_A_CHILD:
+        return in_child(write, *args, **kwargs)
+    path = write(*args, **kwargs)
+    return lambda: path
 
 
 def _redacted(crawl: Any) -> Any:

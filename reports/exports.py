@@ -22,6 +22,8 @@ from .safe import neutralise, spreadsheet_safe, write_csv
 #: Excel's limits on a sheet name
 SHEET_NAME_LENGTH = 31
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
+#: columns of a rule's sheet in the workbook
+RULE_SHEET_COLUMNS = ("url", "evidence")
 #: Excel stops at 1,048,576 rows; a rule with more findings is cut there, its CSV keeps all
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -98,7 +100,8 @@ def _write_table(sheet: Any, frame: pd.DataFrame, header_format: Any, first_row:
 
 
 def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> Path:
-    """report.xlsx: a summary sheet, then one sheet per fired rule with all its findings."""
+    """report.xlsx: a summary sheet, then one sheet per fired rule with all its findings (URL
+    and evidence)."""
     # Formulas and links are never made from text: a crawled "=HYPERLINK(...)" stays text.
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                "constant_memory": True}
@@ -131,7 +134,8 @@ def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> P
         names = _sheet_names([s.id for s in model.sections])
         for (section, rows), name in zip(model.rule_findings(), names):
             rule_sheet = book.add_worksheet(name)
-            rule_sheet.set_column(0, 1, 14)
-            rule_sheet.set_column(2, 3, 60)
-            _write_table(rule_sheet, spreadsheet_safe(rows.iloc[:EXCEL_MAX_ROWS]), header)
+            rule_sheet.set_column(0, 1, 70)
+            # the rule's own columns (id, severity, title...) are the same on every row: the
+            # sheet's name and the summary's table say them once
+            _write_table(rule_sheet, spreadsheet_safe(rows[list(RULE_SHEET_COLUMNS)].iloc[:EXCEL_MAX_ROWS]), header)
     return path

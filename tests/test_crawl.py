@@ -319,7 +319,9 @@ def test_crawl_delay_honoured(serve, tmp_path):
     crawl_site(site.url + "/", tmp_path / "s.sqlite", check_resources=False)
     assert len(stamps) == 5
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-    assert min(gaps) >= 0.3, gaps  # Scrapy randomises the delay between 0.5x and 1.5x
+    # Scrapy randomises the delay between 0.5x and 1.5x (0.25-0.75 s here); without it the
+    # gaps would be milliseconds
+    assert min(gaps) >= 0.2, gaps
 
 
 def test_max_duration_stops_the_crawl(serve, tmp_path):

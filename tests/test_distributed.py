@@ -20,7 +20,7 @@ from tests.conftest import crawl_site, pages_by_url
 from tests.fixture_site import add_sitemap, routes as fixture_routes
 
 redis = pytest.importorskip("redis", reason="the redis extra is not installed: pip install -e '.[redis]'")
-from crawler.distributed import CrawlKeys, IdleStretch, SharedFrontier  # noqa: E402
+from crawler.distributed import WAITING_WORKER_NAME, CrawlKeys, IdleStretch, SharedFrontier  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from workers_bench import LoopbackRedis  # noqa: E402
@@ -121,12 +121,12 @@ def tree_reference(tmp_path_factory):
 def start_workers(url: str, count: int) -> list[subprocess.Popen]:
     """``count`` workers, returned once each waits on Redis for a crawl (so none misses it)."""
     client = redis.Redis.from_url(url)
-    before = len(client.client_list())
     workers = [subprocess.Popen([sys.executable, "-m", "seo_audit", "worker", "--redis", url, "--wait", "60"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(count)]
     deadline = time.monotonic() + 60
-    while len(client.client_list()) < before + count:
+    # by name: other tests' clients may come and go meanwhile
+    while sum(c["name"] == WAITING_WORKER_NAME for c in client.client_list()) < count:
         assert time.monotonic() < deadline, "the workers did not connect to Redis"
         time.sleep(0.05)
     return workers

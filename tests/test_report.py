@@ -399,8 +399,23 @@ def test_workbook_has_a_summary_and_a_sheet_per_fired_rule(outputs):
         assert sheets == ["Summary", "accepted-202", "server-error", "broken-link", "duplicate-title",
                           "redirect", "slow-response"]
         cells = "".join(book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/"))
+        first_rule_sheet = book.read("xl/worksheets/sheet2.xml").decode()
+    # a rule's sheet: URL and evidence; the rule's id, severity and title are the sheet's name
+    # and its row of the summary
+    assert re.findall(r"<t[^>]*>([^<]*)</t>", first_rule_sheet)[:2] == ["url", "evidence"]
+    assert "crawl_id" not in first_rule_sheet and ">critical<" not in first_rule_sheet
     assert "<f>" not in cells  # no formula anywhere
     assert "&apos;=HYPERLINK" in cells or "'=HYPERLINK" in cells
+
+
+def test_large_files_written_by_child_processes_are_the_same(outputs, tmp_path, monkeypatch):
+    monkeypatch.setattr("reports.ROWS_FOR_A_CHILD", 0)  # links.csv and report.xlsx by forked children
+    forked = render(tmp_path)
+    assert set(forked) == set(outputs)
+    assert forked["links.csv"].read_bytes() == outputs["links.csv"].read_bytes()
+    with zipfile.ZipFile(forked["report.xlsx"]) as book, zipfile.ZipFile(outputs["report.xlsx"]) as same:
+        sheets = [n for n in same.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and all(book.read(n) == same.read(n) for n in sheets)
 
 
 SECRETS = ("hunter2", "s3cr3t-t0ken", "SESS1ON-ID")

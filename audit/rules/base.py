@@ -52,19 +52,32 @@ def text(values: pd.Series) -> pd.Series:
     return values.astype("str").fillna("-")
 
 
-def examples(frame: pd.DataFrame, key: str, item: pd.Series) -> pd.Series:
-    """Per ``key``: up to EXAMPLES of ``item`` joined with ', ', plus "and N more"."""
+def examples(frame: pd.DataFrame, key: str, item: pd.Series, total: pd.Series | None = None) -> pd.Series:
+    """Per ``key``: up to EXAMPLES of ``item`` joined with ', ', plus "and N more"; ``total``
+    (per key) counts the items when ``frame`` holds only the first few of each key."""
     items = pd.DataFrame({"key": frame[key].to_numpy(), "item": item.to_numpy()})
     grouped = items.groupby("key", sort=False)
-    rank, size = grouped.cumcount(), grouped.size()
+    rank, size = grouped.cumcount(), grouped.size() if total is None else total
     # Vectorised join: the first EXAMPLES items side by side, then concatenated column-wise.
     wide = (items.assign(rank=rank)[rank < EXAMPLES].pivot(index="key", columns="rank", values="item")
             .reindex(columns=range(EXAMPLES)).astype("str"))
     shown = wide[0]
     for col in range(1, EXAMPLES):
         shown = shown + (", " + wide[col]).fillna("")
-    more = (size - EXAMPLES).clip(lower=0)
+    more = (size.reindex(shown.index) - EXAMPLES).clip(lower=0)
     return shown + (" and " + more.astype(str) + " more").where(more > 0, "")
+
+
+def distinct_links(crawl: Crawl, mask: pd.Series, key: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The distinct (source, target) links where ``mask`` holds, only the first EXAMPLES per
+    ``key`` (as text, for examples()), and how many there are per ``key``. Deduplicated and
+    counted on ``crawl.links``' codes: a large crawl has tens of millions of links."""
+    links = crawl.links.loc[mask, ["source", "target", "anchor"]].drop_duplicates(["source", "target"])
+    grouped = links.groupby(key, observed=True, sort=False)
+    total = grouped.size()
+    first = links[grouped.cumcount() < EXAMPLES]
+    first = first.assign(**{col: first[col].astype("str") for col in ("source", "target", "anchor")})
+    return first, total.set_axis(total.index.astype("str"))
 
 
 def attempts_text(p: pd.DataFrame) -> pd.Series:
@@ -82,11 +95,10 @@ def link_rows(crawl: Crawl, mask: pd.Series) -> pd.DataFrame:
 def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",)) -> pd.Series:
     """Per target URL: "linked from <source> ('<anchor>'), ..." over followed-or-not links."""
     links = crawl.links
-    links = link_rows(crawl, links["kind"].isin(kinds) & links["target"].isin(targets))
-    links = links.drop_duplicates(["source", "target"])
-    anchor = links["anchor"].fillna("").str.strip().str.slice(0, 60)
-    item = links["source"] + anchor.map(lambda a: f" ('{a}')" if a else "")
-    return "linked from " + examples(links, "target", item)
+    first, total = distinct_links(crawl, links["kind"].isin(kinds) & links["target"].isin(targets), "target")
+    anchor = first["anchor"].fillna("").str.strip().str.slice(0, 60)
+    item = first["source"] + anchor.map(lambda a: f" ('{a}')" if a else "")
+    return "linked from " + examples(first, "target", item, total)
 
 
 def answers(crawl: Crawl, urls: pd.Series) -> pd.Series:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, examples, found, link_rows
+from audit.rules.base import Rule, answers, distinct_links, examples, found
 
 GOOGLE_NOFOLLOW = "https://developers.google.com/search/docs/crawling-indexing/qualify-outbound-links"
 GOOGLE_HREFLANG = "https://developers.google.com/search/docs/specialty/international/localized-versions"
@@ -19,9 +19,8 @@ def hreflang_pairs(crawl) -> pd.DataFrame:
 
 def nofollow_internal_link(crawl, t):
     links = crawl.links
-    hit = link_rows(crawl, links["kind"].eq("a") & links["nofollow"] & links["internal"]).drop_duplicates(
-        ["source", "target"])
-    listed = examples(hit, "source", hit["target"])
+    first, total = distinct_links(crawl, links["kind"].eq("a") & links["nofollow"] & links["internal"], "source")
+    listed = examples(first, "source", first["target"], total)
     return found(pd.Series(listed.index), "nofollow links to " + listed.to_numpy())
 
 
