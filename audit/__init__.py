@@ -10,8 +10,8 @@ In a notebook::
 
 from audit.budget import crawl_budget
 from audit.engine import AuditConfig, run_audit, save_findings, summary_by_severity
-from audit.load import Crawl, load_crawl
+from audit.load import Crawl, CrawlOutline, load_crawl, load_outline
 from audit.rules import RULES, Rule
 
-__all__ = ["load_crawl", "Crawl", "run_audit", "AuditConfig", "RULES", "Rule", "crawl_budget",
+__all__ = ["load_crawl", "load_outline", "Crawl", "CrawlOutline", "run_audit", "AuditConfig", "RULES", "Rule", "crawl_budget",
            "save_findings", "summary_by_severity"]

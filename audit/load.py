@@ -138,6 +138,38 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             conn.close()
 
 
+@dataclass
+class CrawlOutline:
+    """What comparing two crawls needs of one, without its links: cheap for a million URLs."""
+
+    crawl_id: int
+    meta: dict[str, Any]
+    pages: pd.DataFrame  # url, status, error
+    findings: pd.DataFrame
+    budget: dict[str, Any]  # as its audit stored it
+
+
+def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
+    """The outline of crawl ``crawl_id``, or None if no audit stored its budget (then load_crawl
+    it and compute the budget)."""
+    conn = crawl_store.connect(store, readonly=True)
+    try:
+        budget = crawl_store.budget_of(conn, crawl_id)
+        if budget is None:
+            return None
+        meta = next((m for m in crawl_store.crawls(conn) if m["id"] == crawl_id), None)
+        if meta is None:
+            raise LookupError(f"no crawl {crawl_id} in the store")
+        pages = pd.read_sql_query("SELECT url, status, error FROM pages WHERE crawl_id = ?", conn,
+                                  params=(crawl_id,))
+        pages["status"] = pages["status"].astype("Int64")
+        findings = pd.read_sql_query(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
+                                     conn, params=(crawl_id,))
+        return CrawlOutline(crawl_id, meta, pages, findings, budget)
+    finally:
+        conn.close()
+
+
 def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...],
                    crawl_id: int) -> pd.DataFrame:
     """``columns`` of ``table`` for one crawl, read in chunks, each distinct text held once;

@@ -132,6 +132,11 @@ CREATE TABLE IF NOT EXISTS findings (
     category TEXT, url TEXT NOT NULL, evidence TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_by_crawl ON findings (crawl_id, rule);
+-- what the last audit of a crawl concluded besides its findings: the crawl budget (JSON),
+-- so that comparing with an earlier crawl needs no reload of its pages and links
+CREATE TABLE IF NOT EXISTS audits (
+    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL
+);
 """
 
 #: JSON columns of pages, decoded by the readers.
@@ -245,6 +250,23 @@ def insert_rechecks(conn, crawl_id, rows):
 
 def insert_frontier(conn, crawl_id, rows):
     _insert(conn, "frontier", FRONTIER_COLUMNS, crawl_id, rows)
+
+
+def set_budget(conn: sqlite3.Connection, crawl_id: int, budget: dict[str, Any]) -> None:
+    """The crawl budget an audit of the crawl found (audit.crawl_budget), replacing any earlier."""
+    with conn:
+        conn.execute("INSERT OR REPLACE INTO audits (crawl_id, audited_at, budget) VALUES (?, ?, ?)",
+                     (crawl_id, time.time(), json.dumps(budget, default=str)))
+
+
+def budget_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
+    """The crawl budget stored by the crawl's last audit; None if none was (or the store is
+    older than the audits table)."""
+    try:
+        row = conn.execute("SELECT budget FROM audits WHERE crawl_id = ?", (crawl_id,)).fetchone()
+    except sqlite3.OperationalError:  # a read-only store written before the table existed
+        return None
+    return json.loads(row[0]) if row else None
 
 
 def replace_findings(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tuple]) -> None:

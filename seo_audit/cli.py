@@ -405,19 +405,20 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
     from crawler import store
     from seo_audit import jobs
-    from seo_audit.compare import compare_crawls
+    from seo_audit.compare import compare_crawls, load_for_compare
 
     crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
     findings = run_audit(crawl, job.audit)
+    budget = crawl_budget(crawl, findings)
     conn = store.connect(store_path)
     try:
         save_findings(conn, crawl.crawl_id, findings)
+        store.set_budget(conn, crawl.crawl_id, budget)
         previous_id = jobs.previous_crawl(conn, crawl.crawl_id)
     finally:
         conn.close()
     crawl.findings = findings  # the audit just saved is the crawl's findings now
-    budget = crawl_budget(crawl, findings)
-    comparison = compare_crawls(load_crawl(store_path, previous_id), crawl) if previous_id else None
+    comparison = compare_crawls(load_for_compare(store_path, previous_id), crawl) if previous_id else None
     summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
@@ -538,11 +539,10 @@ def cmd_history(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from audit import load_crawl
     from crawler import store
     from seo_audit import jobs
     from reports.safe import redact_value
-    from seo_audit.compare import compare_crawls, write_comparison
+    from seo_audit.compare import compare_crawls, load_for_compare, write_comparison
 
     job = _stored_job(args, parser)
     if len(args.ids) > 2:
@@ -561,7 +561,8 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         conn.close()
     try:
         # masked like every other output: URLs may carry credentials
-        comparison = redact_value(compare_crawls(load_crawl(job.store, old_id), load_crawl(job.store, new_id)))
+        comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id),
+                                                 load_for_compare(job.store, new_id)))
     except LookupError as exc:
         parser.error(str(exc))
     if args.out:

@@ -1,7 +1,7 @@
 """What changed between two crawls of a site: findings, URL answers, URLs, crawl-budget waste.
 
-``compare_crawls(old, new)`` takes two loaded crawls (``audit.load_crawl``) whose ``findings``
-are their audits, and returns a plain, JSON-ready dict, the same one `seo-audit compare`
+``compare_crawls(old, new)`` takes two loaded crawls (``audit.load_crawl``, or the outlines
+``load_for_compare`` gives) whose ``findings`` are their audits, and returns a plain, JSON-ready dict, the same one `seo-audit compare`
 prints and exports and `seo-audit crawl` hands to the report as ``previous``::
 
     {
@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit import crawl_budget
+from audit import CrawlOutline, crawl_budget, load_crawl, load_outline
 from reports.safe import write_csv
 
 #: compare.csv columns: one row per change
@@ -48,7 +48,7 @@ CSV_COLUMNS = ["change", "rule", "severity", "url", "old", "new"]
 def compare_crawls(old: Any, new: Any) -> dict[str, Any]:
     """The changes from crawl ``old`` to crawl ``new`` (see the module docstring for the shape)."""
     old_answers, new_answers = _answers(old.pages), _answers(new.pages)
-    old_budget, new_budget = crawl_budget(old, old.findings), crawl_budget(new, new.findings)
+    old_budget, new_budget = _budget(old), _budget(new)
     return {
         "old": _crawl_meta(old),
         "new": _crawl_meta(new),
@@ -60,6 +60,17 @@ def compare_crawls(old: Any, new: Any) -> dict[str, Any]:
         "disappeared": sorted(old_answers.keys() - new_answers.keys()),
         "budget": {"old": old_budget, "new": new_budget, "change": _budget_change(old_budget, new_budget)},
     }
+
+
+def load_for_compare(store: str | Path, crawl_id: int) -> Any:
+    """Crawl ``crawl_id`` as compare_crawls needs it: its outline (no links; a million-URL
+    crawl in seconds) when its audit stored the budget, else the whole crawl."""
+    return load_outline(store, crawl_id) or load_crawl(store, crawl_id)
+
+
+def _budget(crawl: Any) -> dict[str, Any]:
+    """The crawl budget an outline carries, else computed from the crawl and its findings."""
+    return crawl.budget if isinstance(crawl, CrawlOutline) else crawl_budget(crawl, crawl.findings)
 
 
 def _crawl_meta(crawl: Any) -> dict[str, Any]:
