@@ -199,16 +199,18 @@ def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...
                          for name, array in zip(columns, arrays)}, copy=False)
 
 
+#: the coded links arrays, and their types
+_LINK_ARRAYS = (("source", np.int32), ("target", np.int32), ("anchor", np.int32), ("kind", np.int32),
+                ("nofollow", np.bool_))
+
+
 @dataclass
 class _LinkPart:
-    """The links of one rowid range, coded: URLs by the page rows' codes, then ``new_urls``
-    (URLs no page row has, coded from the page count on); anchors and kinds by their lists."""
+    """What reading the links of one rowid range found besides the codes it wrote: URLs no page
+    row has (coded from the page count on), anchors and kinds (coded by position), and how
+    many rows it read."""
 
-    source: np.ndarray
-    target: np.ndarray
-    anchor: np.ndarray
-    kind: np.ndarray
-    nofollow: np.ndarray
+    rows: int
     new_urls: list[str]
     anchors: list[str]
     kinds: list[str]
@@ -221,46 +223,60 @@ def _read_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray) 
     joining them to pages is reading a code, not hashing a URL.
 
     Past LINKS_PER_READER links, a forked child reads the first half while this process
-    reads the second: reading rows is most of a large crawl's load time."""
-    (first, last, count), = conn.execute("SELECT min(rowid), max(rowid), count(*) FROM links WHERE crawl_id = ?",
-                                          (crawl_id,)).fetchall()
+    reads the second (reading rows is most of a large crawl's load time), both writing their
+    codes straight into arrays in memory they share."""
+    (first, last), = conn.execute("SELECT min(rowid), max(rowid) FROM links WHERE crawl_id = ?", (crawl_id,))
+    ranges = [(first or 0, last or 0)]
+    counts = [_count_links(conn, crawl_id, ranges[0])]
+    two_readers = counts[0] > LINKS_PER_READER and parallel.can_fork()
+    if two_readers:
+        ranges = [(first, (first + last) // 2), ((first + last) // 2 + 1, last)]
+        counts = [_count_links(conn, crawl_id, rowids) for rowids in ranges]
+    allocate = parallel.shared_array if two_readers else np.empty
+    arrays = {name: allocate(sum(counts), dtype) for name, dtype in _LINK_ARRAYS}
     page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
-    if count > LINKS_PER_READER and parallel.can_fork():
-        middle = (first + last) // 2
+    if two_readers:
         (database,) = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
-        first_half = parallel.in_child(_read_link_part, database, crawl_id, (first, middle), page_codes)
-        parts = [_read_link_part(conn, crawl_id, (middle + 1, last), page_codes)]
-        parts.insert(0, first_half())
+        first_half = parallel.in_child(_read_link_part, database, crawl_id, ranges[0], page_codes,
+                                       {name: array[:counts[0]] for name, array in arrays.items()})
+        second_half = _read_link_part(conn, crawl_id, ranges[1], page_codes,
+                                      {name: array[counts[0]:] for name, array in arrays.items()})
+        parts = [first_half(), second_half]
     else:
-        parts = [_read_link_part(conn, crawl_id, (first or 0, last or 0), page_codes)]
+        parts = [_read_link_part(conn, crawl_id, ranges[0], page_codes, arrays)]
     del page_codes
-    return _joined_link_parts(parts, page_urls)
+    if [part.rows for part in parts] != counts:
+        raise RuntimeError("the crawl's links changed while they were read; load the crawl again")
+    return _joined_link_parts(parts, counts, arrays, page_urls)
+
+
+def _count_links(conn: sqlite3.Connection, crawl_id: int, rowids: tuple[int, int]) -> int:
+    (count,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ? AND rowid BETWEEN ? AND ?",
+                             (crawl_id, *rowids))
+    return count
 
 
 def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tuple[int, int],
-                    page_codes: Mapping[str, int]) -> _LinkPart:
-    """The links of ``crawl_id`` with rowids in the ``rowids`` range, coded (_LinkPart)."""
+                    page_codes: Mapping[str, int], arrays: dict[str, np.ndarray]) -> _LinkPart:
+    """Code the links of ``crawl_id`` with rowids in the ``rowids`` range into ``arrays``
+    (one per _LINK_ARRAYS name, of the range's size); URLs by ``page_codes``, the rest as
+    _LinkPart says."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
-    own_snapshot = not conn.in_transaction
-    if own_snapshot:  # the count and the rows from one snapshot, even while a crawl writes
-        conn.execute("BEGIN")
+    source, target, anchor, kind, nofollow = (arrays[name] for name, _ in _LINK_ARRAYS)
+    new_urls: dict[str, int] = {}
+    anchors: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    code_of = page_codes.get
+
+    def url_codes(urls: tuple[str, ...]) -> np.ndarray:
+        codes = np.array([code_of(url, -1) for url in urls], dtype=np.int32)
+        for i in np.flatnonzero(codes < 0).tolist():  # rare: links to URLs no page row has
+            codes[i] = len(page_codes) + new_urls.setdefault(urls[i], len(new_urls))
+        return codes
+
     try:
-        where = "FROM links WHERE crawl_id = ? AND rowid BETWEEN ? AND ?"
-        (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id, *rowids)).fetchone()
-        source, target, anchor, kind = (np.empty(count, dtype=np.int32) for _ in range(4))
-        nofollow = np.empty(count, dtype=bool)
-        new_urls: dict[str, int] = {}
-        anchors: dict[str, int] = {}
-        kinds: dict[str, int] = {}
-        code_of = page_codes.get
-
-        def url_codes(urls: tuple[str, ...]) -> np.ndarray:
-            codes = np.array([code_of(url, -1) for url in urls], dtype=np.int32)
-            for i in np.flatnonzero(codes < 0).tolist():  # rare: links to URLs no page row has
-                codes[i] = len(page_codes) + new_urls.setdefault(urls[i], len(new_urls))
-            return codes
-
-        cursor = conn.execute(f"SELECT {', '.join(crawl_store.LINK_COLUMNS)} {where}", (crawl_id, *rowids))
+        cursor = conn.execute(f"SELECT {', '.join(crawl_store.LINK_COLUMNS)} FROM links "
+                              "WHERE crawl_id = ? AND rowid BETWEEN ? AND ? LIMIT ?", (crawl_id, *rowids, len(source)))
         start = 0
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
             chunk = slice(start, start + len(rows))
@@ -271,40 +287,40 @@ def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tupl
             nofollow[chunk] = nofollows
             start += len(rows)
     finally:
-        if own_snapshot:
-            conn.rollback()
         if conn is not store:
             conn.close()
-    return _LinkPart(source, target, anchor, kind, nofollow, list(new_urls), list(anchors), list(kinds))
+    return _LinkPart(start, list(new_urls), list(anchors), list(kinds))
 
 
-def _joined_link_parts(parts: list[_LinkPart], page_urls: np.ndarray) -> pd.DataFrame:
-    """One links frame (see _read_links) from parts coded each with their own lists."""
+def _joined_link_parts(parts: list[_LinkPart], counts: list[int], arrays: dict[str, np.ndarray],
+                       page_urls: np.ndarray) -> pd.DataFrame:
+    """The links frame (see _read_links) from ``arrays`` holding the parts one after the other,
+    each coded with its own lists: recoded in place to lists shared by all parts."""
     n_pages = len(page_urls)
     new_urls: dict[str, int] = {}
     anchors: dict[str, int] = {}
     kinds: dict[str, int] = {}
-    for part in parts:  # each part's own codes -> codes shared by all parts, in place
+    start = 0
+    for part, count in zip(parts, counts):
+        rows = slice(start, start + count)
+        start += count
         url_codes = np.array([n_pages + new_urls.setdefault(u, len(new_urls)) for u in part.new_urls],
                              dtype=np.int32)
-        for codes in (part.source, part.target):
+        for name in ("source", "target"):
+            codes = arrays[name][rows]  # a view: recoded in place
             new = codes >= n_pages
             codes[new] = url_codes[codes[new] - n_pages]
-        for codes, texts, shared in ((part.anchor, part.anchors, anchors), (part.kind, part.kinds, kinds)):
+        for name, texts, shared in (("anchor", part.anchors, anchors), ("kind", part.kinds, kinds)):
             # the appended -1 keeps a missing anchor (-1) missing
-            codes[:] = np.array([shared.setdefault(t, len(shared)) for t in texts] + [-1], dtype=np.int32)[codes]
+            recode = np.array([shared.setdefault(t, len(shared)) for t in texts] + [-1], dtype=np.int32)
+            arrays[name][rows] = recode[arrays[name][rows]]
     url_type = pd.CategoricalDtype(np.concatenate([page_urls, np.array(list(new_urls), dtype=object)]))
-
-    def joined(name: str) -> np.ndarray:
-        arrays = [getattr(part, name) for part in parts]
-        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
-
     return pd.DataFrame({
-        "source": pd.Categorical.from_codes(joined("source"), dtype=url_type),
-        "target": pd.Categorical.from_codes(joined("target"), dtype=url_type),
-        "kind": pd.Categorical.from_codes(joined("kind"), categories=list(kinds)),
-        "anchor": pd.Categorical.from_codes(joined("anchor"), categories=list(anchors)),
-        "nofollow": joined("nofollow"),
+        "source": pd.Categorical.from_codes(arrays["source"], dtype=url_type),
+        "target": pd.Categorical.from_codes(arrays["target"], dtype=url_type),
+        "kind": pd.Categorical.from_codes(arrays["kind"], categories=list(kinds)),
+        "anchor": pd.Categorical.from_codes(arrays["anchor"], categories=list(anchors)),
+        "nofollow": arrays["nofollow"],
     }, copy=False)
 
 

@@ -8,10 +8,14 @@ it) instead of receiving a copy; only its result travels back, pickled.
 
 from __future__ import annotations
 
+import gc
+import mmap
 import multiprocessing
 import os
 import traceback
 from typing import Any, Callable, TypeVar
+
+import numpy as np
 
 T = TypeVar("T")
 
@@ -26,6 +30,14 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and cpus >= 2
 
 
+def shared_array(length: int, dtype: Any) -> np.ndarray:
+    """A zeroed array in memory that children forked later share with this process: what a child
+    writes there, the parent sees, with nothing to send back."""
+    dtype = np.dtype(dtype)
+    buffer = mmap.mmap(-1, max(length * dtype.itemsize, 1))  # anonymous, MAP_SHARED
+    return np.frombuffer(buffer, dtype=dtype, count=length)
+
+
 def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:
     """Start ``work(*args, **kwargs)`` in a forked child and return a function that waits for
     it and returns its result, or raises ChildError. Without ``can_fork()``, ``work`` runs
@@ -36,6 +48,9 @@ def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], 
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, work, args, kwargs), daemon=True)
+    # objects that exist now are left out of garbage collections until the child is done: a
+    # collection writes to every object it scans, which would copy the pages both share
+    gc.freeze()
     child.start()
     send.close()
 
@@ -47,6 +62,7 @@ def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], 
         finally:
             child.join()
             receive.close()
+            gc.unfreeze()
         kind, value = outcome
         if kind == "error":
             raise ChildError(value)
