@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -28,6 +29,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: rows of a rule's table shown open; the rest (up to max_rows_per_rule) sit behind "show more",
 #: so a report with thirty fired rules still reads as a report, not a listing
 ROWS_OPEN = 10
+#: URLs the pages explorer holds at most: 100,000 open in about a second; a million would make
+#: a report of over 100 MB that a browser takes long to open
+EXPLORER_MAX_URLS = 100_000
 
 #: pages explorer columns: (key, heading, numeric); the script reads the keys from the data block
 EXPLORER_COLUMNS = (
@@ -92,8 +96,22 @@ def _integers(column: pd.Series) -> pd.Series:
     return pd.to_numeric(column, errors="coerce").round().astype("Int64")
 
 
+def explorer_pages(pages: pd.DataFrame) -> pd.DataFrame:
+    """The URLs the pages explorer holds: all, up to EXPLORER_MAX_URLS; past that, the URLs
+    needing attention first (not a 2xx answer, or not indexable), then by click depth, so
+    the report stays quick to open (pages.csv has every URL)."""
+    if len(pages) <= EXPLORER_MAX_URLS:
+        return pages
+    fine = (pages["status_class"].eq("2xx") & pages["indexable"].fillna(False)).to_numpy(dtype=bool)
+    depth = pd.to_numeric(pages["depth"]).astype(float).to_numpy(copy=True)
+    depth[np.isnan(depth)] = np.inf  # never reached by links: last
+    order = np.lexsort((depth, fine))[:EXPLORER_MAX_URLS]  # last key first: problems, then depth
+    return pages.iloc[np.sort(order)]
+
+
 def explorer_json(pages: pd.DataFrame) -> Markup:
-    """The pages explorer's data: {"columns": [...], "rows": [[...], ...]}, one array per URL.
+    """The pages explorer's data: {"columns": [...], "rows": [[...], ...]}, one array per URL
+    of ``pages``.
 
     ``note`` says why a URL has no status: its network error or why it was not fetched.
     """
@@ -139,6 +157,7 @@ def _charts(crawl: Any, findings: pd.DataFrame) -> list[tuple[str, Markup]]:
 def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, branding: Branding,
                   max_rows_per_rule: int) -> str:
     template = _environment().get_template("report.html.j2")
+    explorer = explorer_pages(crawl.pages)
     return template.render(
         model=model,
         since=model.since_last_crawl,
@@ -147,7 +166,8 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         charts=_charts(crawl, findings),
         waste_chart=_waste_chart(model.budget),
         explorer_columns=EXPLORER_COLUMNS,
-        explorer_data=explorer_json(crawl.pages),
+        explorer_data=explorer_json(explorer),
+        explorer_urls=len(explorer),
         max_rows_per_rule=max_rows_per_rule,
         rows_open=ROWS_OPEN,
         nonce=secrets.token_urlsafe(16),

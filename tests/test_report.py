@@ -418,6 +418,18 @@ def test_large_files_written_by_child_processes_are_the_same(outputs, tmp_path, 
         assert sheets and all(book.read(n) == same.read(n) for n in sheets)
 
 
+def test_explorer_of_a_large_crawl_holds_the_urls_needing_attention_first(tmp_path, monkeypatch):
+    monkeypatch.setattr("reports.html.EXPLORER_MAX_URLS", 6)
+    text = render(tmp_path)["report.html"].read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/json" id="pages-data">(.*?)</script>', text, re.S).group(1))
+    rows = [dict(zip(data["columns"], row)) for row in data["rows"]]
+    pages = fixture_crawl().pages
+    problems = pages[~(pages["status_class"].eq("2xx") & pages["indexable"])]
+    assert len(rows) == 6 and len(problems) >= 6
+    assert all(r["url"] in set(problems["url"]) for r in rows)
+    assert 'id="explorer-capped"' in text and f"6 of the {len(pages)} URLs" in _text(text)
+
+
 SECRETS = ("hunter2", "s3cr3t-t0ken", "SESS1ON-ID")
 STAGING = f"https://admin:hunter2@shop.example.com/staging?page=2&access_token=s3cr3t-t0ken"
 STAGING_REDACTED = "https://***:***@shop.example.com/staging?page=2&access_token=***"
