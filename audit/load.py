@@ -87,6 +87,8 @@ class Crawl:
     sitemap_urls: pd.DataFrame
     rechecks: pd.DataFrame
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_FINDING_COLUMNS))
+    #: the crawl store it was loaded from (None if built in memory)
+    store: str | None = None
 
     @property
     def start_url(self) -> str | None:
@@ -132,6 +134,7 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
         )
         if findings:
             crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
+        crawl.store = _database_path(conn)
         return crawl
     finally:
         if conn is not store:
@@ -236,8 +239,7 @@ def _read_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray) 
     arrays = {name: allocate(sum(counts), dtype) for name, dtype in _LINK_ARRAYS}
     page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
     if two_readers:
-        (database,) = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
-        first_half = parallel.in_child(_read_link_part, database, crawl_id, ranges[0], page_codes,
+        first_half = parallel.in_child(_read_link_part, _database_path(conn), crawl_id, ranges[0], page_codes,
                                        {name: array[:counts[0]] for name, array in arrays.items()})
         second_half = _read_link_part(conn, crawl_id, ranges[1], page_codes,
                                       {name: array[counts[0]:] for name, array in arrays.items()})
@@ -248,6 +250,11 @@ def _read_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray) 
     if [part.rows for part in parts] != counts:
         raise RuntimeError("the crawl's links changed while they were read; load the crawl again")
     return _joined_link_parts(parts, counts, arrays, page_urls)
+
+
+def _database_path(conn: sqlite3.Connection) -> str:
+    (path,) = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+    return path
 
 
 def _count_links(conn: sqlite3.Connection, crawl_id: int, rowids: tuple[int, int]) -> int:
@@ -276,7 +283,7 @@ def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tupl
 
     try:
         cursor = conn.execute(f"SELECT {', '.join(crawl_store.LINK_COLUMNS)} FROM links "
-                              "WHERE crawl_id = ? AND rowid BETWEEN ? AND ? LIMIT ?", (crawl_id, *rowids, len(source)))
+                              "WHERE crawl_id = ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?", (crawl_id, *rowids, len(source)))
         start = 0
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
             chunk = slice(start, start + len(rows))
@@ -458,11 +465,11 @@ def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int)
     pairs *= n
     pairs += target
     pairs.sort()
-    first = np.ones(len(pairs), dtype=bool)
-    first[1:] = pairs[1:] != pairs[:-1]
-    pairs = pairs[first]
+    repeated = np.zeros(len(pairs), dtype=bool)
+    repeated[1:] = pairs[1:] == pairs[:-1]
     pairs %= n
-    return np.bincount(pairs, minlength=n)
+    pairs[repeated] = n  # counted in a bin past the pages, dropped: no copy of the pairs
+    return np.bincount(pairs, minlength=n + 1)[:n]
 
 
 def _followed(links: pd.DataFrame, p: pd.DataFrame, source: np.ndarray) -> pd.Series:

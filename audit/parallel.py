@@ -38,14 +38,18 @@ def shared_array(length: int, dtype: Any) -> np.ndarray:
     return np.frombuffer(buffer, dtype=dtype, count=length)
 
 
-def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:
+def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, **kwargs: Any) -> Callable[[], T]:
     """Start ``work(*args, **kwargs)`` in a forked child and return a function that waits for
     it and returns its result, or raises ChildError. Without ``can_fork()``, ``work`` runs
-    now and the function just returns its result."""
+    now and the function just returns its result.
+
+    ``fresh``: a new interpreter instead of a fork (``work`` and its arguments are pickled).
+    For work that needs nothing in this process's memory: a forked child keeps every page it
+    shares with its parent, so whatever the parent changes meanwhile is held twice."""
     if not can_fork():
         result = work(*args, **kwargs)
         return lambda: result
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn" if fresh else "fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, work, args, kwargs), daemon=True)
     # objects that exist now are left out of garbage collections until the child is done: a

@@ -16,22 +16,22 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import pandas as pd
 
 from audit.parallel import in_child
 
 from .branding import Branding, BrandingError
-from .exports import export_pages_csv, write_findings_csvs, write_summary_json, write_workbook
+from .exports import (LINK_CSV_COLUMNS, export_links_csv, export_pages_csv, write_findings_csvs,
+                      write_summary_json, write_workbook)
 from .html import render_report
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
 __all__ = ["BrandingError", "export_pages_csv", "write_outputs"]
 
-LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow"]
-#: a file with more rows than this is written by a child process (a fork costs more than a small file)
+#: links.csv of more links than this is written by a process of its own, from the store
 ROWS_FOR_A_CHILD = 200_000
 
 
@@ -45,6 +45,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
+    links.csv is written from ``crawl.links``, or for a large crawl loaded from a store
+    (``crawl.store``) from the store's links, which are the same.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
@@ -55,11 +57,14 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
-    # the two slowest files of a large crawl (every link; every finding in a workbook) are
-    # written by child processes, on the other CPU, while this one writes the rest
-    links_csv = _soon(len(crawl.links), write_csv, out / "links.csv",
-                      crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
-    workbook = _soon(len(findings), write_workbook, out / "report.xlsx", model, summary)
+    # a large crawl's biggest file (every link) is written by a process of its own, straight
+    # from the store, on the other CPU, while this one writes the rest
+    store = getattr(crawl, "store", None)
+    links_in_child = store is not None and len(crawl.links) > ROWS_FOR_A_CHILD
+    if links_in_child:
+        links_csv = in_child(export_links_csv, store, crawl.crawl_id, out / "links.csv", bom=bom, fresh=True)
+    else:
+        write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
     files = {
         "pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
         **write_findings_csvs(out, model, bom=bom),
@@ -70,17 +75,9 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    files["links.csv"], files["report.xlsx"] = links_csv(), workbook()
+    files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
+    files["links.csv"] = links_csv() if links_in_child else out / "links.csv"
     return files
-
-
-def _soon(rows: int, write: Callable[..., Path], *args: Any, **kwargs: Any) -> Callable[[], Path]:
-    """``write`` in a child process if it has more than ROWS_FOR_A_CHILD rows to write, else now;
-    the function returned gives its path."""
-    if rows > ROWS_FOR_A_CHILD:
-        return in_child(write, *args, **kwargs)
-    path = write(*args, **kwargs)
-    return lambda: path
 
 
 def _redacted(crawl: Any) -> Any:
