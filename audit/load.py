@@ -87,8 +87,6 @@ class Crawl:
     sitemap_urls: pd.DataFrame
     rechecks: pd.DataFrame
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_FINDING_COLUMNS))
-    #: the crawl store it was loaded from (None if built in memory)
-    store: str | None = None
 
     @property
     def start_url(self) -> str | None:
@@ -134,7 +132,6 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
         )
         if findings:
             crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
-        crawl.store = _database_path(conn)
         return crawl
     finally:
         if conn is not store:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
 from audit.parallel import in_child
+from crawler import store as crawl_store
 
 from .branding import Branding, BrandingError
 from .exports import (LINK_CSV_COLUMNS, export_links_csv, export_pages_csv, write_findings_csvs,
@@ -29,24 +30,24 @@ from .html import render_report
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
-__all__ = ["BrandingError", "export_pages_csv", "write_outputs"]
+__all__ = ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]
 
-#: links.csv of more links than this is written by a process of its own, from the store
-ROWS_FOR_A_CHILD = 200_000
-
+#: a crawl with more links than this has links.csv written by a process of its own
+LINKS_FOR_A_PROCESS = 200_000
 
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
                   budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
                   bom: bool = False, previous: dict | None = None,
-                  max_rows_per_rule: int = 300) -> dict[str, Path]:
+                  max_rows_per_rule: int = 300,
+                  links_csv: Callable[[], Path] | None = None) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
     rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
 
     ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
-    links.csv is written from ``crawl.links``, or for a large crawl loaded from a store
-    (``crawl.store``) from the store's links, which are the same.
+    ``links_csv``: links.csv is already being written (``start_links_csv``); wait for it
+    at the end instead of writing it from ``crawl.links``.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
@@ -57,14 +58,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
-    # a large crawl's biggest file (every link) is written by a process of its own, straight
-    # from the store, on the other CPU, while this one writes the rest
-    store = getattr(crawl, "store", None)
-    links_in_child = store is not None and len(crawl.links) > ROWS_FOR_A_CHILD
-    if links_in_child:
-        links_csv = in_child(export_links_csv, store, crawl.crawl_id, out / "links.csv", bom=bom, fresh=True)
-    else:
-        write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
+    if links_csv is None:
+        links_csv = write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
     files = {
         "pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
         **write_findings_csvs(out, model, bom=bom),
@@ -76,8 +71,25 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
     files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
-    files["links.csv"] = links_csv() if links_in_child else out / "links.csv"
+    files["links.csv"] = links_csv if isinstance(links_csv, Path) else links_csv()
     return files
+
+
+def start_links_csv(out_dir: str | Path, store: str | Path, crawl_id: int, *,
+                    bom: bool = False) -> Callable[[], Path] | None:
+    """Start writing links.csv of a stored crawl into ``out_dir`` in a process of its own,
+    straight from the store: the largest file of a large crawl, written on another CPU while
+    this process loads and audits the crawl. Give the function returned to write_outputs.
+    None if the crawl has LINKS_FOR_A_PROCESS links or fewer (quicker written with the rest)."""
+    conn = crawl_store.connect(store, readonly=True)
+    try:
+        (count,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ?", (crawl_id,))
+    finally:
+        conn.close()
+    if count <= LINKS_FOR_A_PROCESS:
+        return None
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return in_child(export_links_csv, str(store), crawl_id, Path(out_dir) / "links.csv", bom=bom, fresh=True)
 
 
 def _redacted(crawl: Any) -> Any:

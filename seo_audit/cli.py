@@ -407,6 +407,14 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare
 
+    links_csv = None
+    if job.out is not None and not getattr(args, "no_report", False):
+        from reports import start_links_csv
+        from reports.branding import Branding
+
+        Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
+        # the largest file, written from the store by a process of its own while this one loads
+        links_csv = start_links_csv(job.out, store_path, crawl_id or _latest_crawl_id(store_path), bom=job.csv_bom)
     crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
@@ -427,12 +435,25 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         from reports import write_outputs
 
         paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                              bom=job.csv_bom, previous=comparison)
+                              bom=job.csv_bom, previous=comparison, links_csv=links_csv)
         summary["report"] = str(paths["report.html"].resolve())
         log.info("report written: %s", summary["report"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
     return _fail_on_code(job.fail_on, summary, comparison)
+
+
+def _latest_crawl_id(store_path: Path) -> int:
+    from crawler import store
+
+    conn = store.connect(store_path, readonly=True)
+    try:
+        metas = store.crawls(conn)
+    finally:
+        conn.close()
+    if not metas:
+        raise LookupError("the store holds no crawl")
+    return metas[0]["id"]
 
 
 def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict | None) -> int:

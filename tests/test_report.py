@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from crawler.store import PAGE_COLUMNS
-from reports import BrandingError, export_pages_csv, write_outputs
+from reports import BrandingError, export_pages_csv, start_links_csv, write_outputs
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 FORMULA_TITLE = '=HYPERLINK("http://evil.example/","click")'
@@ -426,8 +426,10 @@ def test_links_csv_of_a_large_crawl_is_written_from_the_store_by_a_process_of_it
     conn.close()
     crawl = load_crawl(path)
     in_process = write_outputs(tmp_path / "here", crawl, crawl.findings, RULES, BUDGET)["links.csv"].read_bytes()
-    monkeypatch.setattr("reports.ROWS_FOR_A_CHILD", 0)
-    from_store = write_outputs(tmp_path / "child", crawl, crawl.findings, RULES, BUDGET, bom=True)
+    assert start_links_csv(tmp_path / "child", path, crawl_id) is None  # 4 links: written with the rest
+    monkeypatch.setattr("reports.LINKS_FOR_A_PROCESS", 0)
+    writing = start_links_csv(tmp_path / "child", path, crawl_id, bom=True)
+    from_store = write_outputs(tmp_path / "child", crawl, crawl.findings, RULES, BUDGET, links_csv=writing)
     assert from_store["links.csv"].read_bytes() == b"\xef\xbb\xbf" + in_process
     assert b"'=HYPERLINK" in in_process and b"hunter2" not in in_process and b"'-1" in in_process
     assert in_process.count(b"\r\n") == 5  # the quoted CR stays inside its cell
@@ -671,4 +673,4 @@ def test_an_empty_crawl_renders(tmp_path):
 def test_public_surface():
     import reports
 
-    assert reports.__all__ == ["BrandingError", "export_pages_csv", "write_outputs"]
+    assert reports.__all__ == ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]
