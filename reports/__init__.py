@@ -24,8 +24,8 @@ from audit.parallel import in_child
 from crawler import store as crawl_store
 
 from .branding import Branding, BrandingError
-from .exports import (LINK_CSV_COLUMNS, export_links_csv, export_pages_csv, write_findings_csvs,
-                      write_summary_json, write_workbook)
+from .exports import (LINK_CSV_COLUMNS, export_links_csv, export_pages_csv, export_workbook, workbook_summary,
+                      write_findings_csvs, write_summary_json, write_workbook)
 from .html import render_report
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
@@ -34,12 +34,15 @@ __all__ = ["BrandingError", "export_pages_csv", "start_links_csv", "write_output
 
 #: a crawl with more links than this has links.csv written by a process of its own
 LINKS_FOR_A_PROCESS = 200_000
+#: a workbook of more findings than this is written by a process of its own (if they are stored)
+FINDINGS_FOR_A_PROCESS = 100_000
 
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
                   budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
                   bom: bool = False, previous: dict | None = None,
                   max_rows_per_rule: int = 300,
-                  links_csv: Callable[[], Path] | None = None) -> dict[str, Path]:
+                  links_csv: Callable[[], Path] | None = None,
+                  stored: tuple[str | Path, int] | None = None) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
     rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
 
@@ -47,7 +50,9 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
     ``links_csv``: links.csv is already being written (``start_links_csv``); wait for it
-    at the end instead of writing it from ``crawl.links``.
+    at the end instead of writing it from ``crawl.links``. ``stored``: (store, crawl id) when
+    ``findings`` are saved there; a large workbook is then written from the store by a process
+    of its own.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
@@ -58,6 +63,10 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
+    workbook = None
+    if stored is not None and len(findings) > FINDINGS_FOR_A_PROCESS:  # the audit saved them there
+        workbook = in_child(export_workbook, str(stored[0]), stored[1], out / "report.xlsx",
+                            workbook_summary(model, summary), fresh=True)
     if links_csv is None:
         links_csv = write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
     files = {
@@ -70,7 +79,9 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
+    if workbook is None:
+        workbook = write_workbook(out / "report.xlsx", model, summary)
+    files["report.xlsx"] = workbook if isinstance(workbook, Path) else workbook()
     files["links.csv"] = links_csv if isinstance(links_csv, Path) else links_csv()
     return files
 

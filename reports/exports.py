@@ -13,7 +13,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 import xlsxwriter
@@ -21,7 +21,7 @@ import xlsxwriter
 from crawler import store as crawl_store
 
 from .model import ReportModel
-from .safe import CSV_CHUNK_ROWS, neutralise, redact, spreadsheet_safe, write_csv
+from .safe import CSV_CHUNK_ROWS, neutralise, redact, redact_frame, spreadsheet_safe, write_csv
 
 #: Excel's limits on a sheet name
 SHEET_NAME_LENGTH = 31
@@ -131,6 +131,52 @@ def _write_table(sheet: Any, frame: pd.DataFrame, header_format: Any, first_row:
 def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> Path:
     """report.xlsx: a summary sheet, then one sheet per fired rule with all its findings (URL
     and evidence)."""
+    return _workbook(path, workbook_summary(model, summary),
+                     ((section.id, rows) for section, rows in model.rule_findings()))
+
+
+def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[tuple[str, Any]], pd.DataFrame]:
+    """The summary sheet's facts (label, value) and table of fired rules, fix-first order."""
+    facts = [
+        ("Site", summary["crawl"]["start_url"]),
+        ("Crawl", summary["crawl"]["id"]),
+        ("State", summary["crawl"]["state"]),
+        ("URLs found", summary["pages"]["total"]),
+        ("URLs fetched", model.fetched),
+        ("Indexable pages worth their crawl", model.unique_indexable),
+        ("Wasted fetches", model.budget.get("wasted")),
+        ("Waste share", model.budget.get("waste_share")),
+        *((f"Findings: {sev}", n) for sev, n in summary["findings"]["by_severity"].items()),
+    ]
+    rules = pd.DataFrame(
+        [(s.id, s.severity, s.category, s.title, s.findings, s.urls) for s in model.sections],
+        columns=["rule", "severity", "category", "title", "findings", "urls"],
+    )
+    return facts, rules
+
+
+def export_workbook(store: str | Path, crawl_id: int, path: Path,
+                    summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame]) -> Path:
+    """write_workbook's report.xlsx, each rule's findings read from the store (saved there by
+    the audit): a process of its own writes a million findings while the report's process
+    writes the rest. ``summary_sheet``: workbook_summary's."""
+    conn = crawl_store.connect(store, readonly=True)
+    try:
+        def rule_rows(rule_id: str) -> pd.DataFrame:
+            rows = pd.read_sql_query("SELECT url, evidence FROM findings WHERE crawl_id = ? AND rule = ? ORDER BY rowid",
+                                     conn, params=(crawl_id, rule_id))
+            return redact_frame(rows)
+
+        return _workbook(path, summary_sheet, ((rule_id, rule_rows(rule_id)) for rule_id in summary_sheet[1]["rule"]))
+    finally:
+        conn.close()
+
+
+def _workbook(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame],
+              rule_sheets: Iterable[tuple[str, pd.DataFrame]]) -> Path:
+    """report.xlsx from the summary sheet's facts and rules table, and (rule id, findings) per
+    fired rule in the table's order."""
+    facts, rules = summary_sheet
     # Formulas and links are never made from text: a crawled "=HYPERLINK(...)" stays text.
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                "constant_memory": True}
@@ -140,28 +186,13 @@ def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> P
         sheet = book.add_worksheet("Summary")
         sheet.set_column(0, 0, 34)
         sheet.set_column(1, 5, 16)
-        facts = [
-            ("Site", summary["crawl"]["start_url"]),
-            ("Crawl", summary["crawl"]["id"]),
-            ("State", summary["crawl"]["state"]),
-            ("URLs found", summary["pages"]["total"]),
-            ("URLs fetched", model.fetched),
-            ("Indexable pages worth their crawl", model.unique_indexable),
-            ("Wasted fetches", model.budget.get("wasted")),
-            ("Waste share", model.budget.get("waste_share")),
-            *((f"Findings: {sev}", n) for sev, n in summary["findings"]["by_severity"].items()),
-        ]
         for row, (label, value) in enumerate(facts):
             sheet.write(row, 0, label, bold)
             sheet.write(row, 1, neutralise(value) if isinstance(value, str) else _cell(value))
-        rules = pd.DataFrame(
-            [(s.id, s.severity, s.category, s.title, s.findings, s.urls) for s in model.sections],
-            columns=["rule", "severity", "category", "title", "findings", "urls"],
-        )
         _write_table(sheet, spreadsheet_safe(rules), header, first_row=len(facts) + 1)
 
-        names = _sheet_names([s.id for s in model.sections])
-        for (section, rows), name in zip(model.rule_findings(), names):
+        names = _sheet_names(list(rules["rule"]))
+        for (_, rows), name in zip(rule_sheets, names):
             rule_sheet = book.add_worksheet(name)
             rule_sheet.set_column(0, 1, 70)
             # the rule's own columns (id, severity, title...) are the same on every row: the

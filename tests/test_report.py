@@ -435,6 +435,23 @@ def test_links_csv_of_a_large_crawl_is_written_from_the_store_by_a_process_of_it
     assert in_process.count(b"\r\n") == 5  # the quoted CR stays inside its cell
 
 
+def test_a_large_workbook_is_written_from_the_stored_findings_by_a_process_of_its_own(outputs, tmp_path,
+                                                                                      monkeypatch):
+    from audit import save_findings
+    from crawler import store
+
+    conn = store.connect(tmp_path / "site.db")
+    crawl_id = store.new_crawl(conn, f"{SITE}/", {})
+    save_findings(conn, crawl_id, fixture_findings())
+    conn.close()
+    monkeypatch.setattr("reports.FINDINGS_FOR_A_PROCESS", 0)
+    files = write_outputs(tmp_path / "out", fixture_crawl(), fixture_findings(), RULES, BUDGET,
+                          stored=(tmp_path / "site.db", crawl_id))
+    with zipfile.ZipFile(files["report.xlsx"]) as book, zipfile.ZipFile(outputs["report.xlsx"]) as same:
+        sheets = [n for n in same.namelist() if n.startswith("xl/worksheets/")]
+        assert len(sheets) == 7 and all(book.read(n) == same.read(n) for n in sheets)
+
+
 def test_explorer_of_a_large_crawl_holds_the_urls_needing_attention_first(tmp_path, monkeypatch):
     monkeypatch.setattr("reports.html.EXPLORER_MAX_URLS", 6)
     text = render(tmp_path)["report.html"].read_text(encoding="utf-8")
