@@ -407,15 +407,16 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare
 
+    crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
     links_csv = None
     if job.out is not None and not getattr(args, "no_report", False):
         from reports import start_links_csv
         from reports.branding import Branding
 
         Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
-        # the largest file, written from the store by a process of its own while this one loads
-        links_csv = start_links_csv(job.out, store_path, crawl_id or _latest_crawl_id(store_path), bom=job.csv_bom)
-    crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
+        # the largest file, written from the store by a process of its own while this one audits
+        # (not while it loads: loading a large crawl already keeps both CPUs busy)
+        links_csv = start_links_csv(job.out, store_path, crawl.crawl_id, bom=job.csv_bom)
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
     conn = store.connect(store_path)
@@ -442,19 +443,6 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     if not (args.quiet or args.json):
         _print_severity_table(findings)
     return _fail_on_code(job.fail_on, summary, comparison)
-
-
-def _latest_crawl_id(store_path: Path) -> int:
-    from crawler import store
-
-    conn = store.connect(store_path, readonly=True)
-    try:
-        metas = store.crawls(conn)
-    finally:
-        conn.close()
-    if not metas:
-        raise LookupError("the store holds no crawl")
-    return metas[0]["id"]
 
 
 def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict | None) -> int:
