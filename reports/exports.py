@@ -57,7 +57,8 @@ def export_links_csv(store: str | Path, crawl_id: int, path: str | Path, *, bom:
             writer = csv.writer(out, lineterminator="\r\n")
             writer.writerow(LINK_CSV_COLUMNS)
             while chunk := rows.fetchmany(CSV_CHUNK_ROWS):
-                writer.writerows((safe(source), safe(target), safe(kind), None if anchor is None else safe(anchor),
+                # kinds are the crawler's own words (a, canonical, redirect...): nothing to make safe
+                writer.writerows((safe(source), safe(target), kind, None if anchor is None else safe(anchor),
                                   bool(nofollow)) for source, target, kind, anchor, nofollow in chunk)
     finally:
         conn.close()
