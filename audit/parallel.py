@@ -18,8 +18,6 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 T = TypeVar("T")
-#: how much lower a background child's priority is (see in_child)
-BACKGROUND_NICENESS = 10
 
 
 class ChildError(RuntimeError):
@@ -40,23 +38,20 @@ def shared_array(length: int, dtype: Any) -> np.ndarray:
     return np.frombuffer(buffer, dtype=dtype, count=length)
 
 
-def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, background: bool = False,
-             **kwargs: Any) -> Callable[[], T]:
+def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, **kwargs: Any) -> Callable[[], T]:
     """Start ``work(*args, **kwargs)`` in a forked child and return a function that waits for
     it and returns its result, or raises ChildError. Without ``can_fork()``, ``work`` runs
     now and the function just returns its result.
 
     ``fresh``: a new interpreter instead of a fork (``work`` and its arguments are pickled).
     For work that needs nothing in this process's memory: a forked child keeps every page it
-    shares with its parent, so whatever the parent changes meanwhile is held twice.
-    ``background``: the child runs at a lower priority (nice +10), for work the parent does
-    not wait on soon: it takes a CPU only when the parent's work leaves one free."""
+    shares with its parent, so whatever the parent changes meanwhile is held twice."""
     if not can_fork():
         result = work(*args, **kwargs)
         return lambda: result
     context = multiprocessing.get_context("spawn" if fresh else "fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, work, args, kwargs, background), daemon=True)
+    child = context.Process(target=_child, args=(send, work, args, kwargs), daemon=True)
     # objects that exist now are left out of garbage collections until the child is done: a
     # collection writes to every object it scans, which would copy the pages both share
     gc.freeze()
@@ -80,9 +75,7 @@ def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, background
     return wait
 
 
-def _child(send: Any, work: Callable[..., Any], args: tuple, kwargs: dict, background: bool) -> None:
-    if background and hasattr(os, "nice"):
-        os.nice(BACKGROUND_NICENESS)
+def _child(send: Any, work: Callable[..., Any], args: tuple, kwargs: dict) -> None:
     try:
         send.send(("done", work(*args, **kwargs)))
     except BaseException as exc:  # the parent raises it; the child just reports

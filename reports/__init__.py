@@ -100,8 +100,7 @@ def start_links_csv(out_dir: str | Path, store: str | Path, crawl_id: int, *,
     if count <= LINKS_FOR_A_PROCESS:
         return None
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return in_child(export_links_csv, str(store), crawl_id, Path(out_dir) / "links.csv", bom=bom, fresh=True,
-                    background=True)
+    return in_child(export_links_csv, str(store), crawl_id, Path(out_dir) / "links.csv", bom=bom, fresh=True)
 
 
 def _redacted(crawl: Any) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.parallel import BACKGROUND_NICENESS, ChildError, in_child
+from audit.parallel import ChildError, in_child
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -40,8 +40,3 @@ def test_a_child_that_dies_is_reported_not_waited_for_forever(tmp_path):
     with pytest.raises(ChildError, match=r"died \(exit code 9\)"):
         wait()
 
-
-def test_a_background_child_runs_at_a_lower_priority():
-    expected = min(os.nice(0) + BACKGROUND_NICENESS, 19)
-    assert in_child(os.nice, 0, fresh=True, background=True)() == expected
-    assert in_child(os.nice, 0)() == os.nice(0)
