@@ -24,8 +24,8 @@ from audit.parallel import in_child
 from crawler import store as crawl_store
 
 from .branding import Branding, BrandingError
-from .exports import (LINK_CSV_COLUMNS, export_links_csv, export_pages_csv, export_workbook, workbook_summary,
-                      write_findings_csvs, write_summary_json, write_workbook)
+from .exports import (LINK_CSV_COLUMNS, export_findings_files, export_links_csv, export_pages_csv,
+                      workbook_summary, write_findings_csvs, write_summary_json, write_workbook)
 from .html import render_report
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
@@ -34,7 +34,8 @@ __all__ = ["BrandingError", "export_pages_csv", "start_links_csv", "write_output
 
 #: a crawl with more links than this has links.csv written by a process of its own
 LINKS_FOR_A_PROCESS = 200_000
-#: a workbook of more findings than this is written by a process of its own (if they are stored)
+#: findings CSVs and workbook of more findings than this are written by a process of its own
+#: (if they are stored)
 FINDINGS_FOR_A_PROCESS = 100_000
 
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
@@ -51,8 +52,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
     ``links_csv``: links.csv is already being written (``start_links_csv``); wait for it
     at the end instead of writing it from ``crawl.links``. ``stored``: (store, crawl id) when
-    ``findings`` are saved there; a large workbook is then written from the store by a process
-    of its own.
+    ``findings`` are saved there; the findings CSVs and workbook of a large audit are then
+    written from the store by a process of its own.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
@@ -63,25 +64,25 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
-    workbook = None
+    findings_files = None
     if stored is not None and len(findings) > FINDINGS_FOR_A_PROCESS:  # the audit saved them there
-        workbook = in_child(export_workbook, str(stored[0]), stored[1], out / "report.xlsx",
-                            workbook_summary(model, summary), fresh=True)
+        sections = [(section.id, section.title, section.csv_name) for section in model.sections]
+        findings_files = in_child(export_findings_files, str(stored[0]), stored[1], out, sections,
+                                  workbook_summary(model, summary), bom=bom, fresh=True)
     if links_csv is None:
         links_csv = write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
-    files = {
-        "pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
-        **write_findings_csvs(out, model, bom=bom),
-    }
+    files = {"pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom)}
+    if findings_files is None:
+        files.update(write_findings_csvs(out, model, bom=bom))
+        files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
     if previous is not None:
         files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
     report = out / "report.html"
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    if workbook is None:
-        workbook = write_workbook(out / "report.xlsx", model, summary)
-    files["report.xlsx"] = workbook if isinstance(workbook, Path) else workbook()
+    if findings_files is not None:
+        files.update(findings_files())
     files["links.csv"] = links_csv if isinstance(links_csv, Path) else links_csv()
     return files
 

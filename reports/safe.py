@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -146,6 +146,13 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     row in Excel (a row that could begin with a formula). Written in chunks: a neutralised
     copy of a few million links at once would double the memory the report needs.
     """
+    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+        write_csv_rows(out, frame, header=True)
+    return path
+
+
+def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool) -> None:
+    """``frame``'s rows (after its header line if ``header``) into ``out``, as write_csv writes them."""
     # categorical columns (links' URLs and anchors): each distinct value made safe and turned
     # into a Python string once, then looked up by code chunk by chunk
     decoded = {}
@@ -155,11 +162,9 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
             safe = spreadsheet_safe(pd.DataFrame({name: column.cat.categories}))[name]
             decoded[name] = (np.append(safe.to_numpy(dtype=object), None), column.cat.codes.to_numpy())
     others = [name for name in frame.columns if name not in decoded]
-    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-        for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
-            rows = slice(start, start + CSV_CHUNK_ROWS)
-            chunk = frame.iloc[rows]
-            chunk = chunk.assign(**spreadsheet_safe(chunk[others]),
-                                 **{name: values[codes[rows]] for name, (values, codes) in decoded.items()})
-            chunk.to_csv(out, index=False, header=start == 0, lineterminator="\r\n")
-    return path
+    for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
+        rows = slice(start, start + CSV_CHUNK_ROWS)
+        chunk = frame.iloc[rows]
+        chunk = chunk.assign(**spreadsheet_safe(chunk[others]),
+                             **{name: values[codes[rows]] for name, (values, codes) in decoded.items()})
+        chunk.to_csv(out, index=False, header=header and start == 0, lineterminator="\r\n")

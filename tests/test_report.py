@@ -435,19 +435,23 @@ def test_links_csv_of_a_large_crawl_is_written_from_the_store_by_a_process_of_it
     assert in_process.count(b"\r\n") == 5  # the quoted CR stays inside its cell
 
 
-def test_a_large_workbook_is_written_from_the_stored_findings_by_a_process_of_its_own(outputs, tmp_path,
-                                                                                      monkeypatch):
+def test_findings_files_of_a_large_audit_are_written_from_the_store_by_a_process_of_its_own(tmp_path, monkeypatch):
     from audit import save_findings
     from crawler import store
 
     conn = store.connect(tmp_path / "site.db")
     crawl_id = store.new_crawl(conn, f"{SITE}/", {})
-    save_findings(conn, crawl_id, fixture_findings())
+    findings = fixture_findings().assign(crawl_id=crawl_id)
+    save_findings(conn, crawl_id, findings)
     conn.close()
+    here = write_outputs(tmp_path / "here", fixture_crawl(), findings, RULES, BUDGET)
     monkeypatch.setattr("reports.FINDINGS_FOR_A_PROCESS", 0)
-    files = write_outputs(tmp_path / "out", fixture_crawl(), fixture_findings(), RULES, BUDGET,
+    files = write_outputs(tmp_path / "out", fixture_crawl(), findings, RULES, BUDGET,
                           stored=(tmp_path / "site.db", crawl_id))
-    with zipfile.ZipFile(files["report.xlsx"]) as book, zipfile.ZipFile(outputs["report.xlsx"]) as same:
+    assert set(files) == set(here)
+    csvs = [name for name in here if name.startswith("findings")]
+    assert len(csvs) == 7 and all(files[n].read_bytes() == here[n].read_bytes() for n in csvs)
+    with zipfile.ZipFile(files["report.xlsx"]) as book, zipfile.ZipFile(here["report.xlsx"]) as same:
         sheets = [n for n in same.namelist() if n.startswith("xl/worksheets/")]
         assert len(sheets) == 7 and all(book.read(n) == same.read(n) for n in sheets)
 
