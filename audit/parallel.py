@@ -68,6 +68,8 @@ def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, **kwargs: 
             receive.close()
             gc.unfreeze()
         kind, value = outcome or ("error", f"the child process died (exit code {child.exitcode})")
+        if kind == "oserror":  # a full disk or a folder it may not write: the caller's to report
+            raise OSError(*value)
         if kind == "error":
             raise ChildError(value)
         return value
@@ -78,6 +80,8 @@ def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, **kwargs: 
 def _child(send: Any, work: Callable[..., Any], args: tuple, kwargs: dict) -> None:
     try:
         send.send(("done", work(*args, **kwargs)))
+    except OSError as exc:
+        send.send(("oserror", (exc.errno, exc.strerror or str(exc), exc.filename)))
     except BaseException as exc:  # the parent raises it; the child just reports
         send.send(("error", "".join(traceback.format_exception_only(type(exc), exc)).strip()))
     finally:

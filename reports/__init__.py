@@ -21,19 +21,19 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from audit.parallel import in_child
-from crawler import store as crawl_store
 
 from .branding import Branding, BrandingError
-from .exports import (LINK_CSV_COLUMNS, export_findings_files, export_links_csv, export_pages_csv,
-                      workbook_summary, write_findings_csvs, write_summary_json, write_workbook)
+from .exports import (LINK_CSV_COLUMNS, export_findings_files, export_pages_csv, workbook_summary,
+                      write_findings_csvs, write_summary_json, write_workbook)
 from .html import render_report
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
-__all__ = ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]
+__all__ = ["BrandingError", "export_pages_csv", "start_crawl_tables", "write_outputs"]
 
-#: a crawl with more links than this has links.csv written by a process of its own
-LINKS_FOR_A_PROCESS = 200_000
+#: a crawl with more URLs and links than this has pages.csv and links.csv written by a process
+#: of its own
+ROWS_FOR_A_PROCESS = 200_000
 #: findings CSVs and workbook of more findings than this are written by a process of its own
 #: (if they are stored)
 FINDINGS_FOR_A_PROCESS = 100_000
@@ -42,7 +42,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
                   budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
                   bom: bool = False, previous: dict | None = None,
                   max_rows_per_rule: int = 300,
-                  links_csv: Callable[[], Path] | None = None,
+                  crawl_tables: Callable[[], dict[str, Path]] | None = None,
                   stored: tuple[str | Path, int] | None = None) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
     rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
@@ -50,8 +50,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
-    ``links_csv``: links.csv is already being written (``start_links_csv``); wait for it
-    at the end instead of writing it from ``crawl.links``. ``stored``: (store, crawl id) when
+    ``crawl_tables``: pages.csv and links.csv are already being written
+    (``start_crawl_tables``); wait for them at the end instead of writing them here. ``stored``: (store, crawl id) when
     ``findings`` are saved there; the findings CSVs and workbook of a large audit are then
     written from the store by a process of its own.
     """
@@ -69,9 +69,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
         sections = [(section.id, section.title, section.csv_name) for section in model.sections]
         findings_files = in_child(export_findings_files, str(stored[0]), stored[1], out, sections,
                                   workbook_summary(model, summary), bom=bom, fresh=True)
-    if links_csv is None:
-        links_csv = write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)
-    files = {"pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom)}
+    files = _write_crawl_tables(out, crawl, bom=bom) if crawl_tables is None else {}
     if findings_files is None:
         files.update(write_findings_csvs(out, model, bom=bom))
         files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
@@ -83,25 +81,28 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
     if findings_files is not None:
         files.update(findings_files())
-    files["links.csv"] = links_csv if isinstance(links_csv, Path) else links_csv()
+    if crawl_tables is not None:
+        files.update(crawl_tables())
     return files
 
 
-def start_links_csv(out_dir: str | Path, store: str | Path, crawl_id: int, *,
-                    bom: bool = False) -> Callable[[], Path] | None:
-    """Start writing links.csv of a stored crawl into ``out_dir`` in a process of its own,
-    straight from the store: the largest file of a large crawl, written on another CPU while
-    this process loads and audits the crawl. Give the function returned to write_outputs.
-    None if the crawl has LINKS_FOR_A_PROCESS links or fewer (quicker written with the rest)."""
-    conn = crawl_store.connect(store, readonly=True)
-    try:
-        (count,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ?", (crawl_id,))
-    finally:
-        conn.close()
-    if count <= LINKS_FOR_A_PROCESS:
+def start_crawl_tables(out_dir: str | Path, crawl: Any, *, bom: bool = False) -> Callable[[], dict[str, Path]] | None:
+    """Start writing pages.csv and links.csv of a loaded crawl into ``out_dir`` in a forked
+    process, on another CPU while this one audits the crawl: the largest files of a large
+    crawl. Give the function returned to write_outputs. None if the crawl has
+    ROWS_FOR_A_PROCESS URLs and links or fewer (quicker written with the rest)."""
+    if len(crawl.pages) + len(crawl.links) <= ROWS_FOR_A_PROCESS:
         return None
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return in_child(export_links_csv, str(store), crawl_id, Path(out_dir) / "links.csv", bom=bom, fresh=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # masked in the child too: that work is done on the other CPU as well
+    return in_child(lambda: _write_crawl_tables(out, _redacted(crawl), bom=bom))
+
+
+def _write_crawl_tables(out: Path, crawl: Any, *, bom: bool) -> dict[str, Path]:
+    """pages.csv and links.csv of a redacted crawl."""
+    return {"pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
+            "links.csv": write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)}
 
 
 def _redacted(crawl: Any) -> Any:

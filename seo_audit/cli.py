@@ -407,16 +407,18 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare
 
-    links_csv = None
-    if job.out is not None and not getattr(args, "no_report", False):
-        from reports import start_links_csv
+    reporting = job.out is not None and not getattr(args, "no_report", False)
+    if reporting:
         from reports.branding import Branding
 
         Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
-        # the largest file, written from the store by a process of its own while this one loads
-        # and audits (started first: done before the report's own files need the memory)
-        links_csv = start_links_csv(job.out, store_path, _crawl_id(store_path, crawl_id), bom=job.csv_bom)
     crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
+    crawl_tables = None
+    if reporting:
+        from reports import start_crawl_tables
+
+        # the largest files, written by a process of its own while this one audits
+        crawl_tables = start_crawl_tables(job.out, crawl, bom=job.csv_bom)
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
     conn = store.connect(store_path)
@@ -432,33 +434,17 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
-    if job.out is not None and not getattr(args, "no_report", False):
+    if reporting:
         from reports import write_outputs
 
         paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                              bom=job.csv_bom, previous=comparison, links_csv=links_csv,
+                              bom=job.csv_bom, previous=comparison, crawl_tables=crawl_tables,
                               stored=(store_path, crawl.crawl_id))
         summary["report"] = str(paths["report.html"].resolve())
         log.info("report written: %s", summary["report"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
     return _fail_on_code(job.fail_on, summary, comparison)
-
-
-def _crawl_id(store_path: Path, crawl_id: int | None) -> int:
-    """``crawl_id``, or the latest crawl's id if None (LookupError if the store has none)."""
-    from crawler import store
-
-    if crawl_id is not None:
-        return crawl_id
-    conn = store.connect(store_path, readonly=True)
-    try:
-        metas = store.crawls(conn)
-    finally:
-        conn.close()
-    if not metas:
-        raise LookupError("the store holds no crawl")
-    return metas[0]["id"]
 
 
 def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict | None) -> int:
