@@ -51,7 +51,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -67,8 +67,11 @@ REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
 
 #: rows fetched from SQLite at a time when loading pages and links
 READ_CHUNK_ROWS = 20_000
-#: a crawl with more links than this has them read by two processes, half each
+#: a crawl with more links than this has them read by two processes
 LINKS_PER_READER = 2_000_000
+#: reading a pages row costs about as much as reading this many links rows (measured at 1M
+#: URLs: 20 and 3.4 microseconds): how much of the links a child reads while the pages are read
+PAGE_ROW_COST_IN_LINK_ROWS = 6
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
@@ -121,15 +124,9 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
                                       params=(crawl_id,))
             return frame.drop(columns="crawl_id", errors="ignore")
 
-        # one object per distinct text across pages' columns; links are codes (see _read_links)
-        pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id)
-        crawl = _derive(
-            meta,
-            pages=pages,
-            links=_read_links(conn, crawl_id, pages["url"].to_numpy(dtype=object)),
-            sitemap_urls=table("sitemap_urls"),
-            rechecks=table("rechecks"),
-        )
+        pages, links = _read_pages_and_links(conn, crawl_id)
+        crawl = _derive(meta, pages=pages, links=links, sitemap_urls=table("sitemap_urls"),
+                        rechecks=table("rechecks"))
         if findings:
             crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
         return crawl
@@ -170,31 +167,44 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         conn.close()
 
 
-def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...],
-                   crawl_id: int) -> pd.DataFrame:
-    """``columns`` of ``table`` for one crawl, read in chunks, each distinct text held once;
-    dtypes inferred as ``pd.read_sql_query`` infers them.
-
-    Rows go straight into arrays of the table's size: arrays per chunk joined at the end
-    would leave their sum as freed but unreturned heap (the allocator keeps it)."""
+def _read_pages_and_links(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The crawl's pages (each distinct text held once) and links (see _start_reading_links), from one
+    snapshot of the store even while a crawl writes. A large crawl's links are read partly by a
+    forked child while this process reads the pages."""
     own_snapshot = not conn.in_transaction
-    if own_snapshot:  # the count and the rows from one snapshot, even while a crawl writes
+    if own_snapshot:
         conn.execute("BEGIN")
     try:
-        where = f"FROM {table} WHERE crawl_id = ?"
-        (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
-        arrays = [np.empty(count, dtype=object) for _ in columns]
-        texts: dict[str, str] = {}
-        cursor = conn.execute(f"SELECT {', '.join(columns)} {where}", (crawl_id,))
-        start = 0
-        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
-            for array, values in zip(arrays, zip(*rows)):
-                array[start:start + len(rows)] = [texts.setdefault(v, v) if v.__class__ is str else v
-                                                  for v in values]
-            start += len(rows)
+        urls = [url for (url,) in conn.execute("SELECT url FROM pages WHERE crawl_id = ?", (crawl_id,))]
+        read_links = _start_reading_links(conn, crawl_id, np.array(urls, dtype=object),
+                                          head_start=len(urls) * PAGE_ROW_COST_IN_LINK_ROWS)
+        pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, dict(zip(urls, urls)))
+        if pages["url"].tolist() != urls:  # the same rows in the same order: links are coded by them
+            raise RuntimeError("the crawl's pages changed while they were read; load the crawl again")
+        return pages, read_links()
     finally:
         if own_snapshot:
             conn.rollback()
+
+
+def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...],
+                   crawl_id: int, texts: dict[str, str]) -> pd.DataFrame:
+    """``columns`` of ``table`` for one crawl, read in chunks, each distinct text held once
+    (``texts``: the ones known already, added to); dtypes inferred as ``pd.read_sql_query``
+    infers them. Call it within a transaction: the count and the rows from one snapshot.
+
+    Rows go straight into arrays of the table's size: arrays per chunk joined at the end
+    would leave their sum as freed but unreturned heap (the allocator keeps it)."""
+    where = f"FROM {table} WHERE crawl_id = ?"
+    (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
+    arrays = [np.empty(count, dtype=object) for _ in columns]
+    cursor = conn.execute(f"SELECT {', '.join(columns)} {where}", (crawl_id,))
+    start = 0
+    while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+        for array, values in zip(arrays, zip(*rows)):
+            array[start:start + len(rows)] = [texts.setdefault(v, v) if v.__class__ is str else v
+                                              for v in values]
+        start += len(rows)
     return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects()
                          for name, array in zip(columns, arrays)}, copy=False)
 
@@ -216,37 +226,48 @@ class _LinkPart:
     kinds: list[str]
 
 
-def _read_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray) -> pd.DataFrame:
-    """The crawl's links with ``source`` and ``target`` as categoricals sharing one dtype whose
-    categories are the page URLs, in row order, then the URLs no page row has; ``anchor`` and
-    ``kind`` categorical too. Tens of millions of links cost 4 bytes per URL and anchor, and
-    joining them to pages is reading a code, not hashing a URL.
+def _start_reading_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray,
+                         head_start: int = 0) -> Callable[[], pd.DataFrame]:
+    """Start reading the crawl's links; the function returned finishes and returns them: a
+    frame with ``source`` and ``target`` as categoricals sharing one dtype whose categories
+    are ``page_urls`` (the pages' URLs in row order), then the URLs no page row has;
+    ``anchor`` and ``kind`` categorical too. Tens of millions of links cost 4 bytes per URL
+    and anchor, and joining them to pages is reading a code, not hashing a URL.
 
-    Past LINKS_PER_READER links, a forked child reads the first half while this process
-    reads the second (reading rows is most of a large crawl's load time), both writing their
-    codes straight into arrays in memory they share."""
+    Past LINKS_PER_READER links, a forked child reads the first part at once while this
+    process does ``head_start`` link rows' worth of other work, then reads the rest (reading
+    rows is most of a large crawl's load time); both write their codes straight into arrays
+    in memory they share."""
     (first, last), = conn.execute("SELECT min(rowid), max(rowid) FROM links WHERE crawl_id = ?", (crawl_id,))
-    ranges = [(first or 0, last or 0)]
-    counts = [_count_links(conn, crawl_id, ranges[0])]
-    two_readers = counts[0] > LINKS_PER_READER and parallel.can_fork()
-    if two_readers:
-        ranges = [(first, (first + last) // 2), ((first + last) // 2 + 1, last)]
-        counts = [_count_links(conn, crawl_id, rowids) for rowids in ranges]
-    allocate = parallel.shared_array if two_readers else np.empty
-    arrays = {name: allocate(sum(counts), dtype) for name, dtype in _LINK_ARRAYS}
+    first, last = first or 0, last or 0
+    total = _count_links(conn, crawl_id, (first, last))
+    if total <= LINKS_PER_READER or not parallel.can_fork():
+        arrays = {name: np.empty(total, dtype) for name, dtype in _LINK_ARRAYS}
+        page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
+
+        def read_here() -> pd.DataFrame:
+            part = _read_link_part(conn, crawl_id, (first, last), page_codes, arrays)
+            return _joined_link_parts([part], [total], arrays, page_urls)
+        return read_here
+
+    # the child's share: half of all the work, this process's head start included
+    child_share = min(max((total + head_start) / 2 / total, 0.5), 0.95)
+    split = first + int((last - first) * child_share)
+    ranges = [(first, split), (split + 1, last)]
+    counts = [_count_links(conn, crawl_id, rowids) for rowids in ranges]
+    arrays = {name: parallel.shared_array(total, dtype) for name, dtype in _LINK_ARRAYS}
     page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
-    if two_readers:
-        first_half = parallel.in_child(_read_link_part, _database_path(conn), crawl_id, ranges[0], page_codes,
-                                       {name: array[:counts[0]] for name, array in arrays.items()})
-        second_half = _read_link_part(conn, crawl_id, ranges[1], page_codes,
-                                      {name: array[counts[0]:] for name, array in arrays.items()})
-        parts = [first_half(), second_half]
-    else:
-        parts = [_read_link_part(conn, crawl_id, ranges[0], page_codes, arrays)]
-    del page_codes
-    if [part.rows for part in parts] != counts:
-        raise RuntimeError("the crawl's links changed while they were read; load the crawl again")
-    return _joined_link_parts(parts, counts, arrays, page_urls)
+    child_part = parallel.in_child(_read_link_part, _database_path(conn), crawl_id, ranges[0], page_codes,
+                                   {name: array[:counts[0]] for name, array in arrays.items()})
+
+    def read_rest() -> pd.DataFrame:
+        own_part = _read_link_part(conn, crawl_id, ranges[1], page_codes,
+                                   {name: array[counts[0]:] for name, array in arrays.items()})
+        parts = [child_part(), own_part]
+        if [part.rows for part in parts] != counts:
+            raise RuntimeError("the crawl's links changed while they were read; load the crawl again")
+        return _joined_link_parts(parts, counts, arrays, page_urls)
+    return read_rest
 
 
 def _database_path(conn: sqlite3.Connection) -> str:
@@ -284,7 +305,8 @@ def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tupl
         start = 0
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
             chunk = slice(start, start + len(rows))
-            sources, targets, kind_texts, anchor_texts, nofollows = zip(*rows)
+            # columns of the chunk through one object array: quicker than zip(*rows)
+            sources, targets, kind_texts, anchor_texts, nofollows = np.array(rows, dtype=object).T.tolist()
             source[chunk], target[chunk] = url_codes(sources), url_codes(targets)
             anchor[chunk] = [-1 if a is None else anchors.setdefault(a, len(anchors)) for a in anchor_texts]
             kind[chunk] = [kinds.setdefault(k, len(kinds)) for k in kind_texts]
@@ -298,7 +320,7 @@ def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tupl
 
 def _joined_link_parts(parts: list[_LinkPart], counts: list[int], arrays: dict[str, np.ndarray],
                        page_urls: np.ndarray) -> pd.DataFrame:
-    """The links frame (see _read_links) from ``arrays`` holding the parts one after the other,
+    """The links frame (see _start_reading_links) from ``arrays`` holding the parts one after the other,
     each coded with its own lists: recoded in place to lists shared by all parts."""
     n_pages = len(page_urls)
     new_urls: dict[str, int] = {}
@@ -362,7 +384,7 @@ def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.Da
 
 
 def _code_links(links: pd.DataFrame, page_urls: pd.Series) -> None:
-    """Make ``links`` as _read_links reads them, in place, unless it already is: source and
+    """Make ``links`` as _start_reading_links reads them, in place, unless it already is: source and
     target categorical with one dtype (page URLs first), kind and anchor categorical."""
     if not (isinstance(links["source"].dtype, pd.CategoricalDtype) and links["source"].dtype == links["target"].dtype):
         urls = pd.concat([page_urls, links["source"], links["target"]]).astype(object).dropna()
@@ -392,10 +414,14 @@ def _decoded_lists(values: pd.Series) -> pd.Series:
     Each distinct JSON text is decoded once: most rows repeat a few values ("[200]"), so rows
     with the same text share one list object. Treat the lists as read-only.
     """
-    codes, uniques = pd.factorize(values.astype(object).map(
-        lambda v: v if isinstance(v, str) else json.dumps(v if isinstance(v, list) else [])))
-    decoded = [json.loads(text) for text in uniques]
-    return pd.Series([decoded[code] for code in codes.tolist()], index=values.index, dtype=object)
+    values = values.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):  # lists already
+        values = values.map(lambda v: v if isinstance(v, str) else json.dumps(v if isinstance(v, list) else []))
+    codes, uniques = pd.factorize(values)  # a missing value: code -1, the last list below
+    decoded = np.empty(len(uniques) + 1, dtype=object)
+    for i, text in enumerate([*uniques, "[]"]):  # one by one: numpy would make lists of lists a 2-D array
+        decoded[i] = json.loads(text)
+    return pd.Series(decoded[codes], index=values.index, dtype=object)
 
 
 def origin_of(urls: pd.Series) -> pd.Series:
