@@ -12,10 +12,12 @@ sent to clients and archived, so ``redact`` masks them wherever a URL appears in
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Iterable, TextIO
 
 import numpy as np
 import pandas as pd
@@ -85,20 +87,17 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(column.dtype, pd.CategoricalDtype):
             # each distinct value once; masking may merge values, so the categories are made anew
             categories = column.cat.categories
-            masked_categories = categories.map(redact_value)
+            masked_categories = pd.Index(_redacted_texts(pd.Series(categories))) if _is_str(categories.dtype) \
+                else categories.map(redact_value)
             if not masked_categories.equals(categories):
                 merged, uniques = pd.factorize(masked_categories)
                 codes = np.append(merged, -1)[column.cat.codes.to_numpy()]  # -1 (missing) stays -1
                 redacted[name] = pd.Series(pd.Categorical.from_codes(codes, categories=uniques),
                                            index=column.index, name=name)
-        elif pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
-            # pandas' str dtype: only the cells that could hold credentials go through Python
-            suspect = (column.str.contains("@", regex=False) | column.str.contains("=", regex=False)
-                       ).fillna(False).astype(bool)  # two plain searches: twice as fast as one regex
-            if suspect.any():
-                masked = column[suspect].map(redact)
-                if not masked.equals(column[suspect]):
-                    redacted[name] = column.mask(suspect, masked)
+        elif _is_str(column.dtype):
+            masked = _redacted_texts(column)
+            if masked is not column:
+                redacted[name] = masked
         elif column.dtype == object:
             masked = column.map(redact_value, na_action="ignore")
             if not masked.equals(column):
@@ -106,14 +105,61 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**redacted) if redacted else frame
 
 
+def _is_str(dtype: Any) -> bool:
+    """pandas' own str dtype (text and NA only), not object."""
+    return pd.api.types.is_string_dtype(dtype) and dtype != object
+
+
+def _redacted_texts(column: pd.Series) -> pd.Series:
+    """``column`` (str dtype) redacted; ``column`` itself if nothing in it changes."""
+    # only the cells that could hold credentials go through Python
+    suspect = _Characters(column.to_numpy(dtype=object, na_value="").tolist()).holding("@=")
+    if suspect.any():
+        masked = column[suspect].map(redact)
+        if not masked.equals(column[suspect]):
+            return column.mask(suspect, masked)
+    return column
+
+
+class _Characters:
+    """Texts joined into one array of character codes: numpy then finds characters in a
+    million cells at once instead of one cell at a time."""
+
+    def __init__(self, texts: list[str]) -> None:
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        self.ends = np.cumsum(lengths)
+        self.starts = self.ends - lengths
+        joined = "".join(texts)
+        # one code per character (lone surrogates included: crawled text can hold them)
+        self.codes = (np.frombuffer(joined.encode("ascii"), dtype=np.uint8) if joined.isascii()
+                      else np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
+
+    def holding(self, chars: str) -> np.ndarray:
+        """Which texts hold any of ``chars``."""
+        found = np.zeros(len(self.ends), dtype=bool)
+        at = np.flatnonzero(np.isin(self.codes, [ord(c) for c in chars]))
+        found[np.searchsorted(self.ends, at, side="right")] = True
+        return found
+
+    def starting_with(self, chars: Iterable[str]) -> np.ndarray:
+        """Which texts start with one of ``chars`` (single characters)."""
+        nonempty = self.ends > self.starts
+        first = np.zeros(len(self.ends), dtype=bool)
+        first[nonempty] = np.isin(self.codes[self.starts[nonempty]], [ord(c) for c in chars])
+        return first
+
+
 def _cell_text(value: object) -> object:
     """One cell of a text column as a spreadsheet should get it: lists as JSON, text neutralised."""
     if isinstance(value, (list, tuple, dict, np.ndarray)):
-        value = json.dumps(value.tolist() if isinstance(value, np.ndarray) else value,
-                           ensure_ascii=False, default=str)
+        value = _json_text(value.tolist() if isinstance(value, np.ndarray) else value)
     if isinstance(value, str):
         return neutralise(value)
     return value
+
+
+#: json.dumps(value, ensure_ascii=False, default=str), without making an encoder per cell
+_json_text = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -128,9 +174,9 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
             if pd.api.types.is_string_dtype(column.cat.categories.dtype):
                 # neutralise() only prefixes, so distinct values stay distinct
                 out[name] = column.cat.rename_categories(column.cat.categories.map(neutralise))
-        elif pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        elif _is_str(column.dtype):
             # pandas' own str dtype holds only text and NA: the vectorised path
-            risky = column.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+            risky = _Characters(column.to_numpy(dtype=object, na_value="").tolist()).starting_with(FORMULA_STARTS)
             if risky.any():
                 out[name] = column.where(~risky, "'" + column)
         elif column.dtype == object:
@@ -151,20 +197,127 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     return path
 
 
+CSV_LINE_END = "\r\n"
+# what the csv module (QUOTE_MINIMAL) quotes a field for: the delimiter, the quote, the line end
+_CSV_QUOTED_CHARS = ',"\r\n'
+_NULLABLE_INTEGERS = (pd.BooleanDtype, pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype,
+                      pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype, pd.UInt64Dtype)
+# DataFrame.to_csv formats this many cells at a time (its rows-per-chunk is this over the columns)
+_PANDAS_CSV_CELLS = 100_000
+
+
 def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool) -> None:
-    """``frame``'s rows (after its header line if ``header``) into ``out``, as write_csv writes them."""
-    # categorical columns (links' URLs and anchors): each distinct value made safe and turned
-    # into a Python string once, then looked up by code chunk by chunk
-    decoded = {}
-    for name in frame.columns:
-        column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            safe = spreadsheet_safe(pd.DataFrame({name: column.cat.categories}))[name]
-            decoded[name] = (np.append(safe.to_numpy(dtype=object), None), column.cat.codes.to_numpy())
-    others = [name for name in frame.columns if name not in decoded]
-    for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
+    """``frame``'s rows (after its header line if ``header``) into ``out``, as write_csv writes them.
+
+    The bytes are those of ``spreadsheet_safe(chunk).to_csv(index=False, lineterminator="\r\n")``
+    (categories decoded first), made without pandas' row-by-row csv writer: each column of a chunk
+    becomes an array of finished fields (distinct values and categories formatted once, text
+    scanned by numpy for what needs neutralising or quoting), then a chunk is one string join.
+    """
+    if header:
+        out.write(frame.iloc[:0].to_csv(index=False, lineterminator=CSV_LINE_END))
+    if frame.shape[1] == 0:  # rows with no cells are bare line ends
+        out.write(CSV_LINE_END * len(frame))
+        return
+    columns = [_ColumnFields(frame.iloc[:, i], frame.shape[1]) for i in range(frame.shape[1])]
+    separators = np.array([","] * (len(columns) - 1) + [CSV_LINE_END], dtype=object)
+    for start in range(0, len(frame), CSV_CHUNK_ROWS):
         rows = slice(start, start + CSV_CHUNK_ROWS)
-        chunk = frame.iloc[rows]
-        chunk = chunk.assign(**spreadsheet_safe(chunk[others]),
-                             **{name: values[codes[rows]] for name, (values, codes) in decoded.items()})
-        chunk.to_csv(out, index=False, header=header and start == 0, lineterminator="\r\n")
+        cells = np.empty((min(len(frame) - start, CSV_CHUNK_ROWS), 2 * len(columns)), dtype=object)
+        cells[:, 1::2] = separators
+        for i, column in enumerate(columns):
+            cells[:, 2 * i] = column.fields(rows)
+        if len(columns) == 1:  # the csv module quotes a row's only field when it is empty
+            cells[cells[:, 0] == "", 0] = '""'
+        out.write("".join(cells.ravel().tolist()))
+
+
+class _ColumnFields:
+    """One column's CSV fields, a chunk of rows at a time."""
+
+    def __init__(self, column: pd.Series, frame_width: int) -> None:
+        self.column = column
+        # pandas formats dates and other such values for its chunk of rows: the same rows here
+        self.format_rows = max(_PANDAS_CSV_CELLS // frame_width, 1)
+        self.codes = self.category_fields = self.categories = None
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            self.codes = column.cat.codes.to_numpy()
+            safe = spreadsheet_safe(pd.DataFrame({"c": column.cat.categories}))["c"]
+            categories = safe.to_numpy(dtype=object)  # decoded as objects, as pandas writes them
+            if _is_str(safe.dtype) or safe.dtype.kind in "biuf":
+                # text and numbers are written the same whichever chunk they are in: each
+                # category's field is made once
+                self.category_fields = np.append(self._csv_fields(pd.Series(categories)), "")
+            else:  # dates and such: pandas formats each chunk's decoded values its own way
+                self.categories = np.append(categories, None)
+
+    def fields(self, rows: slice) -> np.ndarray:
+        if self.category_fields is not None:
+            return self.category_fields[self.codes[rows]]
+        if self.categories is not None:
+            return self._csv_fields(pd.Series(self.categories[self.codes[rows]]))
+        return self._safe_fields(self.column.iloc[rows])
+
+    def _safe_fields(self, column: pd.Series) -> np.ndarray:
+        """The fields of ``spreadsheet_safe``'s ``column``."""
+        if _is_str(column.dtype):
+            return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=True)
+        if column.dtype == object:
+            # the same map as spreadsheet_safe's: pandas infers the result's dtype from it
+            return self._csv_fields(column.map(_cell_text))
+        return self._csv_fields(column)
+
+    def _csv_fields(self, column: pd.Series) -> np.ndarray:
+        """The fields DataFrame.to_csv writes for ``column``."""
+        dtype = column.dtype
+        if _is_str(dtype):
+            return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=False)
+        if dtype == object:
+            return _text_fields(_object_texts(column.to_numpy()), neutralised=False)
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf" and dtype.itemsize <= 8:
+            return _number_fields(column.to_numpy())
+        if isinstance(dtype, _NULLABLE_INTEGERS):
+            codes, uniques = pd.factorize(column.array)  # missing values: -1, the last field
+            return np.append([str(value) for value in uniques.astype(object)], "")[codes]
+        return _text_fields(self._pandas_texts(column), neutralised=False)
+
+    def _pandas_texts(self, column: pd.Series) -> list[str]:
+        """The texts pandas makes of values only it knows how to write (dates, periods...)."""
+        texts: list[str] = []
+        for start in range(0, len(column), self.format_rows):
+            written = column.iloc[start:start + self.format_rows].to_frame().to_csv(index=False, header=False)
+            texts += [row[0] for row in csv.reader(io.StringIO(written, newline=""))]
+        return texts
+
+
+def _object_texts(values: np.ndarray) -> list[str]:
+    """Objects as the csv module writes them: missing as nothing (to_csv's na_rep), others by str."""
+    missing = pd.isna(values).tolist()
+    return ["" if gone else value if isinstance(value, str) else str(value)
+            for value, gone in zip(values.tolist(), missing)]
+
+
+def _number_fields(values: np.ndarray) -> np.ndarray:
+    """Numbers and booleans as to_csv writes them, each distinct value formatted once: floats as
+    numpy's str, missing as nothing; integers and booleans as Python's str."""
+    floats = values.dtype.kind == "f"
+    # floats are told apart by their bits: factorize would take -0.0 for 0.0
+    codes, uniques = pd.factorize(values.view(f"i{values.itemsize}") if floats else values)
+    if floats:
+        codes[np.isnan(values)] = -1
+        texts = uniques.view(values.dtype).astype(str).astype(object)
+    else:
+        texts = [str(value) for value in uniques.tolist()]
+    return np.append(texts, "")[codes]
+
+
+def _text_fields(texts: list[str], *, neutralised: bool) -> np.ndarray:
+    """``texts`` as CSV fields: neutralised if asked, then quoted as the csv module quotes."""
+    fields = np.array(texts, dtype=object)
+    characters = _Characters(texts)
+    quoted = characters.holding(_CSV_QUOTED_CHARS)
+    risky = characters.starting_with(FORMULA_STARTS) if neutralised else np.zeros_like(quoted)
+    for i in np.flatnonzero(quoted | risky).tolist():
+        text = neutralise(texts[i]) if risky[i] else texts[i]
+        fields[i] = '"' + text.replace('"', '""') + '"' if quoted[i] else text
+    return fields
