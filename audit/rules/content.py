@@ -11,9 +11,11 @@ GOOGLE_SNIPPETS = "https://developers.google.com/search/docs/appearance/snippet"
 GOOGLE_HEADINGS = "https://developers.google.com/search/docs/appearance/visual-elements-gallery"
 
 
-def indexable_html(crawl) -> pd.DataFrame:
+def indexable_html(crawl, *columns: str) -> pd.DataFrame:
+    """URL and ``columns`` of the indexable HTML pages (only the columns a rule reads: most
+    pages are indexable HTML, and copying all their columns costs more than the rules)."""
     p = crawl.pages
-    return p[p["indexable"] & p["is_html"]]
+    return p.loc[p["indexable"] & p["is_html"], ["url", *columns]]
 
 
 def _blank(values: pd.Series) -> pd.Series:
@@ -21,25 +23,25 @@ def _blank(values: pd.Series) -> pd.Series:
 
 
 def missing_title(crawl, t):
-    p = indexable_html(crawl)
+    p = indexable_html(crawl, "title")
     hit = p[_blank(p["title"])]
     return found(hit["url"], hit["title"].isna().map({True: "no <title>", False: "empty <title>"}))
 
 
 def missing_meta_description(crawl, t):
-    p = indexable_html(crawl)
+    p = indexable_html(crawl, "meta_description")
     hit = p[_blank(p["meta_description"])]
     return found(hit["url"], "no meta description")
 
 
 def missing_h1(crawl, t):
-    p = indexable_html(crawl)
+    p = indexable_html(crawl, "h1_count")
     hit = p[p["h1_count"].fillna(0).eq(0)]
     return found(hit["url"], "no <h1>")
 
 
 def multiple_h1(crawl, t):
-    p = indexable_html(crawl)
+    p = indexable_html(crawl, "h1_count")
     hit = p[p["h1_count"].gt(1).fillna(False)]
     return found(hit["url"], text(hit["h1_count"]) + " <h1> elements")
 

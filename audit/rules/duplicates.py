@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from audit.rules.base import Rule, found, group_members
+from audit.rules.base import Rule, derived, found, group_members, map_texts
 from audit.rules.content import indexable_html
 
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
@@ -12,22 +14,35 @@ GOOGLE_DUPLICATES = "https://developers.google.com/search/docs/crawling-indexing
 GOOGLE_TITLES = "https://developers.google.com/search/docs/appearance/title-link"
 GOOGLE_SNIPPETS = "https://developers.google.com/search/docs/appearance/snippet"
 
-SESSION_PARAM = r"(?i)(?<=[?&;])(?:sid|sessionid|session_id|sessid|phpsessid|jsessionid)=[^&#;]*&?"
+SESSION_PARAM = re.compile(r"(?i)(?<=[?&;])(?:sid|sessionid|session_id|sessid|phpsessid|jsessionid)=[^&#;]*&?")
+_QUERY_VALUE = re.compile(r"=[^&#]*")
+_DIGITS = re.compile(r"\d+")
+_END_SEPARATOR = re.compile(r"[?&;]$")
+_END_SLASH = re.compile(r"/(?=$|\?)")
 
 
 def url_pattern(urls: pd.Series) -> pd.Series:
     """URLs with query values and digit runs blanked: '/events?month=2031-02' -> '/events?month=*'."""
-    return (urls.str.replace(r"=[^&#]*", "=*", regex=True)
-            .str.replace(r"\d+", "{n}", regex=True))
+    return map_texts(urls, lambda url: _DIGITS.sub("{n}", _QUERY_VALUE.sub("=*", url) if "=" in url else url))
+
+
+def page_url_patterns(crawl) -> pd.Series:
+    """url_pattern of every page's URL, categorical; computed once for crawl_trap and the crawl
+    budget."""
+    return derived(crawl, "url_patterns", lambda c: url_pattern(c.pages["url"]).astype("category"))
 
 
 def variant_key(urls: pd.Series) -> pd.Series:
     """URLs with case, trailing slash, parameter order and session ids ironed out."""
-    key = urls.str.lower().str.replace(SESSION_PARAM, "", regex=True).str.replace(r"[?&;]$", "", regex=True)
-    key = key.str.replace(r"/(?=$|\?)", "", regex=True)
-    several = key.str.contains("&", regex=False)
-    key[several] = key[several].map(_sorted_query)
-    return key
+    return map_texts(urls, _variant_key)
+
+
+def _variant_key(url: str) -> str:
+    key = url.lower()
+    if not ("?" in key or "&" in key or ";" in key or key.endswith(("/", "/\n"))):
+        return key  # what the patterns below match needs one of these ('$' also matches before a final newline)
+    key = _END_SLASH.sub("", _END_SEPARATOR.sub("", SESSION_PARAM.sub("", key)))
+    return _sorted_query(key) if "&" in key else key
 
 
 def _sorted_query(url: str) -> str:
@@ -35,19 +50,23 @@ def _sorted_query(url: str) -> str:
     return base + "?" + "&".join(sorted(query.split("&")))
 
 
-def _groups(frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
-    """Rows of ``frame`` whose ``key`` is shared with another row, with the key as column 'group'."""
-    frame = frame.assign(group=key)
+def _groups(urls: pd.Series, key: pd.Series) -> pd.DataFrame:
+    """The ``urls`` whose ``key`` (aligned on them) another of them shares, with the key as
+    column 'group'."""
+    frame = pd.DataFrame({"url": urls, "group": key})
     frame = frame[frame["group"].notna() & frame["group"].ne("")]
     return frame[frame["group"].duplicated(keep=False)]
 
 
 def crawl_trap(crawl, t):
     p = crawl.pages
-    p = p[p["in_scope"] & (p["is_page"] | p["skip_reason"].eq("trap"))]
-    p = p.assign(pattern=url_pattern(p["url"]), trap=p["skip_reason"].eq("trap"))
-    groups = p.sort_values("depth").groupby("pattern", sort=False).agg(
+    trap = p["skip_reason"].eq("trap")
+    met = p["in_scope"] & (p["is_page"] | trap)
+    p = pd.DataFrame({"url": p["url"], "depth": p["depth"], "pattern": page_url_patterns(crawl),
+                      "trap": trap})[met]
+    groups = p.sort_values("depth").groupby("pattern", observed=True, sort=False).agg(
         url=("url", "first"), urls=("url", "size"), trapped=("trap", "sum"))
+    groups = groups.set_axis(groups.index.astype("str"))
     groups = groups[groups["trapped"].gt(0)
                     | (groups.index.str.contains("?", regex=False)
                        & groups["urls"].ge(t["max_urls_per_pattern"]))]
@@ -57,27 +76,27 @@ def crawl_trap(crawl, t):
 
 def duplicate_url_variants(crawl, t):
     p = crawl.pages
-    p = p[p["status"].eq(200).fillna(False) & p["is_page"] & p["in_scope"]]
-    dupes = _groups(p, variant_key(p["url"]))
+    urls = p.loc[p["status"].eq(200).fillna(False) & p["is_page"] & p["in_scope"], "url"]
+    dupes = _groups(urls, variant_key(urls))
     return found(dupes["url"], group_members(dupes, "group", "same URL up to case, slash, "
                                              "parameter order or session id: group"))
 
 
 def duplicate_content(crawl, t):
-    p = indexable_html(crawl)
-    dupes = _groups(p, p["content_hash"])
+    p = indexable_html(crawl, "content_hash")
+    dupes = _groups(p["url"], p["content_hash"])
     return found(dupes["url"], group_members(dupes, "group", "identical text: group"))
 
 
 def duplicate_title(crawl, t):
-    p = indexable_html(crawl)
-    dupes = _groups(p, p["title"].str.strip())
+    p = indexable_html(crawl, "title")
+    dupes = _groups(p["url"], p["title"].str.strip())
     return found(dupes["url"], group_members(dupes, "group", "title '" + dupes["group"] + "': group"))
 
 
 def duplicate_meta_description(crawl, t):
-    p = indexable_html(crawl)
-    dupes = _groups(p, p["meta_description"].str.strip())
+    p = indexable_html(crawl, "meta_description")
+    dupes = _groups(p["url"], p["meta_description"].str.strip())
     return found(dupes["url"], group_members(dupes, "group", "description '"
                                              + dupes["group"].str.slice(0, 80) + "': group"))
 

@@ -20,7 +20,7 @@ def hreflang_pairs(crawl) -> pd.DataFrame:
 def nofollow_internal_link(crawl, t):
     links = crawl.links
     first, total = distinct_links(crawl, links["kind"].eq("a") & links["nofollow"] & links["internal"], "source")
-    listed = examples(first, "source", first["target"], total)
+    listed = examples(first["source"], first["target"], total)
     return found(pd.Series(listed.index), "nofollow links to " + listed.to_numpy())
 
 

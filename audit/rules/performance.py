@@ -15,13 +15,13 @@ def deep_page(crawl, t):
 
 
 def slow_response(crawl, t):
-    p = fetched_pages(crawl)
+    p = fetched_pages(crawl, "response_time")
     hit = p[p["response_time"].gt(t["max_seconds"])]
     return found(hit["url"], hit["response_time"].round(2).astype(str) + " s to respond")
 
 
 def large_html(crawl, t):
-    p = fetched_pages(crawl)
+    p = fetched_pages(crawl, "is_html", "size")
     hit = p[p["is_html"] & p["size"].gt(t["max_bytes"]).fillna(False)]
     return found(hit["url"], text(hit["size"]) + " bytes of HTML")
 

@@ -27,9 +27,7 @@ def _hops(p: pd.DataFrame) -> pd.Series:
 
 def internal_link_to_redirect(crawl, t):
     r = _redirects(crawl)
-    links = crawl.links
-    linked = links.loc[links["kind"].eq("a") & links["followed"], "target"].unique()  # codes, not texts
-    hit = r[r["url"].isin(linked)]
+    hit = r[r["inlinks"].gt(0)]  # the target of a followed <a> link
     sources = hit["url"].map(linked_from(crawl, hit["url"]))
     return found(hit["url"], sources + "; " + chain_text(crawl, hit["redirect_chain"]))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from audit.rules.base import Rule, answers, attempts_text, found, link_rows, linked_from, text
@@ -13,7 +15,11 @@ CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
 #: URL paths or content types that mark a machine endpoint rather than a page.
 API_LIKE_URL = r"/api/|/jobs?/|\.json(?:$|\?)"
 API_LIKE_TYPE = r"json|xml"
-NOT_FOUND_TEXT = r"not found|\b404\b|page (?:does not|doesn't) exist|no longer available|nothing (?:was )?found"
+NOT_FOUND_TEXT = re.compile(r"not found|\b404\b|page (?:does not|doesn't) exist|no longer available"
+                            r"|nothing (?:was )?found", re.IGNORECASE)
+#: Every NOT_FOUND_TEXT match holds one of these, lower-cased (none of their letters has a
+#: case-insensitive match that lower() does not fold to it): the slow search skips other titles.
+NOT_FOUND_WORDS = ("found", "404", "page", "longer")
 
 
 def _api_like(p: pd.DataFrame) -> pd.Series:
@@ -141,14 +147,20 @@ def recovered_after_errors(crawl, t):
     return found(hit["url"], "attempts: " + attempts_text(hit))
 
 
+def _reads_as_not_found(title: str) -> bool:
+    lowered = title.lower()
+    return any(word in lowered for word in NOT_FOUND_WORDS) and NOT_FOUND_TEXT.search(title) is not None
+
+
 def soft_404(crawl, t):
     p = crawl.pages
-    candidates = p[p["status"].eq(200).fillna(False) & p["is_html"] & p["is_page"] & p["in_scope"]]
+    candidates = p.loc[p["status"].eq(200).fillna(False) & p["is_html"] & p["is_page"] & p["in_scope"],
+                       ["url", "title", "content_hash", "word_count"]]
     probe = crawl.probe
     site_soft_404s = probe.get("status") == 200
     same_as_probe = candidates["content_hash"].eq(probe.get("content_hash")) if site_soft_404s \
         else pd.Series(False, index=candidates.index)
-    says_not_found = (candidates["title"].str.contains(NOT_FOUND_TEXT, case=False, regex=True, na=False)
+    says_not_found = (candidates["title"].map(_reads_as_not_found, na_action="ignore").fillna(False).astype(bool)
                       | candidates["url"].eq(probe.get("url")))
     tiny = candidates["word_count"].lt(t["min_words"]).fillna(False) & site_soft_404s
     hit = candidates[same_as_probe | says_not_found | tiny]
