@@ -61,10 +61,11 @@ def redact(text: str) -> str:
     """``text`` with the credentials of every URL in it masked: userinfo becomes ``***:***``
     and the value of each SECRET_PARAMETERS parameter becomes ``***``. Text with no URL
     credentials comes back unchanged, so any text (a title, an evidence line) can pass."""
-    if "@" not in text and "=" not in text:  # the common case, without a regex
-        return text
-    # parameters first: a masked userinfo can never form a new parameter, the reverse can
-    return _USERINFO.sub(f"//{REDACTED}:{REDACTED}@", _SECRET_PARAMETER.sub(rf"\1={REDACTED}", text))
+    # parameters first: a masked userinfo can never form a new parameter, the reverse can; each
+    # only where its character is (the common case is neither, without a regex)
+    if "=" in text:
+        text = _SECRET_PARAMETER.sub(rf"\1={REDACTED}", text)
+    return _USERINFO.sub(f"//{REDACTED}:{REDACTED}@", text) if "@" in text else text
 
 
 def redact_value(value: Any) -> Any:
@@ -99,10 +100,21 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
             if masked is not column:
                 redacted[name] = masked
         elif column.dtype == object:
-            masked = column.map(redact_value, na_action="ignore")
-            if not masked.equals(column):
-                redacted[name] = masked
+            # each distinct object once: cells sharing an object mask alike
+            codes, first = _distinct_objects(column.to_numpy())
+            distinct = pd.Series(column.to_numpy()[first], dtype=object)
+            masked = distinct.map(redact_value, na_action="ignore")
+            if not masked.equals(distinct):
+                redacted[name] = pd.Series(masked.array.take(codes), index=column.index, name=name)
     return frame.assign(**redacted) if redacted else frame
+
+
+def _distinct_objects(objects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A code per cell of ``objects`` telling its object (by identity), and each code's first
+    cell: list cells are mostly a few shared lists (the loader decodes each distinct JSON once)."""
+    codes, _ = pd.factorize(np.fromiter(map(id, objects), dtype=np.intp, count=len(objects)))
+    _, first = np.unique(codes, return_index=True)
+    return codes, first
 
 
 def _is_str(dtype: Any) -> bool:
@@ -158,8 +170,12 @@ def _cell_text(value: object) -> object:
     return value
 
 
-#: json.dumps(value, ensure_ascii=False, default=str), without making an encoder per cell
-_json_text = json.JSONEncoder(ensure_ascii=False, default=str).encode
+def _json_text(value: object) -> str:
+    """``json.dumps(value, ensure_ascii=False, default=str)``: the C encoder json.dumps builds
+    for it, without json.dumps' Python set-up around it (a crawl has millions of list cells)."""
+    encoder = json.encoder.c_make_encoder({}, str, json.encoder.encode_basestring, None, ": ", ", ",
+                                          False, False, True)
+    return "".join(encoder(value, 0))
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -202,6 +218,8 @@ CSV_LINE_END = "\r\n"
 _CSV_QUOTED_CHARS = ',"\r\n'
 _NULLABLE_INTEGERS = (pd.BooleanDtype, pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype,
                       pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype, pd.UInt64Dtype)
+# cells (and as many separators) joined into one string and written at a time
+_JOINED_CELLS = 1_000_000
 # DataFrame.to_csv formats this many cells at a time (its rows-per-chunk is this over the columns)
 _PANDAS_CSV_CELLS = 100_000
 
@@ -220,16 +238,19 @@ def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool) -> None:
         out.write(CSV_LINE_END * len(frame))
         return
     columns = [_ColumnFields(frame.iloc[:, i], frame.shape[1]) for i in range(frame.shape[1])]
-    separators = np.array([","] * (len(columns) - 1) + [CSV_LINE_END], dtype=object)
+    # rows as cells and separators, a block of rows at a time: one join, one write per block
+    block_rows = max(_JOINED_CELLS // (2 * len(columns)), 1)
+    cells = np.empty((min(block_rows, len(frame)), 2 * len(columns)), dtype=object)
+    cells[:, 1::2] = [","] * (len(columns) - 1) + [CSV_LINE_END]
     for start in range(0, len(frame), CSV_CHUNK_ROWS):
-        rows = slice(start, start + CSV_CHUNK_ROWS)
-        cells = np.empty((min(len(frame) - start, CSV_CHUNK_ROWS), 2 * len(columns)), dtype=object)
-        cells[:, 1::2] = separators
-        for i, column in enumerate(columns):
-            cells[:, 2 * i] = column.fields(rows)
+        fields = [column.fields(slice(start, start + CSV_CHUNK_ROWS)) for column in columns]
         if len(columns) == 1:  # the csv module quotes a row's only field when it is empty
-            cells[cells[:, 0] == "", 0] = '""'
-        out.write("".join(cells.ravel().tolist()))
+            fields[0][fields[0] == ""] = '""'
+        for block in range(0, len(fields[0]), block_rows):
+            block_cells = cells[:len(fields[0]) - block]
+            for i, column_fields in enumerate(fields):
+                block_cells[:, 2 * i] = column_fields[block:block + block_rows]
+            out.write("".join(block_cells.ravel().tolist()))
 
 
 class _ColumnFields:
@@ -247,7 +268,7 @@ class _ColumnFields:
             if _is_str(safe.dtype) or safe.dtype.kind in "biuf":
                 # text and numbers are written the same whichever chunk they are in: each
                 # category's field is made once
-                self.category_fields = np.append(self._csv_fields(pd.Series(categories)), "")
+                self.category_fields = np.append(self._csv_fields(pd.Series(categories)), "")  # -1: missing
             else:  # dates and such: pandas formats each chunk's decoded values its own way
                 self.categories = np.append(categories, None)
 
@@ -263,23 +284,29 @@ class _ColumnFields:
         if _is_str(column.dtype):
             return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=True)
         if column.dtype == object:
-            # the same map as spreadsheet_safe's: pandas infers the result's dtype from it
+            # spreadsheet_safe's map, once per distinct object (list cells are mostly a few shared
+            # lists): pandas infers the result's dtype from the kinds of values, however many
+            objects = column.to_numpy()
+            codes, first = _distinct_objects(objects)
+            distinct = pd.Series(objects[first], dtype=object).map(_cell_text)
+            if _formatted_alone(distinct.dtype):
+                return self._csv_fields(distinct)[codes]
             return self._csv_fields(column.map(_cell_text))
         return self._csv_fields(column)
 
     def _csv_fields(self, column: pd.Series) -> np.ndarray:
         """The fields DataFrame.to_csv writes for ``column``."""
         dtype = column.dtype
+        if not _formatted_alone(dtype):
+            return _text_fields(self._pandas_texts(column), neutralised=False)
         if _is_str(dtype):
             return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=False)
         if dtype == object:
             return _text_fields(_object_texts(column.to_numpy()), neutralised=False)
-        if isinstance(dtype, np.dtype) and dtype.kind in "biuf" and dtype.itemsize <= 8:
+        if isinstance(dtype, np.dtype):
             return _number_fields(column.to_numpy())
-        if isinstance(dtype, _NULLABLE_INTEGERS):
-            codes, uniques = pd.factorize(column.array)  # missing values: -1, the last field
-            return np.append([str(value) for value in uniques.astype(object)], "")[codes]
-        return _text_fields(self._pandas_texts(column), neutralised=False)
+        codes, uniques = pd.factorize(column.array)  # nullable integers and booleans
+        return _coded_fields(map(str, uniques.astype(object)), codes)
 
     def _pandas_texts(self, column: pd.Series) -> list[str]:
         """The texts pandas makes of values only it knows how to write (dates, periods...)."""
@@ -288,6 +315,12 @@ class _ColumnFields:
             written = column.iloc[start:start + self.format_rows].to_frame().to_csv(index=False, header=False)
             texts += [row[0] for row in csv.reader(io.StringIO(written, newline=""))]
         return texts
+
+
+def _formatted_alone(dtype: Any) -> bool:
+    """Whether to_csv writes each value of ``dtype`` the same whatever the others (not so dates)."""
+    return (_is_str(dtype) or dtype == object or isinstance(dtype, _NULLABLE_INTEGERS)
+            or (isinstance(dtype, np.dtype) and dtype.kind in "biuf" and dtype.itemsize <= 8))
 
 
 def _object_texts(values: np.ndarray) -> list[str]:
@@ -305,10 +338,18 @@ def _number_fields(values: np.ndarray) -> np.ndarray:
     codes, uniques = pd.factorize(values.view(f"i{values.itemsize}") if floats else values)
     if floats:
         codes[np.isnan(values)] = -1
-        texts = uniques.view(values.dtype).astype(str).astype(object)
+        uniques = uniques.view(values.dtype)
+        # numpy's str of a float64 is Python's repr (the shortest text that reads back), made quicker
+        texts = ([repr(value) for value in uniques.tolist()] if values.dtype == np.float64
+                 else uniques.astype(str).astype(object))
     else:
         texts = [str(value) for value in uniques.tolist()]
-    return np.append(texts, "")[codes]
+    return _coded_fields(texts, codes)
+
+
+def _coded_fields(texts: Iterable[str], codes: np.ndarray) -> np.ndarray:
+    """``texts`` by code; code -1 (missing) as an empty field."""
+    return np.array([*texts, ""], dtype=object)[codes]
 
 
 def _text_fields(texts: list[str], *, neutralised: bool) -> np.ndarray:
