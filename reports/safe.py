@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from pathlib import Path
@@ -102,11 +103,29 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
         elif column.dtype == object:
             # each distinct object once: cells sharing an object mask alike
             codes, first = _distinct_objects(column.to_numpy())
-            distinct = pd.Series(column.to_numpy()[first], dtype=object)
-            masked = distinct.map(redact_value, na_action="ignore")
-            if not masked.equals(distinct):
+            masked = _redacted_objects(column.to_numpy()[first])
+            if masked is not None:
                 redacted[name] = pd.Series(masked.array.take(codes), index=column.index, name=name)
     return frame.assign(**redacted) if redacted else frame
+
+
+def _redacted_objects(objects: np.ndarray) -> pd.Series | None:
+    """``objects`` (distinct) redacted as ``Series.map(redact_value)`` does, or None if nothing changes."""
+    lists = objects.tolist()
+    if {type(value) for value in lists} == {list}:
+        items = list(itertools.chain.from_iterable(lists))
+        if {type(item) for item in items} <= {str}:
+            # lists of text (redirect chains...): only those with a text that could hold
+            # credentials go through Python, the others are their own masked copy
+            owners = np.repeat(np.arange(len(lists)), np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)))
+            masked = objects.copy()
+            for i in np.unique(owners[_Characters(items).holding("@=")]).tolist():
+                masked[i] = redact_value(lists[i])
+            changed = masked != objects
+            return pd.Series(masked, dtype=object) if changed.any() else None
+    distinct = pd.Series(objects, dtype=object)
+    masked = distinct.map(redact_value, na_action="ignore")
+    return None if masked.equals(distinct) else masked
 
 
 def _distinct_objects(objects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,12 +143,14 @@ def _is_str(dtype: Any) -> bool:
 
 def _redacted_texts(column: pd.Series) -> pd.Series:
     """``column`` (str dtype) redacted; ``column`` itself if nothing in it changes."""
-    # only the cells that could hold credentials go through Python
+    # only the cells that could hold credentials go through Python, each distinct text once
+    # (a content type with "charset=" is on every page)
     suspect = _Characters(column.to_numpy(dtype=object, na_value="").tolist()).holding("@=")
     if suspect.any():
-        masked = column[suspect].map(redact)
-        if not masked.equals(column[suspect]):
-            return column.mask(suspect, masked)
+        codes, texts = pd.factorize(column.to_numpy()[suspect])
+        masked = np.array([redact(text) for text in texts], dtype=object)
+        if (masked != texts).any():
+            return column.mask(suspect, pd.Series(masked[codes], index=column.index[suspect], dtype=column.dtype))
     return column
 
 
