@@ -3,6 +3,7 @@ colours, charts."""
 
 from __future__ import annotations
 
+import io
 import json
 import string
 from urllib.parse import parse_qsl, urlsplit
@@ -231,3 +232,83 @@ def test_categorical_and_str_columns_are_masked_and_neutralised():
     assert masked["text"].tolist()[:2] == ["http://x/?sid=***", "plain"]
     safe = spreadsheet_safe(frame)
     assert list(safe["cat"])[1] == "'=cmd()" and list(safe["text"])[3] == "'@SUM(1)"
+
+
+def _to_csv_by_pandas(frame: pd.DataFrame, chunk_rows: int) -> str:
+    """What write_csv_rows writes, the slow way: each chunk made safe, categories decoded to
+    objects, then DataFrame.to_csv."""
+    written = []
+    for start in range(0, max(len(frame), 1), chunk_rows):
+        chunk = spreadsheet_safe(frame.iloc[start:start + chunk_rows])
+        decoded = {name: np.append(chunk[name].cat.categories.to_numpy(dtype=object), None)[chunk[name].cat.codes]
+                   for name in chunk.columns if isinstance(chunk[name].dtype, pd.CategoricalDtype)}
+        written.append(chunk.assign(**decoded).to_csv(index=False, header=start == 0, lineterminator="\r\n"))
+    return "".join(written)
+
+
+_HOSTILE_TEXTS = ["=1+1", "+33", "-5", "@SUM(A1)", "\tx", "\rx", "a,b", 'say "hi"', "line\nbreak", "cr\rin", "",
+                  None, "ünïcode ✓", "'quoted", " =x", '="q,"', "-", "\ud800", "https://h/?token=1", "x"]
+_N = len(_HOSTILE_TEXTS)
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"text": pd.array(_HOSTILE_TEXTS, dtype="str"), "n": range(_N)}),
+    pd.DataFrame({"only": pd.array(_HOSTILE_TEXTS, dtype="str")}),  # a lone empty field is quoted
+    pd.DataFrame({"cells": pd.Series([["=a", 'b"c'], [], (1, 2), {"k": "v,w"}, np.array([1, 2]), None, float("nan"),
+                                      pd.NA, 7, -3.5, "=x", "a,b", True, np.float64(0.1), np.int64(4), {1, 2}, "",
+                                      np.array(-5), "\nx", "ok"], dtype=object), "n": range(_N)}),
+    pd.DataFrame({"ints": pd.Series([7, None] * 10, dtype=object),  # written 7.0: pandas infers floats
+                  "mixed": pd.Series([1.5, 2, "a", None] * 5, dtype=object)}),
+    pd.DataFrame({"cat": pd.Categorical(_HOSTILE_TEXTS[:11] + [None] * 9,
+                                        categories=[t for t in _HOSTILE_TEXTS if t is not None] + ["unused"]),
+                  "nums": pd.Categorical([1, 2, None, 3] * 5), "floats": pd.Categorical([0.1, 1e-05, None, 3.0] * 5),
+                  "missing": pd.Categorical([None] * _N, categories=["z"]),
+                  "dates": pd.Categorical(pd.to_datetime(["2020-01-01", "2020-01-02 03:00", None, "2020-01-01"] * 5,
+                                                         format="mixed"))}),
+    pd.DataFrame({"Int64": pd.array([1, None, -3, 0] * 5, dtype="Int64"), "int": np.arange(_N) - 10,
+                  "uint": np.arange(_N, dtype=np.uint64) * 2**60,
+                  "float": [0.1, 1e-05, 1234567.0, np.nan, -0.0, 0.0, np.inf, 1e16, 12.0, -2.5] * 2,
+                  "float32": np.array([0.1, 1e-05, 3.3, np.nan] * 5, dtype=np.float32), "bool": [True, False] * 10,
+                  "boolean": pd.array([True, None, False, True] * 5, dtype="boolean"),
+                  "Float64": pd.array([0.1, None, 2.0, 3.5] * 5, dtype="Float64")}),
+    pd.DataFrame({"date": pd.to_datetime(["2020-01-01", None] * 10), "delta": pd.to_timedelta([1, 2] * 10, unit="D"),
+                  "period": pd.period_range("2020-01", periods=_N, freq="M")}),
+    pd.DataFrame({"a,b": [1], 'q"': [2], "": [3], "=x": [4]}),
+    pd.DataFrame({"text": pd.array([], dtype="str"), "n": []}),
+    pd.DataFrame(index=range(3)),
+], ids=["text", "one-column", "objects", "inferred", "categories", "numbers", "dates", "header", "empty", "no-columns"])
+@pytest.mark.parametrize("chunk_rows", [100_000, 3])
+def test_csv_rows_are_pandas_to_csv_of_the_safe_frame(frame, chunk_rows, monkeypatch):
+    """The fast writer writes the bytes DataFrame.to_csv writes of each spreadsheet_safe chunk."""
+    from reports import safe
+
+    monkeypatch.setattr(safe, "CSV_CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(safe, "_JOINED_CELLS", 7)  # several joins per chunk
+    for header in (True, False):
+        written = io.StringIO()
+        safe.write_csv_rows(written, frame, header=header)
+        expected = _to_csv_by_pandas(frame, chunk_rows)
+        assert written.getvalue() == (expected if header else expected.split("\r\n", 1)[1])
+
+
+def test_write_csv_bom_and_crlf(tmp_path):
+    from reports.safe import write_csv
+
+    path = write_csv(tmp_path / "x.csv", pd.DataFrame({"t": pd.array(["=a", "b\nc"], dtype="str")}), bom=True)
+    assert path.read_bytes() == b"\xef\xbb\xbft\r\n'=a\r\n\"b\nc\"\r\n"
+
+
+def test_redact_frame_masks_shared_lists_and_repeated_text_alike():
+    chain = ["https://u:p@h/", "https://h/?sid=2"]
+    frame = pd.DataFrame({
+        "chain": pd.Series([chain, chain, ["https://h/a"], [], ["q=1"]], dtype=object),
+        "clean": pd.Series([["a"], ["b"], [], ["a"], ["c"]], dtype=object),
+        "type": pd.array(["text/html; charset=utf-8"] * 3 + ["https://h/?token=1", None], dtype="str"),
+    })
+    redacted = redact_frame(frame)
+    masked_chain = ["https://***:***@h/", "https://h/?sid=***"]
+    assert redacted["chain"].tolist() == [masked_chain, masked_chain, ["https://h/a"], [], ["q=1"]]
+    assert redacted["clean"].tolist() == frame["clean"].tolist()
+    assert redacted["type"].tolist()[:4] == ["text/html; charset=utf-8"] * 3 + ["https://h/?token=***"]
+    assert pd.isna(redacted["type"].iloc[4]) and redacted["type"].dtype == frame["type"].dtype
+    assert frame["chain"].iloc[0] == ["https://u:p@h/", "https://h/?sid=2"]  # the input is not changed
