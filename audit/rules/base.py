@@ -62,6 +62,12 @@ def map_texts(texts: pd.Series, func: Callable[[str], str]) -> pd.Series:
                      index=texts.index, dtype="str")
 
 
+def texts_match(texts: pd.Series, test: Callable[[str], bool]) -> pd.Series:
+    """Whether ``test`` holds for each text (never for a missing one), in a plain loop as map_texts."""
+    return pd.Series([isinstance(value, str) and test(value) for value in texts.to_numpy()],
+                     index=texts.index, dtype=bool)
+
+
 def derived(crawl: Crawl, name: str, compute: Callable[[Crawl], T]) -> T:
     """``compute(crawl)``, computed once per crawl: what several rules (or the crawl budget)
     derive from a million rows. Computed again if the crawl's frames were replaced since."""
@@ -100,7 +106,7 @@ def coded_isin(column: pd.Series, values: Any) -> np.ndarray:
     wanted = np.zeros(len(categories) + 1, dtype=bool)  # the last one for code -1: missing
     positions = categories.get_indexer(values)
     wanted[positions[positions >= 0]] = True
-    return wanted[column.cat.codes.to_numpy()]
+    return wanted[column.array.codes]
 
 
 def examples(keys: pd.Series, items: pd.Series, total: pd.Series | None = None) -> pd.Series:
@@ -134,6 +140,16 @@ def distinct_links(crawl: Crawl, mask: np.ndarray | pd.Series, key: str) -> tupl
     first = links[grouped.cumcount().to_numpy() < EXAMPLES]
     first = first.assign(**{col: first[col].astype("str") for col in ("source", "target", "anchor")})
     return first, total.set_axis(links[key].cat.categories.take(total.index).astype("str"))
+
+
+def attempts_match(p: pd.DataFrame, test: Callable[[list], bool]) -> pd.Series:
+    """``test`` of each row's attempt list, run once per list object: rows with the same attempts
+    share one list (audit.load._decoded_lists), a million rows only a few."""
+    lists = p["attempt_statuses"].to_numpy()
+    ids = np.fromiter(map(id, lists), dtype=np.int64, count=len(lists))
+    _, first, which = np.unique(ids, return_index=True, return_inverse=True)
+    tested = np.array([test(lists[row]) for row in first], dtype=bool)
+    return pd.Series(tested[which], index=p.index)
 
 
 def attempts_text(p: pd.DataFrame) -> pd.Series:

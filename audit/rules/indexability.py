@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, found, text
+from audit.rules.base import Rule, answers, found, page_values, text
 
 GOOGLE_CANONICAL = "https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls"
 GOOGLE_NOINDEX = "https://developers.google.com/search/docs/crawling-indexing/block-indexing"
@@ -18,7 +18,7 @@ def _canonicalised(crawl) -> pd.DataFrame:
 
 
 def _target(crawl, pages: pd.DataFrame, column: str) -> pd.Series:
-    return pages["canonical_target"].map(pd.Series(crawl.pages[column].array, index=crawl.pages["url"]))
+    return page_values(crawl, pages["canonical_target"], column)
 
 
 def _points_to(p: pd.DataFrame, answer: pd.Series) -> pd.Series:

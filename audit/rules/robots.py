@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.rules.base import Rule, answers, attempts_text, found, linked_from, text
+from audit.rules.base import Rule, answers, attempts_match, attempts_text, coded_isin, found, linked_from, text
 
 GOOGLE_ROBOTS = "https://developers.google.com/search/docs/crawling-indexing/robots/robots_txt"
 #: link kinds that name a URL as this page's canonical or alternate
@@ -34,8 +34,8 @@ def blocked_in_sitemap(crawl, t):
 
 def blocked_signal_target(crawl, t):
     p = _blocked(crawl)
-    signals = crawl.links[crawl.links["kind"].isin(SIGNAL_KINDS)]
-    hit = p[p["url"].isin(signals["target"].unique())]
+    links = crawl.links
+    hit = p[p["url"].isin(links.loc[coded_isin(links["kind"], SIGNAL_KINDS), "target"].unique())]
     sources = hit["url"].map(linked_from(crawl, hit["url"], SIGNAL_KINDS))
     return found(hit["url"], _rule(hit) + "; named as canonical or hreflang alternate, " + sources)
 
@@ -43,8 +43,8 @@ def blocked_signal_target(crawl, t):
 def robots_txt_error(crawl, t):
     p = crawl.pages
     robots = p[p["fetch_kind"].eq("robots")]
-    failed = robots["attempt_statuses"].map(
-        lambda attempts: any(not isinstance(a, int) or a >= 500 or a == 429 for a in attempts))
+    failed = attempts_match(
+        robots, lambda attempts: any(not isinstance(a, int) or a >= 500 or a == 429 for a in attempts))
     hit = robots[failed | robots["status"].ge(500).fillna(False) | robots["status"].eq(429).fillna(False)
                  | robots["status"].isna()]
     return found(hit["url"], "robots.txt answered " + answers(crawl, hit["url"]) + "; attempts: "

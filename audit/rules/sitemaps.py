@@ -10,38 +10,40 @@ GOOGLE_SITEMAPS = "https://developers.google.com/search/docs/crawling-indexing/s
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
 
 
-def _listed(crawl) -> pd.DataFrame:
+def _listed(crawl) -> pd.Series:
+    """Mask on crawl.pages: the in-scope URLs a sitemap lists."""
     p = crawl.pages
-    return p[p["in_sitemap"] & p["in_scope"]]
+    return p["in_sitemap"] & p["in_scope"]
 
 
 def _sitemaps_of(crawl, urls: pd.Series) -> pd.Series:
-    first = crawl.sitemap_urls.drop_duplicates("url").set_index("url")["sitemap"]
+    listings = crawl.sitemap_urls
+    first = listings[listings["url"].isin(urls)].drop_duplicates("url").set_index("url")["sitemap"]
     return "listed in " + urls.map(first)
 
 
 def sitemap_non_200(crawl, t):
-    p = _listed(crawl)
-    hit = p[p["status"].notna() & p["status"].ne(200).fillna(True) & p["status_class"].ne("3xx")
-            | p["status_class"].eq("error")]
+    p = crawl.pages
+    hit = p[_listed(crawl) & (p["status"].notna() & p["status"].ne(200).fillna(True) & p["status_class"].ne("3xx")
+                              | p["status_class"].eq("error"))]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; answers " + answers(crawl, hit["url"]))
 
 
 def sitemap_redirect(crawl, t):
-    p = _listed(crawl)
-    hit = p[p["status_class"].eq("3xx")]
+    p = crawl.pages
+    hit = p[_listed(crawl) & p["status_class"].eq("3xx")]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; redirects to " + hit["final_url"])
 
 
 def sitemap_noindex(crawl, t):
-    p = _listed(crawl)
-    hit = p[p["noindex"]]
+    p = crawl.pages
+    hit = p[_listed(crawl) & p["noindex"]]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; noindex")
 
 
 def sitemap_canonicalised(crawl, t):
-    p = _listed(crawl)
-    hit = p[~p["canonical_self_or_absent"]]
+    p = crawl.pages
+    hit = p[_listed(crawl) & ~p["canonical_self_or_absent"]]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; canonical is "
                  + hit["canonical"].fillna(hit["link_canonical"]))
 
@@ -55,8 +57,8 @@ def missing_from_sitemap(crawl, t):
 
 
 def orphan_page(crawl, t):
-    p = _listed(crawl)
-    hit = p[p["inlinks"].eq(0) & p["url"].ne(crawl.start_url)]
+    p = crawl.pages
+    hit = p[_listed(crawl) & p["inlinks"].eq(0) & p["url"].ne(crawl.start_url)]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; no internal links to it")
 
 

@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, attempts_text, found, link_rows, linked_from, text
+from audit.rules.base import (Rule, answers, attempts_match, attempts_text, found, link_rows, linked_from,
+                              text, texts_match)
 
 GOOGLE_STATUS = "https://developers.google.com/crawling/docs/troubleshooting/http-status-codes"
 RFC_202 = "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3"
@@ -129,7 +130,7 @@ def internal_5xx(crawl, t):
 
 def rate_limited(crawl, t):
     p = crawl.pages
-    hit = p[p["attempt_statuses"].map(lambda attempts: 429 in attempts) | p["status"].eq(429).fillna(False)]
+    hit = p[attempts_match(p, lambda attempts: 429 in attempts) | p["status"].eq(429).fillna(False)]
     return found(hit["url"], "attempts: " + attempts_text(hit))
 
 
@@ -141,8 +142,8 @@ def network_error(crawl, t):
 
 def recovered_after_errors(crawl, t):
     p = crawl.pages
-    failed_first = p["attempt_statuses"].map(
-        lambda attempts: any(not isinstance(a, int) or a >= 500 for a in attempts[:-1]))
+    failed_first = attempts_match(
+        p, lambda attempts: any(not isinstance(a, int) or a >= 500 for a in attempts[:-1]))
     hit = p[failed_first & p["status"].lt(500).fillna(False)]
     return found(hit["url"], "attempts: " + attempts_text(hit))
 
@@ -160,7 +161,7 @@ def soft_404(crawl, t):
     site_soft_404s = probe.get("status") == 200
     same_as_probe = candidates["content_hash"].eq(probe.get("content_hash")) if site_soft_404s \
         else pd.Series(False, index=candidates.index)
-    says_not_found = (candidates["title"].map(_reads_as_not_found, na_action="ignore").fillna(False).astype(bool)
+    says_not_found = (texts_match(candidates["title"], _reads_as_not_found)
                       | candidates["url"].eq(probe.get("url")))
     tiny = candidates["word_count"].lt(t["min_words"]).fillna(False) & site_soft_404s
     hit = candidates[same_as_probe | says_not_found | tiny]
