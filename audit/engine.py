@@ -80,15 +80,16 @@ def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = Non
     for rule, severity, thresholds in config.active():
         hits = rule.run(crawl, thresholds)
         if len(hits):
-            parts.append(hits.assign(crawl_id=crawl.crawl_id, rule=rule.id, severity=severity,
-                                     category=rule.category))
+            # each rule's hits sorted by URL on their own: a million URLs sorted as one
+            # column cost twice as much
+            parts.append((SEVERITIES.index(severity), rule.id, hits.sort_values("url", kind="stable").assign(
+                crawl_id=crawl.crawl_id, rule=rule.id, severity=severity, category=rule.category)))
     if not parts:
         return pd.DataFrame(columns=FINDING_COLUMNS)
-    findings = pd.concat(parts, ignore_index=True)[FINDING_COLUMNS]
+    parts.sort(key=lambda part: part[:2])  # by severity, then rule
+    findings = pd.concat([hits for *_, hits in parts], ignore_index=True)[FINDING_COLUMNS]
     findings["evidence"] = findings["evidence"].astype("str")
-    rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    order = findings.assign(_rank=rank).sort_values(["_rank", "rule", "url"], kind="stable").index
-    return findings.loc[order].reset_index(drop=True)
+    return findings
 
 
 def save_findings(conn: sqlite3.Connection, crawl_id: int, findings: pd.DataFrame) -> None:

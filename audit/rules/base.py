@@ -110,10 +110,10 @@ def coded_isin(column: pd.Series, values: Any) -> np.ndarray:
 
 
 def examples(keys: pd.Series, items: pd.Series, total: pd.Series | None = None) -> pd.Series:
-    """Per key (sorted): up to EXAMPLES of its ``items``, in order, joined with ', ', plus
-    "and N more"; ``total`` (per key) counts the items when only the first few of each key are
-    given."""
-    codes, distinct = pd.factorize(keys, sort=True)
+    """Per key (in order of first appearance): up to EXAMPLES of its ``items``, in order, joined
+    with ', ', plus "and N more"; ``total`` (per item: how many its key has in all) counts them
+    when only the first few of each key are given."""
+    codes, distinct = pd.factorize(keys)
     order = np.argsort(codes, kind="stable")  # each key's items side by side, still in order
     codes, items = codes[order], items.to_numpy(dtype=object)[order]
     start = np.searchsorted(codes, np.arange(len(distinct)))
@@ -122,24 +122,24 @@ def examples(keys: pd.Series, items: pd.Series, total: pd.Series | None = None) 
     for rank in range(1, EXAMPLES):
         has = count > rank
         shown[has] += ", " + items[start[has] + rank]
-    more = (count if total is None else total.reindex(distinct).to_numpy()) - EXAMPLES
+    more = (count if total is None else total.to_numpy()[order][start]) - EXAMPLES
     beyond = more > 0
     shown[beyond] += np.array([f" and {n} more" for n in more[beyond]], dtype=object)
     return pd.Series(shown, index=distinct, dtype="str")
 
 
-def distinct_links(crawl: Crawl, mask: np.ndarray | pd.Series, key: str) -> tuple[pd.DataFrame, pd.Series]:
+def distinct_links(crawl: Crawl, mask: np.ndarray | pd.Series, key: str) -> pd.DataFrame:
     """The distinct (source, target) links where ``mask`` holds, only the first EXAMPLES per
-    ``key`` (as text, for examples()), and how many there are per ``key``. Deduplicated and
-    counted on ``crawl.links``' codes: a large crawl has tens of millions of links."""
-    links = crawl.links.loc[mask, ["source", "target", "anchor"]].drop_duplicates(["source", "target"])
-    # grouped by code: grouping by a categorical of a million URLs recodes all of them
-    group = links[key].cat.codes
-    grouped = links.groupby(group.to_numpy(), sort=False)
-    total = grouped.size()
+    ``key``, as text, with how many there are of their ``key`` in column 'total' (for examples()).
+    Deduplicated and counted on ``crawl.links``' codes: a large crawl has tens of millions of links."""
+    links = crawl.links.loc[mask, ["source", "target", "anchor"]]
+    pairs = pd.DataFrame({col: links[col].array.codes for col in ("source", "target")})
+    links = links[~pairs.duplicated().to_numpy()]
+    group = links[key].array.codes  # grouping by a categorical of a million URLs recodes them all
+    grouped = links.groupby(group, sort=False)
+    links = links.assign(total=grouped[key].transform("size"))
     first = links[grouped.cumcount().to_numpy() < EXAMPLES]
-    first = first.assign(**{col: first[col].astype("str") for col in ("source", "target", "anchor")})
-    return first, total.set_axis(links[key].cat.categories.take(total.index).astype("str"))
+    return first.assign(**{col: first[col].astype("str") for col in ("source", "target", "anchor")})
 
 
 def attempts_match(p: pd.DataFrame, test: Callable[[list], bool]) -> pd.Series:
@@ -167,11 +167,11 @@ def link_rows(crawl: Crawl, mask: pd.Series) -> pd.DataFrame:
 def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",)) -> pd.Series:
     """Per target URL: "linked from <source> ('<anchor>'), ..." over followed-or-not links."""
     links = crawl.links
-    first, total = distinct_links(crawl, coded_isin(links["kind"], kinds) & coded_isin(links["target"], targets),
-                                  "target")
+    first = distinct_links(crawl, coded_isin(links["kind"], kinds) & coded_isin(links["target"], targets),
+                           "target")
     anchor = first["anchor"].fillna("").str.strip().str.slice(0, 60)
     item = first["source"] + anchor.map(lambda a: f" ('{a}')" if a else "")
-    return "linked from " + examples(first["target"], item, total)
+    return "linked from " + examples(first["target"], item, first["total"])
 
 
 def answers(crawl: Crawl, urls: pd.Series) -> pd.Series:

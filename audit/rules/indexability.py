@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, found, page_values, text
+from audit.rules.base import Rule, answers, derived, found, page_values, text
 
 GOOGLE_CANONICAL = "https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls"
 GOOGLE_NOINDEX = "https://developers.google.com/search/docs/crawling-indexing/block-indexing"
@@ -12,9 +12,13 @@ GOOGLE_NOINDEX = "https://developers.google.com/search/docs/crawling-indexing/bl
 
 def _canonicalised(crawl) -> pd.DataFrame:
     """Fetched pages whose canonical (HTML first, else Link header) names another URL."""
+    return derived(crawl, "canonicalised", _find_canonicalised)  # read by six rules
+
+
+def _find_canonicalised(crawl) -> pd.DataFrame:
     p = crawl.pages
-    p = p.assign(canonical_target=p["canonical"].fillna(p["link_canonical"]))
-    return p[p["canonical_target"].notna() & p["canonical_target"].ne(p["url"]) & p["status"].notna()]
+    target = p["canonical"].fillna(p["link_canonical"])
+    return p[target.notna() & target.ne(p["url"]) & p["status"].notna()].assign(canonical_target=target)
 
 
 def _target(crawl, pages: pd.DataFrame, column: str) -> pd.Series:

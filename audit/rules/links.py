@@ -19,8 +19,8 @@ def hreflang_pairs(crawl) -> pd.DataFrame:
 
 def nofollow_internal_link(crawl, t):
     links = crawl.links
-    first, total = distinct_links(crawl, links["kind"].eq("a") & links["nofollow"] & links["internal"], "source")
-    listed = examples(first["source"], first["target"], total)
+    first = distinct_links(crawl, links["kind"].eq("a") & links["nofollow"] & links["internal"], "source")
+    listed = examples(first["source"], first["target"], first["total"])
     return found(pd.Series(listed.index), "nofollow links to " + listed.to_numpy())
 
 

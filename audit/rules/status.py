@@ -18,9 +18,6 @@ API_LIKE_URL = r"/api/|/jobs?/|\.json(?:$|\?)"
 API_LIKE_TYPE = r"json|xml"
 NOT_FOUND_TEXT = re.compile(r"not found|\b404\b|page (?:does not|doesn't) exist|no longer available"
                             r"|nothing (?:was )?found", re.IGNORECASE)
-#: Every NOT_FOUND_TEXT match holds one of these, lower-cased (none of their letters has a
-#: case-insensitive match that lower() does not fold to it): the slow search skips other titles.
-NOT_FOUND_WORDS = ("found", "404", "page", "longer")
 
 
 def _api_like(p: pd.DataFrame) -> pd.Series:
@@ -149,8 +146,11 @@ def recovered_after_errors(crawl, t):
 
 
 def _reads_as_not_found(title: str) -> bool:
+    # every NOT_FOUND_TEXT match holds one of these words, lower-cased (none of their letters has
+    # a case-insensitive match that lower() does not fold to it): the slow search skips the rest
     lowered = title.lower()
-    return any(word in lowered for word in NOT_FOUND_WORDS) and NOT_FOUND_TEXT.search(title) is not None
+    return (("found" in lowered or "404" in lowered or "page" in lowered or "longer" in lowered)
+            and NOT_FOUND_TEXT.search(title) is not None)
 
 
 def soft_404(crawl, t):
