@@ -18,7 +18,8 @@ def _canonicalised(crawl) -> pd.DataFrame:
 def _find_canonicalised(crawl) -> pd.DataFrame:
     p = crawl.pages
     target = p["canonical"].fillna(p["link_canonical"])
-    return p[target.notna() & target.ne(p["url"]) & p["status"].notna()].assign(canonical_target=target)
+    elsewhere = target.notna() & target.ne(p["url"]) & p["status"].notna()
+    return p[elsewhere].assign(canonical_target=target[elsewhere])
 
 
 def _target(crawl, pages: pd.DataFrame, column: str) -> pd.Series:
