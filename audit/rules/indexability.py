@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from audit.rules.base import Rule, answers, derived, found, page_values, text
+from audit.rules.base import Rule, answers, derived, found, page_values, text, texts_match
 
 GOOGLE_CANONICAL = "https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls"
 GOOGLE_NOINDEX = "https://developers.google.com/search/docs/crawling-indexing/block-indexing"
+
+HTTP_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def _canonicalised(crawl) -> pd.DataFrame:
@@ -93,7 +97,7 @@ def canonical_not_http(crawl, t):
     # The crawler keeps only http(s) canonicals: a tag it counted but could not resolve named
     # something else (file:///, javascript:, an empty href).
     unresolved = p["canonical_count"].gt(0).fillna(False) & p["canonical"].isna()
-    elsewhere = p["canonical"].notna() & ~p["canonical"].str.match(r"^https?://", case=False)
+    elsewhere = texts_match(p["canonical"], lambda canonical: HTTP_URL.match(canonical) is None)
     hit = p[unresolved | elsewhere]
     return found(hit["url"], "rel=canonical " + hit["canonical"].fillna("(unresolvable href)")
                  + " is not an http(s) URL")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, distinct_links, examples, found
+from audit.rules.base import Rule, answers, distinct_links, examples, found, page_values
 
 GOOGLE_NOFOLLOW = "https://developers.google.com/search/docs/crawling-indexing/qualify-outbound-links"
 GOOGLE_HREFLANG = "https://developers.google.com/search/docs/specialty/international/localized-versions"
@@ -35,8 +35,7 @@ def hreflang_to_non_200(crawl, t):
 def hreflang_not_reciprocal(crawl, t):
     pairs = hreflang_pairs(crawl)
     pairs = pairs[pairs["source"].ne(pairs["target"])]
-    ok = crawl.pages.loc[crawl.pages["status"].eq(200).fillna(False), "url"]
-    checked = pairs[pairs["target"].isin(ok)]
+    checked = pairs[page_values(crawl, pairs["target"], "status").eq(200).fillna(False)]
     back = pd.MultiIndex.from_frame(pairs[["target", "source"]])
     one_way = checked[~pd.MultiIndex.from_frame(checked[["source", "target"]]).isin(back)]
     return found(one_way["source"], "hreflang " + one_way["lang"] + " alternate " + one_way["target"]
