@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, found, text
+from audit.rules.base import Rule, found, text, texts_match
 
 GOOGLE_TITLES = "https://developers.google.com/search/docs/appearance/title-link"
 GOOGLE_SNIPPETS = "https://developers.google.com/search/docs/appearance/snippet"
@@ -19,7 +19,7 @@ def indexable_html(crawl, *columns: str) -> pd.DataFrame:
 
 
 def _blank(values: pd.Series) -> pd.Series:
-    return values.fillna("").str.strip().eq("")
+    return ~texts_match(values, lambda value: value.strip() != "")
 
 
 def missing_title(crawl, t):

@@ -16,14 +16,14 @@ HTTP_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 def _canonicalised(crawl) -> pd.DataFrame:
     """Fetched pages whose canonical (HTML first, else Link header) names another URL."""
-    return derived(crawl, "canonicalised", _find_canonicalised)  # read by six rules
+    p = crawl.pages[derived(crawl, "canonicalised", _canonical_elsewhere)]  # six rules read them
+    return p.assign(canonical_target=p["canonical"].fillna(p["link_canonical"]))
 
 
-def _find_canonicalised(crawl) -> pd.DataFrame:
+def _canonical_elsewhere(crawl) -> pd.Series:
     p = crawl.pages
     target = p["canonical"].fillna(p["link_canonical"])
-    elsewhere = target.notna() & target.ne(p["url"]) & p["status"].notna()
-    return p[elsewhere].assign(canonical_target=target[elsewhere])
+    return target.notna() & target.ne(p["url"]) & p["status"].notna()
 
 
 def _target(crawl, pages: pd.DataFrame, column: str) -> pd.Series:

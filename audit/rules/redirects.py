@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, chain_text, found, linked_from, text
+from audit.rules.base import Rule, chain_text, derived, found, linked_from, text
 
 GOOGLE_REDIRECTS = "https://developers.google.com/search/docs/crawling-indexing/301-redirects"
 GOOGLE_STATUS = "https://developers.google.com/crawling/docs/troubleshooting/http-status-codes"
 
 
 def _redirects(crawl) -> pd.DataFrame:
+    return crawl.pages[derived(crawl, "redirects", _redirecting)]  # seven rules read them
+
+
+def _redirecting(crawl) -> pd.Series:
     p = crawl.pages
-    return p[p["status_class"].eq("3xx") & p["redirect_target"].notna()]
+    return p["status_class"].eq("3xx") & p["redirect_target"].notna()
 
 
 def _chain_heads(crawl) -> pd.DataFrame:
