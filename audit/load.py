@@ -435,18 +435,22 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     ``links.internal``."""
     p = pages
     status, skip = p["status"], p["skip_reason"]
-    p["status_class"] = (status // 100).astype("str").str.cat(["xx"] * len(p)).where(
+    codes, statuses = pd.factorize(status)  # a few distinct statuses; missing: code -1
+    classes = np.array([f"{code // 100}xx" for code in statuses.tolist()] + [None], dtype=object)
+    p["status_class"] = pd.Series(classes[codes], index=p.index, dtype="str").where(
         status.notna(), pd.Series("skipped", index=p.index).where(skip.notna(), "error"))
-    p["is_html"] = p["content_type"].str.contains("html", case=False, na=False)
+    p["is_html"] = _contains(p["content_type"], "html")
     p["is_page"] = p["fetch_kind"].isin(["page", "resource"])
     p["in_scope"] = ~skip.isin(["out-of-scope", "scheme"])
     p["blocked"] = skip.eq("robots")
 
     robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
-    p["nofollow_page"] = robots_text.str.contains(_NOFOLLOW, case=False, regex=True)
+    p["nofollow_page"] = _contains(robots_text, _NOFOLLOW)
     # links joined to pages by row number, not by URL text: two integer arrays instead of
-    # frames of millions of URLs (-1: a URL no page row has)
-    source, target = _page_rows(p, links["source"]), _page_rows(p, links["target"])
+    # frames of millions of URLs (-1: a URL no page row has); source and target share one
+    # dtype (_code_links), so each distinct URL is looked up once
+    rows = _category_rows(p, links["source"])
+    source, target = rows[links["source"].cat.codes.to_numpy()], rows[links["target"].cat.codes.to_numpy()]
     links["followed"] = _followed(links, p, source)
     followed, kind = links["followed"].to_numpy(), links["kind"]
 
@@ -460,7 +464,7 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy()
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
 
-    p["noindex"] = robots_text.str.contains(_NOINDEX, case=False, regex=True)
+    p["noindex"] = _contains(robots_text, _NOINDEX)
     p["canonical_self_or_absent"] = ((p["canonical"].isna() | p["canonical"].eq(p["url"]))
                                      & (p["link_canonical"].isna()
                                         | p["link_canonical"].eq(p["url"])))
@@ -468,16 +472,29 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
                       & p["canonical_self_or_absent"]).astype(bool)
     _add_redirect_columns(p)
     _add_settled_columns(p, rechecks)
-    links["internal"] = urls_in_scope(links["target"], p, start_url, rows=target)
+    links["internal"] = urls_in_scope(links["target"], p, start_url, rows=rows)
     return p
 
 
-def _page_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
-    """For each URL, the position of its row in ``p`` (-1 if it has none)."""
-    if isinstance(urls.dtype, pd.CategoricalDtype):  # each distinct URL looked up once
-        rows = np.append(pd.Index(p["url"]).get_indexer(urls.cat.categories), -1).astype(np.int32)
-        return rows[urls.cat.codes.to_numpy()]  # code -1 (missing) picks the appended -1
+def _page_rows(p: pd.DataFrame, urls: pd.Series | pd.Index) -> np.ndarray:
+    """For each URL, the position of its row in ``p`` (-1 if it has none); for a categorical,
+    each distinct URL is looked up once."""
+    if isinstance(urls.dtype, pd.CategoricalDtype):
+        return _category_rows(p, urls)[urls.cat.codes.to_numpy()]
     return pd.Index(p["url"]).get_indexer(urls).astype(np.int32)
+
+
+def _category_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
+    """The row in ``p`` of each category of the categorical ``urls``, then -1 for a missing
+    value's code (-1) to pick."""
+    return np.append(_page_rows(p, urls.cat.categories), np.int32(-1))
+
+
+def _contains(values: pd.Series, pattern: str) -> pd.Series:
+    """Whether each text holds the regular expression ``pattern``, ignoring case; missing: False."""
+    codes, uniques = pd.factorize(values)
+    hits = pd.Series(uniques, dtype="str").str.contains(pattern, case=False, regex=True, na=False)
+    return pd.Series(np.append(hits.to_numpy(dtype=bool), False)[codes], index=values.index)
 
 
 def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
@@ -511,7 +528,13 @@ def _followed(links: pd.DataFrame, p: pd.DataFrame, source: np.ndarray) -> pd.Se
 def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None,
                   rows: np.ndarray | None = None) -> pd.Series:
     """Whether each URL is in the crawl's scope: as recorded if it was met, else same origin as the start.
-    ``rows``: the URLs' rows in ``pages`` if already known (_page_rows)."""
+    ``rows``: the URLs' rows in ``pages`` if already known (_page_rows); for a categorical, its
+    categories' rows (_category_rows), each distinct URL being judged once."""
+    if isinstance(urls.dtype, pd.CategoricalDtype):
+        rows = _category_rows(pages, urls) if rows is None else rows
+        per_category = urls_in_scope(pd.Series(urls.cat.categories), pages, start_url, rows[:-1])
+        return pd.Series(np.append(per_category.to_numpy(), False)[urls.cat.codes.to_numpy()],
+                         index=urls.index, name=urls.name)
     rows = _page_rows(pages, urls) if rows is None else rows
     known = rows >= 0
     scope = np.zeros(len(urls), dtype=bool)
@@ -546,23 +569,26 @@ def walk_redirects(url: str, next_hop: Mapping[str, str], outcome: Mapping[str, 
 
 
 def _add_redirect_columns(p: pd.DataFrame) -> None:
-    is_redirect = p["status_class"].eq("3xx") & p["redirect_target"].notna()
-    outcome = pd.Series("final", index=p.index)
+    is_redirect = (p["status_class"].eq("3xx") & p["redirect_target"].notna()).to_numpy()
+    outcome = pd.Series("final", index=p.index, dtype="str")
     outcome[p["status"].isna()] = "error"
     outcome[p["skip_reason"].notna()] = "unfetched"
     outcome[is_redirect] = "redirect"
     urls = p["url"].tolist()
-    outcome_by_url = dict(zip(urls, outcome.tolist()))
     next_hop = dict(zip(p.loc[is_redirect, "url"].tolist(), p.loc[is_redirect, "redirect_target"].tolist()))
-    walks = {url: walk_redirects(url, next_hop, outcome_by_url) for url in next_hop}
+    outcome_by_url = dict(zip(urls, outcome.tolist()))
+    walks = [walk_redirects(url, next_hop, outcome_by_url) for url in next_hop]
 
-    p["redirect_chain"] = pd.Series([walks[u][0] if u in walks else [u] for u in urls],
-                                    index=p.index, dtype=object)
-    p["chain_end"] = pd.Series([walks[u][1] if u in walks else outcome_by_url[u] for u in urls],
-                               index=p.index, dtype="str")
-    p["final_url"] = pd.Series([chain[-1] for chain in p["redirect_chain"].tolist()], index=p.index,
-                               dtype="str")
-    p["final_status"] = p["final_url"].map(pd.Series(p["status"].array, index=p["url"])).astype("Int64")
+    # a URL that does not redirect is its own chain, end and final URL: only redirects are walked
+    chains = [[url] for url in urls]
+    for row, (chain, _) in zip(np.flatnonzero(is_redirect).tolist(), walks):
+        chains[row] = chain
+    p["redirect_chain"] = pd.Series(chains, index=p.index, dtype=object)
+    p["chain_end"] = outcome.mask(is_redirect, pd.Series([end for _, end in walks], index=p.index[is_redirect],
+                                                         dtype="str"))
+    finals = pd.Series([chain[-1] for chain, _ in walks], index=p.index[is_redirect], dtype="str")
+    p["final_url"] = p["url"].mask(is_redirect, finals)
+    p["final_status"] = p["status"].mask(is_redirect, finals.map(pd.Series(p["status"].array, index=p["url"])))
 
 
 def _add_settled_columns(p: pd.DataFrame, rechecks: pd.DataFrame) -> None:
