@@ -169,9 +169,14 @@ def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",
     links = crawl.links
     first = distinct_links(crawl, coded_isin(links["kind"], kinds) & coded_isin(links["target"], targets),
                            "target")
-    anchor = first["anchor"].fillna("").str.strip().str.slice(0, 60)
-    item = first["source"] + anchor.map(lambda a: f" ('{a}')" if a else "")
+    item = first["source"] + first["anchor"].map(_quoted_anchor)
     return "linked from " + examples(first["target"], item, first["total"])
+
+
+def _quoted_anchor(anchor: str | float) -> str:
+    """" ('<anchor>')" with the anchor's first 60 characters, or nothing for an empty or missing one."""
+    shown = anchor.strip()[:60] if isinstance(anchor, str) else ""
+    return f" ('{shown}')" if shown else ""
 
 
 def answers(crawl: Crawl, urls: pd.Series) -> pd.Series:
