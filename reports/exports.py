@@ -7,8 +7,6 @@ evidence; each fired rule has findings-<rule>.csv with the same columns.
 
 from __future__ import annotations
 
-import csv
-import functools
 import json
 import math
 import re
@@ -21,15 +19,13 @@ import xlsxwriter
 from crawler import store as crawl_store
 
 from .model import FINDING_COLUMNS, ReportModel
-from .safe import CSV_CHUNK_ROWS, neutralise, redact, redact_frame, spreadsheet_safe, write_csv, write_csv_rows
+from .safe import neutralise, redact_frame, spreadsheet_safe, write_csv, write_csv_rows
 
 #: Excel's limits on a sheet name
 SHEET_NAME_LENGTH = 31
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
 #: links.csv columns (the store's link columns)
 LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow"]
-#: distinct URLs and anchors export_links_csv remembers as made safe (most links repeat a few)
-SAFE_TEXT_CACHE = 200_000
 #: columns of a rule's sheet in the workbook
 RULE_SHEET_COLUMNS = ("url", "evidence")
 #: Excel stops at 1,048,576 rows; a rule with more findings is cut there, its CSV keeps all
@@ -41,28 +37,6 @@ def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False
     first = [c for c in ("url", "status") if c in pages.columns]
     ordered = pages[first + [c for c in pages.columns if c not in first]]
     return write_csv(Path(path), ordered, bom=bom)
-
-
-def export_links_csv(store: str | Path, crawl_id: int, path: str | Path, *, bom: bool = False) -> Path:
-    """links.csv straight from the crawl store, in store order: what ``write_csv`` makes of
-    ``load_crawl(store, crawl_id).links`` (URLs and anchors masked and neutralised), a chunk
-    of rows at a time, so a process of its own can write tens of millions of links in little
-    memory beside the rest of the report."""
-    conn = crawl_store.connect(store, readonly=True)
-    safe = functools.lru_cache(maxsize=SAFE_TEXT_CACHE)(lambda text: neutralise(redact(text)))
-    try:
-        rows = conn.execute(f"SELECT {', '.join(LINK_CSV_COLUMNS)} FROM links WHERE crawl_id = ? ORDER BY rowid",
-                            (crawl_id,))
-        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(LINK_CSV_COLUMNS)
-            while chunk := rows.fetchmany(CSV_CHUNK_ROWS):
-                # kinds are the crawler's own words (a, canonical, redirect...): nothing to make safe
-                writer.writerows((safe(source), safe(target), kind, None if anchor is None else safe(anchor),
-                                  bool(nofollow)) for source, target, kind, anchor, nofollow in chunk)
-    finally:
-        conn.close()
-    return Path(path)
 
 
 def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict[str, Path]:
