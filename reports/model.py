@@ -32,6 +32,11 @@ def rule_file_stem(rule_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(rule_id)).strip(".-") or "rule"
 
 
+def rule_csv_name(rule_id: str) -> str:
+    """The name of the CSV holding every finding of a rule."""
+    return f"findings-{rule_file_stem(rule_id)}.csv"
+
+
 @dataclass
 class RuleSection:
     """One fired rule: its words, how often it fired, and the first rows to show."""
@@ -213,7 +218,7 @@ def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
             category=_first_present(rows["category"], default=words["category"] or "other"),
             title=words["title"], why=words["why"], fix=words["fix"], learn_more=words["learn_more"],
             findings=len(rows), urls=rows["url"].nunique(),
-            csv_name=f"findings-{rule_file_stem(rule_id)}.csv",
+            csv_name=rule_csv_name(rule_id),
             rows=[(url, "" if pd.isna(evidence) else str(evidence), _optional_int(code))
                   for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status))],
         ))

@@ -515,6 +515,19 @@ def test_credentials_in_urls_are_redacted_in_every_output(tmp_path):
     assert summary["previous"]["appeared"][-1] == f"{SITE}/cart;jsessionid=***"
 
 
+def test_a_rule_sheet_holds_the_first_findings_and_names_the_csv_with_all(tmp_path, monkeypatch):
+    monkeypatch.setattr("reports.exports.WORKBOOK_ROWS_PER_RULE", 1)
+    files = write_outputs(tmp_path, fixture_crawl(), fixture_findings(), RULES, BUDGET)
+    with zipfile.ZipFile(files["report.xlsx"]) as book:
+        sheets = {n: book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/sheet")}
+    broken = next(text for text in sheets.values() if f"{SITE}/missing" in text)
+    cells = re.findall(r"<t[^>]*>([^<]*)</t>", broken)
+    assert cells[:3] == ["url", "evidence", f"{SITE}/missing"]
+    assert cells[-1] == "... and 2 more: findings-broken-link.csv has all 3"
+    assert JAVASCRIPT_URL not in broken
+    assert files["findings-broken-link.csv"].read_text().count("broken-link") == 3
+
+
 def test_cells_starting_with_tab_or_cr_are_neutralised_in_csv_and_xlsx(tmp_path):
     crawl = fixture_crawl()
     crawl.pages.loc[crawl.pages["url"] == f"{SITE}/about", "title"] = "\t=cmd|' /C calc'!A0"
