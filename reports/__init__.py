@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import pandas as pd
 
 from audit.parallel import in_child
 
 from .branding import Branding, BrandingError
-from .exports import (LINK_CSV_COLUMNS, export_findings_files, export_pages_csv, workbook_summary,
-                      write_findings_csvs, write_summary_json, write_workbook)
+from .exports import (LINK_CSV_COLUMNS, export_pages_csv, write_findings_csvs, write_summary_json,
+                      write_workbook)
 from .html import render_report
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
+
+T = TypeVar("T")
 
 __all__ = ["BrandingError", "export_pages_csv", "start_crawl_tables", "write_outputs"]
 
@@ -35,15 +37,13 @@ __all__ = ["BrandingError", "export_pages_csv", "start_crawl_tables", "write_out
 #: of its own
 ROWS_FOR_A_PROCESS = 200_000
 #: findings CSVs and workbook of more findings than this are written by a process of its own
-#: (if they are stored)
 FINDINGS_FOR_A_PROCESS = 100_000
 
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
                   budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
                   bom: bool = False, previous: dict | None = None,
                   max_rows_per_rule: int = 300,
-                  crawl_tables: Callable[[], dict[str, Path]] | None = None,
-                  stored: tuple[str | Path, int] | None = None) -> dict[str, Path]:
+                  crawl_tables: Callable[[], dict[str, Path]] | None = None) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
     rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
 
@@ -51,9 +51,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
     ``crawl_tables``: pages.csv and links.csv are already being written
-    (``start_crawl_tables``); wait for them at the end instead of writing them here. ``stored``: (store, crawl id) when
-    ``findings`` are saved there; the findings CSVs and workbook of a large audit are then
-    written from the store by a process of its own.
+    (``start_crawl_tables``); wait for them at the end instead of writing them here.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
@@ -64,23 +62,19 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
-    findings_files = None
-    if stored is not None and len(findings) > FINDINGS_FOR_A_PROCESS:  # the audit saved them there
-        sections = [(section.id, section.title, section.csv_name) for section in model.sections]
-        findings_files = in_child(export_findings_files, str(stored[0]), stored[1], out, sections,
-                                  workbook_summary(model, summary), bom=bom, fresh=True)
+    # the findings files of a large audit are written by a forked process while this one
+    # writes the rest (it reads the model already in memory; this one changes little of it)
+    findings_files = (in_child if len(findings) > FINDINGS_FOR_A_PROCESS else _now)(
+        lambda: {**write_findings_csvs(out, model, bom=bom),
+                 "report.xlsx": write_workbook(out / "report.xlsx", model, summary)})
     files = _write_crawl_tables(out, crawl, bom=bom) if crawl_tables is None else {}
-    if findings_files is None:
-        files.update(write_findings_csvs(out, model, bom=bom))
-        files["report.xlsx"] = write_workbook(out / "report.xlsx", model, summary)
     if previous is not None:
         files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
     report = out / "report.html"
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    if findings_files is not None:
-        files.update(findings_files())
+    files.update(findings_files())
     if crawl_tables is not None:
         files.update(crawl_tables())
     return files
@@ -103,6 +97,12 @@ def _write_crawl_tables(out: Path, crawl: Any, *, bom: bool) -> dict[str, Path]:
     """pages.csv and links.csv of a redacted crawl."""
     return {"pages.csv": export_pages_csv(out / "pages.csv", crawl.pages, bom=bom),
             "links.csv": write_csv(out / "links.csv", crawl.links.reindex(columns=LINK_CSV_COLUMNS), bom=bom)}
+
+
+def _now(work: Callable[[], T]) -> Callable[[], T]:
+    """in_child's answer for work done here and now."""
+    result = work()
+    return lambda: result
 
 
 def _redacted(crawl: Any) -> Any:

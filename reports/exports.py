@@ -16,10 +16,8 @@ from typing import Any, Iterable
 import pandas as pd
 import xlsxwriter
 
-from crawler import store as crawl_store
-
-from .model import FINDING_COLUMNS, ReportModel, rule_csv_name
-from .safe import neutralise, redact_frame, spreadsheet_safe, write_csv, write_csv_rows
+from .model import ReportModel, rule_csv_name
+from .safe import neutralise, spreadsheet_safe, write_csv
 
 #: Excel's limits on a sheet name
 SHEET_NAME_LENGTH = 31
@@ -130,39 +128,6 @@ def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[
         columns=["rule", "severity", "category", "title", "findings", "urls"],
     )
     return facts, rules
-
-
-def export_findings_files(store: str | Path, crawl_id: int, out_dir: Path, sections: list[tuple[str, str, str]],
-                          summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame], *,
-                          bom: bool = False) -> dict[str, Path]:
-    """findings.csv, findings-<rule>.csv and report.xlsx as write_findings_csvs and
-    write_workbook make them, from the findings the audit saved in the store: a process of its
-    own writes a million findings while the report's process writes the rest. ``sections``:
-    (rule id, title, CSV name) per fired rule, fix-first order; ``summary_sheet``:
-    workbook_summary's."""
-    conn = crawl_store.connect(store, readonly=True)
-    written: dict[str, Path] = {}
-    try:
-        with open(out_dir / "findings.csv", "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as every:
-            if not sections:
-                write_csv_rows(every, pd.DataFrame(columns=list(FINDING_COLUMNS)), header=True)
-
-            def rule_sheets() -> Iterable[tuple[str, pd.DataFrame]]:
-                # each rule's findings read once: into findings.csv, its own CSV, then its sheet
-                for i, (rule_id, title, csv_name) in enumerate(sections):
-                    rows = pd.read_sql_query("SELECT rule, severity, url, evidence, category FROM findings "
-                                             "WHERE crawl_id = ? AND rule = ? ORDER BY rowid", conn,
-                                             params=(crawl_id, rule_id))
-                    rows = redact_frame(rows).assign(title=title, crawl_id=crawl_id)[list(FINDING_COLUMNS)]
-                    write_csv_rows(every, rows, header=i == 0)
-                    written[csv_name] = write_csv(out_dir / csv_name, rows, bom=bom)
-                    yield rule_id, rows
-
-            written["report.xlsx"] = _workbook(out_dir / "report.xlsx", summary_sheet, rule_sheets())
-        written["findings.csv"] = out_dir / "findings.csv"
-    finally:
-        conn.close()
-    return written
 
 
 def _workbook(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame],

@@ -438,8 +438,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         from reports import write_outputs
 
         paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                              bom=job.csv_bom, previous=comparison, crawl_tables=crawl_tables,
-                              stored=(store_path, crawl.crawl_id))
+                              bom=job.csv_bom, previous=comparison, crawl_tables=crawl_tables)
         summary["report"] = str(paths["report.html"].resolve())
         log.info("report written: %s", summary["report"])
     if not (args.quiet or args.json):

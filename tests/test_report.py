@@ -437,19 +437,11 @@ def test_pages_and_links_csv_of_a_large_crawl_are_written_by_a_process_of_its_ow
     assert links.count(b"\r\n") == 5  # the quoted CR stays inside its cell
 
 
-def test_findings_files_of_a_large_audit_are_written_from_the_store_by_a_process_of_its_own(tmp_path, monkeypatch):
-    from audit import save_findings
-    from crawler import store
-
-    conn = store.connect(tmp_path / "site.db")
-    crawl_id = store.new_crawl(conn, f"{SITE}/", {})
-    findings = fixture_findings().assign(crawl_id=crawl_id)
-    save_findings(conn, crawl_id, findings)
-    conn.close()
+def test_findings_files_of_a_large_audit_are_written_by_a_process_of_its_own(tmp_path, monkeypatch):
+    findings = fixture_findings()
     here = write_outputs(tmp_path / "here", fixture_crawl(), findings, RULES, BUDGET)
     monkeypatch.setattr("reports.FINDINGS_FOR_A_PROCESS", 0)
-    files = write_outputs(tmp_path / "out", fixture_crawl(), findings, RULES, BUDGET,
-                          stored=(tmp_path / "site.db", crawl_id))
+    files = write_outputs(tmp_path / "out", fixture_crawl(), findings, RULES, BUDGET)
     assert set(files) == set(here)
     csvs = [name for name in here if name.startswith("findings")]
     assert len(csvs) == 7 and all(files[n].read_bytes() == here[n].read_bytes() for n in csvs)
