@@ -38,24 +38,28 @@ def shared_array(length: int, dtype: Any) -> np.ndarray:
     return np.frombuffer(buffer, dtype=dtype, count=length)
 
 
-def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, **kwargs: Any) -> Callable[[], T]:
-    """Start ``work(*args, **kwargs)`` in a forked child and return a function that waits for
-    it and returns its result, or raises ChildError. Without ``can_fork()``, ``work`` runs
-    now and the function just returns its result.
+#: forked children not yet waited for: garbage collection stays frozen while there are any
+_running: set[int] = set()
 
-    ``fresh``: a new interpreter instead of a fork (``work`` and its arguments are pickled).
-    For work that needs nothing in this process's memory: a forked child keeps every page it
-    shares with its parent, so whatever the parent changes meanwhile is held twice."""
+
+def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:
+    """Start ``work(*args, **kwargs)`` in a forked child and return a function that waits for
+    it and returns its result, or raises ChildError (OSError for an OSError). Without
+    ``can_fork()``, ``work`` runs now and the function just returns its result.
+
+    The child shares this process's memory until either side changes a page of it: whatever
+    this process changes meanwhile is held twice."""
     if not can_fork():
         result = work(*args, **kwargs)
         return lambda: result
-    context = multiprocessing.get_context("spawn" if fresh else "fork")
+    context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, work, args, kwargs), daemon=True)
-    # objects that exist now are left out of garbage collections until the child is done: a
-    # collection writes to every object it scans, which would copy the pages both share
+    # objects that exist now are left out of garbage collections until the children are done:
+    # a collection writes to every object it scans, which would copy the pages they share
     gc.freeze()
     child.start()
+    _running.add(child.pid)
     send.close()
 
     def wait() -> T:
@@ -66,7 +70,9 @@ def in_child(work: Callable[..., T], *args: Any, fresh: bool = False, **kwargs: 
         finally:
             child.join()
             receive.close()
-            gc.unfreeze()
+            _running.discard(child.pid)
+            if not _running:
+                gc.unfreeze()
         kind, value = outcome or ("error", f"the child process died (exit code {child.exitcode})")
         if kind == "oserror":  # a full disk or a folder it may not write: the caller's to report
             raise OSError(*value)
