@@ -421,6 +421,9 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         crawl_tables = start_crawl_tables(job.out, crawl, bom=job.csv_bom)
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
+    if crawl_tables is not None:
+        # links.csv is written by the child: tens of millions of links need not stay here
+        crawl.links = crawl.links.iloc[:0]
     conn = store.connect(store_path)
     try:
         save_findings(conn, crawl.crawl_id, findings)

@@ -7,6 +7,7 @@ one row per affected URL: ``url`` and a plain-text ``evidence`` string saying wh
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -73,8 +74,9 @@ def derived(crawl: Crawl, name: str, compute: Callable[[Crawl], T]) -> T:
     derive from a million rows. Computed again if the crawl's frames were replaced since."""
     frames = (crawl.pages, crawl.links, crawl.sitemap_urls)
     memo = vars(crawl).get("_derived")
-    if memo is None or any(then is not now for then, now in zip(memo["frames"], frames)):
-        memo = vars(crawl)["_derived"] = {"frames": frames}
+    if memo is None or any(then() is not now for then, now in zip(memo["frames"], frames)):
+        # weak references: a frame the crawl lets go of (its links, once written) is freed
+        memo = vars(crawl)["_derived"] = {"frames": tuple(map(weakref.ref, frames))}
     if name not in memo:
         memo[name] = compute(crawl)
     return memo[name]
