@@ -62,11 +62,11 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
-    # the findings files of a large audit are written by a forked process while this one writes
-    # the rest (one process: each copies most of the crawl's text by reading it, see README)
-    findings_files = (in_child if len(findings) > FINDINGS_FOR_A_PROCESS else _now)(
-        lambda: {**write_findings_csvs(out, model, bom=bom),
-                 "report.xlsx": write_workbook(out / "report.xlsx", model, summary)})
+    # the findings files of a large audit are written by two forked processes while this one
+    # writes the rest (they read the model already in memory; this one changes little of it)
+    start = in_child if len(findings) > FINDINGS_FOR_A_PROCESS else _now
+    findings_files = [start(lambda: write_findings_csvs(out, model, bom=bom)),
+                      start(lambda: {"report.xlsx": write_workbook(out / "report.xlsx", model, summary)})]
     files = _write_crawl_tables(out, crawl, bom=bom) if crawl_tables is None else {}
     if previous is not None:
         files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
@@ -74,7 +74,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    files.update(findings_files())
+    for written in findings_files:
+        files.update(written())
     if crawl_tables is not None:
         files.update(crawl_tables())
     return files
