@@ -43,8 +43,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
                   budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
                   bom: bool = False, previous: dict | None = None,
                   max_rows_per_rule: int = 300,
-                  crawl_tables: Callable[[], dict[str, Path]] | None = None,
-                  meanwhile: Callable[[], None] | None = None) -> dict[str, Path]:
+                  crawl_tables: Callable[[], dict[str, Path]] | None = None) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
     rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
 
@@ -53,8 +52,6 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
     ``crawl_tables``: pages.csv and links.csv are already being written
     (``start_crawl_tables``); wait for them at the end instead of writing them here.
-    ``meanwhile``: called once the report is rendered, while processes of its own may still be
-    writing the findings files (the CLI saves the audit to the store then).
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
@@ -77,8 +74,6 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    if meanwhile is not None:
-        meanwhile()
     for written in findings_files:
         files.update(written())
     if crawl_tables is not None:

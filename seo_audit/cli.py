@@ -426,40 +426,24 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         crawl.links = crawl.links.iloc[:0]
     conn = store.connect(store_path)
     try:
+        save_findings(conn, crawl.crawl_id, findings)
+        store.set_budget(conn, crawl.crawl_id, budget)
         previous_id = jobs.previous_crawl(conn, crawl.crawl_id)
     finally:
         conn.close()
-    crawl.findings = findings  # the audit about to be saved is the crawl's findings now
+    crawl.findings = findings  # the audit just saved is the crawl's findings now
     comparison = compare_crawls(load_for_compare(store_path, previous_id), crawl) if previous_id else None
-    saving_started = False
-
-    def save_audit() -> None:
-        nonlocal saving_started
-        saving_started = True
-        conn = store.connect(store_path)
-        try:
-            save_findings(conn, crawl.crawl_id, findings)
-            store.set_budget(conn, crawl.crawl_id, budget)
-        finally:
-            conn.close()
-
-    try:
-        if reporting:
-            from reports import write_outputs
-
-            # the audit is saved while the report's last files are written by other processes
-            paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                                  bom=job.csv_bom, previous=comparison, crawl_tables=crawl_tables,
-                                  meanwhile=save_audit)
-            summary["report"] = str(paths["report.html"].resolve())
-            log.info("report written: %s", summary["report"])
-    finally:
-        if not saving_started:  # no report, or writing it failed before its time came
-            save_audit()
     summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
+    if reporting:
+        from reports import write_outputs
+
+        paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+                              bom=job.csv_bom, previous=comparison, crawl_tables=crawl_tables)
+        summary["report"] = str(paths["report.html"].resolve())
+        log.info("report written: %s", summary["report"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
     return _fail_on_code(job.fail_on, summary, comparison)
