@@ -51,7 +51,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
     ``crawl_tables``: pages.csv and links.csv are already being written
-    (``start_crawl_tables``); wait for them at the end instead of writing them here.
+    (``start_crawl_tables``); wait for them instead of writing them here.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
@@ -62,12 +62,14 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
+    # pages.csv and links.csv first (or their writer waited for): each forked writer copies
+    # most of the crawl's text by reading it, so no more than two run at once
+    files = _write_crawl_tables(out, crawl, bom=bom) if crawl_tables is None else crawl_tables()
     # the findings files of a large audit are written by two forked processes while this one
     # writes the rest (they read the model already in memory; this one changes little of it)
     start = in_child if len(findings) > FINDINGS_FOR_A_PROCESS else _now
     findings_files = [start(lambda: write_findings_csvs(out, model, bom=bom)),
                       start(lambda: {"report.xlsx": write_workbook(out / "report.xlsx", model, summary)})]
-    files = _write_crawl_tables(out, crawl, bom=bom) if crawl_tables is None else {}
     if previous is not None:
         files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
     report = out / "report.html"
@@ -76,8 +78,6 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
     for written in findings_files:
         files.update(written())
-    if crawl_tables is not None:
-        files.update(crawl_tables())
     return files
 
 
