@@ -39,6 +39,7 @@ ROWS_FOR_A_PROCESS = 200_000
 #: findings CSVs and workbook of more findings than this are written by a process of its own
 FINDINGS_FOR_A_PROCESS = 100_000
 
+
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
                   budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
                   bom: bool = False, previous: dict | None = None,
