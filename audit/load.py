@@ -47,6 +47,7 @@ and nothing copies every column of the links to filter them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -105,9 +106,11 @@ class Crawl:
 
 
 def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None, *,
-               findings: bool = True) -> Crawl:
+               findings: bool = True, on_links: Callable[[pd.DataFrame], Any] | None = None) -> Crawl:
     """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection;
-    ``findings=False`` leaves its stored findings out (an audit about to replace them)."""
+    ``findings=False`` leaves its stored findings out (an audit about to replace them).
+    ``on_links`` is called with the links as soon as they are read, before the derived
+    columns are computed (a report starts writing links.csv there, on another CPU)."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
     try:
         metas = crawl_store.crawls(conn)
@@ -125,6 +128,8 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             return frame.drop(columns="crawl_id", errors="ignore")
 
         pages, links = _read_pages_and_links(conn, crawl_id)
+        if on_links is not None:
+            on_links(links)
         crawl = _derive(meta, pages=pages, links=links, sitemap_urls=table("sitemap_urls"),
                         rechecks=table("rechecks"))
         if findings:
@@ -238,9 +243,8 @@ def _start_reading_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.
     process does ``head_start`` link rows' worth of other work, then reads the rest (reading
     rows is most of a large crawl's load time); both write their codes straight into arrays
     in memory they share."""
-    (first, last), = conn.execute("SELECT min(rowid), max(rowid) FROM links WHERE crawl_id = ?", (crawl_id,))
-    first, last = first or 0, last or 0
-    total = _count_links(conn, crawl_id, (first, last))
+    first, last = (_first_link_rowid(conn, crawl_id, order) for order in ("ASC", "DESC"))
+    (total,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ?", (crawl_id,))
     if total <= LINKS_PER_READER or not parallel.can_fork():
         arrays = {name: np.empty(total, dtype) for name, dtype in _LINK_ARRAYS}
         page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
@@ -254,7 +258,8 @@ def _start_reading_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.
     child_share = min(max((total + head_start) / 2 / total, 0.5), 0.95)
     split = first + int((last - first) * child_share)
     ranges = [(first, split), (split + 1, last)]
-    counts = [_count_links(conn, crawl_id, rowids) for rowids in ranges]
+    (in_first,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ? AND rowid <= ?", (crawl_id, split))
+    counts = [in_first, total - in_first]
     arrays = {name: parallel.shared_array(total, dtype) for name, dtype in _LINK_ARRAYS}
     page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
     child_part = parallel.in_child(_read_link_part, _database_path(conn), crawl_id, ranges[0], page_codes,
@@ -275,10 +280,27 @@ def _database_path(conn: sqlite3.Connection) -> str:
     return path
 
 
-def _count_links(conn: sqlite3.Connection, crawl_id: int, rowids: tuple[int, int]) -> int:
-    (count,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ? AND rowid BETWEEN ? AND ?",
-                             (crawl_id, *rowids))
-    return count
+def _first_link_rowid(conn: sqlite3.Connection, crawl_id: int, order: str) -> int:
+    """The lowest (order ASC) or highest (DESC) rowid of the crawl's links, 0 if it has none:
+    read from the end of the crawl's part of the index, where min() and max() in one query
+    would scan all of it."""
+    row = conn.execute(f"SELECT rowid FROM links WHERE crawl_id = ? ORDER BY rowid {order} LIMIT 1",
+                       (crawl_id,)).fetchone()
+    return row[0] if row else 0
+
+
+#: links read per query, by rowid: one row of texts joined by SQLite per column and block
+LINK_BLOCK_ROWIDS = 20_000
+_LINK_SEPARATOR = "\n"
+# Each block's columns come as one text each, joined in SQLite's C code and split by Python's:
+# a row per link would cost a tuple and a call per row, about twice the time in all. The
+# subquery keeps rowid order, which the index gives anyway (no sort). A text holding the
+# separator makes its column split into too many parts: that block is read row by row.
+_LINK_BLOCK_QUERY = (
+    "SELECT count(*), group_concat(source, char(10)), group_concat(target, char(10)), "
+    "group_concat(kind, char(10)), group_concat(ifnull(anchor, ''), char(10)), "
+    "group_concat(anchor IS NULL, ''), group_concat(ifnull(nofollow <> 0, 0), '') "
+    "FROM (SELECT * FROM links WHERE crawl_id = ? AND rowid BETWEEN ? AND ? ORDER BY rowid)")
 
 
 def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tuple[int, int],
@@ -287,35 +309,54 @@ def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tupl
     (one per _LINK_ARRAYS name, of the range's size); URLs by ``page_codes``, the rest as
     _LinkPart says."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
-    source, target, anchor, kind, nofollow = (arrays[name] for name, _ in _LINK_ARRAYS)
     new_urls: dict[str, int] = {}
     anchors: dict[str, int] = {}
     kinds: dict[str, int] = {}
     code_of = page_codes.get
 
-    def url_codes(urls: tuple[str, ...]) -> np.ndarray:
-        codes = np.array([code_of(url, -1) for url in urls], dtype=np.int32)
+    def url_codes(urls: list[str]) -> np.ndarray:
+        codes = np.fromiter(map(code_of, urls, itertools.repeat(-1)), dtype=np.int32, count=len(urls))
         for i in np.flatnonzero(codes < 0).tolist():  # rare: links to URLs no page row has
             codes[i] = len(page_codes) + new_urls.setdefault(urls[i], len(new_urls))
         return codes
 
+    def text_codes(texts: list[str], known: dict[str, int], missing: np.ndarray | None = None) -> np.ndarray:
+        values = np.array(texts, dtype=object)
+        if missing is not None:
+            values[missing] = None
+        codes, uniques = pd.factorize(values)  # a few distinct kinds and anchors; missing: -1
+        return np.array([known.setdefault(text, len(known)) for text in uniques] + [-1], dtype=np.int32)[codes]
+
+    start, size = 0, len(arrays["source"])
     try:
-        cursor = conn.execute(f"SELECT {', '.join(crawl_store.LINK_COLUMNS)} FROM links "
-                              "WHERE crawl_id = ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ?", (crawl_id, *rowids, len(source)))
-        start = 0
-        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
-            chunk = slice(start, start + len(rows))
-            # columns of the chunk through one object array: quicker than zip(*rows)
-            sources, targets, kind_texts, anchor_texts, nofollows = np.array(rows, dtype=object).T.tolist()
-            source[chunk], target[chunk] = url_codes(sources), url_codes(targets)
-            anchor[chunk] = [-1 if a is None else anchors.setdefault(a, len(anchors)) for a in anchor_texts]
-            kind[chunk] = [kinds.setdefault(k, len(kinds)) for k in kind_texts]
-            nofollow[chunk] = nofollows
-            start += len(rows)
+        for low in range(rowids[0], rowids[1] + 1, LINK_BLOCK_ROWIDS):
+            high = min(low + LINK_BLOCK_ROWIDS - 1, rowids[1])
+            count, *texts, missing, nofollows = conn.execute(_LINK_BLOCK_QUERY, (crawl_id, low, high)).fetchone()
+            if not count:
+                continue
+            if start + count > size:
+                raise RuntimeError("the crawl's links changed while they were read; load the crawl again")
+            columns = [text.split(_LINK_SEPARATOR) for text in texts]
+            if any(len(column) != count for column in columns):
+                columns = [list(column) for column in zip(*conn.execute(
+                    f"SELECT source, target, kind, ifnull(anchor, '') FROM links WHERE crawl_id = ? "
+                    "AND rowid BETWEEN ? AND ? ORDER BY rowid", (crawl_id, low, high)))]
+            sources, targets, kind_texts, anchor_texts = columns
+            block = slice(start, start + count)
+            arrays["source"][block], arrays["target"][block] = url_codes(sources), url_codes(targets)
+            arrays["kind"][block] = text_codes(kind_texts, kinds)
+            arrays["anchor"][block] = text_codes(anchor_texts, anchors, _flags(missing))
+            arrays["nofollow"][block] = _flags(nofollows)
+            start += count
     finally:
         if conn is not store:
             conn.close()
     return _LinkPart(start, list(new_urls), list(anchors), list(kinds))
+
+
+def _flags(digits: str) -> np.ndarray:
+    """A text of 0s and 1s as booleans."""
+    return np.frombuffer(digits.encode("ascii"), dtype=np.uint8) == ord("1")
 
 
 def _joined_link_parts(parts: list[_LinkPart], counts: list[int], arrays: dict[str, np.ndarray],

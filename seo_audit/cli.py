@@ -412,16 +412,20 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         from reports.branding import Branding
 
         Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
-    crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
-    crawl_tables = None
-    if reporting:
-        from reports import start_crawl_tables
+    links_csv = None
 
-        # the largest files, written by a process of its own while this one audits
-        crawl_tables = start_crawl_tables(job.out, crawl, bom=job.csv_bom)
+    def start_links_csv(links) -> None:
+        from reports import start_links_csv
+
+        nonlocal links_csv
+        # the largest file, written by a process of its own while this one derives and audits
+        links_csv = start_links_csv(job.out, links, bom=job.csv_bom)
+
+    crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
+                       on_links=start_links_csv if reporting else None)
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
-    if crawl_tables is not None:
+    if links_csv is not None:
         # links.csv is written by the child: tens of millions of links need not stay here
         crawl.links = crawl.links.iloc[:0]
     conn = store.connect(store_path)
@@ -441,7 +445,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         from reports import write_outputs
 
         paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                              bom=job.csv_bom, previous=comparison, crawl_tables=crawl_tables)
+                              bom=job.csv_bom, previous=comparison, links_csv=links_csv)
         summary["report"] = str(paths["report.html"].resolve())
         log.info("report written: %s", summary["report"])
     if not (args.quiet or args.json):

@@ -221,3 +221,30 @@ def test_links_read_by_two_processes_equal_links_read_by_one(tmp_path, monkeypat
     assert two["source"].dtype == two["target"].dtype
     assert "other crawl" not in set(two["anchor"].dropna()) and two["anchor"].isna().sum() == 14
     assert two["target"].astype(object).tolist()[:3] == [u("/a"), u("/gone"), "https://elsewhere.test/"]
+
+
+def test_links_are_read_as_stored_whatever_their_text(tmp_path, monkeypatch):
+    """Blocks of links come as joined texts: a text holding the separator, an empty anchor and
+    a missing one all come back as they were stored, in order."""
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    other = write_crawl(conn)
+    crawl_id = store.new_crawl(conn, u("/"), {})
+    store.insert_pages(conn, crawl_id, [(u("/"),) + (None,) * (len(store.PAGE_COLUMNS) - 1)])
+    rows = [(u("/"), u("/a"), "a", "two\nlines", 0), (u("/"), u("/b"), "a", "", 1),
+            (u("/"), u("/c"), "img", None, 0), (u("/c"), u("/"), "a", "=1+1", 0),
+            (u("/"), "https://elsewhere.test/x\ny", "a", "plain", 1), (u("/"), u("/a"), "a", None, 0),
+            (u("/b"), u("/"), "canonical", "", 0)]
+    for i, row in enumerate(rows):
+        store.insert_links(conn, crawl_id, [row])
+        if i % 2:
+            store.insert_links(conn, other, [(u("/x"), u("/y"), "a", "other crawl", 0)])
+    conn.commit()
+    conn.close()
+    monkeypatch.setattr("audit.load.LINK_BLOCK_ROWIDS", 3)
+    links = load_crawl(path, crawl_id).links
+    read = list(zip(*(links[c].astype(object).where(links[c].notna(), None).tolist()
+                      for c in ("source", "target", "kind", "anchor"))))
+    assert read == [row[:4] for row in rows]
+    assert links["nofollow"].tolist() == [bool(row[4]) for row in rows]
+    assert sorted(links["anchor"].cat.categories) == ["", "=1+1", "plain", "two\nlines"]

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from crawler.store import PAGE_COLUMNS
-from reports import BrandingError, export_pages_csv, start_crawl_tables, write_outputs
+from reports import BrandingError, export_pages_csv, start_links_csv, write_outputs
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 FORMULA_TITLE = '=HYPERLINK("http://evil.example/","click")'
@@ -408,7 +408,7 @@ def test_workbook_has_a_summary_and_a_sheet_per_fired_rule(outputs):
     assert "&apos;=HYPERLINK" in cells or "'=HYPERLINK" in cells
 
 
-def test_pages_and_links_csv_of_a_large_crawl_are_written_by_a_process_of_its_own(tmp_path, monkeypatch):
+def test_links_csv_of_a_large_crawl_is_written_by_a_process_of_its_own(tmp_path, monkeypatch):
     from audit import load_crawl
     from crawler import store
 
@@ -426,12 +426,16 @@ def test_pages_and_links_csv_of_a_large_crawl_are_written_by_a_process_of_its_ow
     conn.close()
     crawl = load_crawl(path)
     here = write_outputs(tmp_path / "here", crawl, crawl.findings, RULES, BUDGET)
-    assert start_crawl_tables(tmp_path / "child", crawl) is None  # 5 rows: written with the rest
+    assert start_links_csv(tmp_path / "child", crawl.links) is None  # 4 rows: written with the rest
     monkeypatch.setattr("reports.ROWS_FOR_A_PROCESS", 0)
-    writing = start_crawl_tables(tmp_path / "child", crawl, bom=True)
-    files = write_outputs(tmp_path / "child", crawl, crawl.findings, RULES, BUDGET, crawl_tables=writing)
+    writing = start_links_csv(tmp_path / "child", crawl.links, bom=True)
+    crawl.links = crawl.links.iloc[:0]  # the child has them: the caller may let them go
+    files = write_outputs(tmp_path / "child", crawl, crawl.findings, RULES, BUDGET, links_csv=writing, bom=True)
     for name in ("pages.csv", "links.csv"):
         assert files[name].read_bytes() == b"\xef\xbb\xbf" + here[name].read_bytes()
+    # without a writer started, write_outputs starts one itself
+    assert write_outputs(tmp_path / "own", load_crawl(path), crawl.findings, RULES, BUDGET)["links.csv"].read_bytes() \
+        == here["links.csv"].read_bytes()
     links = here["links.csv"].read_bytes()
     assert b"'=HYPERLINK" in links and b"hunter2" not in links and b"'-1" in links
     assert links.count(b"\r\n") == 5  # the quoted CR stays inside its cell
@@ -701,4 +705,4 @@ def test_an_empty_crawl_renders(tmp_path):
 def test_public_surface():
     import reports
 
-    assert reports.__all__ == ["BrandingError", "export_pages_csv", "start_crawl_tables", "write_outputs"]
+    assert reports.__all__ == ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]

@@ -67,3 +67,21 @@ def test_synthetic_store_loads(tmp_path):
     assert pages["status_class"].eq("skipped").any() and pages["error"].eq("timeout").any()
     assert pages["in_sitemap"].any() and pages["inlinks"].gt(0).any()
     assert crawl.rechecks["url"].isin(pages.loc[pages["status"].eq(202).fillna(False), "url"]).all()
+
+
+def test_report_of_a_large_store_writes_what_a_small_one_does(tmp_path, monkeypatch):
+    """The processes a large store's report forks (links read by two, links.csv and the findings
+    files written by their own) change nothing in the files."""
+    from seo_audit.cli import main
+
+    store = tmp_path / "synthetic.sqlite"
+    scale_bench.write_synthetic_store(str(store), 600)
+    assert main(["report", "--store", str(store), "--out", str(tmp_path / "small"), "--quiet"]) == 0
+    for name, rows in (("audit.load.LINKS_PER_READER", 100), ("reports.ROWS_FOR_A_PROCESS", 0),
+                       ("reports.FINDINGS_FOR_A_PROCESS", 0)):
+        monkeypatch.setattr(name, rows)
+    assert main(["report", "--store", str(store), "--out", str(tmp_path / "large"), "--quiet"]) == 0
+    small = sorted(p.name for p in (tmp_path / "small").glob("*.csv"))
+    assert len(small) > 5 and small == sorted(p.name for p in (tmp_path / "large").glob("*.csv"))
+    for name in small:
+        assert (tmp_path / "large" / name).read_bytes() == (tmp_path / "small" / name).read_bytes(), name
