@@ -35,7 +35,7 @@ __all__ = ["BrandingError", "export_pages_csv", "start_links_csv", "write_output
 
 #: a crawl with more links than this has links.csv written by a process of its own
 ROWS_FOR_A_PROCESS = 200_000
-#: findings CSVs and workbook of more findings than this are written by a process of its own
+#: the workbook of more findings than this is written by a process of its own
 FINDINGS_FOR_A_PROCESS = 100_000
 
 
@@ -64,13 +64,12 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
-    # The findings files of a large audit are written by forked processes while this one
-    # writes the rest. They read the findings; this process, which holds the pages, writes
-    # pages.csv itself: a forked writer of the pages would copy most of them by reading them.
+    # The workbook of a large audit is written by a forked process while this one writes the
+    # rest, pages.csv included: a forked writer of the pages would copy most of them by reading
+    # them (each forked writer holds a copy of what it reads), the workbook reads the findings.
     start = in_child if len(findings) > FINDINGS_FOR_A_PROCESS else _now
-    written_elsewhere = [links_csv, start(lambda: write_findings_csvs(out, model, bom=bom)),
-                         start(lambda: {"report.xlsx": write_workbook(out / "report.xlsx", model, summary)})]
-    files: dict[str, Path] = {}
+    written_elsewhere = [links_csv, start(lambda: {"report.xlsx": write_workbook(out / "report.xlsx", model, summary)})]
+    files = write_findings_csvs(out, model, bom=bom)
     if previous is not None:
         files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
     report = out / "report.html"

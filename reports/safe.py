@@ -155,31 +155,52 @@ def _redacted_texts(column: pd.Series) -> pd.Series:
 
 
 class _Characters:
-    """Texts joined into one array of character codes: numpy then finds characters in a
-    million cells at once instead of one cell at a time."""
+    """Texts scanned by numpy, a block of them at a time joined into one array of character
+    codes: a million cells at once instead of one cell at a time, and never more than a
+    block's characters held twice."""
+
+    #: texts joined at a time
+    BLOCK = 65_536
 
     def __init__(self, texts: list[str]) -> None:
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        self.ends = np.cumsum(lengths)
-        self.starts = self.ends - lengths
-        joined = "".join(texts)
-        # one code per character (lone surrogates included: crawled text can hold them)
-        self.codes = (np.frombuffer(joined.encode("ascii"), dtype=np.uint8) if joined.isascii()
-                      else np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
+        self.texts = texts
 
     def holding(self, chars: str) -> np.ndarray:
         """Which texts hold any of ``chars``."""
-        found = np.zeros(len(self.ends), dtype=bool)
-        at = np.flatnonzero(np.isin(self.codes, [ord(c) for c in chars]))
-        found[np.searchsorted(self.ends, at, side="right")] = True
-        return found
+        return self._per_block(lambda codes, starts, ends: _any_at(np.isin(codes, _ords(chars)), ends))
 
     def starting_with(self, chars: Iterable[str]) -> np.ndarray:
         """Which texts start with one of ``chars`` (single characters)."""
-        nonempty = self.ends > self.starts
-        first = np.zeros(len(self.ends), dtype=bool)
-        first[nonempty] = np.isin(self.codes[self.starts[nonempty]], [ord(c) for c in chars])
-        return first
+        def first_is(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+            nonempty = ends > starts
+            first = np.zeros(len(ends), dtype=bool)
+            first[nonempty] = np.isin(codes[starts[nonempty]], _ords(chars))
+            return first
+        return self._per_block(first_is)
+
+    def _per_block(self, test: Any) -> np.ndarray:
+        found = np.zeros(len(self.texts), dtype=bool)
+        for at in range(0, len(self.texts), self.BLOCK):
+            block = self.texts[at:at + self.BLOCK]
+            lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
+            ends = np.cumsum(lengths)
+            joined = "".join(block)
+            # one code per character (lone surrogates included: crawled text can hold them)
+            codes = (np.frombuffer(joined.encode("ascii"), dtype=np.uint8) if joined.isascii()
+                     else np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
+            found[at:at + len(block)] = test(codes, ends - lengths, ends)
+        return found
+
+
+def _ords(chars: Iterable[str]) -> list[int]:
+    return [ord(c) for c in chars]
+
+
+def _any_at(hits: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which of the texts ending at ``ends`` hold a hit (positions in their joined codes)."""
+    found = np.zeros(len(ends), dtype=bool)
+    found[np.searchsorted(ends, np.flatnonzero(hits), side="right")] = True
+    return found
 
 
 def _cell_text(value: object) -> object:
@@ -258,7 +279,8 @@ def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool) -> None:
     if frame.shape[1] == 0:  # rows with no cells are bare line ends
         out.write(CSV_LINE_END * len(frame))
         return
-    columns = [_ColumnFields(frame.iloc[:, i], frame.shape[1]) for i in range(frame.shape[1])]
+    made: dict[int, tuple[pd.Index, np.ndarray]] = {}  # categories' fields, shared by columns of one dtype
+    columns = [_ColumnFields(frame.iloc[:, i], frame.shape[1], made) for i in range(frame.shape[1])]
     # rows as cells and separators, a block of rows at a time: one join, one write per block
     block_rows = max(_JOINED_CELLS // (2 * len(columns)), 1)
     cells = np.empty((min(block_rows, len(frame)), 2 * len(columns)), dtype=object)
@@ -277,19 +299,27 @@ def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool) -> None:
 class _ColumnFields:
     """One column's CSV fields, a chunk of rows at a time."""
 
-    def __init__(self, column: pd.Series, frame_width: int) -> None:
+    def __init__(self, column: pd.Series, frame_width: int, made: dict[int, tuple[pd.Index, np.ndarray]]) -> None:
+        """``made``: the category fields of the frame's other columns, by id of their categories
+        (the source and target URLs of links share theirs: a million URLs formatted once)."""
         self.column = column
         # pandas formats dates and other such values for its chunk of rows: the same rows here
         self.format_rows = max(_PANDAS_CSV_CELLS // frame_width, 1)
         self.codes = self.category_fields = self.categories = None
         if isinstance(column.dtype, pd.CategoricalDtype):
             self.codes = column.cat.codes.to_numpy()
-            safe = spreadsheet_safe(pd.DataFrame({"c": column.cat.categories}))["c"]
+            index = column.cat.categories
+            known, fields = made.get(id(index), (None, None))
+            if known is index:
+                self.category_fields = fields
+                return
+            safe = spreadsheet_safe(pd.DataFrame({"c": index}))["c"]
             categories = safe.to_numpy(dtype=object)  # decoded as objects, as pandas writes them
             if _is_str(safe.dtype) or safe.dtype.kind in "biuf":
                 # text and numbers are written the same whichever chunk they are in: each
                 # category's field is made once
                 self.category_fields = np.append(self._csv_fields(pd.Series(categories)), "")  # -1: missing
+                made[id(index)] = (index, self.category_fields)
             else:  # dates and such: pandas formats each chunk's decoded values its own way
                 self.categories = np.append(categories, None)
 

@@ -249,6 +249,7 @@ def _to_csv_by_pandas(frame: pd.DataFrame, chunk_rows: int) -> str:
 _HOSTILE_TEXTS = ["=1+1", "+33", "-5", "@SUM(A1)", "\tx", "\rx", "a,b", 'say "hi"', "line\nbreak", "cr\rin", "",
                   None, "ünïcode ✓", "'quoted", " =x", '="q,"', "-", "\ud800", "https://h/?token=1", "x"]
 _N = len(_HOSTILE_TEXTS)
+_SHARED_URLS = pd.CategoricalDtype(["https://h/a", "=HYPERLINK(1)", "https://h/?q=a,b", "-x"])
 
 
 @pytest.mark.parametrize("frame", [
@@ -265,6 +266,8 @@ _N = len(_HOSTILE_TEXTS)
                   "missing": pd.Categorical([None] * _N, categories=["z"]),
                   "dates": pd.Categorical(pd.to_datetime(["2020-01-01", "2020-01-02 03:00", None, "2020-01-01"] * 5,
                                                          format="mixed"))}),
+    pd.DataFrame({"source": pd.Categorical.from_codes([0, 1, 2, -1] * 5, dtype=_SHARED_URLS),  # links' source and
+                  "target": pd.Categorical.from_codes([3, 2, 1, 0] * 5, dtype=_SHARED_URLS)}),  # target share one dtype
     pd.DataFrame({"Int64": pd.array([1, None, -3, 0] * 5, dtype="Int64"), "int": np.arange(_N) - 10,
                   "uint": np.arange(_N, dtype=np.uint64) * 2**60,
                   "float": [0.1, 1e-05, 1234567.0, np.nan, -0.0, 0.0, np.inf, 1e16, 12.0, -2.5] * 2,
@@ -276,7 +279,7 @@ _N = len(_HOSTILE_TEXTS)
     pd.DataFrame({"a,b": [1], 'q"': [2], "": [3], "=x": [4]}),
     pd.DataFrame({"text": pd.array([], dtype="str"), "n": []}),
     pd.DataFrame(index=range(3)),
-], ids=["text", "one-column", "objects", "inferred", "categories", "numbers", "dates", "header", "empty", "no-columns"])
+], ids=["text", "one-column", "objects", "inferred", "categories", "shared-categories", "numbers", "dates", "header", "empty", "no-columns"])
 @pytest.mark.parametrize("chunk_rows", [100_000, 3])
 def test_csv_rows_are_pandas_to_csv_of_the_safe_frame(frame, chunk_rows, monkeypatch):
     """The fast writer writes the bytes DataFrame.to_csv writes of each spreadsheet_safe chunk."""
@@ -284,6 +287,7 @@ def test_csv_rows_are_pandas_to_csv_of_the_safe_frame(frame, chunk_rows, monkeyp
 
     monkeypatch.setattr(safe, "CSV_CHUNK_ROWS", chunk_rows)
     monkeypatch.setattr(safe, "_JOINED_CELLS", 7)  # several joins per chunk
+    monkeypatch.setattr(safe._Characters, "BLOCK", 2 if chunk_rows == 3 else 65_536)  # texts scanned 2 at a time
     for header in (True, False):
         written = io.StringIO()
         safe.write_csv_rows(written, frame, header=header)
