@@ -98,6 +98,17 @@ def save_findings(conn: sqlite3.Connection, crawl_id: int, findings: pd.DataFram
     crawl_store.replace_findings(conn, crawl_id, rows)
 
 
+def store_audit(store_path: Any, crawl_id: int, findings: pd.DataFrame, budget: Mapping[str, Any]) -> None:
+    """Save an audit to the store at ``store_path``: its findings (save_findings) and crawl budget.
+    A function of plain arguments: a process of its own can do it while the report is written."""
+    conn = crawl_store.connect(store_path)
+    try:
+        save_findings(conn, crawl_id, findings)
+        crawl_store.set_budget(conn, crawl_id, dict(budget))
+    finally:
+        conn.close()
+
+
 def summary_by_severity(findings: pd.DataFrame) -> pd.DataFrame:
     """Per severity (critical first): how many findings, distinct rules and distinct URLs."""
     grouped = findings.groupby("severity")

@@ -107,11 +107,9 @@ class Crawl:
 
 
 def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None, *,
-               findings: bool = True, on_links: Callable[[pd.DataFrame], Any] | None = None) -> Crawl:
+               findings: bool = True) -> Crawl:
     """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection;
-    ``findings=False`` leaves its stored findings out (an audit about to replace them).
-    ``on_links`` is called with the links as soon as they are read, before the derived
-    columns are computed (a report starts writing links.csv there, on another CPU)."""
+    ``findings=False`` leaves its stored findings out (an audit about to replace them)."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
     try:
         metas = crawl_store.crawls(conn)
@@ -129,8 +127,6 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             return frame.drop(columns="crawl_id", errors="ignore")
 
         pages, links = _read_pages_and_links(conn, crawl_id)
-        if on_links is not None:
-            on_links(links)
         crawl = _derive(meta, pages=pages, links=links, sitemap_urls=table("sitemap_urls"),
                         rechecks=table("rechecks"))
         if findings:

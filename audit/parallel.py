@@ -48,18 +48,36 @@ def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], 
     ``can_fork()``, ``work`` runs now and the function just returns its result.
 
     The child shares this process's memory until either side changes a page of it: whatever
-    this process changes meanwhile is held twice."""
+    either side changes meanwhile is held twice. Reading a Python object changes its page
+    (its reference count), so a child working long beside a parent that holds many objects
+    comes to hold a copy of most of them: see in_new_process."""
+    return _start("fork", work, args, kwargs)
+
+
+def in_new_process(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:
+    """in_child in a new interpreter: ``work`` and its arguments are pickled to it (so keep
+    them small: a few lists, a path), and it holds nothing of this process's memory but
+    them. For work that runs long beside a parent holding millions of objects."""
+    return _start("spawn", work, args, kwargs)
+
+
+def _start(method: str, work: Callable[..., T], args: tuple, kwargs: dict) -> Callable[[], T]:
     if not can_fork():
         result = work(*args, **kwargs)
         return lambda: result
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context(method)
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, work, args, kwargs), daemon=True)
-    # objects that exist now are left out of garbage collections until the children are done:
-    # a collection writes to every object it scans, which would copy the pages they share
-    gc.freeze()
+    job = [work, args, kwargs]
+    child = context.Process(target=_child, args=(send, job), daemon=True)
+    forked = method == "fork"
+    if forked:
+        # objects that exist now are left out of garbage collections until the children are
+        # done: a collection writes to every object it scans, which would copy the pages they share
+        gc.freeze()
     child.start()
-    _running.add(child.pid)
+    job.clear()  # the child has its own copy: this process need not keep what only the work reads
+    if forked:
+        _running.add(child.pid)
     send.close()
 
     def wait() -> T:
@@ -70,9 +88,10 @@ def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], 
         finally:
             child.join()
             receive.close()
-            _running.discard(child.pid)
-            if not _running:
-                gc.unfreeze()
+            if forked:
+                _running.discard(child.pid)
+                if not _running:
+                    gc.unfreeze()
         kind, value = outcome or ("error", f"the child process died (exit code {child.exitcode})")
         if kind == "oserror":  # a full disk or a folder it may not write: the caller's to report
             raise OSError(*value)
@@ -83,7 +102,8 @@ def in_child(work: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], 
     return wait
 
 
-def _child(send: Any, work: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+def _child(send: Any, job: list) -> None:
+    work, args, kwargs = job
     try:
         send.send(("done", work(*args, **kwargs)))
     except OSError as exc:

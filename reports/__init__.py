@@ -20,11 +20,11 @@ from typing import Any, Callable, Mapping, TypeVar
 
 import pandas as pd
 
-from audit.parallel import in_child
+from audit.parallel import in_new_process
 
 from .branding import Branding, BrandingError
-from .exports import (LINK_CSV_COLUMNS, export_pages_csv, write_findings_csvs, write_summary_json,
-                      write_workbook)
+from .exports import (LINK_CSV_COLUMNS, dump_link_codes, export_pages_csv, workbook_contents,
+                      write_findings_csvs, write_links_csv, write_summary_json, write_workbook_of)
 from .html import render_report
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
@@ -57,18 +57,19 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if links_csv is None:
-        links_csv = start_links_csv(out, crawl.links, bom=bom) or _now(lambda: _write_links_csv(out, crawl.links, bom))
+        links_csv = start_links_csv(out, crawl.links, bom=bom) or _now(_write_links_csv, out, crawl.links, bom)
     crawl, findings, previous = _redacted(crawl), redact_frame(findings), redact_value(previous)
     model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule, previous)
     names = ["pages.csv", "links.csv", "findings.csv", *(s.csv_name for s in model.sections),
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
     summary = summary_dict(model, sorted(names), previous)
 
-    # The workbook of a large audit is written by a forked process while this one writes the
-    # rest, pages.csv included: a forked writer of the pages would copy most of them by reading
-    # them (each forked writer holds a copy of what it reads), the workbook reads the findings.
-    start = in_child if len(findings) > FINDINGS_FOR_A_PROCESS else _now
-    written_elsewhere = [links_csv, start(lambda: {"report.xlsx": write_workbook(out / "report.xlsx", model, summary)})]
+    # The workbook of a large audit is written by a new process while this one writes the rest:
+    # a forked one would come to hold a copy of the pages this one reads meanwhile
+    # (in_new_process); what it needs is a few lists of findings.
+    start = in_new_process if len(findings) > FINDINGS_FOR_A_PROCESS else _now
+    workbook = start(write_workbook_of, out / "report.xlsx", *workbook_contents(model, summary))
+    written_elsewhere = [links_csv, lambda: {"report.xlsx": workbook()}]
     files = write_findings_csvs(out, model, bom=bom)
     if previous is not None:
         files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
@@ -83,29 +84,36 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
 
 
 def start_links_csv(out_dir: str | Path, links: pd.DataFrame, *, bom: bool = False) -> Callable[[], dict[str, Path]] | None:
-    """Start writing links.csv of a crawl's ``links`` into ``out_dir`` in a forked process, on
+    """Start writing links.csv of a crawl's ``links`` into ``out_dir`` in a new process, on
     another CPU while this one goes on with the crawl: the largest file of a large crawl.
     Give the function returned to write_outputs. None if there are ROWS_FOR_A_PROCESS links or
     fewer (quicker written with the rest).
 
-    The links of a loaded crawl are codes into its pages' URLs (audit.load), so the child
-    reads little of the memory it shares with this process."""
+    The process gets the links as a file of codes (exports.LinkCodes), so it holds a few
+    hundred MB at most for tens of millions of links."""
     if len(links) <= ROWS_FOR_A_PROCESS:
         return None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return in_child(_write_links_csv, out, links, bom)
+    codes = dump_link_codes(links.reindex(columns=LINK_CSV_COLUMNS), out)
+    writing = in_new_process(write_links_csv, out / "links.csv", codes, bom=bom)
+
+    def wait() -> dict[str, Path]:
+        try:
+            return {"links.csv": writing()}
+        finally:
+            codes.path.unlink(missing_ok=True)  # the writer removes it, unless it died first
+    return wait
 
 
 def _write_links_csv(out: Path, links: pd.DataFrame, bom: bool) -> dict[str, Path]:
-    # masked here: in a child, that work is done on the other CPU as well
     return {"links.csv": write_csv(out / "links.csv", redact_frame(links.reindex(columns=LINK_CSV_COLUMNS)),
                                    bom=bom)}
 
 
-def _now(work: Callable[[], T]) -> Callable[[], T]:
-    """in_child's answer for work done here and now."""
-    result = work()
+def _now(work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """in_new_process's answer for work done here and now."""
+    result = work(*args)
     return lambda: result
 
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
 from .model import ReportModel, rule_csv_name
-from .safe import neutralise, spreadsheet_safe, write_csv
+from .safe import neutralise, redacted_categories, spreadsheet_safe, write_csv, write_csv_rows
 
 #: Excel's limits on a sheet name
 SHEET_NAME_LENGTH = 31
@@ -37,6 +41,68 @@ def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False
     first = [c for c in ("url", "status") if c in pages.columns]
     ordered = pages[first + [c for c in pages.columns if c not in first]]
     return write_csv(Path(path), ordered, bom=bom)
+
+
+#: the categorical columns of links.csv (nofollow is boolean)
+_CODED_LINK_COLUMNS = ("source", "target", "kind", "anchor")
+#: links.csv rows a process writes from their codes at a time
+LINK_CODES_CHUNK_ROWS = 1_000_000
+
+
+@dataclass
+class LinkCodes:
+    """The links of a crawl as a file of codes and the categories they stand for: what a new
+    process needs to write links.csv, tens of millions of rows passed as a file it reads a
+    chunk at a time, not as a pickled copy. ``categories`` per coded column (source and
+    target share one list); the file holds each coded column's int32 codes, then nofollow as
+    bytes."""
+
+    path: Path
+    rows: int
+    categories: dict[str, list[Any]]
+
+
+def dump_link_codes(links: pd.DataFrame, folder: Path) -> LinkCodes:
+    """``links`` (LINK_CSV_COLUMNS) as LinkCodes, their file a hidden one in ``folder``."""
+    handle, name = tempfile.mkstemp(prefix=".links-codes-", dir=folder)
+    lists: dict[int, list[Any]] = {}  # categories listed once per dtype
+    categories = {}
+    with os.fdopen(handle, "wb") as file:
+        for column in _CODED_LINK_COLUMNS:
+            values = links[column]
+            if not isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype(object).astype("category")
+            index = values.cat.categories
+            categories[column] = lists.setdefault(id(index), index.tolist())
+            values.cat.codes.to_numpy().astype(np.int32, copy=False).tofile(file)
+        links["nofollow"].to_numpy(dtype=bool).tofile(file)
+    return LinkCodes(Path(name), len(links), categories)
+
+
+def write_links_csv(path: Path, codes: LinkCodes, *, bom: bool = False) -> Path:
+    """links.csv from LinkCodes, masked (safe.redact) and neutralised as write_csv writes a
+    frame of them; the codes file is removed."""
+    dtypes: dict[int, tuple[pd.CategoricalDtype, np.ndarray | None]] = {}
+    for categories in codes.categories.values():
+        if id(categories) not in dtypes:
+            masked = redacted_categories(pd.Index(categories))
+            dtypes[id(categories)] = ((pd.CategoricalDtype(categories), None) if masked is None
+                                      else (pd.CategoricalDtype(masked[0]), masked[1]))
+    made: dict = {}
+    with open(codes.path, "rb") as file, open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+        os.unlink(codes.path)  # read through the open file: nothing is left behind, whatever happens
+        for start in range(0, max(codes.rows, 1), LINK_CODES_CHUNK_ROWS):
+            rows = min(LINK_CODES_CHUNK_ROWS, codes.rows - start)
+            chunk = {}
+            for i, (column, categories) in enumerate(codes.categories.items()):
+                file.seek((i * codes.rows + start) * 4)
+                dtype, recode = dtypes[id(categories)]
+                coded = np.fromfile(file, dtype=np.int32, count=rows)
+                chunk[column] = pd.Categorical.from_codes(coded if recode is None else recode[coded], dtype=dtype)
+            file.seek(len(_CODED_LINK_COLUMNS) * codes.rows * 4 + start)
+            chunk["nofollow"] = np.fromfile(file, dtype=bool, count=rows)
+            write_csv_rows(out, pd.DataFrame(chunk, columns=LINK_CSV_COLUMNS), header=start == 0, made=made)
+    return path
 
 
 def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict[str, Path]:
@@ -104,10 +170,19 @@ def _write_table(sheet: Any, frame: pd.DataFrame, header_format: Any, first_row:
 
 
 def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> Path:
-    """report.xlsx: a summary sheet, then one sheet per fired rule with all its findings (URL
-    and evidence)."""
-    return _workbook(path, workbook_summary(model, summary),
-                     ((section.id, rows) for section, rows in model.rule_findings()))
+    """report.xlsx: a summary sheet, then one sheet per fired rule with its findings (URL and
+    evidence; the first WORKBOOK_ROWS_PER_RULE)."""
+    return write_workbook_of(path, *workbook_contents(model, summary))
+
+
+def workbook_contents(model: ReportModel, summary: dict[str, Any]) -> tuple[
+        tuple[list[tuple[str, Any]], pd.DataFrame], list[tuple[str, pd.DataFrame, int]]]:
+    """What write_workbook_of writes: the summary sheet (workbook_summary), and per fired rule
+    in its order the rule id, the rows its sheet shows and how many findings it has. Small
+    enough to pickle to another process: a sheet holds WORKBOOK_ROWS_PER_RULE rows at most."""
+    sheets = [(section.id, rows[list(RULE_SHEET_COLUMNS)].iloc[:WORKBOOK_ROWS_PER_RULE], len(rows))
+              for section, rows in model.rule_findings()]
+    return workbook_summary(model, summary), sheets
 
 
 def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[tuple[str, Any]], pd.DataFrame]:
@@ -130,10 +205,10 @@ def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[
     return facts, rules
 
 
-def _workbook(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame],
-              rule_sheets: Iterable[tuple[str, pd.DataFrame]]) -> Path:
-    """report.xlsx from the summary sheet's facts and rules table, and (rule id, findings) per
-    fired rule in the table's order."""
+def write_workbook_of(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame],
+                      rule_sheets: list[tuple[str, pd.DataFrame, int]]) -> Path:
+    """report.xlsx from workbook_contents: the summary sheet's facts and rules table, and
+    (rule id, rows shown, findings) per fired rule in the table's order."""
     facts, rules = summary_sheet
     # Formulas and links are never made from text: a crawled "=HYPERLINK(...)" stays text.
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -150,14 +225,13 @@ def _workbook(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd.DataFra
         _write_table(sheet, spreadsheet_safe(rules), header, first_row=len(facts) + 1)
 
         names = _sheet_names(list(rules["rule"]))
-        for (rule_id, rows), name in zip(rule_sheets, names):
+        for (rule_id, shown, findings), name in zip(rule_sheets, names):
             rule_sheet = book.add_worksheet(name)
             rule_sheet.set_column(0, 1, 70)
             # the rule's own columns (id, severity, title...) are the same on every row: the
             # sheet's name and the summary's table say them once
-            shown = rows[list(RULE_SHEET_COLUMNS)].iloc[:WORKBOOK_ROWS_PER_RULE]
             _write_table(rule_sheet, spreadsheet_safe(shown), header)
-            if len(rows) > len(shown):
-                rule_sheet.write_string(len(shown) + 1, 0, f"... and {len(rows) - len(shown):,} more: "
-                                        f"{rule_csv_name(rule_id)} has all {len(rows):,}", bold)
+            if findings > len(shown):
+                rule_sheet.write_string(len(shown) + 1, 0, f"... and {findings - len(shown):,} more: "
+                                        f"{rule_csv_name(rule_id)} has all {findings:,}", bold)
     return path

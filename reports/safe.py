@@ -87,14 +87,11 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         column = frame[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
-            # each distinct value once; masking may merge values, so the categories are made anew
-            categories = column.cat.categories
-            masked_categories = pd.Index(_redacted_texts(pd.Series(categories))) if _is_str(categories.dtype) \
-                else categories.map(redact_value)
-            if not masked_categories.equals(categories):
-                merged, uniques = pd.factorize(masked_categories)
-                codes = np.append(merged, -1)[column.cat.codes.to_numpy()]  # -1 (missing) stays -1
-                redacted[name] = pd.Series(pd.Categorical.from_codes(codes, categories=uniques),
+            masked = redacted_categories(column.cat.categories)
+            if masked is not None:
+                uniques, recode = masked
+                redacted[name] = pd.Series(pd.Categorical.from_codes(recode[column.cat.codes.to_numpy()],
+                                                                     categories=uniques),
                                            index=column.index, name=name)
         elif _is_str(column.dtype):
             masked = _redacted_texts(column)
@@ -107,6 +104,18 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
             if masked is not None:
                 redacted[name] = pd.Series(masked.array.take(codes), index=column.index, name=name)
     return frame.assign(**redacted) if redacted else frame
+
+
+def redacted_categories(categories: pd.Index) -> tuple[pd.Index, np.ndarray] | None:
+    """The categories of a categorical redacted, each distinct value once, or None if nothing
+    changes: the distinct masked values (masking may merge two), and an array giving each old
+    code's new one (its last item, for code -1, is -1: missing stays missing)."""
+    masked = pd.Index(_redacted_texts(pd.Series(categories))) if _is_str(categories.dtype) \
+        else categories.map(redact_value)
+    if masked.equals(categories):
+        return None
+    merged, uniques = pd.factorize(masked)
+    return uniques, np.append(merged, -1)
 
 
 def _redacted_objects(objects: np.ndarray) -> pd.Series | None:
@@ -167,40 +176,36 @@ class _Characters:
 
     def holding(self, chars: str) -> np.ndarray:
         """Which texts hold any of ``chars``."""
-        return self._per_block(lambda codes, starts, ends: _any_at(np.isin(codes, _ords(chars)), ends))
+        return self.scan(holding=chars)[0]
 
     def starting_with(self, chars: Iterable[str]) -> np.ndarray:
         """Which texts start with one of ``chars`` (single characters)."""
-        def first_is(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-            nonempty = ends > starts
-            first = np.zeros(len(ends), dtype=bool)
-            first[nonempty] = np.isin(codes[starts[nonempty]], _ords(chars))
-            return first
-        return self._per_block(first_is)
+        return self.scan(starting_with=chars)[1]
 
-    def _per_block(self, test: Any) -> np.ndarray:
-        found = np.zeros(len(self.texts), dtype=bool)
+    def scan(self, holding: str = "", starting_with: Iterable[str] = "") -> tuple[np.ndarray, np.ndarray]:
+        """holding(holding) and starting_with(starting_with) in one pass (an empty one: all False)."""
+        found, first = np.zeros(len(self.texts), dtype=bool), np.zeros(len(self.texts), dtype=bool)
+        held, firsts = _ords(holding), _ords(starting_with)
         for at in range(0, len(self.texts), self.BLOCK):
             block = self.texts[at:at + self.BLOCK]
             lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
             ends = np.cumsum(lengths)
+            starts = ends - lengths
             joined = "".join(block)
             # one code per character (lone surrogates included: crawled text can hold them)
             codes = (np.frombuffer(joined.encode("ascii"), dtype=np.uint8) if joined.isascii()
                      else np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
-            found[at:at + len(block)] = test(codes, ends - lengths, ends)
-        return found
+            rows = slice(at, at + len(block))
+            if held:
+                found[rows][np.searchsorted(ends, np.flatnonzero(np.isin(codes, held)), side="right")] = True
+            if firsts:
+                nonempty = ends > starts
+                first[rows][nonempty] = np.isin(codes[starts[nonempty]], firsts)
+        return found, first
 
 
 def _ords(chars: Iterable[str]) -> list[int]:
     return [ord(c) for c in chars]
-
-
-def _any_at(hits: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Which of the texts ending at ``ends`` hold a hit (positions in their joined codes)."""
-    found = np.zeros(len(ends), dtype=bool)
-    found[np.searchsorted(ends, np.flatnonzero(hits), side="right")] = True
-    return found
 
 
 def _cell_text(value: object) -> object:
@@ -266,20 +271,23 @@ _JOINED_CELLS = 1_000_000
 _PANDAS_CSV_CELLS = 100_000
 
 
-def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool) -> None:
+def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool,
+                   made: dict[int, tuple[pd.Index, np.ndarray]] | None = None) -> None:
     """``frame``'s rows (after its header line if ``header``) into ``out``, as write_csv writes them.
 
     The bytes are those of ``spreadsheet_safe(chunk).to_csv(index=False, lineterminator="\r\n")``
     (categories decoded first), made without pandas' row-by-row csv writer: each column of a chunk
     becomes an array of finished fields (distinct values and categories formatted once, text
     scanned by numpy for what needs neutralising or quoting), then a chunk is one string join.
+    ``made``: given, the fields of categories are kept there for the next call (a frame written
+    in parts whose categoricals have the same categories objects).
     """
     if header:
         out.write(frame.iloc[:0].to_csv(index=False, lineterminator=CSV_LINE_END))
     if frame.shape[1] == 0:  # rows with no cells are bare line ends
         out.write(CSV_LINE_END * len(frame))
         return
-    made: dict[int, tuple[pd.Index, np.ndarray]] = {}  # categories' fields, shared by columns of one dtype
+    made = {} if made is None else made  # categories' fields, shared by columns (and chunks) of one dtype
     columns = [_ColumnFields(frame.iloc[:, i], frame.shape[1], made) for i in range(frame.shape[1])]
     # rows as cells and separators, a block of rows at a time: one join, one write per block
     block_rows = max(_JOINED_CELLS // (2 * len(columns)), 1)
@@ -407,8 +415,7 @@ def _text_fields(texts: list[str], *, neutralised: bool) -> np.ndarray:
     """``texts`` as CSV fields: neutralised if asked, then quoted as the csv module quotes."""
     fields = np.array(texts, dtype=object)
     characters = _Characters(texts)
-    quoted = characters.holding(_CSV_QUOTED_CHARS)
-    risky = characters.starting_with(FORMULA_STARTS) if neutralised else np.zeros_like(quoted)
+    quoted, risky = characters.scan(holding=_CSV_QUOTED_CHARS, starting_with=FORMULA_STARTS if neutralised else "")
     for i in np.flatnonzero(quoted | risky).tolist():
         text = neutralise(texts[i]) if risky[i] else texts[i]
         fields[i] = '"' + text.replace('"', '""') + '"' if quoted[i] else text

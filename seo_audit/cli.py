@@ -35,6 +35,8 @@ FAIL_ON = (*SEVERITIES, "new")
 DEFAULT_STORE_NAME = "seo-audit.sqlite"
 #: how many URLs `compare` prints per list before pointing to compare.csv
 SHOWN_URLS = 20
+#: an audit with more findings than this is saved to the store by a process of its own
+FINDINGS_STORED_APART = 100_000
 
 log = logging.getLogger("seo_audit")
 
@@ -402,7 +404,9 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     """Audit a stored crawl with the job's rules, compare it with the previous crawl of its job,
     write the report (unless --no-report or no output folder), fill ``summary``, and return
     the --fail-on exit code."""
-    from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
+    from audit import RULES, crawl_budget, load_crawl, run_audit
+    from audit.engine import store_audit
+    from audit.parallel import in_new_process
     from crawler import store
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare
@@ -412,45 +416,52 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         from reports.branding import Branding
 
         Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
+    crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
     links_csv = None
-
-    def start_links_csv(links) -> None:
+    if reporting:
         from reports import start_links_csv
 
-        nonlocal links_csv
-        # the largest file, written by a process of its own while this one derives and audits
-        links_csv = start_links_csv(job.out, links, bom=job.csv_bom)
-
-    crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
-                       on_links=start_links_csv if reporting else None)
+        # the largest file, written by a process of its own while this one audits
+        links_csv = start_links_csv(job.out, crawl.links, bom=job.csv_bom)
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
     if links_csv is not None:
         # links.csv is written by the child: tens of millions of links need not stay here
-        crawl.links = crawl.links.iloc[:0]
-    conn = store.connect(store_path)
+        crawl.links = crawl.links.iloc[:0].copy()  # a copy: a slice would keep all the rows alive
+    if len(findings) > FINDINGS_STORED_APART:
+        # a million findings take seconds to insert: a new process stores them while this one reports
+        stored = in_new_process(store_audit, store_path, crawl.crawl_id, findings, budget)
+    else:
+        store_audit(store_path, crawl.crawl_id, findings, budget)
+        stored = _done
+    conn = store.connect(store_path, readonly=True)
     try:
-        save_findings(conn, crawl.crawl_id, findings)
-        store.set_budget(conn, crawl.crawl_id, budget)
         previous_id = jobs.previous_crawl(conn, crawl.crawl_id)
     finally:
         conn.close()
-    crawl.findings = findings  # the audit just saved is the crawl's findings now
+    crawl.findings = findings  # the audit being saved is the crawl's findings now
     comparison = compare_crawls(load_for_compare(store_path, previous_id), crawl) if previous_id else None
+    try:
+        if reporting:
+            from reports import write_outputs
+
+            paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+                                  bom=job.csv_bom, previous=comparison, links_csv=links_csv)
+            summary["report"] = str(paths["report.html"].resolve())
+            log.info("report written: %s", summary["report"])
+    finally:
+        stored()  # saved even if the report failed
     summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
-    if reporting:
-        from reports import write_outputs
-
-        paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                              bom=job.csv_bom, previous=comparison, links_csv=links_csv)
-        summary["report"] = str(paths["report.html"].resolve())
-        log.info("report written: %s", summary["report"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
     return _fail_on_code(job.fail_on, summary, comparison)
+
+
+def _done() -> None:
+    """Waiting for work already done."""
 
 
 def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict | None) -> int:

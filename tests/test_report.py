@@ -706,3 +706,25 @@ def test_public_surface():
     import reports
 
     assert reports.__all__ == ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]
+
+
+def test_links_csv_from_codes_is_links_csv_of_the_frame(tmp_path, monkeypatch):
+    """A new process writes links.csv of a large crawl from a file of codes, a chunk at a time:
+    the bytes of write_csv of the masked frame, whatever the chunks and categories."""
+    from reports import exports
+    from reports.safe import redact_frame, write_csv
+
+    urls = pd.CategoricalDtype([f"{SITE}/", f"{SITE}/a?token=1", f"{SITE}/a?token=2", "=cmd", STAGING])
+    links = pd.DataFrame({
+        "source": pd.Categorical.from_codes([0, 0, 1, 3, 4, 2, 0], dtype=urls),
+        "target": pd.Categorical.from_codes([1, 2, 3, 4, 0, -1, 2], dtype=urls),
+        "kind": pd.Categorical(["a", "a", "img", "canonical", "a", "a", "redirect"]),
+        "anchor": pd.Categorical(["x", None, "-1", 'say "hi"', "line\rbreak", "", None]),
+        "nofollow": [False, True, False, False, True, False, False]})
+    expected = write_csv(tmp_path / "frame.csv", redact_frame(links), bom=True).read_bytes()
+    monkeypatch.setattr(exports, "LINK_CODES_CHUNK_ROWS", 3)
+    codes = exports.dump_link_codes(links, tmp_path)
+    assert codes.categories["source"] is codes.categories["target"]
+    written = exports.write_links_csv(tmp_path / "links.csv", codes, bom=True)
+    assert written.read_bytes() == expected and b"token=1" not in expected
+    assert not codes.path.exists()  # the codes file is gone once read

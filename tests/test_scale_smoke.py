@@ -2,6 +2,7 @@
 
 import http.client
 import os
+import sqlite3
 import sys
 from collections import deque
 
@@ -78,9 +79,14 @@ def test_report_of_a_large_store_writes_what_a_small_one_does(tmp_path, monkeypa
     scale_bench.write_synthetic_store(str(store), 600)
     assert main(["report", "--store", str(store), "--out", str(tmp_path / "small"), "--quiet"]) == 0
     for name, rows in (("audit.load.LINKS_PER_READER", 100), ("reports.ROWS_FOR_A_PROCESS", 0),
-                       ("reports.FINDINGS_FOR_A_PROCESS", 0)):
+                       ("reports.FINDINGS_FOR_A_PROCESS", 0), ("seo_audit.cli.FINDINGS_STORED_APART", 0)):
         monkeypatch.setattr(name, rows)
+    with sqlite3.connect(store) as conn:
+        stored = conn.execute("SELECT rule, url, evidence FROM findings ORDER BY rowid").fetchall()
+        conn.execute("DELETE FROM findings")
     assert main(["report", "--store", str(store), "--out", str(tmp_path / "large"), "--quiet"]) == 0
+    # saved anew by a process of its own: the same findings, once
+    assert sqlite3.connect(store).execute("SELECT rule, url, evidence FROM findings ORDER BY rowid").fetchall() == stored
     small = sorted(p.name for p in (tmp_path / "small").glob("*.csv"))
     assert len(small) > 5 and small == sorted(p.name for p in (tmp_path / "large").glob("*.csv"))
     for name in small:
