@@ -107,9 +107,11 @@ class Crawl:
 
 
 def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None, *,
-               findings: bool = True) -> Crawl:
+               findings: bool = True, on_links: Callable[[pd.DataFrame], Any] | None = None) -> Crawl:
     """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection;
-    ``findings=False`` leaves its stored findings out (an audit about to replace them)."""
+    ``findings=False`` leaves its stored findings out (an audit about to replace them).
+    ``on_links`` is called with the links (LINK_COLUMNS) as soon as they are read, before the
+    derived columns are computed: a report starts writing links.csv there, on another CPU."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
     try:
         metas = crawl_store.crawls(conn)
@@ -127,6 +129,8 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             return frame.drop(columns="crawl_id", errors="ignore")
 
         pages, links = _read_pages_and_links(conn, crawl_id)
+        if on_links is not None:
+            on_links(links)
         crawl = _derive(meta, pages=pages, links=links, sitemap_urls=table("sitemap_urls"),
                         rechecks=table("rechecks"))
         if findings:
@@ -484,21 +488,23 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
 
     robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
     p["nofollow_page"] = _contains(robots_text, _NOFOLLOW)
-    # links joined to pages by row number, not by URL text: two integer arrays instead of
-    # frames of millions of URLs (-1: a URL no page row has); source and target share one
-    # dtype (_code_links), so each distinct URL is looked up once
+    # links joined to pages through their URL codes, not by URL text: source and target share
+    # one dtype (_code_links), each distinct URL is looked up once (``rows``: its page row, -1
+    # if none) and facts of pages reach links by code, with no array of rows per link
     rows = _category_rows(p, links["source"])
-    source, target = rows[links["source"].cat.codes.to_numpy()], rows[links["target"].cat.codes.to_numpy()]
-    links["followed"] = _followed(links, p, source)
+    source, target = links["source"].cat.codes.to_numpy(), links["target"].cat.codes.to_numpy()
+    to_a_page = (rows >= 0)[target]
+    links["followed"] = _followed(links, p, rows)
     followed, kind = links["followed"].to_numpy(), links["kind"]
 
     # followed <a> links all come from pages (see _followed), so every source here is a row
-    a_links = followed & kind.eq("a").to_numpy() & (target >= 0)
-    p["inlinks"] = _distinct_sources_per_target(source[a_links], target[a_links], len(p))
+    a_links = followed & kind.eq("a").to_numpy() & to_a_page
+    inlinks = _distinct_sources_per_target(source[a_links], target[a_links], len(rows) - 1)
+    p["inlinks"] = _by_page_row(inlinks, rows, len(p), 0)
     p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
-    reaching = followed & kind.isin(REACHING_LINK_KINDS).to_numpy() & (target >= 0)
-    reached = np.zeros(len(p), dtype=bool)
-    reached[target[reaching]] = True
+    reached_url = np.zeros(len(rows), dtype=bool)
+    reached_url[target[followed & kind.isin(REACHING_LINK_KINDS).to_numpy() & to_a_page]] = True
+    reached = _by_page_row(reached_url[:-1], rows, len(p), False)
     reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy()
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
 
@@ -528,6 +534,15 @@ def _category_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
     return np.append(_page_rows(p, urls.cat.categories), np.int32(-1))
 
 
+def _by_page_row(per_category: np.ndarray, rows: np.ndarray, n: int, missing: Any) -> np.ndarray:
+    """A value per URL category (``rows``: their page rows, as _category_rows gives) as a value
+    per page row (``missing`` for a row no category has)."""
+    out = np.full(n, missing, dtype=per_category.dtype)
+    has_row = rows[:-1] >= 0
+    out[rows[:-1][has_row]] = per_category[has_row]
+    return out
+
+
 def _contains(values: pd.Series, pattern: str) -> pd.Series:
     """Whether each text holds the regular expression ``pattern``, ignoring case; missing: False."""
     codes, uniques = pd.factorize(values)
@@ -536,7 +551,7 @@ def _contains(values: pd.Series, pattern: str) -> pd.Series:
 
 
 def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
-    """For each of n page rows, how many distinct sources link to it (rows as _page_rows gives)."""
+    """For each of n targets (0 to n - 1), how many distinct sources link to it."""
     # sorted in place rather than hashed: a hash table of millions of pairs costs several
     # times their size
     pairs = source.astype(np.int64)
@@ -550,17 +565,16 @@ def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int)
     return np.bincount(pairs, minlength=n + 1)[:n]
 
 
-def _followed(links: pd.DataFrame, p: pd.DataFrame, source: np.ndarray) -> pd.Series:
+def _followed(links: pd.DataFrame, p: pd.DataFrame, rows: np.ndarray) -> pd.Series:
     """Links a crawler follows: not rel=nofollow, to another URL, and either a redirect or a link
     on a page that answered 2xx without a page-wide nofollow (links on error pages lead nowhere).
-    ``source``: each link's source row in ``p`` (_page_rows)."""
-    passes_links_on = (p["status_class"].eq("2xx") & ~p["nofollow_page"]).to_numpy()
-    on_a_page = np.zeros(len(links), dtype=bool)
-    known = source >= 0
-    on_a_page[known] = passes_links_on[source[known]]
+    ``rows``: the page row of each URL category of the links (_category_rows)."""
+    passes_links_on = np.append((p["status_class"].eq("2xx") & ~p["nofollow_page"]).to_numpy(), False)
+    source, target = links["source"].cat.codes.to_numpy(), links["target"].cat.codes.to_numpy()
+    on_a_page = passes_links_on[rows][source]  # a URL with no page row (-1): the False appended
     on_a_page &= links["kind"].isin(["a", "meta-refresh"]).to_numpy()
-    return (~links["nofollow"] & links["source"].ne(links["target"])
-            & (on_a_page | links["kind"].eq("redirect")))
+    elsewhere = (source != target) | (source < 0)  # a missing URL is nowhere, as pandas' ne says
+    return ~links["nofollow"] & (elsewhere & (on_a_page | links["kind"].eq("redirect").to_numpy()))
 
 
 def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None,

@@ -106,7 +106,8 @@ def count_bars(counts: dict[str, int], css_class: str) -> list[Bar]:
 
 def status_code_bars(pages: pd.DataFrame) -> list[Bar]:
     """One bar per status code (the most common ones), then network errors and skipped URLs."""
-    fetched = pages[pages["status"].notna()]
+    # only the columns needed: a row filter of the whole pages frame copies every column
+    fetched = pages.loc[pages["status"].notna(), ["status", "status_class"]]
     counts = fetched.groupby(["status", "status_class"]).size().sort_values(ascending=False)
     shown = counts.iloc[:STATUS_BARS].sort_index()
     bars = [_single(str(int(code)), n, f"fill-{cls}") for (code, cls), n in shown.items()]
@@ -121,8 +122,7 @@ def status_code_bars(pages: pd.DataFrame) -> list[Bar]:
 
 def depth_bars(pages: pd.DataFrame) -> list[Bar]:
     """Fetched URLs per click depth, deep ones pooled, unlinked ones (no depth) last."""
-    fetched = pages[pages["status_class"] != "skipped"]
-    depth = pd.to_numeric(fetched["depth"], errors="coerce")
+    depth = pd.to_numeric(pages.loc[pages["status_class"] != "skipped", "depth"], errors="coerce")
     counts = depth.clip(upper=DEPTH_BINS).value_counts()
     deepest = int(depth.max()) if depth.notna().any() else -1
     bars = [_single(str(d), counts.get(d, 0), "fill-accent") for d in range(min(deepest, DEPTH_BINS - 1) + 1)]

@@ -416,13 +416,17 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         from reports.branding import Branding
 
         Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
-    crawl = load_crawl(store_path, crawl_id, findings=False)  # the audit below replaces them
     links_csv = None
-    if reporting:
+
+    def write_links_csv(links) -> None:
         from reports import start_links_csv
 
-        # the largest file, written by a process of its own while this one audits
-        links_csv = start_links_csv(job.out, crawl.links, bom=job.csv_bom)
+        nonlocal links_csv
+        # the largest file, written by a process of its own while this one derives and audits
+        links_csv = start_links_csv(job.out, links, bom=job.csv_bom)
+
+    crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
+                       on_links=write_links_csv if reporting else None)
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
     if links_csv is not None:
