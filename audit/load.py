@@ -128,11 +128,10 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
                                       params=(crawl_id,))
             return frame.drop(columns="crawl_id", errors="ignore")
 
-        pages, links = _read_pages_and_links(conn, crawl_id)
+        pages, links, sitemap_urls = _read_crawl_tables(conn, crawl_id)
         if on_links is not None:
             on_links(links)
-        crawl = _derive(meta, pages=pages, links=links, sitemap_urls=table("sitemap_urls"),
-                        rechecks=table("rechecks"))
+        crawl = _derive(meta, pages=pages, links=links, sitemap_urls=sitemap_urls, rechecks=table("rechecks"))
         if findings:
             crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
         return crawl
@@ -173,10 +172,11 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         conn.close()
 
 
-def _read_pages_and_links(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The crawl's pages (each distinct text held once) and links (see _start_reading_links), from one
-    snapshot of the store even while a crawl writes. A large crawl's links are read partly by a
-    forked child while this process reads the pages."""
+def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The crawl's pages and sitemap URLs (each distinct text held once, a sitemap's URLs
+    sharing the pages' ones) and links (see _start_reading_links), from one snapshot of the
+    store even while a crawl writes. A large crawl's links are read partly by a forked child
+    while this process reads the pages."""
     own_snapshot = not conn.in_transaction
     if own_snapshot:
         conn.execute("BEGIN")
@@ -184,10 +184,13 @@ def _read_pages_and_links(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.D
         urls = [url for (url,) in conn.execute("SELECT url FROM pages WHERE crawl_id = ?", (crawl_id,))]
         read_links = _start_reading_links(conn, crawl_id, np.array(urls, dtype=object),
                                           head_start=len(urls) * PAGE_ROW_COST_IN_LINK_ROWS)
-        pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, dict(zip(urls, urls)))
+        texts = dict(zip(urls, urls))
+        pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, texts)
         if pages["url"].tolist() != urls:  # the same rows in the same order: links are coded by them
             raise RuntimeError("the crawl's pages changed while they were read; load the crawl again")
-        return pages, read_links()
+        sitemap_urls = _read_interned(conn, "sitemap_urls", crawl_store.SITEMAP_COLUMNS, crawl_id, texts)
+        del texts  # millions of entries: gone before the links are joined
+        return pages, read_links(), sitemap_urls
     finally:
         if own_snapshot:
             conn.rollback()

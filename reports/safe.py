@@ -219,7 +219,10 @@ def _cell_text(value: object) -> object:
 
 def _json_text(value: object) -> str:
     """``json.dumps(value, ensure_ascii=False, default=str)``: the C encoder json.dumps builds
-    for it, without json.dumps' Python set-up around it (a crawl has millions of list cells)."""
+    for it, without json.dumps' Python set-up around it (a crawl has millions of list cells,
+    most of them one text: a URL's redirect chain of itself)."""
+    if value.__class__ is list and len(value) == 1 and value[0].__class__ is str:
+        return "[" + json.encoder.encode_basestring(value[0]) + "]"
     encoder = json.encoder.c_make_encoder({}, str, json.encoder.encode_basestring, None, ": ", ", ",
                                           False, False, True)
     return "".join(encoder(value, 0))

@@ -257,7 +257,7 @@ _SHARED_URLS = pd.CategoricalDtype(["https://h/a", "=HYPERLINK(1)", "https://h/?
     pd.DataFrame({"only": pd.array(_HOSTILE_TEXTS, dtype="str")}),  # a lone empty field is quoted
     pd.DataFrame({"cells": pd.Series([["=a", 'b"c'], [], (1, 2), {"k": "v,w"}, np.array([1, 2]), None, float("nan"),
                                       pd.NA, 7, -3.5, "=x", "a,b", True, np.float64(0.1), np.int64(4), {1, 2}, "",
-                                      np.array(-5), "\nx", "ok"], dtype=object), "n": range(_N)}),
+                                      np.array(-5), "\nx", ['one "text", ü']], dtype=object), "n": range(_N)}),
     pd.DataFrame({"ints": pd.Series([7, None] * 10, dtype=object),  # written 7.0: pandas infers floats
                   "mixed": pd.Series([1.5, 2, "a", None] * 5, dtype=object)}),
     pd.DataFrame({"cat": pd.Categorical(_HOSTILE_TEXTS[:11] + [None] * 9,
