@@ -495,7 +495,7 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     # one dtype (_code_links), each distinct URL is looked up once (``rows``: its page row, -1
     # if none) and facts of pages reach links by code, with no array of rows per link
     rows = _category_rows(p, links["source"])
-    source, target = links["source"].cat.codes.to_numpy(), links["target"].cat.codes.to_numpy()
+    source, target = links["source"].array.codes, links["target"].array.codes
     to_a_page = (rows >= 0)[target]
     links["followed"] = _followed(links, p, rows)
     followed, kind = links["followed"].to_numpy(), links["kind"]
@@ -506,7 +506,7 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     p["inlinks"] = _by_page_row(inlinks, rows, len(p), 0)
     p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
     reached_url = np.zeros(len(rows), dtype=bool)
-    reached_url[target[followed & kind.isin(REACHING_LINK_KINDS).to_numpy() & to_a_page]] = True
+    reached_url[target[followed & coded_isin(kind, REACHING_LINK_KINDS) & to_a_page]] = True
     reached = _by_page_row(reached_url[:-1], rows, len(p), False)
     reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy()
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
@@ -527,7 +527,7 @@ def _page_rows(p: pd.DataFrame, urls: pd.Series | pd.Index) -> np.ndarray:
     """For each URL, the position of its row in ``p`` (-1 if it has none); for a categorical,
     each distinct URL is looked up once."""
     if isinstance(urls.dtype, pd.CategoricalDtype):
-        return _category_rows(p, urls)[urls.cat.codes.to_numpy()]
+        return _category_rows(p, urls)[urls.array.codes]
     return pd.Index(p["url"]).get_indexer(urls).astype(np.int32)
 
 
@@ -535,6 +535,17 @@ def _category_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
     """The row in ``p`` of each category of the categorical ``urls``, then -1 for a missing
     value's code (-1) to pick."""
     return np.append(_page_rows(p, urls.cat.categories), np.int32(-1))
+
+
+def coded_isin(column: pd.Series, values: Any) -> np.ndarray:
+    """Which rows of a categorical ``crawl.links`` column hold one of ``values``: each value is
+    looked up once among the categories, not in each of tens of millions of rows (and no copy
+    of the rows is made, as Series.isin of a categorical does)."""
+    categories = column.cat.categories
+    wanted = np.zeros(len(categories) + 1, dtype=bool)  # the last one for code -1: missing
+    positions = categories.get_indexer(values)
+    wanted[positions[positions >= 0]] = True
+    return wanted[column.array.codes]
 
 
 def _by_page_row(per_category: np.ndarray, rows: np.ndarray, n: int, missing: Any) -> np.ndarray:
@@ -573,9 +584,9 @@ def _followed(links: pd.DataFrame, p: pd.DataFrame, rows: np.ndarray) -> pd.Seri
     on a page that answered 2xx without a page-wide nofollow (links on error pages lead nowhere).
     ``rows``: the page row of each URL category of the links (_category_rows)."""
     passes_links_on = np.append((p["status_class"].eq("2xx") & ~p["nofollow_page"]).to_numpy(), False)
-    source, target = links["source"].cat.codes.to_numpy(), links["target"].cat.codes.to_numpy()
+    source, target = links["source"].array.codes, links["target"].array.codes
     on_a_page = passes_links_on[rows][source]  # a URL with no page row (-1): the False appended
-    on_a_page &= links["kind"].isin(["a", "meta-refresh"]).to_numpy()
+    on_a_page &= coded_isin(links["kind"], ["a", "meta-refresh"])
     elsewhere = (source != target) | (source < 0)  # a missing URL is nowhere, as pandas' ne says
     return ~links["nofollow"] & (elsewhere & (on_a_page | links["kind"].eq("redirect").to_numpy()))
 
@@ -588,7 +599,7 @@ def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None,
     if isinstance(urls.dtype, pd.CategoricalDtype):
         rows = _category_rows(pages, urls) if rows is None else rows
         per_category = urls_in_scope(pd.Series(urls.cat.categories), pages, start_url, rows[:-1])
-        return pd.Series(np.append(per_category.to_numpy(), False)[urls.cat.codes.to_numpy()],
+        return pd.Series(np.append(per_category.to_numpy(), False)[urls.array.codes],
                          index=urls.index, name=urls.name)
     rows = _page_rows(pages, urls) if rows is None else rows
     known = rows >= 0

@@ -74,7 +74,7 @@ def dump_link_codes(links: pd.DataFrame, folder: Path) -> LinkCodes:
                 values = values.astype(object).astype("category")
             index = values.cat.categories
             categories[column] = lists.setdefault(id(index), index.tolist())
-            values.cat.codes.to_numpy().astype(np.int32, copy=False).tofile(file)
+            values.array.codes.astype(np.int32, copy=False).tofile(file)
         links["nofollow"].to_numpy(dtype=bool).tofile(file)
     return LinkCodes(Path(name), len(links), categories)
 

@@ -90,7 +90,7 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
             masked = redacted_categories(column.cat.categories)
             if masked is not None:
                 uniques, recode = masked
-                redacted[name] = pd.Series(pd.Categorical.from_codes(recode[column.cat.codes.to_numpy()],
+                redacted[name] = pd.Series(pd.Categorical.from_codes(recode[column.array.codes],
                                                                      categories=uniques),
                                            index=column.index, name=name)
         elif _is_str(column.dtype):
@@ -318,7 +318,7 @@ class _ColumnFields:
         self.format_rows = max(_PANDAS_CSV_CELLS // frame_width, 1)
         self.codes = self.category_fields = self.categories = None
         if isinstance(column.dtype, pd.CategoricalDtype):
-            self.codes = column.cat.codes.to_numpy()
+            self.codes = column.array.codes
             index = column.cat.categories
             known, fields = made.get(id(index), (None, None))
             if known is index:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, TypeVar
 import numpy as np
 import pandas as pd
 
-from audit.load import Crawl
+from audit.load import Crawl, coded_isin
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
@@ -99,16 +99,6 @@ def pages_named(crawl: Crawl, urls: pd.Series) -> pd.Series:
     named = np.zeros(len(crawl.pages), dtype=bool)
     named[rows[rows >= 0]] = True
     return pd.Series(named, index=crawl.pages.index)
-
-
-def coded_isin(column: pd.Series, values: Any) -> np.ndarray:
-    """Which rows of a categorical ``crawl.links`` column hold one of ``values``: each value is
-    looked up once among the categories, not in each of tens of millions of rows."""
-    categories = column.cat.categories
-    wanted = np.zeros(len(categories) + 1, dtype=bool)  # the last one for code -1: missing
-    positions = categories.get_indexer(values)
-    wanted[positions[positions >= 0]] = True
-    return wanted[column.array.codes]
 
 
 def examples(keys: pd.Series, items: pd.Series, total: pd.Series | None = None) -> pd.Series:
