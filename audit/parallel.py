@@ -1,9 +1,14 @@
 """Work in a child process while this one goes on: a second CPU for a large crawl.
 
 Loading a million-URL crawl reads tens of millions of links, and its report spends most of
-its time in a few big files; on a machine with two CPUs these are done side by side. The
-child is forked, so it reads what is already in memory (shared until either side changes
-it) instead of receiving a copy; only its result travels back, pickled.
+its time in a few big files; on a machine with two CPUs these are done side by side.
+
+Two kinds of child: ``in_child`` forks, so the child reads what is already in memory (shared
+until either side changes it) instead of receiving a copy: right for short work, or work
+started before this process holds much (the loader's link reader). ``in_new_process`` starts
+a new interpreter that gets its work pickled: right for long work beside a parent holding
+millions of Python objects, which a forked child would come to copy (reading an object
+writes its reference count). Only results travel back, pickled.
 """
 
 from __future__ import annotations

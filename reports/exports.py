@@ -21,7 +21,7 @@ import pandas as pd
 import xlsxwriter
 
 from .model import ReportModel, rule_csv_name
-from .safe import neutralise, redacted_categories, spreadsheet_safe, write_csv, write_csv_rows
+from .safe import is_str_dtype, neutralise, redacted_categories, spreadsheet_safe, write_csv, write_csv_rows
 
 #: Excel's limits on a sheet name
 SHEET_NAME_LENGTH = 31
@@ -106,11 +106,31 @@ def write_links_csv(path: Path, codes: LinkCodes, *, bom: bool = False) -> Path:
 
 
 def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict[str, Path]:
-    """findings.csv with every finding, and findings-<rule>.csv per fired rule."""
-    written = {"findings.csv": write_csv(out_dir / "findings.csv", model.findings_table, bom=bom)}
-    for section, rows in model.rule_findings():
-        written[section.csv_name] = write_csv(out_dir / section.csv_name, rows, bom=bom)
+    """findings.csv with every finding, and findings-<rule>.csv per fired rule.
+
+    findings.csv lists the rules' findings one rule after the other (findings_table's order),
+    so each rule's rows are formatted once and written to both files."""
+    encoding = "utf-8-sig" if bom else "utf-8"
+    written = {"findings.csv": out_dir / "findings.csv"}
+    with open(written["findings.csv"], "w", encoding=encoding, newline="") as everything:
+        write_csv_rows(everything, model.findings_table.iloc[:0], header=True)
+        for section, rows in model.rule_findings():
+            written[section.csv_name] = out_dir / section.csv_name
+            with open(written[section.csv_name], "w", encoding=encoding, newline="") as own:
+                write_csv_rows(own, rows.iloc[:0], header=True)
+                write_csv_rows(_Both(everything, own), rows, header=False)
     return written
+
+
+class _Both:
+    """Two text files written as one."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first, self.second = first, second
+
+    def write(self, text: str) -> None:
+        self.first.write(text)
+        self.second.write(text)
 
 
 def _json_default(value: Any) -> Any:
@@ -165,8 +185,19 @@ def _cell(value: Any) -> Any:
 
 def _write_table(sheet: Any, frame: pd.DataFrame, header_format: Any, first_row: int = 0) -> None:
     sheet.write_row(first_row, 0, list(frame.columns), header_format)
+    if all(is_str_dtype(frame[name].dtype) for name in frame.columns):
+        # a rule's sheet: text cells straight to write_string (write_row would ask each cell's
+        # type), missing ones left blank as write_row leaves them; 100,000 rows a sheet
+        columns = [frame[name].to_numpy(dtype=object, na_value=None).tolist() for name in frame.columns]
+        write_string = sheet.write_string
+        for offset, row in enumerate(zip(*columns), start=first_row + 1):
+            for column, text in enumerate(row):
+                if text is not None:
+                    write_string(offset, column, text)
+        return
     for offset, row in enumerate(frame.itertuples(index=False, name=None), start=first_row + 1):
         sheet.write_row(offset, 0, [_cell(v) for v in row])
+
 
 
 def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> Path:

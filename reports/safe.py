@@ -93,7 +93,7 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 redacted[name] = pd.Series(pd.Categorical.from_codes(recode[column.array.codes],
                                                                      categories=uniques),
                                            index=column.index, name=name)
-        elif _is_str(column.dtype):
+        elif is_str_dtype(column.dtype):
             masked = _redacted_texts(column)
             if masked is not column:
                 redacted[name] = masked
@@ -110,7 +110,7 @@ def redacted_categories(categories: pd.Index) -> tuple[pd.Index, np.ndarray] | N
     """The categories of a categorical redacted, each distinct value once, or None if nothing
     changes: the distinct masked values (masking may merge two), and an array giving each old
     code's new one (its last item, for code -1, is -1: missing stays missing)."""
-    masked = pd.Index(_redacted_texts(pd.Series(categories))) if _is_str(categories.dtype) \
+    masked = pd.Index(_redacted_texts(pd.Series(categories))) if is_str_dtype(categories.dtype) \
         else categories.map(redact_value)
     if masked.equals(categories):
         return None
@@ -145,7 +145,7 @@ def _distinct_objects(objects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, first
 
 
-def _is_str(dtype: Any) -> bool:
+def is_str_dtype(dtype: Any) -> bool:
     """pandas' own str dtype (text and NA only), not object."""
     return pd.api.types.is_string_dtype(dtype) and dtype != object
 
@@ -240,7 +240,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
             if pd.api.types.is_string_dtype(column.cat.categories.dtype):
                 # neutralise() only prefixes, so distinct values stay distinct
                 out[name] = column.cat.rename_categories(column.cat.categories.map(neutralise))
-        elif _is_str(column.dtype):
+        elif is_str_dtype(column.dtype):
             # pandas' own str dtype holds only text and NA: the vectorised path
             risky = _Characters(column.to_numpy(dtype=object, na_value="").tolist()).starting_with(FORMULA_STARTS)
             if risky.any():
@@ -326,7 +326,7 @@ class _ColumnFields:
                 return
             safe = spreadsheet_safe(pd.DataFrame({"c": index}))["c"]
             categories = safe.to_numpy(dtype=object)  # decoded as objects, as pandas writes them
-            if _is_str(safe.dtype) or safe.dtype.kind in "biuf":
+            if is_str_dtype(safe.dtype) or safe.dtype.kind in "biuf":
                 # text and numbers are written the same whichever chunk they are in: each
                 # category's field is made once
                 self.category_fields = np.append(self._csv_fields(pd.Series(categories)), "")  # -1: missing
@@ -343,7 +343,7 @@ class _ColumnFields:
 
     def _safe_fields(self, column: pd.Series) -> np.ndarray:
         """The fields of ``spreadsheet_safe``'s ``column``."""
-        if _is_str(column.dtype):
+        if is_str_dtype(column.dtype):
             return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=True)
         if column.dtype == object:
             # spreadsheet_safe's map, once per distinct object (list cells are mostly a few shared
@@ -361,7 +361,7 @@ class _ColumnFields:
         dtype = column.dtype
         if not _formatted_alone(dtype):
             return _text_fields(self._pandas_texts(column), neutralised=False)
-        if _is_str(dtype):
+        if is_str_dtype(dtype):
             return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=False)
         if dtype == object:
             return _text_fields(_object_texts(column.to_numpy()), neutralised=False)
@@ -381,7 +381,7 @@ class _ColumnFields:
 
 def _formatted_alone(dtype: Any) -> bool:
     """Whether to_csv writes each value of ``dtype`` the same whatever the others (not so dates)."""
-    return (_is_str(dtype) or dtype == object or isinstance(dtype, _NULLABLE_INTEGERS)
+    return (is_str_dtype(dtype) or dtype == object or isinstance(dtype, _NULLABLE_INTEGERS)
             or (isinstance(dtype, np.dtype) and dtype.kind in "biuf" and dtype.itemsize <= 8))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pandas as pd
 import pytest
 
@@ -242,9 +244,12 @@ def test_links_are_read_as_stored_whatever_their_text(tmp_path, monkeypatch):
     conn.commit()
     conn.close()
     monkeypatch.setattr("audit.load.LINK_BLOCK_ROWIDS", 3)
-    links = load_crawl(path, crawl_id).links
-    read = list(zip(*(links[c].astype(object).where(links[c].notna(), None).tolist()
-                      for c in ("source", "target", "kind", "anchor"))))
-    assert read == [row[:4] for row in rows]
-    assert links["nofollow"].tolist() == [bool(row[4]) for row in rows]
-    assert sorted(links["anchor"].cat.categories) == ["", "=1+1", "plain", "two\nlines"]
+    for index in ("through the index by crawl", "sorted: a store without it"):
+        links = load_crawl(path, crawl_id).links
+        read = list(zip(*(links[c].astype(object).where(links[c].notna(), None).tolist()
+                          for c in ("source", "target", "kind", "anchor"))))
+        assert read == [row[:4] for row in rows], index
+        assert links["nofollow"].tolist() == [bool(row[4]) for row in rows]
+        assert sorted(links["anchor"].cat.categories) == ["", "=1+1", "plain", "two\nlines"]
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP INDEX IF EXISTS links_by_crawl_id")
