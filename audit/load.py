@@ -70,9 +70,9 @@ REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
 READ_CHUNK_ROWS = 20_000
 #: a crawl with more links than this has them read by two processes
 LINKS_PER_READER = 2_000_000
-#: reading a pages row costs about as much as reading this many links rows (measured at 1M
-#: URLs, two processes reading: 17 to 24 and about 2 microseconds, the sitemap read too): how much of the links a
-#: child reads while the pages are read
+#: reading a pages row (and its share of the sitemap URLs) costs about as much as reading this
+#: many links rows (measured at 1M URLs, two processes reading: 17 to 24 and about 2
+#: microseconds): how much of the links a child reads while the pages are read
 PAGE_ROW_COST_IN_LINK_ROWS = 10
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
