@@ -211,6 +211,8 @@ def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...
     start = 0
     while rows := cursor.fetchmany(READ_CHUNK_ROWS):
         for array, values in zip(arrays, zip(*rows)):
+            if values.count(None) == len(values):
+                continue  # the arrays start as None: many columns are empty on most rows
             array[start:start + len(rows)] = [texts.setdefault(v, v) if v.__class__ is str else v
                                               for v in values]
         start += len(rows)
