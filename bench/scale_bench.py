@@ -356,7 +356,7 @@ def audit_table(runs: list[dict]) -> str:
                      f"{r['peak_rss_mb']:>12.0f} {r['tree_peak_pss_mb']:>12.0f}  {r['status']}")
     lines.append("(python -m seo_audit report: load + audit + HTML, CSV, XLSX and JSON outputs; "
                  "targets at 1M URLs: under 120 s and 2048 MiB. Peak RSS: the largest process; "
-                 "peak PSS: all processes together, pages a forked writer shares with its parent "
+                 "peak PSS: all processes together, pages a forked process shares with its parent "
                  "counted once)")
     return "\n".join(lines)
 
