@@ -10,6 +10,10 @@ url, evidence; ``rules`` are objects with id, severity, category, title, why, fi
 learn_more; ``budget`` is a dict with fetched, indexable, wasted, waste_share, by_cause.
 
 Credentials in URLs are masked (``safe.redact``) on the way in, so no output can show them.
+
+The largest files of a large crawl are written by new processes (``audit.parallel.in_new_process``),
+which import the main script as multiprocessing's "spawn" does: a script calling write_outputs
+keeps its work under ``if __name__ == "__main__":`` (a notebook needs nothing).
 """
 
 from __future__ import annotations
