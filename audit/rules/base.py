@@ -1,12 +1,15 @@
 """What a rule is, and the evidence helpers the rules share.
 
-A rule is one declared unit: its id, severity, category, words and named thresholds sit
-next to its check. A check takes the loaded crawl and the thresholds in force and returns
-one row per affected URL: ``url`` and a plain-text ``evidence`` string saying why.
+A rule is one declared unit: its id, severity (and why it has that severity), words and named
+thresholds sit next to its check, declared by keyword with the ``@rule(...)`` decorator; its
+category is its module's ``CATEGORY``. A check takes the loaded crawl and the thresholds in force
+and returns one row per affected URL: ``url`` and a plain-text ``evidence`` string saying why.
+A module's ``RULES`` is ``rules_in(globals())``: its rules in the order they are declared.
 """
 
 from __future__ import annotations
 
+import sys
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
@@ -39,9 +42,28 @@ class Rule:
     learn_more: str  # URL of the source the rule rests on
     check: Check
     thresholds: Mapping[str, Any] = field(default_factory=dict)
+    severity_why: str = ""  # why this severity, on the scale README's "Severities" gives
+    reads: tuple[str, ...] = ()  # the crawl columns the check reads
 
     def run(self, crawl: Crawl, thresholds: Mapping[str, Any] | None = None) -> pd.DataFrame:
         return self.check(crawl, {**self.thresholds, **(thresholds or {})})
+
+
+def rule(*, id: str, severity: str, severity_why: str, title: str, why: str, fix: str,
+         learn_more: str, thresholds: Mapping[str, Any] | None = None,
+         reads: tuple[str, ...] = ()) -> Callable[[Check], Rule]:
+    """Declares the check below it as a rule; the rule's category is its module's ``CATEGORY``."""
+    def declare(check: Check) -> Rule:
+        category = sys.modules[check.__module__].CATEGORY
+        return Rule(id=id, severity=severity, category=category, title=title, why=why, fix=fix,
+                    learn_more=learn_more, check=check, thresholds=dict(thresholds or {}),
+                    severity_why=severity_why, reads=tuple(reads))
+    return declare
+
+
+def rules_in(namespace: Mapping[str, Any]) -> list[Rule]:
+    """The rules a module declared, in declaration order (``rules_in(globals())``)."""
+    return [value for value in namespace.values() if isinstance(value, Rule)]
 
 
 def found(urls: pd.Series, evidence: pd.Series | str) -> pd.DataFrame:
