@@ -50,6 +50,10 @@ def scrapy_settings(options: CrawlOptions):
         "MEMUSAGE_LIMIT_MB": options.memory_limit_mb,
         "MEMUSAGE_CHECK_INTERVAL_SECONDS": 5.0,
     }, priority="cmdline")
+    if options.render != "off":
+        from .render import scrapy_settings as render_settings
+
+        settings.setdict(render_settings(options), priority="cmdline")
     return settings
 
 

@@ -111,6 +111,12 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--recheck-max-wait", type=_non_negative(float), help="longest wait before re-checking a 202 (default 5)")
     add("--recheck-attempts", type=_non_negative(int), help="re-checks of a 202 (default 2)")
     add("--memory-limit-mb", type=_positive_int, help="stop cleanly (state stopped-at-limit, resumable) past this RSS")
+    add("--render", choices=("off", "auto", "all"), help="render pages in the system Chromium: all HTML pages, "
+        "or auto: a sample of each template, whole templates where rendering changes links, title, "
+        "robots, canonical, h1 or text (default off)")
+    add("--render-concurrency", type=_positive_int, help="pages rendered at once (default 2)")
+    add("--render-timeout", type=_non_negative(float), help="seconds per rendered page before it is recorded as a render timeout (default 15)")
+    add("--render-pages-per-context", type=_positive_int, help="pages per browser context before a fresh one (default 100)")
     add("--resume", action="store_true", help="continue the last unfinished crawl of this URL in the store")
     add("--job", help="a name for this crawl job (history, comparison, lock); default: the job file's name")
 

@@ -67,8 +67,9 @@ def options_from_text(arguments: dict[str, str]) -> dict:
     return converted
 
 
-def _link_row(source: str, target: str, kind: str, anchor: str = "", nofollow: bool = False):
-    return (source, target, kind, anchor, int(nofollow))
+def _link_row(source: str, target: str, kind: str, anchor: str = "", nofollow: bool = False,
+              seen_in: str = "raw"):
+    return (source, target, kind, anchor, int(nofollow), seen_in)
 
 
 class SiteSpider(Spider):
@@ -95,6 +96,11 @@ class SiteSpider(Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.session = CrawlSession(spider.options)
+        spider.renderer = None
+        if spider.options.render != "off":
+            from ..render import Renderer
+
+            spider.renderer = Renderer(spider.options, spider.session, spider._add_links, store.page_row)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
@@ -261,21 +267,33 @@ class SiteSpider(Spider):
                              depth=entry.depth, parent=entry)
         if status == 202:
             self._note_202(url, row, entry, bundle)
+        facts = None
         if request.method == "GET" and looks_like_html(row["content_type"], response.body):
             facts = extract(response.text, url)
             row.update(html_fields(facts))
             follow = 200 <= status < 300 and not says_nofollow(facts.meta_robots, row["x_robots_tag"])
-            for link in facts.links:
-                bundle.links.append(_link_row(url, link.target, link.kind, link.anchor, link.nofollow))
-                self._follow(link.target, link.kind, bundle,
-                             follow and (not link.nofollow or link.kind in SIGNAL_KINDS),
-                             depth=child_depth, parent=entry)
+            self._add_links(url, facts.links, bundle, follow, child_depth, entry)
         if row["link_canonical"]:
             bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
             self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, entry)
         session.stats["fetched"] += 1
+        if self.renderer is not None and facts is not None and 200 <= status < 300:
+            # the page is recorded once its render is merged in: raw and rendered commit together
+            render = self.renderer.request_for(url, response, row, facts, bundle, entry, child_depth)
+            if render is not None:
+                yield render
+                return
         bundle.pages.insert(0, store.page_row(row))
         yield PageRecord(bundle)
+
+    def _add_links(self, url: str, links, bundle: Bundle, follow: bool, depth: int | None,
+                   parent: Entry, seen_in: str = "raw") -> None:
+        """Record a page's links (seen in its raw HTML or only in its rendered DOM) and follow them."""
+        for link in links:
+            bundle.links.append(_link_row(url, link.target, link.kind, link.anchor, link.nofollow, seen_in))
+            self._follow(link.target, link.kind, bundle,
+                         follow and (not link.nofollow or link.kind in SIGNAL_KINDS),
+                         depth=depth, parent=parent)
 
     def _follow(self, target: str, kind: str, bundle: Bundle, follow: bool,
                 depth: int | None, parent: Entry) -> None:
