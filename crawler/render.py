@@ -178,9 +178,11 @@ def differences(raw: PageFacts, rendered: PageFacts) -> list[str]:
     found = []
     if _page_links(raw) != _page_links(rendered):
         found.append("links")
-    for name in ("title", "meta_robots", "canonical", "h1_count"):
+    for name in ("title", "meta_robots", "canonical"):
         if getattr(raw, name) != getattr(rendered, name):
-            found.append(name.removesuffix("_count"))
+            found.append(name)
+    if (raw.h1_count, raw.h1) != (rendered.h1_count, rendered.h1):
+        found.append("h1")
     low, high = sorted((raw.word_count, rendered.word_count))
     if high > max(low, 1) * WORD_RATIO and high - low >= 20:
         found.append("word_count")
