@@ -64,7 +64,7 @@ from crawler import store as crawl_store
 MAX_REDIRECT_HOPS = 20
 
 #: Link kinds a crawler follows to reach a URL.
-REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
+REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh", "js-redirect")
 
 #: rows fetched from SQLite at a time when loading pages and links
 READ_CHUNK_ROWS = 20_000

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from .extract import PageFacts, extract
+from .extract import Link, PageFacts, extract
 from .records import says_nofollow
 from .urls import origin
 
@@ -88,10 +88,10 @@ class RenderUnavailable(ValueError):
 
 
 def chromium_executable() -> str | None:
-    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM, else Debian's; None if there is none."""
-    for candidate in (os.environ.get("SEO_AUDIT_CHROMIUM"), *CHROMIUM_CANDIDATES):
-        if not candidate:
-            continue
+    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM if set (and only it), else Debian's;
+    None if there is none."""
+    chosen = os.environ.get("SEO_AUDIT_CHROMIUM")
+    for candidate in (chosen,) if chosen else CHROMIUM_CANDIDATES:
         path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
         if path and os.access(path, os.X_OK) and Path(path).is_file():
             return path
@@ -477,7 +477,11 @@ class Renderer:
         if self.auto is not None:
             self.auto.learn(pending.key, bool(diffs))
         pending.row.update(fields)
-        self._merge_links(pending, facts)
+        if response.url != pending.url:  # a JS redirect: what was rendered is another page
+            moved = Link(response.url, "js-redirect")
+            self.add_links(pending.url, [moved], pending.bundle, True, pending.entry.depth, pending.entry, "rendered")
+        else:
+            self._merge_links(pending, facts)
         if any(kind in RENDERING_RESOURCE_TYPES for _, kind, _ in probe.blocked):
             pending.rendered, pending.rendered_facts = fields, facts
             return self._request(pending, honour_robots=False)

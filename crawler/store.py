@@ -17,7 +17,8 @@ pages
     See PAGE_COLUMNS for each field.
 links
     one row per (source, target, kind) found on a page: a, img, script, css, link,
-    iframe, canonical, hreflang, meta-refresh, redirect, status-url.
+    iframe, canonical, hreflang, meta-refresh, redirect, status-url, js-redirect (found by
+    rendering); seen_in says whether the raw HTML, the rendered DOM or both had it.
 sitemap_urls
     one row per (sitemap, url) listed, with lastmod.
 rechecks

@@ -10,6 +10,7 @@ import pytest
 
 from audit import RULES
 from audit.rules import RULES_BY_ID
+from tests import render_rule_cases
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
@@ -146,6 +147,8 @@ POSITIVES = {
     "multiple-h1": (dict(pages=[page("/loud", h1_count=3)]), ["/loud"], "3 <h1>"),
 }
 
+POSITIVES.update(render_rule_cases.POSITIVES)
+
 #: (rule id, make_crawl arguments) that look close to a positive but must not fire.
 NEAR_MISSES = [
     ("crawlable-202", dict(pages=[page("/sale", status=202)], nav=False)),  # nothing reaches it
@@ -192,6 +195,7 @@ NEAR_MISSES = [
     ("missing-title", dict(pages=[page("/ni", title=None, meta_robots="noindex")])),
 ]
 
+NEAR_MISSES += render_rule_cases.NEAR_MISSES
 
 def urls(rule_id: str, crawl) -> set[str]:
     return set(RULES_BY_ID[rule_id].run(crawl)["url"])
@@ -253,7 +257,7 @@ def test_registry_declares_every_rule_fully():
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id
         assert rule.category in ("status", "redirects", "robots", "indexability", "sitemaps",
-                                 "duplicates", "performance", "links", "content"), rule.id
+                                 "duplicates", "performance", "links", "content", "rendering"), rule.id
         for text in (rule.title, rule.why, rule.fix):
             assert text.strip(), rule.id
         assert re.fullmatch(r"https://\S+", rule.learn_more), rule.id

@@ -1,8 +1,8 @@
 """The rule registry. Each category module declares its rules in its own ``RULES`` list;
 adding a rule means writing its check and its ``Rule(...)`` entry in that module."""
 
-from audit.rules import (content, duplicates, indexability, links, performance, redirects, robots,
-                         sitemaps, status)
+from audit.rules import (content, duplicates, indexability, links, performance, redirects, rendering,
+                         robots, sitemaps, status)
 from audit.rules.base import CATEGORIES, SEVERITIES, Rule
 
 RULES: list[Rule] = [
@@ -15,6 +15,7 @@ RULES: list[Rule] = [
     *performance.RULES,
     *links.RULES,
     *content.RULES,
+    *rendering.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -37,7 +37,7 @@ from ..urls import looks_like_file, normalise, origin, resolve
 #: link kinds fetched as resources (HEAD first) rather than as pages
 RESOURCE_KINDS = frozenset({"img", "script", "css", "link", "iframe"})
 #: link kinds a crawler follows even from a nofollow page: they are signals, not votes
-SIGNAL_KINDS = frozenset({"canonical", "hreflang", "meta-refresh"})
+SIGNAL_KINDS = frozenset({"canonical", "hreflang", "meta-refresh", "js-redirect"})
 ROBOTS_MAX_HOPS = 5
 MAX_SITEMAPS = 1000
 #: Retry-After assumed for a 202 that gives none
