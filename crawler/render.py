@@ -217,36 +217,57 @@ def template_key(url: str, html: str, facts: PageFacts) -> tuple:
 
 @dataclass
 class _Group:
-    sampled: int = 0  # renders asked for while the group was undecided
-    seen: int = 0  # pages of the group met
+    sampled: int = 0  # sample renders asked for
+    in_flight: int = 0  # sample renders not back yet
+    seen: int = 0  # pages of the group met once it was settled
     differs: bool = False
+    waiting: list = field(default_factory=list)  # pages held until the samples are back
 
 
 class AutoSampler:
-    """Render ``sample`` pages of each template group; a group where raw and rendered differ
-    in what matters is rendered whole from then on; a group found alike is re-sampled every
-    ``resample_every`` pages, since one template can behave differently further in."""
+    """Render ``sample`` pages of each template group. Pages of the group met while its samples
+    are out are held (up to ``hold`` of them, then recorded raw) until the samples are back:
+    then a group where raw and rendered differ in what matters is rendered whole, held pages
+    included, and a group found alike is recorded raw and re-sampled every ``resample_every``
+    pages, since one template can behave differently further in."""
 
-    def __init__(self, sample: int = 2, resample_every: int = 25):
+    def __init__(self, sample: int = 2, resample_every: int = 25, hold: int = 200):
         self.sample = sample
         self.resample_every = resample_every
+        self.hold = hold
         self.groups: dict[tuple, _Group] = {}
 
-    def reason(self, key: tuple) -> str | None:
+    def reason(self, key: tuple, page: Any = None) -> str | None:
+        """Why to render a page of group ``key`` now; "held" if it was kept in the group's
+        waiting list (with ``page``); None to record it raw."""
         group = self.groups.setdefault(key, _Group())
-        group.seen += 1
         if group.differs:
             return "auto-template-differs"
         if group.sampled < self.sample:
             group.sampled += 1
+            group.in_flight += 1
             return "auto-sample"
-        if group.seen % self.resample_every == 0:
-            return "auto-resample"
-        return None
+        if group.in_flight:
+            if len(group.waiting) < self.hold:
+                group.waiting.append(page)
+                return "held"
+            return None
+        group.seen += 1
+        return "auto-resample" if group.seen % self.resample_every == 0 else None
 
-    def learn(self, key: tuple, differs: bool) -> None:
-        if differs:
-            self.groups[key].differs = True
+    def learn(self, key: tuple, reason: str, differs: bool | None) -> tuple[bool, list]:
+        """A render of group ``key`` is back (``differs`` None: it failed). Returns whether the
+        group is rendered whole, and the held pages to release now."""
+        group = self.groups[key]
+        if reason == "auto-sample":
+            group.in_flight -= 1
+            if differs is None:
+                group.sampled -= 1  # the next page is a sample again
+        group.differs = group.differs or bool(differs)
+        if group.differs or not group.in_flight:
+            released, group.waiting = group.waiting, []
+            return group.differs, released
+        return group.differs, []
 
 
 # --- what the browser saw ------------------------------------------------------------------
@@ -387,25 +408,31 @@ class Renderer:
         self._outstanding: dict[int, int] = {}
         self._closing: set = set()
 
-    # which pages
-    def wants(self, url: str, html: str, facts: PageFacts) -> tuple[str | None, tuple | None]:
+    def take(self, url: str, response, row: dict, facts: PageFacts, bundle, entry,
+             child_depth: int | None) -> list:
+        """What the spider yields for a page whose raw record is complete: its render Request,
+        its record (not rendered), or nothing yet (held until its template's samples are back)."""
+        pending = PendingPage(url, row, bundle, facts, entry, child_depth, None)
         if self.auto is None:
-            return "all", None
-        key = template_key(url, html, facts)
-        return self.auto.reason(key), key
+            return [self._render(pending, "all")]
+        pending.key = template_key(url, response.text, facts)
+        reason = self.auto.reason(pending.key, pending)
+        if reason == "held":
+            return []
+        return [self._render(pending, reason) if reason else self._finish(pending, rendered=False)]
 
-    # asking for a render
-    def request_for(self, url: str, response, row: dict, facts: PageFacts, bundle, entry,
-                    child_depth: int | None):
-        """The render Request of a page whose raw record is complete, or None if it is not
-        to be rendered (the caller then records the raw page as it is)."""
-        reason, key = self.wants(url, response.text, facts)
-        if reason is None:
-            return None
-        row["render_reason"] = reason
-        pending = PendingPage(url, row, bundle, facts, entry, child_depth, key)
+    def _render(self, pending: PendingPage, reason: str):
+        pending.row["render_reason"] = reason
         self.session.stats[f"render/{reason}"] += 1
         return self._request(pending, honour_robots=not self.options.ignore_robots)
+
+    def _learned(self, pending: PendingPage, differs: bool | None) -> list:
+        """What a render's result releases in ``auto``: the held pages of its template."""
+        if self.auto is None:
+            return []
+        render_all, released = self.auto.learn(pending.key, pending.row["render_reason"], differs)
+        return [self._render(held, "auto-template-differs") if render_all else self._finish(held, rendered=False)
+                for held in released]
 
     def _request(self, pending: PendingPage, honour_robots: bool):
         from scrapy import Request
@@ -471,11 +498,10 @@ class Renderer:
         if pending.rendered is not None:  # the second render, robots.txt not honoured
             changed = differences(pending.rendered_facts, facts)
             pending.row["rendered_blocked_changes"] = changed
-            return self._finish(pending)
+            return [self._finish(pending)]
         diffs = differences(pending.raw, facts)
         fields["rendered_differences"] = diffs
-        if self.auto is not None:
-            self.auto.learn(pending.key, bool(diffs))
+        released = self._learned(pending, bool(diffs))
         pending.row.update(fields)
         if response.url != pending.url:  # a JS redirect: what was rendered is another page
             moved = Link(response.url, "js-redirect")
@@ -484,14 +510,16 @@ class Renderer:
             self._merge_links(pending, facts)
         if any(kind in RENDERING_RESOURCE_TYPES for _, kind, _ in probe.blocked):
             pending.rendered, pending.rendered_facts = fields, facts
-            return self._request(pending, honour_robots=False)
-        return self._finish(pending)
+            return [self._request(pending, honour_robots=False), *released]
+        return [self._finish(pending), *released]
 
     def failed(self, failure):
         meta = failure.request.meta
         self._page_done(meta)
         pending: PendingPage = meta["render_pending"]
+        released = []
         if pending.rendered is None:
+            released = self._learned(pending, None)
             outcome, message = describe_render_failure(failure)
             probe: RenderProbe = meta["render_probe"]
             pending.row.update(render_outcome=outcome, render_error=message,
@@ -501,7 +529,7 @@ class Renderer:
                                rendered_failed_requests=_limited(probe.failed_requests),
                                rendered_xhr=_limited(probe.xhr))
             self.session.stats[f"render/{outcome}"] += 1
-        return self._finish(pending)
+        return [self._finish(pending), *released]
 
     def _merge_links(self, pending: PendingPage, facts: PageFacts) -> None:
         """Mark each raw link seen in the rendered DOM too as "both"; add and follow the links
@@ -522,10 +550,11 @@ class Renderer:
         self.add_links(url, only_rendered, pending.bundle, follow, pending.child_depth,
                        pending.entry, "rendered")
 
-    def _finish(self, pending: PendingPage):
+    def _finish(self, pending: PendingPage, rendered: bool = True):
         from .items import PageRecord
 
-        self.session.stats["render/pages"] += 1
+        if rendered:
+            self.session.stats["render/pages"] += 1
         pending.bundle.pages.insert(0, self.page_row(pending.row))
         return PageRecord(pending.bundle)
 

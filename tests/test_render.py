@@ -52,13 +52,26 @@ def test_templates_group_by_url_family_and_raw_shape():
 
 
 def test_auto_samples_each_template_then_renders_only_templates_that_differ():
-    sampler = AutoSampler(sample=2, resample_every=5)
-    assert [sampler.reason("js") for _ in range(2)] == ["auto-sample", "auto-sample"]
-    sampler.learn("js", True)
-    assert sampler.reason("js") == "auto-template-differs"
-    plain = [sampler.reason("plain") for _ in range(10)]
-    assert plain[:2] == ["auto-sample", "auto-sample"]
-    assert plain[2:] == [None, None, "auto-resample", None, None, None, None, "auto-resample"]
+    sampler = AutoSampler(sample=2, resample_every=5, hold=3)
+    assert [sampler.reason("js", page) for page in "abcd"] == ["auto-sample", "auto-sample", "held", "held"]
+    assert sampler.learn("js", "auto-sample", True) == (True, ["c", "d"])  # held pages now rendered
+    assert sampler.reason("js", "e") == "auto-template-differs"
+    assert [sampler.reason("plain", f"p{i}") for i in range(6)] == [
+        "auto-sample", "auto-sample", "held", "held", "held", None]  # past the hold: recorded raw
+    assert sampler.learn("plain", "auto-sample", False) == (False, [])  # one sample still out
+    assert sampler.learn("plain", "auto-sample", False) == (False, ["p2", "p3", "p4"])
+    assert [sampler.reason("plain", "q") for _ in range(10)] == [None] * 4 + ["auto-resample"] + [None] * 4 + [
+        "auto-resample"]
+    assert sampler.learn("plain", "auto-resample", True) == (True, [])
+    assert sampler.reason("plain", "r") == "auto-template-differs"
+
+
+def test_a_failed_sample_is_taken_again():
+    sampler = AutoSampler(sample=1)
+    assert sampler.reason("t", "a") == "auto-sample"
+    assert sampler.reason("t", "b") == "held"
+    assert sampler.learn("t", "auto-sample", None) == (False, ["b"])
+    assert sampler.reason("t", "c") == "auto-sample"
 
 
 def test_render_without_chromium_is_a_usage_error_naming_the_package(monkeypatch, tmp_path):

@@ -279,10 +279,8 @@ class SiteSpider(Spider):
         session.stats["fetched"] += 1
         if self.renderer is not None and facts is not None and 200 <= status < 300:
             # the page is recorded once its render is merged in: raw and rendered commit together
-            render = self.renderer.request_for(url, response, row, facts, bundle, entry, child_depth)
-            if render is not None:
-                yield render
-                return
+            yield from self.renderer.take(url, response, row, facts, bundle, entry, child_depth)
+            return
         bundle.pages.insert(0, store.page_row(row))
         yield PageRecord(bundle)
 
