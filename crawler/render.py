@@ -41,6 +41,8 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RENDER_MODES = ("off", "auto", "all")
 RENDER_SLOT = "render"
+#: seconds between two render starts at least (see scrapy_settings)
+RENDER_SLOT_DELAY = 0.01
 #: after the load event, wait until no fetch/XHR has been in flight for this long (s)...
 SETTLE_QUIET = 0.2
 #: ...but no longer than this (s), within the page's time limit
@@ -121,8 +123,11 @@ def scrapy_settings(options) -> dict[str, Any]:
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.render_timeout * 1000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": options.render_concurrency,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+        # a slot's queue hands out every queued request at once when it has no delay (the
+        # concurrency check runs before the downloads it started count): a small delay keeps
+        # renders at render_concurrency
         "DOWNLOAD_SLOTS": {RENDER_SLOT: {"concurrency": options.render_concurrency,
-                                         "delay": options.delay}},
+                                         "delay": max(options.delay, RENDER_SLOT_DELAY)}},
     }
 
 

@@ -12,7 +12,10 @@ from seo_audit.sitekit import Reply, page
 
 PAGES = ("/js-nav", "/js-removes-noindex", "/js-adds-noindex", "/js-title", "/js-canonical",
          "/js-canonical-added", "/app-shell", "/app-shell-202", "/js-redirect", "/js-soft-404",
-         "/js-error", "/never-loads", "/blocked-script", "/control", "/control-script", "/about")
+         "/js-error", "/never-loads", "/blocked-script", "/control", "/control-script", "/about",
+         "/js-stalls", "/js-download")
+#: pages whose scripts try to stall a renderer: popups, dialogs, a service worker, a download
+STALLERS = ("/js-stalls", "/js-download")
 #: reached only through links the rendered DOM has (built from /api/nav.json)
 ONLY_RENDERED = ("/only-js/a", "/only-js/b")
 #: a rendered-only link robots.txt disallows: recorded as blocked, never fetched
@@ -76,6 +79,17 @@ def routes() -> dict:
             "throw new Error('render-fixture-boom');")),
         "/never-loads": page("Never loads", "<h1>Never loads</h1><img src='/hang.png' alt='hangs'>"),
         "/hang.png": Reply(fault="hang", content_type="image/png"),
+        "/js-stalls": page("Stalls", "<h1>Stalls</h1><p>Popups and dialogs.</p>" + _script(
+            "for (let i = 0; i < 20; i++) { window.open('/about', '_blank'); }"
+            " alert('hello'); confirm('sure?'); prompt('name?');"
+            " if (navigator.serviceWorker) { navigator.serviceWorker.register('/sw.js').catch(() => {}); }"
+            " window.onbeforeunload = () => 'stay';")),
+        "/sw.js": Reply(body="self.addEventListener('fetch', e => e.respondWith(new Response('hijacked')));",
+                        content_type="application/javascript"),
+        "/js-download": page("Download", "<h1>Download</h1><p>A script starts a download.</p>"
+                             "<a id='file' href='/files/big.bin' download>file</a>" + _script(
+            "document.getElementById('file').click();")),
+        "/files/big.bin": Reply(body=b"\0" * 100_000, content_type="application/octet-stream"),
         "/blocked-script": page("Raw title", "<h1>Raw</h1><div id='app'></div><script src='/blocked/app.js'></script>"),
         "/blocked/app.js": Reply(body="document.title = 'Title from the blocked script';"
                                       " document.getElementById('app').innerHTML = '<a href=\"/about\">about</a>';",

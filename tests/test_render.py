@@ -192,6 +192,29 @@ def test_links_say_raw_rendered_or_both_and_rendered_only_urls_are_crawled(rende
 
 
 @pytest.mark.browser
+def test_popups_dialogs_service_workers_and_downloads_cannot_stall_a_render(rendered_crawl):
+    base, pages, *_, hits = rendered_crawl
+    for path in render_site.STALLERS:
+        page = pages[base + path]
+        assert page["render_outcome"] == "ok" and page["render_time"] < 4, path
+    assert hits.get("/sw.js", 0) == 0  # service workers are blocked: never even fetched
+
+
+@pytest.mark.browser
+def test_browser_contexts_are_recycled(rendered_crawl):
+    base, *_ = rendered_crawl
+    stats = load_crawl_stats(rendered_crawl)
+    # 5 pages per context (the fixture's setting): a fresh one for each five, the old ones closed
+    assert stats["playwright/context_count"] >= stats["render/pages"] // 5
+    assert stats["playwright/page_count/max_concurrent"] <= 2
+
+
+def load_crawl_stats(rendered_crawl) -> dict:
+    *_, crawl, _ = rendered_crawl
+    return crawl.meta["stats"]
+
+
+@pytest.mark.browser
 def test_rendering_never_widens_scope(rendered_crawl):
     base, pages, *_ , hits = rendered_crawl
     assert all(url.startswith(base) for url in pages)
