@@ -106,6 +106,8 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
 
 
 def _quieten(verbose: bool) -> None:
+    # a failed render is recorded (render_outcome, render_error); its traceback adds nothing
+    logging.getLogger("scrapy-playwright").setLevel(logging.ERROR)
     if not verbose:
         for name in CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from .rendering import Rendering, rendering_summary
+
 SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
 #: how many rules the "fix these first" list names
@@ -141,6 +143,7 @@ class ReportModel:
     accepted_202: list[Accepted]
     findings_table: pd.DataFrame = field(repr=False)
     since_last_crawl: SinceLastCrawl | None = None
+    rendering: Rendering | None = None  # the crawl's rendered pages (crawl --render), if any
 
     @property
     def fetched(self) -> int:
@@ -316,6 +319,7 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
         findings_table=findings_table(findings, sections),
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
+        rendering=rendering_summary(pages),
     )
 
 
@@ -352,6 +356,8 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
         },
         "files": files,
     }
+    if model.rendering is not None:
+        summary["rendering"] = model.rendering.to_dict()
     if previous is not None:
         summary["previous"] = previous
     return summary

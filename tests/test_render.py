@@ -259,3 +259,27 @@ def test_slow_render_reads_the_lab_timings(rendered_crawl):
     hits = slow.run(crawl, {"max_lcp_ms": 1e9, "max_load_ms": 0.001, "max_cls": 1e9})
     assert len(hits) >= len(render_site.CONTROLS) and hits["evidence"].str.startswith("lab: load").all()
 
+
+
+@pytest.mark.browser
+def test_report_has_the_rendering_section_side_by_side_and_links_csv_says_where(rendered_crawl, tmp_path):
+    base, _, _, findings, crawl, _ = rendered_crawl
+    import pandas as pd
+
+    from audit import RULES, crawl_budget
+    from reports import write_outputs
+
+    files = write_outputs(tmp_path, crawl, findings, RULES, crawl_budget(crawl, findings))
+    html = files["report.html"].read_text()
+    section = html[html.index('<section id="rendering"'):]
+    section = section[:section.index("</section>")]
+    assert f"{len(render_site.PAGES) + len(render_site.ONLY_RENDERED) + 1} of" in section  # every HTML page
+    assert "Lab figures" in section and "not field data" in section
+    assert f"{base}/app-shell-202" in section and f"fetch/XHR {base}/api/pending answered 202" in section
+    assert "<td>Loading</td><td>Real product title</td>" in section  # raw | rendered
+    summary = json.loads(files["summary.json"].read_text())
+    assert summary["rendering"]["by_reason"] == {"all": summary["rendering"]["rendered"]}
+    assert summary["rendering"]["differences"]["links"] >= 2
+    links = pd.read_csv(files["links.csv"])
+    assert set(links["seen_in"]) == {"raw", "rendered", "both"}
+    assert links.loc[links["target"].eq(base + "/only-js/a"), "seen_in"].tolist() == ["rendered"]
