@@ -508,7 +508,8 @@ class Renderer:
         fields["rendered_differences"] = diffs
         released = self._learned(pending, bool(diffs))
         pending.row.update(fields)
-        if response.url != pending.url:  # a JS redirect: what was rendered is another page
+        if response.url not in (pending.url, pending.row.get("meta_refresh_url")):
+            # a JS redirect: what was rendered is another page (a meta refresh has its own link)
             moved = Link(response.url, "js-redirect")
             self.add_links(pending.url, [moved], pending.bundle, True, pending.entry.depth, pending.entry, "rendered")
         else:

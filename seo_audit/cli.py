@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = verbs.add_parser("demo", help="crawl the bundled demo site (served on 127.0.0.1) and write its report")
     _add_output_args(demo, default_out="demo-output")
+    demo.add_argument("--render", choices=("off", "auto", "all"), default=argparse.SUPPRESS,
+                      help="render the demo's pages in the system Chromium (auto shows its JavaScript pages)")
 
     report = verbs.add_parser("report", help="re-render the report of a stored crawl, without crawling")
     _add_stored_crawl_args(report)

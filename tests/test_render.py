@@ -283,3 +283,27 @@ def test_report_has_the_rendering_section_side_by_side_and_links_csv_says_where(
     links = pd.read_csv(files["links.csv"])
     assert set(links["seen_in"]) == {"raw", "rendered", "both"}
     assert links.loc[links["target"].eq(base + "/only-js/a"), "seen_in"].tolist() == ["rendered"]
+
+
+def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    import pandas as pd
+
+    from seo_audit.demo_site import CLEAN_PATHS, PLANTED_RENDERED
+
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "seo_audit", "demo", "--render", "auto", "--out", str(out), "-q"],
+                          capture_output=True, text=True, timeout=400)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    rendering = summary["rendering"]
+    assert rendering["rendered"] == sum(rendering["by_reason"].values()) > 0
+    assert set(rendering["by_reason"]) <= {"auto-sample", "auto-template-differs", "auto-resample"}
+    findings = pd.read_csv(out / "findings.csv")
+    paths = findings.assign(path=findings["url"].str.replace(r"^http://127\.0\.0\.1:\d+", "", regex=True))
+    for rule_id, planted in PLANTED_RENDERED.items():
+        assert set(planted) <= set(paths.loc[paths["rule"].eq(rule_id), "path"]), rule_id
+    rendering_rules = set(paths.loc[paths["category"].eq("rendering"), "path"])
+    assert not rendering_rules & set(CLEAN_PATHS)
+    assert 'id="rendering"' in (out / "report.html").read_text()

@@ -198,7 +198,8 @@ def rendered_placeholder_after_202(crawl, t):
       fix="Use an HTTP 301 or 308 redirect on the server.",
       learn_more=JS_SEO, reads=("rendered_final_url", "render_outcome"))
 def js_redirect(crawl, t):
-    hit = rendered(crawl, "rendered_final_url", moved=True)
+    p = rendered(crawl, "rendered_final_url", "meta_refresh_url", moved=True)
+    hit = p[p["rendered_final_url"].ne(p["meta_refresh_url"])]  # a meta refresh is its own rule
     return found(hit["url"], "JavaScript sends the page to " + text(hit["rendered_final_url"]))
 
 

@@ -277,7 +277,7 @@ class SiteSpider(Spider):
             bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
             self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, entry)
         session.stats["fetched"] += 1
-        if self.renderer is not None and facts is not None and 200 <= status < 300:
+        if self.renderer is not None and facts is not None and status == 200:  # as Google: 200s only
             # the page is recorded once its render is merged in: raw and rendered commit together
             yield from self.renderer.take(url, response, row, facts, bundle, entry, child_depth)
             return
