@@ -7,9 +7,10 @@ The site (static files served by Debian's nginx on loopback): ``--templates`` pa
 each under its own first path segment (/t03/p123.html), pages linking onwards breadth-first; a
 ``--js-share`` of the templates load /static/app.js, which sets the title, adds text and a link.
 Each mode runs ``seo-audit crawl`` in its own process, one after the other, in one run. Measured
-from outside, every 0.5 s: the RSS of the crawl and all its descendants (Chromium included), and
-the pages recorded in the store. Printed: pages/s, rendered pages, rendered pages/s, peak RSS,
-and how much RSS the last 1,000 pages added (memory flat: < 50 MB). Targets (issue 14): auto
+from outside, every 0.5 s: the memory (PSS: shared pages counted once) of the crawl and all its
+descendants (Playwright's driver and Chromium included), and the pages recorded in the store.
+Printed: pages/s, rendered pages, rendered pages/s, peak memory, and how much the last 1,000
+pages added (memory flat: < 50 MB). Targets (issue 14): auto
 >= 0.5x the speed of off; all >= 10 rendered pages/s on 2 cores; memory flat.
 """
 
@@ -74,24 +75,36 @@ def generate(root: str, pages: int, templates: int, share: float) -> None:
                          f"<p>Reached through a rendered link.</p></main></body></html>")
 
 
-def tree_rss(pid: int) -> int:
-    """RSS bytes of ``pid`` and all its descendants (from /proc)."""
+def _pss(pid: int) -> int:
+    """Proportional set size of ``pid`` in bytes: shared pages (Chromium's processes share many)
+    counted once across the processes that share them, where RSS would count them in each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_memory(pid: int) -> int:
+    """PSS bytes of ``pid`` and all its descendants (from /proc): the crawl, Playwright's driver
+    and every Chromium process."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+                parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
         except (OSError, IndexError, ValueError):
             continue
     total, stack = 0, [pid]
     while stack:
         here = stack.pop()
-        total += rss.get(here, 0)
+        total += _pss(here)
         stack.extend(children.get(here, ()))
     return total
 
@@ -120,7 +133,7 @@ def run_mode(mode: str, url: str, work: str, args) -> dict:
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples = []  # (seconds, pages, rendered, rss)
     while proc.poll() is None:
-        samples.append((time.monotonic() - started, *recorded(store), tree_rss(proc.pid)))
+        samples.append((time.monotonic() - started, *recorded(store), tree_memory(proc.pid)))
         time.sleep(0.5)
     out, err = proc.communicate()
     if proc.returncode not in (0, 1):
@@ -132,14 +145,14 @@ def run_mode(mode: str, url: str, work: str, args) -> dict:
     conn.close()
     crawl_s = finished_at - started_at
     peak = max(s[3] for s in samples) if samples else 0
-    # memory flat: RSS once the last 1,000 pages (rendered ones, when rendering) began, against the peak after
+    # memory flat: memory once the last 1,000 pages (rendered ones, when rendering) began, against the peak after
     counted = 2 if rendered else 1
     total = rendered if rendered else pages
     before = [s[3] for s in samples if s[counted] <= total - 1000]
     last_1000 = (peak - max(before)) if before and total > 1000 else None
     return {"mode": mode, "pages": pages, "rendered": rendered, "reasons": reasons, "seconds": round(crawl_s, 1),
             "pages_per_s": round(pages / crawl_s, 1), "rendered_per_s": round(rendered / crawl_s, 1) if rendered else 0,
-            "peak_rss_mb": round(peak / 2**20), "last_1000_mb": None if last_1000 is None else round(last_1000 / 2**20, 1)}
+            "peak_pss_mb": round(peak / 2**20), "last_1000_mb": None if last_1000 is None else round(last_1000 / 2**20, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,13 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nsite: {args.pages} pages, {args.templates} templates, {len(js_templates(args.templates, args.js_share))} "
           f"with JavaScript; concurrency {args.concurrency}, render concurrency {args.render_concurrency}; "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}\n")
-    print("| mode | pages | rendered | crawl s | pages/s | vs off | rendered/s | peak RSS MB (all processes) | last 1,000 pages add MB |")
+    print("| mode | pages | rendered | crawl s | pages/s | vs off | rendered/s | peak PSS MB (all processes) | last 1,000 pages add MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     off = by_mode.get("off")
     for r in results:
         ratio = f"{r['pages_per_s'] / off['pages_per_s']:.2f}x" if off else "-"
         print(f"| {r['mode']} | {r['pages']:,} | {r['rendered']:,} | {r['seconds']} | {r['pages_per_s']} | {ratio} | "
-              f"{r['rendered_per_s']} | {r['peak_rss_mb']:,} | {r['last_1000_mb'] if r['last_1000_mb'] is not None else '-'} |")
+              f"{r['rendered_per_s']} | {r['peak_pss_mb']:,} | {r['last_1000_mb'] if r['last_1000_mb'] is not None else '-'} |")
     for r in results:
         if r["reasons"]:
             print(f"\n{r['mode']}: rendered by reason {r['reasons']}")

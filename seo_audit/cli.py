@@ -30,6 +30,8 @@ EXIT_INTERRUPTED = 130
 OUTCOMES = {EXIT_OK: "ok", EXIT_FINDINGS: "findings", EXIT_USAGE: "usage-error",
             EXIT_CRAWL_FAILED: "crawl-failed", EXIT_STORE: "store-error", EXIT_LOCKED: "locked",
             EXIT_INTERRUPTED: "interrupted"}
+#: why a page was rendered (crawler.render), as the summary counts them
+RENDER_REASONS = ("all", "auto-sample", "auto-template-differs", "auto-resample")
 SEVERITIES = ("critical", "warning", "notice")
 FAIL_ON = (*SEVERITIES, "new")
 DEFAULT_STORE_NAME = "seo-audit.sqlite"
@@ -263,6 +265,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
         parts.append(f"{summary['state']}{duration}, {summary.get('fetched', 0)} URLs fetched"
                      + (f", {summary['waste_share']:.0%} crawl-budget waste"
                         if summary.get("waste_share") is not None else ""))
+    if summary.get("rendered_by_reason") is not None:
+        reasons = ", ".join(f"{n} {why}" for why, n in summary["rendered_by_reason"].items())
+        parts.append(f"{summary['rendered']} pages rendered" + (f" ({reasons})" if reasons else ""))
     if summary.get("findings"):
         parts.append("findings " + ", ".join(f"{summary['findings'].get(s, 0)} {s}" for s in SEVERITIES))
     if summary.get("previous_crawl_id"):
@@ -350,6 +355,8 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
                     "run the same command with --resume to continue it", result.crawl_id)
         return EXIT_INTERRUPTED
     code = audit_and_render(options.store, result.crawl_id, job, args, summary)
+    if options.render != "off":
+        summary.update(_render_facts(options.store, result.crawl_id))
     if job.retention:
         _prune(options.store, result.crawl_id, job.retention)
     problem = _start_problem(options.store, result.crawl_id)
@@ -384,6 +391,20 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
         conn.close()
     return {key: record[key] for key in ("job", "start_url", "state", "started_at", "finished_at", "duration",
                                          "fetched", "findings")}
+
+
+def _render_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
+    """How many pages the crawl rendered, by why (the crawl's render/* stats)."""
+    from crawler import store
+
+    conn = store.connect(store_path, readonly=True)
+    try:
+        stats = next((c["stats"] for c in store.crawls(conn) if c["id"] == crawl_id), {})
+    finally:
+        conn.close()
+    reasons = {key.split("/", 1)[1]: value for key, value in stats.items()
+               if key.startswith("render/") and key.split("/", 1)[1] in RENDER_REASONS}
+    return {"rendered": int(stats.get("render/pages", 0)), "rendered_by_reason": reasons}
 
 
 def _start_problem(store_path: Path, crawl_id: int) -> str | None:

@@ -307,3 +307,60 @@ def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
     rendering_rules = set(paths.loc[paths["category"].eq("rendering"), "path"])
     assert not rendering_rules & set(CLEAN_PATHS)
     assert 'id="rendering"' in (out / "report.html").read_text()
+    assert f"{rendering['rendered']} pages rendered (" in proc.stdout  # the summary line says why
+
+
+def chain_site(pages: int = 30) -> dict:
+    """Pages linking onwards in their raw HTML, each with a link only its script adds."""
+    from seo_audit.sitekit import Reply, page as html_page
+
+    routes = {"/": html_page("Home", "<a href='/p0'>start</a>")}
+    for i in range(pages):
+        routes[f"/p{i}"] = Reply(200, html_page(f"P{i}", f"<a href='/p{(i + 1) % pages}'>next</a><div id='js'></div>"
+                                                "<script>const a = document.createElement('a');"
+                                                f" a.href = '/js{i}'; a.textContent = 'js';"
+                                                " document.getElementById('js').appendChild(a);</script>").body,
+                                 delay=0.05)
+        routes[f"/js{i}"] = html_page(f"JS{i}", "<p>Only linked by script.</p>")
+    return routes
+
+
+def test_sigkill_mid_render_then_resume_keeps_raw_and_rendered_together(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    import signal
+    import time
+
+    from seo_audit.sitekit import SiteServer
+
+    store = tmp_path / "seo-audit.sqlite"
+    with SiteServer(chain_site()) as site:
+        command = [sys.executable, "-m", "seo_audit", "crawl", f"{site.url}/", "--out", str(tmp_path), "--no-report",
+                   "--render", "all", "--render-concurrency", "2", "--concurrency", "4", "-q"]
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with sqlite3.connect(store, timeout=1) as conn:
+                    if conn.execute("SELECT count(*) FROM pages WHERE render_outcome IS NOT NULL").fetchone()[0] >= 12:
+                        break
+            except sqlite3.Error:
+                pass
+            time.sleep(0.1)
+        assert proc.poll() is None, "the crawl ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)  # the crawl and its browser
+        proc.wait()
+        with sqlite3.connect(store) as conn:
+            unrendered = conn.execute("SELECT url FROM pages WHERE status = 200 AND content_type LIKE 'text/html%' "
+                                      "AND render_outcome IS NULL").fetchall()
+        assert unrendered == []  # no raw record was committed without its render
+        subprocess.run([*command[:-1], "--resume", "-q"], check=True, timeout=300, capture_output=True)
+    with sqlite3.connect(store) as conn:
+        (crawl_id, state), = conn.execute("SELECT id, state FROM crawls").fetchall()
+        rows = dict(conn.execute("SELECT url, render_outcome FROM pages WHERE crawl_id = ? AND status = 200",
+                                 (crawl_id,)))
+        (doubled,) = conn.execute("SELECT count(*) - count(DISTINCT source || target || kind) FROM links").fetchone()
+    assert state == "complete"
+    expected = {f"{site.url}/"} | {f"{site.url}/p{i}" for i in range(30)} | {f"{site.url}/js{i}" for i in range(30)}
+    assert set(rows) == expected and set(rows.values()) == {"ok"}
+    assert doubled == 0
