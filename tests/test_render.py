@@ -364,3 +364,60 @@ def test_sigkill_mid_render_then_resume_keeps_raw_and_rendered_together(tmp_path
     expected = {f"{site.url}/"} | {f"{site.url}/p{i}" for i in range(30)} | {f"{site.url}/js{i}" for i in range(30)}
     assert set(rows) == expected and set(rows.values()) == {"ok"}
     assert doubled == 0
+
+
+def descendants(pid: int) -> list[tuple[int, str]]:
+    """(pid, command name) of every descendant of ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            names[int(entry)] = stat[stat.index("(") + 1:stat.rindex(")")]
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, stack = [], list(children.get(pid, ()))
+    while stack:
+        here = stack.pop()
+        found.append((here, names.get(here, "")))
+        stack.extend(children.get(here, ()))
+    return found
+
+
+def test_a_crashed_browser_is_restarted_and_no_page_is_lost(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    import signal
+    import time
+
+    from seo_audit.sitekit import Reply, SiteServer, page as html_page
+
+    routes = {"/": html_page("Home", "".join(f"<a href='/slow{i}'>{i}</a>" for i in range(8)))}
+    for i in range(8):  # each render waits on a slow image: the browser is busy when it is killed
+        routes[f"/slow{i}"] = html_page(f"Slow {i}", f"<img src='/img{i}.png'>")
+        routes[f"/img{i}.png"] = Reply(200, b"PNG", "image/png", delay=1.5)
+    store = tmp_path / "seo-audit.sqlite"
+    with SiteServer(routes) as site:
+        proc = subprocess.Popen([sys.executable, "-m", "seo_audit", "crawl", f"{site.url}/", "--out", str(tmp_path),
+                                 "--no-report", "--no-resources", "--render", "all", "--render-concurrency", "1", "-q"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not site.hits.get("/img2.png"):
+            time.sleep(0.05)
+        browsers = [pid for pid, name in descendants(proc.pid) if "chrom" in name.lower()]
+        assert browsers, "no browser process found under the crawl"
+        for pid in browsers:  # the browser this test's crawl started, and only it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        assert proc.wait(timeout=240) == 0
+    with sqlite3.connect(store) as conn:
+        outcomes = dict(conn.execute("SELECT url, render_outcome FROM pages WHERE url LIKE '%/slow%'"))
+        stats = json.loads(conn.execute("SELECT stats FROM crawls").fetchone()[0])
+    assert len(outcomes) == 8 and None not in outcomes.values()  # every page recorded, rendered or not
+    assert set(outcomes.values()) <= {"ok", "crashed", "error"}
+    assert stats["playwright/browser_count"] >= 2  # restarted
+    assert list(outcomes.values()).count("ok") >= 5
