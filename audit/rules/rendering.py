@@ -60,10 +60,7 @@ def _changed(p: pd.DataFrame, raw: str, after: str) -> pd.Series:
       fix="Serve the robots meta tag you mean in the raw HTML; never rely on JavaScript to remove a noindex.",
       learn_more=ROBOTS_META, reads=("meta_robots", "rendered_meta_robots", "render_outcome"))
 def noindex_only_in_raw_html(crawl, t):
-    p = rendered(crawl, "meta_robots", "rendered_meta_robots")
-    hit = p[_says_noindex(p["meta_robots"]) & ~_says_noindex(p["rendered_meta_robots"])]
-    return found(hit["url"], "raw HTML: meta robots " + _shown(hit["meta_robots"])
-                 + "; rendered DOM: " + _shown(hit["rendered_meta_robots"]))
+    return _noindex_changed(crawl, removed=True)
 
 
 @rule(id="noindex-added-by-js", severity="warning",
@@ -74,8 +71,14 @@ def noindex_only_in_raw_html(crawl, t):
       fix="Put the noindex in the raw HTML (or an X-Robots-Tag header) if the page is not to be indexed.",
       learn_more=ROBOTS_META, reads=("meta_robots", "rendered_meta_robots", "render_outcome"))
 def noindex_added_by_js(crawl, t):
+    return _noindex_changed(crawl, removed=False)
+
+
+def _noindex_changed(crawl, removed: bool) -> pd.DataFrame:
+    """Pages whose noindex JavaScript ``removed`` (or added)."""
     p = rendered(crawl, "meta_robots", "rendered_meta_robots")
-    hit = p[~_says_noindex(p["meta_robots"]) & _says_noindex(p["rendered_meta_robots"])]
+    raw, after = _says_noindex(p["meta_robots"]), _says_noindex(p["rendered_meta_robots"])
+    hit = p[raw & ~after] if removed else p[~raw & after]
     return found(hit["url"], "raw HTML: meta robots " + _shown(hit["meta_robots"])
                  + "; rendered DOM: " + _shown(hit["rendered_meta_robots"]))
 
