@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from .render import RENDER_MODES, require_chromium
 from .urls import normalise
 
 #: user-agent presets (Google's published strings; the robots.txt token is "Googlebot")
@@ -110,16 +111,14 @@ class CrawlOptions:
                 raise ValueError(f"redis_url must be redis://, rediss:// or unix://, got {self.redis_url!r}")
             if self.resume:
                 raise ValueError("resume continues a crawl from its store; a Redis crawl cannot resume yet")
-        if self.render not in ("off", "auto", "all"):
-            raise ValueError(f"render must be off, auto or all, got {self.render!r}")
+        if self.render not in RENDER_MODES:
+            raise ValueError(f"render must be one of {', '.join(RENDER_MODES)}, got {self.render!r}")
         for name in ("render_concurrency", "render_pages_per_context"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.render_timeout <= 0:
             raise ValueError(f"render_timeout must be positive, got {self.render_timeout}")
         if self.render != "off":
-            from .render import require_chromium
-
             require_chromium()
         if self.redis_lease_ttl <= 0:
             raise ValueError(f"redis_lease_ttl must be positive, got {self.redis_lease_ttl}")

@@ -113,7 +113,9 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--recheck-max-wait", type=_non_negative(float), help="longest wait before re-checking a 202 (default 5)")
     add("--recheck-attempts", type=_non_negative(int), help="re-checks of a 202 (default 2)")
     add("--memory-limit-mb", type=_positive_int, help="stop cleanly (state stopped-at-limit, resumable) past this RSS")
-    add("--render", choices=("off", "auto", "all"), help="render pages in the system Chromium: all HTML pages, "
+    from crawler.render import RENDER_MODES
+
+    add("--render", choices=RENDER_MODES, help="render pages in the system Chromium: all HTML pages, "
         "or auto: a sample of each template, whole templates where rendering changes links, title, "
         "robots, canonical, h1 or text (default off)")
     add("--render-concurrency", type=_positive_int, help="pages rendered at once (default 2)")
@@ -148,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = verbs.add_parser("demo", help="crawl the bundled demo site (served on 127.0.0.1) and write its report")
     _add_output_args(demo, default_out="demo-output")
-    demo.add_argument("--render", choices=("off", "auto", "all"), default=argparse.SUPPRESS,
+    from crawler.render import RENDER_MODES
+
+    demo.add_argument("--render", choices=RENDER_MODES, default=argparse.SUPPRESS,
                       help="render the demo's pages in the system Chromium (auto shows its JavaScript pages)")
 
     report = verbs.add_parser("report", help="re-render the report of a stored crawl, without crawling")
