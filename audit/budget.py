@@ -21,9 +21,8 @@ from audit.rules.base import fetched, indexable_html_mask, pages_named
 
 
 def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
-    """fetched, indexable, wasted, waste_share, by_cause, other; and by_rule: per fired rule, the
-    fetched URLs its findings touch ("fetched"), how many of them are indexable pages
-    ("indexable"), and how many pages the rule judges ("applies_to", for rules that declare it)."""
+    """fetched, indexable, wasted, waste_share, by_cause, other; and by_rule: how far each fired
+    rule's findings reach (see _reach)."""
     # masks on every page, narrowed to the fetched ones at the end: a copy of the fetched
     # pages' columns would cost more than the rest
     p = crawl.pages
@@ -73,11 +72,19 @@ def _touched_by_rule(crawl: Crawl, findings: pd.DataFrame) -> dict[str, pd.Serie
 
 
 def _reach(crawl: Crawl, touched: dict[str, pd.Series], is_fetched: pd.Series) -> dict[str, dict[str, Any]]:
+    """Per rule: the fetched and the indexable pages it touches, the larger of their shares of
+    all fetched and all indexable pages ("share", what the report ranks by), whether it touches
+    the start URL, and how many pages the rule judges ("applies_to", if it says)."""
     indexable = is_fetched & indexable_html_mask(crawl)
+    n_fetched, n_indexable = int(is_fetched.sum()), int(indexable.sum())
+    start = crawl.pages["url"].eq(crawl.start_url)
     reach = {}
     for rule_id, pages in touched.items():
         rule = RULES_BY_ID.get(rule_id)
         applies_to = None if rule is None or rule.applies_to is None else int(rule.applies_to(crawl).sum())
-        reach[rule_id] = {"fetched": int((pages & is_fetched).sum()),
-                          "indexable": int((pages & indexable).sum()), "applies_to": applies_to}
+        on_fetched, on_indexable = int((pages & is_fetched).sum()), int((pages & indexable).sum())
+        reach[rule_id] = {"fetched": on_fetched, "indexable": on_indexable,
+                          "share": max(on_fetched / n_fetched if n_fetched else 0.0,
+                                       on_indexable / n_indexable if n_indexable else 0.0),
+                          "start_url": bool((pages & start).any()), "applies_to": applies_to}
     return reach

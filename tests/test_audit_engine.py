@@ -140,11 +140,17 @@ def test_crawl_budget_counts_what_rules_declare_as_waste_not_rule_ids(monkeypatc
 
 
 def test_crawl_budget_says_how_far_each_rule_reaches():
-    crawl = make_crawl(pages=[page(f"/events?month={i}", content_hash=f"e{i}", depth=2) for i in range(60)])
+    home = page("/", found_via="start", depth=0, referrer=None, h1_count=0)
+    crawl = make_crawl(pages=[home] + [page(f"/events?month={i}", content_hash=f"e{i}", depth=2)
+                                       for i in range(60)])
     budget = crawl_budget(crawl, run_audit(crawl))
     # one crawl-trap finding (the pattern's first URL) touches the pattern's sixty fetches
-    assert budget["by_rule"]["crawl-trap"] == {"fetched": 60, "indexable": 60, "applies_to": None}
-    assert budget["by_rule"]["missing-from-sitemap"]["applies_to"] == 64
+    assert budget["by_rule"]["crawl-trap"] == {"fetched": 60, "indexable": 60, "share": 60 / 64,
+                                               "start_url": False, "applies_to": None}
+    missing = budget["by_rule"]["missing-from-sitemap"]
+    assert missing["applies_to"] == 64 and missing["start_url"] is False
+    assert budget["by_rule"]["missing-h1"] == {"fetched": 1, "indexable": 1, "share": 1 / 64,
+                                               "start_url": True, "applies_to": 64}
 
 
 def test_crawl_budget_of_an_empty_crawl():
