@@ -256,6 +256,11 @@ def fetched(crawl: Crawl) -> pd.Series:
     return p["is_page"] & (p["status"].notna() | p["error"].notna())
 
 
+def every_fetch(crawl: Crawl, hits: pd.DataFrame) -> pd.Series:
+    """``touches`` of a rule whose findings stop or slow the crawling of the whole host."""
+    return fetched(crawl)
+
+
 def indexable_html_mask(crawl: Crawl) -> pd.Series:
     """Mask on ``crawl.pages``: the indexable HTML pages (what on-page rules judge)."""
     p = crawl.pages

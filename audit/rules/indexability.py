@@ -58,7 +58,8 @@ def noindex_linked(crawl, t):
       title="Canonical points to a redirect",
       why="A canonical should name the final, indexable URL; a redirect makes the signal ambiguous.",
       fix="Point the canonical at the URL the redirect ends on.",
-      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical", "status", "status_class", "final_url"))
+      learn_more=GOOGLE_CANONICAL,
+      reads=("canonical", "link_canonical", "status", "status_class", "final_url"))
 def canonical_to_redirect(crawl, t):
     p = _canonicalised(crawl)
     hit = p[_target(crawl, p, "status_class").eq("3xx")]

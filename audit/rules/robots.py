@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from audit.rules.base import (answers, attempts_match, attempts_text, coded_isin, found, linked_from, rule,
-                              rules_in, text)
+from audit.rules.base import (answers, attempts_match, attempts_text, coded_isin, every_fetch, found,
+                              linked_from, rule, rules_in, text)
 
 CATEGORY = "robots"
 GOOGLE_ROBOTS = "https://developers.google.com/search/docs/crawling-indexing/robots/robots_txt"
@@ -70,7 +70,8 @@ def blocked_signal_target(crawl, t):
       why="When robots.txt fails, Google stops crawling the site for about 12 hours, then uses its last "
           "good copy for up to 30 days.",
       fix="Make robots.txt answer 200 (or 404 if there is none) reliably, on every attempt.",
-      learn_more=GOOGLE_STATUS, reads=("fetch_kind", "status", "error", "attempt_statuses"))
+      learn_more=GOOGLE_STATUS, touches=every_fetch,
+      reads=("fetch_kind", "status", "error", "attempt_statuses"))
 def robots_txt_error(crawl, t):
     p = crawl.pages
     robots = p[p["fetch_kind"].eq("robots")]
