@@ -62,9 +62,8 @@ class RuleSection:
     rows: list[tuple[str, str, int | None]]  # the first rows: url, evidence, page status
     severity_why: str = ""
     # how far it reaches (audit.crawl_budget's by_rule): the larger of its shares of the fetched
-    # and of the indexable pages, the fetched pages it touches, whether the start URL is one
+    # and of the indexable pages, and whether the start URL is one of them
     share: float = 0.0
-    fetched_touched: int = 0
     touches_start_url: bool = False
     applies_to: int | None = None  # pages the rule judges, if it says
     site_level: bool = False  # it flags (nearly) every page it judges: shown as one finding
@@ -163,9 +162,7 @@ class ReportModel:
     indexable: int
     budget: dict[str, Any]
     sections: list[RuleSection]  # fix-first order: impact (rank_sections)
-    # severity -> {"rules": n, "findings": n, "site_level": site-level rules,
-    #              "site_level_findings": their rows}
-    severity_counts: dict[str, dict[str, int]]
+    severity_counts: dict[str, dict[str, int]]  # severity -> {"rules": n, "findings": n, "site_level": n}
     accepted_202: list[Accepted]
     findings_table: pd.DataFrame = field(repr=False)
     since_last_crawl: SinceLastCrawl | None = None
@@ -267,7 +264,6 @@ def with_reach(sections: list[RuleSection], rules: list[Any], budget: dict[str, 
     for section in sections:
         rule_reach = reach.get(section.id) or {}
         section.severity_why = getattr(by_id.get(section.id), "severity_why", "") or ""
-        section.fetched_touched = int(rule_reach.get("fetched", section.urls))
         section.share = float(rule_reach.get("share", section.urls / fetched if fetched else 0.0))
         section.touches_start_url = bool(rule_reach.get("start_url", False))
         section.applies_to = rule_reach.get("applies_to")
@@ -368,8 +364,7 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
     severity_counts = {
         sev: {"rules": sum(s.severity == sev for s in sections),
               "findings": sum(s.findings for s in sections if s.severity == sev),
-              "site_level": sum(s.site_level for s in sections if s.severity == sev),
-              "site_level_findings": sum(s.findings for s in sections if s.severity == sev and s.site_level)}
+              "site_level": sum(s.site_level for s in sections if s.severity == sev)}
         for sev in SEVERITIES
     }
     return ReportModel(
