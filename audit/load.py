@@ -29,8 +29,12 @@ noindex
     meta robots or X-Robots-Tag says noindex or none.
 canonical_self_or_absent
     neither the HTML nor the Link header canonical points to another URL.
+is_redirect
+    a redirect of any kind: a 3xx naming a target, or a meta refresh to another URL (search
+    engines follow both as redirects). Such a page is judged as a redirect, never as a page
+    missing its title or h1.
 indexable
-    crawlable, status 200, not noindex, canonical absent or self.
+    crawlable, status 200, not a redirect, not noindex, canonical absent or self.
 redirect_chain, chain_end, final_url, final_status
     the hops from this URL following ``redirect_target`` (see ``walk_redirects``), how the walk
     ended, and the URL and status it ended on.
@@ -526,7 +530,9 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     p["canonical_self_or_absent"] = ((p["canonical"].isna() | p["canonical"].eq(p["url"]))
                                      & (p["link_canonical"].isna()
                                         | p["link_canonical"].eq(p["url"])))
-    p["indexable"] = (p["crawlable"] & status.eq(200).fillna(False) & ~p["noindex"]
+    p["is_redirect"] = ((p["status_class"].eq("3xx") & p["redirect_target"].notna())
+                        | (p["meta_refresh_url"].notna() & p["meta_refresh_url"].ne(p["url"])))
+    p["indexable"] = (p["crawlable"] & status.eq(200).fillna(False) & ~p["is_redirect"] & ~p["noindex"]
                       & p["canonical_self_or_absent"]).astype(bool)
     _add_redirect_columns(p)
     _add_settled_columns(p, rechecks)

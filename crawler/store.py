@@ -39,7 +39,8 @@ from typing import Any, Iterable
 PAGE_COLUMNS: dict[str, str] = {
     "url": "normalised URL (fragment stripped, scheme and host lower-cased, default port dropped)",
     "fetch_kind": "page (GET), resource (HEAD, GET fallback), robots, sitemap, status-url",
-    "found_via": "start, link, sitemap, redirect, canonical, hreflang, meta-refresh, status-url",
+    "found_via": "start, link, sitemap, redirect, canonical, hreflang, meta-refresh, status-url; a sitemap "
+                 "file: robots (named in robots.txt), guess (/sitemap.xml tried), sitemap-index",
     "depth": "clicks from the start URL (redirect hops keep their source's depth); NULL if not reached by links",
     "referrer": "first page that linked here (or the redirecting URL, or the sitemap)",
     "skip_reason": "why it was not fetched: robots, out-of-scope, max-depth, trap, excluded, scheme; NULL if fetched",

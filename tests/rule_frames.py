@@ -52,14 +52,20 @@ def recheck(path: str, attempt: int, status: int | None = None, error: str | Non
     return {"url": u(path), "attempt": attempt, "waited": 1.0, "status": status, "error": error}
 
 
+def sitemap_file(path: str, found_via: str = "robots", **facts: Any) -> dict[str, Any]:
+    """A pages row for a sitemap file, named in robots.txt unless ``found_via`` says otherwise
+    ('guess': tried at /sitemap.xml, 'sitemap-index': listed by another sitemap)."""
+    return page(path, fetch_kind="sitemap", found_via=found_via, content_type="application/xml", title=None,
+                canonical=None, canonical_count=None, h1_count=None, **facts)
+
+
 def clean_pages() -> list[dict[str, Any]]:
     pages = [page(path) for path in CLEAN_PATHS]
     pages[0].update(found_via="start", depth=0, referrer=None)
     return pages + [
         page("/robots.txt", fetch_kind="robots", content_type="text/plain", title=None,
              canonical=None, canonical_count=None, h1_count=None),
-        page("/sitemap.xml", fetch_kind="sitemap", content_type="application/xml", title=None,
-             canonical=None, canonical_count=None, h1_count=None),
+        sitemap_file("/sitemap.xml"),
     ]
 
 

@@ -241,7 +241,8 @@ def test_rule_sections_carry_their_words(html):
         assert f'href="{rule.learn_more}"' in section
 
 
-def test_sections_and_fix_first_are_ranked_by_severity_then_urls(html):
+def test_sections_and_fix_first_are_ranked_by_impact(html):
+    # the fixture's budget has no by_rule: each rule's share is its URLs' share of the fetches
     order = re.findall(r'data-rule="([^"]+)"', html)
     assert order == ["accepted-202", "server-error", "broken-link", "duplicate-title", "redirect",
                      "slow-response"]
@@ -386,7 +387,9 @@ def test_summary_json_for_scripts(outputs):
     assert summary["findings"]["by_severity"] == {"critical": 3, "warning": 5, "notice": 2}
     assert summary["findings"]["by_rule"]["broken-link"] == {
         "severity": "warning", "category": "links", "title": "Internal links to 4xx URLs",
-        "findings": 3, "urls": 2, "csv": "findings-broken-link.csv"}
+        "findings": 3, "urls": 2, "csv": "findings-broken-link.csv", "share": round(2 / 13, 4),
+        "site_level": False}
+    assert summary["site_level"] == []
     assert summary["accepted_202"] == {"urls": 2, "settled": 1}
     assert set(summary["files"]) == set(outputs)
     assert "previous" not in summary

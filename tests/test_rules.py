@@ -10,7 +10,8 @@ import pytest
 
 from audit import RULES
 from audit.rules import RULES_BY_ID
-from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, skipped, u
+from audit.rules.base import CATEGORIES, WASTE_CAUSES
+from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
 GONE = page("/gone", status=404, title="Gone")
@@ -114,8 +115,12 @@ POSITIVES = {
     "missing-from-sitemap": (dict(pages=[page("/new")]), ["/new"], "in no sitemap"),
     "orphan-page": (dict(pages=[page("/lonely")], sitemap=["/lonely"], nav=False), ["/lonely"],
                     "no internal links"),
-    "sitemap-file-error": (dict(pages=[page("/sitemap.xml", fetch_kind="sitemap", status=404)]),
-                           ["/sitemap.xml"], "answered 404"),
+    "sitemap-file-error": (dict(pages=[sitemap_file("/sitemap.xml", status=404),
+                                       sitemap_file("/news.xml", found_via="sitemap-index", error="not-a-sitemap",
+                                                    referrer=u("/sitemap.xml"))]),
+                           ["/sitemap.xml", "/news.xml"], "named in robots.txt; answered 404"),
+    "no-xml-sitemap": (dict(pages=[sitemap_file("/sitemap.xml", found_via="guess", status=404)]),
+                       ["/sitemap.xml"], "robots.txt names no sitemap; answered 404"),
     "crawl-trap": (dict(pages=[page("/events?month=2031-01", depth=2, content_hash="e1"),
                                page("/events?month=2031-02", depth=3, content_hash="e2"),
                                skipped("/events?month=2031-03", "trap", depth=4)]),
@@ -182,6 +187,12 @@ NEAR_MISSES = [
     ("canonical-conflict", dict(pages=[page("/c1", link_canonical="/c1")])),
     ("canonicalised-linked", dict(pages=[page("/c1", canonical="/shoes")], nav=False)),
     ("missing-from-sitemap", dict(pages=[page("/new", meta_robots="noindex")])),
+    # a guessed /sitemap.xml that fails is no declared sitemap failing...
+    ("sitemap-file-error", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess", status=404)])),
+    # ...and it is no missing sitemap when robots.txt names one elsewhere
+    ("no-xml-sitemap", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess", status=404),
+                                   sitemap_file("/sitemap_index.xml")])),
+    ("no-xml-sitemap", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess")])),
     ("crawl-trap", dict(pages=[page(f"/search?q={i}", content_hash=f"q{i}") for i in range(5)])),
     ("duplicate-url-variants", dict(pages=[page("/shoes-2")])),
     ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
@@ -249,13 +260,16 @@ def test_evidence_keeps_hostile_text_as_plain_text():
 def test_registry_declares_every_rule_fully():
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))
+    columns = set(make_crawl().pages.columns)
+    links = {"links." + column for column in make_crawl().links.columns}
     for rule in RULES:
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id
-        assert rule.category in ("status", "redirects", "robots", "indexability", "sitemaps",
-                                 "duplicates", "performance", "links", "content"), rule.id
-        for text in (rule.title, rule.why, rule.fix):
+        assert rule.category in CATEGORIES, rule.id
+        assert rule.waste is None or rule.waste in WASTE_CAUSES, rule.id
+        for text in (rule.title, rule.why, rule.fix, rule.severity_why):
             assert text.strip(), rule.id
+        assert rule.reads and set(rule.reads) <= columns | links, (rule.id, set(rule.reads) - columns - links)
         assert re.fullmatch(r"https://\S+", rule.learn_more), rule.id
         assert all(isinstance(v, (int, float)) for v in rule.thresholds.values()), rule.id
 
@@ -263,3 +277,27 @@ def test_registry_declares_every_rule_fully():
 def test_every_rule_id_is_named_in_a_test():
     tests = "".join(path.read_text() for path in Path(__file__).parent.glob("test_*.py"))
     assert [rule.id for rule in RULES if f'"{rule.id}"' not in tests] == []
+
+
+STUBS = [page(f"/go{i}", title=None, meta_description=None, h1_count=0, content_hash="stub",
+              meta_refresh="0; url=/shoes", meta_refresh_url="/shoes") for i in range(3)]
+
+
+@pytest.mark.parametrize("rule_id", ["missing-title", "missing-meta-description", "missing-h1",
+                                     "duplicate-content", "duplicate-title", "missing-from-sitemap"])
+def test_a_meta_refresh_stub_is_judged_as_a_redirect_not_as_a_page(rule_id):
+    crawl = make_crawl(pages=STUBS)
+    assert urls(rule_id, crawl) & {u(stub["url"]) for stub in STUBS} == set()
+    assert urls("meta-refresh-redirect", crawl) == {stub["url"] for stub in STUBS}
+    assert not crawl.pages.set_index("url").loc[[s["url"] for s in STUBS], "indexable"].any()
+
+
+def test_a_meta_refresh_to_the_page_itself_is_no_redirect():
+    crawl = make_crawl(pages=[page("/live", meta_refresh="60", meta_refresh_url="/live")])
+    assert crawl.pages.set_index("url").loc[u("/live"), "indexable"]
+
+
+def test_depth_is_architecture():
+    assert RULES_BY_ID["deep-page"].category == "architecture"
+    assert RULES_BY_ID["sitemap-file-error"].severity == "warning"
+    assert RULES_BY_ID["no-xml-sitemap"].severity == "notice"

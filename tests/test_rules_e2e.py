@@ -9,7 +9,7 @@ from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
 from audit.rules.base import CATEGORIES
 from crawler import store
 from seo_audit.demo_site import CLEAN_PATHS, PLANTED, demo_routes
-from seo_audit.sitekit import SiteServer
+from seo_audit.sitekit import SiteServer, page
 from tests.conftest import crawl_site
 
 
@@ -25,8 +25,38 @@ def audited(tmp_path_factory):
     return base, crawl, run_audit(crawl)
 
 
+#: rules that cannot fire on the demo (it has sitemaps), with the test that crawls a site where they do
+PLANTED_ELSEWHERE = {"no-xml-sitemap": "test_a_site_without_sitemaps_gets_a_notice_not_a_critical"}
+
+
 def test_the_demo_plants_every_rule():
-    assert set(PLANTED) == {rule.id for rule in RULES}
+    assert set(PLANTED) | set(PLANTED_ELSEWHERE) == {rule.id for rule in RULES}
+    assert not set(PLANTED) & set(PLANTED_ELSEWHERE)
+    assert all(name in globals() for name in PLANTED_ELSEWHERE.values())
+
+
+def test_a_site_without_sitemaps_gets_a_notice_not_a_critical(tmp_path):
+    # no robots.txt, no /sitemap.xml: both answer 404, as on most small sites
+    routes = {"/": page("Home", "<h1>Home</h1><p>Welcome.</p><a href='/about'>About</a>"),
+              "/about": page("About", "<h1>About</h1><p>Who we are.</p><a href='/'>Home</a>")}
+    with SiteServer(routes) as site:
+        assert crawl_site(f"{site.url}/", tmp_path / "s.sqlite").state == "complete"
+        base = site.url
+    crawl = load_crawl(tmp_path / "s.sqlite")
+    sitemap = crawl.pages[crawl.pages["fetch_kind"].eq("sitemap")]
+    assert sitemap[["url", "found_via", "status"]].values.tolist() == [[f"{base}/sitemap.xml", "guess", 404]]
+    findings = run_audit(crawl)
+    missing = findings[findings["rule"].eq("no-xml-sitemap")]
+    assert missing[["url", "severity"]].values.tolist() == [[f"{base}/sitemap.xml", "notice"]]
+    assert "sitemap-file-error" not in set(findings["rule"])
+    assert "critical" not in set(findings["severity"])
+
+
+def test_a_declared_sitemap_that_fails_is_a_warning(audited):
+    base, _, findings = audited
+    failed = findings[findings["rule"].eq("sitemap-file-error")]
+    assert failed[["url", "severity"]].values.tolist() == [[f"{base}/sitemap-news.xml", "warning"]]
+    assert failed["evidence"].iloc[0] == "named in robots.txt; answered 404"
 
 
 @pytest.mark.parametrize("rule_id", sorted(PLANTED))

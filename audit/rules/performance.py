@@ -6,19 +6,6 @@ from audit.rules.base import fetched_pages, found, rule, rules_in, text
 
 CATEGORY = "performance"
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
-SEONAUT = "https://github.com/StJudeWasHere/seonaut"
-
-
-@rule(id="deep-page", severity="notice",
-      severity_why="hygiene: the page is still crawled and indexed, only less often",
-      title="Page deep in the site",
-      why="Pages many clicks from the home page are crawled less often and look less important.",
-      fix="Link to the page from higher up: categories, hubs, related pages.",
-      learn_more=SEONAUT, thresholds={"max_depth": 4}, reads=("depth", "is_html", "indexable"))
-def deep_page(crawl, t):
-    p = crawl.pages
-    hit = p[p["depth"].gt(t["max_depth"]).fillna(False) & p["is_html"] & p["indexable"]]
-    return found(hit["url"], text(hit["depth"]) + " clicks from the start page")
 
 
 @rule(id="slow-response", severity="warning",
