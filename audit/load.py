@@ -76,6 +76,7 @@ LINKS_PER_READER = 2_000_000
 PAGE_ROW_COST_IN_LINK_ROWS = 10
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
+_FLOAT_COLUMNS = ("response_time", "ttfb")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 _NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"
@@ -457,9 +458,10 @@ def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
         pages[col] = _decoded_lists(pages[col])
     for col in _INT_COLUMNS:
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
-    pages["response_time"] = pd.to_numeric(pages["response_time"]).astype(float)
+    for col in _FLOAT_COLUMNS:
+        pages[col] = pd.to_numeric(pages[col]).astype(float)
     for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
-                                         "response_time", "fetched_at"]):
+                                         *_FLOAT_COLUMNS, "fetched_at"]):
         pages[col] = pages[col].astype("str")
     return pages
 

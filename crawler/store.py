@@ -57,7 +57,8 @@ PAGE_COLUMNS: dict[str, str] = {
     "retry_after": "Retry-After header, raw",
     "content_location": "Content-Location header",
     "link_canonical": "rel=canonical target from the Link header, normalised",
-    "response_time": "seconds from request to response (Scrapy download latency)",
+    "response_time": "seconds from request to response (Scrapy download latency: counts our own event loop's lag)",
+    "ttfb": "seconds from the request leaving to the response's first bytes arriving, by the kernel's TCP clocks (crawler.timing); NULL where not measured",
     "size": "body bytes received",
     "title": "<title> text",
     "meta_description": "meta description content",
@@ -81,7 +82,7 @@ FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer"
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
             "word_count", "outlinks"}
-_REAL = {"response_time", "fetched_at"}
+_REAL = {"response_time", "ttfb", "fetched_at"}
 
 
 def _decl(name: str) -> str:
