@@ -147,9 +147,13 @@ class CrawlOutline:
 
     crawl_id: int
     meta: dict[str, Any]
-    pages: pd.DataFrame  # url, status, error
+    pages: pd.DataFrame  # OUTLINE_PAGE_COLUMNS
     findings: pd.DataFrame
     budget: dict[str, Any]  # as its audit stored it
+
+
+#: the pages columns of an outline: answers, what bounded the crawl, timings (seo_audit.compare)
+OUTLINE_PAGE_COLUMNS = ("url", "status", "error", "skip_reason", "ttfb", "response_time")
 
 
 def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
@@ -163,9 +167,11 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         meta = next((m for m in crawl_store.crawls(conn) if m["id"] == crawl_id), None)
         if meta is None:
             raise LookupError(f"no crawl {crawl_id} in the store")
-        pages = pd.read_sql_query("SELECT url, status, error FROM pages WHERE crawl_id = ?", conn,
-                                  params=(crawl_id,))
+        pages = pd.read_sql_query(f"SELECT {', '.join(OUTLINE_PAGE_COLUMNS)} FROM pages WHERE crawl_id = ?",
+                                  conn, params=(crawl_id,))
         pages["status"] = pages["status"].astype("Int64")
+        for col in _FLOAT_COLUMNS:
+            pages[col] = pd.to_numeric(pages[col]).astype(float)
         findings = pd.read_sql_query(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
                                      conn, params=(crawl_id,))
         return CrawlOutline(crawl_id, meta, pages, findings, budget)

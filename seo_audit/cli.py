@@ -444,7 +444,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     finally:
         conn.close()
     crawl.findings = findings  # the audit being saved is the crawl's findings now
-    comparison = compare_crawls(load_for_compare(store_path, previous_id), crawl) if previous_id else None
+    comparison = (compare_crawls(load_for_compare(store_path, previous_id), crawl, job.audit)
+                  if previous_id else None)
     try:
         if reporting:
             from reports import write_outputs
@@ -595,7 +596,7 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     try:
         # masked like every other output: URLs may carry credentials
         comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id),
-                                                 load_for_compare(job.store, new_id)))
+                                                 load_for_compare(job.store, new_id), job.audit))
     except LookupError as exc:
         parser.error(str(exc))
     if args.out:

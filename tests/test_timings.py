@@ -9,9 +9,11 @@ import time
 
 import pytest
 
+from audit import AuditConfig, run_audit
 from audit.rules import RULES_BY_ID
 from crawler.timing import server_wait
-from tests.rule_frames import make_crawl, page, u
+from seo_audit.compare import compare_crawls
+from tests.rule_frames import make_crawl, page, skipped, u
 
 
 def slow(crawl) -> dict[str, str]:
@@ -55,3 +57,48 @@ def test_server_wait_is_the_kernels_time_from_request_to_answer():
     server.join(5)
     listener.close()
     assert wait is not None and 0.28 <= wait <= 0.45, wait
+
+
+def audited(crawl):
+    crawl.findings = run_audit(crawl)
+    return crawl
+
+
+@pytest.mark.parametrize("before, after, change", [
+    (0.5, 0.95, "borderline"),   # past 0.8 s by less than 25%: run-to-run noise
+    (0.5, 1.2, "new"),           # clearly past: a regression
+    (0.9, 0.95, "persisting"),   # slow in the previous crawl too
+])
+def test_a_timing_finding_is_new_only_past_its_threshold_by_the_margin(before, after, change):
+    old = audited(make_crawl(pages=[page("/page", ttfb=before)]))
+    new = audited(make_crawl(pages=[page("/page", ttfb=after)]))
+    findings = compare_crawls(old, new)["findings"]
+    slow_changes = findings["by_rule"]["slow-response"]
+    assert {kind: slow_changes[kind] for kind in ("new", "borderline")} == {
+        "new": [u("/page")] if change == "new" else [],
+        "borderline": [u("/page")] if change == "borderline" else []}
+    assert slow_changes["persisting"] == (change == "persisting")
+    assert findings["new"] == (change == "new")
+
+
+def test_the_margin_follows_the_thresholds_in_force():
+    old = audited(make_crawl(pages=[page("/page", ttfb=0.1)]))
+    config = AuditConfig.from_dict({"rules": {"slow-response": {"max_seconds": 0.2, "new_margin": 1.0}}})
+    new = make_crawl(pages=[page("/a", ttfb=0.3), page("/b", ttfb=0.5)])
+    new.findings = run_audit(new, config)
+    changes = compare_crawls(old, new, config)["findings"]["by_rule"]["slow-response"]
+    assert (changes["new"], changes["borderline"]) == ([u("/b")], [u("/a")])
+
+
+def test_findings_on_urls_a_bounded_crawl_did_not_reach_are_not_compared():
+    """Which URLs a crawl with --max-pages reaches depends on the order answers come in."""
+    missing = dict(meta_description=None)
+    old = audited(make_crawl(pages=[page("/a", **missing), skipped("/b", "max-pages")]))
+    new = audited(make_crawl(pages=[skipped("/a", "max-pages"), page("/b", **missing), page("/c", **missing)]))
+    findings = compare_crawls(old, new)["findings"]
+    changes = findings["by_rule"]["missing-meta-description"]
+    # /c: not recorded by a crawl that stopped at its limit
+    assert (changes["new"], changes["fixed"], changes["not_compared"]) == ([], [], 3)
+    assert findings["new"] == findings["fixed"] == 0
+    unbounded = audited(make_crawl(pages=[page("/a", **missing)]))
+    assert compare_crawls(unbounded, new)["findings"]["by_rule"]["missing-meta-description"]["new"] == [u("/b"), u("/c")]
