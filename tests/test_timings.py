@@ -3,7 +3,11 @@ comparison that does not call noise a regression."""
 
 from __future__ import annotations
 
+import json
 import socket
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,6 +17,7 @@ from audit import AuditConfig, run_audit
 from audit.rules import RULES_BY_ID
 from crawler.timing import server_wait
 from seo_audit.compare import compare_crawls
+from seo_audit.sitekit import Reply, page as html_page
 from tests.rule_frames import make_crawl, page, skipped, u
 
 
@@ -102,3 +107,39 @@ def test_findings_on_urls_a_bounded_crawl_did_not_reach_are_not_compared():
     assert findings["new"] == findings["fixed"] == 0
     unbounded = audited(make_crawl(pages=[page("/a", **missing)]))
     assert compare_crawls(unbounded, new)["findings"]["by_rule"]["missing-meta-description"]["new"] == [u("/b"), u("/c")]
+
+
+def busy_site() -> dict:
+    """Index pages with thousands of links (parsing them keeps the crawler's event loop busy
+    while other answers wait), leaves with no description, and one page the server is slow on."""
+    routes = {"/robots.txt": Reply(body="User-agent: *\n", content_type="text/plain"),
+              "/slow": Reply(body=html_page("Slow page", "<h1>Slow</h1>").body, delay=1.5),
+              "/": html_page("Home", "<a href='/slow'>slow</a>" + "".join(f"<a href='/i{i}'>index {i}</a>"
+                                                                     for i in range(8)))}
+    for i in range(8):
+        routes[f"/i{i}"] = html_page(f"Index {i}", "".join(f"<a href='/p{(i * 37 + j) % 300}'>leaf {j}</a> "
+                                                      for j in range(2500)))
+    routes["/p*"] = html_page("Leaf", "<h1>Leaf</h1><p>no description here</p>")
+    return routes
+
+
+@pytest.mark.parametrize("bounds", [[], ["--max-pages", "120"]], ids=["unbounded", "bounded"])
+def test_an_unchanged_site_crawled_twice_passes_fail_on_new_and_the_slow_page_fires(serve, tmp_path, bounds):
+    site = serve(busy_site())
+    store = tmp_path / "store.sqlite"
+    runs = [subprocess.run([sys.executable, "-m", "seo_audit", "crawl", f"{site.url}/", "--store", str(store),
+                            "--job", "busy", "--no-report", "--no-resources", "--concurrency", "16",
+                            "--timeout", "10", "--fail-on", "new", "--json", *bounds],
+                           capture_output=True, text=True, timeout=300) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, (run.stdout[-2000:], run.stderr[-3000:])
+    summary = json.loads(runs[1].stdout)
+    assert summary["previous_crawl_id"] == 1 and summary["new_findings"] == 0
+    with sqlite3.connect(store) as conn:
+        slow_findings = conn.execute("SELECT crawl_id, url, evidence FROM findings "
+                                     "WHERE rule = 'slow-response' ORDER BY crawl_id").fetchall()
+        (measured,), = conn.execute("SELECT count(*) FROM pages WHERE status IS NOT NULL AND ttfb IS NULL")
+    assert [(crawl_id, url) for crawl_id, url, _ in slow_findings] == [(1, f"{site.url}/slow"),
+                                                                      (2, f"{site.url}/slow")]
+    assert all(evidence.endswith("s to first byte") for *_, evidence in slow_findings)
+    assert measured == 0, "every answer has its time to first byte"
