@@ -613,7 +613,9 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     findings, budget = comparison["findings"], comparison["budget"]
     print(f"crawl {comparison['old']['crawl_id']} -> crawl {comparison['new']['crawl_id']} of "
           f"{comparison['new']['start_url']}: {findings['new']} new findings, {findings['fixed']} fixed, "
-          f"{findings['persisting']} persisting")
+          f"{findings['persisting']} persisting"
+          + (f" ({findings['borderline']} borderline timings and {findings['not_compared']} findings on URLs "
+             "only one crawl judged: not counted)" if findings["borderline"] or findings["not_compared"] else ""))
     changed_rules = {rule: c for rule, c in findings["by_rule"].items() if c["new"] or c["fixed"]}
     if changed_rules:
         print(f"  {'rule':<40}{'severity':<10}{'new':>6}{'fixed':>7}{'persisting':>12}")
