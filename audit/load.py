@@ -150,6 +150,7 @@ class CrawlOutline:
     pages: pd.DataFrame  # OUTLINE_PAGE_COLUMNS
     findings: pd.DataFrame
     budget: dict[str, Any]  # as its audit stored it
+    rules: str | None = None  # which rules that audit ran (crawler.store.audit_rules_of)
 
 
 #: the pages columns of an outline: answers, what bounded the crawl, timings (seo_audit.compare)
@@ -174,7 +175,7 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
             pages[col] = pd.to_numeric(pages[col]).astype(float)
         findings = pd.read_sql_query(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
                                      conn, params=(crawl_id,))
-        return CrawlOutline(crawl_id, meta, pages, findings, budget)
+        return CrawlOutline(crawl_id, meta, pages, findings, budget, crawl_store.audit_rules_of(conn, crawl_id))
     finally:
         conn.close()
 

@@ -136,8 +136,10 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE INDEX IF NOT EXISTS findings_by_crawl ON findings (crawl_id, rule);
 -- what the last audit of a crawl concluded besides its findings: the crawl budget (JSON),
 -- so that comparing with an earlier crawl needs no reload of its pages and links
+-- rules: a digest of the rules and thresholds the audit ran (seo_audit.compare.rules_signature),
+-- NULL if not known (an earlier release): a comparison audits such a crawl again
 CREATE TABLE IF NOT EXISTS audits (
-    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL
+    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL, rules TEXT
 );
 """
 
@@ -414,6 +416,18 @@ def budget_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
     except sqlite3.OperationalError:  # a read-only store written before the table existed
         return None
     return json.loads(row[0]) if row else None
+
+
+def set_audit_rules(conn: sqlite3.Connection, crawl_id: int, rules: str) -> None:
+    """Note which rules the crawl's stored audit ran (after set_budget: it replaces the row)."""
+    with conn:
+        conn.execute("UPDATE audits SET rules = ? WHERE crawl_id = ?", (rules, crawl_id))
+
+
+def audit_rules_of(conn: sqlite3.Connection, crawl_id: int) -> str | None:
+    """The rules noted by set_audit_rules for the crawl's stored audit, None if not known."""
+    row = conn.execute("SELECT rules FROM audits WHERE crawl_id = ?", (crawl_id,)).fetchone()
+    return row[0] if row else None
 
 
 def replace_findings(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tuple]) -> None:

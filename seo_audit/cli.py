@@ -409,7 +409,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from audit.parallel import in_new_process
     from crawler import store
     from seo_audit import jobs
-    from seo_audit.compare import compare_crawls, load_for_compare
+    from seo_audit.compare import compare_crawls, load_for_compare, rules_signature
 
     reporting = job.out is not None and not getattr(args, "no_report", False)
     if reporting:
@@ -444,7 +444,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     finally:
         conn.close()
     crawl.findings = findings  # the audit being saved is the crawl's findings now
-    comparison = (compare_crawls(load_for_compare(store_path, previous_id), crawl, job.audit)
+    comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
                   if previous_id else None)
     try:
         if reporting:
@@ -456,6 +456,11 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
             log.info("report written: %s", summary["report"])
     finally:
         stored()  # saved even if the report failed
+    conn = store.connect(store_path)
+    try:
+        store.set_audit_rules(conn, crawl.crawl_id, rules_signature(job.audit))
+    finally:
+        conn.close()
     summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
@@ -595,8 +600,8 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         conn.close()
     try:
         # masked like every other output: URLs may carry credentials
-        comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id),
-                                                 load_for_compare(job.store, new_id), job.audit))
+        comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id, job.audit),
+                                                 load_for_compare(job.store, new_id, job.audit), job.audit))
     except LookupError as exc:
         parser.error(str(exc))
     if args.out:

@@ -45,13 +45,17 @@ not_compared
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from audit import AuditConfig, CrawlOutline, crawl_budget, load_crawl, load_outline
+from audit import AuditConfig, CrawlOutline, crawl_budget, load_crawl, load_outline, run_audit
+from audit.load import OUTLINE_PAGE_COLUMNS
+from audit.parallel import in_new_process
 from audit.rules.performance import TIMING_RULES
 from reports.safe import write_csv
 
@@ -79,10 +83,41 @@ def compare_crawls(old: Any, new: Any, audit: AuditConfig | None = None) -> dict
     }
 
 
-def load_for_compare(store: str | Path, crawl_id: int) -> Any:
+def load_for_compare(store: str | Path, crawl_id: int, audit: AuditConfig | None = None) -> Any:
     """Crawl ``crawl_id`` as compare_crawls needs it: its outline (no links; a million-URL
-    crawl in seconds) when its audit stored the budget, else the whole crawl."""
-    return load_outline(store, crawl_id) or load_crawl(store, crawl_id)
+    crawl in seconds) when its audit stored the budget, else the whole crawl.
+
+    With ``audit`` (the rules in force), a crawl whose stored audit ran other rules (an earlier
+    release's, other thresholds) is audited again with ``audit``, in a new process, so that a
+    comparison sets like against like: a rule added by an upgrade is no regression of the site."""
+    outline = load_outline(store, crawl_id)
+    if audit is None:
+        return outline or load_crawl(store, crawl_id)
+    if outline is not None and outline.rules == rules_signature(audit):
+        return outline
+    return in_new_process(reaudited_outline, store, crawl_id, audit)()
+
+
+def rules_signature(audit: AuditConfig) -> str:
+    """A digest of the rules ``audit`` runs: ids, severities, thresholds and their checks' code."""
+    rules = [(rule.id, severity, sorted(thresholds.items()), _source(rule.check))
+             for rule, severity, thresholds in audit.active()]
+    return hashlib.sha256(json.dumps(rules, default=str).encode()).hexdigest()[:32]
+
+
+def _source(check: Any) -> str:
+    try:
+        return inspect.getsource(check)
+    except (OSError, TypeError):  # no source shipped: its bytecode still tells versions apart
+        return check.__code__.co_code.hex()
+
+
+def reaudited_outline(store: str | Path, crawl_id: int, audit: AuditConfig) -> CrawlOutline:
+    """The outline of crawl ``crawl_id`` with the findings and budget of ``audit`` run on it now."""
+    crawl = load_crawl(store, crawl_id, findings=False)
+    findings = run_audit(crawl, audit)
+    return CrawlOutline(crawl.crawl_id, crawl.meta, crawl.pages[list(OUTLINE_PAGE_COLUMNS)].copy(), findings,
+                        crawl_budget(crawl, findings), rules_signature(audit))
 
 
 def _budget(crawl: Any) -> dict[str, Any]:

@@ -152,3 +152,31 @@ def test_a_failing_migration_leaves_the_store_as_it_was(old_store, monkeypatch):
         assert conn.execute("PRAGMA user_version").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM findings").fetchone() == (3,)
     assert "ttfb" not in columns(old_store, "pages")
+
+
+def test_a_rule_the_baselines_audit_did_not_run_is_no_regression(serve, tmp_path):
+    """As after an upgrade that adds a rule: the baseline crawl is audited again with the rules
+    in force before the comparison, so only a change of the site counts as new."""
+    routes: dict = {}
+    site = serve(routes)
+    routes.update(site_routes(2, site.url))  # /about has no description
+    store_path = tmp_path / "store.sqlite"
+    job_file = tmp_path / "job.toml"
+
+    def crawl(rules: str) -> dict:
+        job_file.write_text(f'job = "{JOB}"\nstore = "{store_path}"\nfail_on = "new"\n{rules}')
+        result = run_cli("crawl", f"{site.url}/", "--config", job_file, "--no-report", "--no-resources",
+                         "--json")
+        assert result.returncode in (0, 1), result.stderr
+        return json.loads(result.stdout) | {"exit": result.returncode}
+
+    crawl("[rules.missing-meta-description]\nenabled = false\n")  # the earlier release had no such rule
+    second = crawl("")
+    assert (second["exit"], second["new_findings"]) == (0, 0)
+    with sqlite3.connect(store_path) as conn:
+        assert conn.execute("SELECT count(*) FROM audits WHERE rules IS NOT NULL").fetchone() == (2,)
+        # the baseline's own stored audit is left as it was
+        assert conn.execute("SELECT count(*) FROM findings WHERE crawl_id = 1 "
+                            "AND rule = 'missing-meta-description'").fetchone() == (0,)
+    routes["/blog/first"] = page("First post", "<h1>First post</h1>")
+    assert crawl("")["exit"] == 1, "a page that lost its description since is new"
