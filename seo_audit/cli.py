@@ -6,7 +6,8 @@ Exit codes (scripts and CI depend on them):
      job did not have)
   2  usage or configuration error (nothing was crawled or written)
   3  the crawl could not run (start URL unreachable, or it answered nothing usable)
-  4  the crawl store (or the output folder) could not be opened or written
+  4  the crawl store (or the output folder) could not be opened or written, or the store was
+     written by a newer release, or is not a crawl store
   5  another run of the same job is running (it holds the job's lock)
   130 interrupted (SIGINT or SIGTERM): what was crawled is kept, the crawl is marked
       incomplete and `--resume` continues it; no report is written

@@ -5,6 +5,7 @@ tests/fixtures/old_store.py) opens with this code, its history, comparison, repo
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from crawler import store
 from seo_audit.sitekit import page
 from tests.fixtures.old_store import JOB, moved_to, site_routes
+from tests.test_store_faults import tiny_mount  # noqa: F401 (a fixture)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store-6281866.sqlite"
 EXIT_STORE = 4
@@ -180,3 +182,15 @@ def test_a_rule_the_baselines_audit_did_not_run_is_no_regression(serve, tmp_path
                             "AND rule = 'missing-meta-description'").fetchone() == (0,)
     routes["/blog/first"] = page("First post", "<h1>First post</h1>")
     assert crawl("")["exit"] == 1, "a page that lost its description since is new"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_an_old_store_that_cannot_be_written_says_it_must_be_upgraded(old_store, tiny_mount):
+    folder = tiny_mount("1m")
+    shutil.copy(old_store, folder / "old.sqlite")
+    if subprocess.run(["mount", "-o", "remount,ro", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot remount the tmpfs read-only")
+    result = run_cli("history", "--store", folder / "old.sqlite")
+    assert result.returncode == EXIT_STORE
+    assert "earlier release and must be upgraded once, which needs write access" in result.stderr
+    assert "Traceback" not in result.stderr
