@@ -28,8 +28,11 @@ prints and exports and `seo-audit crawl` hands to the report as ``previous``::
     }
 
 A finding is identified by (rule, URL): its evidence text may change (a response time) while
-the problem stays. Two kinds of change are not counted as new (nor fixed), so that
-``--fail-on new`` fails a deploy on regressions, not on noise:
+the problem stays. A URL's answer is its final status code, else its network error (e.g.
+"timeout"), else null (recorded but not fetched: blocked, out of scope...).
+
+Two kinds of change are not counted as new (nor fixed), so that ``--fail-on new`` fails a
+deploy on regressions, not on noise:
 
 borderline
     a timing rule's new finding (audit.rules.performance.TIMING_RULES) whose measure is past
@@ -39,8 +42,10 @@ borderline
 not_compared
     a finding on a URL the other crawl did not judge because of its own bounds: recorded
     there as skipped for ``max-pages`` or ``trap`` (which URLs a bounded crawl reaches depends
-    on the order answers come in), or not recorded at all by a crawl cut short by a limit. A URL's answer is its final status code, else its network error (e.g.
-"timeout"), else null (recorded but not fetched: blocked, out of scope...).
+    on the order answers come in), or not recorded at all by a crawl cut short by a limit.
+
+A crawl whose stored audit ran other rules than the comparison's is audited again first (see
+``load_for_compare``).
 """
 
 from __future__ import annotations
@@ -144,8 +149,7 @@ def _finding_changes(old: Any, new: Any, audit: AuditConfig) -> dict[str, Any]:
     merged = pd.merge(old.findings[keys + ["severity"]].drop_duplicates(keys),
                       new.findings[keys + ["severity"]].drop_duplicates(keys),
                       on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
-    change = merged["_merge"].map({"right_only": "new", "left_only": "fixed", "both": "persisting"})
-    change = change.astype(object)
+    change = merged["_merge"].map({"right_only": "new", "left_only": "fixed", "both": "persisting"}).astype(object)
     change[change.eq("new") & _unjudged(old, merged["url"])] = "not_compared"
     change[change.eq("fixed") & _unjudged(new, merged["url"])] = "not_compared"
     change[change.eq("new") & _borderline(new, merged, audit)] = "borderline"
