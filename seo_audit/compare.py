@@ -210,8 +210,9 @@ def change_rows(comparison: dict[str, Any]) -> pd.DataFrame:
     counted, not listed)."""
     rows = []
     for rule, changes in comparison["findings"]["by_rule"].items():
-        for kind in ("new", "fixed", "borderline"):
-            rows += [(f"finding-{kind}", rule, changes["severity"], url, None, None) for url in changes[kind]]
+        for kind in ("new", "fixed", "borderline"):  # a comparison made before borderline has none
+            rows += [(f"finding-{kind}", rule, changes["severity"], url, None, None)
+                     for url in changes.get(kind, [])]
     # answers as text: a status column of numbers and None would be written as 200.0
     rows += [("status-changed", None, None, c["url"], _text(c["old"]), _text(c["new"]))
              for c in comparison["status_changes"]]

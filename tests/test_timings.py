@@ -16,7 +16,7 @@ import pytest
 from audit import AuditConfig, run_audit
 from audit.rules import RULES_BY_ID
 from crawler.timing import server_wait
-from seo_audit.compare import compare_crawls
+from seo_audit.compare import change_rows, compare_crawls
 from seo_audit.sitekit import Reply, page as html_page
 from tests.rule_frames import make_crawl, page, skipped, u
 
@@ -77,13 +77,17 @@ def audited(crawl):
 def test_a_timing_finding_is_new_only_past_its_threshold_by_the_margin(before, after, change):
     old = audited(make_crawl(pages=[page("/page", ttfb=before)]))
     new = audited(make_crawl(pages=[page("/page", ttfb=after)]))
-    findings = compare_crawls(old, new)["findings"]
+    comparison = compare_crawls(old, new)
+    findings = comparison["findings"]
     slow_changes = findings["by_rule"]["slow-response"]
     assert {kind: slow_changes[kind] for kind in ("new", "borderline")} == {
         "new": [u("/page")] if change == "new" else [],
         "borderline": [u("/page")] if change == "borderline" else []}
     assert slow_changes["persisting"] == (change == "persisting")
     assert findings["new"] == (change == "new")
+    rows = change_rows(comparison)
+    assert rows.loc[rows["rule"].eq("slow-response"), "change"].tolist() == (
+        [] if change == "persisting" else [f"finding-{change}"])
 
 
 def test_the_margin_follows_the_thresholds_in_force():
