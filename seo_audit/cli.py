@@ -481,7 +481,12 @@ def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict
             log.warning("--fail-on new: no previous finished crawl of this job to compare with; "
                         "this crawl is the baseline")
             return EXIT_OK
-        return EXIT_FINDINGS if comparison["findings"]["new"] else EXIT_OK
+        changes = comparison["findings"]
+        if changes["borderline"] or changes["not_compared"]:
+            log.info("--fail-on new: not counted as new: %d timing findings past their threshold by less "
+                     "than its margin, %d findings on URLs only one of the two crawls reached (their limits)",
+                     changes["borderline"], changes["not_compared"])
+        return EXIT_FINDINGS if changes["new"] else EXIT_OK
     if fail_on:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
         if any(summary["findings"].get(s, 0) for s in worst):
