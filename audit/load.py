@@ -80,6 +80,7 @@ LINKS_PER_READER = 2_000_000
 PAGE_ROW_COST_IN_LINK_ROWS = 10
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
+_FLOAT_COLUMNS = ("response_time", "ttfb")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 _NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"
@@ -150,9 +151,14 @@ class CrawlOutline:
 
     crawl_id: int
     meta: dict[str, Any]
-    pages: pd.DataFrame  # url, status, error
+    pages: pd.DataFrame  # OUTLINE_PAGE_COLUMNS
     findings: pd.DataFrame
     budget: dict[str, Any]  # as its audit stored it
+    rules: str | None = None  # which rules that audit ran (crawler.store.audit_rules_of)
+
+
+#: the pages columns of an outline: answers, what bounded the crawl, timings (seo_audit.compare)
+OUTLINE_PAGE_COLUMNS = ("url", "status", "error", "skip_reason", "ttfb", "response_time")
 
 
 def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
@@ -166,12 +172,14 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         meta = next((m for m in crawl_store.crawls(conn) if m["id"] == crawl_id), None)
         if meta is None:
             raise LookupError(f"no crawl {crawl_id} in the store")
-        pages = pd.read_sql_query("SELECT url, status, error FROM pages WHERE crawl_id = ?", conn,
-                                  params=(crawl_id,))
+        pages = pd.read_sql_query(f"SELECT {', '.join(OUTLINE_PAGE_COLUMNS)} FROM pages WHERE crawl_id = ?",
+                                  conn, params=(crawl_id,))
         pages["status"] = pages["status"].astype("Int64")
+        for col in _FLOAT_COLUMNS:
+            pages[col] = pd.to_numeric(pages[col]).astype(float)
         findings = pd.read_sql_query(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
                                      conn, params=(crawl_id,))
-        return CrawlOutline(crawl_id, meta, pages, findings, budget)
+        return CrawlOutline(crawl_id, meta, pages, findings, budget, crawl_store.audit_rules_of(conn, crawl_id))
     finally:
         conn.close()
 
@@ -461,9 +469,10 @@ def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
         pages[col] = _decoded_lists(pages[col])
     for col in _INT_COLUMNS:
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
-    pages["response_time"] = pd.to_numeric(pages["response_time"]).astype(float)
+    for col in _FLOAT_COLUMNS:
+        pages[col] = pd.to_numeric(pages[col]).astype(float)
     for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
-                                         "response_time", "fetched_at"]):
+                                         *_FLOAT_COLUMNS, "fetched_at"]):
         pages[col] = pages[col].astype("str")
     return pages
 

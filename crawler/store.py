@@ -29,11 +29,12 @@ frontier
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 #: pages columns, in order, with what each one records.
 PAGE_COLUMNS: dict[str, str] = {
@@ -57,7 +58,8 @@ PAGE_COLUMNS: dict[str, str] = {
     "retry_after": "Retry-After header, raw",
     "content_location": "Content-Location header",
     "link_canonical": "rel=canonical target from the Link header, normalised",
-    "response_time": "seconds from request to response (Scrapy download latency)",
+    "response_time": "seconds from request to response (Scrapy download latency: counts our own event loop's lag)",
+    "ttfb": "seconds from the request leaving to the response's first bytes arriving, by the kernel's TCP clocks (crawler.timing); NULL where not measured",
     "size": "body bytes received",
     "title": "<title> text",
     "meta_description": "meta description content",
@@ -81,7 +83,7 @@ FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer"
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
             "word_count", "outlinks"}
-_REAL = {"response_time", "fetched_at"}
+_REAL = {"response_time", "ttfb", "fetched_at"}
 
 
 def _decl(name: str) -> str:
@@ -135,8 +137,10 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE INDEX IF NOT EXISTS findings_by_crawl ON findings (crawl_id, rule);
 -- what the last audit of a crawl concluded besides its findings: the crawl budget (JSON),
 -- so that comparing with an earlier crawl needs no reload of its pages and links
+-- rules: a digest of the rules and thresholds the audit ran (seo_audit.compare.rules_signature),
+-- NULL if not known (an earlier release): a comparison audits such a crawl again
 CREATE TABLE IF NOT EXISTS audits (
-    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL
+    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL, rules TEXT
 );
 """
 
@@ -145,28 +149,173 @@ PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang")
 
 
 class StoreError(Exception):
-    """The store cannot be opened or written (path, permissions, disk full)."""
+    """The store cannot be opened or written (path, permissions, disk full), is not a crawl
+    store, or was written by a newer release."""
+
+
+# --- schema version and migrations -------------------------------------------------------------
+#
+# A store says which schema it has in ``PRAGMA user_version`` and that it is a crawl store in
+# ``PRAGMA application_id``. Opening a store brings it up to date in one transaction:
+#   1. every table, column and index SCHEMA declares but the file lacks is added (a column
+#      added to an old store reads as NULL, its default, for the crawls made before);
+#   2. the MIGRATIONS numbered above the file's version run in order, for what adding
+#      declared columns cannot do (a rename, a backfill, a new key);
+#   3. user_version becomes SCHEMA_VERSION.
+# Adding a declared column needs no new version: older code reading a file with more columns
+# reads the ones it knows. Raise SCHEMA_VERSION with a MIGRATIONS entry only for a change older
+# code would misread; older code then refuses the file (StoreError) instead of misreading it.
+
+#: the schema this code writes; a store with a higher user_version was written by a newer release
+SCHEMA_VERSION = 1
+#: PRAGMA application_id of a crawl store ("SEOA"): tells a store from any other SQLite file
+APPLICATION_ID = 0x53454F41
+#: version -> migration run (within the upgrade's transaction) to bring a store to that version
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+class StoreTooNew(StoreError):
+    """The store was written by a newer release of seo-audit than this one."""
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open (and create, unless read-only) the store at ``path``."""
+    """Open (and create, unless read-only) the store at ``path``, upgraded to this code's schema.
+    A read-only open of a store written by an earlier release upgrades it first (that needs
+    write access to the file)."""
     path = Path(path)
+    if readonly and not path.exists():
+        raise StoreError(f"no crawl store at {path}")
+    conn = _open(path, readonly)
+    try:
+        if _pending(conn, path):
+            if readonly:
+                conn.close()
+                _upgrade_for_reading(path)
+                conn = _open(path, readonly)
+            else:
+                _upgrade(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _open(path: Path, readonly: bool) -> sqlite3.Connection:
     try:
         if readonly:
-            if not path.exists():
-                raise StoreError(f"no crawl store at {path}")
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode loses at most the last batch on power loss, never the file.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
-        conn.execute("PRAGMA busy_timeout=10000")
-    except sqlite3.Error as exc:
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                # NORMAL in WAL mode loses at most the last batch on power loss, never the file.
+                conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise _not_a_store(path, exc) from exc
+    except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"cannot open crawl store {path}: {exc}") from exc
     return conn
+
+
+def _not_a_store(path: Path, exc: sqlite3.Error) -> StoreError:
+    if isinstance(exc, sqlite3.OperationalError) or "not a database" not in str(exc):
+        return StoreError(f"cannot open crawl store {path}: {exc}")
+    return StoreError(f"{path} is not a crawl store (not an SQLite database): give another --store")
+
+
+def _upgrade_for_reading(path: Path) -> None:
+    try:
+        conn = _open(path, readonly=False)
+    except StoreError as exc:
+        raise StoreError(f"the crawl store {path} was written by an earlier release and must be upgraded "
+                         f"once, which needs write access ({exc}); copy it somewhere writable") from exc
+    try:
+        _upgrade(conn, path)
+    finally:
+        conn.close()
+
+
+@functools.lru_cache(maxsize=1)
+def _declared() -> tuple[dict[str, tuple[str, list[tuple]]], dict[str, str]]:
+    """What SCHEMA declares, read back from an empty database made with it: per table its
+    CREATE statement and columns (PRAGMA table_info rows), per index its CREATE statement."""
+    reference = sqlite3.connect(":memory:")
+    try:
+        reference.executescript(SCHEMA)
+        objects = reference.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                                    "AND name NOT LIKE 'sqlite_%'").fetchall()
+        tables = {name: (sql, reference.execute(f"PRAGMA table_info({name})").fetchall())
+                  for kind, name, sql in objects if kind == "table"}
+        indexes = {name: sql for kind, name, sql in objects if kind == "index"}
+    finally:
+        reference.close()
+    return tables, indexes
+
+
+def _pending(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """What the store lacks of this code's schema, as the statements that add it (explicit
+    migrations as their version's comment); empty if it is up to date. Raises StoreError for a
+    file that is not a crawl store or was written by a newer release."""
+    try:
+        (version,), = conn.execute("PRAGMA user_version")
+        (app_id,), = conn.execute("PRAGMA application_id")
+        present = {name: kind for kind, name in conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+    except sqlite3.DatabaseError as exc:
+        raise _not_a_store(path, exc) from exc
+    if app_id not in (0, APPLICATION_ID) or (app_id == 0 and present and "crawls" not in present):
+        raise StoreError(f"{path} is an SQLite database but not a crawl store: give another --store")
+    if version > SCHEMA_VERSION:
+        raise StoreTooNew(f"the crawl store {path} has schema version {version}, written by a newer "
+                          f"release of seo-audit; this one reads versions up to {SCHEMA_VERSION}: "
+                          f"upgrade seo-audit (pip install -U seo-audit) to read it")
+    tables, indexes = _declared()
+    statements = []
+    for name, (create, columns) in tables.items():
+        if present.get(name) != "table":
+            statements.append(create)
+            continue
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({name})")}
+        statements += [_add_column(path, name, column) for column in columns if column[1] not in have]
+    statements += [sql for name, sql in indexes.items() if name not in present]
+    statements += [f"-- migration {v}" for v in range(version + 1, SCHEMA_VERSION + 1) if v in MIGRATIONS]
+    if statements or version < SCHEMA_VERSION or app_id != APPLICATION_ID:
+        statements.append(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return statements
+
+
+def _add_column(path: Path, table: str, column: tuple) -> str:
+    _, name, kind, notnull, default, key = column
+    if key or (notnull and default is None):
+        # SQLite cannot add a key, nor a NOT NULL column without a default, to a table with rows
+        raise StoreError(f"cannot upgrade the crawl store {path}: {table}.{name} needs an explicit migration")
+    return (f"ALTER TABLE {table} ADD COLUMN {name} {kind}" + (" NOT NULL" if notnull else "")
+            + (f" DEFAULT {default}" if default is not None else ""))
+
+
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the store up to this code's schema in one transaction (all of it or none)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # a second process opening it waits, then finds it done
+        try:
+            for statement in _pending(conn, path):
+                if statement.startswith("-- migration "):
+                    MIGRATIONS[int(statement.split()[-1])](conn)
+                else:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot upgrade the crawl store {path} (left as it was): {exc}") from exc
 
 
 def new_crawl(conn: sqlite3.Connection, start_url: str, settings: dict[str, Any],
@@ -268,6 +417,18 @@ def budget_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
     except sqlite3.OperationalError:  # a read-only store written before the table existed
         return None
     return json.loads(row[0]) if row else None
+
+
+def set_audit_rules(conn: sqlite3.Connection, crawl_id: int, rules: str) -> None:
+    """Note which rules the crawl's stored audit ran (after set_budget: it replaces the row)."""
+    with conn:
+        conn.execute("UPDATE audits SET rules = ? WHERE crawl_id = ?", (rules, crawl_id))
+
+
+def audit_rules_of(conn: sqlite3.Connection, crawl_id: int) -> str | None:
+    """The rules noted by set_audit_rules for the crawl's stored audit, None if not known."""
+    row = conn.execute("SELECT rules FROM audits WHERE crawl_id = ?", (crawl_id,)).fetchone()
+    return row[0] if row else None
 
 
 def replace_findings(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tuple]) -> None:

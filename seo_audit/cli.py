@@ -6,7 +6,8 @@ Exit codes (scripts and CI depend on them):
      job did not have)
   2  usage or configuration error (nothing was crawled or written)
   3  the crawl could not run (start URL unreachable, or it answered nothing usable)
-  4  the crawl store (or the output folder) could not be opened or written
+  4  the crawl store (or the output folder) could not be opened or written, or the store was
+     written by a newer release, or is not a crawl store
   5  another run of the same job is running (it holds the job's lock)
   130 interrupted (SIGINT or SIGTERM): what was crawled is kept, the crawl is marked
       incomplete and `--resume` continues it; no report is written
@@ -409,7 +410,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from audit.parallel import in_new_process
     from crawler import store
     from seo_audit import jobs
-    from seo_audit.compare import compare_crawls, load_for_compare
+    from seo_audit.compare import compare_crawls, load_for_compare, rules_signature
 
     reporting = job.out is not None and not getattr(args, "no_report", False)
     if reporting:
@@ -444,7 +445,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     finally:
         conn.close()
     crawl.findings = findings  # the audit being saved is the crawl's findings now
-    comparison = compare_crawls(load_for_compare(store_path, previous_id), crawl) if previous_id else None
+    comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
+                  if previous_id else None)
     try:
         if reporting:
             from reports import write_outputs
@@ -455,6 +457,11 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
             log.info("report written: %s", summary["report"])
     finally:
         stored()  # saved even if the report failed
+    conn = store.connect(store_path)
+    try:
+        store.set_audit_rules(conn, crawl.crawl_id, rules_signature(job.audit))
+    finally:
+        conn.close()
     summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
@@ -474,7 +481,12 @@ def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict
             log.warning("--fail-on new: no previous finished crawl of this job to compare with; "
                         "this crawl is the baseline")
             return EXIT_OK
-        return EXIT_FINDINGS if comparison["findings"]["new"] else EXIT_OK
+        changes = comparison["findings"]
+        if changes["borderline"] or changes["not_compared"]:
+            log.info("--fail-on new: not counted as new: %d timing findings past their threshold by less "
+                     "than its margin, %d findings on URLs only one of the two crawls reached (their limits)",
+                     changes["borderline"], changes["not_compared"])
+        return EXIT_FINDINGS if changes["new"] else EXIT_OK
     if fail_on:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
         if any(summary["findings"].get(s, 0) for s in worst):
@@ -594,8 +606,8 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         conn.close()
     try:
         # masked like every other output: URLs may carry credentials
-        comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id),
-                                                 load_for_compare(job.store, new_id)))
+        comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id, job.audit),
+                                                 load_for_compare(job.store, new_id, job.audit), job.audit))
     except LookupError as exc:
         parser.error(str(exc))
     if args.out:
@@ -612,7 +624,9 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     findings, budget = comparison["findings"], comparison["budget"]
     print(f"crawl {comparison['old']['crawl_id']} -> crawl {comparison['new']['crawl_id']} of "
           f"{comparison['new']['start_url']}: {findings['new']} new findings, {findings['fixed']} fixed, "
-          f"{findings['persisting']} persisting")
+          f"{findings['persisting']} persisting"
+          + (f" ({findings['borderline']} borderline timings and {findings['not_compared']} findings on URLs "
+             "only one crawl judged: not counted)" if findings["borderline"] or findings["not_compared"] else ""))
     changed_rules = {rule: c for rule, c in findings["by_rule"].items() if c["new"] or c["fixed"]}
     if changed_rules:
         print(f"  {'rule':<40}{'severity':<10}{'new':>6}{'fixed':>7}{'persisting':>12}")

@@ -379,7 +379,7 @@ class SiteSpider(Spider):
         return response_row(url=meta["url"], entry_fields=meta.get("entry_fields", {}),
                             method=response.request.method, status=response.status,
                             headers=response.headers, body_size=len(response.body),
-                            latency=meta.get("download_latency"),
+                            latency=meta.get("download_latency"), ttfb=meta.get("ttfb"),
                             attempts=meta.get("attempts", []))
 
     def _failure_row(self, failure) -> dict:
