@@ -109,6 +109,39 @@ def _quieten(verbose: bool) -> None:
         logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
 
 
+def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 60.0,
+               log_level: str = "INFO", verbose: bool = True) -> str:
+    """Join the crawl running on ``redis_url`` until it ends; returns why this worker stopped."""
+    from scrapy.crawler import CrawlerProcess
+
+    from .distributed import WAITING_WORKER_NAME, SharedSiteSpider, connect, join_crawl
+
+    keys, options = join_crawl(connect(redis_url, WAITING_WORKER_NAME), wait)
+    options.redis_url, options.log_level = redis_url, log_level
+    logging.getLogger(__name__).info("joining crawl %s of %s", keys.crawl, options.start_url)
+    process = CrawlerProcess(scrapy_settings(options))
+    _quieten(verbose)  # after CrawlerProcess: it re-configures logging
+    crawler = process.create_crawler(SharedSiteSpider)
+    process.crawl(crawler, options=options, keys=keys, max_idle=max_idle)
+    process.start()
+    return crawler.stats.get_value("finish_reason") or "unknown"
+
+
+def worker_main(args) -> int:
+    """`seo-audit worker` (args: redis, max_idle, wait, verbose): 0 when the crawl ended or
+    this worker left it; 2 when no crawl started in time or Redis cannot be reached."""
+    import redis
+
+    try:
+        reason = run_worker(args.redis, max_idle=args.max_idle, wait=args.wait,
+                            log_level="DEBUG" if args.verbose else "INFO", verbose=args.verbose)
+    except (LookupError, redis.RedisError) as exc:
+        print(f"seo-audit worker: {exc}", file=sys.stderr)
+        return 2
+    print(f"seo-audit worker: stopped ({reason})", file=sys.stderr)
+    return 0
+
+
 def _run_in_child(options: CrawlOptions) -> CrawlResult:
     with tempfile.TemporaryDirectory(prefix="seo-audit-") as tmp:
         result_path = Path(tmp) / "result.json"

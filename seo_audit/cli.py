@@ -660,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "demo":
             return cmd_demo(args)
         if args.verb == "worker":
-            from crawler.distributed import worker_main
+            from crawler.runner import worker_main
 
             return worker_main(args)
         command = {"report": cmd_report_or_audit, "audit": cmd_report_or_audit,
