@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .options import CrawlOptions
+from .progress import show_logs
 
 
 @dataclass
@@ -49,14 +50,10 @@ def scrapy_settings(options: CrawlOptions):
         "LOG_LEVEL": options.log_level,
         "MEMUSAGE_LIMIT_MB": options.memory_limit_mb,
         "MEMUSAGE_CHECK_INTERVAL_SECONDS": 5.0,
+        # stderr gets crawler.progress.show_logs' handler, which a crawler does not replace
+        "LOG_INSTALL_ROOT_HANDLER": False,
     }, priority="cmdline")
     return settings
-
-
-#: Scrapy loggers whose start-up lists and stats dump drown the progress lines
-CHATTY_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.statscollectors",
-                  "scrapy.addons", "scrapy.extensions.telnet", "scrapy.core.engine",
-                  "scrapy.core.downloader.handlers.http11")
 
 
 def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool = True) -> CrawlResult:
@@ -75,9 +72,8 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
     settings = scrapy_settings(options)
     if not verbose:
         settings.set("LOG_VERSIONS", [], priority="cmdline")
-    _quieten(verbose)
+    show_logs(options.log_level, verbose)
     process = CrawlerProcess(settings)
-    _quieten(verbose)  # again: CrawlerProcess re-configures logging
     crawler = process.create_crawler(spider_class)
     process.crawl(crawler, options=options)
     process.start()
@@ -101,14 +97,6 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
     return CrawlResult(spider.session.crawl_id, state, reason, Path(options.store))
 
 
-def _quieten(verbose: bool) -> None:
-    if not verbose:
-        for name in CHATTY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
-        # a retry given up on is recorded (attempt_statuses); the log line adds nothing
-        logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
-
-
 def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 60.0,
                log_level: str = "INFO", verbose: bool = True) -> str:
     """Join the crawl running on ``redis_url`` until it ends; returns why this worker stopped."""
@@ -119,8 +107,8 @@ def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 6
     keys, options = join_crawl(connect(redis_url, WAITING_WORKER_NAME), wait)
     options.redis_url, options.log_level = redis_url, log_level
     logging.getLogger(__name__).info("joining crawl %s of %s", keys.crawl, options.start_url)
+    show_logs(log_level, verbose)
     process = CrawlerProcess(scrapy_settings(options))
-    _quieten(verbose)  # after CrawlerProcess: it re-configures logging
     crawler = process.create_crawler(SharedSiteSpider)
     process.crawl(crawler, options=options, keys=keys, max_idle=max_idle)
     process.start()
