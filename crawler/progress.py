@@ -165,8 +165,13 @@ class Terminal:
             self._phase, self._steps = name, 0
             self._task = self.bars.add_task(name, total=total, rate="", detail="")
 
+    @property
+    def current_phase(self) -> str | None:
+        return self._phase
+
     def update(self, *, completed: int, total: int | None, rate: str = "", detail: str = "") -> None:
-        self.bars.update(self._task, completed=completed, total=total, rate=rate, detail=detail)
+        if self._task is not None:
+            self.bars.update(self._task, completed=completed, total=total, rate=rate, detail=detail)
 
     def step(self, name: str, detail: str, total: int) -> None:
         """Phase ``name`` has ``total`` steps; ``detail`` is the one starting now."""
@@ -281,11 +286,16 @@ class Progress:
             self.crawler.spider.logger.info(self.line())
             return
         name, detail = self._phase()
+        counts = self._counts()
+        if terminal.current_phase != "202 re-checks":  # the phase being left gets its last numbers too
+            self._show_pages(terminal, *counts)
         terminal.phase(name)
-        done, queued, rate = self._counts()
-        if name == "202 re-checks":  # a bar of re-checks made; how many more is known only as they answer
+        if name == "202 re-checks":  # how many more is known only as they answer
             terminal.update(completed=self.rechecked, total=None, detail=detail)
-            return
+        else:
+            self._show_pages(terminal, *counts)
+
+    def _show_pages(self, terminal: Terminal, done: int, queued: int, rate: float) -> None:
         limit = self.crawler.spider.options.max_pages
         errors = ", ".join(f"{kind} {n}" for kind, n in self.errors.most_common(4))
         parts = [f"errors: {errors}" if errors else "no errors"]
