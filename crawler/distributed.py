@@ -616,17 +616,16 @@ def check_redis(options: CrawlOptions) -> None:
     where = redacted_url(options.redis_url)
     try:
         client = connect(options.redis_url)
-        crawl_id = None
+        attached = None
         if options.resume and Path(options.store).exists():
             conn = store.connect(options.store, readonly=True)
             try:
                 crawl_id = store.resumable_crawl(conn, normalise(options.start_url), options.job)
-                if crawl_id is not None:
-                    reattach(client, conn, crawl_id, options)
+                attached = reattach(client, conn, crawl_id, options) if crawl_id is not None else None
             finally:
                 conn.close()
         running = client.get(CURRENT_KEY)
-        if crawl_id is None and running is not None and client.exists(CrawlKeys(running.decode()).coordinator):
+        if attached is None and running is not None and client.exists(CrawlKeys(running.decode()).coordinator):
             raise RuntimeError(_refusal(client, CrawlKeys(running.decode()), options))
     except redis.RedisError as exc:
         raise RuntimeError(f"Redis at {where} cannot be used: {exc}") from None
