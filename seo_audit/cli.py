@@ -288,6 +288,12 @@ def _end(args: argparse.Namespace, summary: dict[str, Any], code: int, webhook: 
     return code
 
 
+def _live(args: argparse.Namespace) -> bool:
+    """Whether the run draws a live display: on a terminal, unless --quiet or --json (then, and
+    off a terminal, plain lines, as in a cron mail)."""
+    return sys.stderr.isatty() and not (args.quiet or args.json)
+
+
 def _print_severity_table(findings) -> None:
     from audit import summary_by_severity
 
@@ -308,11 +314,10 @@ def run_job(job, args: argparse.Namespace) -> int:
     options.log_level = "ERROR" if args.quiet or args.json else "INFO"
     summary: dict[str, Any] = {"job": options.job, "start_url": options.start_url,
                                "store": str(options.store)}
-    live = sys.stderr.isatty() and not (args.quiet or args.json)  # else plain lines, as in a cron mail
     try:
         with jobs.job_lock(options.store, job.key), \
                 progress.log_file((job.out or options.store.parent) / LOG_FILE_NAME, log, debug=args.verbose), \
-                progress.shown(live):
+                progress.shown(_live(args)):
             code = _crawl_and_report(job, args, summary)
     except jobs.LockHeld as exc:
         summary["error"], code = str(exc), EXIT_LOCKED
@@ -544,7 +549,10 @@ def cmd_report_or_audit(args: argparse.Namespace, parser: argparse.ArgumentParse
     if args.verb == "audit":
         job.out = None
     summary: dict[str, Any] = {"store": str(job.store)}
-    code = audit_and_render(job.store, args.crawl, job, args, summary)
+    from crawler import progress
+
+    with progress.shown(_live(args)):
+        code = audit_and_render(job.store, args.crawl, job, args, summary)
     return _end(args, summary, code)
 
 
