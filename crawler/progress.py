@@ -144,7 +144,7 @@ class Terminal:
     def __enter__(self) -> "Terminal":
         real = sys.stderr
         self.bars.start()  # sys.stderr is now rich's proxy: lines written there go above the bars
-        for logger in (logging.root, *(logging.getLogger(n) for n in logging.root.manager.loggerDict)):
+        for logger in (logging.root, *logging.root.manager.loggerDict.values()):  # placeholders have none
             for handler in getattr(logger, "handlers", ()):
                 if isinstance(handler, logging.StreamHandler) and handler.stream is real:
                     self._repointed.append((handler, handler.setStream(sys.stderr)))

@@ -326,7 +326,8 @@ def test_one_crawl_per_redis_database_and_a_worker_with_no_crawl_says_so(redis_u
     from crawler.distributed import claim_crawl
 
     client = redis.Redis.from_url(redis_url)
-    claim_crawl(client, CrawlOptions(start_url="http://x/", redis_url=redis_url))
+    # a long lease: its coordinator stays alive while the CLI below starts, however loaded the machine
+    claim_crawl(client, CrawlOptions(start_url="http://x/", redis_url=redis_url, redis_lease_ttl=300))
     with pytest.raises(RuntimeError, match="already running"):
         claim_crawl(client, CrawlOptions(start_url="http://y/", redis_url=redis_url))
     second = subprocess.run([sys.executable, "-m", "seo_audit", "crawl", "http://127.0.0.1:9/", "--redis", redis_url,

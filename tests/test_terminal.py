@@ -137,7 +137,7 @@ def test_quiet_on_a_terminal_draws_no_display(site, tmp_path):
     screen = screen_of(output)
     assert code == 0, screen
     assert "━" not in screen and "pages/s" not in screen
-    assert [line for line in screen.splitlines() if line.strip()][-1].startswith("seo-audit: crawl 1")
+    assert "seo-audit: crawl 1 (" in screen and "INFO" not in screen, "errors and the summary line only"
 
 
 def test_off_a_terminal_the_lines_are_plain_timestamped_and_in_seo_words(site, tmp_path):
