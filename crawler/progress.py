@@ -151,9 +151,10 @@ class Terminal:
         Terminal.current = self
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         Terminal.current = None
-        self._finish()
+        if exc_type is None:  # a phase that failed is left as it stood
+            self._finish()
         self.bars.stop()
         for handler, stream in self._repointed:
             handler.setStream(stream)
@@ -180,10 +181,14 @@ class Terminal:
         self._steps += 1
 
     def _finish(self) -> None:
+        """The current phase is over: a phase of steps has made them all, one of unknown length
+        (re-checks) is as long as it went; a crawl keeps its numbers (an interrupted one shows it)."""
         if self._task is not None:
             ended = next(t for t in self.bars.tasks if t.id == self._task)
-            total = ended.total if ended.total is not None else max(ended.completed, 1)
-            self.bars.update(self._task, total=total, completed=total)
+            if ended.total is None:
+                self.bars.update(self._task, total=max(ended.completed, 1), completed=max(ended.completed, 1))
+            elif self._steps:
+                self.bars.update(self._task, completed=ended.total)
             self._task = None
 
 
@@ -287,13 +292,16 @@ class Progress:
             return
         name, detail = self._phase()
         counts = self._counts()
-        if terminal.current_phase != "202 re-checks":  # the phase being left gets its last numbers too
+        if terminal.current_phase == "crawl" != name:  # the crawl, when left, keeps its last numbers
             self._show_pages(terminal, *counts)
         terminal.phase(name)
-        if name == "202 re-checks":  # how many more is known only as they answer
+        if name == "crawl":
+            self._show_pages(terminal, *counts)
+        elif name == "202 re-checks":  # how many more is known only as they answer
             terminal.update(completed=self.rechecked, total=None, detail=detail)
         else:
-            self._show_pages(terminal, *counts)
+            listed = self.crawler.stats.get_value("sitemap/urls", 0)
+            terminal.update(completed=0, total=None, detail=f"{listed} URLs listed in sitemaps")
 
     def _show_pages(self, terminal: Terminal, done: int, queued: int, rate: float) -> None:
         limit = self.crawler.spider.options.max_pages
