@@ -1,4 +1,5 @@
-"""Run one crawl: `run_crawl(CrawlOptions(...))` returns what it recorded.
+"""Run one crawl: `run_crawl(CrawlOptions(...))` returns what it recorded; `run_worker` joins
+a crawl shared through Redis (crawler.distributed) as one more worker.
 
 Twisted's reactor starts once per process, so by default the crawl runs in a child
 process (`python -m crawler.runner`): a notebook, a test or a scheduler can crawl
