@@ -69,6 +69,8 @@ class CrawlOptions:
     # a crawl shared by worker processes through Redis (crawler.distributed); None: this process only
     redis_url: str | None = None  # redis://[user:password@]host:port/db, rediss:// for TLS
     redis_lease_ttl: float = 10.0  # seconds without a heartbeat before a worker's URLs are re-queued
+    # seconds workers go on without a coordinator (it died: `crawl --redis --resume` re-attaches)
+    redis_coordinator_timeout: float = 300.0
 
     def __post_init__(self) -> None:
         """Credentials in the start URL (https://user:pass@staging/) become an Authorization
@@ -102,10 +104,9 @@ class CrawlOptions:
         if self.redis_url is not None:
             if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
                 raise ValueError(f"redis_url must be redis://, rediss:// or unix://, got {self.redis_url!r}")
-            if self.resume:
-                raise ValueError("resume continues a crawl from its store; a Redis crawl cannot resume yet")
-        if self.redis_lease_ttl <= 0:
-            raise ValueError(f"redis_lease_ttl must be positive, got {self.redis_lease_ttl}")
+        for name in ("redis_lease_ttl", "redis_coordinator_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for pattern in (*self.include, *self.exclude):
             try:
                 re.compile(pattern)

@@ -82,15 +82,12 @@ class CrawlSession:
     # --- crawl bookkeeping -------------------------------------------------------------
     def _open_crawl(self) -> tuple[int, bool]:
         if self.options.resume:
-            # the same job (or, without one, the same start URL): two jobs never resume each other
-            row = self.conn.execute(
-                "SELECT id FROM crawls WHERE start_url = ? AND job IS ? AND state != 'complete' "
-                "ORDER BY id DESC LIMIT 1", (self.start_url, self.options.job)).fetchone()
-            if row:
-                self.conn.execute("UPDATE crawls SET state = 'running' WHERE id = ?", (row[0],))
+            crawl_id = store.resumable_crawl(self.conn, self.start_url, self.options.job)
+            if crawl_id is not None:
+                self.conn.execute("UPDATE crawls SET state = 'running' WHERE id = ?", (crawl_id,))
                 self.conn.commit()
-                logger.info("Resuming crawl %s of %s", row[0], self.start_url)
-                return row[0], True
+                logger.info("Resuming crawl %s of %s", crawl_id, self.start_url)
+                return crawl_id, True
             logger.info("Nothing to resume for %s: starting a new crawl", self.start_url)
         return store.new_crawl(self.conn, self.start_url, self.options.recorded(),
                                self.options.job), False

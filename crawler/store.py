@@ -25,6 +25,9 @@ rechecks
 frontier
     every URL the crawl decided to fetch, in discovery order; what a resumed crawl
     still has to fetch is the frontier minus the pages already recorded.
+shared_crawls
+    a crawl shared through Redis (crawler.distributed): its name there, and the last of
+    its record messages committed here, so a resumed coordinator commits none twice.
 """
 
 from __future__ import annotations
@@ -130,6 +133,9 @@ CREATE TABLE IF NOT EXISTS frontier (
     pattern_run INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (crawl_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS shared_crawls (
+    crawl_id INTEGER PRIMARY KEY, redis_crawl TEXT NOT NULL, last_message INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS findings (
     crawl_id INTEGER NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL,
     category TEXT, url TEXT NOT NULL, evidence TEXT
@@ -355,6 +361,14 @@ def crawls(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return rows
 
 
+def resumable_crawl(conn: sqlite3.Connection, start_url: str, job: str | None) -> int | None:
+    """The crawl ``--resume`` continues: the latest unfinished one of this job (or, without a
+    job, of this start URL); two jobs never resume each other."""
+    row = conn.execute("SELECT id FROM crawls WHERE start_url = ? AND job IS ? AND state != 'complete' "
+                       "ORDER BY id DESC LIMIT 1", (start_url, job)).fetchone()
+    return row[0] if row else None
+
+
 def latest_crawl_id(conn: sqlite3.Connection) -> int | None:
     row = conn.execute("SELECT max(id) FROM crawls").fetchone()
     return row[0] if row else None
@@ -400,6 +414,27 @@ def insert_rechecks(conn, crawl_id, rows):
 
 def insert_frontier(conn, crawl_id, rows):
     _insert(conn, "frontier", FRONTIER_COLUMNS, crawl_id, rows)
+
+
+def insert_shared_progress(conn, crawl_id, rows):
+    """(redis crawl, message id) rows: the crawl's mark moves up to the highest id, never down."""
+    conn.executemany(
+        "INSERT INTO shared_crawls (crawl_id, redis_crawl, last_message) VALUES (?, ?, ?) "
+        "ON CONFLICT (crawl_id) DO UPDATE SET last_message = max(last_message, excluded.last_message)",
+        [(crawl_id, name, message) for name, message in rows])
+
+
+def set_shared_crawl(conn: sqlite3.Connection, crawl_id: int, redis_crawl: str) -> None:
+    """Crawl ``crawl_id`` is shared as ``redis_crawl`` from now on, none of its messages committed."""
+    with conn:
+        conn.execute("INSERT OR REPLACE INTO shared_crawls (crawl_id, redis_crawl, last_message) "
+                     "VALUES (?, ?, 0)", (crawl_id, redis_crawl))
+
+
+def shared_progress(conn: sqlite3.Connection, crawl_id: int) -> tuple[str, int] | None:
+    """(redis crawl, last message committed) of a shared crawl; None if it was not shared."""
+    return conn.execute("SELECT redis_crawl, last_message FROM shared_crawls WHERE crawl_id = ?",
+                        (crawl_id,)).fetchone()
 
 
 def set_budget(conn: sqlite3.Connection, crawl_id: int, budget: dict[str, Any]) -> None:

@@ -34,6 +34,8 @@ OUTCOMES = {EXIT_OK: "ok", EXIT_FINDINGS: "findings", EXIT_USAGE: "usage-error",
 SEVERITIES = ("critical", "warning", "notice")
 FAIL_ON = (*SEVERITIES, "new")
 DEFAULT_STORE_NAME = "seo-audit.sqlite"
+#: the full log of a run (Scrapy's included), appended in the output folder (or the store's)
+LOG_FILE_NAME = "crawl.log"
 #: how many URLs `compare` prints per list before pointing to compare.csv
 SHOWN_URLS = 20
 #: an audit with more findings than this is saved to the store by a process of its own
@@ -287,6 +289,12 @@ def _end(args: argparse.Namespace, summary: dict[str, Any], code: int, webhook: 
     return code
 
 
+def _live(args: argparse.Namespace) -> bool:
+    """Whether the run draws a live display: on a terminal, unless --quiet or --json (then, and
+    off a terminal, plain lines, as in a cron mail)."""
+    return sys.stderr.isatty() and not (args.quiet or args.json)
+
+
 def _print_severity_table(findings) -> None:
     from audit import summary_by_severity
 
@@ -299,6 +307,7 @@ def _print_severity_table(findings) -> None:
 
 def run_job(job, args: argparse.Namespace) -> int:
     """Crawl, audit, compare with the previous crawl, report, prune: under the job's lock."""
+    from crawler import progress
     from crawler.store import StoreError
     from seo_audit import jobs
 
@@ -307,7 +316,9 @@ def run_job(job, args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {"job": options.job, "start_url": options.start_url,
                                "store": str(options.store)}
     try:
-        with jobs.job_lock(options.store, job.key):
+        with jobs.job_lock(options.store, job.key), \
+                progress.log_file((job.out or options.store.parent) / LOG_FILE_NAME, log, debug=args.verbose), \
+                progress.shown(_live(args)):
             code = _crawl_and_report(job, args, summary)
     except jobs.LockHeld as exc:
         summary["error"], code = str(exc), EXIT_LOCKED
@@ -409,6 +420,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from audit.engine import store_audit
     from audit.parallel import in_new_process
     from crawler import store
+    from crawler.progress import step
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare, rules_signature
 
@@ -426,10 +438,14 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         # the largest file, written by a process of its own while this one derives and audits
         links_csv = start_links_csv(job.out, links, bom=job.csv_bom)
 
+    step("audit", "loading the crawl", 4)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
                        on_links=write_links_csv if reporting else None)
+    step("audit", f"{len(RULES)} rules on {len(crawl.pages):,} URLs", 4)
     findings = run_audit(crawl, job.audit)
+    step("audit", "crawl budget", 4)
     budget = crawl_budget(crawl, findings)
+    step("audit", f"saving {len(findings):,} findings", 4)
     if links_csv is not None:
         # links.csv is written by the child: tens of millions of links need not stay here
         crawl.links = crawl.links.iloc[:0].copy()  # a copy: a slice would keep all the rows alive
@@ -451,6 +467,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         if reporting:
             from reports import write_outputs
 
+            step("report", f"report.html and exports in {job.out}", 1)
             paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
                                   bom=job.csv_bom, previous=comparison, links_csv=links_csv)
             summary["report"] = str(paths["report.html"].resolve())
@@ -544,7 +561,10 @@ def cmd_report_or_audit(args: argparse.Namespace, parser: argparse.ArgumentParse
     if args.verb == "audit":
         job.out = None
     summary: dict[str, Any] = {"store": str(job.store)}
-    code = audit_and_render(job.store, args.crawl, job, args, summary)
+    from crawler import progress
+
+    with progress.shown(_live(args)):
+        code = audit_and_render(job.store, args.crawl, job, args, summary)
     return _end(args, summary, code)
 
 
@@ -674,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "demo":
             return cmd_demo(args)
         if args.verb == "worker":
-            from crawler.distributed import worker_main
+            from crawler.runner import worker_main
 
             return worker_main(args)
         command = {"report": cmd_report_or_audit, "audit": cmd_report_or_audit,
