@@ -14,6 +14,7 @@ import pandas as pd
 from audit.load import Crawl
 from audit.rules.base import pages_named
 from audit.rules.duplicates import page_url_patterns, url_pattern, variant_key
+from audit.rules.families import family_budget
 
 CAUSES = ("redirects", "errors", "accepted-202-204", "blocked", "noindex", "canonicalised",
           "duplicates", "trap")
@@ -61,4 +62,6 @@ def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
         "waste_share": wasted / len(cause) if len(cause) else 0.0,
         "by_cause": by_cause,
         "other": len(cause) - indexable - wasted,
+        # the URL families that took the crawl, and the URLs sampled out of them (not fetched)
+        **family_budget(crawl, findings),
     }

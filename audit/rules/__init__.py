@@ -1,8 +1,8 @@
 """The rule registry. Each category module declares its rules in its own ``RULES`` list;
 adding a rule means writing its check and its ``Rule(...)`` entry in that module."""
 
-from audit.rules import (content, duplicates, indexability, links, performance, redirects, robots,
-                         sitemaps, status)
+from audit.rules import (content, duplicates, families, indexability, links, performance, redirects,
+                         robots, sitemaps, status)
 from audit.rules.base import CATEGORIES, SEVERITIES, Rule
 
 RULES: list[Rule] = [
@@ -12,6 +12,7 @@ RULES: list[Rule] = [
     *indexability.RULES,
     *sitemaps.RULES,
     *duplicates.RULES,
+    *families.RULES,
     *performance.RULES,
     *links.RULES,
     *content.RULES,
