@@ -21,12 +21,13 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from nginx_server import free_port, stop_group
 
 WORDPRESS = "/usr/share/wordpress"
 THEME = f"{WORDPRESS}/wp-content/themes/twentytwentyone"
@@ -84,12 +85,6 @@ def missing_packages() -> list[str]:
                       if module not in modules]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class WordPressSite:
     def __init__(self, workdir: str | None = None, posts: int = 300, seed: int = 1):
         self._own_workdir = workdir is None
@@ -119,17 +114,9 @@ class WordPressSite:
         return self
 
     def stop(self) -> None:
-        for proc in reversed(self._procs):
+        for proc in reversed(self._procs):  # the web server, then MariaDB (it flushes on SIGTERM)
             if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(timeout=20)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    try:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                        proc.wait(timeout=5)
-                    except (ProcessLookupError, subprocess.TimeoutExpired):
-                        pass
+                stop_group(proc, grace=20)
         self._procs.clear()
         if self._own_workdir:
             shutil.rmtree(self.work, ignore_errors=True)
