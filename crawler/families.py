@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 #: what a fetched page says, for its family's sample
 VERDICTS = ("noindex", "canonicalised", "duplicate", "redirect", "error", "indexable", "other")
@@ -37,6 +36,7 @@ _COMMENT_PAGE = re.compile(r"/comment-page-\d+/?$")
 _PAGED_PATH = re.compile(r"/page/\d+/?$")
 _NUMBER_SEGMENT = re.compile(r"(?<=/)\d+(?=/|$)")
 _LAST_SEGMENT = re.compile(r"/([^/]+)(/?)$")
+_HAS_DIGIT = re.compile(r"\d").search
 #: query keys whose value says what the URL is (an edit form, a diff, a print view), kept in the
 #: generic family; other values are blanked
 _VERB_KEYS = frozenset({"action", "do", "mode", "view", "format", "output", "type"})
@@ -49,14 +49,18 @@ _SHIFT = len(VERDICTS)
 @lru_cache(maxsize=65536)
 def url_family(url: str) -> str | None:
     """The family of a (normalised) URL, or None if it is one of a kind."""
-    parts = urlsplit(url)
-    path, lower = parts.path or "/", (parts.path or "/").lower()
-    pairs = [kv.partition("=") for kv in parts.query.split("&") if kv]
+    # split by hand: a normalised URL is scheme://netloc/path[?query], and urlsplit would cost
+    # several times the rest on the crawl's and the audit's hot paths
+    start = url.find("/", url.find("://") + 3)
+    if start < 0:
+        return None
+    path, _, query = url[start:].partition("?")
+    pairs = [kv.partition("=") for kv in query.split("&") if kv]
     keys = {key.lower() for key, _, _ in pairs}
-    named = _cms_family(lower, keys)
+    named = _cms_family(path.lower(), keys)
     if named:
         return named
-    template = _NUMBER_SEGMENT.sub("{n}", path)
+    template = _NUMBER_SEGMENT.sub("{n}", path) if _HAS_DIGIT(path) else path
     if not keys:
         return template if template != path else None
     last = _LAST_SEGMENT.search(template)
@@ -150,6 +154,10 @@ class FamilySampler:
     def mark_sampled_out(self, family: str, verdict: str) -> None:
         """Restore a decision read back from the store (a resumed crawl)."""
         self._out[family] = verdict
+
+    def sampled_out_url(self, url: str) -> str | None:
+        """sampled_out of the URL's family (none is looked up before a family is sampled out)."""
+        return self._out.get(url_family(url)) if self._out else None
 
     def sampled_out(self, family: str | None) -> str | None:
         """The sample's verdict if ``family`` is sampled out (e.g. 'noindex'), else None."""

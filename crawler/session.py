@@ -239,7 +239,7 @@ class CrawlSession:
     def _sampled_out(self, url: str, fetch_kind: str) -> str | None:
         if self.sampler is None or fetch_kind != "page":
             return None
-        return self.sampler.sampled_out(url_family(url))
+        return self.sampler.sampled_out_url(url)
 
     def learn(self, entry: Entry, row: dict) -> None:
         """Note a fetched page's family and what it says in its row and in the family's sample."""
