@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -211,6 +212,13 @@ def test_the_report_says_what_was_sampled_and_how_much_of_the_crawl_it_was(sampl
     assert 120 - 3 * (5 + IN_FLIGHT) <= int(re.search(r"counting (\d+) URLs sampled out", headline)[1]) <= 105
     findings = (sampled / "findings.csv").read_text()
     assert "url-family-waste" in findings and "Disallow: /wiki/*?*action=edit" in findings
+    budget = json.loads((sampled / "summary.json").read_text())["budget"]
+    families = {f["family"]: f for f in budget["families"]}
+    assert set(families) == {family for _, family, _ in FAMILIES}
+    assert families["/wiki/{slug}?action=edit"]["met"] == ARTICLES
+    assert families["/wiki/{slug}?printable"]["sample_verdict"] == "canonicalised"
+    assert budget["sampled_out"] == sum(f["sampled_out"] for f in families.values())
+    assert budget["fetches_without_sampling"] == budget["fetched"] + budget["sampled_out"]
 
 
 def test_no_sampling_fetches_every_member(site, tmp_path):
