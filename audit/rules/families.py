@@ -79,7 +79,7 @@ def advice(family: str, verdicts: dict[str, int]) -> str:
 
 def family_table(crawl) -> pd.DataFrame:
     """One row per URL family met in the crawl's pages (not resources), indexed by family: met,
-    fetched, sampled_out, first (the shallowest member), sample_verdict, and per verdict how
+    fetched, sampled_out, first (the shallowest member, first by URL), sample_verdict, and per verdict how
     many fetched members said it."""
     return derived(crawl, "url_family_table", _family_table)
 
@@ -113,7 +113,7 @@ def _family_table(crawl) -> pd.DataFrame:
                           "fetched": fetched, "sampled_out": pages["skip_reason"].eq("sampled-out"),
                           "verdict": verdict.where(fetched),
                           "sample_verdict": pages["family_verdict"].where(pages["skip_reason"].eq("sampled-out"))})
-    grouped = frame.sort_values("depth", kind="stable").groupby("family", sort=False)
+    grouped = frame.sort_values(["depth", "url"]).groupby("family", sort=False)
     table = grouped.agg(met=("url", "size"), fetched=("fetched", "sum"), sampled_out=("sampled_out", "sum"),
                         first=("url", "first"), sample_verdict=("sample_verdict", "first"))
     counts = frame.groupby(["family", "verdict"]).size().unstack(fill_value=0)
