@@ -259,3 +259,20 @@ def test_sigkill_then_resume_samples_exactly_as_uninterrupted(site, sampled, tmp
     family_urls = {f"{site.url}/wiki/A{i}{view}" for i in range(ARTICLES) for view, _, _ in FAMILIES}
     assert {u: o for u, o in resumed.items() if u not in family_urls} == {
         u: o for u, o in whole.items() if u not in family_urls}
+
+
+@pytest.mark.parametrize("flags, job, sampling, sample_size", [
+    ([], "", True, 30),
+    (["--no-sampling"], "", False, 30),
+    (["--sample-size", "12"], "", True, 12),
+    ([], "[crawl]\nsampling = false\nsample_size = 50\n", False, 50),
+    (["--sample-size", "7"], "[crawl]\nsample_size = 50\n", True, 7),  # a flag overrides the file
+])
+def test_sampling_options_from_flags_and_job_files(tmp_path, flags, job, sampling, sample_size):
+    from seo_audit.cli import build_parser, job_settings
+    from seo_audit.config import build_job
+
+    (tmp_path / "job.toml").write_text('start_url = "https://blog.test/"\n' + job)
+    args = build_parser().parse_args(["crawl", "--config", str(tmp_path / "job.toml"), *flags])
+    options = build_job(job_settings(args)).options
+    assert (options.sampling, options.sample_size) == (sampling, sample_size)
