@@ -49,6 +49,10 @@ class CrawlOptions:
     trap_cap: int = 500  # URLs per path and set of query parameters (values blanked)
     trap_run: int = 50  # same-pattern pages in a row (next month, next session id...)
     max_url_length: int = 4096
+    # URL families (crawler.families): once the first sample_size fetched pages of a family are all
+    # noindex, canonicalised elsewhere or duplicates, its other members are recorded as sampled-out
+    sampling: bool = True
+    sample_size: int = 30
     # politeness
     concurrency: int = 5
     delay: float = 0.0
@@ -90,7 +94,7 @@ class CrawlOptions:
         """Raise ValueError naming the first bad option."""
         if normalise(self.start_url) is None:
             raise ValueError(f"start URL {self.start_url!r} is not an absolute http(s) URL")
-        for name in ("max_pages", "trap_cap", "trap_run", "concurrency", "max_url_length"):
+        for name in ("max_pages", "trap_cap", "trap_run", "concurrency", "max_url_length", "sample_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("delay", "timeout", "recheck_max_wait", "retries", "recheck_attempts",

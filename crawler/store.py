@@ -47,7 +47,7 @@ PAGE_COLUMNS: dict[str, str] = {
                  "file: robots (named in robots.txt), guess (/sitemap.xml tried), sitemap-index",
     "depth": "clicks from the start URL (redirect hops keep their source's depth); NULL if not reached by links",
     "referrer": "first page that linked here (or the redirecting URL, or the sitemap)",
-    "skip_reason": "why it was not fetched: robots, out-of-scope, max-depth, trap, excluded, scheme; NULL if fetched",
+    "skip_reason": "why it was not fetched: robots, out-of-scope, max-depth, trap, sampled-out, excluded, scheme; NULL if fetched",
     "robots_rule": "the robots.txt rule that blocks it, e.g. 'disallow: /private/'",
     "method": "HTTP method of the final attempt",
     "status": "HTTP status of the final attempt (NULL if none: error or skipped)",
@@ -77,6 +77,8 @@ PAGE_COLUMNS: dict[str, str] = {
     "content_hash": "hash of the visible text (exact-duplicate detection)",
     "outlinks": "number of distinct links found on the page",
     "fetched_at": "unix time the response arrived",
+    "family": "URL family of a page fetched or sampled out (crawler.families): search, feed, login... or a path template with its query keys",
+    "family_verdict": "what the page said for its family's sample: noindex, canonicalised, duplicate, redirect, error, indexable, other; for a sampled-out URL, its family's sample verdict (e.g. noindex)",
 }
 
 LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow")

@@ -227,6 +227,8 @@ def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[
         ("Indexable pages worth their crawl", model.unique_indexable),
         ("Wasted fetches", model.budget.get("wasted")),
         ("Waste share", model.budget.get("waste_share")),
+        ("Share of fetches to wasteful URL families", model.budget.get("family_share")),
+        ("URLs sampled out (not fetched)", model.budget.get("sampled_out")),
         *((f"Findings: {sev}", n) for sev, n in summary["findings"]["by_severity"].items()),
     ]
     rules = pd.DataFrame(

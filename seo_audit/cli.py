@@ -111,6 +111,8 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--max-size", type=_positive_int, help="max body bytes, decompressed (default 10 MiB)")
     add("--retries", type=_non_negative(int), help="retries of a failed download (default 2)")
     add("--no-resources", action="store_true", help="do not check images, scripts, stylesheets")
+    add("--no-sampling", action="store_true", help="fetch every member of a URL family, even once a sample of it is all noindex, canonicalised or duplicate")
+    add("--sample-size", type=_positive_int, help="pages of a URL family fetched before it may be sampled out (default 30)")
     add("--recheck-max-wait", type=_non_negative(float), help="longest wait before re-checking a 202 (default 5)")
     add("--recheck-attempts", type=_non_negative(int), help="re-checks of a 202 (default 2)")
     add("--memory-limit-mb", type=_positive_int, help="stop cleanly (state stopped-at-limit, resumable) past this RSS")
@@ -201,6 +203,8 @@ def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     crawl = {name: given[name] for name in CRAWL_KEYS if name in given}
     if given.get("no_resources"):
         crawl["check_resources"] = False
+    if given.get("no_sampling"):
+        crawl["sampling"] = False
     if "header" in given:
         crawl["headers"] = dict(given["header"])
     settings["crawl"] = crawl

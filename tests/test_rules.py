@@ -125,6 +125,10 @@ POSITIVES = {
                                page("/events?month=2031-02", depth=3, content_hash="e2"),
                                skipped("/events?month=2031-03", "trap", depth=4)]),
                    ["/events?month=2031-01"], "pattern https://shop.test/events?month=*: 3 URLs met, 1 stopped"),
+    "url-family-waste": (dict(pages=[page(f"/?s=q{i}", meta_robots="noindex, follow", content_hash=f"s{i}")
+                                     for i in range(25)]),
+                         ["/?s=q0"], "family search: 25 URLs met, 25 fetched; 86% of the crawl's fetches; "
+                                     "fetched pages: noindex 25; fix: robots.txt: Disallow: /?s="),
     "duplicate-url-variants": (dict(pages=[page("/Shoes/", content_hash="other"),
                                            page("/list?b=2&a=1&sid=9"), page("/list?a=1&b=2")]),
                                ["/Shoes/", "/shoes", "/list?b=2&a=1&sid=9", "/list?a=1&b=2"], "group with 2 URLs"),
@@ -195,6 +199,8 @@ NEAR_MISSES = [
     ("no-xml-sitemap", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess")])),
     ("crawl-trap", dict(pages=[page(f"/search?q={i}", content_hash=f"q{i}") for i in range(5)])),
     ("duplicate-url-variants", dict(pages=[page("/shoes-2")])),
+    ("url-family-waste", dict(pages=[page(f"/?s=q{i}", meta_robots="noindex") for i in range(19)])),  # < 20
+    ("url-family-waste", dict(pages=[page(f"/tag/{i}", content_hash=f"t{i}") for i in range(30)])),  # indexable
     ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
     ("deep-page", dict(pages=[page("/a/b/c/d", depth=4)])),
     ("slow-response", dict(pages=[page("/quick", response_time=0.8)])),

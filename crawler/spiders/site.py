@@ -273,6 +273,7 @@ class SiteSpider(Spider):
         if row["link_canonical"]:
             bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
             self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, entry)
+        session.learn(entry, row)
         session.stats["fetched"] += 1
         bundle.pages.insert(0, store.page_row(row))
         yield PageRecord(bundle)
