@@ -22,6 +22,7 @@ _WRITERS = {
     "sitemap_urls": store.insert_sitemap_urls,
     "rechecks": store.insert_rechecks,
     "frontier": store.insert_frontier,
+    "certificates": store.insert_certificates,
 }
 
 #: a batch is committed when it holds this many bundles or the queue runs dry
