@@ -227,6 +227,22 @@ def crawls(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return rows
 
 
+def site_found(start_url: str | None, stats: dict[str, Any]) -> dict[str, Any] | None:
+    """Where the start URL's redirects led, if they led elsewhere (from the crawl's stats):
+    {"url": where the site starts, "scope": its origins, "redirect_hops": n}; else None."""
+    site = stats.get("start/site_url")
+    if not site or site == start_url:
+        return None
+    return {"url": site, "scope": stats.get("scope/origins") or [],
+            "redirect_hops": stats.get("start/redirect_hops") or 0}
+
+
+def site_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
+    """site_found for a stored crawl."""
+    row = conn.execute("SELECT start_url, stats FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+    return site_found(row[0], json.loads(row[1]) if row and row[1] else {}) if row else None
+
+
 def latest_crawl_id(conn: sqlite3.Connection) -> int | None:
     row = conn.execute("SELECT max(id) FROM crawls").fetchone()
     return row[0] if row else None

@@ -354,6 +354,9 @@ class SiteSpider(Spider):
         site is, moving the scope there if it is another origin; else the site is found."""
         session = self.session
         if not target or target in self._door_chain or len(self._door_chain) > START_MAX_HOPS:
+            if target:  # a loop, or too many hops: recorded as any redirect is, no further
+                session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
+                                 depth=entry.depth, parent=entry)
             return self._door_closed()
         self._door_chain.append(target)
         if session.scope.verdict(target) == "out-of-scope":
