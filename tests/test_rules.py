@@ -10,6 +10,7 @@ import pytest
 
 from audit import RULES
 from audit.rules import RULES_BY_ID
+from tests import test_rules_security as security_cases
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
@@ -192,6 +193,9 @@ NEAR_MISSES = [
     ("missing-title", dict(pages=[page("/ni", title=None, meta_robots="noindex")])),
 ]
 
+POSITIVES.update(security_cases.POSITIVES)
+NEAR_MISSES += security_cases.NEAR_MISSES
+
 
 def urls(rule_id: str, crawl) -> set[str]:
     return set(RULES_BY_ID[rule_id].run(crawl)["url"])
@@ -253,7 +257,7 @@ def test_registry_declares_every_rule_fully():
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id
         assert rule.category in ("status", "redirects", "robots", "indexability", "sitemaps",
-                                 "duplicates", "performance", "links", "content"), rule.id
+                                 "duplicates", "performance", "links", "content", "security"), rule.id
         for text in (rule.title, rule.why, rule.fix):
             assert text.strip(), rule.id
         assert re.fullmatch(r"https://\S+", rule.learn_more), rule.id

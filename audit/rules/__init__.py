@@ -2,7 +2,7 @@
 adding a rule means writing its check and its ``Rule(...)`` entry in that module."""
 
 from audit.rules import (content, duplicates, indexability, links, performance, redirects, robots,
-                         sitemaps, status)
+                         security, sitemaps, status)
 from audit.rules.base import CATEGORIES, SEVERITIES, Rule
 
 RULES: list[Rule] = [
@@ -15,6 +15,7 @@ RULES: list[Rule] = [
     *performance.RULES,
     *links.RULES,
     *content.RULES,
+    *security.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -21,7 +21,7 @@ from audit.load import Crawl, coded_isin
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
-              "performance", "links", "content")
+              "performance", "links", "content", "security")
 
 Check = Callable[[Crawl, Mapping[str, Any]], pd.DataFrame]
 
