@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 PROBLEMS = ("self-signed", "expired", "wrong-name", "incomplete-chain")
 
 
-class TestCA:
+class CertificateAuthority:
     """A CA of the tests' own, and server contexts for 127.0.0.x with or without a problem."""
 
     def __init__(self, folder: Path):
