@@ -13,7 +13,7 @@ import pytest
 
 from crawler.tls import check_certificate
 from crawler.urls import Scope, scheme_twin
-from seo_audit.sitekit import page, redirect
+from seo_audit.sitekit import Reply, page, redirect
 from tests.conftest import crawl_site, pages_by_url, read_table
 from tests.tls_site import PROBLEMS, CertificateAuthority
 
@@ -94,11 +94,14 @@ def https_site(serve, test_ca, host="127.0.0.2"):
     secure_routes.update({
         "/": page("Home", f"<a href='{P}/about'>About us</a> <a href='/news'>News</a> "
                           f"<a href='{P}/legacy'>Legacy</a> <img src='{P}/logo.png' alt=''>",
-                  head=f"<link rel=canonical href='{P}/'>", headers=hsts),
+                  head=f"<link rel=canonical href='{P}/'><link rel=alternate hreflang=de href='{P}/de'>",
+                  headers=hsts),
+        "/sitemap.xml": Reply(body=f"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                                   f"<url><loc>{S}/news</loc></url><url><loc>{P}/about</loc></url></urlset>",
+                              content_type="application/xml"),
         "/about": page("About", headers=hsts),
         "/news": page("News", "<script src='http://127.0.0.9:9/app.js'></script>"),
-        "/logo.png": __import__("seo_audit.sitekit", fromlist=["Reply"]).Reply(
-            body=b"png", content_type="image/png"),
+        "/logo.png": Reply(body=b"png", content_type="image/png"),
     })
     return secure, plain
 
@@ -124,7 +127,7 @@ def test_http_start_url_and_http_links_on_an_https_site(serve, test_ca, tmp_path
     assert pages[P + "/logo.png"]["status"] == 301
     assert pages["http://127.0.0.9:9/app.js"]["skip_reason"] == "out-of-scope"
     # the site's probe and sitemap are asked on HTTPS, where the site is
-    assert S + "/sitemap.xml" in pages and P + "/sitemap.xml" not in pages
+    assert pages[S + "/sitemap.xml"]["status"] == 200 and P + "/sitemap.xml" not in pages
 
     certificates = read_table(out / "seo-audit.sqlite", "certificates", 1)
     assert certificates[["host", "port", "problem"]].values.tolist() == [["127.0.0.2", secure.port, None]]
@@ -134,6 +137,7 @@ def test_http_start_url_and_http_links_on_an_https_site(serve, test_ca, tmp_path
     for rule_id in ("internal-link-to-http", "mixed-content", "https-canonical-to-http",
                     "http-not-redirected-to-https", "http-to-https-temporary-redirect", "missing-hsts"):
         assert rules[rule_id]["category"] == "security", rule_id
+    assert rules["https-hreflang-to-http"]["urls"] == 1 and rules["https-sitemap-url-http"]["urls"] == 1
     assert not any(r.startswith("certificate-") for r in rules)
     assert summary["crawl"]["site"] == {"url": S + "/", "scope": [P, S], "redirect_hops": 1}
     assert summary["certificates"] == [{"host": "127.0.0.2", "port": secure.port, "problem": None,
@@ -202,11 +206,14 @@ def test_certificate_problems_are_recorded_the_crawl_goes_on_and_the_summary_say
     bad = {problem: serve({"/": page(problem)}, host=f"127.0.0.{30 + i}",
                           tls=test_ca.context(f"127.0.0.{30 + i}", problem))
            for i, problem in enumerate(PROBLEMS)}
+    # a server that speaks no TLS, named with https://
+    tls_error = serve({"/": page("plain")}, host="127.0.0.35")
     start = bad["self-signed"]
     start.routes["/"] = page("Home", "".join(f"<a href='{s.url}/'>{p}</a>" for p, s in bad.items()))
     out = tmp_path / "out"
     job = tmp_path / "job.toml"
-    job.write_text("[crawl]\nextra_origins = [" + ", ".join(f'"{s.url}"' for s in bad.values()) + "]\n"
+    named = [s.url for s in bad.values()] + [tls_error.url.replace("http://", "https://")]
+    job.write_text("[crawl]\nextra_origins = [" + ", ".join(f'"{url}"' for url in named) + "]\n"
                    f'ca_bundle = "{test_ca.bundle}"\ntimeout = 5\nretries = 0\n')
     done = seo_audit("crawl", start.url + "/", "--config", job, "--out", out, "--json")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -214,10 +221,11 @@ def test_certificate_problems_are_recorded_the_crawl_goes_on_and_the_summary_say
     pages = pages_by_url(out / "seo-audit.sqlite", crawl_id)
     assert all(pages[s.url + "/"]["status"] == 200 for s in bad.values())  # still crawled
     checks = read_table(out / "seo-audit.sqlite", "certificates", crawl_id)
-    assert dict(zip(checks["port"], checks["problem"])) == {s.port: p for p, s in bad.items()}
+    assert dict(zip(checks["port"], checks["problem"])) == {**{s.port: p for p, s in bad.items()},
+                                                            tls_error.port: "tls-error"}
     rules = json.loads((out / "summary.json").read_text())["findings"]["by_rule"]
     for rule_id in ("certificate-self-signed", "certificate-expired", "certificate-wrong-name",
-                    "certificate-incomplete-chain"):
+                    "certificate-incomplete-chain", "certificate-invalid"):
         assert rules[rule_id]["urls"] == 1, rule_id
     html = (out / "report.html").read_text()
-    assert "4 with a problem" in html and "certificate has expired" in html
+    assert "5 with a problem" in html and "certificate has expired" in html

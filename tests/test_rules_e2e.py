@@ -25,8 +25,13 @@ def audited(tmp_path_factory):
     return base, crawl, run_audit(crawl)
 
 
+#: the demo is one plain-HTTP site: the security rules need HTTPS servers with certificates of
+#: their own, and tests/test_https_site.py crawls such servers and asserts each of these rules
+NOT_IN_THE_DEMO = "security"
+
+
 def test_the_demo_plants_every_rule():
-    assert set(PLANTED) == {rule.id for rule in RULES}
+    assert set(PLANTED) == {rule.id for rule in RULES if rule.category != NOT_IN_THE_DEMO}
 
 
 @pytest.mark.parametrize("rule_id", sorted(PLANTED))
@@ -45,7 +50,7 @@ def test_clean_pages_have_no_findings(audited):
 
 def test_the_demo_shows_every_category(audited):
     _, _, findings = audited
-    assert set(findings["category"]) == set(CATEGORIES)
+    assert set(findings["category"]) == set(CATEGORIES) - {NOT_IN_THE_DEMO}
 
 
 def test_evidence_of_a_real_crawl(audited):
