@@ -359,7 +359,7 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
                  summary["site"]["url"], ", ".join(summary["site"]["scope"]))
     if job.retention:
         _prune(options.store, result.crawl_id, job.retention)
-    problem = _start_problem(options.store, result.crawl_id)
+    problem = _start_problem(options.store, result.crawl_id, options)
     if problem:
         summary["error"] = f"the start URL {options.start_url} {problem}"
         return EXIT_CRAWL_FAILED
@@ -397,7 +397,7 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
     return facts
 
 
-def _start_problem(store_path: Path, crawl_id: int) -> str | None:
+def _start_problem(store_path: Path, crawl_id: int, options) -> str | None:
     """Why the crawl never got past its start URL, or None if it did."""
     from crawler import store
 
@@ -413,8 +413,10 @@ def _start_problem(store_path: Path, crawl_id: int) -> str | None:
         reason = start[1] if start else "no answer"
         return f"could not be fetched ({reason}); nothing else was crawled"
     if target and target[0] == "out-of-scope":
-        return (f"redirects off-site at once, to {start[2]}: nothing in scope was crawled; "
-                "crawl that URL instead (or leave out --strict-origin)")
+        why = ("--strict-origin keeps the start URL's origin" if options.strict_origin
+               else "a crawl shared through Redis keeps the start URL's origin")
+        return (f"redirects off-site at once, to {start[2]}: nothing in scope was crawled ({why}); "
+                "crawl that URL instead")
     return None
 
 

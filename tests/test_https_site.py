@@ -229,3 +229,23 @@ def test_certificate_problems_are_recorded_the_crawl_goes_on_and_the_summary_say
         assert rules[rule_id]["urls"] == 1, rule_id
     html = (out / "report.html").read_text()
     assert "5 with a problem" in html and "certificate has expired" in html
+
+
+def test_a_resumed_crawl_keeps_the_site_its_start_url_led_to(tmp_path):
+    from crawler import store
+    from crawler.options import CrawlOptions
+    from crawler.session import CrawlSession
+
+    path = tmp_path / "s.sqlite"
+    conn = store.connect(path)
+    crawl_id = store.new_crawl(conn, "http://a.test/", {})
+    store.finish_crawl(conn, crawl_id, "incomplete", {"start/site_url": "https://www.a.test/en/"})
+    conn.close()
+    session = CrawlSession(CrawlOptions(start_url="http://a.test/", store=path, resume=True))
+    try:
+        assert session.crawl_id == crawl_id
+        assert session.site_url == "https://www.a.test/en/"
+        assert session.scope.origins == {"https://www.a.test", "http://www.a.test"}
+        assert session.site_facts()["scope/origins"] == ["http://www.a.test", "https://www.a.test"]
+    finally:
+        session.close("incomplete", {})

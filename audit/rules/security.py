@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from audit.load import coded_isin
-from audit.rules.base import (Rule, distinct_links, examples, fetched_pages, found, linked_from,
-                              rule, rules_in, text)
+from audit.rules.base import (Rule, derived, distinct_links, examples, fetched_pages, found,
+                              linked_from, rule, rules_in, text)
 from audit.rules.links import hreflang_pairs
 
 CATEGORY = "security"
@@ -40,9 +40,11 @@ def _scheme_and_host(urls: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series
 
 def https_hosts(crawl) -> set[str]:
     """Hosts that answered over HTTPS in this crawl: sites that have HTTPS."""
-    p = fetched_pages(crawl)
-    _, secure, host = _scheme_and_host(p["url"])
-    return set(host[secure].dropna())
+    def compute(crawl) -> set[str]:
+        _, secure, host = _scheme_and_host(fetched_pages(crawl)["url"])
+        return set(host[secure].dropna())
+
+    return derived(crawl, "https_hosts", compute)
 
 
 def _https_html(crawl, *columns: str) -> pd.DataFrame:
@@ -55,7 +57,8 @@ def _http_links_on_https(crawl, kinds: tuple[str, ...], same_host: bool) -> np.n
     """Mask on crawl.links: links of ``kinds`` from an https:// page to an http:// URL, on the same
     host as the page (``same_host``) or anywhere. Judged once per distinct URL (the categories)."""
     links = crawl.links
-    plain, secure, host = _scheme_and_host(pd.Series(links["source"].cat.categories))
+    plain, secure, host = derived(crawl, "link_url_schemes",
+                                  lambda c: _scheme_and_host(pd.Series(c.links["source"].cat.categories)))
     source, target = links["source"].array.codes, links["target"].array.codes
     mask = coded_isin(links["kind"], kinds) & (source >= 0) & (target >= 0)
     mask &= secure[source] & plain[target]

@@ -424,13 +424,6 @@ class SiteSpider(Spider):
 
     def _launch_rechecks(self, due: list[tuple[str, int, str | None]], waited: float) -> None:
         self._recheck_timer = None
-        #: the start URL's redirects: the hop awaited, the hops so far, and what waits for the end
-        self._door: str | None = None
-        self._door_chain: list[str] = []
-        self._door_sitemaps: list[str | None] = []
-        self._door_next: tuple[str, Entry] | None = None  # a hop waiting for its origin's robots.txt
-        self._certificates_checked: set[str] = set()
-        self._certificate_checks = 0  # checks under way
         for url, attempt, _ in due:
             self.crawler.engine.crawl(Request(
                 url, callback=self.parse_recheck, errback=self.recheck_failed, dont_filter=True,
