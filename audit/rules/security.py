@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from audit.load import coded_isin
-from audit.rules.base import (Rule, derived, distinct_links, examples, fetched_pages, found,
-                              linked_from, rule, rules_in, text)
+from audit.rules.base import (Rule, distinct_links, examples, fetched_pages, found, linked_from,
+                              rule, rules_in, text)
 from audit.rules.links import hreflang_pairs
 
 CATEGORY = "security"
@@ -30,21 +30,19 @@ MIXED_CONTENT_KINDS = ("script", "css", "iframe", "img")
 _HOST = r"^[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)"
 
 
-def _scheme_and_host(urls: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-    """For each URL: http://?, https://?, and its host (lower-cased, without port)."""
-    lowered = urls.astype("str").str.lower()
-    return (lowered.str.startswith("http://").to_numpy(dtype=bool),
-            lowered.str.startswith("https://").to_numpy(dtype=bool),
-            lowered.str.extract(_HOST, expand=False))
+def _hosts(urls: pd.Series) -> pd.Series:
+    """Each URL's host, lower-cased, without port (for the few URLs a rule has narrowed down to)."""
+    return urls.astype("str").str.lower().str.extract(_HOST, expand=False)
 
 
-def https_hosts(crawl) -> set[str]:
-    """Hosts that answered over HTTPS in this crawl: sites that have HTTPS."""
-    def compute(crawl) -> set[str]:
-        _, secure, host = _scheme_and_host(fetched_pages(crawl)["url"])
-        return set(host[secure].dropna())
-
-    return derived(crawl, "https_hosts", compute)
+def _served_over_https(crawl, hosts: set[str]) -> set[str]:
+    """The ``hosts`` that answered over HTTPS in this crawl: sites that have HTTPS. One prefix test
+    over the pages' URLs, then hosts only of the pages it matched."""
+    if not hosts:
+        return set()
+    urls = fetched_pages(crawl)["url"]
+    prefixes = tuple(f"https://{host}{end}" for host in hosts for end in ("/", ":"))
+    return set(_hosts(urls[urls.str.startswith(prefixes)]).dropna()) & hosts
 
 
 def _https_html(crawl, *columns: str) -> pd.DataFrame:
@@ -57,13 +55,15 @@ def _http_links_on_https(crawl, kinds: tuple[str, ...], same_host: bool) -> np.n
     """Mask on crawl.links: links of ``kinds`` from an https:// page to an http:// URL, on the same
     host as the page (``same_host``) or anywhere. Judged once per distinct URL (the categories)."""
     links = crawl.links
-    plain, secure, host = derived(crawl, "link_url_schemes",
-                                  lambda c: _scheme_and_host(pd.Series(c.links["source"].cat.categories)))
-    source, target = links["source"].array.codes, links["target"].array.codes
-    mask = coded_isin(links["kind"], kinds) & (source >= 0) & (target >= 0)
-    mask &= secure[source] & plain[target]
-    if same_host:
-        host_code = pd.factorize(host)[0]
+    urls = pd.Series(links["source"].cat.categories, dtype="str")
+    secure = np.append(urls.str.startswith("https://").to_numpy(dtype=bool), False)
+    plain = np.append(urls.str.startswith("http://").to_numpy(dtype=bool), False)
+    source, target = links["source"].array.codes, links["target"].array.codes  # -1: the False appended
+    mask = coded_isin(links["kind"], kinds) & secure[source] & plain[target]
+    if same_host and mask.any():
+        involved = np.unique(np.concatenate([source[mask], target[mask]]))
+        host_code = np.full(len(urls), -1, dtype=np.int64)
+        host_code[involved] = pd.factorize(_hosts(urls.iloc[involved]))[0]
         mask &= host_code[source] == host_code[target]
     return mask
 
@@ -139,9 +139,9 @@ CERTIFICATE_INVALID = _certificate_rule(
       learn_more=GOOGLE_REDIRECTS, reads=("status", "is_html"))
 def http_not_redirected_to_https(crawl, t):
     p = fetched_pages(crawl, "status", "is_html")
-    plain, _, host = _scheme_and_host(p["url"])
-    hit = p[plain & p["status"].between(200, 299).to_numpy(dtype=bool) & p["is_html"].to_numpy()
-            & host.isin(https_hosts(crawl)).to_numpy()]
+    p = p[p["url"].str.startswith("http://") & p["status"].between(200, 299) & p["is_html"]]
+    host = _hosts(p["url"])
+    hit = p[host.isin(_served_over_https(crawl, set(host.dropna())))]
     return found(hit["url"], text(hit["status"]) + " over HTTP, though the host serves HTTPS")
 
 
@@ -154,10 +154,9 @@ def http_not_redirected_to_https(crawl, t):
       learn_more=GOOGLE_REDIRECTS, reads=("status", "redirect_target"))
 def http_to_https_temporary_redirect(crawl, t):
     p = fetched_pages(crawl, "status", "redirect_target")
-    p = p[p["status"].isin([302, 303, 307]).to_numpy() & p["redirect_target"].notna().to_numpy()]
-    plain, _, host = _scheme_and_host(p["url"])
-    _, secure, target_host = _scheme_and_host(p["redirect_target"])
-    hit = p[plain & secure & (host.to_numpy() == target_host.to_numpy())]
+    p = p[p["status"].isin([302, 303, 307]) & p["url"].str.startswith("http://")
+          & p["redirect_target"].str.startswith("https://", na=False)]
+    hit = p[_hosts(p["url"]).eq(_hosts(p["redirect_target"])).fillna(False)]
     return found(hit["url"], text(hit["status"]) + " to " + hit["redirect_target"])
 
 
@@ -228,9 +227,10 @@ def https_hreflang_to_http(crawl, t):
       learn_more=GOOGLE_SITEMAPS, reads=("sitemap_urls",))
 def https_sitemap_url_http(crawl, t):
     listed = crawl.sitemap_urls.drop_duplicates("url")
-    plain, _, host = _scheme_and_host(listed["url"])
-    _, secure_sitemap, _ = _scheme_and_host(listed["sitemap"])
-    hit = listed[plain & (secure_sitemap | host.isin(https_hosts(crawl)).to_numpy())]
+    listed = listed[listed["url"].astype("str").str.startswith("http://")]
+    host = _hosts(listed["url"])
+    hit = listed[listed["sitemap"].astype("str").str.startswith("https://")
+                 | host.isin(_served_over_https(crawl, set(host.dropna())))]
     return found(hit["url"].astype("str"), "listed in " + hit["sitemap"].astype("str"))
 
 
