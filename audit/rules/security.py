@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from audit.load import coded_isin
-from audit.rules.base import (Rule, distinct_links, examples, fetched_pages, found, linked_from,
-                              rule, rules_in, text)
+from audit.rules.base import (Rule, derived, distinct_links, examples, fetched_pages, found,
+                              linked_from, rule, rules_in, text, texts_match)
 from audit.rules.links import hreflang_pairs
 
 CATEGORY = "security"
@@ -35,35 +35,50 @@ def _hosts(urls: pd.Series) -> pd.Series:
     return urls.astype("str").str.lower().str.extract(_HOST, expand=False)
 
 
+def _starts(texts: pd.Series, prefix: str) -> pd.Series:
+    """Whether each text starts with ``prefix`` (missing: no), in base.texts_match's plain loop."""
+    return texts_match(texts, lambda text: text.startswith(prefix))
+
+
+def _secure_pages(crawl) -> pd.Series:
+    """Mask on crawl.pages: an https:// URL; computed once per crawl."""
+    return derived(crawl, "https_urls", lambda c: _starts(c.pages["url"], "https://"))
+
+
 def _served_over_https(crawl, hosts: set[str]) -> set[str]:
-    """The ``hosts`` that answered over HTTPS in this crawl: sites that have HTTPS. One prefix test
-    over the pages' URLs, then hosts only of the pages it matched."""
+    """The ``hosts`` that answered over HTTPS in this crawl: sites that have HTTPS. Hosts only of
+    the pages whose URL starts with one of theirs."""
     if not hosts:
         return set()
     urls = fetched_pages(crawl)["url"]
     prefixes = tuple(f"https://{host}{end}" for host in hosts for end in ("/", ":"))
-    return set(_hosts(urls[urls.str.startswith(prefixes)]).dropna()) & hosts
+    return set(_hosts(urls[texts_match(urls, lambda url: url.startswith(prefixes))]).dropna()) & hosts
 
 
 def _https_html(crawl, *columns: str) -> pd.DataFrame:
     """HTTPS HTML pages that answered 2xx, with ``columns``."""
     p = fetched_pages(crawl, "is_html", "status", *columns)
-    return p[p["is_html"] & p["status"].between(200, 299) & p["url"].str.startswith("https://")]
+    return p[_secure_pages(crawl)[p.index] & p["is_html"] & p["status"].between(200, 299)]
+
+
+def _link_url_schemes(crawl) -> tuple[np.ndarray, np.ndarray]:
+    """For each URL category of crawl.links, then for code -1 (no URL): http://?, https://?"""
+    urls = pd.Series(crawl.links["source"].cat.categories, dtype="str")
+    return tuple(np.append(_starts(urls, prefix).to_numpy(), False) for prefix in ("http://", "https://"))
 
 
 def _http_links_on_https(crawl, kinds: tuple[str, ...], same_host: bool) -> np.ndarray:
     """Mask on crawl.links: links of ``kinds`` from an https:// page to an http:// URL, on the same
     host as the page (``same_host``) or anywhere. Judged once per distinct URL (the categories)."""
     links = crawl.links
-    urls = pd.Series(links["source"].cat.categories, dtype="str")
-    secure = np.append(urls.str.startswith("https://").to_numpy(dtype=bool), False)
-    plain = np.append(urls.str.startswith("http://").to_numpy(dtype=bool), False)
-    source, target = links["source"].array.codes, links["target"].array.codes  # -1: the False appended
+    plain, secure = derived(crawl, "link_url_schemes", _link_url_schemes)
+    source, target = links["source"].array.codes, links["target"].array.codes
     mask = coded_isin(links["kind"], kinds) & secure[source] & plain[target]
     if same_host and mask.any():
         involved = np.unique(np.concatenate([source[mask], target[mask]]))
-        host_code = np.full(len(urls), -1, dtype=np.int64)
-        host_code[involved] = pd.factorize(_hosts(urls.iloc[involved]))[0]
+        host_code = np.full(len(plain), -1, dtype=np.int64)
+        urls = pd.Series(links["source"].cat.categories[involved], dtype="str")
+        host_code[involved] = pd.factorize(_hosts(urls))[0]
         mask &= host_code[source] == host_code[target]
     return mask
 
@@ -139,7 +154,8 @@ CERTIFICATE_INVALID = _certificate_rule(
       learn_more=GOOGLE_REDIRECTS, reads=("status", "is_html"))
 def http_not_redirected_to_https(crawl, t):
     p = fetched_pages(crawl, "status", "is_html")
-    p = p[p["url"].str.startswith("http://") & p["status"].between(200, 299) & p["is_html"]]
+    p = p[~_secure_pages(crawl)[p.index] & p["status"].between(200, 299) & p["is_html"]]
+    p = p[_starts(p["url"], "http://")]
     host = _hosts(p["url"])
     hit = p[host.isin(_served_over_https(crawl, set(host.dropna())))]
     return found(hit["url"], text(hit["status"]) + " over HTTP, though the host serves HTTPS")
@@ -154,8 +170,8 @@ def http_not_redirected_to_https(crawl, t):
       learn_more=GOOGLE_REDIRECTS, reads=("status", "redirect_target"))
 def http_to_https_temporary_redirect(crawl, t):
     p = fetched_pages(crawl, "status", "redirect_target")
-    p = p[p["status"].isin([302, 303, 307]) & p["url"].str.startswith("http://")
-          & p["redirect_target"].str.startswith("https://", na=False)]
+    p = p[p["status"].isin([302, 303, 307])]
+    p = p[_starts(p["url"], "http://") & _starts(p["redirect_target"], "https://")]
     hit = p[_hosts(p["url"]).eq(_hosts(p["redirect_target"])).fillna(False)]
     return found(hit["url"], text(hit["status"]) + " to " + hit["redirect_target"])
 
@@ -199,8 +215,8 @@ def mixed_content(crawl, t):
       learn_more=GOOGLE_HTTPS_CANONICAL, reads=("canonical", "link_canonical", "is_html", "status"))
 def https_canonical_to_http(crawl, t):
     p = _https_html(crawl, "canonical", "link_canonical")
-    canonical = p["canonical"].where(p["canonical"].str.startswith("http://", na=False), p["link_canonical"])
-    hit = p[canonical.str.startswith("http://", na=False)]
+    canonical = p["canonical"].where(_starts(p["canonical"], "http://"), p["link_canonical"])
+    hit = p[_starts(canonical, "http://")]
     return found(hit["url"], "canonical " + canonical[hit.index])
 
 
@@ -213,8 +229,8 @@ def https_canonical_to_http(crawl, t):
       learn_more=GOOGLE_HREFLANG, reads=("hreflang", "is_html", "status"))
 def https_hreflang_to_http(crawl, t):
     pairs = hreflang_pairs(crawl)
-    pairs = pairs[pairs["source"].isin(_https_html(crawl)["url"])
-                  & pairs["target"].str.startswith("http://", na=False)]
+    pairs = pairs[_starts(pairs["target"], "http://")]
+    pairs = pairs[pairs["source"].isin(_https_html(crawl)["url"])]
     return found(pairs["source"], "hreflang " + pairs["lang"] + " alternate " + pairs["target"])
 
 
@@ -227,9 +243,9 @@ def https_hreflang_to_http(crawl, t):
       learn_more=GOOGLE_SITEMAPS, reads=("sitemap_urls",))
 def https_sitemap_url_http(crawl, t):
     listed = crawl.sitemap_urls.drop_duplicates("url")
-    listed = listed[listed["url"].astype("str").str.startswith("http://")]
+    listed = listed[_starts(listed["url"].astype("str"), "http://")]
     host = _hosts(listed["url"])
-    hit = listed[listed["sitemap"].astype("str").str.startswith("https://")
+    hit = listed[_starts(listed["sitemap"].astype("str"), "https://")
                  | host.isin(_served_over_https(crawl, set(host.dropna())))]
     return found(hit["url"].astype("str"), "listed in " + hit["sitemap"].astype("str"))
 
@@ -244,8 +260,10 @@ def https_sitemap_url_http(crawl, t):
       learn_more=MDN_HSTS, reads=("hsts", "is_html", "status"))
 def missing_hsts(crawl, t):
     p = _https_html(crawl, "hsts")
-    max_age = p["hsts"].str.extract(r"(?i)max-age\s*=\s*\"?(\d+)", expand=False)
-    hit = p[pd.to_numeric(max_age).fillna(0).eq(0)]
+    codes, values = pd.factorize(p["hsts"])  # a site sends one or two headers: each read once
+    max_age = pd.Series(values, dtype="str").str.extract(r"(?i)max-age\s*=\s*\"?(\d+)", expand=False)
+    protects = np.append(pd.to_numeric(max_age).fillna(0).gt(0).to_numpy(), False)  # -1: no header
+    hit = p[~protects[codes]]
     evidence = pd.Series("no Strict-Transport-Security header", index=hit.index).where(
         hit["hsts"].isna(), "Strict-Transport-Security without a max-age: " + hit["hsts"].fillna(""))
     return found(hit["url"], evidence)
