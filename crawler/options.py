@@ -43,6 +43,11 @@ class CrawlOptions:
     include: list[str] = field(default_factory=list)  # regexes a URL must match (any)
     exclude: list[str] = field(default_factory=list)  # regexes that exclude a URL
     extra_origins: list[str] = field(default_factory=list)  # more scheme://host:port in scope
+    # the start URL's redirects (at most 10 hops) move the scope to where they end, unless strict
+    strict_origin: bool = False
+    # the ports of the site's HTTP and HTTPS: http://host:HTTP and https://host:HTTPS are one site
+    http_port: int = 80
+    https_port: int = 443
     max_pages: int = 100_000
     max_depth: int | None = None
     max_duration: float | None = None  # seconds
@@ -62,6 +67,7 @@ class CrawlOptions:
     headers: dict[str, str] = field(default_factory=dict)  # e.g. Authorization for staging
     # downloads
     timeout: float = 20.0
+    ca_bundle: str | None = None  # PEM file of the CAs certificates are checked against; None: the system's
     max_size: int = 10 * 1024 * 1024
     retries: int = 2
     check_resources: bool = True
@@ -87,6 +93,10 @@ class CrawlOptions:
         self.start_url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
     @property
+    def site_ports(self) -> tuple[int, int]:
+        return self.http_port, self.https_port
+
+    @property
     def user_agent_string(self) -> str:
         return USER_AGENTS.get(self.user_agent, self.user_agent)
 
@@ -101,6 +111,11 @@ class CrawlOptions:
                      "memory_limit_mb", "max_size"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        for name in ("http_port", "https_port"):
+            if not 0 < getattr(self, name) < 65536:
+                raise ValueError(f"{name} must be a port (1 to 65535), got {getattr(self, name)}")
+        if self.ca_bundle is not None and not Path(self.ca_bundle).is_file():
+            raise ValueError(f"ca_bundle {self.ca_bundle!r} is not a file")
         if self.max_depth is not None and self.max_depth < 0:
             raise ValueError(f"max_depth must not be negative, got {self.max_depth}")
         if self.max_duration is not None and self.max_duration <= 0:

@@ -38,6 +38,7 @@ def response_row(*, url: str, entry_fields: dict, method: str, status: int, head
         "retry_after": header(headers, "Retry-After"),
         "content_location": header(headers, "Content-Location"),
         "link_canonical": link_header_canonical(header(headers, "Link"), url),
+        "hsts": header(headers, "Strict-Transport-Security"),
         "response_time": round(latency, 4) if latency is not None else None,
         "ttfb": ttfb,
         "size": body_size,

@@ -7,6 +7,7 @@ once per URL, here, and an unfetched URL is recorded with the reason it was skip
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -36,6 +37,7 @@ class Bundle:
     frontier: list[tuple] = field(default_factory=list)
     sitemap_urls: list[tuple] = field(default_factory=list)
     rechecks: list[tuple] = field(default_factory=list)
+    certificates: list[tuple] = field(default_factory=list)
     #: URLs met, awaiting the shared frontier's verdict (crawler.distributed); not a table
     found: list[tuple] = field(default_factory=list)
 
@@ -58,6 +60,8 @@ class CrawlSession:
         self._init_rules(options)
         self.conn = store.connect(options.store)
         self.crawl_id, resumed = self._open_crawl()
+        if resumed:
+            self._restore_site()
         self.frontier: FrontierLike = self._new_frontier(resumed)
         self.writer = StoreWriter(options.store, self.crawl_id)
         self.admitted = self._count_admitted() if resumed else 0
@@ -71,7 +75,10 @@ class CrawlSession:
         self.start_url = normalise(options.start_url)
         self.user_agent = options.user_agent_string
         self.scope = Scope.for_start(self.start_url, options.include, options.exclude,
-                                     options.extra_origins)
+                                     options.extra_origins,
+                                     None if options.strict_origin else options.site_ports)
+        #: where the crawl's site starts: the start URL, or where its redirects ended (move_scope)
+        self.site_url = self.start_url
         self.robots: dict[str, RobotsPolicy] = {}
         self.pattern_counts: Counter[str] = Counter()
         self.stats: Counter[str] = Counter()
@@ -79,6 +86,27 @@ class CrawlSession:
         # per process: a shared (--redis) crawl's workers would each learn a different sample
         self.sampler = (FamilySampler(options.sample_size)
                         if options.sampling and options.redis_url is None else None)
+
+    def move_scope(self, url: str) -> None:
+        """The start URL redirected to ``url``, on another origin: the site is there, so is the scope."""
+        self.scope = self.scope.moved_to(url, self.options.extra_origins)
+        self.site_url = url
+
+    def site_facts(self) -> dict:
+        """Where the crawl's site was found, for the crawl's stats (audit and report read them)."""
+        return {"start/site_url": self.site_url, "scope/origins": sorted(self.scope.origins)}
+
+    def _restore_site(self) -> None:
+        """A resumed crawl keeps the site its start URL's redirects led to."""
+        row = self.conn.execute("SELECT stats FROM crawls WHERE id = ?", (self.crawl_id,)).fetchone()
+        site_url = json.loads(row[0]).get("start/site_url") if row and row[0] else None
+        if site_url and self.scope.verdict(site_url) == "out-of-scope":
+            self.move_scope(site_url)
+        elif site_url:
+            self.site_url = site_url
+
+    def record_certificate(self, row: tuple) -> None:
+        self.writer.put({"certificates": [row]})
 
     def _new_frontier(self, resumed: bool) -> FrontierLike:
         """This process's frontier, spilling to the store; a resumed crawl rebuilds it from there."""
@@ -134,7 +162,7 @@ class CrawlSession:
         if self.sampler is not None and self.sampler.sampled_out_families:
             stats = {**stats, "sampling/sampled_out_families": self.sampler.sampled_out_families}
         try:
-            store.finish_crawl(self.conn, self.crawl_id, state, {**stats, **self.stats})
+            store.finish_crawl(self.conn, self.crawl_id, state, {**stats, **self.stats, **self.site_facts()})
         except sqlite3.Error as exc:
             logger.error("the crawl could not be marked %s in the store: %s", state, exc)
         finally:

@@ -22,6 +22,9 @@ sitemap_urls
     one row per (sitemap, url) listed, with lastmod.
 rechecks
     one row per re-fetch of a URL that answered 202 (what it settled to).
+certificates
+    one row per HTTPS host:port of the crawl's scope: its certificate checked as a browser
+    checks it (crawler.tls), see CERTIFICATE_COLUMNS.
 frontier
     every URL the crawl decided to fetch, in discovery order; what a resumed crawl
     still has to fetch is the frontier minus the pages already recorded.
@@ -61,6 +64,7 @@ PAGE_COLUMNS: dict[str, str] = {
     "retry_after": "Retry-After header, raw",
     "content_location": "Content-Location header",
     "link_canonical": "rel=canonical target from the Link header, normalised",
+    "hsts": "Strict-Transport-Security header, raw (browsers heed it on HTTPS only)",
     "response_time": "seconds from request to response (Scrapy download latency: counts our own event loop's lag)",
     "ttfb": "seconds from the request leaving to the response's first bytes arriving, by the kernel's TCP clocks (crawler.timing); NULL where not measured",
     "size": "body bytes received",
@@ -84,6 +88,19 @@ PAGE_COLUMNS: dict[str, str] = {
 LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow")
 SITEMAP_COLUMNS = ("sitemap", "url", "lastmod")
 RECHECK_COLUMNS = ("url", "attempt", "waited", "status", "error", "retry_after", "fetched_at")
+#: certificates columns, in order, with what each one records.
+CERTIFICATE_COLUMNS: dict[str, str] = {
+    "host": "host name (or IP address) of an HTTPS origin in scope",
+    "port": "its port",
+    "problem": "NULL if valid, else expired, not-yet-valid, self-signed, wrong-name, incomplete-chain, "
+               "untrusted-root, untrusted, invalid, tls-error, unreachable",
+    "detail": "OpenSSL's verification message, or the network error",
+    "subject": "the certificate's subject (RFC 4514)",
+    "issuer": "the certificate's issuer (RFC 4514)",
+    "not_after": "end of validity, ISO 8601 UTC",
+    "chain_sent": "certificates the server sent, its own included",
+    "checked_at": "unix time of the check",
+}
 FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
@@ -128,6 +145,11 @@ CREATE INDEX IF NOT EXISTS sitemap_urls_by_crawl ON sitemap_urls (crawl_id);
 CREATE TABLE IF NOT EXISTS rechecks (
     crawl_id INTEGER NOT NULL, url TEXT NOT NULL, attempt INTEGER NOT NULL,
     waited REAL, status INTEGER, error TEXT, retry_after TEXT, fetched_at REAL
+);
+CREATE TABLE IF NOT EXISTS certificates (
+    crawl_id INTEGER NOT NULL, host TEXT NOT NULL, port INTEGER NOT NULL, problem TEXT, detail TEXT,
+    subject TEXT, issuer TEXT, not_after TEXT, chain_sent INTEGER, checked_at REAL,
+    PRIMARY KEY (crawl_id, host, port)
 );
 CREATE TABLE IF NOT EXISTS frontier (
     crawl_id INTEGER NOT NULL, seq INTEGER NOT NULL, url TEXT NOT NULL,
@@ -371,6 +393,22 @@ def resumable_crawl(conn: sqlite3.Connection, start_url: str, job: str | None) -
     return row[0] if row else None
 
 
+def site_found(start_url: str | None, stats: dict[str, Any]) -> dict[str, Any] | None:
+    """Where the start URL's redirects led, if they led elsewhere (from the crawl's stats):
+    {"url": where the site starts, "scope": its origins, "redirect_hops": n}; else None."""
+    site = stats.get("start/site_url")
+    if not site or site == start_url:
+        return None
+    return {"url": site, "scope": stats.get("scope/origins") or [],
+            "redirect_hops": stats.get("start/redirect_hops") or 0}
+
+
+def site_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
+    """site_found for a stored crawl."""
+    row = conn.execute("SELECT start_url, stats FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+    return site_found(row[0], json.loads(row[1]) if row and row[1] else {}) if row else None
+
+
 def latest_crawl_id(conn: sqlite3.Connection) -> int | None:
     row = conn.execute("SELECT max(id) FROM crawls").fetchone()
     return row[0] if row else None
@@ -412,6 +450,21 @@ def insert_sitemap_urls(conn, crawl_id, rows):
 
 def insert_rechecks(conn, crawl_id, rows):
     _insert(conn, "rechecks", RECHECK_COLUMNS, crawl_id, rows)
+
+
+def insert_certificates(conn, crawl_id, rows):
+    # REPLACE: a resumed crawl checks its hosts again
+    _insert(conn, "certificates", CERTIFICATE_COLUMNS, crawl_id, rows, verb="INSERT OR REPLACE")
+
+
+def certificates_of(conn: sqlite3.Connection, crawl_id: int) -> list[dict[str, Any]]:
+    """The crawl's certificate checks, by host and port ([] for a store older than the table)."""
+    try:
+        cursor = conn.execute(f"SELECT {', '.join(CERTIFICATE_COLUMNS)} FROM certificates "
+                              "WHERE crawl_id = ? ORDER BY host, port", (crawl_id,))
+    except sqlite3.OperationalError:  # a read-only store written before the table existed
+        return []
+    return [dict(zip(CERTIFICATE_COLUMNS, row)) for row in cursor]
 
 
 def insert_frontier(conn, crawl_id, rows):

@@ -23,6 +23,7 @@ _WRITERS = {
     "rechecks": store.insert_rechecks,
     "frontier": store.insert_frontier,
     "shared_crawls": store.insert_shared_progress,
+    "certificates": store.insert_certificates,
 }
 
 #: a batch is committed when it holds this many bundles or the queue runs dry

@@ -166,6 +166,14 @@ class ReportModel:
     accepted_202: list[Accepted]
     findings_table: pd.DataFrame = field(repr=False)
     since_last_crawl: SinceLastCrawl | None = None
+    #: where the start URL's redirects led, if elsewhere: {"url", "scope", "redirect_hops"}
+    site_found: dict[str, Any] | None = None
+    #: the certificate check of each HTTPS host:port in scope (crawler.store.CERTIFICATE_COLUMNS)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def certificate_problems(self) -> int:
+        return sum(1 for c in self.certificates if c.get("problem"))
 
     @property
     def fetched(self) -> int:
@@ -379,6 +387,8 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
         findings_table=findings_table(findings, sections),
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
+        site_found=getattr(crawl, "site", None),
+        certificates=list(getattr(crawl, "certificates", None) or []),
     )
 
 
@@ -394,7 +404,11 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
             "finished_at": meta.get("finished_at"),
             "state": meta.get("state"),
             "settings": meta.get("settings") or {},
+            # the start URL's redirects: where the crawl found the site and its scope (null: no redirect)
+            "site": model.site_found,
         },
+        "certificates": [{key: c.get(key) for key in ("host", "port", "problem", "detail", "not_after")}
+                         for c in model.certificates],
         "pages": {
             "total": model.pages_total,
             "indexable": model.indexable,

@@ -51,6 +51,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port (1 to 65535), got {value}")
+    return value
+
+
 def _non_negative(kind):
     def parse(text: str):
         value = kind(text)
@@ -101,6 +108,10 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--exclude", action="append", metavar="REGEX", help="skip URLs matching this (repeatable)")
     add("--trap-cap", type=_positive_int, help="URLs per path and set of query parameters (values blanked) before the rest are recorded as a trap (default 500)")
     add("--trap-run", type=_positive_int, help="same-pattern pages in a row (next month, next session id...) before the next is recorded as a trap (default 50)")
+    add("--strict-origin", action="store_true", help="crawl only the start URL's origin: do not follow its redirects to another host or scheme, nor treat http:// and https:// of a host as one site")
+    add("--http-port", type=_port, help="the site's HTTP port: http://host:PORT and https://host:HTTPS-PORT are one site (default 80)")
+    add("--https-port", type=_port, help="the site's HTTPS port (default 443)")
+    add("--ca-bundle", metavar="FILE", help="PEM file of the CAs HTTPS certificates are checked against (default: the system's)")
     add("--concurrency", type=_positive_int, help="requests in flight (default 5)")
     add("--delay", type=_non_negative(float), help="seconds between requests")
     add("--autothrottle", action="store_true", help="adapt the rate to the server's latency")
@@ -255,7 +266,8 @@ def _summary_line(summary: dict[str, Any]) -> str:
     if summary.get("job"):
         subject += f" of job {summary['job']}"
     if summary.get("start_url"):
-        subject += f" ({summary['start_url']})"
+        moved = f" -> {summary['site']['url']}" if summary.get("site") else ""
+        subject += f" ({summary['start_url']}{moved})"
     parts = [f"seo-audit: {subject}: {summary['outcome']}"]
     if summary.get("state"):
         duration = f" in {summary['duration']:.1f} s" if summary.get("duration") is not None else ""
@@ -358,9 +370,12 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
                     "run the same command with --resume to continue it", result.crawl_id)
         return EXIT_INTERRUPTED
     code = audit_and_render(options.store, result.crawl_id, job, args, summary)
+    if summary.get("site"):
+        log.info("the start URL %s redirects to %s: the crawl's scope is %s", options.start_url,
+                 summary["site"]["url"], ", ".join(summary["site"]["scope"]))
     if job.retention:
         _prune(options.store, result.crawl_id, job.retention)
-    problem = _start_problem(options.store, result.crawl_id)
+    problem = _start_problem(options.store, result.crawl_id, options)
     if problem:
         summary["error"] = f"the start URL {options.start_url} {problem}"
         return EXIT_CRAWL_FAILED
@@ -388,13 +403,17 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
     conn = store.connect(store_path, readonly=True)
     try:
         record = jobs.crawl_record(conn, crawl_id)
+        site = store.site_of(conn, crawl_id)
     finally:
         conn.close()
-    return {key: record[key] for key in ("job", "start_url", "state", "started_at", "finished_at", "duration",
-                                         "fetched", "findings")}
+    facts = {key: record[key] for key in ("job", "start_url", "state", "started_at", "finished_at", "duration",
+                                          "fetched", "findings")}
+    if site:  # the start URL redirected: where the crawl found the site
+        facts["site"] = site
+    return facts
 
 
-def _start_problem(store_path: Path, crawl_id: int) -> str | None:
+def _start_problem(store_path: Path, crawl_id: int, options) -> str | None:
     """Why the crawl never got past its start URL, or None if it did."""
     from crawler import store
 
@@ -410,7 +429,9 @@ def _start_problem(store_path: Path, crawl_id: int) -> str | None:
         reason = start[1] if start else "no answer"
         return f"could not be fetched ({reason}); nothing else was crawled"
     if target and target[0] == "out-of-scope":
-        return (f"redirects off-site at once, to {start[2]}: nothing in scope was crawled; "
+        why = ("--strict-origin keeps the start URL's origin" if options.strict_origin
+               else "a crawl shared through Redis keeps the start URL's origin")
+        return (f"redirects off-site at once, to {start[2]}: nothing in scope was crawled ({why}); "
                 "crawl that URL instead")
     return None
 

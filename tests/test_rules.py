@@ -11,6 +11,7 @@ import pytest
 from audit import RULES
 from audit.rules import RULES_BY_ID
 from audit.rules.base import CATEGORIES, WASTE_CAUSES
+from tests import test_rules_security as security_cases
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
@@ -209,6 +210,9 @@ NEAR_MISSES = [
     ("missing-title", dict(pages=[page("/ni", title=None, meta_robots="noindex")])),
 ]
 
+POSITIVES.update(security_cases.POSITIVES)
+NEAR_MISSES += security_cases.NEAR_MISSES
+
 
 def urls(rule_id: str, crawl) -> set[str]:
     return set(RULES_BY_ID[rule_id].run(crawl)["url"])
@@ -266,8 +270,11 @@ def test_evidence_keeps_hostile_text_as_plain_text():
 def test_registry_declares_every_rule_fully():
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))
-    columns = set(make_crawl().pages.columns)
-    links = {"links." + column for column in make_crawl().links.columns}
+    crawl = make_crawl()
+    columns = set(crawl.pages.columns)
+    links = {"links." + column for column in crawl.links.columns}
+    # a rule may read a whole table of the crawl other than its pages (its certificates)
+    tables = {"certificates", "links", "sitemap_urls", "rechecks"}
     for rule in RULES:
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id
@@ -275,7 +282,7 @@ def test_registry_declares_every_rule_fully():
         assert rule.waste is None or rule.waste in WASTE_CAUSES, rule.id
         for text in (rule.title, rule.why, rule.fix, rule.severity_why):
             assert text.strip(), rule.id
-        assert rule.reads and set(rule.reads) <= columns | links, (rule.id, set(rule.reads) - columns - links)
+        assert rule.reads and set(rule.reads) <= columns | links | tables, (rule.id, set(rule.reads) - columns - links - tables)
         assert re.fullmatch(r"https://\S+", rule.learn_more), rule.id
         assert all(isinstance(v, (int, float)) for v in rule.thresholds.values()), rule.id
 
