@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -25,7 +24,8 @@ from .branding import Branding
 from .model import ReportModel, crawl_dates
 from .safe import http_url
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: the package holding report.html.j2 and what it includes (the top-level templates/ folder)
+TEMPLATES = "templates"
 #: rows of a rule's table shown open; the rest (up to max_rows_per_rule) sit behind "show more",
 #: so a report with thirty fired rules still reads as a report, not a listing
 ROWS_OPEN = 10
@@ -49,7 +49,7 @@ EXPLORER_COLUMNS = (
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.PackageLoader(TEMPLATES, ""),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
