@@ -710,7 +710,7 @@ def test_an_empty_crawl_renders(tmp_path):
 def test_public_surface():
     import reports
 
-    assert reports.__all__ == ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]
+    assert reports.__all__ == ["BrandingError", "OutputsMissing", "export_pages_csv", "start_links_csv", "write_outputs"]
 
 
 def test_links_csv_from_codes_is_links_csv_of_the_frame(tmp_path, monkeypatch):
