@@ -13,6 +13,7 @@ run's log and summary, and the rest of the report is still written.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -59,32 +60,32 @@ log = logging.getLogger(__name__)
 class GuardedParts(jinja2.ext.Extension):
     """``{% guarded "Since last crawl" %}...{% endguarded %}``: a part of the report drawn on
     its own. If drawing it raises, a note takes its place, the failure is logged, and the
-    environment's ``failed_parts`` gets {name: why}; the rest of the template goes on."""
+    render's ``failed_parts`` (a dict given to render) gets {name: why}; the rest of the
+    template goes on."""
 
     tags = {"guarded"}
-
-    def __init__(self, environment: jinja2.Environment) -> None:
-        super().__init__(environment)
-        environment.extend(failed_parts={})
 
     def parse(self, parser: Any) -> jinja2.nodes.Node:
         lineno = next(parser.stream).lineno
         name = parser.parse_expression()
         body = parser.parse_statements(("name:endguarded",), drop_needle=True)
-        return jinja2.nodes.CallBlock(self.call_method("_draw", [name]), [], [], body).set_lineno(lineno)
+        return jinja2.nodes.CallBlock(self.call_method("_draw", [jinja2.nodes.ContextReference(), name]),
+                                      [], [], body).set_lineno(lineno)
 
-    def _draw(self, name: str, caller: Callable[[], str]) -> str:
+    def _draw(self, context: jinja2.runtime.Context, name: str, caller: Callable[[], str]) -> str:
         try:
             return caller()
         except Exception as exc:  # any bug or odd value: this part is lost, not the report
-            self.environment.failed_parts[name] = f"{type(exc).__name__}: {exc}"
+            context["failed_parts"][name] = f"{type(exc).__name__}: {exc}"
             log.error("report.html: %s could not be drawn: %s: %s", name, type(exc).__name__, exc)
             log.debug("report.html: %s", name, exc_info=exc)
             return Markup('<p class="failed-part" role="alert"><strong>%s</strong> could not be drawn; '
                           'the run\'s log and summary.json say why.</p>') % name
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """The report's environment, made once: its compiled templates are kept for the next report."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader(TEMPLATES, ""),
         extensions=[GuardedParts],
@@ -197,9 +198,10 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
                   max_rows_per_rule: int, failed_parts: dict[str, str] | None = None) -> str:
     """The report's HTML. Parts that could not be drawn are notes in it, and {name: why} in
     ``failed_parts``."""
-    env = _environment()
+    failed = {} if failed_parts is None else failed_parts
     explorer = explorer_pages(crawl.pages)
-    html = env.get_template("report.html.j2").render(
+    return _environment().get_template("report.html.j2").render(
+        failed_parts=failed,
         model=model,
         since=model.since_last_crawl,
         branding=branding,
@@ -214,6 +216,3 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         nonce=secrets.token_urlsafe(16),
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     )
-    if failed_parts is not None:
-        failed_parts.update(env.failed_parts)
-    return html
