@@ -36,14 +36,15 @@ _HTTP_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.IGNORECASE)
 
 #: query (or fragment, or ;matrix) parameter names whose values are credentials: whoever holds
 #: one acts as its owner (tokens, keys, passwords, the signature of a signed URL). Session ids
-#: and ``code`` are not here: see README, "Credentials in URLs"
+#: and ``code`` are not here: see README, "Security and safety"
 SECRET_PARAMETERS = (
     "token", "access_token", "refresh_token", "id_token", "auth_token", "api_key", "apikey", "key",
     "secret", "client_secret", "password", "passwd", "pwd", "auth", "signature", "sig",
     "x-amz-signature", "x-amz-security-token", "x-goog-signature",
 )
-#: hex digits of a masked value's digest: 48 bits, so two of a million secrets share them about
-#: once in a thousand runs; those two get more digits (Masks)
+#: hex digits of a masked value's digest: 48 bits, so two of 20,000 secrets share them about once
+#: in a million runs (of a million secrets, once in 500); the second gets more digits (Masks, in
+#: each process: one writing links.csv apart masks a value the same unless it met such a pair)
 MASK_DIGITS = 12
 #: the environment variable holding the masks' key: set by the first process of a run, so the
 #: processes it starts mask alike; set it yourself to get the same masks in every run
