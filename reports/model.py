@@ -244,9 +244,10 @@ def _first_present(values: pd.Series, default: str) -> str:
 def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
               max_rows: int) -> list[RuleSection]:
     by_id = {r.id: r for r in rules}
-    status = pages.set_index("url")["status"]
+    grouped = list(findings.groupby("rule", sort=False))
+    status = _status_of(pages, pd.concat([rows["url"].iloc[:max_rows] for _, rows in grouped]) if grouped else [])
     sections = []
-    for rule_id, rows in findings.groupby("rule", sort=False):
+    for rule_id, rows in grouped:
         words = _rule_words(by_id.get(rule_id), str(rule_id))
         shown = rows.iloc[:max_rows]
         sections.append(RuleSection(
@@ -258,7 +259,7 @@ def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
             findings=len(rows), urls=rows["url"].nunique(),
             csv_name=rule_csv_name(rule_id),
             rows=[(url, "" if pd.isna(evidence) else str(evidence), _optional_int(code))
-                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status))],
+                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status.get))],
         ))
     return sections
 
@@ -295,6 +296,12 @@ def rank_sections(sections: list[RuleSection]) -> list[RuleSection]:
                 -s.findings, s.id)
 
     return sorted(sections, key=key)
+
+
+def _status_of(pages: pd.DataFrame, urls: Any) -> dict[str, Any]:
+    """The status of each of ``urls`` that is a page (the first row of a URL listed twice)."""
+    listed = pages.loc[pages["url"].isin(urls), ["url", "status"]]
+    return dict(zip(listed["url"].iloc[::-1], listed["status"].iloc[::-1]))
 
 
 def _optional_int(value: object) -> int | None:

@@ -7,7 +7,8 @@ Exit codes (scripts and CI depend on them):
   2  usage or configuration error (nothing was crawled or written)
   3  the crawl could not run (start URL unreachable, or it answered nothing usable)
   4  the crawl store (or the output folder) could not be opened or written, or the store was
-     written by a newer release, or is not a crawl store
+     written by a newer release, or is not a crawl store, or an output could not be written
+     (the others are; the summary's "missing" names it)
   5  another run of the same job is running (it holds the job's lock)
   130 interrupted (SIGINT or SIGTERM): what was crawled is kept, the crawl is marked
       incomplete and `--resume` continues it; no report is written
@@ -255,9 +256,10 @@ def _setup_logging(quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s [seo-audit] %(levelname)s: %(message)s",
                                            "%Y-%m-%d %H:%M:%S"))
-    log.handlers[:] = [handler]
-    log.propagate = False
-    log.setLevel(logging.ERROR if quiet else logging.INFO)
+    for logger in (log, logging.getLogger("reports")):  # the reports package names what it could not write
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.ERROR if quiet else logging.INFO)
 
 
 def _summary_line(summary: dict[str, Any]) -> str:
@@ -488,15 +490,20 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     crawl.findings = findings  # the audit being saved is the crawl's findings now
     comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
                   if previous_id else None)
+    missing: dict[str, str] = {}
     try:
         if reporting:
-            from reports import write_outputs
+            from reports import OutputsMissing, write_outputs
 
             step("report", f"report.html and exports in {job.out}", 1)
-            paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                                  bom=job.csv_bom, previous=comparison, links_csv=links_csv)
-            summary["report"] = str(paths["report.html"].resolve())
-            log.info("report written: %s", summary["report"])
+            try:
+                paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+                                      bom=job.csv_bom, previous=comparison, links_csv=links_csv)
+            except OutputsMissing as exc:  # each one logged by name; every other output is written
+                paths, missing = exc.files, exc.missing
+            if "report.html" in paths:
+                summary["report"] = str(paths["report.html"].resolve())
+                log.info("report written: %s", summary["report"])
     finally:
         stored()  # saved even if the report failed
     conn = store.connect(store_path)
@@ -510,6 +517,9 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
+    if missing:
+        summary.update(missing=list(missing), error=f"not written in {job.out}: {', '.join(missing)}")
+        return EXIT_STORE
     return _fail_on_code(job.fail_on, summary, comparison)
 
 
