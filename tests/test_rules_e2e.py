@@ -9,7 +9,8 @@ from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
 from audit.rules.base import CATEGORIES
 from crawler import store
 from seo_audit.demo_site import CLEAN_PATHS, PLANTED, PLANTED_RENDERED, demo_routes
-from seo_audit.sitekit import SiteServer
+from seo_audit.sitekit import SiteServer, page
+from tests import test_render
 from tests.conftest import crawl_site
 
 
@@ -25,9 +26,53 @@ def audited(tmp_path_factory):
     return base, crawl, run_audit(crawl)
 
 
+#: rules that cannot fire on the demo (it has sitemaps), with the test that crawls a site where they do
+PLANTED_ELSEWHERE = {"no-xml-sitemap": "test_a_site_without_sitemaps_gets_a_notice_not_a_critical"}
+
+#: the demo is one plain-HTTP site: the security rules need HTTPS servers with certificates of
+#: their own, and tests/test_https_site.py crawls such servers and asserts each of these rules
+NOT_IN_THE_DEMO = "security"
+
+#: the rendering rules fire on the demo's JavaScript pages in a rendered crawl only (`--render auto`):
+#: tests/test_render.py crawls the demo so and asserts PLANTED_RENDERED there. These need pages the
+#: demo does not have (one that never loads, a script robots.txt blocks, a lab-timing threshold);
+#: the named test in tests/test_render.py crawls its fixture site through Chromium and asserts them.
+RENDERED_ELSEWHERE = {"render-timeout": "test_rendering_rules_fire_on_exactly_their_pages",
+                      "render-blocked-by-robots": "test_rendering_rules_fire_on_exactly_their_pages",
+                      "slow-render": "test_slow_render_reads_the_lab_timings"}
+
+
 def test_the_demo_plants_every_rule():
-    # the rendering rules are planted on JavaScript pages, asserted by a rendered crawl (test_render.py)
-    assert set(PLANTED) | set(PLANTED_RENDERED) == {rule.id for rule in RULES} - {"render-timeout", "render-blocked-by-robots", "slow-render"}
+    assert set(PLANTED) | set(PLANTED_ELSEWHERE) | set(PLANTED_RENDERED) | set(RENDERED_ELSEWHERE) == {
+        rule.id for rule in RULES if rule.category != NOT_IN_THE_DEMO}
+    assert not set(PLANTED) & set(PLANTED_ELSEWHERE)
+    assert not set(PLANTED_RENDERED) & set(RENDERED_ELSEWHERE)
+    assert all(name in globals() for name in PLANTED_ELSEWHERE.values())
+    assert all(hasattr(test_render, name) for name in RENDERED_ELSEWHERE.values())
+
+
+def test_a_site_without_sitemaps_gets_a_notice_not_a_critical(tmp_path):
+    # no robots.txt, no /sitemap.xml: both answer 404, as on most small sites
+    routes = {"/": page("Home", "<h1>Home</h1><p>Welcome.</p><a href='/about'>About</a>"),
+              "/about": page("About", "<h1>About</h1><p>Who we are.</p><a href='/'>Home</a>")}
+    with SiteServer(routes) as site:
+        assert crawl_site(f"{site.url}/", tmp_path / "s.sqlite").state == "complete"
+        base = site.url
+    crawl = load_crawl(tmp_path / "s.sqlite")
+    sitemap = crawl.pages[crawl.pages["fetch_kind"].eq("sitemap")]
+    assert sitemap[["url", "found_via", "status"]].values.tolist() == [[f"{base}/sitemap.xml", "guess", 404]]
+    findings = run_audit(crawl)
+    missing = findings[findings["rule"].eq("no-xml-sitemap")]
+    assert missing[["url", "severity"]].values.tolist() == [[f"{base}/sitemap.xml", "notice"]]
+    assert "sitemap-file-error" not in set(findings["rule"])
+    assert "critical" not in set(findings["severity"])
+
+
+def test_a_declared_sitemap_that_fails_is_a_warning(audited):
+    base, _, findings = audited
+    failed = findings[findings["rule"].eq("sitemap-file-error")]
+    assert failed[["url", "severity"]].values.tolist() == [[f"{base}/sitemap-news.xml", "warning"]]
+    assert failed["evidence"].iloc[0] == "named in robots.txt; answered 404"
 
 
 @pytest.mark.parametrize("rule_id", sorted(PLANTED))
@@ -47,7 +92,7 @@ def test_clean_pages_have_no_findings(audited):
 def test_the_demo_shows_every_category(audited):
     _, _, findings = audited
     # rendering shows in a rendered crawl of the demo (tests/test_render.py)
-    assert set(findings["category"]) == set(CATEGORIES) - {"rendering"}
+    assert set(findings["category"]) == set(CATEGORIES) - {NOT_IN_THE_DEMO, "rendering"}
 
 
 def test_evidence_of_a_real_crawl(audited):

@@ -144,7 +144,7 @@ def h1_changed_by_js(crawl, t):
       why="Google queues the links of the raw HTML at once; links that scripts add are found only once "
           "the page is rendered, which may be much later, or never for a page Google does not render.",
       fix="Render navigation and in-content links as <a href> in the raw HTML.",
-      learn_more=JS_SEO, reads=("seen_in", "kind", "source", "target"))
+      learn_more=JS_SEO, reads=("links.seen_in", "links.kind", "links.source", "links.target"))
 def links_only_in_rendered_dom(crawl, t):
     links = crawl.links
     rows = link_rows(crawl, coded_isin(links["kind"], ("a",)) & links["seen_in"].eq("rendered").to_numpy())
