@@ -68,7 +68,7 @@ from crawler import store as crawl_store
 MAX_REDIRECT_HOPS = 20
 
 #: Link kinds a crawler follows to reach a URL.
-REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh")
+REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh", "js-redirect")
 
 #: rows fetched from SQLite at a time when loading pages and links
 READ_CHUNK_ROWS = 20_000
@@ -79,8 +79,12 @@ LINKS_PER_READER = 2_000_000
 #: microseconds): how much of the links a child reads while the pages are read
 PAGE_ROW_COST_IN_LINK_ROWS = 10
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
-                "word_count", "outlinks")
-_FLOAT_COLUMNS = ("response_time", "ttfb")
+                "word_count", "outlinks", "rendered_h1_count", "rendered_word_count", "rendered_outlinks",
+                "rendered_bytes", "rendered_requests")
+_FLOAT_COLUMNS = ("response_time", "ttfb", "render_time", "rendered_ttfb_ms", "rendered_dcl_ms", "rendered_load_ms",
+                  "rendered_lcp_ms", "rendered_cls")
+#: links' seen_in values, by their code in the block query's flags
+SEEN_IN = ("raw", "rendered", "both")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 _NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"
@@ -186,7 +190,7 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         pages = pd.read_sql_query(f"SELECT {', '.join(OUTLINE_PAGE_COLUMNS)} FROM pages WHERE crawl_id = ?",
                                   conn, params=(crawl_id,))
         pages["status"] = pages["status"].astype("Int64")
-        for col in _FLOAT_COLUMNS:
+        for col in pages.columns.intersection(_FLOAT_COLUMNS):
             pages[col] = pd.to_numeric(pages[col]).astype(float)
         findings = pd.read_sql_query(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
                                      conn, params=(crawl_id,))
@@ -245,7 +249,7 @@ def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...
 
 #: the coded links arrays, and their types
 _LINK_ARRAYS = (("source", np.int32), ("target", np.int32), ("anchor", np.int32), ("kind", np.int32),
-                ("nofollow", np.bool_))
+                ("nofollow", np.bool_), ("seen_in", np.int8))
 
 
 @dataclass
@@ -322,13 +326,15 @@ def _first_link_rowid(conn: sqlite3.Connection, crawl_id: int, order: str) -> in
 LINK_BLOCK_ROWIDS = 20_000
 _LINK_SEPARATOR = "\n"
 # Each block's columns come as one text each, joined in SQLite's C code and split by Python's
-# (whether the anchor is missing and nofollow as one digit per link, 2 * missing + nofollow):
+# (whether the anchor is missing, nofollow and seen_in as one character per link, '0' plus
+# 8 * both + 4 * rendered + 2 * missing + nofollow):
 # a row per link would cost a tuple and a call per row, about twice the time in all. A text
 # holding the separator makes its column split into too many parts: that block is read row by row.
 _LINK_BLOCK_COLUMNS = (
     "count(*), group_concat(source, char(10)), group_concat(target, char(10)), "
     "group_concat(kind, char(10)), group_concat(ifnull(anchor, ''), char(10)), "
-    "group_concat((anchor IS NULL) * 2 + ifnull(nofollow <> 0, 0), '')")
+    "group_concat(char(48 + 8 * ifnull(seen_in = 'both', 0) + 4 * ifnull(seen_in = 'rendered', 0) "
+    "+ (anchor IS NULL) * 2 + ifnull(nofollow <> 0, 0)), '')")
 _LINKS_OF_BLOCK = "crawl_id = ? AND rowid BETWEEN ? AND ?"
 
 
@@ -390,6 +396,7 @@ def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tupl
             flag_bits = np.frombuffer(flags.encode("ascii"), dtype=np.uint8) - ord("0")
             arrays["anchor"][block] = text_codes(anchor_texts, anchors, (flag_bits & 2).astype(bool))
             arrays["nofollow"][block] = (flag_bits & 1).astype(bool)
+            arrays["seen_in"][block] = (flag_bits >> 2).astype(np.int8)
             start += count
     finally:
         if conn is not store:
@@ -426,6 +433,7 @@ def _joined_link_parts(parts: list[_LinkPart], counts: list[int], arrays: dict[s
         "kind": pd.Categorical.from_codes(arrays["kind"], categories=list(kinds)),
         "anchor": pd.Categorical.from_codes(arrays["anchor"], categories=list(anchors)),
         "nofollow": arrays["nofollow"],
+        "seen_in": pd.Categorical.from_codes(arrays["seen_in"], categories=list(SEEN_IN)),
     }, copy=False)
 
 
@@ -474,6 +482,8 @@ def _code_links(links: pd.DataFrame, page_urls: pd.Series) -> None:
     for col in ("kind", "anchor"):
         if not isinstance(links[col].dtype, pd.CategoricalDtype):
             links[col] = links[col].astype(object).astype("category")
+    if not isinstance(links["seen_in"].dtype, pd.CategoricalDtype):
+        links["seen_in"] = pd.Categorical(links["seen_in"].astype(object).fillna("raw"), categories=list(SEEN_IN))
 
 
 def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:

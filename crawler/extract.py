@@ -47,6 +47,7 @@ class PageFacts:
     meta_refresh: str | None = None
     meta_refresh_url: str | None = None
     h1_count: int = 0
+    h1: str | None = None  # the first <h1>'s text
     word_count: int = 0
     content_hash: str | None = None
     links: list[Link] = field(default_factory=list)
@@ -151,6 +152,8 @@ def extract(text: str, url: str) -> PageFacts:
                     add(href, kind)
         elif tag == "h1":
             facts.h1_count += 1
+            if facts.h1 is None:
+                facts.h1 = _text(el)[:200]
         elif tag in _TAG_LINKS:
             attr, kind = _TAG_LINKS[tag]
             href = el.get(attr)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from .render import RENDER_MODES, require_chromium
 from .urls import normalise
 
 #: user-agent presets (Google's published strings; the robots.txt token is "Googlebot")
@@ -76,6 +77,12 @@ class CrawlOptions:
     recheck_attempts: int = 2
     log_level: str = "INFO"
     memory_limit_mb: int = 0  # 0: no guard; else stop cleanly (Scrapy MEMUSAGE_LIMIT_MB)
+    # rendering in the system Chromium (crawler.render): off, auto (a sample of each template,
+    # whole templates where rendering changes what matters) or all (every HTML page)
+    render: str = "off"
+    render_concurrency: int = 2  # pages rendered at once
+    render_timeout: float = 15.0  # seconds per page before it is recorded as a render timeout
+    render_pages_per_context: int = 100  # pages per browser context before a fresh one
     # a crawl shared by worker processes through Redis (crawler.distributed); None: this process only
     redis_url: str | None = None  # redis://[user:password@]host:port/db, rediss:// for TLS
     redis_lease_ttl: float = 10.0  # seconds without a heartbeat before a worker's URLs are re-queued
@@ -123,6 +130,15 @@ class CrawlOptions:
         if self.redis_url is not None:
             if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
                 raise ValueError(f"redis_url must be redis://, rediss:// or unix://, got {self.redis_url!r}")
+        if self.render not in RENDER_MODES:
+            raise ValueError(f"render must be one of {', '.join(RENDER_MODES)}, got {self.render!r}")
+        for name in ("render_concurrency", "render_pages_per_context"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.render_timeout <= 0:
+            raise ValueError(f"render_timeout must be positive, got {self.render_timeout}")
+        if self.render != "off":
+            require_chromium()
         for name in ("redis_lease_ttl", "redis_coordinator_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

@@ -54,6 +54,10 @@ def scrapy_settings(options: CrawlOptions):
         # stderr gets crawler.progress.show_logs' handler, which a crawler does not replace
         "LOG_INSTALL_ROOT_HANDLER": False,
     }, priority="cmdline")
+    if options.render != "off":
+        from .render import scrapy_settings as render_settings
+
+        settings.setdict(render_settings(options), priority="cmdline")
     return settings
 
 
@@ -74,6 +78,8 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
     if not verbose:
         settings.set("LOG_VERSIONS", [], priority="cmdline")
     show_logs(options.log_level, verbose)
+    # a failed render is recorded (render_outcome, render_error); its traceback adds nothing
+    logging.getLogger("scrapy-playwright").setLevel(logging.ERROR)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_class)
     process.crawl(crawler, options=options)

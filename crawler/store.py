@@ -17,7 +17,8 @@ pages
     See PAGE_COLUMNS for each field.
 links
     one row per (source, target, kind) found on a page: a, img, script, css, link,
-    iframe, canonical, hreflang, meta-refresh, redirect, status-url.
+    iframe, canonical, hreflang, meta-refresh, redirect, status-url, js-redirect (found by
+    rendering); seen_in says whether the raw HTML, the rendered DOM or both had it.
 sitemap_urls
     one row per (sitemap, url) listed, with lastmod.
 rechecks
@@ -36,6 +37,7 @@ shared_crawls
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import sqlite3
 import time
@@ -83,9 +85,42 @@ PAGE_COLUMNS: dict[str, str] = {
     "fetched_at": "unix time the response arrived",
     "family": "URL family of a page fetched or sampled out (crawler.families): search, feed, login... or a path template with its query keys",
     "family_verdict": "what the page said for its family's sample: noindex, canonicalised, duplicate, redirect, error, indexable, other; for a sampled-out URL, its family's sample verdict (e.g. noindex)",
+    **{  # rendering (--render auto|all, crawler/render.py); NULL on pages not rendered
+        "render_reason": "why it was rendered: all, auto-sample, auto-resample, auto-template-differs",
+        "render_outcome": "ok, timeout (past --render-timeout), crashed (browser or page), error",
+        "render_error": "what stopped a render that is not ok",
+        "render_time": "seconds the render took, load and settling included",
+        "rendered_title": "<title> text of the rendered DOM",
+        "rendered_meta_description": "meta description of the rendered DOM",
+        "rendered_meta_robots": "meta robots / googlebot of the rendered DOM, as meta_robots",
+        "rendered_canonical": "<link rel=canonical> target of the rendered DOM, normalised",
+        "rendered_h1_count": "number of <h1> in the rendered DOM",
+        "rendered_h1": "text of the rendered DOM's first <h1>",
+        "rendered_word_count": "words of visible text in the rendered DOM",
+        "rendered_content_hash": "hash of the rendered DOM's visible text",
+        "rendered_outlinks": "number of distinct links in the rendered DOM",
+        "rendered_final_url": "URL the page ended on after client-side navigation (JS redirects)",
+        "rendered_differences": "JSON list of what differs from the raw HTML: links, title, meta_robots, canonical, h1, word_count",
+        "rendered_console_errors": "JSON list of console error messages",
+        "rendered_js_errors": "JSON list of uncaught exceptions",
+        "rendered_failed_requests": "JSON list of [url, error] of sub-resource requests that failed",
+        "rendered_xhr": "JSON list of [url, status] of every fetch/XHR the page made",
+        "rendered_blocked_resources": "JSON list of [url, type, robots rule] of sub-resources robots.txt blocked",
+        "rendered_blocked_changes": "JSON list of what the blocked resources change (a render without the block)",
+        "rendered_ttfb_ms": "lab: time to first byte (ms, Navigation Timing responseStart)",
+        "rendered_dcl_ms": "lab: DOMContentLoaded end (ms)",
+        "rendered_load_ms": "lab: load event end (ms)",
+        "rendered_lcp_ms": "lab: Largest Contentful Paint (ms, PerformanceObserver)",
+        "rendered_cls": "lab: Cumulative Layout Shift up to the end of the render",
+        "rendered_bytes": "lab: bytes transferred (Resource Timing transferSize, same-origin or allowed)",
+        "rendered_requests": "lab: requests made (the page and its resources)",
+    },
 }
 
-LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow")
+LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow", "seen_in")
+#: what LINK_COLUMNS' seen_in records
+SEEN_IN = {"raw": "in the raw HTML only (or the page was not rendered)", "rendered": "only in the rendered DOM",
+           "both": "in the raw HTML and the rendered DOM"}
 SITEMAP_COLUMNS = ("sitemap", "url", "lastmod")
 RECHECK_COLUMNS = ("url", "attempt", "waited", "status", "error", "retry_after", "fetched_at")
 #: certificates columns, in order, with what each one records.
@@ -104,8 +139,10 @@ CERTIFICATE_COLUMNS: dict[str, str] = {
 FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
-            "word_count", "outlinks"}
-_REAL = {"response_time", "ttfb", "fetched_at"}
+            "word_count", "outlinks", "rendered_h1_count", "rendered_word_count", "rendered_outlinks",
+            "rendered_bytes", "rendered_requests"}
+_REAL = {"response_time", "ttfb", "fetched_at", "render_time", "rendered_ttfb_ms", "rendered_dcl_ms",
+         "rendered_load_ms", "rendered_lcp_ms", "rendered_cls"}
 
 
 def _decl(name: str) -> str:
@@ -133,7 +170,7 @@ CREATE TABLE IF NOT EXISTS pages (
 CREATE TABLE IF NOT EXISTS links (
     crawl_id INTEGER NOT NULL,
     source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL,
-    anchor TEXT, nofollow INTEGER NOT NULL DEFAULT 0
+    anchor TEXT, nofollow INTEGER NOT NULL DEFAULT 0, seen_in TEXT
 );
 -- by crawl only: rows arrive in crawl order, so the index grows at its end (cheap), where
 -- an index by source would be updated at random places for every link of every page
@@ -175,7 +212,9 @@ CREATE TABLE IF NOT EXISTS audits (
 """
 
 #: JSON columns of pages, decoded by the readers.
-PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang")
+PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang", "rendered_differences", "rendered_console_errors",
+                     "rendered_js_errors", "rendered_failed_requests", "rendered_xhr",
+                     "rendered_blocked_resources", "rendered_blocked_changes")
 
 
 class StoreError(Exception):
@@ -441,7 +480,11 @@ def insert_pages(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tuple])
 
 
 def insert_links(conn, crawl_id, rows):
-    _insert(conn, "links", LINK_COLUMNS, crawl_id, rows)
+    """Link tuples in LINK_COLUMNS order; without their last (seen_in) they are raw links."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is not None:
+        _insert(conn, "links", LINK_COLUMNS[:len(first)], crawl_id, itertools.chain((first,), rows))
 
 
 def insert_sitemap_urls(conn, crawl_id, rows):

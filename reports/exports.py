@@ -27,7 +27,7 @@ from .safe import is_str_dtype, neutralise, redacted_categories, spreadsheet_saf
 SHEET_NAME_LENGTH = 31
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
 #: links.csv columns (the store's link columns)
-LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow"]
+LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow", "seen_in"]
 #: columns of a rule's sheet in the workbook
 RULE_SHEET_COLUMNS = ("url", "evidence")
 #: findings a rule's sheet holds at most, the first by URL; its CSV has all. A sheet of a
@@ -44,7 +44,7 @@ def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False
 
 
 #: the categorical columns of links.csv (nofollow is boolean)
-_CODED_LINK_COLUMNS = ("source", "target", "kind", "anchor")
+_CODED_LINK_COLUMNS = ("source", "target", "kind", "anchor", "seen_in")
 #: links.csv rows a process writes from their codes at a time
 LINK_CODES_CHUNK_ROWS = 1_000_000
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from .rendering import Rendering, rendering_summary
+
 SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
 #: how many rules the "fix these first" list names
@@ -170,6 +172,7 @@ class ReportModel:
     site_found: dict[str, Any] | None = None
     #: the certificate check of each HTTPS host:port in scope (crawler.store.CERTIFICATE_COLUMNS)
     certificates: list[dict[str, Any]] = field(default_factory=list)
+    rendering: Rendering | None = None  # the crawl's rendered pages (crawl --render), if any
 
     @property
     def certificate_problems(self) -> int:
@@ -394,6 +397,7 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
         findings_table=findings_table(findings, sections),
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
+        rendering=rendering_summary(pages),
         site_found=getattr(crawl, "site", None),
         certificates=list(getattr(crawl, "certificates", None) or []),
     )
@@ -438,6 +442,8 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
         },
         "files": files,
     }
+    if model.rendering is not None:
+        summary["rendering"] = model.rendering.to_dict()
     if previous is not None:
         summary["previous"] = previous
     return summary

@@ -32,6 +32,8 @@ EXIT_INTERRUPTED = 130
 OUTCOMES = {EXIT_OK: "ok", EXIT_FINDINGS: "findings", EXIT_USAGE: "usage-error",
             EXIT_CRAWL_FAILED: "crawl-failed", EXIT_STORE: "store-error", EXIT_LOCKED: "locked",
             EXIT_INTERRUPTED: "interrupted"}
+#: why a page was rendered (crawler.render), as the summary counts them
+RENDER_REASONS = ("all", "auto-sample", "auto-template-differs", "auto-resample")
 SEVERITIES = ("critical", "warning", "notice")
 FAIL_ON = (*SEVERITIES, "new")
 DEFAULT_STORE_NAME = "seo-audit.sqlite"
@@ -128,6 +130,14 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--recheck-max-wait", type=_non_negative(float), help="longest wait before re-checking a 202 (default 5)")
     add("--recheck-attempts", type=_non_negative(int), help="re-checks of a 202 (default 2)")
     add("--memory-limit-mb", type=_positive_int, help="stop cleanly (state stopped-at-limit, resumable) past this RSS")
+    from crawler.render import RENDER_MODES
+
+    add("--render", choices=RENDER_MODES, help="render pages in the system Chromium: all HTML pages, "
+        "or auto: a sample of each template, whole templates where rendering changes links, title, "
+        "robots, canonical, h1 or text (default off)")
+    add("--render-concurrency", type=_positive_int, help="pages rendered at once (default 2)")
+    add("--render-timeout", type=_non_negative(float), help="seconds per rendered page before it is recorded as a render timeout (default 15)")
+    add("--render-pages-per-context", type=_positive_int, help="pages per browser context before a fresh one (default 100)")
     add("--resume", action="store_true", help="continue the last unfinished crawl of this URL in the store")
     add("--job", help="a name for this crawl job (history, comparison, lock); default: the job file's name")
 
@@ -157,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = verbs.add_parser("demo", help="crawl the bundled demo site (served on 127.0.0.1) and write its report")
     _add_output_args(demo, default_out="demo-output")
+    from crawler.render import RENDER_MODES
+
+    demo.add_argument("--render", choices=RENDER_MODES, default=argparse.SUPPRESS,
+                      help="render the demo's pages in the system Chromium (auto shows its JavaScript pages)")
 
     report = verbs.add_parser("report", help="re-render the report of a stored crawl, without crawling")
     _add_stored_crawl_args(report)
@@ -276,6 +290,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
         parts.append(f"{summary['state']}{duration}, {summary.get('fetched', 0)} URLs fetched"
                      + (f", {summary['waste_share']:.0%} crawl-budget waste"
                         if summary.get("waste_share") is not None else ""))
+    if summary.get("rendered_by_reason") is not None:
+        reasons = ", ".join(f"{n} {why}" for why, n in summary["rendered_by_reason"].items())
+        parts.append(f"{summary['rendered']} pages rendered" + (f" ({reasons})" if reasons else ""))
     if summary.get("findings"):
         parts.append("findings " + ", ".join(f"{summary['findings'].get(s, 0)} {s}" for s in SEVERITIES))
     if summary.get("previous_crawl_id"):
@@ -372,6 +389,8 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
                     "run the same command with --resume to continue it", result.crawl_id)
         return EXIT_INTERRUPTED
     code = audit_and_render(options.store, result.crawl_id, job, args, summary)
+    if options.render != "off":
+        summary.update(_render_facts(options.store, result.crawl_id))
     if summary.get("site"):
         log.info("the start URL %s redirects to %s: the crawl's scope is %s", options.start_url,
                  summary["site"]["url"], ", ".join(summary["site"]["scope"]))
@@ -413,6 +432,20 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
     if site:  # the start URL redirected: where the crawl found the site
         facts["site"] = site
     return facts
+
+
+def _render_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
+    """How many pages the crawl rendered, by why (the crawl's render/* stats)."""
+    from crawler import store
+
+    conn = store.connect(store_path, readonly=True)
+    try:
+        stats = next((c["stats"] for c in store.crawls(conn) if c["id"] == crawl_id), {})
+    finally:
+        conn.close()
+    reasons = {key.split("/", 1)[1]: value for key, value in stats.items()
+               if key.startswith("render/") and key.split("/", 1)[1] in RENDER_REASONS}
+    return {"rendered": int(stats.get("render/pages", 0)), "rendered_by_reason": reasons}
 
 
 def _start_problem(store_path: Path, crawl_id: int, options) -> str | None:

@@ -118,6 +118,23 @@ PLANTED: dict[str, list[str]] = {
     "url-family-waste": ["/search/backpacks"],
 }
 
+#: rule id -> paths where the demo's JavaScript pages (linked from /apps) plant it: they show only in
+#: a rendered crawl (`seo-audit demo --render auto`)
+PLANTED_RENDERED: dict[str, list[str]] = {
+    "noindex-only-in-raw-html": ["/shop/flash-sale"],
+    "noindex-added-by-js": ["/shop/clearance"],
+    "canonical-changed-by-js": ["/shop/tent-alpine-blue"],
+    "title-changed-by-js": ["/shop/tent-alpine-blue"],
+    "meta-description-changed-by-js": ["/shop/tent-alpine-blue"],
+    "h1-changed-by-js": ["/shop/lookbook-app"],
+    "links-only-in-rendered-dom": ["/stores/finder"],
+    "content-only-after-rendering": ["/shop/lookbook-app"],
+    "rendered-placeholder-after-202": ["/reports/live"],
+    "js-redirect": ["/go/app"],
+    "soft-404-rendered-by-js": ["/shop/retired-stove"],
+    "render-error": ["/blog/widget"],
+}
+
 #: pages with nothing wrong: no rule may flag them
 CLEAN_PATHS = ["/shop/tent-alpine", "/shop/camping-tents", "/shop/camping-stoves", "/shop/sleeping-bags",
                "/blog/first-night-outdoors", "/about"]
@@ -239,6 +256,53 @@ def _german_home(hit: Hit) -> Reply:
                      description="Outdoor-Ausrüstung von Acme für jede Jahreszeit.")
 
 
+def _script(code: str) -> str:
+    return f"<script>{code}</script>"
+
+
+def _js_routes() -> dict:
+    """The JavaScript pages: what rendering changes, and the 202 an app's data answers."""
+    fill = "document.querySelector('main').innerHTML = "
+    lookbook = " ".join(["Tents pitched on ridges, stoves at dawn, bags rated for frost."] * 12)
+    return {
+        "/apps": shop_page("Apps and tools", _links([
+            ("/stores/finder", "Store finder"), ("/shop/lookbook-app", "Interactive lookbook"),
+            ("/reports/live", "Live sales report"), ("/shop/flash-sale", "Flash sale"),
+            ("/shop/clearance", "Clearance"), ("/shop/tent-alpine-blue", "Alpine tent, blue"),
+            ("/go/app", "Get the app"), ("/shop/retired-stove", "Retired stove"), ("/blog/widget", "Trail widget")])),
+        "/stores/finder": shop_page("Store finder", "<ul id='stores'>Loading stores</ul>" + _script(
+            "fetch('/api/stores.json').then(r => r.json()).then(stores => { const list = document.getElementById('stores');"
+            " list.innerHTML = stores.map(s => `<li><a href='${s.href}'>${s.name}</a></li>`).join(''); });")),
+        "/api/stores.json": Reply(body='[{"href": "/stores/oslo", "name": "Oslo"}, {"href": "/stores/bergen", "name": "Bergen"}]',
+                                  content_type="application/json"),
+        "/stores/oslo": shop_page("Oslo store", _text("Our Oslo store")),
+        "/stores/bergen": shop_page("Bergen store", _text("Our Bergen store")),
+        "/shop/lookbook-app": shop_page("Lookbook", "<div id='app'>Loading</div>" + _script(
+            "fetch('/api/lookbook').then(r => r.json()).then(d => { " + fill
+            + "'<h1>' + d.title + '</h1><p>' + d.text + '</p>'; });"), h1=""),
+        "/api/lookbook": Reply(body='{"title": "Lookbook", "text": "' + lookbook + '"}', content_type="application/json"),
+        "/reports/live": shop_page("Live sales report", "<div id='report'>Loading report</div>" + _script(
+            "fetch('/api/reports/live').then(r => { document.getElementById('report').textContent ="
+            " r.status === 202 ? 'Preparing your report, please wait' : 'Ready'; });")),
+        "/api/reports/live": Reply(202, '{"state": "queued"}', "application/json", headers=[("Retry-After", "10")]),
+        "/shop/flash-sale": shop_page("Flash sale", _text("Flash sale") + _script(
+            "document.querySelector('meta[name=robots]').remove();"), head="<meta name='robots' content='noindex'>"),
+        "/shop/clearance": shop_page("Clearance", _text("Clearance") + _script(
+            "const m = document.createElement('meta'); m.name = 'robots'; m.content = 'noindex';"
+            " document.head.appendChild(m);")),
+        "/shop/tent-alpine-blue": shop_page("Loading...", _text("Alpine tent, blue") + _script(
+            "document.title = 'Alpine tent, blue | Acme Outdoor';"
+            " document.querySelector('meta[name=description]').content = 'The alpine tent in blue.';"
+            " document.querySelector('link[rel=canonical]').href = '/shop/tent-alpine';"),
+            head="<link rel='canonical' href='/shop/tent-alpine-blue'>"),
+        "/go/app": shop_page("Get the app", "<p>Taking you to the shop.</p>" + _script("location.replace('/shop');")),
+        "/shop/retired-stove": shop_page("Retired stove", "<div id='product'>Loading</div>" + _script(
+            "document.title = 'Page not found'; " + fill + "'<h1>Page not found</h1><p>This product is gone.</p>';")),
+        "/blog/widget": shop_page("Trail widget", _text("Trail conditions") + _script(
+            "window.trailWidget.start();")),
+    }
+
+
 def demo_routes() -> dict:
     """The routes of the demo site, for ``SiteServer``."""
     product_links = _links([(path, name) for path, name in PRODUCTS.items()] + [
@@ -267,7 +331,8 @@ def demo_routes() -> dict:
         "/shop": shop_page("Shop", product_links),
         "/blog": shop_page("Blog", post_links + " <a href='/shop/gift-ideas' rel='nofollow'>Gift ideas</a>"),
         "/about": shop_page("About us", _text("Acme Outdoor") + _links([
-            ("/old-blog", "Our old blog"), ("/reports/annual", "Annual report")])),
+            ("/old-blog", "Our old blog"), ("/reports/annual", "Annual report"), ("/apps", "Apps and tools")])),
+        **_js_routes(),
         "/contact": shop_page("Contact", "<p>Write to us: hello at acme dot example.</p>"
                               "<a href='/warranty'>Warranty claims</a>", description=""),
         "/faq": shop_page("FAQ", "<p>Where is my order? <a href='/checkout/status'>Check status</a></p>",

@@ -728,7 +728,8 @@ def test_links_csv_from_codes_is_links_csv_of_the_frame(tmp_path, monkeypatch):
         "target": pd.Categorical.from_codes([1, 2, 3, 4, 0, -1, 2], dtype=urls),
         "kind": pd.Categorical(["a", "a", "img", "canonical", "a", "a", "redirect"]),
         "anchor": pd.Categorical(["x", None, "-1", 'say "hi"', "line\rbreak", "", None]),
-        "nofollow": [False, True, False, False, True, False, False]})
+        "nofollow": [False, True, False, False, True, False, False],
+        "seen_in": pd.Categorical(["raw", "both", "rendered", "raw", "raw", "both", "raw"])})
     expected = write_csv(tmp_path / "frame.csv", redact_frame(links), bom=True).read_bytes()
     monkeypatch.setattr(exports, "LINK_CODES_CHUNK_ROWS", 3)
     codes = exports.dump_link_codes(links, tmp_path)

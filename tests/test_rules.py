@@ -11,7 +11,7 @@ import pytest
 from audit import RULES
 from audit.rules import RULES_BY_ID
 from audit.rules.base import CATEGORIES, WASTE_CAUSES
-from tests import test_rules_security as security_cases
+from tests import render_rule_cases, test_rules_security as security_cases
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
@@ -156,6 +156,8 @@ POSITIVES = {
     "multiple-h1": (dict(pages=[page("/loud", h1_count=3)]), ["/loud"], "3 <h1>"),
 }
 
+POSITIVES.update(render_rule_cases.POSITIVES)
+
 #: (rule id, make_crawl arguments) that look close to a positive but must not fire.
 NEAR_MISSES = [
     ("crawlable-202", dict(pages=[page("/sale", status=202)], nav=False)),  # nothing reaches it
@@ -212,6 +214,7 @@ NEAR_MISSES = [
 
 POSITIVES.update(security_cases.POSITIVES)
 NEAR_MISSES += security_cases.NEAR_MISSES
+NEAR_MISSES += render_rule_cases.NEAR_MISSES
 
 
 def urls(rule_id: str, crawl) -> set[str]:

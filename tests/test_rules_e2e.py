@@ -8,8 +8,9 @@ import pytest
 from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
 from audit.rules.base import CATEGORIES
 from crawler import store
-from seo_audit.demo_site import CLEAN_PATHS, PLANTED, demo_routes
+from seo_audit.demo_site import CLEAN_PATHS, PLANTED, PLANTED_RENDERED, demo_routes
 from seo_audit.sitekit import SiteServer, page
+from tests import test_render
 from tests.conftest import crawl_site
 
 
@@ -32,11 +33,22 @@ PLANTED_ELSEWHERE = {"no-xml-sitemap": "test_a_site_without_sitemaps_gets_a_noti
 #: their own, and tests/test_https_site.py crawls such servers and asserts each of these rules
 NOT_IN_THE_DEMO = "security"
 
+#: the rendering rules fire on the demo's JavaScript pages in a rendered crawl only (`--render auto`):
+#: tests/test_render.py crawls the demo so and asserts PLANTED_RENDERED there. These need pages the
+#: demo does not have (one that never loads, a script robots.txt blocks, a lab-timing threshold);
+#: the named test in tests/test_render.py crawls its fixture site through Chromium and asserts them.
+RENDERED_ELSEWHERE = {"render-timeout": "test_rendering_rules_fire_on_exactly_their_pages",
+                      "render-blocked-by-robots": "test_rendering_rules_fire_on_exactly_their_pages",
+                      "slow-render": "test_slow_render_reads_the_lab_timings"}
+
 
 def test_the_demo_plants_every_rule():
-    assert set(PLANTED) | set(PLANTED_ELSEWHERE) == {rule.id for rule in RULES if rule.category != NOT_IN_THE_DEMO}
+    assert set(PLANTED) | set(PLANTED_ELSEWHERE) | set(PLANTED_RENDERED) | set(RENDERED_ELSEWHERE) == {
+        rule.id for rule in RULES if rule.category != NOT_IN_THE_DEMO}
     assert not set(PLANTED) & set(PLANTED_ELSEWHERE)
+    assert not set(PLANTED_RENDERED) & set(RENDERED_ELSEWHERE)
     assert all(name in globals() for name in PLANTED_ELSEWHERE.values())
+    assert all(hasattr(test_render, name) for name in RENDERED_ELSEWHERE.values())
 
 
 def test_a_site_without_sitemaps_gets_a_notice_not_a_critical(tmp_path):
@@ -79,7 +91,8 @@ def test_clean_pages_have_no_findings(audited):
 
 def test_the_demo_shows_every_category(audited):
     _, _, findings = audited
-    assert set(findings["category"]) == set(CATEGORIES) - {NOT_IN_THE_DEMO}
+    # rendering shows in a rendered crawl of the demo (tests/test_render.py)
+    assert set(findings["category"]) == set(CATEGORIES) - {NOT_IN_THE_DEMO, "rendering"}
 
 
 def test_evidence_of_a_real_crawl(audited):

@@ -2,7 +2,7 @@
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
 from audit.rules import (architecture, content, duplicates, families, indexability, links, performance, redirects,
-                         robots, security, sitemaps, status)
+                         rendering, robots, security, sitemaps, status)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
@@ -17,6 +17,7 @@ RULES: list[Rule] = [
     *architecture.RULES,
     *links.RULES,
     *content.RULES,
+    *rendering.RULES,
     *security.RULES,
 ]
 

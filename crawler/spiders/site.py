@@ -38,7 +38,7 @@ from ..urls import looks_like_file, normalise, origin, resolve
 #: link kinds fetched as resources (HEAD first) rather than as pages
 RESOURCE_KINDS = frozenset({"img", "script", "css", "link", "iframe"})
 #: link kinds a crawler follows even from a nofollow page: they are signals, not votes
-SIGNAL_KINDS = frozenset({"canonical", "hreflang", "meta-refresh"})
+SIGNAL_KINDS = frozenset({"canonical", "hreflang", "meta-refresh", "js-redirect"})
 ROBOTS_MAX_HOPS = 5
 #: redirects of the start URL followed to find the site (Google follows 10)
 START_MAX_HOPS = 10
@@ -73,8 +73,9 @@ def options_from_text(arguments: dict[str, str]) -> dict:
     return converted
 
 
-def _link_row(source: str, target: str, kind: str, anchor: str = "", nofollow: bool = False):
-    return (source, target, kind, anchor, int(nofollow))
+def _link_row(source: str, target: str, kind: str, anchor: str = "", nofollow: bool = False,
+              seen_in: str = "raw"):
+    return (source, target, kind, anchor, int(nofollow), seen_in)
 
 
 class SiteSpider(Spider):
@@ -108,6 +109,11 @@ class SiteSpider(Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.session = CrawlSession(spider.options)
+        spider.renderer = None
+        if spider.options.render != "off":
+            from ..render import Renderer
+
+            spider.renderer = Renderer(spider.options, spider.session, spider._add_links, store.page_row)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
@@ -331,20 +337,21 @@ class SiteSpider(Spider):
                              depth=entry.depth, parent=entry)
         if status == 202:
             self._note_202(url, row, entry, bundle)
+        facts = None
         if request.method == "GET" and looks_like_html(row["content_type"], response.body):
             facts = extract(response.text, url)
             row.update(html_fields(facts))
             follow = 200 <= status < 300 and not says_nofollow(facts.meta_robots, row["x_robots_tag"])
-            for link in facts.links:
-                bundle.links.append(_link_row(url, link.target, link.kind, link.anchor, link.nofollow))
-                self._follow(link.target, link.kind, bundle,
-                             follow and (not link.nofollow or link.kind in SIGNAL_KINDS),
-                             depth=child_depth, parent=entry)
+            self._add_links(url, facts.links, bundle, follow, child_depth, entry)
         if row["link_canonical"]:
             bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
             self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, entry)
         session.learn(entry, row)
         session.stats["fetched"] += 1
+        if self.renderer is not None and facts is not None and status == 200:  # as Google: 200s only
+            # the page is recorded once its render is merged in: raw and rendered commit together
+            yield from self.renderer.take(url, response, row, facts, bundle, entry, child_depth)
+            return
         bundle.pages.insert(0, store.page_row(row))
         yield PageRecord(bundle)
         yield from door
@@ -394,6 +401,15 @@ class SiteSpider(Spider):
         if site in self.session.robots and site != origin(self.session.start_url):
             sitemaps = [resolve(site, s) for s in self.session.robots[site].sitemaps()]
         return list(self._seed_site(sitemaps))
+
+    def _add_links(self, url: str, links, bundle: Bundle, follow: bool, depth: int | None,
+                   parent: Entry, seen_in: str = "raw") -> None:
+        """Record a page's links (seen in its raw HTML or only in its rendered DOM) and follow them."""
+        for link in links:
+            bundle.links.append(_link_row(url, link.target, link.kind, link.anchor, link.nofollow, seen_in))
+            self._follow(link.target, link.kind, bundle,
+                         follow and (not link.nofollow or link.kind in SIGNAL_KINDS),
+                         depth=depth, parent=parent)
 
     def _follow(self, target: str, kind: str, bundle: Bundle, follow: bool,
                 depth: int | None, parent: Entry) -> None:

@@ -1,0 +1,582 @@
+"""Rendering: what a page looks like after its JavaScript ran, beside what its raw HTML said.
+
+The raw fetch of a page stays exactly as it is. When a page is to be rendered (``--render all``,
+or ``auto``: see ``AutoSampler``), the spider hands its finished raw record to ``Renderer``,
+which asks for the same URL again through scrapy-playwright (``meta["playwright"]``, a download
+slot of its own, no retry, no dedup) in the system Chromium. The rendered facts are merged into
+the same bundle, so a page's raw and rendered rows are committed together (a SIGKILL between
+the two loses both, and ``--resume`` fetches the page again).
+
+Bounds: ``render_concurrency`` pages at once (the "render" download slot), ``render_timeout``
+seconds per page (the navigation's limit; past it the page is recorded as a render timeout), a
+browser context recycled every ``render_pages_per_context`` pages, downloads refused, service
+workers blocked, ``window.open`` and dialogs neutralised. Sub-resources honour robots.txt, as
+Googlebot's renderer does; a page that had some blocked is rendered once more without the
+block, to say whether they changed what the page shows. Requests to other origins are made by
+the browser and recorded (XHR list), never followed as pages.
+
+Pure parts (tested as such): ``rendered_fields``, ``differences``, ``template_key``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .extract import Link, PageFacts, extract
+from .records import says_nofollow
+from .urls import origin
+
+#: where Chromium is looked for, after $SEO_AUDIT_CHROMIUM
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+#: Debian's Chromium without what a crawler must not do: phone home, update, sync, use a GPU
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+RENDER_MODES = ("off", "auto", "all")
+RENDER_SLOT = "render"
+#: seconds between two render starts at least (see scrapy_settings)
+RENDER_SLOT_DELAY = 0.01
+#: after the load event, wait until no fetch/XHR has been in flight for this long (s)...
+SETTLE_QUIET = 0.2
+#: ...but no longer than this (s), within the page's time limit
+SETTLE_MAX = 3.0
+#: sub-resource kinds whose robots.txt block is re-checked by a render without it
+RENDERING_RESOURCE_TYPES = ("script", "stylesheet", "xhr", "fetch")
+#: words rendered / raw beyond which the content is said to differ
+WORD_RATIO = 1.5
+#: kept per list column (console errors, XHRs...): a page with thousands says enough with these
+MAX_LISTED = 50
+
+# Neutralise what could stall a page (popups, dialogs), and record LCP and CLS from the start.
+INIT_SCRIPT = """
+(() => {
+  if (window.__seoAudit) return;
+  const state = window.__seoAudit = {lcp: null, cls: 0};
+  window.open = () => null;
+  window.alert = window.confirm = window.prompt = () => undefined;
+  try {
+    new PerformanceObserver(list => {
+      for (const e of list.getEntries()) state.lcp = e.renderTime || e.loadTime || e.startTime;
+    }).observe({type: 'largest-contentful-paint', buffered: true});
+    new PerformanceObserver(list => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) state.cls += e.value;
+    }).observe({type: 'layout-shift', buffered: true});
+  } catch (e) {}
+})();
+"""
+# Chromium's own figures for this load: navigation timing, resource timing, the observers above.
+METRICS_SCRIPT = """
+() => {
+  const nav = performance.getEntriesByType('navigation')[0] || {};
+  const resources = performance.getEntriesByType('resource');
+  const state = window.__seoAudit || {};
+  const bytes = resources.reduce((sum, r) => sum + (r.transferSize || 0), nav.transferSize || 0);
+  return {ttfb: nav.responseStart || null, dcl: nav.domContentLoadedEventEnd || null,
+          load: nav.loadEventEnd || null, lcp: state.lcp, cls: state.cls || 0,
+          bytes: bytes, requests: 1 + resources.length};
+}
+"""
+
+
+class RenderUnavailable(ValueError):
+    """Rendering was asked for and cannot run here (no Chromium)."""
+
+
+def chromium_executable() -> str | None:
+    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM if set (and only it), else Debian's;
+    None if there is none."""
+    chosen = os.environ.get("SEO_AUDIT_CHROMIUM")
+    for candidate in (chosen,) if chosen else CHROMIUM_CANDIDATES:
+        path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
+        if path and os.access(path, os.X_OK) and Path(path).is_file():
+            return path
+    return None
+
+
+def require_chromium() -> str:
+    path = chromium_executable()
+    if path is None:
+        raise RenderUnavailable(
+            "--render needs Chromium and none was found: install Debian's package `chromium` "
+            "(apt-get install chromium), or point SEO_AUDIT_CHROMIUM at a Chromium executable")
+    return path
+
+
+def scrapy_settings(options) -> dict[str, Any]:
+    """The Scrapy settings rendering adds: scrapy-playwright's handler (only requests with
+    meta playwright=True go through the browser), the system Chromium, and the bounds."""
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        # Playwright's launch makes a fresh temporary profile (user-data dir) and talks to the
+        # browser over a pipe: no listening port
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": require_chromium(), "headless": True,
+                                      "args": LAUNCH_ARGS, "handle_sigint": False,
+                                      "handle_sigterm": False},
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.render_timeout * 1000,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": options.render_concurrency,
+        "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+        # a slot's queue hands out every queued request at once when it has no delay (the
+        # concurrency check runs before the downloads it started count): a small delay keeps
+        # renders at render_concurrency
+        "DOWNLOAD_SLOTS": {RENDER_SLOT: {"concurrency": options.render_concurrency,
+                                         "delay": max(options.delay, RENDER_SLOT_DELAY)}},
+    }
+
+
+# --- pure parts ----------------------------------------------------------------------------
+
+def _limited(items: list) -> list:
+    return items[:MAX_LISTED]
+
+
+def rendered_fields(facts: PageFacts, probe: "RenderProbe", final_url: str) -> dict[str, Any]:
+    """The rendered_* columns of a page from the facts of its rendered DOM and what the
+    browser saw while it loaded."""
+    metrics = probe.metrics or {}
+
+    def ms(name: str) -> float | None:
+        value = metrics.get(name)
+        return round(float(value), 1) if isinstance(value, (int, float)) else None
+
+    return {
+        "render_outcome": "ok",
+        "rendered_title": facts.title,
+        "rendered_meta_description": facts.meta_description,
+        "rendered_meta_robots": facts.meta_robots,
+        "rendered_canonical": facts.canonical,
+        "rendered_h1_count": facts.h1_count,
+        "rendered_h1": facts.h1,
+        "rendered_word_count": facts.word_count,
+        "rendered_content_hash": facts.content_hash,
+        "rendered_outlinks": len(facts.links),
+        "rendered_final_url": final_url,
+        "rendered_console_errors": _limited(probe.console_errors),
+        "rendered_js_errors": _limited(probe.js_errors),
+        "rendered_failed_requests": _limited(probe.failed_requests),
+        "rendered_xhr": _limited(probe.xhr),
+        "rendered_blocked_resources": _limited(probe.blocked) or None,
+        "rendered_ttfb_ms": ms("ttfb"),
+        "rendered_dcl_ms": ms("dcl"),
+        "rendered_load_ms": ms("load"),
+        "rendered_lcp_ms": ms("lcp"),
+        "rendered_cls": round(float(metrics["cls"]), 4) if isinstance(metrics.get("cls"), (int, float)) else None,
+        "rendered_bytes": int(metrics["bytes"]) if isinstance(metrics.get("bytes"), (int, float)) else None,
+        "rendered_requests": int(metrics["requests"]) if isinstance(metrics.get("requests"), (int, float)) else None,
+    }
+
+
+def _page_links(facts: PageFacts) -> set[str]:
+    return {link.target for link in facts.links if link.kind == "a"}
+
+
+def differences(raw: PageFacts, rendered: PageFacts) -> list[str]:
+    """What matters for indexing that differs between the raw and the rendered view: links,
+    title, meta_robots, canonical, h1, word_count (in that order)."""
+    found = []
+    if _page_links(raw) != _page_links(rendered):
+        found.append("links")
+    for name in ("title", "meta_robots", "canonical"):
+        if getattr(raw, name) != getattr(rendered, name):
+            found.append(name)
+    if (raw.h1_count, raw.h1) != (rendered.h1_count, rendered.h1):
+        found.append("h1")
+    low, high = sorted((raw.word_count, rendered.word_count))
+    if high > max(low, 1) * WORD_RATIO and high - low >= 20:
+        found.append("word_count")
+    return found
+
+
+_SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>?#]+)""", re.I)
+_SCRIPT_TAG = re.compile(r"<script\b", re.I)
+
+
+def url_pattern(url: str) -> str:
+    """A page's URL family: its first path segment, how many segments follow, its parameter
+    names (/shop/boots and /shop/tents -> /shop/*; /p/1?c=2 -> /p/*?c)."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    pattern = "/" + "/".join(segments[:1] + ["*"] * (len(segments) - 1))
+    if parts.query:
+        pattern += "?" + "&".join(sorted({kv.split("=", 1)[0] for kv in parts.query.split("&") if kv}))
+    return pattern
+
+
+def template_key(url: str, html: str, facts: PageFacts) -> tuple:
+    """The group a page is sampled in (``auto``): its URL family and the shape of its raw HTML,
+    that is the scripts it loads (by path), how many script tags it has, and its amount of
+    text and links in powers of two. Pages of one template built by one script share it."""
+    scripts = tuple(sorted({src.rsplit("/", 1)[-1] for src in _SCRIPT_SRC.findall(html)}))
+    return (url_pattern(url), scripts, min(len(_SCRIPT_TAG.findall(html)), 8),
+            facts.word_count.bit_length() // 2, len(facts.links).bit_length() // 2)
+
+
+# --- auto: sample each template, render the templates where it matters -------------------
+
+@dataclass
+class _Group:
+    sampled: int = 0  # sample renders asked for
+    in_flight: int = 0  # sample renders not back yet
+    seen: int = 0  # pages of the group met once it was settled
+    differs: bool = False
+    waiting: list = field(default_factory=list)  # pages held until the samples are back
+
+
+class AutoSampler:
+    """Render ``sample`` pages of each template group. Pages of the group met while its samples
+    are out are held (up to ``hold`` of them, then recorded raw) until the samples are back:
+    then a group where raw and rendered differ in what matters is rendered whole, held pages
+    included, and a group found alike is recorded raw and re-sampled every ``resample_every``
+    pages, since one template can behave differently further in."""
+
+    def __init__(self, sample: int = 2, resample_every: int = 25, hold: int = 200):
+        self.sample = sample
+        self.resample_every = resample_every
+        self.hold = hold
+        self.groups: dict[tuple, _Group] = {}
+
+    def reason(self, key: tuple, page: Any = None) -> str | None:
+        """Why to render a page of group ``key`` now; "held" if it was kept in the group's
+        waiting list (with ``page``); None to record it raw."""
+        group = self.groups.setdefault(key, _Group())
+        if group.differs:
+            return "auto-template-differs"
+        if group.sampled < self.sample:
+            group.sampled += 1
+            group.in_flight += 1
+            return "auto-sample"
+        if group.in_flight:
+            if len(group.waiting) < self.hold:
+                group.waiting.append(page)
+                return "held"
+            return None
+        group.seen += 1
+        return "auto-resample" if group.seen % self.resample_every == 0 else None
+
+    def learn(self, key: tuple, reason: str, differs: bool | None) -> tuple[bool, list]:
+        """A render of group ``key`` is back (``differs`` None: it failed). Returns whether the
+        group is rendered whole, and the held pages to release now."""
+        group = self.groups[key]
+        if reason == "auto-sample":
+            group.in_flight -= 1
+            if differs is None:
+                group.sampled -= 1  # the next page is a sample again
+        group.differs = group.differs or bool(differs)
+        if group.differs or not group.in_flight:
+            released, group.waiting = group.waiting, []
+            return group.differs, released
+        return group.differs, []
+
+
+# --- what the browser saw ------------------------------------------------------------------
+
+@dataclass
+class RenderProbe:
+    """Events of one page's render, filled by Playwright's event callbacks."""
+
+    blocked_rule: Callable[[str], str | None]  # robots.txt rule blocking a sub-resource URL
+    honour_robots: bool = True
+    console_errors: list[str] = field(default_factory=list)
+    js_errors: list[str] = field(default_factory=list)
+    failed_requests: list[list[str]] = field(default_factory=list)
+    xhr: list[list] = field(default_factory=list)  # [url, status]
+    blocked: list[list[str]] = field(default_factory=list)  # [url, resource type, rule]
+    metrics: dict[str, Any] | None = None
+    in_flight: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+    context: Any = None  # the Playwright BrowserContext the page ran in
+    started: float = field(default_factory=time.monotonic)
+
+    def on_console(self, message) -> None:
+        if message.type == "error" and len(self.console_errors) < MAX_LISTED:
+            self.console_errors.append(message.text[:500])
+
+    def on_page_error(self, error) -> None:
+        if len(self.js_errors) < MAX_LISTED:
+            self.js_errors.append(str(error)[:500])
+
+    def on_request(self, request) -> None:
+        if request.resource_type in ("xhr", "fetch"):
+            self.in_flight += 1
+            self.last_activity = time.monotonic()
+
+    def _request_done(self, request) -> None:
+        if request.resource_type in ("xhr", "fetch"):
+            self.in_flight = max(0, self.in_flight - 1)
+            self.last_activity = time.monotonic()
+
+    def on_request_finished(self, request) -> None:
+        self._request_done(request)
+
+    def on_request_failed(self, request) -> None:
+        self._request_done(request)
+        if len(self.failed_requests) < MAX_LISTED:
+            self.failed_requests.append([request.url, request.failure or "failed"])
+
+    def on_response(self, response) -> None:
+        if response.request.resource_type in ("xhr", "fetch") and len(self.xhr) < MAX_LISTED:
+            self.xhr.append([response.url, response.status])
+
+    async def route(self, route, request) -> None:
+        """Googlebot's renderer honours robots.txt for what a page loads: so does this one."""
+        rule = None
+        if self.honour_robots and not request.is_navigation_request():
+            rule = self.blocked_rule(request.url)
+        if rule:
+            self.blocked.append([request.url, request.resource_type, rule])
+            await route.abort("blockedbyclient")
+        else:
+            await route.fallback()
+
+
+async def init_page(page, request) -> None:
+    """scrapy-playwright's page init callback: listen to the page, neutralise what could stall
+    it, route its sub-resources through robots.txt. Runs before the navigation."""
+    probe: RenderProbe = request.meta["render_probe"]
+    probe.context = page.context
+    probe.started = probe.last_activity = time.monotonic()  # the time limit counts from here
+    page.on("console", probe.on_console)
+    page.on("pageerror", probe.on_page_error)
+    page.on("request", probe.on_request)
+    page.on("requestfinished", probe.on_request_finished)
+    page.on("requestfailed", probe.on_request_failed)
+    page.on("response", probe.on_response)
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+    page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
+    await page.add_init_script(INIT_SCRIPT)
+    await page.route("**", probe.route)  # registered last, so asked first
+
+
+async def settle(page, probe: RenderProbe, time_limit: float) -> None:
+    """After the load event: wait for the page's fetches and XHRs to go quiet (bounded), then
+    read Chromium's timings. A navigation meanwhile (a JS redirect) is waited for."""
+    from playwright.async_api import Error as PlaywrightError
+
+    deadline = probe.started + time_limit
+    limit = min(deadline, time.monotonic() + SETTLE_MAX)
+    while time.monotonic() < limit:
+        quiet = time.monotonic() - probe.last_activity
+        if probe.in_flight == 0 and quiet >= SETTLE_QUIET:
+            break
+        await asyncio.sleep(max(0.02, SETTLE_QUIET - quiet) if probe.in_flight == 0 else 0.05)
+    for _ in range(3):
+        try:
+            probe.metrics = await page.evaluate(METRICS_SCRIPT)
+            return
+        except PlaywrightError:  # the page navigated away (JS redirect): read the new one
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                await page.wait_for_load_state("load", timeout=remaining * 1000)
+            except PlaywrightError:
+                return
+
+
+# --- orchestration -------------------------------------------------------------------------
+
+@dataclass
+class PendingPage:
+    """A page's raw record, held until its render is merged in."""
+
+    url: str
+    row: dict
+    bundle: Any
+    raw: PageFacts
+    entry: Any
+    child_depth: int | None
+    key: tuple | None
+    rendered: dict | None = None  # set once the robots-honouring render is in
+    rendered_facts: PageFacts | None = None
+
+
+class Renderer:
+    """Decides which pages are rendered, asks for their renders and merges what came back.
+
+    ``add_links(url, links, bundle, follow, depth, parent, seen_in)`` is the spider's: it
+    records links and follows them, so links found only in the rendered DOM meet the same
+    scope, robots and trap rules as raw ones. ``page_row`` makes a pages tuple of a row."""
+
+    def __init__(self, options, session, add_links: Callable, page_row: Callable):
+        self.options = options
+        self.session = session
+        self.add_links = add_links
+        self.page_row = page_row
+        self.auto = AutoSampler() if options.render == "auto" else None
+        self._generation = 0
+        self._in_generation = 0
+        self._outstanding: dict[int, int] = {}
+        self._closing: set = set()
+
+    def take(self, url: str, response, row: dict, facts: PageFacts, bundle, entry,
+             child_depth: int | None) -> list:
+        """What the spider yields for a page whose raw record is complete: its render Request,
+        its record (not rendered), or nothing yet (held until its template's samples are back)."""
+        pending = PendingPage(url, row, bundle, facts, entry, child_depth, None)
+        if self.auto is None:
+            return [self._render(pending, "all")]
+        pending.key = template_key(url, response.text, facts)
+        reason = self.auto.reason(pending.key, pending)
+        if reason == "held":
+            return []
+        return [self._render(pending, reason) if reason else self._finish(pending, rendered=False)]
+
+    def _render(self, pending: PendingPage, reason: str):
+        pending.row["render_reason"] = reason
+        self.session.stats[f"render/{reason}"] += 1
+        return self._request(pending, honour_robots=not self.options.ignore_robots)
+
+    def _learned(self, pending: PendingPage, differs: bool | None) -> list:
+        """What a render's result releases in ``auto``: the held pages of its template."""
+        if self.auto is None:
+            return []
+        render_all, released = self.auto.learn(pending.key, pending.row["render_reason"], differs)
+        return [self._render(held, "auto-template-differs") if render_all else self._finish(held, rendered=False)
+                for held in released]
+
+    def _request(self, pending: PendingPage, honour_robots: bool):
+        from scrapy import Request
+        from scrapy_playwright.page import PageMethod
+
+        generation = self._context_generation()
+        probe = RenderProbe(blocked_rule=self._robots_rule, honour_robots=honour_robots)
+        return Request(
+            pending.url, callback=self.parse, errback=self.failed, dont_filter=True,
+            meta={"playwright": True, "playwright_context": f"render-{generation}",
+                  "playwright_context_kwargs": self._context_kwargs(),
+                  "playwright_page_init_callback": init_page,
+                  "playwright_page_goto_kwargs": {"wait_until": "load"},
+                  "playwright_page_methods": [PageMethod(settle, probe, self.options.render_timeout)],
+                  "render_probe": probe, "render_pending": pending, "render_generation": generation,
+                  "download_slot": RENDER_SLOT, "dont_retry": True, "url": pending.url})
+
+    def _context_kwargs(self) -> dict:
+        return {"accept_downloads": False, "service_workers": "block",
+                "user_agent": self.options.user_agent_string, "java_script_enabled": True,
+                "viewport": {"width": 1280, "height": 1024}}
+
+    def _robots_rule(self, url: str) -> str | None:
+        policy = self.session.robots.get(origin(url))
+        return policy.blocking_rule(url, self.session.user_agent) if policy else None
+
+    # contexts: recycled every render_pages_per_context pages, closed once their pages are done
+    def _context_generation(self) -> int:
+        if self._in_generation >= self.options.render_pages_per_context:
+            self._generation += 1
+            self._in_generation = 0
+        self._in_generation += 1
+        self._outstanding[self._generation] = self._outstanding.get(self._generation, 0) + 1
+        return self._generation
+
+    def _page_done(self, meta: dict) -> None:
+        generation = meta["render_generation"]
+        self._outstanding[generation] -= 1
+        context = meta["render_probe"].context
+        if self._outstanding[generation] == 0 and generation != self._generation:
+            del self._outstanding[generation]
+            if context is not None:
+                task = asyncio.ensure_future(self._close(context))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close(context) -> None:
+        try:
+            await context.close()
+        except Exception:  # noqa: BLE001 - already closed with a crashed browser
+            pass
+
+    # what came back
+    def parse(self, response):
+        meta = response.meta
+        self._page_done(meta)
+        pending: PendingPage = meta["render_pending"]
+        probe: RenderProbe = meta["render_probe"]
+        facts = extract(response.text, response.url)
+        fields = rendered_fields(facts, probe, response.url)
+        fields["render_time"] = round(time.monotonic() - probe.started, 3)
+        if pending.rendered is not None:  # the second render, robots.txt not honoured
+            changed = differences(pending.rendered_facts, facts)
+            pending.row["rendered_blocked_changes"] = changed
+            return [self._finish(pending)]
+        diffs = differences(pending.raw, facts)
+        fields["rendered_differences"] = diffs
+        released = self._learned(pending, bool(diffs))
+        pending.row.update(fields)
+        if response.url not in (pending.url, pending.row.get("meta_refresh_url")):
+            # a JS redirect: what was rendered is another page (a meta refresh has its own link)
+            moved = Link(response.url, "js-redirect")
+            self.add_links(pending.url, [moved], pending.bundle, True, pending.entry.depth, pending.entry, "rendered")
+        else:
+            self._merge_links(pending, facts)
+        if any(kind in RENDERING_RESOURCE_TYPES for _, kind, _ in probe.blocked):
+            pending.rendered, pending.rendered_facts = fields, facts
+            return [self._request(pending, honour_robots=False), *released]
+        return [self._finish(pending), *released]
+
+    def failed(self, failure):
+        meta = failure.request.meta
+        self._page_done(meta)
+        pending: PendingPage = meta["render_pending"]
+        released = []
+        if pending.rendered is None:
+            released = self._learned(pending, None)
+            outcome, message = describe_render_failure(failure)
+            probe: RenderProbe = meta["render_probe"]
+            pending.row.update(render_outcome=outcome, render_error=message,
+                               render_time=round(time.monotonic() - probe.started, 3),
+                               rendered_console_errors=_limited(probe.console_errors),
+                               rendered_js_errors=_limited(probe.js_errors),
+                               rendered_failed_requests=_limited(probe.failed_requests),
+                               rendered_xhr=_limited(probe.xhr))
+            self.session.stats[f"render/{outcome}"] += 1
+        return [self._finish(pending), *released]
+
+    def _merge_links(self, pending: PendingPage, facts: PageFacts) -> None:
+        """Mark each raw link seen in the rendered DOM too as "both"; add and follow the links
+        only the rendered DOM has, as the raw ones were."""
+        links = pending.bundle.links
+        url = pending.url
+        index = {(row[0], row[1], row[2]): i for i, row in enumerate(links)}
+        row = pending.row
+        only_rendered = []
+        for link in facts.links:
+            at = index.get((url, link.target, link.kind))
+            if at is None:
+                only_rendered.append(link)
+            else:
+                links[at] = (*links[at][:5], "both")
+        follow = 200 <= (row.get("status") or 0) < 300 and not says_nofollow(
+            row.get("rendered_meta_robots"), row.get("x_robots_tag"))
+        self.add_links(url, only_rendered, pending.bundle, follow, pending.child_depth,
+                       pending.entry, "rendered")
+
+    def _finish(self, pending: PendingPage, rendered: bool = True):
+        from .items import PageRecord
+
+        if rendered:
+            self.session.stats["render/pages"] += 1
+        pending.bundle.pages.insert(0, self.page_row(pending.row))
+        return PageRecord(pending.bundle)
+
+
+def describe_render_failure(failure) -> tuple[str, str]:
+    """(render_outcome, message) of a render that did not complete: timeout, crashed or error."""
+    exc = failure.value
+    message = " ".join(str(exc).split())[:300] or type(exc).__name__
+    name = type(exc).__name__
+    if "Timeout" in name or isinstance(exc, asyncio.TimeoutError):
+        return "timeout", message
+    if "TargetClosed" in name or "crash" in message.lower() or "closed" in message.lower():
+        return "crashed", message
+    return "error", message
+
+
+__all__ = ["AutoSampler", "RENDER_MODES", "RenderProbe", "RenderUnavailable", "Renderer",
+           "chromium_executable", "differences", "rendered_fields", "require_chromium",
+           "scrapy_settings", "template_key", "url_pattern"]
