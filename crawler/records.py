@@ -34,6 +34,7 @@ def response_row(*, url: str, entry_fields: dict, method: str, status: int, head
         "content_type": header(headers, "Content-Type"),
         "content_length": int(length) if length and length.strip().isdigit() else None,
         "x_robots_tag": header(headers, "X-Robots-Tag"),
+        "last_modified": header(headers, "Last-Modified"),
         "retry_after": header(headers, "Retry-After"),
         "content_location": header(headers, "Content-Location"),
         "link_canonical": link_header_canonical(header(headers, "Link"), url),

@@ -72,6 +72,7 @@ PAGE_COLUMNS: dict[str, str] = {
     "content_hash": "hash of the visible text (exact-duplicate detection)",
     "outlinks": "number of distinct links found on the page",
     "fetched_at": "unix time the response arrived",
+    "last_modified": "Last-Modified header, raw (a sitemap's <lastmod>)",
 }
 
 LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow")
