@@ -463,7 +463,7 @@ def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
     pages["response_time"] = pd.to_numeric(pages["response_time"]).astype(float)
     for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
-                                         "response_time", "fetched_at"]):
+                                         *crawl_store.PAGE_BLOB_COLUMNS, "response_time", "fetched_at"]):
         pages[col] = pages[col].astype("str")
     return pages
 

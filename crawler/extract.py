@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .minhash import signature
 from .urls import resolve
 
 #: link kind by (tag, attribute); <link> is decided by its rel
@@ -49,6 +50,7 @@ class PageFacts:
     h1_count: int = 0
     word_count: int = 0
     content_hash: str | None = None
+    minhash: bytes | None = None  # MinHash signature of the visible text (crawler.minhash)
     links: list[Link] = field(default_factory=list)
 
 
@@ -170,6 +172,7 @@ def extract(text: str, url: str) -> PageFacts:
     facts.word_count = len(words)
     facts.content_hash = hashlib.blake2b(" ".join(words).encode("utf-8", "replace"),
                                          digest_size=12).hexdigest()
+    facts.minhash = signature(words)
     facts.links = list(seen.values())
     return facts
 

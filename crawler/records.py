@@ -58,6 +58,7 @@ def html_fields(facts: PageFacts) -> dict:
         "h1_count": facts.h1_count,
         "word_count": facts.word_count,
         "content_hash": facts.content_hash,
+        "minhash": facts.minhash,
         "outlinks": len(facts.links),
     }
 

@@ -73,6 +73,7 @@ PAGE_COLUMNS: dict[str, str] = {
     "outlinks": "number of distinct links found on the page",
     "fetched_at": "unix time the response arrived",
     "last_modified": "Last-Modified header, raw (a sitemap's <lastmod>)",
+    "minhash": "MinHash signature of the visible text's word shingles, BLOB (crawler.minhash; near-duplicates)",
 }
 
 LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow")
@@ -83,10 +84,13 @@ FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer"
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
             "word_count", "outlinks"}
 _REAL = {"response_time", "fetched_at"}
+#: pages columns holding bytes, not text
+PAGE_BLOB_COLUMNS = ("minhash",)
 
 
 def _decl(name: str) -> str:
-    kind = "INTEGER" if name in _INTEGER else "REAL" if name in _REAL else "TEXT"
+    kind = ("INTEGER" if name in _INTEGER else "REAL" if name in _REAL
+            else "BLOB" if name in PAGE_BLOB_COLUMNS else "TEXT")
     return f"{name} {kind}"
 
 

@@ -1,8 +1,8 @@
 """The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (architecture, content, duplicates, indexability, links, performance, redirects,
-                         robots, sitemaps, status)
+from audit.rules import (architecture, content, duplicates, indexability, links, near_duplicates, performance,
+                         redirects, robots, sitemaps, status)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
@@ -12,6 +12,7 @@ RULES: list[Rule] = [
     *indexability.RULES,
     *sitemaps.RULES,
     *duplicates.RULES,
+    *near_duplicates.RULES,
     *performance.RULES,
     *architecture.RULES,
     *links.RULES,
