@@ -24,6 +24,7 @@ from . import charts
 from .branding import Branding
 from .model import ReportModel, crawl_dates
 from .safe import http_url
+from .toolkit import toolkit_sections
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: rows of a rule's table shown open; the rest (up to max_rows_per_rule) sit behind "show more",
@@ -171,5 +172,6 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         max_rows_per_rule=max_rows_per_rule,
         rows_open=ROWS_OPEN,
         nonce=secrets.token_urlsafe(16),
+        toolkit=toolkit_sections(crawl, findings),
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     )

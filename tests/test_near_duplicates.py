@@ -34,8 +34,8 @@ def variant(changed: int, seed: int) -> list[str]:
 TEXTS = {
     "/base": BASE,
     "/copy": BASE,  # exact copy: duplicate-content's, never a near-duplicate of /base
-    "/above": variant(6, 2),  # 1% of the words: estimated 95% similar to /base
-    "/below": variant(10, 1),  # 1.7%: estimated 89%, just under the default 90%
+    "/above": variant(6, 3),  # 1% of the words: estimated 94% similar to /base
+    "/below": variant(12, 1),  # 2%: estimated 88%, just under the default 90%
     "/other": [_RNG.choice(VOCAB) for _ in range(600)],
 }
 
@@ -47,7 +47,7 @@ def estimate(a: list[str], b: list[str]) -> float:
 
 def test_the_planted_pairs_sit_either_side_of_the_threshold():
     assert 0.92 <= estimate(BASE, TEXTS["/above"]) < 1
-    assert 0.88 <= estimate(BASE, TEXTS["/below"]) < 0.9
+    assert 0.87 <= estimate(BASE, TEXTS["/below"]) < 0.9
     assert estimate(TEXTS["/above"], TEXTS["/below"]) < 0.9
     assert estimate(BASE, TEXTS["/other"]) < 0.1
 
@@ -80,9 +80,9 @@ def test_the_crawl_records_a_signature_per_html_page(crawl):
 def test_just_above_flagged_just_below_not_copies_apart(crawl):
     found = by_path(crawl, RULE.run(crawl))
     assert set(found) == {"/base", "/copy", "/above"}
-    assert found["/above"].startswith(("95% similar to /base", "95% similar to /copy"))
+    assert found["/above"].startswith(("94% similar to /base", "94% similar to /copy"))
     # the copies name their nearest other text, never each other
-    assert found["/base"] == found["/copy"] == "95% similar to /above"
+    assert found["/base"] == found["/copy"] == "94% similar to /above"
     duplicates = set(RULES_BY_ID["duplicate-content"].run(crawl)["url"])
     assert {crawl.start_url.rstrip("/") + path for path in ("/base", "/copy")} == duplicates
 
@@ -90,7 +90,7 @@ def test_just_above_flagged_just_below_not_copies_apart(crawl):
 def test_the_threshold_is_configurable(crawl):
     found = by_path(crawl, RULE.run(crawl, {"min_similarity": 0.85}))
     assert set(found) == {"/base", "/copy", "/above", "/below"}
-    assert found["/below"] in ("89% similar to /base", "89% similar to /copy")
+    assert found["/below"] in ("88% similar to /base", "88% similar to /copy")
     assert "more near-duplicates" in found["/base"]
     assert by_path(crawl, RULE.run(crawl, {"min_similarity": 0.99})) == {}
 
@@ -125,3 +125,18 @@ def test_a_huge_bucket_stays_near_linear():
     pairs = candidate_pairs(sig, 5, 25)
     assert len(pairs) < 3000 * 32
     assert len(np.unique(pairs)) == 3000  # every page has a candidate
+
+
+def test_report_lists_the_clusters_and_config_sets_the_threshold(crawl, tmp_path):
+    from audit import RULES, crawl_budget, run_audit
+    from reports import write_outputs
+
+    findings = run_audit(crawl, {"rules": {"near-duplicate-content": {"min_similarity": 0.85}}})
+    near = findings[findings["rule"].eq("near-duplicate-content")]
+    assert len(near) == 4
+    files = write_outputs(tmp_path, crawl, findings, RULES, crawl_budget(crawl, findings))
+    html = files["report.html"].read_text()
+    section = html[html.index('id="near-duplicates"'):html.index('id="pages"')]
+    assert "1 cluster of indexable pages" in section
+    assert crawl.start_url.rstrip("/") + "/below" in section
+    assert "minhash" not in files["pages.csv"].read_text().splitlines()[0]

@@ -11,10 +11,12 @@ import pytest
 from audit import RULES
 from audit.rules import RULES_BY_ID
 from audit.rules.base import CATEGORIES, WASTE_CAUSES
+from crawler.minhash import signature
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
 GONE = page("/gone", status=404, title="Gone")
+TEXT = [f"word{i}" for i in range(200)]
 OLD = page("/old", status=301, redirect_target="/shoes", content_type=None, title=None, canonical=None)
 
 
@@ -149,6 +151,9 @@ POSITIVES = {
                                  "no meta description"),
     "missing-h1": (dict(pages=[page("/flat", h1_count=0)]), ["/flat"], "no <h1>"),
     "multiple-h1": (dict(pages=[page("/loud", h1_count=3)]), ["/loud"], "3 <h1>"),
+    "near-duplicate-content": (dict(pages=[page("/red", minhash=signature(TEXT)),
+                                           page("/blue", minhash=signature(TEXT[:-1] + ["blue"]))]),
+                               ["/red", "/blue"], "% similar to https://shop.test/red"),
 }
 
 #: (rule id, make_crawl arguments) that look close to a positive but must not fire.
@@ -196,6 +201,11 @@ NEAR_MISSES = [
     ("crawl-trap", dict(pages=[page(f"/search?q={i}", content_hash=f"q{i}") for i in range(5)])),
     ("duplicate-url-variants", dict(pages=[page("/shoes-2")])),
     ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
+    # exact copies are duplicate-content's
+    ("near-duplicate-content", dict(pages=[page(path, content_hash="same", minhash=signature(TEXT))
+                                           for path in ("/red", "/red-copy")])),
+    ("near-duplicate-content", dict(pages=[page("/red", minhash=signature(TEXT)),
+                                           page("/half", minhash=signature(TEXT[:100] + ["x"] * 100))])),
     ("deep-page", dict(pages=[page("/a/b/c/d", depth=4)])),
     ("slow-response", dict(pages=[page("/quick", response_time=0.8)])),
     ("hreflang-not-reciprocal", dict(pages=[page("/en", hreflang=[["de", u("/de")]]),
