@@ -79,7 +79,7 @@ LINKS_PER_READER = 2_000_000
 #: microseconds): how much of the links a child reads while the pages are read
 PAGE_ROW_COST_IN_LINK_ROWS = 10
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
-                "word_count", "outlinks")
+                "word_count", "outlinks", "structured_count")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 _NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"

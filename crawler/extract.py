@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .minhash import signature
+from .structured import StructuredData, is_json_ld, structured_data
 from .urls import resolve
 
 #: link kind by (tag, attribute); <link> is decided by its rel
@@ -51,6 +52,7 @@ class PageFacts:
     word_count: int = 0
     content_hash: str | None = None
     minhash: bytes | None = None  # MinHash signature of the visible text (crawler.minhash)
+    structured: StructuredData | None = None  # JSON-LD, Microdata, RDFa items (crawler.structured)
     links: list[Link] = field(default_factory=list)
 
 
@@ -95,6 +97,8 @@ def extract(text: str, url: str) -> PageFacts:
     if root is None:
         return facts
     elements = list(root.iter(*_WANTED_TAGS))
+    facts.structured = structured_data([el.text or "" for el in elements if el.tag == "script" and is_json_ld(el)],
+                                       text, url)
     base = url
     for el in elements:
         if el.tag == "base" and el.get("href"):

@@ -59,8 +59,17 @@ def html_fields(facts: PageFacts) -> dict:
         "word_count": facts.word_count,
         "content_hash": facts.content_hash,
         "minhash": facts.minhash,
+        **structured_fields(facts),
         "outlinks": len(facts.links),
     }
+
+
+def structured_fields(facts: PageFacts) -> dict:
+    data = facts.structured
+    if data is None:
+        return {"structured_count": 0}
+    return {"structured_types": data.types or None, "structured_count": len(data.items),
+            "structured_errors": data.errors or None, "structured_items": data.items or None}
 
 
 def error_row(*, url: str, entry_fields: dict, method: str, error: str, attempts: list) -> dict:

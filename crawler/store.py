@@ -73,6 +73,10 @@ PAGE_COLUMNS: dict[str, str] = {
     "outlinks": "number of distinct links found on the page",
     "fetched_at": "unix time the response arrived",
     "last_modified": "Last-Modified header, raw (a sitemap's <lastmod>)",
+    "structured_types": "JSON list of the structured data types found (JSON-LD, Microdata, RDFa), e.g. [\"Product\"]",
+    "structured_count": "number of structured data items (typed nodes, nested ones included); 0 for none",
+    "structured_errors": "JSON list of structured data parse errors, with the parser's message",
+    "structured_items": "JSON list of [syntax, type, [property names]] per structured data item",
     "minhash": "MinHash signature of the visible text's word shingles, BLOB (crawler.minhash; near-duplicates)",
 }
 
@@ -82,7 +86,7 @@ RECHECK_COLUMNS = ("url", "attempt", "waited", "status", "error", "retry_after",
 FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
-            "word_count", "outlinks"}
+            "word_count", "outlinks", "structured_count"}
 _REAL = {"response_time", "fetched_at"}
 #: pages columns holding bytes, not text
 PAGE_BLOB_COLUMNS = ("minhash",)
@@ -146,7 +150,7 @@ CREATE TABLE IF NOT EXISTS audits (
 """
 
 #: JSON columns of pages, decoded by the readers.
-PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang")
+PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang", "structured_types", "structured_errors", "structured_items")
 
 
 class StoreError(Exception):

@@ -154,6 +154,11 @@ POSITIVES = {
     "near-duplicate-content": (dict(pages=[page("/red", minhash=signature(TEXT)),
                                            page("/blue", minhash=signature(TEXT[:-1] + ["blue"]))]),
                                ["/red", "/blue"], "% similar to https://shop.test/red"),
+    "invalid-json-ld": (dict(pages=[page("/ld", structured_errors=["JSON-LD block 1: Expecting value (line 1, "
+                                                                   "column 2)"])]), ["/ld"], "Expecting value"),
+    "structured-data-missing-properties": (
+        dict(pages=[page("/event", structured_count=1, structured_items=[["json-ld", "Event", ["name"]]])]),
+        ["/event"], "Event (json-ld): missing required startDate, location"),
 }
 
 #: (rule id, make_crawl arguments) that look close to a positive but must not fire.
@@ -201,6 +206,9 @@ NEAR_MISSES = [
     ("crawl-trap", dict(pages=[page(f"/search?q={i}", content_hash=f"q{i}") for i in range(5)])),
     ("duplicate-url-variants", dict(pages=[page("/shoes-2")])),
     ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
+    ("invalid-json-ld", dict(pages=[page("/md", structured_errors=["Microdata/RDFa: ValueError: x"])])),
+    ("structured-data-missing-properties",
+     dict(pages=[page("/thing", structured_count=1, structured_items=[["json-ld", "Thing", []]])])),
     # exact copies are duplicate-content's
     ("near-duplicate-content", dict(pages=[page(path, content_hash="same", minhash=signature(TEXT))
                                            for path in ("/red", "/red-copy")])),

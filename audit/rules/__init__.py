@@ -2,7 +2,7 @@
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
 from audit.rules import (architecture, content, duplicates, indexability, links, near_duplicates, performance,
-                         redirects, robots, sitemaps, status)
+                         redirects, robots, sitemaps, status, structured_data)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
@@ -17,6 +17,7 @@ RULES: list[Rule] = [
     *architecture.RULES,
     *links.RULES,
     *content.RULES,
+    *structured_data.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
