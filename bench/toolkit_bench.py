@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -72,7 +73,6 @@ def synthetic_signatures(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]
 def near_duplicate_crawl(n: int):
     sig, hashes = synthetic_signatures(n)
     urls = [f"{ORIGIN}/p/{i}" for i in range(n)]
-    import pandas as pd
     pages = pd.DataFrame({
         "url": [f"{ORIGIN}/"] + urls, "fetch_kind": "page", "found_via": "link", "depth": 1,
         "status": 200, "content_type": "text/html", "attempt_statuses": [[200]] * (n + 1),

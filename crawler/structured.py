@@ -11,11 +11,8 @@ so only when the raw HTML carries their markers.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass, field
-
-log = logging.getLogger(__name__)
 
 _MICRODATA_OR_RDFA = re.compile(r"itemscope|vocab\s*=|typeof\s*=", re.I)
 #: the last segment of a type or property IRI: 'https://schema.org/Product' -> 'Product'

@@ -8,14 +8,13 @@ import random
 import numpy as np
 import pytest
 
-from audit.load import load_crawl
 from audit.rules import RULES_BY_ID
 from audit.rules.near_duplicates import candidate_pairs, closest_matches, clusters
 from crawler.extract import extract
 from crawler.minhash import NUM_PERM, signature, signatures
-from seo_audit.sitekit import SiteServer, page
+from seo_audit.sitekit import page
 
-from .conftest import crawl_site
+from .toolkit_site import by_path, crawled_site
 
 RULE = RULES_BY_ID["near-duplicate-content"]
 _RNG = random.Random(16)
@@ -57,16 +56,8 @@ def crawl(tmp_path_factory):
     nav = "".join(f"<a href='{path}'>x</a>" for path in TEXTS)
     routes = {"/": page("Home", nav + " ".join(_RNG.choice(VOCAB) for _ in range(50)))}
     routes.update({path: page(path, "<p>" + " ".join(words) + "</p>") for path, words in TEXTS.items()})
-    with SiteServer(routes) as site:
-        store = tmp_path_factory.mktemp("near") / "store.sqlite"
-        result = crawl_site(f"{site.url}/", store)
-        yield load_crawl(store, result.crawl_id)
-
-
-def by_path(crawl, hits) -> dict[str, str]:
-    origin = crawl.start_url.rstrip("/")
-    return {url.removeprefix(origin): evidence.replace(origin, "")
-            for url, evidence in zip(hits["url"], hits["evidence"])}
+    with crawled_site(routes, tmp_path_factory, "near") as loaded:
+        yield loaded
 
 
 def test_the_crawl_records_a_signature_per_html_page(crawl):

@@ -8,15 +8,14 @@ import json
 import pytest
 
 from audit import RULES, crawl_budget, run_audit
-from audit.load import load_crawl
 from audit.rules import RULES_BY_ID
 from audit.rules.structured_data import missing_properties, type_rules
 from crawler.extract import extract
 from reports import write_outputs
 from reports.toolkit import url_folder
-from seo_audit.sitekit import SiteServer, page
+from seo_audit.sitekit import page
 
-from .conftest import crawl_site
+from .toolkit_site import by_path, crawled_site
 
 
 def ld(value) -> str:
@@ -55,15 +54,8 @@ ROUTES = {
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
     routes = {"/": page("Home", "".join(f"<a href='{path}'>x</a>" for path in ROUTES)), **ROUTES}
-    with SiteServer(routes) as site:
-        store = tmp_path_factory.mktemp("sd") / "store.sqlite"
-        result = crawl_site(f"{site.url}/", store)
-        yield load_crawl(store, result.crawl_id)
-
-
-def by_path(crawl, frame) -> dict[str, str]:
-    origin = crawl.start_url.rstrip("/")
-    return {url.removeprefix(origin): evidence for url, evidence in zip(frame["url"], frame["evidence"])}
+    with crawled_site(routes, tmp_path_factory, "sd") as loaded:
+        yield loaded
 
 
 def column(crawl, name: str) -> dict[str, object]:
