@@ -3,8 +3,8 @@
     python bench/toolkit_bench.py                  # 100,000 pages
     python bench/toolkit_bench.py --pages 20000
 
-Rows: extract() per page of the bench site (bench/sitegen.py, about 27 KB of HTML) without and
-with the MinHash signature, alternating; the near-duplicate-content rule on a crawl of N
+Rows: extract() per page of the bench site (bench/sitegen.py, about 27 KB of HTML, no structured
+data) as before, with the MinHash signature, and with the structured data check too, alternating; the near-duplicate-content rule on a crawl of N
 indexable pages whose signatures are synthetic (random for distinct pages; a tenth of the
 pages in clusters of 2 to 50 near-copies agreeing on 90 to 100% of the positions; 2% exact
 copies), timed from the loaded crawl to its findings. Target: 100k pages in under 60 s on
@@ -34,20 +34,26 @@ from crawler.minhash import DTYPE, NUM_PERM  # noqa: E402
 ORIGIN = "https://bench.test"
 
 
+#: extract() variants timed: (label, signature on, structured data on)
+VARIANTS = (("neither (as before issue 16)", False, False), ("with signature", True, False),
+            ("with signature and structured data", True, True))
+
+
 def extract_cost(pages: list[str], rounds: int = 3) -> dict[str, float]:
-    """Median microseconds per page of extract(), without and with the signature, alternating."""
-    real = extract_module.signature
-    times: dict[str, list[float]] = {"without signature": [], "with signature": []}
+    """Median microseconds per page of extract() in each of VARIANTS, alternating."""
+    real = (extract_module.signature, extract_module.structured_data)
+    times: dict[str, list[float]] = {label: [] for label, *_ in VARIANTS}
     try:
         for _ in range(rounds):
-            for label, sign in (("without signature", lambda words: None), ("with signature", real)):
-                extract_module.signature = sign
+            for label, sign, structured in VARIANTS:
+                extract_module.signature = real[0] if sign else (lambda words: None)
+                extract_module.structured_data = real[1] if structured else (lambda *args: None)
                 start = time.perf_counter()
                 for i, html in enumerate(pages):
                     extract_module.extract(html, f"{ORIGIN}/p{i}")
                 times[label].append((time.perf_counter() - start) / len(pages) * 1e6)
     finally:
-        extract_module.signature = real
+        extract_module.signature, extract_module.structured_data = real
     return {label: statistics.median(values) for label, values in times.items()}
 
 
@@ -97,11 +103,11 @@ def main(argv=None) -> int:
     hits = RULES_BY_ID["near-duplicate-content"].run(crawl)
     seconds = time.perf_counter() - start
 
-    rows = [("extract() per page, without signature", f"{cost['without signature']:.0f} us", ""),
-            ("extract() per page, with signature", f"{cost['with signature']:.0f} us",
-             f"x{cost['with signature'] / cost['without signature']:.2f}"),
-            (f"near-duplicate-content, {indexable:,} indexable pages", f"{seconds:.1f} s",
-             f"{len(hits):,} findings; target < 60 s")]
+    before = cost[VARIANTS[0][0]]
+    rows = [(f"extract() per page, {label}", f"{cost[label]:.0f} us", f"x{cost[label] / before:.2f}")
+            for label, *_ in VARIANTS]
+    rows.append((f"near-duplicate-content, {indexable:,} indexable pages", f"{seconds:.1f} s",
+                 f"{len(hits):,} findings; target < 60 s"))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>10}  note")
     for name, value, note in rows:
