@@ -26,7 +26,8 @@ def shingle_hashes(words: list[str]) -> np.ndarray:
     """A 64-bit hash per ``SHINGLE_WORDS``-word shingle of ``words`` (a shorter text is one
     shingle), from rensa's word hashes mixed in numpy: quicker than joining the shingles into
     strings to hash them (measured: about 40% less time per page)."""
-    words_hashed = np.asarray(RMinHash.hash_token_sets([words])[0], dtype=np.uint64)
+    hashed = RMinHash.hash_token_sets([words])[0]
+    words_hashed = np.fromiter(hashed, dtype=np.uint64, count=len(hashed))  # quicker than asarray on a list
     count = max(len(words_hashed) - SHINGLE_WORDS + 1, 1)
     mixed = np.zeros(count, dtype=np.uint64)
     for place in range(min(SHINGLE_WORDS, len(words_hashed))):
