@@ -18,6 +18,7 @@ import pandas as pd
 from audit.load import Crawl
 from audit.rules import RULES_BY_ID, WASTE_CAUSES, Rule
 from audit.rules.base import fetched, indexable_html_mask, pages_named
+from audit.rules.families import family_budget
 
 
 def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
@@ -58,6 +59,8 @@ def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
         "by_cause": by_cause,
         "other": len(cause) - indexable - wasted,
         "by_rule": _reach(crawl, touched, is_fetched),
+        # the URL families that took the crawl, and the URLs sampled out of them (not fetched)
+        **family_budget(crawl, findings),
     }
 
 

@@ -166,6 +166,14 @@ class ReportModel:
     accepted_202: list[Accepted]
     findings_table: pd.DataFrame = field(repr=False)
     since_last_crawl: SinceLastCrawl | None = None
+    #: where the start URL's redirects led, if elsewhere: {"url", "scope", "redirect_hops"}
+    site_found: dict[str, Any] | None = None
+    #: the certificate check of each HTTPS host:port in scope (crawler.store.CERTIFICATE_COLUMNS)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def certificate_problems(self) -> int:
+        return sum(1 for c in self.certificates if c.get("problem"))
 
     @property
     def fetched(self) -> int:
@@ -236,9 +244,10 @@ def _first_present(values: pd.Series, default: str) -> str:
 def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
               max_rows: int) -> list[RuleSection]:
     by_id = {r.id: r for r in rules}
-    status = pages.set_index("url")["status"]
+    grouped = list(findings.groupby("rule", sort=False))
+    status = _status_of(pages, pd.concat([rows["url"].iloc[:max_rows] for _, rows in grouped]) if grouped else [])
     sections = []
-    for rule_id, rows in findings.groupby("rule", sort=False):
+    for rule_id, rows in grouped:
         words = _rule_words(by_id.get(rule_id), str(rule_id))
         shown = rows.iloc[:max_rows]
         sections.append(RuleSection(
@@ -250,7 +259,7 @@ def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
             findings=len(rows), urls=rows["url"].nunique(),
             csv_name=rule_csv_name(rule_id),
             rows=[(url, "" if pd.isna(evidence) else str(evidence), _optional_int(code))
-                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status))],
+                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status.get))],
         ))
     return sections
 
@@ -287,6 +296,12 @@ def rank_sections(sections: list[RuleSection]) -> list[RuleSection]:
                 -s.findings, s.id)
 
     return sorted(sections, key=key)
+
+
+def _status_of(pages: pd.DataFrame, urls: Any) -> dict[str, Any]:
+    """The status of each of ``urls`` that is a page (the first row of a URL listed twice)."""
+    listed = pages.loc[pages["url"].isin(urls), ["url", "status"]]
+    return dict(zip(listed["url"].iloc[::-1], listed["status"].iloc[::-1]))
 
 
 def _optional_int(value: object) -> int | None:
@@ -379,6 +394,8 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
         findings_table=findings_table(findings, sections),
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
+        site_found=getattr(crawl, "site", None),
+        certificates=list(getattr(crawl, "certificates", None) or []),
     )
 
 
@@ -394,7 +411,11 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
             "finished_at": meta.get("finished_at"),
             "state": meta.get("state"),
             "settings": meta.get("settings") or {},
+            # the start URL's redirects: where the crawl found the site and its scope (null: no redirect)
+            "site": model.site_found,
         },
+        "certificates": [{key: c.get(key) for key in ("host", "port", "problem", "detail", "not_after")}
+                         for c in model.certificates],
         "pages": {
             "total": model.pages_total,
             "indexable": model.indexable,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -62,10 +61,3 @@ def structured_data_by_folder(pages: pd.DataFrame) -> list[FolderTypes]:
     shown = sorted(rows.items(), key=lambda item: (-item[1][0], item[0]))[:SHOWN_FOLDERS]
     return [FolderTypes(folder, count, with_data, kinds.most_common())
             for folder, (count, with_data, kinds) in shown]
-
-
-def toolkit_sections(crawl: Any, findings: pd.DataFrame) -> dict[str, Any]:
-    """What templates/toolkit.html.j2 shows."""
-    total, shown = near_duplicate_clusters(findings)
-    return {"near_duplicate_total": total, "near_duplicates": shown,
-            "structured_data": structured_data_by_folder(crawl.pages)}

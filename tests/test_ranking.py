@@ -40,9 +40,10 @@ def test_a_family_taking_most_of_the_crawl_comes_before_a_small_critical_and_the
     assert model.budget["fetched"] == 227
     first = model.fix_first[0]
     assert first.id == "crawl-trap" and first.share == pytest.approx(200 / 227)
-    assert order(model).index("internal-5xx") == 1
+    # the family's finding stands for all of its members, as the trap's does
     ranked = order(model)
-    assert ranked == ["crawl-trap", "internal-5xx", "missing-from-sitemap", "no-xml-sitemap"]
+    assert ranked == ["crawl-trap", "url-family-waste", "internal-5xx", "missing-from-sitemap", "no-xml-sitemap"]
+    assert model.fix_first[1].share == pytest.approx(200 / 227)
 
 
 def test_a_notice_on_most_pages_stays_below_a_critical_on_one():

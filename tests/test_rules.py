@@ -12,6 +12,7 @@ from audit import RULES
 from audit.rules import RULES_BY_ID
 from audit.rules.base import CATEGORIES, WASTE_CAUSES
 from crawler.minhash import signature
+from tests import test_rules_security as security_cases
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
@@ -127,6 +128,10 @@ POSITIVES = {
                                page("/events?month=2031-02", depth=3, content_hash="e2"),
                                skipped("/events?month=2031-03", "trap", depth=4)]),
                    ["/events?month=2031-01"], "pattern https://shop.test/events?month=*: 3 URLs met, 1 stopped"),
+    "url-family-waste": (dict(pages=[page(f"/?s=q{i}", meta_robots="noindex, follow", content_hash=f"s{i}")
+                                     for i in range(25)]),
+                         ["/?s=q0"], "family search: 25 URLs met, 25 fetched; 86% of the crawl's fetches; "
+                                     "fetched pages: noindex 25; fix: robots.txt: Disallow: /?s="),
     "duplicate-url-variants": (dict(pages=[page("/Shoes/", content_hash="other"),
                                            page("/list?b=2&a=1&sid=9"), page("/list?a=1&b=2")]),
                                ["/Shoes/", "/shoes", "/list?b=2&a=1&sid=9", "/list?a=1&b=2"], "group with 2 URLs"),
@@ -205,6 +210,8 @@ NEAR_MISSES = [
     ("no-xml-sitemap", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess")])),
     ("crawl-trap", dict(pages=[page(f"/search?q={i}", content_hash=f"q{i}") for i in range(5)])),
     ("duplicate-url-variants", dict(pages=[page("/shoes-2")])),
+    ("url-family-waste", dict(pages=[page(f"/?s=q{i}", meta_robots="noindex") for i in range(19)])),  # < 20
+    ("url-family-waste", dict(pages=[page(f"/tag/{i}", content_hash=f"t{i}") for i in range(30)])),  # indexable
     ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
     ("invalid-json-ld", dict(pages=[page("/md", structured_errors=["Microdata/RDFa: ValueError: x"])])),
     ("structured-data-missing-properties",
@@ -220,6 +227,9 @@ NEAR_MISSES = [
                                             page("/de", hreflang=[["en", u("/en")]])])),
     ("missing-title", dict(pages=[page("/ni", title=None, meta_robots="noindex")])),
 ]
+
+POSITIVES.update(security_cases.POSITIVES)
+NEAR_MISSES += security_cases.NEAR_MISSES
 
 
 def urls(rule_id: str, crawl) -> set[str]:
@@ -278,8 +288,11 @@ def test_evidence_keeps_hostile_text_as_plain_text():
 def test_registry_declares_every_rule_fully():
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))
-    columns = set(make_crawl().pages.columns)
-    links = {"links." + column for column in make_crawl().links.columns}
+    crawl = make_crawl()
+    columns = set(crawl.pages.columns)
+    links = {"links." + column for column in crawl.links.columns}
+    # a rule may read a whole table of the crawl other than its pages (its certificates)
+    tables = {"certificates", "links", "sitemap_urls", "rechecks"}
     for rule in RULES:
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id
@@ -287,7 +300,7 @@ def test_registry_declares_every_rule_fully():
         assert rule.waste is None or rule.waste in WASTE_CAUSES, rule.id
         for text in (rule.title, rule.why, rule.fix, rule.severity_why):
             assert text.strip(), rule.id
-        assert rule.reads and set(rule.reads) <= columns | links, (rule.id, set(rule.reads) - columns - links)
+        assert rule.reads and set(rule.reads) <= columns | links | tables, (rule.id, set(rule.reads) - columns - links - tables)
         assert re.fullmatch(r"https://\S+", rule.learn_more), rule.id
         assert all(isinstance(v, (int, float)) for v in rule.thresholds.values()), rule.id
 

@@ -1,8 +1,8 @@
 """The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (architecture, content, duplicates, indexability, links, near_duplicates, performance,
-                         redirects, robots, sitemaps, status, structured_data)
+from audit.rules import (architecture, content, duplicates, families, indexability, links, near_duplicates,
+                         performance, redirects, robots, security, sitemaps, status, structured_data)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
@@ -13,10 +13,12 @@ RULES: list[Rule] = [
     *sitemaps.RULES,
     *duplicates.RULES,
     *near_duplicates.RULES,
+    *families.RULES,
     *performance.RULES,
     *architecture.RULES,
     *links.RULES,
     *content.RULES,
+    *security.RULES,
     *structured_data.RULES,
 ]
 
