@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .minhash import signature
+from .structured import StructuredData, is_json_ld, structured_data
 from .urls import resolve
 
 #: link kind by (tag, attribute); <link> is decided by its rel
@@ -50,6 +52,8 @@ class PageFacts:
     h1: str | None = None  # the first <h1>'s text
     word_count: int = 0
     content_hash: str | None = None
+    minhash: bytes | None = None  # MinHash signature of the visible text (crawler.minhash)
+    structured: StructuredData | None = None  # JSON-LD, Microdata, RDFa items (crawler.structured)
     links: list[Link] = field(default_factory=list)
 
 
@@ -94,6 +98,8 @@ def extract(text: str, url: str) -> PageFacts:
     if root is None:
         return facts
     elements = list(root.iter(*_WANTED_TAGS))
+    facts.structured = structured_data([el.text or "" for el in elements if el.tag == "script" and is_json_ld(el)],
+                                       text, url)
     base = url
     for el in elements:
         if el.tag == "base" and el.get("href"):
@@ -173,6 +179,7 @@ def extract(text: str, url: str) -> PageFacts:
     facts.word_count = len(words)
     facts.content_hash = hashlib.blake2b(" ".join(words).encode("utf-8", "replace"),
                                          digest_size=12).hexdigest()
+    facts.minhash = signature(words)
     facts.links = list(seen.values())
     return facts
 

@@ -35,6 +35,7 @@ def response_row(*, url: str, entry_fields: dict, method: str, status: int, head
         "content_type": header(headers, "Content-Type"),
         "content_length": int(length) if length and length.strip().isdigit() else None,
         "x_robots_tag": header(headers, "X-Robots-Tag"),
+        "last_modified": header(headers, "Last-Modified"),
         "retry_after": header(headers, "Retry-After"),
         "content_location": header(headers, "Content-Location"),
         "link_canonical": link_header_canonical(header(headers, "Link"), url),
@@ -60,8 +61,18 @@ def html_fields(facts: PageFacts) -> dict:
         "h1_count": facts.h1_count,
         "word_count": facts.word_count,
         "content_hash": facts.content_hash,
+        "minhash": facts.minhash,
+        **structured_fields(facts),
         "outlinks": len(facts.links),
     }
+
+
+def structured_fields(facts: PageFacts) -> dict:
+    data = facts.structured
+    if data is None:
+        return {"structured_count": 0}
+    return {"structured_types": data.types or None, "structured_count": len(data.items),
+            "structured_errors": data.errors or None, "structured_items": data.items or None}
 
 
 def error_row(*, url: str, entry_fields: dict, method: str, error: str, attempts: list) -> dict:

@@ -85,6 +85,12 @@ PAGE_COLUMNS: dict[str, str] = {
     "fetched_at": "unix time the response arrived",
     "family": "URL family of a page fetched or sampled out (crawler.families): search, feed, login... or a path template with its query keys",
     "family_verdict": "what the page said for its family's sample: noindex, canonicalised, duplicate, redirect, error, indexable, other; for a sampled-out URL, its family's sample verdict (e.g. noindex)",
+    "last_modified": "Last-Modified header, raw (a sitemap's <lastmod>)",
+    "structured_types": "JSON list of the structured data types found (JSON-LD, Microdata, RDFa), e.g. [\"Product\"]",
+    "structured_count": "number of structured data items (typed nodes, nested ones included); 0 for none",
+    "structured_errors": "JSON list of structured data parse errors, with the parser's message",
+    "structured_items": "JSON list of [syntax, type, [property names]] per structured data item",
+    "minhash": "MinHash signature of the visible text's word shingles, BLOB (crawler.minhash; near-duplicates)",
     **{  # rendering (--render auto|all, crawler/render.py); NULL on pages not rendered
         "render_reason": "why it was rendered: all, auto-sample, auto-resample, auto-template-differs",
         "render_outcome": "ok, timeout (past --render-timeout), crashed (browser or page), error",
@@ -140,13 +146,16 @@ FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer"
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
             "word_count", "outlinks", "rendered_h1_count", "rendered_word_count", "rendered_outlinks",
-            "rendered_bytes", "rendered_requests"}
+            "rendered_bytes", "rendered_requests", "structured_count"}
 _REAL = {"response_time", "ttfb", "fetched_at", "render_time", "rendered_ttfb_ms", "rendered_dcl_ms",
          "rendered_load_ms", "rendered_lcp_ms", "rendered_cls"}
+#: pages columns holding bytes, not text
+PAGE_BLOB_COLUMNS = ("minhash",)
 
 
 def _decl(name: str) -> str:
-    kind = "INTEGER" if name in _INTEGER else "REAL" if name in _REAL else "TEXT"
+    kind = ("INTEGER" if name in _INTEGER else "REAL" if name in _REAL
+            else "BLOB" if name in PAGE_BLOB_COLUMNS else "TEXT")
     return f"{name} {kind}"
 
 
@@ -214,7 +223,8 @@ CREATE TABLE IF NOT EXISTS audits (
 #: JSON columns of pages, decoded by the readers.
 PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang", "rendered_differences", "rendered_console_errors",
                      "rendered_js_errors", "rendered_failed_requests", "rendered_xhr",
-                     "rendered_blocked_resources", "rendered_blocked_changes")
+                     "rendered_blocked_resources", "rendered_blocked_changes", "structured_types",
+                     "structured_errors", "structured_items")
 
 
 class StoreError(Exception):

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from crawler.store import PAGE_BLOB_COLUMNS
+
 from .model import ReportModel, rule_csv_name
 from .safe import is_str_dtype, neutralise, redacted_categories, spreadsheet_safe, write_csv, write_csv_rows
 
@@ -39,7 +41,7 @@ WORKBOOK_ROWS_PER_RULE = 100_000
 def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False) -> Path:
     """pages.csv: one row per URL, url and status first, list cells as JSON, text neutralised."""
     first = [c for c in ("url", "status") if c in pages.columns]
-    ordered = pages[first + [c for c in pages.columns if c not in first]]
+    ordered = pages[first + [c for c in pages.columns if c not in first and c not in PAGE_BLOB_COLUMNS]]
     return write_csv(Path(path), ordered, bom=bom)
 
 

@@ -30,6 +30,7 @@ from . import charts
 from .branding import Branding
 from .model import ReportModel, crawl_dates
 from .safe import http_url
+from .toolkit import near_duplicate_clusters, structured_data_by_folder
 
 #: the package holding report.html.j2 and what it includes (the top-level templates/ folder)
 TEMPLATES = "templates"
@@ -214,5 +215,7 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         max_rows_per_rule=max_rows_per_rule,
         rows_open=ROWS_OPEN,
         nonce=secrets.token_urlsafe(16),
+        near_duplicate_clusters=lambda: near_duplicate_clusters(findings),
+        structured_data=lambda: structured_data_by_folder(crawl.pages),
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     )

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seo_audit import sitemap_cmd
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRAWL_FAILED, EXIT_STORE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
 #: the word a script reads in the JSON summary's "outcome" for each exit code
@@ -195,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("ids", nargs="*", type=int, metavar="[OLD] NEW", help="crawl ids (see history)")
     compare.add_argument("--out", type=Path, help="write compare.csv and compare.json here")
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    sitemap_cmd.register(verbs)
     return parser
 
 
@@ -766,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return worker_main(args)
         command = {"report": cmd_report_or_audit, "audit": cmd_report_or_audit,
-                   "history": cmd_history, "compare": cmd_compare}[args.verb]
+                   "history": cmd_history, "compare": cmd_compare, "sitemap": sitemap_cmd.run}[args.verb]
         try:
             return command(args, parser)
         except (StoreError, sqlite3.Error) as exc:

@@ -115,6 +115,9 @@ PLANTED: dict[str, list[str]] = {
     "missing-meta-description": ["/contact"],
     "missing-h1": ["/faq"],
     "multiple-h1": ["/blog/big-news"],
+    "near-duplicate-content": ["/shop/tent-trail", "/shop/tent-trail-xl"],
+    "invalid-json-ld": ["/shop/tent-trail"],
+    "structured-data-missing-properties": ["/shop/tent-trail-xl"],
     "url-family-waste": ["/search/backpacks"],
 }
 
@@ -165,7 +168,8 @@ SITEMAP_PATHS = ["/", "/shop", "/blog", "/about", "/contact", "/faq", *PRODUCTS,
                  "/blog/winter-tips-copy", "/blog/lookbook-full", "/docs/manual",
                  "/blog/archive/2019/spring/first-trip",
                  "/reports/annual", "/old-products", "/wishlist", "/shop/tent-alpine-red",
-                 "/private/press-kit", "/shop/discontinued-tent", "/landing/spring"]
+                 "/private/press-kit", "/shop/discontinued-tent", "/landing/spring",
+                 "/shop/tent-trail", "/shop/tent-trail-xl"]
 SITEMAP_PATHS.remove("/shop/headlamps")
 
 
@@ -312,7 +316,7 @@ def demo_routes() -> dict:
         ("/shop/mystery-box", "Mystery box"), ("/gift-cards", "Gift cards"), ("/Shop/Jackets", "JACKETS"),
         ("/shop/jackets?sessionid=a81f", "Jackets (your session)"),
         ("/shop?sort=price&view=grid", "Cheapest first"), ("/shop?view=grid&sort=price", "By price"),
-        ("/docs/manual", "Manuals")])
+        ("/docs/manual", "Manuals"), ("/shop/tent-trail", "Trail tent"), ("/shop/tent-trail-xl", "Trail tent XL")])
     post_links = _links([(path, name) for path, name in POSTS.items()] + [
         (f"/search/{quote(term)}", term) for term in SEARCHES] + [
         ("/blog/winter-tips-copy", "Winter tips (again)"), ("/blog/2019/old-post", "Our first post"),
@@ -431,6 +435,17 @@ def demo_routes() -> dict:
         "/files/catalog.pdf": Reply(200, b"%PDF-1.4 catalog", "application/pdf"),
         "/img/tent.jpg": Reply(200, b"\xff\xd8\xff\xe0 jpeg", "image/jpeg"),
     }
+    # near-copies (one spec sheet, a sentence apart), one with broken JSON-LD, one with a
+    # Microdata Product missing its offers, reviews and ratings
+    specs = "".join(f"<li>Part {i}: pole section {i} in aluminium, {i * 3} grams, {i + 20} cm.</li>"
+                    for i in range(1, 61))
+    routes["/shop/tent-trail"] = shop_page(
+        "Trail tent", f"<p>The trail tent, one person.</p><ul>{specs}</ul>",
+        head='<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product", '
+             '"name": "Trail tent",}</script>')
+    routes["/shop/tent-trail-xl"] = shop_page(
+        "Trail tent XL", f"<p>The trail tent, two people.</p><ul>{specs}</ul>"
+        "<div itemscope itemtype='https://schema.org/Product'><span itemprop='name'>Trail tent XL</span></div>")
     routes["/shop/tent-alpine"] = shop_page(
         PRODUCTS["/shop/tent-alpine"], _text("Alpine tent") + "<img src='/img/tent.jpg' alt='tent'> "
         "<img src='/img/missing.jpg' alt='inside'> <a href='/files/size-guide.pdf'>Size guide</a> "

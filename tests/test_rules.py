@@ -11,11 +11,13 @@ import pytest
 from audit import RULES
 from audit.rules import RULES_BY_ID
 from audit.rules.base import CATEGORIES, WASTE_CAUSES
+from crawler.minhash import signature
 from tests import render_rule_cases, test_rules_security as security_cases
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
 GONE = page("/gone", status=404, title="Gone")
+TEXT = [f"word{i}" for i in range(200)]
 OLD = page("/old", status=301, redirect_target="/shoes", content_type=None, title=None, canonical=None)
 
 
@@ -154,6 +156,14 @@ POSITIVES = {
                                  "no meta description"),
     "missing-h1": (dict(pages=[page("/flat", h1_count=0)]), ["/flat"], "no <h1>"),
     "multiple-h1": (dict(pages=[page("/loud", h1_count=3)]), ["/loud"], "3 <h1>"),
+    "near-duplicate-content": (dict(pages=[page("/red", minhash=signature(TEXT)),
+                                           page("/blue", minhash=signature(TEXT[:-1] + ["blue"]))]),
+                               ["/red", "/blue"], "% similar to https://shop.test/red"),
+    "invalid-json-ld": (dict(pages=[page("/ld", structured_errors=["JSON-LD block 1: Expecting value (line 1, "
+                                                                   "column 2)"])]), ["/ld"], "Expecting value"),
+    "structured-data-missing-properties": (
+        dict(pages=[page("/event", structured_count=1, structured_items=[["json-ld", "Event", ["name"]]])]),
+        ["/event"], "Event (json-ld): missing required startDate, location"),
 }
 
 POSITIVES.update(render_rule_cases.POSITIVES)
@@ -205,6 +215,14 @@ NEAR_MISSES = [
     ("url-family-waste", dict(pages=[page(f"/?s=q{i}", meta_robots="noindex") for i in range(19)])),  # < 20
     ("url-family-waste", dict(pages=[page(f"/tag/{i}", content_hash=f"t{i}") for i in range(30)])),  # indexable
     ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
+    ("invalid-json-ld", dict(pages=[page("/md", structured_errors=["Microdata/RDFa: ValueError: x"])])),
+    ("structured-data-missing-properties",
+     dict(pages=[page("/thing", structured_count=1, structured_items=[["json-ld", "Thing", []]])])),
+    # exact copies are duplicate-content's
+    ("near-duplicate-content", dict(pages=[page(path, content_hash="same", minhash=signature(TEXT))
+                                           for path in ("/red", "/red-copy")])),
+    ("near-duplicate-content", dict(pages=[page("/red", minhash=signature(TEXT)),
+                                           page("/half", minhash=signature(TEXT[:100] + ["x"] * 100))])),
     ("deep-page", dict(pages=[page("/a/b/c/d", depth=4)])),
     ("slow-response", dict(pages=[page("/quick", response_time=0.8)])),
     ("hreflang-not-reciprocal", dict(pages=[page("/en", hreflang=[["de", u("/de")]]),

@@ -1,8 +1,8 @@
 """The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (architecture, content, duplicates, families, indexability, links, performance, redirects,
-                         rendering, robots, security, sitemaps, status)
+from audit.rules import (architecture, content, duplicates, families, indexability, links, near_duplicates,
+                         performance, redirects, rendering, robots, security, sitemaps, status, structured_data)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
@@ -12,6 +12,7 @@ RULES: list[Rule] = [
     *indexability.RULES,
     *sitemaps.RULES,
     *duplicates.RULES,
+    *near_duplicates.RULES,
     *families.RULES,
     *performance.RULES,
     *architecture.RULES,
@@ -19,6 +20,7 @@ RULES: list[Rule] = [
     *content.RULES,
     *rendering.RULES,
     *security.RULES,
+    *structured_data.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
