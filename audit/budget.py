@@ -19,7 +19,8 @@ CAUSES = ("redirects", "errors", "accepted-202-204", "blocked", "noindex", "cano
           "duplicates", "trap")
 
 
-def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
+def waste_causes(crawl: Crawl, findings: pd.DataFrame) -> pd.Series:
+    """Per page row: the first cause of waste (CAUSES) that applies to it, None if none does."""
     # masks on every page, narrowed to the fetched ones at the end: a copy of the fetched
     # pages' columns would cost more than the rest
     p = crawl.pages
@@ -50,7 +51,13 @@ def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
     cause = pd.Series(None, index=p.index, dtype="object")
     for name in reversed(CAUSES):  # assigned last to first, so the first cause that applies wins
         cause[reasons[name]] = name
-    cause = cause[fetched]
+    return cause
+
+
+def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
+    p = crawl.pages
+    fetched = p["is_page"] & (p["status"].notna() | p["error"].notna())
+    cause = waste_causes(crawl, findings)[fetched]
     by_cause = {name: int(cause.eq(name).sum()) for name in CAUSES}
     wasted = sum(by_cause.values())
     indexable = int(((p["indexable"] & p["is_html"])[fetched] & cause.isna()).sum())

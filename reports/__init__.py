@@ -30,6 +30,7 @@ from .branding import Branding, BrandingError
 from .exports import (LINK_CSV_COLUMNS, dump_link_codes, export_pages_csv, workbook_contents,
                       write_findings_csvs, write_links_csv, write_summary_json, write_workbook_of)
 from .html import render_report
+from .logs import LOG_FILES, write_log_files
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
@@ -49,7 +50,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
                   max_rows_per_rule: int = 300,
                   links_csv: Callable[[], dict[str, Path]] | None = None) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
-    rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
+    rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}. A crawl
+    with server logs attached (``crawl.logs``, audit.logs) adds bot-hits.csv and log-summary.json.
 
     ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
@@ -66,7 +68,12 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule, previous)
     names = ["pages.csv", "links.csv", "findings.csv", *(s.csv_name for s in model.sections),
              *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
+    logs = getattr(crawl, "logs", None)  # server logs joined with the crawl (audit.logs)
+    if logs is not None:
+        names += LOG_FILES
     summary = summary_dict(model, sorted(names), previous)
+    if logs is not None:
+        summary["logs"] = logs.headline()
 
     # The workbook of a large audit is written by a new process while this one writes the rest:
     # a forked one would come to hold a copy of the pages this one reads meanwhile
@@ -82,6 +89,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     files["report.html"] = report
     files["summary.json"] = write_summary_json(out / "summary.json", summary)
     files["pages.csv"] = export_pages_csv(out / "pages.csv", crawl.pages, bom=bom)
+    if logs is not None:
+        files.update(write_log_files(out, logs, bom=bom))
     for written in written_elsewhere:
         files.update(written())
     return files

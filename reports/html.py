@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from . import charts
 from .branding import Branding
+from .logs import log_section
 from .model import ReportModel, crawl_dates
 from .safe import http_url
 
@@ -172,4 +173,5 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         rows_open=ROWS_OPEN,
         nonce=secrets.token_urlsafe(16),
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        logs=log_section(getattr(crawl, "logs", None), model.budget),
     )

@@ -164,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("ids", nargs="*", type=int, metavar="[OLD] NEW", help="crawl ids (see history)")
     compare.add_argument("--out", type=Path, help="write compare.csv and compare.json here")
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+    from seo_audit import logs_cmd
+
+    logs_cmd.add_parser(verbs)
+    logs_cmd.add_log_args(crawl, files_flag=True)
     return parser
 
 
@@ -201,6 +206,9 @@ def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     if "header" in given:
         crawl["headers"] = dict(given["header"])
     settings["crawl"] = crawl
+    from seo_audit.logs_cmd import log_settings
+
+    settings.update(log_settings(args))
     return settings
 
 
@@ -410,6 +418,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from crawler import store
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare
+    from seo_audit.logs_cmd import analyse_for_job, store_log_summary
 
     reporting = job.out is not None and not getattr(args, "no_report", False)
     if reporting:
@@ -429,6 +438,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
                        on_links=write_links_csv if reporting else None)
     findings = run_audit(crawl, job.audit)
     budget = crawl_budget(crawl, findings)
+    crawl.findings = findings  # the audit's causes of waste place Googlebot's hits
+    log_findings = analyse_for_job(crawl, job)
     if links_csv is not None:
         # links.csv is written by the child: tens of millions of links need not stay here
         crawl.links = crawl.links.iloc[:0].copy()  # a copy: a slice would keep all the rows alive
@@ -444,12 +455,19 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     finally:
         conn.close()
     crawl.findings = findings  # the audit being saved is the crawl's findings now
+    if log_findings is not None:
+        store_log_summary(store_path, crawl.crawl_id, crawl.logs)
     comparison = compare_crawls(load_for_compare(store_path, previous_id), crawl) if previous_id else None
     try:
         if reporting:
+            import pandas as pd
+
+            from audit.rules.logs import LOG_RULES
             from reports import write_outputs
 
-            paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+            rules, shown = (RULES, findings) if log_findings is None else (
+                [*RULES, *LOG_RULES], pd.concat([findings, log_findings], ignore_index=True))
+            paths = write_outputs(job.out, crawl, shown, rules, budget, branding=job.branding,
                                   bom=job.csv_bom, previous=comparison, links_csv=links_csv)
             summary["report"] = str(paths["report.html"].resolve())
             log.info("report written: %s", summary["report"])
@@ -663,8 +681,10 @@ def main(argv: list[str] | None = None) -> int:
             from crawler.distributed import worker_main
 
             return worker_main(args)
+        from seo_audit.logs_cmd import cmd_logs
+
         command = {"report": cmd_report_or_audit, "audit": cmd_report_or_audit,
-                   "history": cmd_history, "compare": cmd_compare}[args.verb]
+                   "history": cmd_history, "compare": cmd_compare, "logs": cmd_logs}[args.verb]
         try:
             return command(args, parser)
         except (StoreError, sqlite3.Error) as exc:

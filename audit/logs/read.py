@@ -40,8 +40,8 @@ BZ2_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
 MAX_LINE_BYTES = 1 << 20
 
-HIT_COLUMNS = ["file", "ip", "time", "method", "target", "status", "bytes", "referer", "user_agent",
-               "host", "scheme", "response_time", "hits"]
+#: what a line's format gives (any may be NULL but time, status and target)
+LINE_COLUMNS = ("ip", "time", "method", "target", "status", "user_agent", "host", "scheme", "response_time")
 
 
 class LogFormatError(ValueError):
@@ -61,9 +61,9 @@ class LogRead:
     """What reading some log files found."""
 
     files: list[LogFile]
-    hits: pd.DataFrame  # HIT_COLUMNS: bot lines (``hits`` identical lines counted once)
     lines: dict[str, int]  # per file: lines read (blank and comment lines left out)
     humans: dict[str, int]  # per file: visitors' lines (counted, never kept)
+    bots: dict[str, int]  # per file: bots' lines (in the BOT_HITS table)
     rejected: pd.DataFrame  # file, why, lines, samples (a list of {"line", "text"})
 
     @property
@@ -192,10 +192,8 @@ def _combined_family(fmt: str) -> tuple[str, dict[str, str], str]:
         "time": f"try_strptime(regexp_extract({head}, '\\[([^\\]]*)\\]', 1), '%d/%b/%Y:%H:%M:%S %z')",
         **_request_columns("p[2]"),
         "status": "try_cast(split_part(trim(p[3]), ' ', 1) AS INTEGER)",
-        "bytes": "try_cast(split_part(trim(p[3]), ' ', 2) AS BIGINT)",
-        "referer": "NULL" if fmt == "common" else "nullif(p[4], '-')",
         "user_agent": "NULL" if fmt == "common" else "p[6]",
-        "host": f"nullif(split_part(split_part({head}, ' ', 1), ':', 1), '-')" if fmt == "vhost" else "NULL",
+        "host": f"nullif(split_part({head}, ' ', 1), '-')" if fmt == "vhost" else "NULL",
         "scheme": ("CASE split_part(split_part(p[1], ' ', 1), ':', 2) WHEN '443' THEN 'https' "
                    "WHEN '80' THEN 'http' END") if fmt == "vhost" else "NULL",
         # nginx formats often end with $request_time: a number after the user agent
@@ -209,7 +207,7 @@ def _combined_family(fmt: str) -> tuple[str, dict[str, str], str]:
 
 _W3C_COLUMNS = {  # our column: W3C fields, the first present wins
     "ip": ("c-ip",), "method": ("cs-method",), "stem": ("cs-uri-stem",), "query": ("cs-uri-query",),
-    "status": ("sc-status",), "bytes": ("sc-bytes",), "referer": ("cs(Referer)", "cs(Referrer)"),
+    "status": ("sc-status",),
     "user_agent": ("cs(User-Agent)",), "host": ("x-host-header", "cs-host", "cs(Host)"),
     "response_time": ("time-taken",), "date": ("date",), "time": ("time",),
     "scheme": ("cs-protocol",), "port": ("s-port",),
@@ -229,8 +227,6 @@ def _w3c(log: LogFile) -> tuple[str, dict[str, str], str]:
         "method": where["method"],
         "target": f"{where['stem']} || coalesce('?' || {where['query']}, '')",
         "status": f"try_cast({where['status']} AS INTEGER)",
-        "bytes": f"try_cast({where['bytes']} AS BIGINT)",
-        "referer": where["referer"],
         "user_agent": (f"url_decode({ua})" if log.format == "cloudfront" else f"replace({ua}, '+', ' ')"),
         "host": where["host"],
         "scheme": (f"lower({where['scheme']})" if where["scheme"] != "NULL" else
@@ -261,8 +257,6 @@ def _cloudflare() -> tuple[str, dict[str, str], str]:
         "method": at["ClientRequestMethod"],
         "target": at["ClientRequestURI"],
         "status": f"try_cast({at['EdgeResponseStatus']} AS INTEGER)",
-        "bytes": f"try_cast({at['EdgeResponseBytes']} AS BIGINT)",
-        "referer": f"nullif({at['ClientRequestReferer']}, '')",
         "user_agent": at["ClientRequestUserAgent"],
         "host": at["ClientRequestHost"],
         "scheme": f"lower({at['ClientRequestScheme']})",
@@ -284,8 +278,7 @@ def _regex(log: LogFile) -> tuple[str, dict[str, str], str]:
         "method": group("method"), "target": group("url")}
     cols = {
         "ip": group("ip"), "time": f"try_strptime({group('time')}, {_TIME_FORMATS})", **request,
-        "status": f"try_cast({group('status')} AS INTEGER)", "bytes": f"try_cast({group('bytes')} AS BIGINT)",
-        "referer": group("referer"), "user_agent": group("user_agent"), "host": group("host"),
+        "status": f"try_cast({group('status')} AS INTEGER)", "user_agent": group("user_agent"), "host": group("host"),
         "scheme": "NULL", "response_time": f"try_cast({group('response_time')} AS DOUBLE)",
     }
     return parts, cols, f"CASE WHEN NOT regexp_matches(line, {_q(log.regex)}) THEN 'does not match the regex' END"
@@ -307,10 +300,10 @@ _READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape=''
 
 
 def _file_select(index: int, log: LogFile, source: str) -> str:
-    """One file's lines as (file, line number, kind, why, HIT_COLUMNS but hits): kind is 'bot',
+    """One file's lines as (file, line number, kind, why, LINE_COLUMNS): kind is 'bot',
     'human', 'bad' or 'skip' (blank and comment lines); a visitor's columns are all NULL."""
     parts, cols, check = _format_sql(log)
-    names = [c for c in HIT_COLUMNS if c not in ("file", "hits")]
+    names = LINE_COLUMNS
     parsed = ", ".join(f"{cols[name]} AS {name}" for name in names)
     bot = f"coalesce(regexp_matches(user_agent, {_q(PREFILTER)}), false)"
     why = (f"coalesce(shape, CASE WHEN status IS NULL THEN 'no status' WHEN time IS NULL THEN 'bad date' "
@@ -379,25 +372,39 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def read_logs(paths: list[str], forced: str | None = None, threads: int | None = None) -> LogRead:
-    """Read the log files at ``paths`` (see the module docstring)."""
+#: the bot hits table: a bot's lines grouped by who asked what and got what on one day
+BOT_HITS = "bot_hits"
+BOT_HIT_COLUMNS = ("file", "ip", "user_agent", "host", "scheme", "method", "target", "status", "day",
+                   "first_hit", "last_hit", "hits", "response_time_sum", "response_times")
+
+
+def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | None = None) -> LogRead:
+    """Read the log files at ``paths`` into the table BOT_HITS of ``con`` (see the module
+    docstring); the lines counted and refused are in the answer."""
     files = [detect_format(path, forced) for path in paths]
     if not files:
         raise LogFormatError("no log files given")
-    con = connect(threads)
-    try:
-        with _readable(files) as sources:
-            union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
-            names = [c for c in HIT_COLUMNS if c not in ("file", "hits")]
-            grouped = con.execute(f"""
-                SELECT file, kind, why, {', '.join(names)}, count(*) AS hits,
-                       min_by({{'line': lineno, 'text': line}}, lineno, {SAMPLES}) FILTER (WHERE kind = 'bad') AS samples
-                FROM ({union}) WHERE kind <> 'skip'
-                GROUP BY ALL""").df()
-            rejects = _rejects(con, sources)
-    finally:
-        con.close()
-    return _assemble(files, grouped, rejects)
+    with _readable(files) as sources:
+        union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
+        # one pass over the lines: a bot's hits grouped per day and answer, a visitor's lines
+        # collapsed into one count per file, the unreadable ones into a count and a sample
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE lines_read AS
+            SELECT file, kind, why, ip, user_agent, host, scheme, method, target, status,
+                   CAST(time AS DATE) AS day, min(time) AS first_hit, max(time) AS last_hit,
+                   count(*) AS hits, sum(response_time) AS response_time_sum,
+                   count(response_time) AS response_times,
+                   min_by({{'line': lineno, 'text': line}}, lineno, {SAMPLES}) FILTER (WHERE kind = 'bad') AS samples
+            FROM ({union}) WHERE kind <> 'skip'
+            GROUP BY ALL""")
+        rejects = _rejects(con, sources)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
+                "FROM lines_read WHERE kind = 'bot'")
+    counts = con.execute("SELECT file, kind, why, sum(hits)::BIGINT AS hits, any_value(samples) AS samples "
+                         "FROM lines_read WHERE kind <> 'bot' GROUP BY ALL").df()
+    bots = con.execute(f"SELECT file, sum(hits)::BIGINT AS hits FROM {BOT_HITS} GROUP BY file").df()
+    con.execute("DROP TABLE lines_read")
+    return _assemble(files, counts, bots, rejects)
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, list[tuple[int, str, str]]]:
@@ -426,28 +433,26 @@ def _true_line(lineno: int, refused: list[int]) -> int:
     return lineno
 
 
-def _assemble(files: list[LogFile], grouped: pd.DataFrame, rejects: dict) -> LogRead:
+def _assemble(files: list[LogFile], counts: pd.DataFrame, bots: pd.DataFrame, rejects: dict) -> LogRead:
     names = [log.path for log in files]
-    kind_counts = grouped.groupby(["file", "kind"])["hits"].sum()
-    lines = {name: int(kind_counts.get(i, pd.Series(dtype=int)).sum()) + len(rejects.get(i, []))
+    per_file = counts.groupby("file")["hits"].sum()
+    bot_lines = bots.set_index("file")["hits"]
+    lines = {name: int(per_file.get(i, 0)) + int(bot_lines.get(i, 0)) + len(rejects.get(i, []))
              for i, name in enumerate(names)}
-    humans = {name: int(kind_counts.get((i, "human"), 0)) for i, name in enumerate(names)}
+    humans = counts[counts["kind"].eq("human")].groupby("file")["hits"].sum()
     rows = []
-    for _, bad in grouped[grouped["kind"].eq("bad")].iterrows():
-        refused = [line for line, _, _ in rejects.get(bad["file"], [])]
-        samples = [{"line": _true_line(int(s["line"]), refused), "text": s["text"]} for s in bad["samples"]]
-        rows.append({"file": names[bad["file"]], "why": bad["why"], "lines": int(bad["hits"]), "samples": samples})
+    for bad in counts[counts["kind"].eq("bad")].itertuples():
+        refused = [line for line, _, _ in rejects.get(bad.file, [])]
+        samples = [{"line": _true_line(int(s["line"]), refused), "text": s["text"]} for s in bad.samples]
+        rows.append({"file": names[bad.file], "why": bad.why, "lines": int(bad.hits), "samples": samples})
     for i, refused in rejects.items():
         for why in dict.fromkeys(w for _, w, _ in refused):
             mine = [(line, text) for line, w, text in refused if w == why]
             rows.append({"file": names[i], "why": why, "lines": len(mine),
                          "samples": [{"line": line, "text": text[:SAMPLE_CHARS]} for line, text in mine[:SAMPLES]]})
     rejected = pd.DataFrame(rows, columns=["file", "why", "lines", "samples"])
-    hits = grouped[grouped["kind"].eq("bot")].reset_index(drop=True)
-    hits = hits.assign(file=hits["file"].map(dict(enumerate(names))))[HIT_COLUMNS]
-    hits["time"] = pd.to_datetime(hits["time"], utc=True)
-    hits["status"] = hits["status"].astype("Int64")
-    return LogRead(files, hits, lines, humans, rejected)
+    return LogRead(files, lines, {name: int(humans.get(i, 0)) for i, name in enumerate(names)},
+                   {name: int(bot_lines.get(i, 0)) for i, name in enumerate(names)}, rejected)
 
 
 def describe_files(files: list[LogFile]) -> list[dict]:
