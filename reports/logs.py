@@ -61,8 +61,8 @@ def log_section(logs: Any, simulated: dict[str, Any]) -> dict[str, Any] | None:
     daily = logs.daily[logs.daily["bot"].isin(GOOGLEBOT)]
     daily = daily[daily["verified"].eq("yes")] if trusted else daily[daily["verified"].ne("no")]
     timing = daily.dropna(subset=["response_time"])
-    response = (timing.assign(weighted=timing["response_time"] * timing["hits"]).groupby("day")
-                .apply(lambda d: d["weighted"].sum() / d["hits"].sum(), include_groups=False))
+    weighted = timing.assign(weighted=timing["response_time"] * timing["hits"]).groupby("day")[["weighted", "hits"]].sum()
+    response = weighted["weighted"] / weighted["hits"]
     causes = [(cause, int(simulated.get("by_cause", {}).get(cause, 0)), int(n))
               for cause, n in budget["by_cause"].items()]
     top = logs.urls.sort_values(["hits", "url"], ascending=[False, True]).head(SHOWN)

@@ -145,7 +145,8 @@ def _with_crawl_facts(facts: pd.DataFrame, pages: pd.DataFrame, causes: pd.Serie
 
     return facts.assign(in_crawl=known, crawl_status=pd.array(column(pages["status"], None), dtype="Int64"),
                         indexable=column(pages["indexable"], False), crawlable=column(pages["crawlable"], False),
-                        in_sitemap=column(pages["in_sitemap"], False), crawl_cause=column(causes, None))
+                        in_sitemap=column(pages["in_sitemap"], False),
+                        crawl_cause=[c if isinstance(c, str) else None for c in column(causes, None)])
 
 
 def attach_logs(crawl: Any, facts: LogFacts) -> Any:

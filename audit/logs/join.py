@@ -66,8 +66,8 @@ def absolute_url(host: str | None, scheme: str | None, target: str, schemes: Map
 def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
               ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None) -> Joined:
     """Name, verify and place the hits of the BOT_HITS table (see the module docstring)."""
-    agents = con.execute(f"SELECT DISTINCT user_agent FROM {BOT_HITS}").df()
-    agents["bot"] = [classify(ua) for ua in agents["user_agent"]]
+    distinct = [ua for (ua,) in con.execute(f"SELECT DISTINCT user_agent FROM {BOT_HITS}").fetchall()]
+    agents = pd.DataFrame({"user_agent": pd.Series(distinct, dtype=object), "bot": [classify(ua) for ua in distinct]})
     con.register("agent_bots", agents)
     pairs = con.execute(f"""SELECT DISTINCT a.bot, h.ip FROM {BOT_HITS} h
                             JOIN agent_bots a ON h.user_agent IS NOT DISTINCT FROM a.user_agent
@@ -77,9 +77,10 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
 
     schemes = site_origins(page_urls)
     default_host = next(iter(site_origins(pd.Series([start_url or ""])).keys()), None)
-    targets = con.execute(f"SELECT DISTINCT host, scheme, target FROM {BOT_HITS}").df()
-    targets["url"] = [absolute_url(h, s, t, schemes, default_host)
-                      for h, s, t in zip(targets["host"].tolist(), targets["scheme"].tolist(), targets["target"].tolist())]
+    # as tuples: a frame would turn the missing hosts into NaN
+    distinct = con.execute(f"SELECT DISTINCT host, scheme, target FROM {BOT_HITS}").fetchall()
+    targets = pd.DataFrame(distinct, columns=["host", "scheme", "target"], dtype=object)
+    targets["url"] = [absolute_url(h, s, t, schemes, default_host) for h, s, t in distinct]
     con.register("target_urls", targets)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE hits AS
         SELECT t.url, a.bot, v.verified, h.ip, h.method, h.status, h.day, h.first_hit, h.last_hit, h.hits,
