@@ -30,7 +30,7 @@ def routes() -> dict:
         "/sale": Reply(202, "<html><title>Preparing the sale</title></html>"),
         "/old": redirect("/about", 301),
         "/noindex": page("Hidden", head="<meta name='robots' content='noindex'>"),
-        "/products*": page("Products"),
+        "/products*": lambda hit: page(f"Products {hit.path}", f"<h1>Products in {hit.path[-4:]}</h1>"),
         "/private/x": page("Private"),
         "/in-sitemap-only": page("Only in the sitemap"),
         "/robots.txt": Reply(200, "User-agent: *\nDisallow: /private/\n", "text/plain"),
@@ -66,6 +66,7 @@ HITS = [
     (VERIFIED_V4, 11, "07:00:00", "GET", "/robots.txt", 503, GOOGLEBOT_MOBILE),
     (VERIFIED_V6, 11, "11:00:00", "GET", "/about", 500, GOOGLEBOT_MOBILE),
     (VERIFIED_V6, 11, "11:05:00", "GET", "/about", 200, GOOGLEBOT_MOBILE),
+    (VERIFIED_V4, 11, "12:00:00", "GET", "/noindex", 202, GOOGLEBOT_MOBILE),
     (SPOOFER, 10, "12:00:00", "GET", "/about", 200, GOOGLEBOT_DESKTOP),
     (SPOOFER, 10, "12:00:01", "GET", "/noindex", 200, GOOGLEBOT_DESKTOP),
     (BING_IP, 10, "13:00:00", "GET", "/about", 200, BINGBOT),
@@ -73,7 +74,7 @@ HITS = [
     (VISITOR, 10, "14:00:01", "GET", "/?secret=visitor-only", 200, FIREFOX),
     (VISITOR, 11, "14:00:02", "GET", "/sale", 202, FIREFOX),
 ]
-GOOGLEBOT_HITS = 12  # verified: the first twelve
+GOOGLEBOT_HITS = 13  # verified: the first thirteen
 SPOOFED_HITS, BOT_HITS, VISITOR_HITS = 2, 15, 3
 
 
