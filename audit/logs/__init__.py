@@ -126,7 +126,7 @@ def analyse_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Pat
                  for f in read.files]
     causes = waste_causes(crawl, crawl.findings)
     budget = googlebot_budget(joined.googlebot, crawl.pages, causes)
-    urls = _with_crawl_facts(url_facts(joined.googlebot, joined.window[1]), crawl.pages, causes)
+    urls = _with_crawl_facts(url_facts(joined.googlebot_urls, joined.window[1]), crawl.pages, causes)
     return LogFacts(described, read.rejected, joined.bot_hits, joined.googlebot, urls, joined.daily,
                     joined.spoofed, budget, [r.describe() for r in loaded], joined.googlebot_trust,
                     joined.window,

@@ -29,6 +29,7 @@ class Joined:
 
     bot_hits: pd.DataFrame  # BOT_HITS_COLUMNS: one row per URL, bot and verdict
     googlebot: pd.DataFrame  # Googlebot's trusted hits: url, day, status, hits, first_hit, last_hit
+    googlebot_urls: pd.DataFrame  # per URL of those: hits, statuses ("200: 5, 202: 1"), first_hit, last_hit
     daily: pd.DataFrame  # day, bot, verified, status_class, hits, response_time (mean seconds, if logged)
     spoofed: pd.DataFrame  # url, hits, addresses: Googlebot user agents that failed verification
     googlebot_trust: str  # 'verified' (only proven hits count) or 'claimed' (nothing to verify against)
@@ -63,6 +64,35 @@ def absolute_url(host: str | None, scheme: str | None, target: str, schemes: Map
     return normalise(f"{scheme}://{host}{target if target.startswith('/') else '/' + target}")
 
 
+#: request targets whose URL is their origin followed by them, as crawler.urls.normalise spells it:
+#: a path (and query) of characters it leaves as they are; the others go through normalise
+_PLAIN_TARGET = (r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*"
+                 r"(?:\?(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})+)?")
+
+
+def _register_target_urls(con: duckdb.DuckDBPyConnection, schemes: Mapping[str, str], default_host: str | None) -> None:
+    """The table target_urls: the normalised URL of each distinct (host, scheme, target) of the
+    hits; plain targets joined to their origin in the engine, the rest normalised one by one."""
+    origins = con.execute(f"SELECT DISTINCT host, scheme FROM {BOT_HITS}").fetchall()
+    frame = pd.DataFrame(origins, columns=["host", "scheme"], dtype=object)
+    frame["origin"] = [(absolute_url(h, s, "/", schemes, default_host) or "/")[:-1] or None for h, s in origins]
+    con.register("origins", frame)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE target_urls AS
+        SELECT DISTINCT t.host, t.scheme, t.target,
+               CASE WHEN regexp_full_match(t.target, '{_PLAIN_TARGET.replace("'", "''")}') THEN o.origin || t.target END AS url
+        FROM (SELECT DISTINCT host, scheme, target FROM {BOT_HITS}) t
+        JOIN origins o ON t.host IS NOT DISTINCT FROM o.host AND t.scheme IS NOT DISTINCT FROM o.scheme""")
+    # as tuples: a frame would turn the missing hosts into NaN
+    rest = con.execute("SELECT host, scheme, target FROM target_urls WHERE url IS NULL").fetchall()
+    if rest:
+        fixed = pd.DataFrame(rest, columns=["host", "scheme", "target"], dtype=object)
+        fixed["url"] = [absolute_url(h, s, t, schemes, default_host) for h, s, t in rest]
+        con.register("fixed_urls", fixed)
+        con.execute("""UPDATE target_urls SET url = f.url FROM fixed_urls f
+                       WHERE target_urls.url IS NULL AND target_urls.host IS NOT DISTINCT FROM f.host
+                         AND target_urls.scheme IS NOT DISTINCT FROM f.scheme AND target_urls.target = f.target""")
+
+
 def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
               ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None) -> Joined:
     """Name, verify and place the hits of the BOT_HITS table (see the module docstring)."""
@@ -77,11 +107,7 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
 
     schemes = site_origins(page_urls)
     default_host = next(iter(site_origins(pd.Series([start_url or ""])).keys()), None)
-    # as tuples: a frame would turn the missing hosts into NaN
-    distinct = con.execute(f"SELECT DISTINCT host, scheme, target FROM {BOT_HITS}").fetchall()
-    targets = pd.DataFrame(distinct, columns=["host", "scheme", "target"], dtype=object)
-    targets["url"] = [absolute_url(h, s, t, schemes, default_host) for h, s, t in distinct]
-    con.register("target_urls", targets)
+    _register_target_urls(con, schemes, default_host)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE hits AS
         SELECT t.url, a.bot, v.verified, h.ip, h.method, h.status, h.day, h.first_hit, h.last_hit, h.hits,
                h.response_time_sum, h.response_times
@@ -112,14 +138,20 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
     spoofed = con.execute(f"""
         SELECT url, sum(hits)::BIGINT AS hits, count(DISTINCT ip) AS addresses
         FROM hits WHERE bot IN ({google}) AND verified = 'no' GROUP BY url ORDER BY hits DESC, url""").df()
+    googlebot_urls = con.execute(f"""
+        SELECT url, sum(n)::BIGINT AS hits, string_agg(status || ': ' || n, ', ' ORDER BY status) AS statuses,
+               min(first_hit) AS first_hit, max(last_hit) AS last_hit
+        FROM (SELECT url, status, sum(hits) AS n, min(first_hit) AS first_hit, max(last_hit) AS last_hit
+              FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL)
+        GROUP BY url ORDER BY url""").df()
     window = con.execute("SELECT min(first_hit), max(last_hit) FROM hits").fetchone()
-    for frame in (bot_hits, googlebot):
+    for frame in (bot_hits, googlebot, googlebot_urls):
         for col in ("first_hit", "last_hit"):
             frame[col] = pd.to_datetime(frame[col], utc=True)
     for frame in (googlebot, daily):
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
     googlebot["status"] = googlebot["status"].astype("Int64")
-    return Joined(bot_hits[BOT_HITS_COLUMNS], googlebot, daily, spoofed,
+    return Joined(bot_hits[BOT_HITS_COLUMNS], googlebot, googlebot_urls, daily, spoofed,
                   "verified" if proven else "claimed",
                   tuple(None if t is None else pd.to_datetime(t, utc=True) for t in window),
                   dns.skipped if dns else 0)
@@ -160,15 +192,7 @@ def googlebot_budget(googlebot: pd.DataFrame, pages: pd.DataFrame, crawl_causes:
             "hits_not_in_crawl": int(hits[unknown].sum())}
 
 
-def url_facts(googlebot: pd.DataFrame, window_end: Any) -> pd.DataFrame:
-    """Per URL Googlebot fetched: hits, statuses ("200: 5, 202: 1"), first and last hit, days
-    since the last hit (to the end of the window)."""
-    if not len(googlebot):
-        return pd.DataFrame(columns=["url", "hits", "statuses", "first_hit", "last_hit", "days_since_last_hit"])
-    per_status = googlebot.groupby(["url", "status"], sort=True)["hits"].sum().reset_index()
-    per_status["text"] = per_status["status"].astype(str) + ": " + per_status["hits"].astype(str)
-    grouped = googlebot.groupby("url", sort=True)
-    facts = pd.DataFrame({"hits": grouped["hits"].sum(), "statuses": per_status.groupby("url")["text"].agg(", ".join),
-                          "first_hit": grouped["first_hit"].min(), "last_hit": grouped["last_hit"].max()})
-    facts["days_since_last_hit"] = (window_end - facts["last_hit"]).dt.days
-    return facts.reset_index()
+def url_facts(googlebot_urls: pd.DataFrame, window_end: Any) -> pd.DataFrame:
+    """Per URL Googlebot fetched: hits, statuses, first and last hit, days since the last hit
+    (to the end of the window)."""
+    return googlebot_urls.assign(days_since_last_hit=(window_end - googlebot_urls["last_hit"]).dt.days)
