@@ -642,6 +642,11 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     old, new = budget["old"], budget["new"]
     print(f"crawl-budget waste: {old['waste_share']:.0%} -> {new['waste_share']:.0%} "
           f"({budget['change']['waste_share'] * 100:+.0f} points); wasted URLs {old['wasted']} -> {new['wasted']}")
+    if "googlebot" in comparison:
+        old, new = comparison["googlebot"]["old"], comparison["googlebot"]["new"]
+        print(f"Googlebot's waste (server logs): {old['waste_share']:.0%} -> {new['waste_share']:.0%} "
+              f"({comparison['googlebot']['change']['waste_share'] * 100:+.0f} points); wasted hits "
+              f"{old['wasted']} -> {new['wasted']}")
 
 
 def _print_urls(title: str, lines: list[str]) -> None:

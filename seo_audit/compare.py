@@ -22,7 +22,9 @@ prints and exports and `seo-audit crawl` hands to the report as ``previous``::
       "disappeared": ["https://example.com/old", ...],      # recorded only in the old crawl
       "budget": {"old": {<audit.crawl_budget>}, "new": {...},
                  "change": {"fetched": 2, "wasted": 1, "waste_share": 0.05,
-                            "by_cause": {"redirects": -1, "errors": 1, ...}}}
+                            "by_cause": {"redirects": -1, "errors": 1, ...}}},
+      "googlebot": {"old": {"fetched": 900, "wasted": 300, "waste_share": 0.33, "by_cause": {...}},
+                    "new": {...}, "change": {... as budget's}}   # only when both crawls had logs
     }
 
 A finding is identified by (rule, URL): its evidence text may change (a response time) while
@@ -39,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from audit import CrawlOutline, crawl_budget, load_crawl, load_outline
+from crawler import store as crawl_store
 from reports.safe import write_csv
 
 #: compare.csv columns: one row per change
@@ -49,7 +52,7 @@ def compare_crawls(old: Any, new: Any) -> dict[str, Any]:
     """The changes from crawl ``old`` to crawl ``new`` (see the module docstring for the shape)."""
     old_answers, new_answers = _answers(old.pages), _answers(new.pages)
     old_budget, new_budget = _budget(old), _budget(new)
-    return {
+    comparison = {
         "old": _crawl_meta(old),
         "new": _crawl_meta(new),
         "findings": _finding_changes(old.findings, new.findings),
@@ -60,12 +63,35 @@ def compare_crawls(old: Any, new: Any) -> dict[str, Any]:
         "disappeared": sorted(old_answers.keys() - new_answers.keys()),
         "budget": {"old": old_budget, "new": new_budget, "change": _budget_change(old_budget, new_budget)},
     }
+    old_logs, new_logs = _googlebot(old), _googlebot(new)
+    if old_logs and new_logs:
+        comparison["googlebot"] = {"old": old_logs, "new": new_logs,
+                                   "change": _budget_change(old_logs, new_logs)}
+    return comparison
+
+
+def _googlebot(crawl: Any) -> dict[str, Any] | None:
+    """Googlebot's crawl budget from the server logs joined with the crawl (audit.logs): attached
+    to a crawl just audited, or as the store kept it (load_for_compare); None without logs."""
+    logs = getattr(crawl, "logs", None)
+    summary = logs.headline() if logs is not None else getattr(crawl, "log_summary", None)
+    if not summary:
+        return None
+    budget = summary["googlebot"]
+    return {"fetched": budget["hits"], "wasted": budget["wasted"], "waste_share": budget["waste_share"],
+            "by_cause": budget["by_cause"]}
 
 
 def load_for_compare(store: str | Path, crawl_id: int) -> Any:
     """Crawl ``crawl_id`` as compare_crawls needs it: its outline (no links; a million-URL
     crawl in seconds) when its audit stored the budget, else the whole crawl."""
-    return load_outline(store, crawl_id) or load_crawl(store, crawl_id)
+    crawl = load_outline(store, crawl_id) or load_crawl(store, crawl_id)
+    conn = crawl_store.connect(store, readonly=True)
+    try:
+        crawl.log_summary = crawl_store.log_summary_of(conn, crawl_id)
+    finally:
+        conn.close()
+    return crawl
 
 
 def _budget(crawl: Any) -> dict[str, Any]:

@@ -285,3 +285,37 @@ def test_notebook_api_returns_frames(site):
     facts = load_logs([str(site["logs"]["w3c"])], site["store"], ranges=[site["ranges"]])
     assert isinstance(facts.bot_hits, pd.DataFrame) and isinstance(facts.urls, pd.DataFrame)
     assert facts.budget["hits"] == log_site.GOOGLEBOT_HITS
+
+
+def test_job_file_logs_and_crawl_logs_flag_then_compare_googlebot_waste(tmp_path):
+    """A nightly job: the job file's logs joined with each crawl, then `crawl --logs` with other
+    logs; compare reports the change in Googlebot's waste share."""
+    site_routes = log_site.routes()
+    with SiteServer(site_routes) as server:
+        log_site.add_sitemap(site_routes, server.url)
+        (tmp_path / "logs").mkdir()
+        (tmp_path / "logs" / "access.log.1.gz").write_bytes(gzip.compress(log_site.combined_log()))
+        ranges = log_site.ranges_file(tmp_path / "googlebot.json")
+        job = tmp_path / "nightly.toml"
+        job.write_text(f'start_url = "{server.url}/"\nout = "out"\nstore = "site.sqlite"\n'
+                       f'logs = ["logs/access.log*"]\nbot_ranges = ["googlebot.json"]\n'
+                       '[crawl]\nconcurrency = 8\ntimeout = 6\nrecheck_max_wait = 1.0\n')
+        first = run_cli("crawl", "--config", job, "--json", cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert json.loads((tmp_path / "out" / "summary.json").read_text())["logs"]["googlebot"]["hits"] == 13
+        healthy = "\n".join(log_site.combined_line(log_site.VERIFIED_V4, 12, f"0{h}:00:00", "GET", "/about", 200,
+                                                   log_site.GOOGLEBOT_MOBILE) for h in range(4)) + "\n"
+        (tmp_path / "today.log").write_text(healthy)
+        second = run_cli("crawl", "--config", job, "--logs", tmp_path / "today.log", "--bot-ranges", ranges,
+                         "--json", cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+    log_summary = json.loads((tmp_path / "out" / "log-summary.json").read_text())
+    assert (log_summary["lines_read"], log_summary["googlebot"]["waste_share"]) == (4, 0.0)
+    compared = run_cli("compare", "--config", job, "--json", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+    googlebot = json.loads(compared.stdout)["googlebot"]
+    assert googlebot["old"]["waste_share"] == pytest.approx(9 / 13)
+    assert googlebot["new"]["waste_share"] == 0.0
+    assert googlebot["change"]["waste_share"] == pytest.approx(-9 / 13)
+    printed = run_cli("compare", "--config", job, cwd=tmp_path)
+    assert "Googlebot's waste (server logs): 69% -> 0% (-69 points)" in printed.stdout

@@ -40,9 +40,11 @@ class Joined:
 
 def site_origins(page_urls: pd.Series) -> dict[str, str]:
     """host -> scheme of the crawl's origins (https preferred when a host has both)."""
-    origins = page_urls.str.extract(r"^(https?)://([^/?#]+)", expand=True).dropna().drop_duplicates()
+    origins = {url.split("/", 3)[2] and "/".join(url.split("/", 3)[:3]) for url in page_urls.tolist()
+               if isinstance(url, str) and url.startswith(("http://", "https://"))}
     schemes: dict[str, str] = {}
-    for scheme, host in origins.itertuples(index=False):
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
         if schemes.get(host.lower()) != "https":
             schemes[host.lower()] = scheme
     return schemes
