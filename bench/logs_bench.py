@@ -3,6 +3,7 @@ files joined with a 100k-URL crawl, side by side with advertools' ``logs_to_df``
 
     flock /tmp/bench.lock python bench/logs_bench.py [--lines 10000000] [--files 10] [--urls 100000]
         [--advertools-lines 1000000] [--advertools-python /tmp/advenv/bin/python] [--workdir DIR]
+    python bench/logs_bench.py --prepare --workdir DIR   # write the logs and the store first, unlocked
 
 The bench writes its own logs (a realistic mix: 80% visitors, 15% Googlebot from the documentation
 range 192.0.2.0/24 its googlebot.json names, 1% spoofed Googlebot, 4% other bots; URLs of the crawl,
@@ -122,6 +123,8 @@ def run(args: argparse.Namespace) -> dict:
     if not os.path.exists(store):
         facts = write_synthetic_store(store, args.urls)
         log(f"synthetic store: {facts['urls']:,} URLs, {facts['links']:,} links")
+    if args.prepare:
+        return {}
     ranges = os.path.join(work, "googlebot.json")
     with open(ranges, "w") as f:
         json.dump({"creationTime": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -195,9 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--workdir", help="kept between runs: logs and store are generated once")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only write the logs and the store into --workdir (outside the bench lock)")
     parser.add_argument("--results-dir", default=os.path.join(BENCH, "results"))
     args = parser.parse_args(argv)
     results = run(args)
+    if args.prepare:
+        return 0
     print(table(results))
     os.makedirs(args.results_dir, exist_ok=True)
     with open(os.path.join(args.results_dir, f"logs-{time.strftime('%Y%m%d-%H%M%S')}.json"), "w") as f:

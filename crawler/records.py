@@ -36,6 +36,8 @@ def response_row(*, url: str, entry_fields: dict, method: str, status: int, head
         "x_robots_tag": header(headers, "X-Robots-Tag"),
         "retry_after": header(headers, "Retry-After"),
         "content_location": header(headers, "Content-Location"),
+        "cache_control": header(headers, "Cache-Control"),
+        "expires": header(headers, "Expires"),
         "link_canonical": link_header_canonical(header(headers, "Link"), url),
         "response_time": round(latency, 4) if latency is not None else None,
         "size": body_size,

@@ -55,6 +55,8 @@ PAGE_COLUMNS: dict[str, str] = {
     "x_robots_tag": "X-Robots-Tag header(s), joined with ', '",
     "retry_after": "Retry-After header, raw",
     "content_location": "Content-Location header",
+    "cache_control": "Cache-Control header(s), joined with ', '",
+    "expires": "Expires header, raw",
     "link_canonical": "rel=canonical target from the Link header, normalised",
     "response_time": "seconds from request to response (Scrapy download latency)",
     "size": "body bytes received",

@@ -12,7 +12,7 @@ import json
 from seo_audit.sitekit import Reply, page, redirect
 
 NAV = "".join(f"<a href='{p}'>{p}</a> " for p in (
-    "/about", "/sale", "/old", "/noindex", "/products?color=red", "/products?color=blue", "/private/x"))
+    "/about", "/sale", "/old", "/noindex", "/products?color=red", "/products?color=blue", "/private/x", "/export"))
 
 GOOGLEBOT_MOBILE = ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like "
                     "Gecko) Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; Googlebot/2.1; "
@@ -33,6 +33,10 @@ def routes() -> dict:
         "/products*": lambda hit: page(f"Products {hit.path}", f"<h1>Products in {hit.path[-4:]}</h1>"),
         "/private/x": page("Private"),
         "/in-sitemap-only": page("Only in the sitemap"),
+        # a 202 whose status monitor is public, cacheable by shared caches and never expires
+        "/export": Reply(202, "<html><title>Export queued</title></html>", headers=[("Location", "/export/status/7")]),
+        "/export/status/7": Reply(200, '{"state": "done"}', "application/json",
+                                  headers=[("Cache-Control", "public")]),
         "/robots.txt": Reply(200, "User-agent: *\nDisallow: /private/\n", "text/plain"),
     }
 

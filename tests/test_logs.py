@@ -319,3 +319,15 @@ def test_job_file_logs_and_crawl_logs_flag_then_compare_googlebot_waste(tmp_path
     assert googlebot["change"]["waste_share"] == pytest.approx(-9 / 13)
     printed = run_cli("compare", "--config", job, cwd=tmp_path)
     assert "Googlebot's waste (server logs): 69% -> 0% (-69 points)" in printed.stdout
+
+
+def test_status_monitor_rules_on_the_crawl(site):
+    pages = site["crawl"].pages.set_index("url")
+    monitor = u(site, "/export/status/7")
+    assert (pages.loc[monitor, "fetch_kind"], pages.loc[monitor, "cache_control"]) == ("status-url", "public")
+    findings = site["crawl"].findings
+    flagged = {rule: set(findings.loc[findings["rule"].eq(rule), "url"]) for rule in (
+        "status-monitor-public-indexable", "status-monitor-shared-cacheable", "status-monitor-no-expiry",
+        "status-monitor-guessable-id")}
+    assert flagged == {"status-monitor-public-indexable": {monitor}, "status-monitor-shared-cacheable": {monitor},
+                       "status-monitor-no-expiry": {monitor}, "status-monitor-guessable-id": set()}
