@@ -263,6 +263,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
         parts.append(f"{summary['state']}{duration}, {summary.get('fetched', 0)} URLs fetched"
                      + (f", {summary['waste_share']:.0%} crawl-budget waste"
                         if summary.get("waste_share") is not None else ""))
+    if summary.get("googlebot_waste_share") is not None:
+        parts.append(f"logs: {summary['log_lines']} lines, {summary['googlebot_hits']} Googlebot hits, "
+                     f"{summary['googlebot_waste_share']:.0%} of them wasted")
     if summary.get("findings"):
         parts.append("findings " + ", ".join(f"{summary['findings'].get(s, 0)} {s}" for s in SEVERITIES))
     if summary.get("previous_crawl_id"):
@@ -477,6 +480,9 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
+    if log_findings is not None:
+        summary.update(log_lines=crawl.logs.lines_read, googlebot_hits=crawl.logs.budget["hits"],
+                       googlebot_waste_share=crawl.logs.budget["waste_share"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
     return _fail_on_code(job.fail_on, summary, comparison)
