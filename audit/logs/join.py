@@ -6,7 +6,7 @@ pairs, (host, scheme, target) triples: far fewer than the lines) and the grouped
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import duckdb
@@ -35,7 +35,6 @@ class Joined:
     googlebot_trust: str  # 'verified' (only proven hits count) or 'claimed' (nothing to verify against)
     window: tuple[Any, Any] = (None, None)  # first and last hit of any bot
     dns_skipped: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def site_origins(page_urls: pd.Series) -> dict[str, str]:

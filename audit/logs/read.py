@@ -18,7 +18,6 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator
 
 import duckdb
@@ -65,14 +64,6 @@ class LogRead:
     humans: dict[str, int]  # per file: visitors' lines (counted, never kept)
     bots: dict[str, int]  # per file: bots' lines (in the BOT_HITS table)
     rejected: pd.DataFrame  # file, why, lines, samples (a list of {"line", "text"})
-
-    @property
-    def lines_read(self) -> int:
-        return sum(self.lines.values())
-
-    @property
-    def lines_rejected(self) -> int:
-        return int(self.rejected["lines"].sum()) if len(self.rejected) else 0
 
 
 # --- opening and detecting ------------------------------------------------------------------
@@ -457,7 +448,3 @@ def _assemble(files: list[LogFile], counts: pd.DataFrame, bots: pd.DataFrame, re
     rejected = pd.DataFrame(rows, columns=["file", "why", "lines", "samples"])
     return LogRead(files, lines, {name: int(humans.get(i, 0)) for i, name in enumerate(names)},
                    {name: int(bot_lines.get(i, 0)) for i, name in enumerate(names)}, rejected)
-
-
-def describe_files(files: list[LogFile]) -> list[dict]:
-    return [{"file": log.path, "format": log.format, "compression": compression(log.path)} for log in files]
