@@ -93,7 +93,7 @@ MALFORMED = [
     ('192.0.2.10 - - [10/Oct/2026:08:00:00 +0000] "GET /trunc', "not a combined line"),
     (f'192.0.2.10 - - [99/Xxx/2026:08:00:00 +0000] "GET /bad-date HTTP/1.1" 200 1 "-" "{GOOGLEBOT_MOBILE}"',
      "bad date"),
-    ("just some words", "not a combined line"),
+    ("just some words <script>alert(1)</script>", "not a combined line"),
 ]
 #: bot lines that are odd but readable: quotes and spaces in the URL, a 10 KB URL
 ODD_TARGETS = ['/search?q=\\"quoted\\" value', "/a b", "/" + "x" * 10_000]

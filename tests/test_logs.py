@@ -266,6 +266,7 @@ def test_logs_command_writes_the_outputs_and_no_visitor_data(site, tmp_path):
     assert "crawlable-202" in set(findings["rule"])  # the crawl's own findings stay
     report = (out / "report.html").read_text()
     assert "What Googlebot fetched" in report and "Googlebot's real waste" in report
+    assert "<script>alert(1)" not in report and "&lt;script&gt;alert(1)" in report  # a sampled log line
     for path in out.iterdir():
         text = path.read_bytes()
         for visitor in (log_site.VISITOR.encode(), b"visitor-only", b"Firefox/133"):
