@@ -33,7 +33,7 @@ SAMPLE_CHARS = 200
 #: lines read to detect a file's format
 DETECT_LINES = 50
 #: DuckDB's memory limit: past it, the grouping of bot hits spills to a temporary folder
-MEMORY_LIMIT = "500MB"
+MEMORY_LIMIT = "300MB"
 #: bz2 bytes handed to DuckDB at a time
 BZ2_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
