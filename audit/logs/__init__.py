@@ -113,12 +113,9 @@ def analyse_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Pat
     loaded = [r if isinstance(r, Ranges) else read_ranges(r) for r in ranges]
     by_name = {r.name: r for r in loaded}
     dns = verify_dns if isinstance(verify_dns, DnsVerifier) else DnsVerifier() if verify_dns else None
-    con = connect(threads)
-    try:
+    with connect(threads) as con:
         read = read_logs(con, files, log_format)
         joined = join_hits(con, crawl.pages["url"], crawl.start_url, by_name, dns)
-    finally:
-        con.close()
     rejected = read.rejected.groupby("file")["lines"].sum()
     described = [{"file": f.path, "format": f.format, "compression": compression(f.path),
                   "lines": read.lines[f.path], "bot_lines": read.bots[f.path],

@@ -14,6 +14,7 @@ import bz2
 import gzip
 import os
 import re
+import shutil
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -32,8 +33,8 @@ SAMPLES = 5
 SAMPLE_CHARS = 200
 #: lines read to detect a file's format
 DETECT_LINES = 50
-#: DuckDB's memory limit: past it, the grouping of bot hits spills to a temporary folder
-MEMORY_LIMIT = "300MB"
+#: DuckDB's memory limit: past it, the grouping of bot hits spills to its temporary folder
+MEMORY_LIMIT = "500MB"
 #: bz2 bytes handed to DuckDB at a time
 BZ2_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
@@ -286,7 +287,7 @@ def _format_sql(log: LogFile) -> tuple[str, dict[str, str], str]:
 
 
 _READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, "
-                 "auto_detect=false, strict_mode=false, new_line='\\r\\n', store_rejects=true, "
+                 "auto_detect=false, strict_mode=false, store_rejects=true, "
                  f"max_line_size={MAX_LINE_BYTES}")
 
 
@@ -359,12 +360,21 @@ def _feed(path: str, fifo: str) -> None:
         pass  # the reader went away, or the file is damaged (its lines are what DuckDB got)
 
 
-def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute(f"SET temp_directory = {_q(tempfile.gettempdir())}")
-    return con
+@contextmanager
+def connect(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB database in a new temporary folder, removed at the end: its tables (bots' hits
+    only) live on disk, compressed, so memory stays under MEMORY_LIMIT whatever the logs' size."""
+    folder = tempfile.mkdtemp(prefix="seo-audit-duckdb-")
+    con = duckdb.connect(os.path.join(folder, "logs.duckdb"),
+                         config={"memory_limit": MEMORY_LIMIT, "temp_directory": folder,
+                                 "preserve_insertion_order": False})
+    try:
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        yield con
+    finally:
+        con.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 #: the bot hits table: a bot's lines grouped by who asked what and got what on one day
