@@ -332,3 +332,16 @@ def test_status_monitor_rules_on_the_crawl(site):
         "status-monitor-guessable-id")}
     assert flagged == {"status-monitor-public-indexable": {monitor}, "status-monitor-shared-cacheable": {monitor},
                        "status-monitor-no-expiry": {monitor}, "status-monitor-guessable-id": set()}
+
+
+def test_a_large_plain_file_has_every_line_counted_and_numbered(site, tmp_path):
+    """Past DuckDB's read buffers (tens of MB), lines are neither lost nor misnumbered."""
+    line = log_site.combined_line(log_site.VISITOR, 10, "08:00:00", "GET", "/about", 200, log_site.FIREFOX) + "\n"
+    count, bad = 300_000, (5, 250_000, 299_999)
+    log = tmp_path / "big.log"
+    with open(log, "w") as out:
+        for number in range(1, count + 1):
+            out.write("not a log line\n" if number in bad else line)
+    facts = analyse_logs([str(log)], site["crawl"])
+    assert (facts.files[0]["lines"], facts.files[0]["human_lines"]) == (count, count - len(bad))
+    assert [s["line"] for s in facts.rejected.loc[0, "samples"]] == list(bad)

@@ -196,4 +196,6 @@ def googlebot_budget(googlebot: pd.DataFrame, pages: pd.DataFrame, crawl_causes:
 def url_facts(googlebot_urls: pd.DataFrame, window_end: Any) -> pd.DataFrame:
     """Per URL Googlebot fetched: hits, statuses, first and last hit, days since the last hit
     (to the end of the window)."""
+    if window_end is None:  # no bot in the logs
+        return googlebot_urls.assign(days_since_last_hit=pd.Series(dtype="Int64"))
     return googlebot_urls.assign(days_since_last_hit=(window_end - googlebot_urls["last_hit"]).dt.days)
