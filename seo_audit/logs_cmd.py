@@ -87,6 +87,9 @@ def store_log_summary(store_path: Path, crawl_id: int, facts: Any) -> None:
 
 
 def _warn(facts: Any) -> None:
+    for file in facts.files:
+        if file.get("error"):
+            log.warning("logs: %s left out: %s", file["file"], file["error"])
     if facts.lines_rejected:
         log.warning("logs: %d of %d lines could not be read (log-summary.json samples them)",
                     facts.lines_rejected, facts.lines_read)

@@ -121,6 +121,8 @@ def analyse_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Pat
                   "lines": read.lines[f.path], "bot_lines": read.bots[f.path],
                   "human_lines": read.humans[f.path], "rejected": int(rejected.get(f.path, 0))}
                  for f in read.files]
+    described += [{"file": path, "format": None, "compression": None, "lines": 0, "bot_lines": 0, "human_lines": 0,
+                   "rejected": 0, "error": why} for path, why in read.unreadable.items()]
     causes = waste_causes(crawl, crawl.findings)
     budget = googlebot_budget(joined.googlebot, crawl.pages, causes)
     urls = _with_crawl_facts(url_facts(joined.googlebot_urls, joined.window[1]), crawl.pages, causes)

@@ -65,6 +65,7 @@ class LogRead:
     humans: dict[str, int]  # per file: visitors' lines (counted, never kept)
     bots: dict[str, int]  # per file: bots' lines (in the BOT_HITS table)
     rejected: pd.DataFrame  # file, why, lines, samples (a list of {"line", "text"})
+    unreadable: dict[str, str] = field(default_factory=dict)  # file -> why it was left out
 
 
 # --- opening and detecting ------------------------------------------------------------------
@@ -386,9 +387,16 @@ BOT_HIT_COLUMNS = ("file", "ip", "user_agent", "host", "scheme", "method", "targ
 def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | None = None) -> LogRead:
     """Read the log files at ``paths`` into the table BOT_HITS of ``con`` (see the module
     docstring); the lines counted and refused are in the answer."""
-    files = [detect_format(path, forced) for path in paths]
-    if not files:
+    if not paths:
         raise LogFormatError("no log files given")
+    files, unreadable = [], {}
+    for path in paths:
+        try:
+            files.append(detect_format(path, forced))
+        except (LogFormatError, OSError, EOFError) as exc:  # one bad file never stops the others
+            unreadable[path] = str(exc)
+    if not files:
+        raise LogFormatError("; ".join(unreadable.values()))
     with _readable(files) as sources:
         union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
         # one pass over the lines: a bot's hits grouped per day and answer, a visitor's lines
@@ -409,7 +417,9 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
                          "FROM lines_read WHERE kind <> 'bot' GROUP BY ALL").df()
     bots = con.execute(f"SELECT file, sum(hits)::BIGINT AS hits FROM {BOT_HITS} GROUP BY file").df()
     con.execute("DROP TABLE lines_read")
-    return _assemble(files, counts, bots, rejects)
+    read = _assemble(files, counts, bots, rejects)
+    read.unreadable = unreadable
+    return read
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, list[tuple[int, str, str]]]:
