@@ -350,10 +350,11 @@ def test_a_large_plain_file_has_every_line_counted_and_numbered(site, tmp_path):
 def test_an_unreadable_file_is_left_out_and_said_the_others_read(site, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("hello\nworld\n")
-    broken = tmp_path / "cut.log.gz"
-    broken.write_bytes(gzip.compress(log_site.combined_log())[:40])
+    broken = tmp_path / "cut.log.gz"  # a gzip file cut short: its lines up to the cut are read
+    whole = gzip.compress(log_site.combined_log() * 50)
+    broken.write_bytes(whole[: len(whole) * 6 // 10])
     facts = analyse_logs([str(notes), str(site["logs"]["w3c"]), str(broken)], site["crawl"], ranges=[site["ranges"]])
     by_file = {Path(f["file"]).name: f for f in facts.files}
     assert "not a log format" in by_file["notes.txt"]["error"]
-    assert by_file["u_ex261010.log"]["lines"] == 20 and facts.budget["hits"] == log_site.GOOGLEBOT_HITS
-    assert by_file["cut.log.gz"]["lines"] == 0
+    assert by_file["u_ex261010.log"]["lines"] == 20 and facts.budget["hits"] > log_site.GOOGLEBOT_HITS
+    assert 0 < by_file["cut.log.gz"]["lines"] < 26 * 50

@@ -78,7 +78,7 @@ def _register_target_urls(con: duckdb.DuckDBPyConnection, schemes: Mapping[str, 
     frame = pd.DataFrame(origins, columns=["host", "scheme"], dtype=object)
     frame["origin"] = [(absolute_url(h, s, "/", schemes, default_host) or "/")[:-1] or None for h, s in origins]
     con.register("origins", frame)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE target_urls AS
+    con.execute(f"""CREATE OR REPLACE TABLE target_urls AS
         SELECT DISTINCT t.host, t.scheme, t.target,
                CASE WHEN regexp_full_match(t.target, '{_PLAIN_TARGET.replace("'", "''")}') THEN o.origin || t.target END AS url
         FROM (SELECT DISTINCT host, scheme, target FROM {BOT_HITS}) t
@@ -109,7 +109,7 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
     schemes = site_origins(page_urls)
     default_host = next(iter(site_origins(pd.Series([start_url or ""])).keys()), None)
     _register_target_urls(con, schemes, default_host)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE hits AS
+    con.execute(f"""CREATE OR REPLACE TABLE hits AS
         SELECT t.url, a.bot, v.verified, h.ip, h.method, h.status, h.day, h.first_hit, h.last_hit, h.hits,
                h.response_time_sum, h.response_times
         FROM {BOT_HITS} h

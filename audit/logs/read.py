@@ -35,8 +35,8 @@ SAMPLE_CHARS = 200
 DETECT_LINES = 50
 #: DuckDB's memory limit: past it, the grouping of bot hits spills to its temporary folder
 MEMORY_LIMIT = "500MB"
-#: bz2 bytes handed to DuckDB at a time
-BZ2_CHUNK = 1 << 20
+#: bytes decompressed by Python (bz2, damaged gzip) handed to DuckDB at a time
+PIPE_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
 MAX_LINE_BYTES = 1 << 20
 
@@ -320,15 +320,15 @@ def _file_select(index: int, log: LogFile, source: str) -> str:
 
 
 @contextmanager
-def _readable(files: list[LogFile]) -> Iterator[list[str]]:
-    """Paths DuckDB can read for ``files``: bz2 files as FIFOs fed by threads decompressing a
-    chunk at a time."""
+def _readable(files: list[LogFile], piped: set[str]) -> Iterator[list[str]]:
+    """Paths DuckDB can read for ``files``: bz2 files, and the ``piped`` ones, as FIFOs fed by
+    threads decompressing a chunk at a time."""
     folder = tempfile.mkdtemp(prefix="seo-audit-logs-")
     threads, fifos = [], []
     try:
         sources = []
         for i, log in enumerate(files):
-            if compression(log.path) != "bz2":
+            if compression(log.path) != "bz2" and log.path not in piped:
                 sources.append(log.path)
                 continue
             fifo = os.path.join(folder, f"{i}.log")
@@ -354,8 +354,8 @@ def _readable(files: list[LogFile]) -> Iterator[list[str]]:
 
 def _feed(path: str, fifo: str) -> None:
     try:
-        with bz2.open(path, "rb") as src, open(fifo, "wb") as dst:
-            while chunk := src.read(BZ2_CHUNK):
+        with _open(path) as src, open(fifo, "wb") as dst:
+            while chunk := src.read1(PIPE_CHUNK):
                 dst.write(chunk)
     except (BrokenPipeError, OSError, EOFError, ValueError):
         pass  # the reader went away, or the file is damaged (its lines are what DuckDB got)
@@ -397,21 +397,19 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
             unreadable[path] = str(exc)
     if not files:
         raise LogFormatError("; ".join(unreadable.values()))
-    with _readable(files) as sources:
-        union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
-        # one pass over the lines: a bot's hits grouped per day and answer, a visitor's lines
-        # collapsed into one count per file, the unreadable ones into a count and a sample
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE lines_read AS
-            SELECT file, kind, why, ip, user_agent, host, scheme, method, target, status,
-                   CAST(time AS DATE) AS day, min(time) AS first_hit, max(time) AS last_hit,
-                   count(*) AS hits, sum(response_time) AS response_time_sum,
-                   count(response_time) AS response_times,
-                   min_by({{'line': lineno, 'text': line}}, lineno, {SAMPLES}) FILTER (WHERE kind = 'bad') AS samples
-            FROM ({union}) WHERE kind <> 'skip'
-            GROUP BY ALL""")
-        rejects = _rejects(con, sources)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
+    piped: set[str] = set()
+    while True:
+        try:
+            rejects = _read_into(con, files, piped)
+            break
+        except duckdb.IOException as exc:
+            # a gzip file cut short (still being written, a full disk): read through Python's
+            # gzip, which gives its lines up to where it ends
+            damaged = next((f.path for f in files if f.path in str(exc) and f.path not in piped), None)
+            if damaged is None:
+                raise LogFormatError(f"cannot read the logs: {exc}") from exc
+            piped.add(damaged)
+    con.execute(f"CREATE OR REPLACE TABLE {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
                 "FROM lines_read WHERE kind = 'bot'")
     counts = con.execute("SELECT file, kind, why, sum(hits)::BIGINT AS hits, any_value(samples) AS samples "
                          "FROM lines_read WHERE kind <> 'bot' GROUP BY ALL").df()
@@ -420,6 +418,25 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
     read = _assemble(files, counts, bots, rejects)
     read.unreadable = unreadable
     return read
+
+
+def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str]) -> dict:
+    """The pass over the lines into the table lines_read; the lines DuckDB refused, per file."""
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    with _readable(files, piped) as sources:
+        union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
+        # one pass over the lines: a bot's hits grouped per day and answer, a visitor's lines
+        # collapsed into one count per file, the unreadable ones into a count and a sample
+        con.execute(f"""
+            CREATE OR REPLACE TABLE lines_read AS
+            SELECT file, kind, why, ip, user_agent, host, scheme, method, target, status,
+                   CAST(time AS DATE) AS day, min(time) AS first_hit, max(time) AS last_hit,
+                   count(*) AS hits, sum(response_time) AS response_time_sum,
+                   count(response_time) AS response_times,
+                   min_by({{'line': lineno, 'text': line}}, lineno, {SAMPLES}) FILTER (WHERE kind = 'bad') AS samples
+            FROM ({union}) WHERE kind <> 'skip'
+            GROUP BY ALL""")
+        return _rejects(con, sources)
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, list[tuple[int, str, str]]]:
