@@ -411,8 +411,10 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
             piped.add(damaged)
     con.execute(f"CREATE OR REPLACE TABLE {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
                 "FROM lines_read WHERE kind = 'bot'")
-    counts = con.execute("SELECT file, kind, why, sum(hits)::BIGINT AS hits, any_value(samples) AS samples "
-                         "FROM lines_read WHERE kind <> 'bot' GROUP BY ALL").df()
+    counts = con.execute(f"""SELECT file, kind, why, sum(hits)::BIGINT AS hits,
+                                    min_by({{'line': bad_line, 'text': bad_text}}, bad_line, {SAMPLES})
+                                        FILTER (WHERE kind = 'bad') AS samples
+                             FROM lines_read WHERE kind <> 'bot' GROUP BY file, kind, why""").df()
     bots = con.execute(f"SELECT file, sum(hits)::BIGINT AS hits FROM {BOT_HITS} GROUP BY file").df()
     con.execute("DROP TABLE lines_read")
     read = _assemble(files, counts, bots, rejects)
@@ -426,14 +428,15 @@ def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[
     with _readable(files, piped) as sources:
         union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
         # one pass over the lines: a bot's hits grouped per day and answer, a visitor's lines
-        # collapsed into one count per file, the unreadable ones into a count and a sample
+        # collapsed into one count per file, each unreadable line kept (sampled below); only
+        # fixed-size aggregates, which DuckDB spills to disk past its memory limit
         con.execute(f"""
             CREATE OR REPLACE TABLE lines_read AS
             SELECT file, kind, why, ip, user_agent, host, scheme, method, target, status,
-                   CAST(time AS DATE) AS day, min(time) AS first_hit, max(time) AS last_hit,
+                   CAST(time AS DATE) AS day, CASE WHEN kind = 'bad' THEN lineno END AS bad_line,
+                   line AS bad_text, min(time) AS first_hit, max(time) AS last_hit,
                    count(*) AS hits, sum(response_time) AS response_time_sum,
-                   count(response_time) AS response_times,
-                   min_by({{'line': lineno, 'text': line}}, lineno, {SAMPLES}) FILTER (WHERE kind = 'bad') AS samples
+                   count(response_time) AS response_times
             FROM ({union}) WHERE kind <> 'skip'
             GROUP BY ALL""")
         return _rejects(con, sources)
