@@ -29,8 +29,12 @@ noindex
     meta robots or X-Robots-Tag says noindex or none.
 canonical_self_or_absent
     neither the HTML nor the Link header canonical points to another URL.
+is_redirect
+    a redirect of any kind: a 3xx naming a target, or a meta refresh to another URL (search
+    engines follow both as redirects). Such a page is judged as a redirect, never as a page
+    missing its title or h1.
 indexable
-    crawlable, status 200, not noindex, canonical absent or self.
+    crawlable, status 200, not a redirect, not noindex, canonical absent or self.
 redirect_chain, chain_end, final_url, final_status
     the hops from this URL following ``redirect_target`` (see ``walk_redirects``), how the walk
     ended, and the URL and status it ended on.
@@ -76,6 +80,7 @@ LINKS_PER_READER = 2_000_000
 PAGE_ROW_COST_IN_LINK_ROWS = 10
 _INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
                 "word_count", "outlinks")
+_FLOAT_COLUMNS = ("response_time", "ttfb")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 _NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"
@@ -98,7 +103,17 @@ class Crawl:
         return self.meta.get("start_url")
 
     def in_scope(self, urls: pd.Series) -> pd.Series:
-        return urls_in_scope(urls, self.pages, self.start_url)
+        return urls_in_scope(urls, self.pages, self.start_url, origins=scope_origins(self.meta))
+
+    @property
+    def site(self) -> dict[str, Any] | None:
+        """Where the start URL's redirects led the crawl, if elsewhere (crawler.store.site_found)."""
+        return crawl_store.site_found(self.start_url, self.meta.get("stats") or {})
+
+    @property
+    def certificates(self) -> list[dict[str, Any]]:
+        """The certificate check of each HTTPS host:port in scope (crawler.store.CERTIFICATE_COLUMNS)."""
+        return self.meta.get("certificates") or []
 
     @property
     def probe(self) -> dict[str, Any]:
@@ -128,6 +143,7 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
                                       params=(crawl_id,))
             return frame.drop(columns="crawl_id", errors="ignore")
 
+        meta = {**meta, "certificates": crawl_store.certificates_of(conn, crawl_id)}
         pages, links, sitemap_urls = _read_crawl_tables(conn, crawl_id)
         if on_links is not None:
             on_links(links)
@@ -146,9 +162,14 @@ class CrawlOutline:
 
     crawl_id: int
     meta: dict[str, Any]
-    pages: pd.DataFrame  # url, status, error
+    pages: pd.DataFrame  # OUTLINE_PAGE_COLUMNS
     findings: pd.DataFrame
     budget: dict[str, Any]  # as its audit stored it
+    rules: str | None = None  # which rules that audit ran (crawler.store.audit_rules_of)
+
+
+#: the pages columns of an outline: answers, what bounded the crawl, timings (seo_audit.compare)
+OUTLINE_PAGE_COLUMNS = ("url", "status", "error", "skip_reason", "ttfb", "response_time")
 
 
 def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
@@ -162,12 +183,14 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         meta = next((m for m in crawl_store.crawls(conn) if m["id"] == crawl_id), None)
         if meta is None:
             raise LookupError(f"no crawl {crawl_id} in the store")
-        pages = pd.read_sql_query("SELECT url, status, error FROM pages WHERE crawl_id = ?", conn,
-                                  params=(crawl_id,))
+        pages = pd.read_sql_query(f"SELECT {', '.join(OUTLINE_PAGE_COLUMNS)} FROM pages WHERE crawl_id = ?",
+                                  conn, params=(crawl_id,))
         pages["status"] = pages["status"].astype("Int64")
+        for col in _FLOAT_COLUMNS:
+            pages[col] = pd.to_numeric(pages[col]).astype(float)
         findings = pd.read_sql_query(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
                                      conn, params=(crawl_id,))
-        return CrawlOutline(crawl_id, meta, pages, findings, budget)
+        return CrawlOutline(crawl_id, meta, pages, findings, budget, crawl_store.audit_rules_of(conn, crawl_id))
     finally:
         conn.close()
 
@@ -427,7 +450,8 @@ def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | 
     _code_links(links, pages["url"])
     meta = dict(meta)
     crawl_id = meta.get("id")
-    pages = add_shared_columns(pages, links, sitemap_urls, rechecks, meta.get("start_url"))
+    pages = add_shared_columns(pages, links, sitemap_urls, rechecks, meta.get("start_url"),
+                               origins=scope_origins(meta))
     return Crawl(crawl_id, meta, pages, links, sitemap_urls, rechecks)
 
 
@@ -457,9 +481,10 @@ def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
         pages[col] = _decoded_lists(pages[col])
     for col in _INT_COLUMNS:
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
-    pages["response_time"] = pd.to_numeric(pages["response_time"]).astype(float)
+    for col in _FLOAT_COLUMNS:
+        pages[col] = pd.to_numeric(pages[col]).astype(float)
     for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
-                                         "response_time", "fetched_at"]):
+                                         *_FLOAT_COLUMNS, "fetched_at"]):
         pages[col] = pages[col].astype("str")
     return pages
 
@@ -485,10 +510,16 @@ def origin_of(urls: pd.Series) -> pd.Series:
     return urls.str.extract(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)", expand=False).str.lower()
 
 
+def scope_origins(meta: Mapping[str, Any]) -> list[str] | None:
+    """The origins the crawl had in scope, as it recorded them (None for a crawl that did not)."""
+    return (meta.get("stats") or {}).get("scope/origins")
+
+
 def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: pd.DataFrame,
-                       rechecks: pd.DataFrame, start_url: str | None) -> pd.DataFrame:
+                       rechecks: pd.DataFrame, start_url: str | None,
+                       origins: list[str] | None = None) -> pd.DataFrame:
     """Add the derived pages columns (module docstring) in place; also ``links.followed`` and
-    ``links.internal``."""
+    ``links.internal`` (``origins``: the crawl's scope, see urls_in_scope)."""
     p = pages
     status, skip = p["status"], p["skip_reason"]
     codes, statuses = pd.factorize(status)  # a few distinct statuses; missing: code -1
@@ -526,11 +557,13 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     p["canonical_self_or_absent"] = ((p["canonical"].isna() | p["canonical"].eq(p["url"]))
                                      & (p["link_canonical"].isna()
                                         | p["link_canonical"].eq(p["url"])))
-    p["indexable"] = (p["crawlable"] & status.eq(200).fillna(False) & ~p["noindex"]
+    p["is_redirect"] = ((p["status_class"].eq("3xx") & p["redirect_target"].notna())
+                        | (p["meta_refresh_url"].notna() & p["meta_refresh_url"].ne(p["url"])))
+    p["indexable"] = (p["crawlable"] & status.eq(200).fillna(False) & ~p["is_redirect"] & ~p["noindex"]
                       & p["canonical_self_or_absent"]).astype(bool)
     _add_redirect_columns(p)
     _add_settled_columns(p, rechecks)
-    links["internal"] = urls_in_scope(links["target"], p, start_url, rows=rows)
+    links["internal"] = urls_in_scope(links["target"], p, start_url, rows=rows, origins=origins)
     return p
 
 
@@ -603,21 +636,23 @@ def _followed(links: pd.DataFrame, p: pd.DataFrame, rows: np.ndarray) -> pd.Seri
 
 
 def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None,
-                  rows: np.ndarray | None = None) -> pd.Series:
-    """Whether each URL is in the crawl's scope: as recorded if it was met, else same origin as the start.
+                  rows: np.ndarray | None = None, origins: list[str] | None = None) -> pd.Series:
+    """Whether each URL is in the crawl's scope: as recorded if it was met, else one of ``origins``
+    (the crawl's, if it recorded them), else same origin as the start.
     ``rows``: the URLs' rows in ``pages`` if already known (_page_rows); for a categorical, its
     categories' rows (_category_rows), each distinct URL being judged once."""
     if isinstance(urls.dtype, pd.CategoricalDtype):
         rows = _category_rows(pages, urls) if rows is None else rows
-        per_category = urls_in_scope(pd.Series(urls.cat.categories), pages, start_url, rows[:-1])
+        per_category = urls_in_scope(pd.Series(urls.cat.categories), pages, start_url, rows[:-1], origins)
         return pd.Series(np.append(per_category.to_numpy(), False)[urls.array.codes],
                          index=urls.index, name=urls.name)
     rows = _page_rows(pages, urls) if rows is None else rows
     known = rows >= 0
     scope = np.zeros(len(urls), dtype=bool)
     scope[known] = pages["in_scope"].to_numpy(dtype=bool)[rows[known]]
-    start_origin = origin_of(pd.Series([start_url or ""])).iloc[0]
-    scope[~known] = origin_of(urls[~known]).eq(start_origin).to_numpy()
+    if origins is None:
+        origins = [origin_of(pd.Series([start_url or ""])).iloc[0]]
+    scope[~known] = origin_of(urls[~known]).isin(origins).to_numpy()
     return pd.Series(scope, index=urls.index, name=urls.name)
 
 

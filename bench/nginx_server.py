@@ -63,6 +63,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_group(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM the process group ``proc`` leads (started with start_new_session), SIGKILL after
+    ``grace`` seconds."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=grace)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+
+
 class NginxServer:
     def __init__(self, root: str, workdir: str, port: int | None = None):
         self.root = os.path.abspath(root)
@@ -116,14 +130,7 @@ class NginxServer:
         if p is None or p.poll() is not None:
             return
         try:
-            os.killpg(p.pid, signal.SIGTERM)  # fast shutdown of master and worker
-            p.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
+            stop_group(p, grace=10)  # fast shutdown of master and worker
         finally:
             try:
                 self._log.close()

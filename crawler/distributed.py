@@ -20,20 +20,25 @@ Guarantees, and how (scrapy-redis 0.9.1 misses each; see README "Crawling beyond
 - The crawl ends when the queue is empty and no worker holds a lease (``QUIET``), as the
   coordinator sees it; no worker deletes shared keys when it leaves; the coordinator deletes
   them after the end. A worker may leave after ``max_idle`` seconds of one idle stretch.
+- The crawl outlives its coordinator: records wait in Redis until the store has committed them
+  (commit, then acknowledge: each message has an id, and the store keeps the last id committed
+  in the same transaction as the rows), so a coordinator killed at any instant loses none and
+  ``crawl --redis --resume`` re-attaches, committing each exactly once. Workers go on meanwhile,
+  for ``redis_coordinator_timeout`` seconds without a coordinator's heartbeat, then stop.
 - One round trip per page: the page's links, records and lease release go in one Lua script.
 - JSON everywhere (entries, records, robots.txt); nothing in Redis is ever unpickled.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import secrets
 import socket
-import sys
 import time
+from collections import deque
+from pathlib import Path
 from typing import Callable
 
 try:
@@ -52,7 +57,7 @@ from .options import CrawlOptions, redacted_url
 from .robots import RobotsPolicy
 from .session import Bundle, CrawlSession, skipped_row
 from .spiders.site import SiteSpider
-from .urls import origin, trap_pattern
+from .urls import normalise, origin, resolve, trap_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +70,14 @@ MAX_FOUND_PER_TRIP = 2000
 #: records the coordinator takes per LPOP, and LPOPs per poll (so one poll stays short)
 DRAIN_BATCH = 500
 DRAINS_PER_POLL = 10
-#: how long the coordinator waits, past one lease TTL, for workers to leave after the end
+#: how long the coordinator waits, past one lease TTL, for workers to leave after the end (and a
+#: re-attaching coordinator for the heartbeat of the one it replaces to lapse)
 LEAVE_GRACE = 5.0
 _URL_COLUMN = list(store.PAGE_COLUMNS).index("url")
 _ALREADY_RUNNING = ("a crawl is already running on {where} "
                     "(one crawl per Redis database: use another database number)")
+_ORPHANED = ("the crawl of {url} on {where} lost its coordinator; its workers wait for one: "
+             "run that crawl again with --resume to finish it (or wait {timeout:g} s for it to be abandoned)")
 
 # Each script is one atomic step on the shared crawl; ARGV and KEYS are named at the top.
 POP = """
@@ -83,7 +91,7 @@ return entry
 """
 
 SETTLE = """
--- KEYS: seen, queue, patterns, admitted, seq, records, leases:<worker>
+-- KEYS: seen, queue, patterns, admitted, seq, records, leases:<worker>, messages
 -- ARGV: trap_cap, max_pages, records JSON ('' for none), n, n leased URLs these records settle,
 --       then per URL met: url, its entry JSON after the seq ('"url",kind,...]'), skip reason
 --       ('' if none yet), trap pattern ('' if none)
@@ -117,7 +125,8 @@ for i = 5 + n, #ARGV, 4 do
 end
 if ARGV[3] ~= '' or #found > 0 then
   local records = ARGV[3] ~= '' and ARGV[3] or '{}'
-  redis.call('RPUSH', KEYS[6], '{"records":' .. records .. ',"found":[' .. table.concat(found, ',') .. ']}')
+  redis.call('RPUSH', KEYS[6], '{"id":' .. redis.call('INCR', KEYS[8]) .. ',"records":' .. records ..
+             ',"found":[' .. table.concat(found, ',') .. ']}')
 end
 return #found
 """
@@ -152,6 +161,34 @@ return 1
 """
 
 
+CLAIM = """
+-- KEYS: current   ARGV: new crawl, its coordinator, coordinator timeout (ms), lease TTL (ms)
+-- A crawl stands while its coordinator key lives (refreshed by the coordinator's heartbeat,
+-- kept redis_coordinator_timeout after its death, for --resume); past that it is abandoned.
+-- Key names as CrawlKeys makes them.
+local running = redis.call('GET', KEYS[1])
+if running and redis.call('EXISTS', 'seo-audit:' .. running .. ':coordinator') == 1 then
+  return {0, running}
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', 'seo-audit:' .. ARGV[1] .. ':coordinator', ARGV[2], 'PX', ARGV[3])
+redis.call('SET', 'seo-audit:' .. ARGV[1] .. ':alive:' .. ARGV[2], 1, 'PX', ARGV[4])
+return {1, running or ''}
+"""
+
+
+LEAD = """
+-- KEYS: coordinator, records   ARGV: this coordinator, timeout (ms), record messages to trim
+-- The coordinator's heartbeat (ARGV[3] = 0) or acknowledgement, if it still is the coordinator
+-- (one that stalled past its heartbeat may have been replaced): 0 if another one took over.
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if tonumber(ARGV[3]) > 0 then redis.call('LTRIM', KEYS[2], ARGV[3], -1) end
+return 1
+"""
+
+
 class CrawlKeys:
     """The Redis keys of one shared crawl, all under ``seo-audit:<crawl>:``."""
 
@@ -169,6 +206,9 @@ class CrawlKeys:
         self.seq = self.prefix + "seq"  # discovery order of admitted URLs
         self.stats = self.prefix + "stats"  # hash: counters of workers that left
         self.done = self.prefix + "done"  # the close reason, once the crawl is over
+        self.messages = self.prefix + "messages"  # the id of the last record message
+        # the coordinator's worker id, while it lives and redis_coordinator_timeout after
+        self.coordinator = self.prefix + "coordinator"
 
     def leases(self, worker: str) -> str:
         return f"{self.prefix}leases:{worker}"
@@ -197,10 +237,15 @@ class SharedFrontier:
 
     ``pop`` leases the oldest entry to this worker; ``settle`` commits one page: the URLs met
     on it, its records, the release of its lease. This object holds no entries itself.
+    ``recorded`` (a resumed coordinator's): whether the store has a record of a URL, so that
+    the robots.txt and sitemap fetches a dead coordinator had in flight are made again.
     """
 
-    def __init__(self, client: redis.Redis, keys: CrawlKeys, worker: str, options: CrawlOptions):
+    def __init__(self, client: redis.Redis, keys: CrawlKeys, worker: str, options: CrawlOptions,
+                 recorded: Callable[[str], bool] | None = None):
         self.client, self.keys, self.worker, self.options = client, keys, worker, options
+        self._recorded = recorded
+        self._asked_again: set[str] = set()
         self.leased: set[str] = set()  # URLs this worker holds leases on
         self._sent: set[int] = set()  # URLs already in the shared seen set: not worth sending
         self._last_pop_found = False
@@ -212,9 +257,15 @@ class SharedFrontier:
 
     # --- FrontierLike ------------------------------------------------------------------------
     def mark_seen(self, url: str) -> bool:
-        """Add ``url`` to the shared seen set now (robots.txt and sitemap URLs); False if known."""
+        """Add ``url`` to the shared seen set now (robots.txt and sitemap URLs, which the
+        coordinator fetches itself); False if known, unless lost with an earlier coordinator."""
         self._sent.add(hash(url))
-        return bool(self.client.sadd(self.keys.seen, url))
+        if self.client.sadd(self.keys.seen, url):
+            return True
+        if self._recorded is None or url in self._asked_again:
+            return False
+        self._asked_again.add(url)
+        return not self._recorded(url)
 
     def pop(self) -> Entry | None:
         raw = self._pop(keys=[self.keys.queue, self.keys.leases(self.worker), self.keys.workers],
@@ -255,7 +306,7 @@ class SharedFrontier:
             return True
         chunks = [found[i:i + MAX_FOUND_PER_TRIP] for i in range(0, len(found), MAX_FOUND_PER_TRIP)]
         keys = [self.keys.seen, self.keys.queue, self.keys.patterns, self.keys.admitted,
-                self.keys.seq, self.keys.records, self.keys.leases(self.worker)]
+                self.keys.seq, self.keys.records, self.keys.leases(self.worker), self.keys.messages]
         limits = [self.options.trap_cap, self.options.max_pages]
         for chunk in chunks[:-1]:  # URLs first: a kill between trips loses nothing, re-fetching finds them seen
             self._settle(keys=keys, args=[*limits, "", 0, *(v for c in chunk for v in c)])
@@ -360,9 +411,8 @@ class WorkerSession(SharedAdmission, CrawlSession):
     def robots_pending(self) -> bool:
         """robots.txt is fetched by the coordinator: read the answers it published."""
         if super().robots_pending():
-            for site, answer in self.client.hgetall(self.keys.robots).items():
-                status, body = json.loads(answer)
-                self.robots[site.decode()] = RobotsPolicy.from_response(status, body)
+            for site, (status, body) in published_robots(self.client, self.keys).items():
+                self.robots[site] = RobotsPolicy.from_response(status, body)
         return super().robots_pending()
 
     def _rule_skip_reason(self, url: str, depth: int | None, run: int) -> tuple[str | None, str | None]:
@@ -373,11 +423,13 @@ class WorkerSession(SharedAdmission, CrawlSession):
         """Nothing to flush: each record is in Redis once record() returns."""
 
     def crawl_over(self) -> str | None:
-        """The reason the shared crawl ended, or None while it goes on."""
-        current, done = self.client.pipeline().get(CURRENT_KEY).get(self.keys.done).execute()
+        """The reason the shared crawl ended, or None while it goes on (a coordinator that
+        stopped answering is waited for, redis_coordinator_timeout s after its last heartbeat)."""
+        current, done, coordinator = (self.client.pipeline().get(CURRENT_KEY).get(self.keys.done)
+                                      .exists(self.keys.coordinator).execute())
         if done is not None:
             return done.decode()
-        return None if current == self.keys.crawl.encode() else "coordinator-gone"
+        return None if current == self.keys.crawl.encode() and coordinator else "coordinator-gone"
 
     def close(self, reason: str, stats: dict) -> None:
         """Leave the crawl: leases back to the queue, counters to the coordinator."""
@@ -392,24 +444,72 @@ class WorkerSession(SharedAdmission, CrawlSession):
 
 
 class CoordinatorSession(SharedAdmission, CrawlSession):
-    """The session of `crawl --redis`: the store, and the shared crawl's start and end."""
+    """The session of `crawl --redis`: the store, and the shared crawl's start and end. With
+    ``resume``, it re-attaches to the crawl its store's unfinished one is on Redis (or, if
+    Redis lost it, shares that crawl anew from what the store holds)."""
 
     def __init__(self, options: CrawlOptions, client: redis.Redis):
         options.validate()
         self.client = client
-        self.keys = claim_crawl(client, options)
         self._worker = worker_name()
+        self.keys: CrawlKeys | None = None
+        self.resumed = False
+        self.replaced = False  # another coordinator took over: the shared crawl is its own now
         #: origin -> (status, body) of its last robots.txt answer, published for the workers
         self.robots_answers: dict[str, tuple[int | None, str]] = {}
+        #: ids of the record messages read from Redis and not yet trimmed there, oldest first
+        self._unacked: deque[int] = deque()
+        #: messages up to this id were committed by an earlier coordinator of the crawl
+        self._committed_before = 0
+        self._lead = client.register_script(LEAD)
         try:
             super().__init__(options)
         except BaseException:
-            forget_crawl(client, self.keys)
+            if self.keys is not None and not self.resumed:
+                forget_crawl(client, self.keys)
             raise
+        if self.resumed:  # what workers sent meanwhile, in the store before anything is read from it
+            self.flush()
+
+    def lead(self, acknowledged: int = 0) -> bool:
+        """Refresh this coordinator's heartbeat, trimming ``acknowledged`` record messages; False
+        if another coordinator took over the crawl (this one stalled past its heartbeat)."""
+        if not self._lead(keys=[self.keys.coordinator, self.keys.records], args=[
+                self._worker, int(self.options.redis_coordinator_timeout * 1000), acknowledged]):
+            self.replaced = True
+        return not self.replaced
 
     def _new_frontier(self, resumed: bool) -> SharedFrontier:
         self.resumed_pending = None
-        return SharedFrontier(self.client, self.keys, self._worker, self.options)
+        self.resumed = resumed
+        keys = reattach(self.client, self.conn, self.crawl_id, self.options) if resumed else None
+        if keys is not None:
+            self.keys = keys
+            self._committed_before = store.shared_progress(self.conn, self.crawl_id)[1]
+            take_over(self.client, keys, self._worker, self.options)
+            for site, answer in published_robots(self.client, keys).items():
+                self.robots_answers[site] = answer
+                self.robots[site] = RobotsPolicy.from_response(*answer)
+            logger.info("re-attached to shared crawl %s (crawl %d)", keys.crawl, self.crawl_id)
+        else:
+            self.keys = claim_crawl(self.client, self.options, self._worker)
+            if resumed:
+                republish(self.client, self.keys, self.conn, self.crawl_id)
+            store.set_shared_crawl(self.conn, self.crawl_id, self.keys.crawl)
+        return SharedFrontier(self.client, self.keys, self._worker, self.options,
+                              recorded=self._recorded if resumed else None)
+
+    def _recorded(self, url: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM pages WHERE crawl_id = ? AND url = ?",
+                                 (self.crawl_id, url)).fetchone() is not None
+
+    def sitemap_index_children(self) -> list[tuple[str, str]]:
+        """(sitemap, index) listed by the sitemap indexes recorded: on a resume, the ones a
+        dead coordinator had in flight are fetched again (SharedFrontier.mark_seen)."""
+        if not self.resumed:
+            return []
+        return self.conn.execute("SELECT target, source FROM links WHERE crawl_id = ? AND kind = 'sitemap'",
+                                 (self.crawl_id,)).fetchall()
 
     def set_robots(self, origin_url: str, policy: RobotsPolicy) -> None:
         super().set_robots(origin_url, policy)
@@ -417,16 +517,38 @@ class CoordinatorSession(SharedAdmission, CrawlSession):
         self.client.hset(self.keys.robots, origin_url, json.dumps(answer))
 
     def collect(self, batches: int = DRAINS_PER_POLL) -> int:
-        """Move up to ``batches`` x DRAIN_BATCH page messages from Redis to the store writer."""
+        """Hand up to ``batches`` x DRAIN_BATCH page messages from Redis to the store writer.
+
+        Commit, then acknowledge: a message is read where it lies and trimmed from Redis once
+        the store's mark (written with its rows) has passed its id, so a coordinator killed at
+        any instant loses none; one that re-attaches skips those already committed."""
+        self._acknowledge()
         moved = 0
         for _ in range(batches):
-            messages = self.client.lpop(self.keys.records, DRAIN_BATCH)
+            start = len(self._unacked)
+            messages = self.client.lrange(self.keys.records, start, start + DRAIN_BATCH - 1)
             if not messages:
                 break
-            for message in messages:
-                self.writer.put(self._rows(json.loads(message)))
+            for raw in messages:
+                message = json.loads(raw)
+                self._unacked.append(message["id"])
+                if message["id"] > self._committed_before:
+                    self.writer.put({**self._rows(message),
+                                     "shared_crawls": [(self.keys.crawl, message["id"])]})
             moved += len(messages)
         return moved
+
+    def _acknowledge(self) -> None:
+        """Trim from Redis the messages the store has committed."""
+        if not self._unacked:
+            return
+        (_, committed) = store.shared_progress(self.conn, self.crawl_id)
+        done = 0
+        while done < len(self._unacked) and self._unacked[done] <= committed:
+            done += 1
+        if done and self.lead(done):
+            for _ in range(done):
+                self._unacked.popleft()
 
     def _rows(self, message: dict) -> dict[str, list]:
         """A page message as store rows: its records, plus a frontier row per URL admitted
@@ -446,14 +568,18 @@ class CoordinatorSession(SharedAdmission, CrawlSession):
 
     def flush(self) -> None:
         """Everything sent to Redis so far, committed to the store."""
-        backlog = self.client.llen(self.keys.records)
+        backlog = self.client.llen(self.keys.records) - len(self._unacked)
         self.collect(batches=backlog // DRAIN_BATCH + 1)
         super().flush()
+        self._acknowledge()
 
     def close(self, state: str, stats: dict) -> None:
         """End the shared crawl, then the store's: a Redis failure leaves it incomplete."""
         try:
-            self._end_shared_crawl(state)
+            if self.replaced:
+                state = "incomplete"
+            else:
+                self._end_shared_crawl(state)
         except redis.RedisError as exc:
             logger.error("Redis failed at the end of the crawl (%s): what was still there is lost", exc)
             state = "incomplete"
@@ -484,30 +610,121 @@ class CoordinatorSession(SharedAdmission, CrawlSession):
 
 
 def check_redis(options: CrawlOptions) -> None:
-    """Raise RuntimeError, saying why, if a crawl could not start on ``options.redis_url``:
-    before Scrapy starts, so the user reads one line rather than a traceback."""
+    """Raise RuntimeError, saying why, if a crawl could not start (or, with ``resume``,
+    re-attach) on ``options.redis_url``: before Scrapy starts, so the user reads one line
+    rather than a traceback. A re-attach waits for the dead coordinator's heartbeat to lapse."""
     where = redacted_url(options.redis_url)
     try:
-        running = connect(options.redis_url).get(CURRENT_KEY)
+        client = connect(options.redis_url)
+        attached = None
+        if options.resume and Path(options.store).exists():
+            conn = store.connect(options.store, readonly=True)
+            try:
+                crawl_id = store.resumable_crawl(conn, normalise(options.start_url), options.job)
+                attached = reattach(client, conn, crawl_id, options) if crawl_id is not None else None
+            finally:
+                conn.close()
+        running = client.get(CURRENT_KEY)
+        if attached is None and running is not None and client.exists(CrawlKeys(running.decode()).coordinator):
+            raise RuntimeError(_refusal(client, CrawlKeys(running.decode()), options))
     except redis.RedisError as exc:
         raise RuntimeError(f"Redis at {where} cannot be used: {exc}") from None
-    if running is not None:
-        raise RuntimeError(_ALREADY_RUNNING.format(where=where))
 
 
-def claim_crawl(client: redis.Redis, options: CrawlOptions) -> CrawlKeys:
-    """Start a shared crawl on this Redis database, or refuse if one is running."""
+def _refusal(client: redis.Redis, keys: CrawlKeys, options: CrawlOptions) -> str:
+    """Why a new crawl cannot start while ``keys``' crawl stands."""
+    where = redacted_url(options.redis_url)
+    if coordinator_alive(client, keys):
+        return _ALREADY_RUNNING.format(where=where)
+    shared = json.loads(client.get(keys.options) or "{}")
+    return _ORPHANED.format(url=shared.get("start_url", "?"), where=where,
+                            timeout=client.pttl(keys.coordinator) / 1000)
+
+
+def coordinator_alive(client: redis.Redis, keys: CrawlKeys) -> bool:
+    """Whether the coordinator of ``keys``' crawl sends heartbeats (within one lease TTL)."""
+    coordinator = client.get(keys.coordinator)
+    return coordinator is not None and bool(client.exists(keys.alive(coordinator.decode())))
+
+
+def reattach(client: redis.Redis, conn, crawl_id: int, options: CrawlOptions) -> CrawlKeys | None:
+    """The keys of the shared crawl that store crawl ``crawl_id`` is on Redis, once its
+    coordinator is gone (waiting, at most one lease TTL, for its heartbeat to lapse); None if
+    Redis no longer holds it (restarted, abandoned, or the crawl was never shared)."""
+    progress = store.shared_progress(conn, crawl_id)
+    if progress is None or client.get(CURRENT_KEY) != progress[0].encode():
+        return None
+    keys = CrawlKeys(progress[0])
+    deadline = time.monotonic() + options.redis_lease_ttl + LEAVE_GRACE
+    if coordinator_alive(client, keys):
+        logger.info("waiting up to %.0f s for the heartbeat of crawl %d's last coordinator to lapse",
+                    deadline - time.monotonic(), crawl_id)
+    while coordinator_alive(client, keys):
+        if time.monotonic() > deadline:
+            raise RuntimeError(_ALREADY_RUNNING.format(where=redacted_url(options.redis_url))
+                               + f"; its coordinator (of crawl {crawl_id}) still answers")
+        time.sleep(POLL_INTERVAL)
+    return keys
+
+
+def take_over(client: redis.Redis, keys: CrawlKeys, worker: str, options: CrawlOptions) -> None:
+    """Become the coordinator of ``keys``' crawl (whose last one is gone)."""
+    pipe = client.pipeline()
+    pipe.set(keys.coordinator, worker, px=int(options.redis_coordinator_timeout * 1000))
+    pipe.set(keys.alive(worker), 1, px=int(options.redis_lease_ttl * 1000))
+    pipe.execute()
+
+
+def claim_crawl(client: redis.Redis, options: CrawlOptions, coordinator: str | None = None) -> CrawlKeys:
+    """Start a shared crawl on this Redis database, or refuse if one stands."""
     keys = CrawlKeys(secrets.token_hex(6))
-    if not client.set(CURRENT_KEY, keys.crawl, nx=True, px=int(options.redis_lease_ttl * 1000)):
-        raise RuntimeError(_ALREADY_RUNNING.format(where=redacted_url(options.redis_url)))
-    # Keys left by a coordinator that died (its crawl's name expired): nobody uses them now.
-    stale = [k for k in client.scan_iter(match="seo-audit:*:*", count=1000)]
+    coordinator = coordinator or worker_name()
+    claimed, replaced = client.register_script(CLAIM)(keys=[CURRENT_KEY], args=[
+        keys.crawl, coordinator, int(options.redis_coordinator_timeout * 1000),
+        int(options.redis_lease_ttl * 1000)])
+    if not claimed:
+        raise RuntimeError(_refusal(client, CrawlKeys(replaced.decode()), options))
+    if replaced:
+        logger.warning("abandoned shared crawl %s (no coordinator for %g s) replaced: what its workers "
+                       "sent is dropped", replaced.decode(), options.redis_coordinator_timeout)
+    # Keys of crawls abandoned or ended badly: nobody uses them now.
+    stale = [k for k in client.scan_iter(match="seo-audit:*:*", count=1000) if not k.startswith(keys.prefix.encode())]
     if stale:
         client.delete(*stale)
     shared = options.to_json_dict()
     shared.pop("store")  # the coordinator's path: no business of a worker
+    shared["resume"] = False
     client.set(keys.options, json.dumps(shared))
     return keys
+
+
+def republish(client: redis.Redis, keys: CrawlKeys, conn, crawl_id: int) -> int:
+    """Share anew a crawl Redis no longer holds, from its store: every URL recorded or queued
+    is seen, the queued ones not recorded are queued again in discovery order (their count)."""
+    pipe = client.pipeline(transaction=False)
+    for table in ("frontier", "pages"):
+        urls = [url for (url,) in conn.execute(f"SELECT url FROM {table} WHERE crawl_id = ?", (crawl_id,))]
+        for i in range(0, len(urls), 10_000):
+            pipe.sadd(keys.seen, *urls[i:i + 10_000])
+    pending = conn.execute(
+        "SELECT seq, url, fetch_kind, found_via, depth, referrer, pattern_run FROM frontier f "
+        "WHERE crawl_id = ? AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.crawl_id = f.crawl_id "
+        "AND p.url = f.url) ORDER BY seq", (crawl_id,)).fetchall()
+    for i in range(0, len(pending), 10_000):
+        pipe.lpush(keys.queue, *(json.dumps(row) for row in pending[i:i + 10_000]))
+    admitted, last = conn.execute("SELECT count(*), max(seq) FROM frontier WHERE crawl_id = ?",
+                                  (crawl_id,)).fetchone()
+    pipe.set(keys.admitted, admitted)
+    pipe.set(keys.seq, (last + 1) if last is not None else 0)
+    pipe.execute()
+    logger.info("Redis no longer held crawl %d: shared anew from the store, %d URLs queued",
+                crawl_id, len(pending))
+    return len(pending)
+
+
+def published_robots(client: redis.Redis, keys: CrawlKeys) -> dict[str, tuple[int | None, str]]:
+    """origin -> (status, body) of the robots.txt answers the coordinator published."""
+    return {site.decode(): tuple(json.loads(answer)) for site, answer in client.hgetall(keys.robots).items()}
 
 
 def forget_crawl(client: redis.Redis, keys: CrawlKeys) -> None:
@@ -564,9 +781,25 @@ class SharedSiteSpider(SiteSpider):
         return self.keys is None
 
     async def start(self):
-        if self.coordinator:
-            async for request in super().start():
-                yield request
+        """The coordinator fetches robots.txt, then seeds; one that re-attached knows the
+        answers its predecessor published and seeds only what that one left unfetched."""
+        if not self.coordinator:
+            return
+        session = self.session
+        missing = sorted(set(session.scope.origins) - set(session.robots))
+        for site in missing:
+            yield self._robots_request(f"{site}/robots.txt", site, hops=0)
+        if not missing:
+            self._apply_crawl_delays()
+            sitemaps = [resolve(f"{site}/robots.txt", url) for site, policy in sorted(session.robots.items())
+                        for url in policy.sitemaps()]
+            for output in self._seed(sitemaps):
+                yield output
+
+    def _seed(self, robots_sitemaps):
+        yield from super()._seed(robots_sitemaps)
+        for sitemap, index in self.session.sitemap_index_children():
+            yield from self._sitemap_request(sitemap, "sitemap-index", index)
 
     def on_opened(self, spider):
         heartbeat = task.LoopingCall(self._heartbeat)
@@ -601,17 +834,25 @@ class SharedSiteSpider(SiteSpider):
 
     # --- the loops ---------------------------------------------------------------------------
     def _heartbeat(self) -> None:
+        session = self.session
         try:
-            requeued = self.session.frontier.heartbeat()
-            if self.coordinator:
-                self.session.client.set(CURRENT_KEY, self.session.keys.crawl,
-                                        px=int(self.options.redis_lease_ttl * 1000))
+            requeued = session.frontier.heartbeat()
+            over = (None if session.lead() else "coordinator-replaced") if self.coordinator \
+                else session.crawl_over()
         except redis.RedisError as exc:
             logger.error("Redis unreachable (%s): stopping this process", exc)
             self._close("redis-error")
             return
         if requeued:
             logger.warning("re-queued %d URLs leased by workers that stopped answering", requeued)
+        if over == "coordinator-replaced":
+            logger.error("another coordinator took over this crawl (this one stalled past its "
+                         "heartbeat): stopping")
+        elif over == "coordinator-gone":
+            logger.warning("no coordinator for %g s: stopping (what this worker sent waits in Redis "
+                           "for `crawl --redis --resume`)", self.options.redis_coordinator_timeout)
+        if over is not None:
+            self._close(over)
 
     def _poll(self) -> None:
         """Collect records (coordinator), and when idle take work from the shared queue, or
@@ -685,36 +926,3 @@ class SharedSiteSpider(SiteSpider):
             super().on_closed(spider, reason)
         else:  # no store, no crawl state of its own: why it stopped is all a worker reports
             self.session.close(reason, {})
-
-
-# --- worker processes ---------------------------------------------------------------------------
-def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 60.0,
-               log_level: str = "INFO", verbose: bool = True) -> str:
-    """Join the crawl running on ``redis_url`` until it ends; returns why this worker stopped."""
-    from scrapy.crawler import CrawlerProcess
-
-    from .runner import _quieten, scrapy_settings
-
-    keys, options = join_crawl(connect(redis_url, WAITING_WORKER_NAME), wait)
-    options.redis_url, options.log_level = redis_url, log_level
-    logger.info("joining crawl %s of %s", keys.crawl, options.start_url)
-    process = CrawlerProcess(scrapy_settings(options))
-    _quieten(verbose)  # after CrawlerProcess: it re-configures logging
-    crawler = process.create_crawler(SharedSiteSpider)
-    process.crawl(crawler, options=options, keys=keys, max_idle=max_idle)
-    process.start()
-    return crawler.stats.get_value("finish_reason") or "unknown"
-
-
-def worker_main(args: argparse.Namespace) -> int:
-    """`seo-audit worker` (args: redis, max_idle, wait, verbose): 0 when the crawl ended or
-    this worker left it; 2 when no crawl started in time or Redis cannot be reached."""
-    try:
-        reason = run_worker(args.redis, max_idle=args.max_idle, wait=args.wait,
-                            log_level="DEBUG" if args.verbose else "INFO", verbose=args.verbose)
-    except (LookupError, redis.RedisError) as exc:
-        print(f"seo-audit worker: {exc}", file=sys.stderr)
-        return 2
-    print(f"seo-audit worker: stopped ({reason})", file=sys.stderr)
-    return 0
-

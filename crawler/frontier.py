@@ -156,6 +156,8 @@ class FrontierScheduler(BaseScheduler):
         if self._direct:
             return self._direct.popleft()
         while (entry := self._frontier.pop()) is not None:
+            if self._spider.session.sampled_out_now(entry):
+                continue
             request = self._spider.request_for(entry)
             if request is not None:
                 return request

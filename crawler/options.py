@@ -43,12 +43,21 @@ class CrawlOptions:
     include: list[str] = field(default_factory=list)  # regexes a URL must match (any)
     exclude: list[str] = field(default_factory=list)  # regexes that exclude a URL
     extra_origins: list[str] = field(default_factory=list)  # more scheme://host:port in scope
+    # the start URL's redirects (at most 10 hops) move the scope to where they end, unless strict
+    strict_origin: bool = False
+    # the ports of the site's HTTP and HTTPS: http://host:HTTP and https://host:HTTPS are one site
+    http_port: int = 80
+    https_port: int = 443
     max_pages: int = 100_000
     max_depth: int | None = None
     max_duration: float | None = None  # seconds
     trap_cap: int = 500  # URLs per path and set of query parameters (values blanked)
     trap_run: int = 50  # same-pattern pages in a row (next month, next session id...)
     max_url_length: int = 4096
+    # URL families (crawler.families): once the first sample_size fetched pages of a family are all
+    # noindex, canonicalised elsewhere or duplicates, its other members are recorded as sampled-out
+    sampling: bool = True
+    sample_size: int = 30
     # politeness
     concurrency: int = 5
     delay: float = 0.0
@@ -58,6 +67,7 @@ class CrawlOptions:
     headers: dict[str, str] = field(default_factory=dict)  # e.g. Authorization for staging
     # downloads
     timeout: float = 20.0
+    ca_bundle: str | None = None  # PEM file of the CAs certificates are checked against; None: the system's
     max_size: int = 10 * 1024 * 1024
     retries: int = 2
     check_resources: bool = True
@@ -69,6 +79,8 @@ class CrawlOptions:
     # a crawl shared by worker processes through Redis (crawler.distributed); None: this process only
     redis_url: str | None = None  # redis://[user:password@]host:port/db, rediss:// for TLS
     redis_lease_ttl: float = 10.0  # seconds without a heartbeat before a worker's URLs are re-queued
+    # seconds workers go on without a coordinator (it died: `crawl --redis --resume` re-attaches)
+    redis_coordinator_timeout: float = 300.0
 
     def __post_init__(self) -> None:
         """Credentials in the start URL (https://user:pass@staging/) become an Authorization
@@ -81,6 +93,10 @@ class CrawlOptions:
         self.start_url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
     @property
+    def site_ports(self) -> tuple[int, int]:
+        return self.http_port, self.https_port
+
+    @property
     def user_agent_string(self) -> str:
         return USER_AGENTS.get(self.user_agent, self.user_agent)
 
@@ -88,13 +104,18 @@ class CrawlOptions:
         """Raise ValueError naming the first bad option."""
         if normalise(self.start_url) is None:
             raise ValueError(f"start URL {self.start_url!r} is not an absolute http(s) URL")
-        for name in ("max_pages", "trap_cap", "trap_run", "concurrency", "max_url_length"):
+        for name in ("max_pages", "trap_cap", "trap_run", "concurrency", "max_url_length", "sample_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("delay", "timeout", "recheck_max_wait", "retries", "recheck_attempts",
                      "memory_limit_mb", "max_size"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        for name in ("http_port", "https_port"):
+            if not 0 < getattr(self, name) < 65536:
+                raise ValueError(f"{name} must be a port (1 to 65535), got {getattr(self, name)}")
+        if self.ca_bundle is not None and not Path(self.ca_bundle).is_file():
+            raise ValueError(f"ca_bundle {self.ca_bundle!r} is not a file")
         if self.max_depth is not None and self.max_depth < 0:
             raise ValueError(f"max_depth must not be negative, got {self.max_depth}")
         if self.max_duration is not None and self.max_duration <= 0:
@@ -102,10 +123,9 @@ class CrawlOptions:
         if self.redis_url is not None:
             if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
                 raise ValueError(f"redis_url must be redis://, rediss:// or unix://, got {self.redis_url!r}")
-            if self.resume:
-                raise ValueError("resume continues a crawl from its store; a Redis crawl cannot resume yet")
-        if self.redis_lease_ttl <= 0:
-            raise ValueError(f"redis_lease_ttl must be positive, got {self.redis_lease_ttl}")
+        for name in ("redis_lease_ttl", "redis_coordinator_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for pattern in (*self.include, *self.exclude):
             try:
                 re.compile(pattern)

@@ -19,7 +19,8 @@ def header(headers, name: str) -> str | None:
 
 
 def response_row(*, url: str, entry_fields: dict, method: str, status: int, headers,
-                 body_size: int, latency: float | None, attempts: list) -> dict:
+                 body_size: int, latency: float | None, attempts: list,
+                 ttfb: float | None = None) -> dict:
     """The facts every fetched URL gets, HTML or not."""
     location = header(headers, "Location")
     length = header(headers, "Content-Length")
@@ -39,7 +40,9 @@ def response_row(*, url: str, entry_fields: dict, method: str, status: int, head
         "cache_control": header(headers, "Cache-Control"),
         "expires": header(headers, "Expires"),
         "link_canonical": link_header_canonical(header(headers, "Link"), url),
+        "hsts": header(headers, "Strict-Transport-Security"),
         "response_time": round(latency, 4) if latency is not None else None,
+        "ttfb": ttfb,
         "size": body_size,
         "fetched_at": time.time(),
     }

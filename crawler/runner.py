@@ -1,4 +1,5 @@
-"""Run one crawl: `run_crawl(CrawlOptions(...))` returns what it recorded.
+"""Run one crawl: `run_crawl(CrawlOptions(...))` returns what it recorded; `run_worker` joins
+a crawl shared through Redis (crawler.distributed) as one more worker.
 
 Twisted's reactor starts once per process, so by default the crawl runs in a child
 process (`python -m crawler.runner`): a notebook, a test or a scheduler can crawl
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .options import CrawlOptions
+from .progress import show_logs
 
 
 @dataclass
@@ -49,14 +51,10 @@ def scrapy_settings(options: CrawlOptions):
         "LOG_LEVEL": options.log_level,
         "MEMUSAGE_LIMIT_MB": options.memory_limit_mb,
         "MEMUSAGE_CHECK_INTERVAL_SECONDS": 5.0,
+        # stderr gets crawler.progress.show_logs' handler, which a crawler does not replace
+        "LOG_INSTALL_ROOT_HANDLER": False,
     }, priority="cmdline")
     return settings
-
-
-#: Scrapy loggers whose start-up lists and stats dump drown the progress lines
-CHATTY_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.statscollectors",
-                  "scrapy.addons", "scrapy.extensions.telnet", "scrapy.core.engine",
-                  "scrapy.core.downloader.handlers.http11")
 
 
 def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool = True) -> CrawlResult:
@@ -75,9 +73,8 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
     settings = scrapy_settings(options)
     if not verbose:
         settings.set("LOG_VERSIONS", [], priority="cmdline")
-    _quieten(verbose)
+    show_logs(options.log_level, verbose)
     process = CrawlerProcess(settings)
-    _quieten(verbose)  # again: CrawlerProcess re-configures logging
     crawler = process.create_crawler(spider_class)
     process.crawl(crawler, options=options)
     process.start()
@@ -101,12 +98,37 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
     return CrawlResult(spider.session.crawl_id, state, reason, Path(options.store))
 
 
-def _quieten(verbose: bool) -> None:
-    if not verbose:
-        for name in CHATTY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
-        # a retry given up on is recorded (attempt_statuses); the log line adds nothing
-        logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 60.0,
+               log_level: str = "INFO", verbose: bool = True) -> str:
+    """Join the crawl running on ``redis_url`` until it ends; returns why this worker stopped."""
+    from scrapy.crawler import CrawlerProcess
+
+    from .distributed import WAITING_WORKER_NAME, SharedSiteSpider, connect, join_crawl
+
+    keys, options = join_crawl(connect(redis_url, WAITING_WORKER_NAME), wait)
+    options.redis_url, options.log_level = redis_url, log_level
+    logging.getLogger(__name__).info("joining crawl %s of %s", keys.crawl, options.start_url)
+    show_logs(log_level, verbose)
+    process = CrawlerProcess(scrapy_settings(options))
+    crawler = process.create_crawler(SharedSiteSpider)
+    process.crawl(crawler, options=options, keys=keys, max_idle=max_idle)
+    process.start()
+    return crawler.stats.get_value("finish_reason") or "unknown"
+
+
+def worker_main(args) -> int:
+    """`seo-audit worker` (args: redis, max_idle, wait, verbose): 0 when the crawl ended or
+    this worker left it; 2 when no crawl started in time or Redis cannot be reached."""
+    import redis
+
+    try:
+        reason = run_worker(args.redis, max_idle=args.max_idle, wait=args.wait,
+                            log_level="DEBUG" if args.verbose else "INFO", verbose=args.verbose)
+    except (LookupError, redis.RedisError) as exc:
+        print(f"seo-audit worker: {exc}", file=sys.stderr)
+        return 2
+    print(f"seo-audit worker: stopped ({reason})", file=sys.stderr)
+    return 0
 
 
 def _run_in_child(options: CrawlOptions) -> CrawlResult:

@@ -26,6 +26,13 @@ HTTPERROR_ALLOW_ALL = True
 REDIRECT_ENABLED = False
 METAREFRESH_ENABLED = False
 
+# Scrapy's HTTP/1.1 handler, also measuring each response's time to first byte by the
+# kernel's clocks (crawler.timing): download_latency counts our own parsing too.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.timing.TimedHTTPDownloadHandler",
+    "https": "crawler.timing.TimedHTTPDownloadHandler",
+}
+
 # Retries keep Scrapy's policy; AttemptRecorder keeps every attempt's status.
 RETRY_TIMES = 2
 DOWNLOADER_MIDDLEWARES = {

@@ -22,27 +22,35 @@ sitemap_urls
     one row per (sitemap, url) listed, with lastmod.
 rechecks
     one row per re-fetch of a URL that answered 202 (what it settled to).
+certificates
+    one row per HTTPS host:port of the crawl's scope: its certificate checked as a browser
+    checks it (crawler.tls), see CERTIFICATE_COLUMNS.
 frontier
     every URL the crawl decided to fetch, in discovery order; what a resumed crawl
     still has to fetch is the frontier minus the pages already recorded.
+shared_crawls
+    a crawl shared through Redis (crawler.distributed): its name there, and the last of
+    its record messages committed here, so a resumed coordinator commits none twice.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 #: pages columns, in order, with what each one records.
 PAGE_COLUMNS: dict[str, str] = {
     "url": "normalised URL (fragment stripped, scheme and host lower-cased, default port dropped)",
     "fetch_kind": "page (GET), resource (HEAD, GET fallback), robots, sitemap, status-url",
-    "found_via": "start, link, sitemap, redirect, canonical, hreflang, meta-refresh, status-url",
+    "found_via": "start, link, sitemap, redirect, canonical, hreflang, meta-refresh, status-url; a sitemap "
+                 "file: robots (named in robots.txt), guess (/sitemap.xml tried), sitemap-index",
     "depth": "clicks from the start URL (redirect hops keep their source's depth); NULL if not reached by links",
     "referrer": "first page that linked here (or the redirecting URL, or the sitemap)",
-    "skip_reason": "why it was not fetched: robots, out-of-scope, max-depth, trap, excluded, scheme; NULL if fetched",
+    "skip_reason": "why it was not fetched: robots, out-of-scope, max-depth, trap, sampled-out, excluded, scheme; NULL if fetched",
     "robots_rule": "the robots.txt rule that blocks it, e.g. 'disallow: /private/'",
     "method": "HTTP method of the final attempt",
     "status": "HTTP status of the final attempt (NULL if none: error or skipped)",
@@ -58,7 +66,9 @@ PAGE_COLUMNS: dict[str, str] = {
     "cache_control": "Cache-Control header(s), joined with ', '",
     "expires": "Expires header, raw",
     "link_canonical": "rel=canonical target from the Link header, normalised",
-    "response_time": "seconds from request to response (Scrapy download latency)",
+    "hsts": "Strict-Transport-Security header, raw (browsers heed it on HTTPS only)",
+    "response_time": "seconds from request to response (Scrapy download latency: counts our own event loop's lag)",
+    "ttfb": "seconds from the request leaving to the response's first bytes arriving, by the kernel's TCP clocks (crawler.timing); NULL where not measured",
     "size": "body bytes received",
     "title": "<title> text",
     "meta_description": "meta description content",
@@ -73,16 +83,31 @@ PAGE_COLUMNS: dict[str, str] = {
     "content_hash": "hash of the visible text (exact-duplicate detection)",
     "outlinks": "number of distinct links found on the page",
     "fetched_at": "unix time the response arrived",
+    "family": "URL family of a page fetched or sampled out (crawler.families): search, feed, login... or a path template with its query keys",
+    "family_verdict": "what the page said for its family's sample: noindex, canonicalised, duplicate, redirect, error, indexable, other; for a sampled-out URL, its family's sample verdict (e.g. noindex)",
 }
 
 LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow")
 SITEMAP_COLUMNS = ("sitemap", "url", "lastmod")
 RECHECK_COLUMNS = ("url", "attempt", "waited", "status", "error", "retry_after", "fetched_at")
+#: certificates columns, in order, with what each one records.
+CERTIFICATE_COLUMNS: dict[str, str] = {
+    "host": "host name (or IP address) of an HTTPS origin in scope",
+    "port": "its port",
+    "problem": "NULL if valid, else expired, not-yet-valid, self-signed, wrong-name, incomplete-chain, "
+               "untrusted-root, untrusted, invalid, tls-error, unreachable",
+    "detail": "OpenSSL's verification message, or the network error",
+    "subject": "the certificate's subject (RFC 4514)",
+    "issuer": "the certificate's issuer (RFC 4514)",
+    "not_after": "end of validity, ISO 8601 UTC",
+    "chain_sent": "certificates the server sent, its own included",
+    "checked_at": "unix time of the check",
+}
 FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
             "word_count", "outlinks"}
-_REAL = {"response_time", "fetched_at"}
+_REAL = {"response_time", "ttfb", "fetched_at"}
 
 
 def _decl(name: str) -> str:
@@ -123,12 +148,20 @@ CREATE TABLE IF NOT EXISTS rechecks (
     crawl_id INTEGER NOT NULL, url TEXT NOT NULL, attempt INTEGER NOT NULL,
     waited REAL, status INTEGER, error TEXT, retry_after TEXT, fetched_at REAL
 );
+CREATE TABLE IF NOT EXISTS certificates (
+    crawl_id INTEGER NOT NULL, host TEXT NOT NULL, port INTEGER NOT NULL, problem TEXT, detail TEXT,
+    subject TEXT, issuer TEXT, not_after TEXT, chain_sent INTEGER, checked_at REAL,
+    PRIMARY KEY (crawl_id, host, port)
+);
 CREATE TABLE IF NOT EXISTS frontier (
     crawl_id INTEGER NOT NULL, seq INTEGER NOT NULL, url TEXT NOT NULL,
     fetch_kind TEXT NOT NULL, found_via TEXT, depth INTEGER, referrer TEXT,
     pattern_run INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (crawl_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS shared_crawls (
+    crawl_id INTEGER PRIMARY KEY, redis_crawl TEXT NOT NULL, last_message INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS findings (
     crawl_id INTEGER NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL,
     category TEXT, url TEXT NOT NULL, evidence TEXT
@@ -136,8 +169,10 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE INDEX IF NOT EXISTS findings_by_crawl ON findings (crawl_id, rule);
 -- what the last audit of a crawl concluded besides its findings: the crawl budget (JSON),
 -- so that comparing with an earlier crawl needs no reload of its pages and links
+-- rules: a digest of the rules and thresholds the audit ran (seo_audit.compare.rules_signature),
+-- NULL if not known (an earlier release): a comparison audits such a crawl again
 CREATE TABLE IF NOT EXISTS audits (
-    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL
+    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL, rules TEXT
 );
 -- the headline figures of the server logs last joined with a crawl (JSON: lines read, bots,
 -- Googlebot's waste by cause), so that comparing crawls can compare Googlebot's waste too
@@ -151,28 +186,173 @@ PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang")
 
 
 class StoreError(Exception):
-    """The store cannot be opened or written (path, permissions, disk full)."""
+    """The store cannot be opened or written (path, permissions, disk full), is not a crawl
+    store, or was written by a newer release."""
+
+
+# --- schema version and migrations -------------------------------------------------------------
+#
+# A store says which schema it has in ``PRAGMA user_version`` and that it is a crawl store in
+# ``PRAGMA application_id``. Opening a store brings it up to date in one transaction:
+#   1. every table, column and index SCHEMA declares but the file lacks is added (a column
+#      added to an old store reads as NULL, its default, for the crawls made before);
+#   2. the MIGRATIONS numbered above the file's version run in order, for what adding
+#      declared columns cannot do (a rename, a backfill, a new key);
+#   3. user_version becomes SCHEMA_VERSION.
+# Adding a declared column needs no new version: older code reading a file with more columns
+# reads the ones it knows. Raise SCHEMA_VERSION with a MIGRATIONS entry only for a change older
+# code would misread; older code then refuses the file (StoreError) instead of misreading it.
+
+#: the schema this code writes; a store with a higher user_version was written by a newer release
+SCHEMA_VERSION = 1
+#: PRAGMA application_id of a crawl store ("SEOA"): tells a store from any other SQLite file
+APPLICATION_ID = 0x53454F41
+#: version -> migration run (within the upgrade's transaction) to bring a store to that version
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+class StoreTooNew(StoreError):
+    """The store was written by a newer release of seo-audit than this one."""
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open (and create, unless read-only) the store at ``path``."""
+    """Open (and create, unless read-only) the store at ``path``, upgraded to this code's schema.
+    A read-only open of a store written by an earlier release upgrades it first (that needs
+    write access to the file)."""
     path = Path(path)
+    if readonly and not path.exists():
+        raise StoreError(f"no crawl store at {path}")
+    conn = _open(path, readonly)
+    try:
+        if _pending(conn, path):
+            if readonly:
+                conn.close()
+                _upgrade_for_reading(path)
+                conn = _open(path, readonly)
+            else:
+                _upgrade(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _open(path: Path, readonly: bool) -> sqlite3.Connection:
     try:
         if readonly:
-            if not path.exists():
-                raise StoreError(f"no crawl store at {path}")
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode loses at most the last batch on power loss, never the file.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
-        conn.execute("PRAGMA busy_timeout=10000")
-    except sqlite3.Error as exc:
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                # NORMAL in WAL mode loses at most the last batch on power loss, never the file.
+                conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise _not_a_store(path, exc) from exc
+    except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"cannot open crawl store {path}: {exc}") from exc
     return conn
+
+
+def _not_a_store(path: Path, exc: sqlite3.Error) -> StoreError:
+    if isinstance(exc, sqlite3.OperationalError) or "not a database" not in str(exc):
+        return StoreError(f"cannot open crawl store {path}: {exc}")
+    return StoreError(f"{path} is not a crawl store (not an SQLite database): give another --store")
+
+
+def _upgrade_for_reading(path: Path) -> None:
+    try:
+        conn = _open(path, readonly=False)
+    except StoreError as exc:
+        raise StoreError(f"the crawl store {path} was written by an earlier release and must be upgraded "
+                         f"once, which needs write access ({exc}); copy it somewhere writable") from exc
+    try:
+        _upgrade(conn, path)
+    finally:
+        conn.close()
+
+
+@functools.lru_cache(maxsize=1)
+def _declared() -> tuple[dict[str, tuple[str, list[tuple]]], dict[str, str]]:
+    """What SCHEMA declares, read back from an empty database made with it: per table its
+    CREATE statement and columns (PRAGMA table_info rows), per index its CREATE statement."""
+    reference = sqlite3.connect(":memory:")
+    try:
+        reference.executescript(SCHEMA)
+        objects = reference.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                                    "AND name NOT LIKE 'sqlite_%'").fetchall()
+        tables = {name: (sql, reference.execute(f"PRAGMA table_info({name})").fetchall())
+                  for kind, name, sql in objects if kind == "table"}
+        indexes = {name: sql for kind, name, sql in objects if kind == "index"}
+    finally:
+        reference.close()
+    return tables, indexes
+
+
+def _pending(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """What the store lacks of this code's schema, as the statements that add it (explicit
+    migrations as their version's comment); empty if it is up to date. Raises StoreError for a
+    file that is not a crawl store or was written by a newer release."""
+    try:
+        (version,), = conn.execute("PRAGMA user_version")
+        (app_id,), = conn.execute("PRAGMA application_id")
+        present = {name: kind for kind, name in conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+    except sqlite3.DatabaseError as exc:
+        raise _not_a_store(path, exc) from exc
+    if app_id not in (0, APPLICATION_ID) or (app_id == 0 and present and "crawls" not in present):
+        raise StoreError(f"{path} is an SQLite database but not a crawl store: give another --store")
+    if version > SCHEMA_VERSION:
+        raise StoreTooNew(f"the crawl store {path} has schema version {version}, written by a newer "
+                          f"release of seo-audit; this one reads versions up to {SCHEMA_VERSION}: "
+                          f"upgrade seo-audit (pip install -U seo-audit) to read it")
+    tables, indexes = _declared()
+    statements = []
+    for name, (create, columns) in tables.items():
+        if present.get(name) != "table":
+            statements.append(create)
+            continue
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({name})")}
+        statements += [_add_column(path, name, column) for column in columns if column[1] not in have]
+    statements += [sql for name, sql in indexes.items() if name not in present]
+    statements += [f"-- migration {v}" for v in range(version + 1, SCHEMA_VERSION + 1) if v in MIGRATIONS]
+    if statements or version < SCHEMA_VERSION or app_id != APPLICATION_ID:
+        statements.append(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return statements
+
+
+def _add_column(path: Path, table: str, column: tuple) -> str:
+    _, name, kind, notnull, default, key = column
+    if key or (notnull and default is None):
+        # SQLite cannot add a key, nor a NOT NULL column without a default, to a table with rows
+        raise StoreError(f"cannot upgrade the crawl store {path}: {table}.{name} needs an explicit migration")
+    return (f"ALTER TABLE {table} ADD COLUMN {name} {kind}" + (" NOT NULL" if notnull else "")
+            + (f" DEFAULT {default}" if default is not None else ""))
+
+
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the store up to this code's schema in one transaction (all of it or none)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # a second process opening it waits, then finds it done
+        try:
+            for statement in _pending(conn, path):
+                if statement.startswith("-- migration "):
+                    MIGRATIONS[int(statement.split()[-1])](conn)
+                else:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot upgrade the crawl store {path} (left as it was): {exc}") from exc
 
 
 def new_crawl(conn: sqlite3.Connection, start_url: str, settings: dict[str, Any],
@@ -210,6 +390,30 @@ def crawls(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         for key in ("settings", "stats", "probe"):
             row[key] = json.loads(row[key]) if row[key] else {}
     return rows
+
+
+def resumable_crawl(conn: sqlite3.Connection, start_url: str, job: str | None) -> int | None:
+    """The crawl ``--resume`` continues: the latest unfinished one of this job (or, without a
+    job, of this start URL); two jobs never resume each other."""
+    row = conn.execute("SELECT id FROM crawls WHERE start_url = ? AND job IS ? AND state != 'complete' "
+                       "ORDER BY id DESC LIMIT 1", (start_url, job)).fetchone()
+    return row[0] if row else None
+
+
+def site_found(start_url: str | None, stats: dict[str, Any]) -> dict[str, Any] | None:
+    """Where the start URL's redirects led, if they led elsewhere (from the crawl's stats):
+    {"url": where the site starts, "scope": its origins, "redirect_hops": n}; else None."""
+    site = stats.get("start/site_url")
+    if not site or site == start_url:
+        return None
+    return {"url": site, "scope": stats.get("scope/origins") or [],
+            "redirect_hops": stats.get("start/redirect_hops") or 0}
+
+
+def site_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
+    """site_found for a stored crawl."""
+    row = conn.execute("SELECT start_url, stats FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+    return site_found(row[0], json.loads(row[1]) if row and row[1] else {}) if row else None
 
 
 def latest_crawl_id(conn: sqlite3.Connection) -> int | None:
@@ -255,8 +459,44 @@ def insert_rechecks(conn, crawl_id, rows):
     _insert(conn, "rechecks", RECHECK_COLUMNS, crawl_id, rows)
 
 
+def insert_certificates(conn, crawl_id, rows):
+    # REPLACE: a resumed crawl checks its hosts again
+    _insert(conn, "certificates", CERTIFICATE_COLUMNS, crawl_id, rows, verb="INSERT OR REPLACE")
+
+
+def certificates_of(conn: sqlite3.Connection, crawl_id: int) -> list[dict[str, Any]]:
+    """The crawl's certificate checks, by host and port ([] for a store older than the table)."""
+    try:
+        cursor = conn.execute(f"SELECT {', '.join(CERTIFICATE_COLUMNS)} FROM certificates "
+                              "WHERE crawl_id = ? ORDER BY host, port", (crawl_id,))
+    except sqlite3.OperationalError:  # a read-only store written before the table existed
+        return []
+    return [dict(zip(CERTIFICATE_COLUMNS, row)) for row in cursor]
+
+
 def insert_frontier(conn, crawl_id, rows):
     _insert(conn, "frontier", FRONTIER_COLUMNS, crawl_id, rows)
+
+
+def insert_shared_progress(conn, crawl_id, rows):
+    """(redis crawl, message id) rows: the crawl's mark moves up to the highest id, never down."""
+    conn.executemany(
+        "INSERT INTO shared_crawls (crawl_id, redis_crawl, last_message) VALUES (?, ?, ?) "
+        "ON CONFLICT (crawl_id) DO UPDATE SET last_message = max(last_message, excluded.last_message)",
+        [(crawl_id, name, message) for name, message in rows])
+
+
+def set_shared_crawl(conn: sqlite3.Connection, crawl_id: int, redis_crawl: str) -> None:
+    """Crawl ``crawl_id`` is shared as ``redis_crawl`` from now on, none of its messages committed."""
+    with conn:
+        conn.execute("INSERT OR REPLACE INTO shared_crawls (crawl_id, redis_crawl, last_message) "
+                     "VALUES (?, ?, 0)", (crawl_id, redis_crawl))
+
+
+def shared_progress(conn: sqlite3.Connection, crawl_id: int) -> tuple[str, int] | None:
+    """(redis crawl, last message committed) of a shared crawl; None if it was not shared."""
+    return conn.execute("SELECT redis_crawl, last_message FROM shared_crawls WHERE crawl_id = ?",
+                        (crawl_id,)).fetchone()
 
 
 def set_budget(conn: sqlite3.Connection, crawl_id: int, budget: dict[str, Any]) -> None:
@@ -274,6 +514,18 @@ def budget_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
     except sqlite3.OperationalError:  # a read-only store written before the table existed
         return None
     return json.loads(row[0]) if row else None
+
+
+def set_audit_rules(conn: sqlite3.Connection, crawl_id: int, rules: str) -> None:
+    """Note which rules the crawl's stored audit ran (after set_budget: it replaces the row)."""
+    with conn:
+        conn.execute("UPDATE audits SET rules = ? WHERE crawl_id = ?", (rules, crawl_id))
+
+
+def audit_rules_of(conn: sqlite3.Connection, crawl_id: int) -> str | None:
+    """The rules noted by set_audit_rules for the crawl's stored audit, None if not known."""
+    row = conn.execute("SELECT rules FROM audits WHERE crawl_id = ?", (crawl_id,)).fetchone()
+    return row[0] if row else None
 
 
 def replace_findings(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tuple]) -> None:

@@ -7,7 +7,7 @@ every page: the per-link work is done once per distinct URL, not once per occurr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -130,23 +130,58 @@ def repeated_segments(url: str) -> int:
     return max(counts.values())
 
 
+def scheme_twin(site: str, ports: tuple[int, int] | None = (80, 443)) -> str | None:
+    """The same host in the other scheme, for an origin on the site's HTTP or HTTPS port
+    (``ports``: HTTP's and HTTPS's, 80 and 443 by default); None on any other port, or if
+    ``ports`` is None.
+
+    http://host/ and https://host/ are one site to a search engine (and to a visitor): a link
+    written with the other scheme is internal, only a redirect away.
+    """
+    parts = urlsplit(site)
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if ports is None:
+        return None
+    host = parts.netloc.rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if parts.port else host
+    for scheme, own, other, twin in (("http", ports[0], "https", ports[1]),
+                                     ("https", ports[1], "http", ports[0])):
+        if parts.scheme == scheme and port == own:
+            return f"{other}://{host}" + ("" if twin == _DEFAULT_PORTS[other] else f":{twin}")
+    return None
+
+
 @dataclass
 class Scope:
     """Which URLs a crawl may fetch: its origins (scheme, host, port), minus exclusions.
 
     Scope is a security boundary as much as a focus: nothing outside it is ever requested,
-    whether found in a link, a redirect, a canonical, an hreflang or a sitemap.
+    whether found in a link, a redirect, a canonical, an hreflang or a sitemap. The HTTP and
+    HTTPS origins of a host (on the site's ports; None: no such pairs) are in scope together.
     """
 
     origins: frozenset[str]
     include: tuple[re.Pattern, ...] = field(default_factory=tuple)
     exclude: tuple[re.Pattern, ...] = field(default_factory=tuple)
+    ports: tuple[int, int] | None = (80, 443)
+    #: the origins in scope only as the other scheme of one given
+    twins: frozenset[str] = frozenset()
 
     @classmethod
-    def for_start(cls, start_url: str, include=(), exclude=(), extra_origins=()) -> "Scope":
-        origins = {origin(start_url), *(origin(normalise(o) or o) for o in extra_origins)}
-        return cls(frozenset(origins), tuple(re.compile(p) for p in include),
-                   tuple(re.compile(p) for p in exclude))
+    def for_start(cls, start_url: str, include=(), exclude=(), extra_origins=(),
+                  ports: tuple[int, int] | None = (80, 443)) -> "Scope":
+        scope = cls(frozenset(), tuple(re.compile(p) for p in include),
+                    tuple(re.compile(p) for p in exclude), ports)
+        return scope.moved_to(start_url, extra_origins)
+
+    def moved_to(self, url: str, extra_origins=()) -> "Scope":
+        """This scope for a site at ``url``'s origin (where the start URL redirected to)."""
+        sites = {origin(url), *(origin(normalise(o) or o) for o in extra_origins)}
+        twins = {twin for site in sites if (twin := scheme_twin(site, self.ports))} - sites
+        return replace(self, origins=frozenset(sites | twins), twins=frozenset(twins))
 
     def verdict(self, url: str) -> str | None:
         """None if ``url`` may be fetched, else the skip reason: out-of-scope or excluded."""
@@ -157,3 +192,4 @@ class Scope:
         if any(p.search(url) for p in self.exclude):
             return "excluded"
         return None
+

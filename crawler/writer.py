@@ -22,6 +22,8 @@ _WRITERS = {
     "sitemap_urls": store.insert_sitemap_urls,
     "rechecks": store.insert_rechecks,
     "frontier": store.insert_frontier,
+    "shared_crawls": store.insert_shared_progress,
+    "certificates": store.insert_certificates,
 }
 
 #: a batch is committed when it holds this many bundles or the queue runs dry

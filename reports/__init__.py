@@ -9,7 +9,8 @@
 url, evidence; ``rules`` are objects with id, severity, category, title, why, fix,
 learn_more; ``budget`` is a dict with fetched, indexable, wasted, waste_share, by_cause.
 
-Credentials in URLs are masked (``safe.redact``) on the way in, so no output can show them.
+Credentials in URLs are masked (``safe.redact``) on the way in, so no output can show them;
+masking never makes two URLs one, so what is keyed on URLs afterwards still holds.
 
 The largest files of a large crawl are written by new processes (``audit.parallel.in_new_process``),
 which import the main script as multiprocessing's "spawn" does: a script calling write_outputs
@@ -18,9 +19,11 @@ keeps its work under ``if __name__ == "__main__":`` (a notebook needs nothing).
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import pandas as pd
 
@@ -30,18 +33,54 @@ from .branding import Branding, BrandingError
 from .exports import (LINK_CSV_COLUMNS, dump_link_codes, export_pages_csv, workbook_contents,
                       write_findings_csvs, write_links_csv, write_summary_json, write_workbook_of)
 from .html import render_report
-from .logs import LOG_FILES, write_log_files
+from .logs import LOG_OUTPUTS
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-__all__ = ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]
+__all__ = ["BrandingError", "OutputsMissing", "export_pages_csv", "start_links_csv", "write_outputs"]
 
 #: a crawl with more links than this has links.csv written by a process of its own
 ROWS_FOR_A_PROCESS = 200_000
 #: the workbook of more findings than this is written by a process of its own
 FINDINGS_FOR_A_PROCESS = 100_000
+
+
+class OutputsMissing(Exception):
+    """write_outputs could not write some outputs; it wrote every other one.
+
+    ``files``: {file name: path} of those written; ``missing``: {name: why} of those not, a
+    file name ("report.xlsx") or a part of the report ("report.html: Since last crawl")."""
+
+    def __init__(self, files: dict[str, Path], missing: dict[str, str]) -> None:
+        super().__init__("not written: " + "; ".join(f"{name} ({why})" for name, why in missing.items()))
+        self.files, self.missing = files, missing
+
+
+class _Outputs:
+    """The outputs of one write_outputs: those written and those that failed, each on its own."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.files: dict[str, Path] = {}
+        self.missing: dict[str, str] = {}
+
+    @contextlib.contextmanager
+    def writing(self, *names: str) -> Iterator[None]:
+        """Write ``names`` in the block; if it raises, they are missing (a partly written file
+        removed), logged by name, and the next outputs are written all the same."""
+        try:
+            yield
+        except Exception as exc:  # any bug or odd value: these outputs are lost, not the others
+            why = f"{type(exc).__name__}: {exc}"
+            for name in names:
+                self.missing[name] = why
+                if name not in self.files:
+                    (self.out / name).unlink(missing_ok=True)
+            log.error("%s could not be written: %s", " and ".join(names), why)
+            log.debug("%s", " and ".join(names), exc_info=exc)
 
 
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
@@ -58,42 +97,68 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
     ``links_csv``: links.csv is already being written (``start_links_csv``); wait for it
     instead of writing it here (``crawl.links`` may then be empty).
+
+    Each output (and each part of report.html) is written on its own: if one fails, the others
+    are still written, summary.json lists the missing ones under "missing", and OutputsMissing
+    is raised at the end.
     """
     brand = Branding.from_config(branding)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if links_csv is None:
-        links_csv = start_links_csv(out, crawl.links, bom=bom) or _now(_write_links_csv, out, crawl.links, bom)
-    crawl, findings, previous = _redacted(crawl), redact_frame(findings), redact_value(previous)
-    model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule, previous)
-    names = ["pages.csv", "links.csv", "findings.csv", *(s.csv_name for s in model.sections),
-             *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx", "summary.json"]
+    done = _Outputs(out)
+    with done.writing("links.csv"):
+        if links_csv is None:
+            links_csv = start_links_csv(out, crawl.links, bom=bom) or _now(_write_links_csv, out, crawl.links, bom)
+    from_model = ["findings.csv", *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx"]
+    model = masked = None
+    with done.writing("pages.csv", *from_model):  # nothing is written unmasked
+        masked = _redacted(crawl), redact_frame(findings), redact_value(previous)
+    if masked is not None:
+        crawl, findings, previous = masked
+        with done.writing(*from_model):
+            model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule, previous)
+    waiting = [("links.csv", links_csv)] if links_csv is not None else []
+    if model is not None:
+        summary = summary_dict(model, [], previous)
+        # The workbook of a large audit is written by a new process while this one writes the rest:
+        # a forked one would come to hold a copy of the pages this one reads meanwhile
+        # (in_new_process); what it needs is a few lists of findings.
+        start = in_new_process if len(findings) > FINDINGS_FOR_A_PROCESS else _now
+        with done.writing("report.xlsx"):
+            workbook = start(write_workbook_of, out / "report.xlsx", *workbook_contents(model, summary))
+            waiting.append(("report.xlsx", lambda: {"report.xlsx": workbook()}))
+        with done.writing("findings.csv"):
+            done.files.update(write_findings_csvs(out, model, bom=bom))
+        if previous is not None:
+            with done.writing(COMPARE_CSV):
+                done.files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
+        with done.writing("report.html"):
+            failed_parts: dict[str, str] = {}
+            (out / "report.html").write_text(render_report(model, crawl, findings, brand, max_rows_per_rule,
+                                                           failed_parts), encoding="utf-8")
+            done.files["report.html"] = out / "report.html"
+            done.missing.update((f"report.html: {part}", why) for part, why in failed_parts.items())
+    else:  # what can be said without the model: which crawl, and what is missing
+        summary = {"crawl": {"id": int(crawl.crawl_id)}}
     logs = getattr(crawl, "logs", None)  # server logs joined with the crawl (audit.logs)
     if logs is not None:
-        names += LOG_FILES
-    summary = summary_dict(model, sorted(names), previous)
-    if logs is not None:
-        summary["logs"] = logs.headline()
-
-    # The workbook of a large audit is written by a new process while this one writes the rest:
-    # a forked one would come to hold a copy of the pages this one reads meanwhile
-    # (in_new_process); what it needs is a few lists of findings.
-    start = in_new_process if len(findings) > FINDINGS_FOR_A_PROCESS else _now
-    workbook = start(write_workbook_of, out / "report.xlsx", *workbook_contents(model, summary))
-    written_elsewhere = [links_csv, lambda: {"report.xlsx": workbook()}]
-    files = write_findings_csvs(out, model, bom=bom)
-    if previous is not None:
-        files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
-    report = out / "report.html"
-    report.write_text(render_report(model, crawl, findings, brand, max_rows_per_rule), encoding="utf-8")
-    files["report.html"] = report
-    files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    files["pages.csv"] = export_pages_csv(out / "pages.csv", crawl.pages, bom=bom)
-    if logs is not None:
-        files.update(write_log_files(out, logs, bom=bom))
-    for written in written_elsewhere:
-        files.update(written())
-    return files
+        with done.writing("summary.json"):
+            summary["logs"] = logs.headline()
+        for name, write in LOG_OUTPUTS.items():
+            with done.writing(name):
+                done.files[name] = write(out, logs, bom=bom)
+    if masked is not None:
+        with done.writing("pages.csv"):
+            done.files["pages.csv"] = export_pages_csv(out / "pages.csv", crawl.pages, bom=bom)
+    for name, written in waiting:
+        with done.writing(name):
+            done.files.update(written())
+    with done.writing("summary.json"):
+        summary.update(files=sorted([*done.files, "summary.json"]), missing=dict(done.missing))
+        done.files["summary.json"] = write_summary_json(out / "summary.json", summary)
+    if done.missing:
+        raise OutputsMissing(done.files, done.missing)
+    return done.files
 
 
 def start_links_csv(out_dir: str | Path, links: pd.DataFrame, *, bom: bool = False) -> Callable[[], dict[str, Path]] | None:

@@ -82,12 +82,11 @@ def dump_link_codes(links: pd.DataFrame, folder: Path) -> LinkCodes:
 def write_links_csv(path: Path, codes: LinkCodes, *, bom: bool = False) -> Path:
     """links.csv from LinkCodes, masked (safe.redact) and neutralised as write_csv writes a
     frame of them; the codes file is removed."""
-    dtypes: dict[int, tuple[pd.CategoricalDtype, np.ndarray | None]] = {}
+    dtypes: dict[int, pd.CategoricalDtype] = {}
     for categories in codes.categories.values():
         if id(categories) not in dtypes:
             masked = redacted_categories(pd.Index(categories))
-            dtypes[id(categories)] = ((pd.CategoricalDtype(categories), None) if masked is None
-                                      else (pd.CategoricalDtype(masked[0]), masked[1]))
+            dtypes[id(categories)] = pd.CategoricalDtype(categories if masked is None else masked)
     made: dict = {}
     with open(codes.path, "rb") as file, open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
         os.unlink(codes.path)  # read through the open file: nothing is left behind, whatever happens
@@ -96,9 +95,8 @@ def write_links_csv(path: Path, codes: LinkCodes, *, bom: bool = False) -> Path:
             chunk = {}
             for i, (column, categories) in enumerate(codes.categories.items()):
                 file.seek((i * codes.rows + start) * 4)
-                dtype, recode = dtypes[id(categories)]
                 coded = np.fromfile(file, dtype=np.int32, count=rows)
-                chunk[column] = pd.Categorical.from_codes(coded if recode is None else recode[coded], dtype=dtype)
+                chunk[column] = pd.Categorical.from_codes(coded, dtype=dtypes[id(categories)])
             file.seek(len(_CODED_LINK_COLUMNS) * codes.rows * 4 + start)
             chunk["nofollow"] = np.fromfile(file, dtype=bool, count=rows)
             write_csv_rows(out, pd.DataFrame(chunk, columns=LINK_CSV_COLUMNS), header=start == 0, made=made)
@@ -227,6 +225,8 @@ def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[
         ("Indexable pages worth their crawl", model.unique_indexable),
         ("Wasted fetches", model.budget.get("wasted")),
         ("Waste share", model.budget.get("waste_share")),
+        ("Share of fetches to wasteful URL families", model.budget.get("family_share")),
+        ("URLs sampled out (not fetched)", model.budget.get("sampled_out")),
         *((f"Findings: {sev}", n) for sev, n in summary["findings"]["by_severity"].items()),
     ]
     rules = pd.DataFrame(

@@ -5,17 +5,23 @@ from the site (javascript:, data:, file:) is shown as text. The pages explorer's
 sits in a JSON block that the inline script reads and draws with textContent, never as
 markup; a Content-Security-Policy with a per-report nonce keeps any script that slipped
 in from running and any resource from being fetched.
+
+Each part of the report (a section, a chart, a rule's findings) is drawn on its own
+(``{% guarded "name" %}``): a part that fails is replaced by a note and named in the
+run's log and summary, and the rest of the report is still written.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import secrets
 import time
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
+import jinja2.ext
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
@@ -26,7 +32,8 @@ from .logs import log_section
 from .model import ReportModel, crawl_dates
 from .safe import http_url
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: the package holding report.html.j2 and what it includes (the top-level templates/ folder)
+TEMPLATES = "templates"
 #: rows of a rule's table shown open; the rest (up to max_rows_per_rule) sit behind "show more",
 #: so a report with thirty fired rules still reads as a report, not a listing
 ROWS_OPEN = 10
@@ -48,9 +55,41 @@ EXPLORER_COLUMNS = (
 )
 
 
+log = logging.getLogger(__name__)
+
+
+class GuardedParts(jinja2.ext.Extension):
+    """``{% guarded "Since last crawl" %}...{% endguarded %}``: a part of the report drawn on
+    its own. If drawing it raises, a note takes its place, the failure is logged, and the
+    render's ``failed_parts`` (a dict given to render) gets {name: why}; the rest of the
+    template goes on."""
+
+    tags = {"guarded"}
+
+    def parse(self, parser: Any) -> jinja2.nodes.Node:
+        lineno = next(parser.stream).lineno
+        name = parser.parse_expression()
+        body = parser.parse_statements(("name:endguarded",), drop_needle=True)
+        return jinja2.nodes.CallBlock(self.call_method("_draw", [jinja2.nodes.ContextReference(), name]),
+                                      [], [], body).set_lineno(lineno)
+
+    def _draw(self, context: jinja2.runtime.Context, name: str, caller: Callable[[], str]) -> str:
+        try:
+            return caller()
+        except Exception as exc:  # any bug or odd value: this part is lost, not the report
+            context["failed_parts"][name] = f"{type(exc).__name__}: {exc}"
+            log.error("report.html: %s could not be drawn: %s: %s", name, type(exc).__name__, exc)
+            log.debug("report.html: %s", name, exc_info=exc)
+            return Markup('<p class="failed-part" role="alert"><strong>%s</strong> could not be drawn; '
+                          'the run\'s log and summary.json say why.</p>') % name
+
+
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """The report's environment, made once: its compiled templates are kept for the next report."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.PackageLoader(TEMPLATES, ""),
+        extensions=[GuardedParts],
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -141,37 +180,42 @@ def _waste_chart(budget: dict[str, Any]) -> Markup | None:
                              label_width=170)
 
 
-def _charts(crawl: Any, findings: pd.DataFrame) -> list[tuple[str, Markup]]:
+def _charts(crawl: Any, findings: pd.DataFrame) -> list[tuple[str, Callable[[], Markup]]]:
+    """(caption, draw) per chart: the template draws each as a part of its own."""
     pages = crawl.pages
     drawn = [
-        ("Status codes", charts.hbar_chart(charts.status_code_bars(pages), "URLs by status code")),
-        ("Click depth", charts.column_chart(charts.depth_bars(pages), "Fetched URLs by click depth")),
-        ("Response time (ms)", charts.column_chart(charts.response_time_bars(pages),
-                                                   "Fetched URLs by response time in milliseconds")),
+        ("Status codes", lambda: charts.hbar_chart(charts.status_code_bars(pages), "URLs by status code")),
+        ("Click depth", lambda: charts.column_chart(charts.depth_bars(pages), "Fetched URLs by click depth")),
+        ("Response time (ms)", lambda: charts.column_chart(charts.response_time_bars(pages),
+                                                           "Fetched URLs by response time in milliseconds")),
     ]
     if len(findings):
-        drawn.append(("Findings by category",
-                      charts.hbar_chart(charts.category_bars(findings), "Findings by category and severity")))
+        drawn.append(("Findings by category", lambda: charts.hbar_chart(charts.category_bars(findings),
+                                                                        "Findings by category and severity")))
     return drawn
 
 
 def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, branding: Branding,
-                  max_rows_per_rule: int) -> str:
-    template = _environment().get_template("report.html.j2")
+                  max_rows_per_rule: int, failed_parts: dict[str, str] | None = None) -> str:
+    """The report's HTML. Parts that could not be drawn are notes in it, and {name: why} in
+    ``failed_parts``."""
+    failed = {} if failed_parts is None else failed_parts
     explorer = explorer_pages(crawl.pages)
-    return template.render(
+    return _environment().get_template("report.html.j2").render(
+        failed_parts=failed,
         model=model,
         since=model.since_last_crawl,
         branding=branding,
         dates=crawl_dates(model.meta),
         charts=_charts(crawl, findings),
-        waste_chart=_waste_chart(model.budget),
+        waste_chart=lambda: _waste_chart(model.budget),
         explorer_columns=EXPLORER_COLUMNS,
-        explorer_data=explorer_json(explorer),
+        explorer_data=lambda: explorer_json(explorer),
         explorer_urls=len(explorer),
         max_rows_per_rule=max_rows_per_rule,
         rows_open=ROWS_OPEN,
         nonce=secrets.token_urlsafe(16),
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        logs=log_section(getattr(crawl, "logs", None), model.budget),
+        has_logs=getattr(crawl, "logs", None) is not None,
+        log_section=lambda: log_section(crawl.logs, model.budget),
     )

@@ -20,16 +20,22 @@ from .safe import redact_frame, write_csv
 
 BOT_HITS_CSV = "bot-hits.csv"
 LOG_SUMMARY_JSON = "log-summary.json"
-LOG_FILES = (BOT_HITS_CSV, LOG_SUMMARY_JSON)
 #: URLs the section lists per table
 SHOWN = 20
 _CLASS_CSS = {"2xx": "fill-2xx", "3xx": "fill-3xx", "4xx": "fill-4xx", "5xx": "fill-5xx"}
 
 
-def write_log_files(out: Path, logs: Any, *, bom: bool = False) -> dict[str, Path]:
+def write_bot_hits_csv(out: Path, logs: Any, *, bom: bool = False) -> Path:
     bot_hits = logs.bot_hits.assign(first_hit=_iso(logs.bot_hits["first_hit"]), last_hit=_iso(logs.bot_hits["last_hit"]))
-    return {BOT_HITS_CSV: write_csv(out / BOT_HITS_CSV, redact_frame(bot_hits), bom=bom),
-            LOG_SUMMARY_JSON: write_summary_json(out / LOG_SUMMARY_JSON, logs.summary())}
+    return write_csv(out / BOT_HITS_CSV, redact_frame(bot_hits), bom=bom)
+
+
+def write_log_summary_json(out: Path, logs: Any, *, bom: bool = False) -> Path:
+    return write_summary_json(out / LOG_SUMMARY_JSON, logs.summary())
+
+
+#: the logs' outputs, each written on its own: {file name: writer(out dir, logs, bom=)}
+LOG_OUTPUTS = {BOT_HITS_CSV: write_bot_hits_csv, LOG_SUMMARY_JSON: write_log_summary_json}
 
 
 def _iso(times: pd.Series) -> pd.Series:

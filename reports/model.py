@@ -18,6 +18,14 @@ SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
 #: how many rules the "fix these first" list names
 FIX_FIRST = 5
+#: a rule flagging at least this share of the pages it judges, and at least SITE_LEVEL_MIN_URLS
+#: of them, is one site-level finding in the report (its CSV keeps every row)
+SITE_LEVEL_SHARE = 0.9
+SITE_LEVEL_MIN_URLS = 20
+#: rows a site-level finding shows as examples
+SITE_LEVEL_EXAMPLES = 5
+#: impact = weight x share of the crawl a rule touches (README "Severities"); notices come after
+IMPACT_WEIGHTS = {"critical": 10.0, "warning": 1.0}
 #: URLs named per rule in "Since last crawl"; status changes and appeared/disappeared URLs shown
 CHANGED_RULE_URLS = 3
 CHANGED_ROWS = 20
@@ -52,10 +60,27 @@ class RuleSection:
     urls: int  # distinct URLs affected
     csv_name: str
     rows: list[tuple[str, str, int | None]]  # the first rows: url, evidence, page status
+    severity_why: str = ""
+    # how far it reaches (audit.crawl_budget's by_rule): the larger of its shares of the fetched
+    # and of the indexable pages, and whether the start URL is one of them
+    share: float = 0.0
+    touches_start_url: bool = False
+    applies_to: int | None = None  # pages the rule judges, if it says
+    site_level: bool = False  # it flags (nearly) every page it judges: shown as one finding
 
     @property
     def anchor(self) -> str:
         return "rule-" + rule_file_stem(self.id)
+
+    @property
+    def shown_rows(self) -> list[tuple[str, str, int | None]]:
+        """The rows the report shows: a few examples of a site-level finding, else the first rows."""
+        return self.rows[:SITE_LEVEL_EXAMPLES] if self.site_level else self.rows
+
+    @property
+    def impact(self) -> float:
+        """Severity weight x share: what "fix these first" ranks critical and warning rules by."""
+        return IMPACT_WEIGHTS.get(self.severity, 0.0) * self.share
 
 
 @dataclass(frozen=True)
@@ -136,11 +161,19 @@ class ReportModel:
     pages_total: int
     indexable: int
     budget: dict[str, Any]
-    sections: list[RuleSection]  # fix-first order: severity, then URLs affected
-    severity_counts: dict[str, dict[str, int]]  # severity -> {"rules": n, "findings": n}
+    sections: list[RuleSection]  # fix-first order: impact (rank_sections)
+    severity_counts: dict[str, dict[str, int]]  # severity -> {"rules": n, "findings": n, "site_level": n}
     accepted_202: list[Accepted]
     findings_table: pd.DataFrame = field(repr=False)
     since_last_crawl: SinceLastCrawl | None = None
+    #: where the start URL's redirects led, if elsewhere: {"url", "scope", "redirect_hops"}
+    site_found: dict[str, Any] | None = None
+    #: the certificate check of each HTTPS host:port in scope (crawler.store.CERTIFICATE_COLUMNS)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def certificate_problems(self) -> int:
+        return sum(1 for c in self.certificates if c.get("problem"))
 
     @property
     def fetched(self) -> int:
@@ -154,6 +187,11 @@ class ReportModel:
     @property
     def fix_first(self) -> list[RuleSection]:
         return self.sections[:FIX_FIRST]
+
+    @property
+    def site_level(self) -> list[RuleSection]:
+        """The rules shown as one site-level finding each, in fix-first order."""
+        return [s for s in self.sections if s.site_level]
 
     def rule_findings(self) -> list[tuple[RuleSection, pd.DataFrame]]:
         """Each fired rule with all its rows of findings_table, in fix-first order."""
@@ -206,9 +244,10 @@ def _first_present(values: pd.Series, default: str) -> str:
 def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
               max_rows: int) -> list[RuleSection]:
     by_id = {r.id: r for r in rules}
-    status = pages.set_index("url")["status"]
+    grouped = list(findings.groupby("rule", sort=False))
+    status = _status_of(pages, pd.concat([rows["url"].iloc[:max_rows] for _, rows in grouped]) if grouped else [])
     sections = []
-    for rule_id, rows in findings.groupby("rule", sort=False):
+    for rule_id, rows in grouped:
         words = _rule_words(by_id.get(rule_id), str(rule_id))
         shown = rows.iloc[:max_rows]
         sections.append(RuleSection(
@@ -220,11 +259,49 @@ def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
             findings=len(rows), urls=rows["url"].nunique(),
             csv_name=rule_csv_name(rule_id),
             rows=[(url, "" if pd.isna(evidence) else str(evidence), _optional_int(code))
-                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status))],
+                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status.get))],
         ))
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
-    sections.sort(key=lambda s: (rank.get(s.severity, len(rank)), -s.urls, -s.findings, s.id))
     return sections
+
+
+def with_reach(sections: list[RuleSection], rules: list[Any], budget: dict[str, Any]) -> list[RuleSection]:
+    """``sections`` with how far each reaches (budget's by_rule; a budget stored without it: its
+    URLs' share of the fetched ones) and whether it is site-level, in fix-first order."""
+    by_id = {r.id: r for r in rules}
+    reach = budget.get("by_rule") or {}
+    fetched = int(budget.get("fetched") or 0)
+    for section in sections:
+        rule_reach = reach.get(section.id) or {}
+        section.severity_why = getattr(by_id.get(section.id), "severity_why", "") or ""
+        section.share = float(rule_reach.get("share", section.urls / fetched if fetched else 0.0))
+        section.touches_start_url = bool(rule_reach.get("start_url", False))
+        section.applies_to = rule_reach.get("applies_to")
+        section.site_level = bool(section.applies_to and section.urls >= SITE_LEVEL_MIN_URLS
+                                  and section.urls >= SITE_LEVEL_SHARE * section.applies_to)
+    return rank_sections(sections)
+
+
+def rank_sections(sections: list[RuleSection]) -> list[RuleSection]:
+    """Fix-first order (README "Severities"): critical rules touching the start URL, then
+    critical and warning rules by impact (severity weight x share), then notices by share;
+    ties by severity, URLs, findings and id."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+
+    def key(s: RuleSection) -> tuple:
+        if s.severity == "critical" and s.touches_start_url:
+            tier = 0
+        else:
+            tier = 1 if s.severity in IMPACT_WEIGHTS else 2
+        return (tier, -(s.impact if tier < 2 else s.share), rank.get(s.severity, len(rank)), -s.urls,
+                -s.findings, s.id)
+
+    return sorted(sections, key=key)
+
+
+def _status_of(pages: pd.DataFrame, urls: Any) -> dict[str, Any]:
+    """The status of each of ``urls`` that is a page (the first row of a URL listed twice)."""
+    listed = pages.loc[pages["url"].isin(urls), ["url", "status"]]
+    return dict(zip(listed["url"].iloc[::-1], listed["status"].iloc[::-1]))
 
 
 def _optional_int(value: object) -> int | None:
@@ -297,11 +374,12 @@ def since_last_crawl(previous: dict[str, Any], rules: list[Any], sections: list[
 def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: dict[str, Any],
                 max_rows_per_rule: int, previous: dict[str, Any] | None = None) -> ReportModel:
     pages = crawl.pages
-    sections = _sections(findings, rules, pages, max_rows_per_rule)
+    sections = with_reach(_sections(findings, rules, pages, max_rows_per_rule), rules, budget or {})
     classes = pages["status_class"].value_counts()
     severity_counts = {
         sev: {"rules": sum(s.severity == sev for s in sections),
-              "findings": sum(s.findings for s in sections if s.severity == sev)}
+              "findings": sum(s.findings for s in sections if s.severity == sev),
+              "site_level": sum(s.site_level for s in sections if s.severity == sev)}
         for sev in SEVERITIES
     }
     return ReportModel(
@@ -316,6 +394,8 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
         findings_table=findings_table(findings, sections),
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
+        site_found=getattr(crawl, "site", None),
+        certificates=list(getattr(crawl, "certificates", None) or []),
     )
 
 
@@ -331,7 +411,11 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
             "finished_at": meta.get("finished_at"),
             "state": meta.get("state"),
             "settings": meta.get("settings") or {},
+            # the start URL's redirects: where the crawl found the site and its scope (null: no redirect)
+            "site": model.site_found,
         },
+        "certificates": [{key: c.get(key) for key in ("host", "port", "problem", "detail", "not_after")}
+                         for c in model.certificates],
         "pages": {
             "total": model.pages_total,
             "indexable": model.indexable,
@@ -342,10 +426,12 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
             "total": int(sum(s.findings for s in model.sections)),
             "by_severity": {sev: c["findings"] for sev, c in model.severity_counts.items()},
             "by_rule": {s.id: {"severity": s.severity, "category": s.category, "title": s.title,
-                               "findings": s.findings, "urls": s.urls, "csv": s.csv_name}
+                               "findings": s.findings, "urls": s.urls, "csv": s.csv_name,
+                               "share": round(s.share, 4), "site_level": s.site_level}
                         for s in model.sections},
         },
         "fix_first": [s.id for s in model.fix_first],
+        "site_level": [s.id for s in model.site_level],
         "accepted_202": {
             "urls": len(model.accepted_202),
             "settled": sum(a.settled_status is not None for a in model.accepted_202),

@@ -7,16 +7,20 @@ leading single quote, the neutralisation OWASP recommends. Numbers stay numbers:
 negative number in a numeric column is data, not a formula.
 
 URLs may carry credentials (``https://user:pass@host/``, ``?token=...``); a report is
-sent to clients and archived, so ``redact`` masks them wherever a URL appears in text.
+sent to clients and archived, so ``redact`` masks them wherever a URL appears in text, each
+value to a digest of its own: masking never makes two URLs one.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
+import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
@@ -30,20 +34,57 @@ CSV_CHUNK_ROWS = 100_000
 # anything but a plain "http(s)://" followed by visible characters is refused.
 _HTTP_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.IGNORECASE)
 
-#: query (or fragment, or ;matrix) parameter names whose values are secrets
+#: query (or fragment, or ;matrix) parameter names whose values are credentials: whoever holds
+#: one acts as its owner (tokens, keys, passwords, the signature of a signed URL). Session ids
+#: and ``code`` are not here: see README, "Security and safety"
 SECRET_PARAMETERS = (
-    "token", "access_token", "refresh_token", "id_token", "api_key", "apikey", "key", "secret",
-    "client_secret", "password", "passwd", "pwd", "session", "sessionid", "jsessionid", "phpsessid",
-    "sid", "auth", "signature", "sig", "x-amz-signature", "x-amz-security-token", "code",
+    "token", "access_token", "refresh_token", "id_token", "auth_token", "api_key", "apikey", "key",
+    "secret", "client_secret", "password", "passwd", "pwd", "auth", "signature", "sig",
+    "x-amz-signature", "x-amz-security-token", "x-goog-signature",
 )
-REDACTED = "***"
+#: hex digits of a masked value's digest: 48 bits, so two of 20,000 secrets share them about once
+#: in a million runs (of a million secrets, once in 500); the second gets more digits (Masks, in
+#: each process: one writing links.csv apart masks a value the same unless it met such a pair)
+MASK_DIGITS = 12
+#: the environment variable holding the masks' key: set by the first process of a run, so the
+#: processes it starts mask alike; set it yourself to get the same masks in every run
+MASK_KEY_VARIABLE = "SEO_AUDIT_MASK_KEY"
 # Userinfo runs from "//" to the last "@" before the path, query or fragment: a password
 # may itself hold an "@", and URL parsers split at the last one.
-_USERINFO = re.compile(r"//[^/?#\s]+@")
+_USERINFO = re.compile(r"(?<=//)[^/?#\s]+(?=@)")
 # A secret value runs to the next parameter, the fragment or the end of the URL in text.
 _SECRET_PARAMETER = re.compile(
-    r"(?<=[?&;#])(" + "|".join(re.escape(name) for name in SECRET_PARAMETERS) + r")=[^&#\s]+",
+    r"(?<=[?&;#])(" + "|".join(re.escape(name) for name in SECRET_PARAMETERS) + r")=([^&#\s]+)",
     re.IGNORECASE)
+
+
+class Masks:
+    """Masks of secret values, ``<masked:3f2a9c1b0d4e>``: a digest of the value keyed by this
+    run's key, so it tells nothing of the value (a short password cannot be guessed back from
+    it) and it is the same wherever the value appears. Two values never get one mask: a value
+    whose digits another one of this process already has gets more of its digest's digits.
+    A mask given again is its own mask, so masking twice changes nothing."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self.of_value: dict[str, str] = {}
+        self.values: dict[str, str] = {}  # mask -> value
+
+    def __call__(self, value: str) -> str:
+        mask = self.of_value.get(value)
+        if mask is not None:
+            return mask
+        if value in self.values:
+            return value
+        digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=self.key).hexdigest()
+        mask = next(mask for mask in (f"<masked:{digest[:digits]}>" for digits in range(MASK_DIGITS, len(digest) + 1))
+                    if mask not in self.values)  # StopIteration only for a 512-bit collision
+        self.values[mask], self.of_value[value] = value, mask
+        return mask
+
+
+# any text is a key: hashed to the 32 bytes blake2b takes
+_mask = Masks(hashlib.sha256(os.environ.setdefault(MASK_KEY_VARIABLE, secrets.token_hex(32)).encode()).digest())
 
 
 def neutralise(text: str) -> str:
@@ -59,14 +100,15 @@ def http_url(url: object) -> str | None:
 
 
 def redact(text: str) -> str:
-    """``text`` with the credentials of every URL in it masked: userinfo becomes ``***:***``
-    and the value of each SECRET_PARAMETERS parameter becomes ``***``. Text with no URL
-    credentials comes back unchanged, so any text (a title, an evidence line) can pass."""
+    """``text`` with the credentials of every URL in it masked (Masks): the userinfo
+    (``https://<masked:...>@host/``) and the value of each SECRET_PARAMETERS parameter
+    (``?token=<masked:...>``). Distinct texts stay distinct. Text with no URL credentials
+    comes back unchanged, so any text (a title, an evidence line) can pass."""
     # parameters first: a masked userinfo can never form a new parameter, the reverse can; each
     # only where its character is (the common case is neither, without a regex)
     if "=" in text:
-        text = _SECRET_PARAMETER.sub(rf"\1={REDACTED}", text)
-    return _USERINFO.sub(f"//{REDACTED}:{REDACTED}@", text) if "@" in text else text
+        text = _SECRET_PARAMETER.sub(lambda found: f"{found[1]}={_mask(found[2])}", text)
+    return _USERINFO.sub(lambda found: _mask(found[0]), text) if "@" in text else text
 
 
 def redact_value(value: Any) -> Any:
@@ -89,10 +131,7 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(column.dtype, pd.CategoricalDtype):
             masked = redacted_categories(column.cat.categories)
             if masked is not None:
-                uniques, recode = masked
-                redacted[name] = pd.Series(pd.Categorical.from_codes(recode[column.array.codes],
-                                                                     categories=uniques),
-                                           index=column.index, name=name)
+                redacted[name] = column.cat.rename_categories(masked)
         elif is_str_dtype(column.dtype):
             masked = _redacted_texts(column)
             if masked is not column:
@@ -106,16 +145,16 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**redacted) if redacted else frame
 
 
-def redacted_categories(categories: pd.Index) -> tuple[pd.Index, np.ndarray] | None:
-    """The categories of a categorical redacted, each distinct value once, or None if nothing
-    changes: the distinct masked values (masking may merge two), and an array giving each old
-    code's new one (its last item, for code -1, is -1: missing stays missing)."""
+def redacted_categories(categories: pd.Index) -> pd.Index | None:
+    """The categories of a categorical redacted, or None if nothing changes. Masking never makes
+    two values one, so the codes stand for the same values as before."""
     masked = pd.Index(_redacted_texts(pd.Series(categories))) if is_str_dtype(categories.dtype) \
         else categories.map(redact_value)
     if masked.equals(categories):
         return None
-    merged, uniques = pd.factorize(masked)
-    return uniques, np.append(merged, -1)
+    if not masked.is_unique:
+        raise AssertionError("masking made two categories one")  # Masks prevents it
+    return masked
 
 
 def _redacted_objects(objects: np.ndarray) -> pd.Series | None:

@@ -6,7 +6,9 @@ Exit codes (scripts and CI depend on them):
      job did not have)
   2  usage or configuration error (nothing was crawled or written)
   3  the crawl could not run (start URL unreachable, or it answered nothing usable)
-  4  the crawl store (or the output folder) could not be opened or written
+  4  the crawl store (or the output folder) could not be opened or written, or the store was
+     written by a newer release, or is not a crawl store, or an output could not be written
+     (the others are; the summary's "missing" names it)
   5  another run of the same job is running (it holds the job's lock)
   130 interrupted (SIGINT or SIGTERM): what was crawled is kept, the crawl is marked
       incomplete and `--resume` continues it; no report is written
@@ -33,6 +35,8 @@ OUTCOMES = {EXIT_OK: "ok", EXIT_FINDINGS: "findings", EXIT_USAGE: "usage-error",
 SEVERITIES = ("critical", "warning", "notice")
 FAIL_ON = (*SEVERITIES, "new")
 DEFAULT_STORE_NAME = "seo-audit.sqlite"
+#: the full log of a run (Scrapy's included), appended in the output folder (or the store's)
+LOG_FILE_NAME = "crawl.log"
 #: how many URLs `compare` prints per list before pointing to compare.csv
 SHOWN_URLS = 20
 #: an audit with more findings than this is saved to the store by a process of its own
@@ -45,6 +49,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port (1 to 65535), got {value}")
     return value
 
 
@@ -98,6 +109,10 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--exclude", action="append", metavar="REGEX", help="skip URLs matching this (repeatable)")
     add("--trap-cap", type=_positive_int, help="URLs per path and set of query parameters (values blanked) before the rest are recorded as a trap (default 500)")
     add("--trap-run", type=_positive_int, help="same-pattern pages in a row (next month, next session id...) before the next is recorded as a trap (default 50)")
+    add("--strict-origin", action="store_true", help="crawl only the start URL's origin: do not follow its redirects to another host or scheme, nor treat http:// and https:// of a host as one site")
+    add("--http-port", type=_port, help="the site's HTTP port: http://host:PORT and https://host:HTTPS-PORT are one site (default 80)")
+    add("--https-port", type=_port, help="the site's HTTPS port (default 443)")
+    add("--ca-bundle", metavar="FILE", help="PEM file of the CAs HTTPS certificates are checked against (default: the system's)")
     add("--concurrency", type=_positive_int, help="requests in flight (default 5)")
     add("--delay", type=_non_negative(float), help="seconds between requests")
     add("--autothrottle", action="store_true", help="adapt the rate to the server's latency")
@@ -108,6 +123,8 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--max-size", type=_positive_int, help="max body bytes, decompressed (default 10 MiB)")
     add("--retries", type=_non_negative(int), help="retries of a failed download (default 2)")
     add("--no-resources", action="store_true", help="do not check images, scripts, stylesheets")
+    add("--no-sampling", action="store_true", help="fetch every member of a URL family, even once a sample of it is all noindex, canonicalised or duplicate")
+    add("--sample-size", type=_positive_int, help="pages of a URL family fetched before it may be sampled out (default 30)")
     add("--recheck-max-wait", type=_non_negative(float), help="longest wait before re-checking a 202 (default 5)")
     add("--recheck-attempts", type=_non_negative(int), help="re-checks of a 202 (default 2)")
     add("--memory-limit-mb", type=_positive_int, help="stop cleanly (state stopped-at-limit, resumable) past this RSS")
@@ -203,6 +220,8 @@ def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     crawl = {name: given[name] for name in CRAWL_KEYS if name in given}
     if given.get("no_resources"):
         crawl["check_resources"] = False
+    if given.get("no_sampling"):
+        crawl["sampling"] = False
     if "header" in given:
         crawl["headers"] = dict(given["header"])
     settings["crawl"] = crawl
@@ -245,9 +264,10 @@ def _setup_logging(quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s [seo-audit] %(levelname)s: %(message)s",
                                            "%Y-%m-%d %H:%M:%S"))
-    log.handlers[:] = [handler]
-    log.propagate = False
-    log.setLevel(logging.ERROR if quiet else logging.INFO)
+    for logger in (log, logging.getLogger("reports")):  # the reports package names what it could not write
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.ERROR if quiet else logging.INFO)
 
 
 def _summary_line(summary: dict[str, Any]) -> str:
@@ -256,7 +276,8 @@ def _summary_line(summary: dict[str, Any]) -> str:
     if summary.get("job"):
         subject += f" of job {summary['job']}"
     if summary.get("start_url"):
-        subject += f" ({summary['start_url']})"
+        moved = f" -> {summary['site']['url']}" if summary.get("site") else ""
+        subject += f" ({summary['start_url']}{moved})"
     parts = [f"seo-audit: {subject}: {summary['outcome']}"]
     if summary.get("state"):
         duration = f" in {summary['duration']:.1f} s" if summary.get("duration") is not None else ""
@@ -297,6 +318,12 @@ def _end(args: argparse.Namespace, summary: dict[str, Any], code: int, webhook: 
     return code
 
 
+def _live(args: argparse.Namespace) -> bool:
+    """Whether the run draws a live display: on a terminal, unless --quiet or --json (then, and
+    off a terminal, plain lines, as in a cron mail)."""
+    return sys.stderr.isatty() and not (args.quiet or args.json)
+
+
 def _print_severity_table(findings) -> None:
     from audit import summary_by_severity
 
@@ -309,6 +336,7 @@ def _print_severity_table(findings) -> None:
 
 def run_job(job, args: argparse.Namespace) -> int:
     """Crawl, audit, compare with the previous crawl, report, prune: under the job's lock."""
+    from crawler import progress
     from crawler.store import StoreError
     from seo_audit import jobs
 
@@ -317,7 +345,9 @@ def run_job(job, args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {"job": options.job, "start_url": options.start_url,
                                "store": str(options.store)}
     try:
-        with jobs.job_lock(options.store, job.key):
+        with jobs.job_lock(options.store, job.key), \
+                progress.log_file((job.out or options.store.parent) / LOG_FILE_NAME, log, debug=args.verbose), \
+                progress.shown(_live(args)):
             code = _crawl_and_report(job, args, summary)
     except jobs.LockHeld as exc:
         summary["error"], code = str(exc), EXIT_LOCKED
@@ -353,9 +383,12 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
                     "run the same command with --resume to continue it", result.crawl_id)
         return EXIT_INTERRUPTED
     code = audit_and_render(options.store, result.crawl_id, job, args, summary)
+    if summary.get("site"):
+        log.info("the start URL %s redirects to %s: the crawl's scope is %s", options.start_url,
+                 summary["site"]["url"], ", ".join(summary["site"]["scope"]))
     if job.retention:
         _prune(options.store, result.crawl_id, job.retention)
-    problem = _start_problem(options.store, result.crawl_id)
+    problem = _start_problem(options.store, result.crawl_id, options)
     if problem:
         summary["error"] = f"the start URL {options.start_url} {problem}"
         return EXIT_CRAWL_FAILED
@@ -383,13 +416,17 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
     conn = store.connect(store_path, readonly=True)
     try:
         record = jobs.crawl_record(conn, crawl_id)
+        site = store.site_of(conn, crawl_id)
     finally:
         conn.close()
-    return {key: record[key] for key in ("job", "start_url", "state", "started_at", "finished_at", "duration",
-                                         "fetched", "findings")}
+    facts = {key: record[key] for key in ("job", "start_url", "state", "started_at", "finished_at", "duration",
+                                          "fetched", "findings")}
+    if site:  # the start URL redirected: where the crawl found the site
+        facts["site"] = site
+    return facts
 
 
-def _start_problem(store_path: Path, crawl_id: int) -> str | None:
+def _start_problem(store_path: Path, crawl_id: int, options) -> str | None:
     """Why the crawl never got past its start URL, or None if it did."""
     from crawler import store
 
@@ -405,7 +442,9 @@ def _start_problem(store_path: Path, crawl_id: int) -> str | None:
         reason = start[1] if start else "no answer"
         return f"could not be fetched ({reason}); nothing else was crawled"
     if target and target[0] == "out-of-scope":
-        return (f"redirects off-site at once, to {start[2]}: nothing in scope was crawled; "
+        why = ("--strict-origin keeps the start URL's origin" if options.strict_origin
+               else "a crawl shared through Redis keeps the start URL's origin")
+        return (f"redirects off-site at once, to {start[2]}: nothing in scope was crawled ({why}); "
                 "crawl that URL instead")
     return None
 
@@ -419,8 +458,9 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from audit.engine import store_audit
     from audit.parallel import in_new_process
     from crawler import store
+    from crawler.progress import step
     from seo_audit import jobs
-    from seo_audit.compare import compare_crawls, load_for_compare
+    from seo_audit.compare import compare_crawls, load_for_compare, rules_signature
     from seo_audit.logs_cmd import analyse_for_job, store_log_summary
 
     reporting = job.out is not None and not getattr(args, "no_report", False)
@@ -437,12 +477,16 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         # the largest file, written by a process of its own while this one derives and audits
         links_csv = start_links_csv(job.out, links, bom=job.csv_bom)
 
+    step("audit", "loading the crawl", 4)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
                        on_links=write_links_csv if reporting else None)
+    step("audit", f"{len(RULES)} rules on {len(crawl.pages):,} URLs", 4)
     findings = run_audit(crawl, job.audit)
+    step("audit", "crawl budget", 4)
     budget = crawl_budget(crawl, findings)
     crawl.findings = findings  # the audit's causes of waste place Googlebot's hits
     log_findings = analyse_for_job(crawl, job)
+    step("audit", f"saving {len(findings):,} findings", 4)
     if links_csv is not None:
         # links.csv is written by the child: tens of millions of links need not stay here
         crawl.links = crawl.links.iloc[:0].copy()  # a copy: a slice would keep all the rows alive
@@ -460,22 +504,34 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     crawl.findings = findings  # the audit being saved is the crawl's findings now
     if log_findings is not None:
         store_log_summary(store_path, crawl.crawl_id, crawl.logs)
-    comparison = compare_crawls(load_for_compare(store_path, previous_id), crawl) if previous_id else None
+    comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
+                  if previous_id else None)
+    missing: dict[str, str] = {}
     try:
         if reporting:
             import pandas as pd
 
             from audit.rules.logs import LOG_RULES
-            from reports import write_outputs
+            from reports import OutputsMissing, write_outputs
 
             rules, shown = (RULES, findings) if log_findings is None else (
                 [*RULES, *LOG_RULES], pd.concat([findings, log_findings], ignore_index=True))
-            paths = write_outputs(job.out, crawl, shown, rules, budget, branding=job.branding,
-                                  bom=job.csv_bom, previous=comparison, links_csv=links_csv)
-            summary["report"] = str(paths["report.html"].resolve())
-            log.info("report written: %s", summary["report"])
+            step("report", f"report.html and exports in {job.out}", 1)
+            try:
+                paths = write_outputs(job.out, crawl, shown, rules, budget, branding=job.branding,
+                                      bom=job.csv_bom, previous=comparison, links_csv=links_csv)
+            except OutputsMissing as exc:  # each one logged by name; every other output is written
+                paths, missing = exc.files, exc.missing
+            if "report.html" in paths:
+                summary["report"] = str(paths["report.html"].resolve())
+                log.info("report written: %s", summary["report"])
     finally:
         stored()  # saved even if the report failed
+    conn = store.connect(store_path)
+    try:
+        store.set_audit_rules(conn, crawl.crawl_id, rules_signature(job.audit))
+    finally:
+        conn.close()
     summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
@@ -485,6 +541,9 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
                        googlebot_waste_share=crawl.logs.budget["waste_share"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
+    if missing:
+        summary.update(missing=list(missing), error=f"not written in {job.out}: {', '.join(missing)}")
+        return EXIT_STORE
     return _fail_on_code(job.fail_on, summary, comparison)
 
 
@@ -498,7 +557,12 @@ def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict
             log.warning("--fail-on new: no previous finished crawl of this job to compare with; "
                         "this crawl is the baseline")
             return EXIT_OK
-        return EXIT_FINDINGS if comparison["findings"]["new"] else EXIT_OK
+        changes = comparison["findings"]
+        if changes["borderline"] or changes["not_compared"]:
+            log.info("--fail-on new: not counted as new: %d timing findings past their threshold by less "
+                     "than its margin, %d findings on URLs only one of the two crawls reached (their limits)",
+                     changes["borderline"], changes["not_compared"])
+        return EXIT_FINDINGS if changes["new"] else EXIT_OK
     if fail_on:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
         if any(summary["findings"].get(s, 0) for s in worst):
@@ -556,7 +620,10 @@ def cmd_report_or_audit(args: argparse.Namespace, parser: argparse.ArgumentParse
     if args.verb == "audit":
         job.out = None
     summary: dict[str, Any] = {"store": str(job.store)}
-    code = audit_and_render(job.store, args.crawl, job, args, summary)
+    from crawler import progress
+
+    with progress.shown(_live(args)):
+        code = audit_and_render(job.store, args.crawl, job, args, summary)
     return _end(args, summary, code)
 
 
@@ -618,8 +685,8 @@ def cmd_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         conn.close()
     try:
         # masked like every other output: URLs may carry credentials
-        comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id),
-                                                 load_for_compare(job.store, new_id)))
+        comparison = redact_value(compare_crawls(load_for_compare(job.store, old_id, job.audit),
+                                                 load_for_compare(job.store, new_id, job.audit), job.audit))
     except LookupError as exc:
         parser.error(str(exc))
     if args.out:
@@ -636,7 +703,9 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     findings, budget = comparison["findings"], comparison["budget"]
     print(f"crawl {comparison['old']['crawl_id']} -> crawl {comparison['new']['crawl_id']} of "
           f"{comparison['new']['start_url']}: {findings['new']} new findings, {findings['fixed']} fixed, "
-          f"{findings['persisting']} persisting")
+          f"{findings['persisting']} persisting"
+          + (f" ({findings['borderline']} borderline timings and {findings['not_compared']} findings on URLs "
+             "only one crawl judged: not counted)" if findings["borderline"] or findings["not_compared"] else ""))
     changed_rules = {rule: c for rule, c in findings["by_rule"].items() if c["new"] or c["fixed"]}
     if changed_rules:
         print(f"  {'rule':<40}{'severity':<10}{'new':>6}{'fixed':>7}{'persisting':>12}")
@@ -689,7 +758,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "demo":
             return cmd_demo(args)
         if args.verb == "worker":
-            from crawler.distributed import worker_main
+            from crawler.runner import worker_main
 
             return worker_main(args)
         from seo_audit.logs_cmd import cmd_logs

@@ -10,10 +10,12 @@ prints and exports and `seo-audit crawl` hands to the report as ``previous``::
       "new": {... the same keys ...},
       "findings": {
         "new": 3, "fixed": 1, "persisting": 40,             # totals over all rules
+        "borderline": 1, "not_compared": 0,
         "by_rule": {                                        # rules with any finding in either crawl
           "crawlable-202": {"severity": "critical",          # in the new crawl, else the old one
                             "new": ["https://example.com/a"],       # URLs, sorted
-                            "fixed": [], "persisting": 0},          # a count
+                            "fixed": [], "persisting": 0,           # a count
+                            "borderline": [], "not_compared": 0},   # URLs; a count
           ...
         }
       },
@@ -30,32 +32,56 @@ prints and exports and `seo-audit crawl` hands to the report as ``previous``::
 A finding is identified by (rule, URL): its evidence text may change (a response time) while
 the problem stays. A URL's answer is its final status code, else its network error (e.g.
 "timeout"), else null (recorded but not fetched: blocked, out of scope...).
+
+Two kinds of change are not counted as new (nor fixed), so that ``--fail-on new`` fails a
+deploy on regressions, not on noise:
+
+borderline
+    a timing rule's new finding (audit.rules.performance.TIMING_RULES) whose measure is past
+    the threshold in force by less than the rule's ``new_margin`` (25%: 0.8 to 1.0 s for
+    slow-response). Timings vary from run to run; a page slow in the previous crawl too
+    persists, one clearly past the threshold is new at once.
+not_compared
+    a finding on a URL the other crawl did not judge because of its own bounds: recorded
+    there as skipped for ``max-pages`` or ``trap`` (which URLs a bounded crawl reaches depends
+    on the order answers come in), or not recorded at all by a crawl cut short by a limit.
+
+A crawl whose stored audit ran other rules than the comparison's is audited again first (see
+``load_for_compare``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from audit import CrawlOutline, crawl_budget, load_crawl, load_outline
+from audit import AuditConfig, CrawlOutline, crawl_budget, load_crawl, load_outline, run_audit
+from audit.load import OUTLINE_PAGE_COLUMNS
+from audit.parallel import in_new_process
+from audit.rules.performance import TIMING_RULES
 from crawler import store as crawl_store
 from reports.safe import write_csv
 
 #: compare.csv columns: one row per change
 CSV_COLUMNS = ["change", "rule", "severity", "url", "old", "new"]
+#: skip reasons that say nothing of a URL, only where a bounded crawl stopped
+LIMIT_SKIPS = ("max-pages", "trap")
 
 
-def compare_crawls(old: Any, new: Any) -> dict[str, Any]:
-    """The changes from crawl ``old`` to crawl ``new`` (see the module docstring for the shape)."""
+def compare_crawls(old: Any, new: Any, audit: AuditConfig | None = None) -> dict[str, Any]:
+    """The changes from crawl ``old`` to crawl ``new`` (see the module docstring for the shape);
+    ``audit`` gives the thresholds in force (default: the rules' own)."""
     old_answers, new_answers = _answers(old.pages), _answers(new.pages)
     old_budget, new_budget = _budget(old), _budget(new)
     comparison = {
         "old": _crawl_meta(old),
         "new": _crawl_meta(new),
-        "findings": _finding_changes(old.findings, new.findings),
+        "findings": _finding_changes(old, new, audit or AuditConfig()),
         "status_changes": [{"url": url, "old": old_answers[url], "new": new_answers[url]}
                            for url in sorted(old_answers.keys() & new_answers.keys())
                            if old_answers[url] != new_answers[url]],
@@ -82,16 +108,49 @@ def _googlebot(crawl: Any) -> dict[str, Any] | None:
             "by_cause": budget["by_cause"]}
 
 
-def load_for_compare(store: str | Path, crawl_id: int) -> Any:
+def load_for_compare(store: str | Path, crawl_id: int, audit: AuditConfig | None = None) -> Any:
     """Crawl ``crawl_id`` as compare_crawls needs it: its outline (no links; a million-URL
-    crawl in seconds) when its audit stored the budget, else the whole crawl."""
-    crawl = load_outline(store, crawl_id) or load_crawl(store, crawl_id)
+    crawl in seconds) when its audit stored the budget, else the whole crawl; with the logs'
+    headline figures its audit kept (``log_summary``, None without logs).
+
+    With ``audit`` (the rules in force), a crawl whose stored audit ran other rules (an earlier
+    release's, other thresholds) is audited again with ``audit``, in a new process, so that a
+    comparison sets like against like: a rule added by an upgrade is no regression of the site."""
+    outline = load_outline(store, crawl_id)
+    if audit is None:
+        crawl = outline or load_crawl(store, crawl_id)
+    elif outline is not None and outline.rules == rules_signature(audit):
+        crawl = outline
+    else:
+        crawl = in_new_process(reaudited_outline, store, crawl_id, audit)()
     conn = crawl_store.connect(store, readonly=True)
     try:
         crawl.log_summary = crawl_store.log_summary_of(conn, crawl_id)
     finally:
         conn.close()
     return crawl
+
+
+def rules_signature(audit: AuditConfig) -> str:
+    """A digest of the rules ``audit`` runs: ids, severities, thresholds and their checks' code."""
+    rules = [(rule.id, severity, sorted(thresholds.items()), _source(rule.check))
+             for rule, severity, thresholds in audit.active()]
+    return hashlib.sha256(json.dumps(rules, default=str).encode()).hexdigest()[:32]
+
+
+def _source(check: Any) -> str:
+    try:
+        return inspect.getsource(check)
+    except (OSError, TypeError):  # no source shipped: its bytecode still tells versions apart
+        return check.__code__.co_code.hex()
+
+
+def reaudited_outline(store: str | Path, crawl_id: int, audit: AuditConfig) -> CrawlOutline:
+    """The outline of crawl ``crawl_id`` with the findings and budget of ``audit`` run on it now."""
+    crawl = load_crawl(store, crawl_id, findings=False)
+    findings = run_audit(crawl, audit)
+    return CrawlOutline(crawl.crawl_id, crawl.meta, crawl.pages[list(OUTLINE_PAGE_COLUMNS)].copy(), findings,
+                        crawl_budget(crawl, findings), rules_signature(audit))
 
 
 def _budget(crawl: Any) -> dict[str, Any]:
@@ -113,24 +172,54 @@ def _answers(pages: pd.DataFrame) -> dict[str, int | str | None]:
             for url, status, error in zip(pages["url"], pages["status"], pages["error"])}
 
 
-def _finding_changes(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, Any]:
+def _finding_changes(old: Any, new: Any, audit: AuditConfig) -> dict[str, Any]:
     keys = ["rule", "url"]
-    merged = pd.merge(old[keys + ["severity"]].drop_duplicates(keys),
-                      new[keys + ["severity"]].drop_duplicates(keys),
+    merged = pd.merge(old.findings[keys + ["severity"]].drop_duplicates(keys),
+                      new.findings[keys + ["severity"]].drop_duplicates(keys),
                       on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
-    merged["change"] = merged["_merge"].map({"right_only": "new", "left_only": "fixed", "both": "persisting"})
+    change = merged["_merge"].map({"right_only": "new", "left_only": "fixed", "both": "persisting"}).astype(object)
+    change[change.eq("new") & _unjudged(old, merged["url"])] = "not_compared"
+    change[change.eq("fixed") & _unjudged(new, merged["url"])] = "not_compared"
+    change[change.eq("new") & _borderline(new, merged, audit)] = "borderline"
+    merged["change"] = change
     merged["severity"] = merged["severity_new"].fillna(merged["severity_old"])
     by_rule = {}
     for rule, rows in merged.sort_values(keys).groupby("rule", sort=True):
+        urls = {kind: rows.loc[rows["change"].eq(kind), "url"].tolist() for kind in ("new", "fixed", "borderline")}
         by_rule[str(rule)] = {
             "severity": str(rows["severity"].iloc[0]),
-            "new": rows.loc[rows["change"].eq("new"), "url"].tolist(),
-            "fixed": rows.loc[rows["change"].eq("fixed"), "url"].tolist(),
+            "new": urls["new"], "fixed": urls["fixed"],
             "persisting": int(rows["change"].eq("persisting").sum()),
+            "borderline": urls["borderline"],
+            "not_compared": int(rows["change"].eq("not_compared").sum()),
         }
     totals = merged["change"].value_counts()
-    return {"new": int(totals.get("new", 0)), "fixed": int(totals.get("fixed", 0)),
-            "persisting": int(totals.get("persisting", 0)), "by_rule": by_rule}
+    return {**{kind: int(totals.get(kind, 0)) for kind in ("new", "fixed", "persisting", "borderline",
+                                                           "not_compared")},
+            "by_rule": by_rule}
+
+
+def _unjudged(crawl: Any, urls: pd.Series) -> pd.Series:
+    """Whether ``crawl`` left each URL unjudged because of its bounds (see LIMIT_SKIPS)."""
+    pages = crawl.pages
+    skip = urls.map(dict(zip(pages["url"], pages["skip_reason"])))
+    bounded = crawl.meta.get("state") == "stopped-at-limit" or pages["skip_reason"].isin(LIMIT_SKIPS).any()
+    return skip.isin(LIMIT_SKIPS) | (~urls.isin(pages["url"]) & bounded)
+
+
+def _borderline(new: Any, merged: pd.DataFrame, audit: AuditConfig) -> pd.Series:
+    """Whether each finding is a timing rule's, within its ``new_margin`` of the threshold in force."""
+    borderline = pd.Series(False, index=merged.index)
+    thresholds = {rule.id: t for rule, _, t in audit.active()}
+    for rule_id, (name, measure) in TIMING_RULES.items():
+        rows = merged["rule"].eq(rule_id)
+        if rule_id not in thresholds or not rows.any():
+            continue
+        t = thresholds[rule_id]
+        values = measure(new.pages.set_index("url"))
+        clearly = merged.loc[rows, "url"].map(values).gt(t[name] * (1 + t["new_margin"]))
+        borderline[rows] = ~clearly
+    return borderline
 
 
 def _budget_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -144,12 +233,14 @@ def _budget_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def change_rows(comparison: dict[str, Any]) -> pd.DataFrame:
-    """One row per change, CSV_COLUMNS: new and fixed findings, status changes, URLs that
-    appeared or disappeared, and the waste change (persisting findings are counted, not listed)."""
+    """One row per change, CSV_COLUMNS: new, fixed and borderline findings, status changes, URLs
+    that appeared or disappeared, and the waste change (persisting and not compared findings are
+    counted, not listed)."""
     rows = []
     for rule, changes in comparison["findings"]["by_rule"].items():
-        for kind in ("new", "fixed"):
-            rows += [(f"finding-{kind}", rule, changes["severity"], url, None, None) for url in changes[kind]]
+        for kind in ("new", "fixed", "borderline"):  # a comparison made before borderline has none
+            rows += [(f"finding-{kind}", rule, changes["severity"], url, None, None)
+                     for url in changes.get(kind, [])]
     # answers as text: a status column of numbers and None would be written as 200.0
     rows += [("status-changed", None, None, c["url"], _text(c["old"]), _text(c["new"]))
              for c in comparison["status_changes"]]

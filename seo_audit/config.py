@@ -19,6 +19,7 @@ command line instead)::
     exclude = ["/search\\?"]
     concurrency = 4
     user_agent = "googlebot-smartphone"
+    sampling = true                # sample URL families (--no-sampling); sample_size = 30
 
     [rules.slow-response]          # per rule: enabled, severity, thresholds (audit.AuditConfig)
     max_seconds = 1.5

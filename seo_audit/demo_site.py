@@ -4,7 +4,8 @@ Served by ``seo_audit.sitekit.SiteServer`` (``seo-audit demo``, and the end-to-e
 Every page carries the same navigation and footer, as real sites do. Where the problems are:
 
 - 202 Accepted: /sale (nav; 202 with Retry-After, 200 from the second request on),
-  /reports/annual (always 202; in the sitemap; has a working status URL),
+  /reports/annual (always 202; in the sitemap; its status URL answers anyone, cacheable, with
+  no expiry),
   /gift-cards (202, then 500), /checkout/status (202 with neither a status URL nor Retry-After),
   /api/export (a JSON job endpoint answering 202, linked from /account; its status URL
   /api/jobs/42 answers 404).
@@ -31,7 +32,8 @@ Every page carries the same navigation and footer, as real sites do. Where the p
   (duplicate text and title), /shop/gloves and /shop/mittens (same title), /shop/socks and
   /shop/hats (same description), /blog/archive/2019/spring/first-trip (6 clicks deep),
   /shop/configurator (slow), /blog/lookbook-full (1.2 MB of HTML), a rel=nofollow link on /blog,
-  hreflang on / (fr alternate 404, es alternate without a return link).
+  hreflang on / (fr alternate 404, es alternate without a return link), /search/<term> (24
+  noindex search results linked from /blog: a URL family wasting the crawl).
 - On-page: /shop/mystery-box (empty title), /contact (no description), /faq (no h1),
   /blog/big-news (two h1).
 
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from html import escape
+from urllib.parse import quote, unquote
 
 from seo_audit.sitekit import Hit, Reply, page, redirect
 
@@ -62,6 +65,9 @@ PLANTED: dict[str, list[str]] = {
     "202-without-status-url-or-retry-after": ["/checkout/status"],
     "202-in-sitemap": ["/reports/annual"],
     "202-status-url-error": ["/api/export"],
+    "status-monitor-public-indexable": ["/reports/annual/status"],
+    "status-monitor-shared-cacheable": ["/reports/annual/status"],
+    "status-monitor-no-expiry": ["/reports/annual/status"],
     "crawlable-204": ["/newsletter/subscribe"],
     "unexpected-203-206": ["/lookbook"],
     "internal-4xx": ["/shop/discontinued-tent", "/img/missing.jpg", "/files/size-guide.pdf"],
@@ -113,6 +119,7 @@ PLANTED: dict[str, list[str]] = {
     "missing-meta-description": ["/contact"],
     "missing-h1": ["/faq"],
     "multiple-h1": ["/blog/big-news"],
+    "url-family-waste": ["/search/backpacks"],
 }
 
 #: pages with nothing wrong: no rule may flag them
@@ -190,6 +197,18 @@ def _promo(hit: Hit) -> Reply:
     return redirect("/sale" if letter >= "l" else f"/promo/{chr(ord(letter) + 1)}", 301)
 
 
+#: "Popular searches" on the blog: a URL family of noindex search results
+SEARCHES = ["tents", "stoves", "sleeping bags", "boots", "socks", "hats", "gloves", "mittens",
+            "lanterns", "backpacks", "jackets", "maps", "knives", "cups", "pots", "tarps",
+            "hammocks", "poles", "pegs", "headlamps", "filters", "stools", "tables", "chairs"]
+
+
+def _search(hit: Hit) -> Reply:
+    term = unquote(hit.path.split("/search/", 1)[-1]).strip("/")
+    return shop_page(f"Search: {term}", f"<p>Results for {escape(term)}: see the shop.</p>",
+                     head="<meta name='robots' content='noindex, follow'>")
+
+
 def _robots(hit: Hit) -> Reply:
     if hit.count == 1:
         return Reply(503, "busy", "text/plain")
@@ -235,6 +254,7 @@ def demo_routes() -> dict:
         ("/shop?sort=price&view=grid", "Cheapest first"), ("/shop?view=grid&sort=price", "By price"),
         ("/docs/manual", "Manuals")])
     post_links = _links([(path, name) for path, name in POSTS.items()] + [
+        (f"/search/{quote(term)}", term) for term in SEARCHES] + [
         ("/blog/winter-tips-copy", "Winter tips (again)"), ("/blog/2019/old-post", "Our first post"),
         ("/blog/archive", "Archive"), ("/blog/lookbook-full", "Full lookbook"), ("/lookbook", "Lookbook"),
         ("/newsletter/subscribe", "Subscribe"), ("/shop/old-stove", "The old stove"),
@@ -328,6 +348,7 @@ def demo_routes() -> dict:
         "/shop/hats": shop_page(PRODUCTS["/shop/hats"], _text("Sun hats"),
                                 description="Warm things for cold days."),
         "/events": _events,
+        "/search/*": _search,
         # depth, speed, size
         "/blog/archive": shop_page("Archive", _links([("/blog/archive/2019", "2019")])),
         "/blog/archive/2019": shop_page("Archive 2019", _links([("/blog/archive/2019/spring", "Spring")])),

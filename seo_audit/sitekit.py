@@ -1,6 +1,7 @@
 """A tiny web server for sites we control: the bundled demo site and the test fixtures.
 
-Stdlib only, threaded, bound to 127.0.0.1 on a free port. A site is a dict of routes:
+Stdlib only, threaded, bound to 127.0.0.1 (or another loopback address) on a free port,
+plain HTTP or HTTPS with the given ``ssl.SSLContext``. A site is a dict of routes:
 the key is a path (with its query string when it matters) or a prefix ending in ``*``,
 the value is a ``Reply`` or a function ``(Hit) -> Reply``. Every request is counted by
 path, so tests can assert that a URL was fetched once, or never.
@@ -9,8 +10,11 @@ path, so tests can assert that a URL was fetched once, or never.
 from __future__ import annotations
 
 import socket
+import ssl
+import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,10 +61,17 @@ def redirect(to: str, status: int = 301) -> Reply:
     return Reply(status=status, body=b"", content_type=None, headers=[("Location", to)])
 
 
+def _quiet_tls_error(request, client_address) -> None:
+    """A client that refused the handshake (a certificate check) is its business; else report."""
+    if not isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionResetError)):
+        traceback.print_exc()
+
+
 class SiteServer:
     """Serve ``routes`` on 127.0.0.1 in a background thread. Use as a context manager."""
 
-    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1", port: int = 0,
+                 tls: ssl.SSLContext | None = None):
         if not host.startswith("127.") and host not in ("::1", "localhost"):
             raise ValueError("the site server binds loopback addresses only")
         self.routes = routes
@@ -69,6 +80,14 @@ class SiteServer:
         self._stop = threading.Event()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self.scheme = "https"
+            # the handshake happens on the first read, in the request's thread: a client that
+            # rejects the certificate fails its own connection, not the accepting loop
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
+            self._httpd.handle_error = _quiet_tls_error
         self._thread: threading.Thread | None = None
 
     @property
@@ -77,7 +96,7 @@ class SiteServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://{self._httpd.server_address[0]}:{self.port}"
 
     def start(self) -> "SiteServer":
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)

@@ -7,7 +7,9 @@
   var TYPE_OPTIONS = 30;
   var HTTP_URL = /^https?:\/\/[^\u0000-\u0020\u007f]+$/i;
 
-  var data = JSON.parse(document.getElementById("pages-data").textContent);
+  var block = document.getElementById("pages-data");
+  if (!block) return;  // the explorer could not be drawn: the report says so in its place
+  var data = JSON.parse(block.textContent);
   var col = {};
   data.columns.forEach(function (name, i) { col[name] = i; });
   var rows = data.rows;

@@ -45,11 +45,11 @@ def pages_by_url(store: Path, crawl_id: int) -> dict[str, dict]:
 
 @pytest.fixture
 def serve():
-    """serve(routes) -> a started SiteServer, stopped after the test."""
+    """serve(routes[, host=, tls=]) -> a started SiteServer, stopped after the test."""
     servers = []
 
-    def start(routes):
-        server = SiteServer(routes).start()
+    def start(routes, **server_options):
+        server = SiteServer(routes, **server_options).start()
         servers.append(server)
         return server
 

@@ -30,7 +30,7 @@ def page(path: str, **facts: Any) -> dict[str, Any]:
         "content_type": "text/html; charset=utf-8", "response_time": 0.1, "size": 5000,
         "title": f"Title of {path}", "meta_description": f"All about {path}", "canonical": url,
         "canonical_count": 1, "h1_count": 1, "word_count": 300, "content_hash": f"hash {path}",
-        "hreflang": [], "outlinks": 4,
+        "hreflang": [], "outlinks": 4, "hsts": "max-age=31536000",
     }
     row.update({key: u(value) if key in ("canonical", "link_canonical", "redirect_target",
                                          "meta_refresh_url") and value else value
@@ -52,14 +52,20 @@ def recheck(path: str, attempt: int, status: int | None = None, error: str | Non
     return {"url": u(path), "attempt": attempt, "waited": 1.0, "status": status, "error": error}
 
 
+def sitemap_file(path: str, found_via: str = "robots", **facts: Any) -> dict[str, Any]:
+    """A pages row for a sitemap file, named in robots.txt unless ``found_via`` says otherwise
+    ('guess': tried at /sitemap.xml, 'sitemap-index': listed by another sitemap)."""
+    return page(path, fetch_kind="sitemap", found_via=found_via, content_type="application/xml", title=None,
+                canonical=None, canonical_count=None, h1_count=None, **facts)
+
+
 def clean_pages() -> list[dict[str, Any]]:
     pages = [page(path) for path in CLEAN_PATHS]
     pages[0].update(found_via="start", depth=0, referrer=None)
     return pages + [
         page("/robots.txt", fetch_kind="robots", content_type="text/plain", title=None,
              canonical=None, canonical_count=None, h1_count=None),
-        page("/sitemap.xml", fetch_kind="sitemap", content_type="application/xml", title=None,
-             canonical=None, canonical_count=None, h1_count=None),
+        sitemap_file("/sitemap.xml"),
     ]
 
 
@@ -70,9 +76,11 @@ def clean_links() -> list[dict]:
 
 
 def make_crawl(pages: Iterable[dict] = (), links: Iterable[dict] = (), sitemap: Iterable[str] = (),
-               rechecks: Iterable[dict] = (), probe: dict | None = None, nav: bool = True) -> Crawl:
+               rechecks: Iterable[dict] = (), probe: dict | None = None, nav: bool = True,
+               certificates: Iterable[dict] = ()) -> Crawl:
     """The clean shop plus ``pages`` (replacing rows with the same URL), ``links``, sitemap
-    entries (paths) and re-checks. With ``nav``, the home page links to every planted page."""
+    entries (paths or URLs), re-checks and certificate checks. With ``nav``, the home page links
+    to every planted page."""
     rows = {row["url"]: row for row in clean_pages()}
     planted = list(pages)
     rows.update({row["url"]: row for row in planted})
@@ -83,6 +91,7 @@ def make_crawl(pages: Iterable[dict] = (), links: Iterable[dict] = (), sitemap: 
     sitemap_rows = [{"sitemap": u("/sitemap.xml"), "url": u(p), "lastmod": None}
                     for p in (*CLEAN_PATHS, *sitemap)]
     meta = {"id": 1, "start_url": u("/"), "state": "complete", "settings": {}, "stats": {},
-            "probe": probe or {"url": u("/zz-surely-missing"), "status": 404, "content_hash": "h404"}}
+            "probe": probe or {"url": u("/zz-surely-missing"), "status": 404, "content_hash": "h404"},
+            "certificates": list(certificates)}
     return build_crawl(meta, pd.DataFrame(list(rows.values())), pd.DataFrame(all_links),
                        pd.DataFrame(sitemap_rows), pd.DataFrame(list(rechecks)) if rechecks else None)

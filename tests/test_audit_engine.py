@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -99,6 +102,7 @@ def test_summary_by_severity():
 def test_crawl_budget_counts_each_fetched_url_once():
     crawl = make_crawl(pages=[
         page("/old", status=301, redirect_target="/shoes", canonical=None),  # redirects
+        page("/go", meta_refresh="0; url=/shoes", meta_refresh_url="/shoes"),  # redirects: a meta refresh
         page("/gone", status=404),  # errors
         page("/down", status=None, error="timeout"),  # errors
         page("/sale", status=202),  # accepted-202-204
@@ -112,12 +116,41 @@ def test_crawl_budget_counts_each_fetched_url_once():
         skipped("/private/x", "robots"),  # not fetched: not counted
     ])
     budget = crawl_budget(crawl, run_audit(crawl))
-    assert budget["by_cause"] == {"redirects": 1, "errors": 2, "accepted-202-204": 1, "blocked": 0,
+    assert budget["by_cause"] == {"redirects": 2, "errors": 2, "accepted-202-204": 1, "blocked": 0,
                                   "noindex": 2, "canonicalised": 1, "duplicates": 1, "trap": 2}
-    assert budget["fetched"] == 4 + 11  # the clean shop's four pages, and the eleven fetched above
+    assert budget["fetched"] == 4 + 12  # the clean shop's four pages, and the twelve fetched above
     assert budget["indexable"] == 4 and budget["other"] == 1
-    assert budget["wasted"] == 10 and budget["waste_share"] == pytest.approx(10 / 15)
+    assert budget["wasted"] == 11 and budget["waste_share"] == pytest.approx(11 / 16)
     assert budget["indexable"] + budget["wasted"] + budget["other"] == budget["fetched"]
+
+
+def test_crawl_budget_counts_what_rules_declare_as_waste_not_rule_ids(monkeypatch):
+    from audit import budget as budget_module
+    from audit.rules import RULES, RULES_BY_ID
+
+    source = Path(budget_module.__file__).read_text()
+    assert [rule.id for rule in RULES if f'"{rule.id}"' in source] == []
+    crawl = make_crawl(pages=[page("/gone-soft", title="Page not found")])  # a soft 404
+    findings = run_audit(crawl)
+    assert crawl_budget(crawl, findings)["by_cause"]["errors"] == 1
+    # the cause comes from the rule's declaration: declared as another cause, it counts there
+    monkeypatch.setitem(RULES_BY_ID, "soft-404", dataclasses.replace(RULES_BY_ID["soft-404"], waste="noindex"))
+    by_cause = crawl_budget(crawl, findings)["by_cause"]
+    assert by_cause["errors"] == 0 and by_cause["noindex"] == 1
+
+
+def test_crawl_budget_says_how_far_each_rule_reaches():
+    home = page("/", found_via="start", depth=0, referrer=None, h1_count=0)
+    crawl = make_crawl(pages=[home] + [page(f"/events?month={i}", content_hash=f"e{i}", depth=2)
+                                       for i in range(60)])
+    budget = crawl_budget(crawl, run_audit(crawl))
+    # one crawl-trap finding (the pattern's first URL) touches the pattern's sixty fetches
+    assert budget["by_rule"]["crawl-trap"] == {"fetched": 60, "indexable": 60, "share": 60 / 64,
+                                               "start_url": False, "applies_to": None}
+    missing = budget["by_rule"]["missing-from-sitemap"]
+    assert missing["applies_to"] == 64 and missing["start_url"] is False
+    assert budget["by_rule"]["missing-h1"] == {"fetched": 1, "indexable": 1, "share": 1 / 64,
+                                               "start_url": True, "applies_to": 64}
 
 
 def test_crawl_budget_of_an_empty_crawl():

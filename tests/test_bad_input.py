@@ -44,9 +44,21 @@ def test_unreachable_start(tmp_path):
     assert "could not be fetched (connection-refused)" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_start_that_redirects_off_site_at_once(serve, tmp_path):
-    site = serve({"/": redirect("https://elsewhere.example/")})
+def test_start_that_redirects_off_site_at_once_is_followed(serve, tmp_path):
+    from seo_audit.sitekit import page
+
+    elsewhere = serve({"/": page("Elsewhere", "<a href='/more'>more</a>"), "/more": page("More")},
+                      host="127.0.0.7")
+    site = serve({"/": redirect(elsewhere.url + "/")})
     done = seo_audit("crawl", site.url + "/", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"redirects to {elsewhere.url}/: the crawl's scope is {elsewhere.url}" in done.stderr
+    assert elsewhere.hits["/more"] == 1
+
+
+def test_start_that_redirects_off_site_at_once_with_strict_origin(serve, tmp_path):
+    site = serve({"/": redirect("https://elsewhere.example/")})
+    done = seo_audit("crawl", site.url + "/", "--out", str(tmp_path / "out"), "--strict-origin")
     assert done.returncode == EXIT_CRAWL_FAILED
     assert "redirects off-site at once, to https://elsewhere.example/" in done.stderr
 

@@ -272,11 +272,12 @@ def test_sigterm_mid_crawl_exits_130_and_history_says_incomplete(serve, tmp_path
 
 def test_compare_reads_outlines_and_gets_what_whole_crawls_give(three_crawls):
     from audit import CrawlOutline, load_crawl, load_outline
+    from audit.load import OUTLINE_PAGE_COLUMNS
     from seo_audit.compare import compare_crawls, load_for_compare
 
     store = three_crawls["store"]
     outlines = [load_for_compare(store, crawl_id) for crawl_id in (2, 3)]  # retention deleted 1
     assert all(isinstance(o, CrawlOutline) for o in outlines)  # each audit stored its budget
-    assert list(outlines[0].pages.columns) == ["url", "status", "error"]
+    assert list(outlines[0].pages.columns) == list(OUTLINE_PAGE_COLUMNS)
     assert compare_crawls(*outlines) == compare_crawls(load_crawl(store, 2), load_crawl(store, 3))
     assert load_outline(store, 1) is None  # no audit stored (deleted): callers load the whole crawl

@@ -36,7 +36,8 @@ def test_answers_urls_and_findings_that_changed():
                                             {"url": u("/hats"), "old": 200, "new": 202}]
     assert comparison["appeared"] == [u("/fresh")] and comparison["disappeared"] == [u("/gone")]
     by_rule = comparison["findings"]["by_rule"]
-    assert by_rule["crawlable-202"] == {"severity": "critical", "new": [u("/hats")], "fixed": [], "persisting": 0}
+    assert by_rule["crawlable-202"] == {"severity": "critical", "new": [u("/hats")], "fixed": [], "persisting": 0,
+                                        "borderline": [], "not_compared": 0}
     assert u("/flaky") in by_rule["network-error"]["new"]
     assert comparison["findings"]["new"] == sum(len(c["new"]) for c in by_rule.values())
     budget = comparison["budget"]

@@ -101,11 +101,19 @@ def stored_stats(store: Path, crawl_id: int) -> dict:
 CRAWL = dict(timeout=1, concurrency=8)
 
 
-def single_process(make_routes, store: Path) -> tuple[dict, dict]:
-    """The reference: the same site crawled by one process, without Redis."""
+def link_rows(store: Path, crawl_id: int) -> int:
+    import sqlite3
+
+    with sqlite3.connect(store) as conn:
+        return conn.execute("SELECT count(*) FROM links WHERE crawl_id = ?", (crawl_id,)).fetchone()[0]
+
+
+def single_process(make_routes, store: Path) -> tuple[dict, dict, int]:
+    """The reference: the same site crawled by one process, without Redis (pages by path,
+    fetches by path, link rows)."""
     with serve(make_routes) as site:
         result = crawl_site(f"{site.url}/", store, timeout=1, concurrency=8)
-        return by_path(store, result.crawl_id), fetches(site)
+        return by_path(store, result.crawl_id), fetches(site), link_rows(store, result.crawl_id)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +153,7 @@ def wait_all(workers: list[subprocess.Popen]) -> list[int]:
 
 def test_two_workers_make_the_single_process_store_fetching_each_url_once(redis_url, tmp_path,
                                                                           planted_reference):
-    reference, reference_fetches = planted_reference
+    reference, reference_fetches, _ = planted_reference
     store = tmp_path / "d.sqlite"
     with serve(planted_site, delay=0.1) as site:
         workers = start_workers(redis_url, 2)
@@ -169,7 +177,7 @@ def _leases_of(client, pid: int) -> int:
 
 
 def test_a_sigkilled_worker_loses_nothing(redis_url, tmp_path, tree_reference):
-    reference, reference_fetches = tree_reference
+    reference, reference_fetches, _ = tree_reference
     store = tmp_path / "k.sqlite"
     client = redis.Redis.from_url(redis_url)
     with serve(tree_site, delay=0.2) as site:
@@ -293,14 +301,15 @@ def test_idle_stretch_counts_from_its_own_start():
 def test_redis_options_are_checked_and_the_password_never_stored():
     with pytest.raises(ValueError, match="redis_url"):
         CrawlOptions(start_url="http://x/", redis_url="http://127.0.0.1:6379").validate()
-    with pytest.raises(ValueError, match="resume"):
-        CrawlOptions(start_url="http://x/", redis_url="redis://h/0", resume=True).validate()
+    with pytest.raises(ValueError, match="redis_coordinator_timeout"):
+        CrawlOptions(start_url="http://x/", redis_url="redis://h/0", redis_coordinator_timeout=0).validate()
+    CrawlOptions(start_url="http://x/", redis_url="redis://h/0", resume=True).validate()  # re-attaches
     recorded = CrawlOptions(start_url="http://x/", redis_url="rediss://app:s3cret@h:6380/2").recorded()
     assert recorded["redis_url"] == "rediss://app:<redacted>@h:6380/2"
 
 
 def test_cli_crawl_with_a_worker_writes_the_usual_report(redis_url, tmp_path, tree_reference):
-    reference, _ = tree_reference
+    reference, _, _ = tree_reference
     with serve(tree_site, delay=0.05) as site:
         (worker,) = start_workers(redis_url, 1)
         crawl = subprocess.run([sys.executable, "-m", "seo_audit", "crawl", f"{site.url}/", "--redis", redis_url,
@@ -317,7 +326,8 @@ def test_one_crawl_per_redis_database_and_a_worker_with_no_crawl_says_so(redis_u
     from crawler.distributed import claim_crawl
 
     client = redis.Redis.from_url(redis_url)
-    claim_crawl(client, CrawlOptions(start_url="http://x/", redis_url=redis_url))
+    # a long lease: its coordinator stays alive while the CLI below starts, however loaded the machine
+    claim_crawl(client, CrawlOptions(start_url="http://x/", redis_url=redis_url, redis_lease_ttl=300))
     with pytest.raises(RuntimeError, match="already running"):
         claim_crawl(client, CrawlOptions(start_url="http://y/", redis_url=redis_url))
     second = subprocess.run([sys.executable, "-m", "seo_audit", "crawl", "http://127.0.0.1:9/", "--redis", redis_url,
@@ -327,3 +337,142 @@ def test_one_crawl_per_redis_database_and_a_worker_with_no_crawl_says_so(redis_u
     idle = subprocess.run([sys.executable, "-m", "seo_audit", "worker", "--redis", other_db, "--wait", "0.2"],
                           capture_output=True, text=True, timeout=60)
     assert idle.returncode == 2 and "no crawl started" in idle.stderr
+
+
+# --- a crawl that outlives its coordinator ----------------------------------------------------------
+def _committed_pages(store: Path) -> int:
+    import sqlite3
+
+    if not store.exists():
+        return 0
+    with sqlite3.connect(store, timeout=10) as conn:
+        try:
+            return conn.execute("SELECT count(*) FROM pages WHERE status = 200").fetchone()[0]
+        except sqlite3.OperationalError:  # the schema is not there yet
+            return 0
+
+
+def _queued(client) -> int:
+    crawl = client.get("seo-audit:current")
+    return client.llen(CrawlKeys(crawl.decode()).queue) if crawl else 0
+
+
+def test_a_sigkilled_coordinator_is_resumed_and_nothing_is_lost_or_recorded_twice(redis_url, tmp_path,
+                                                                                 tree_reference):
+    reference, _, reference_links = tree_reference
+    store, client = tmp_path / "c.sqlite", redis.Redis.from_url(redis_url)
+    with serve(tree_site, delay=0.25) as site:
+        job = tmp_path / "shared.toml"  # the same job file both times, as a scheduler would run it
+        job.write_text(f'start_url = "{site.url}/"\nstore = "{store}"\n[crawl]\nredis_url = "{redis_url}"\n'
+                       f'redis_lease_ttl = {LEASE_TTL}\nconcurrency = 4\ntimeout = 3\nretries = 2\n'
+                       'recheck_max_wait = 1.0\ntrap_cap = 10\ntrap_run = 8\n')
+        command = [sys.executable, "-m", "seo_audit", "crawl", "--config", str(job), "--no-report", "--quiet"]
+        workers = start_workers(redis_url, 2)
+        coordinator = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while _committed_pages(store) < 20 or not _queued(client):  # mid-crawl: work done and work left
+            assert time.monotonic() < deadline and coordinator.poll() is None, "the crawl never got going"
+            time.sleep(0.02)
+        os.kill(coordinator.pid, signal.SIGKILL)
+        coordinator.wait()
+        committed_at_kill = _committed_pages(store)
+        keys = CrawlKeys(client.get("seo-audit:current").decode())
+        deadline = time.monotonic() + 30
+        while client.llen(keys.records) < 5:  # the workers go on: their records wait in Redis
+            assert time.monotonic() < deadline, "the workers stopped with their coordinator"
+            time.sleep(0.05)
+        assert [w.poll() for w in workers] == [None, None]
+        resumed = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True, timeout=180)
+        assert resumed.returncode == 0, resumed.stderr
+        summary = json.loads(resumed.stdout)
+        assert wait_all(workers) == [0, 0]
+    import sqlite3
+
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT id, state FROM crawls").fetchall() == [(summary["crawl_id"], "complete")]
+    assert _committed_pages(store) > committed_at_kill
+    assert by_path(store, summary["crawl_id"]) == reference, "no URL lost, each with its status"
+    assert link_rows(store, summary["crawl_id"]) == reference_links, "no page recorded twice"
+    assert client.keys("*") == [], "the resumed coordinator leaves Redis clean"
+
+
+def coordinator_session(redis_url: str, store: Path, **options):
+    from crawler.distributed import CoordinatorSession
+
+    opts = CrawlOptions(start_url="http://x/", store=store, redis_url=redis_url, redis_lease_ttl=LEASE_TTL,
+                        **options)
+    return CoordinatorSession(opts, redis.Redis.from_url(redis_url))
+
+
+def page_with_link(url: str) -> dict[str, list]:
+    return {**page_records(url), "links": [(url, "http://x/elsewhere", "a", "", 0)]}
+
+
+def test_records_leave_redis_only_once_committed_and_a_new_coordinator_commits_none_twice(redis_url, tmp_path):
+    import sqlite3
+
+    store = tmp_path / "s.sqlite"
+    first = coordinator_session(redis_url, store)
+    worker = SharedFrontier(redis.Redis.from_url(redis_url), first.keys, "w1", first.options)
+    worker.settle(page_with_link("http://x/a"), [])
+    first.collect()
+    first.writer.flush()  # committed to the store, not yet acknowledged in Redis: then SIGKILL
+    assert worker.client.llen(first.keys.records) == 1
+    worker.settle(page_with_link("http://x/b"), [])  # sent while no coordinator is there
+    first.client.delete(first.keys.alive(first.frontier.worker))  # its heartbeat lapses
+    first.writer.close()
+    second = coordinator_session(redis_url, store, resume=True)
+    assert (second.crawl_id, second.keys.crawl) == (first.crawl_id, first.keys.crawl), "the same crawl"
+    assert worker.client.llen(second.keys.records) == 0, "both acknowledged once the store has them"
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT url FROM pages ORDER BY url").fetchall() == [("http://x/a",), ("http://x/b",)]
+        assert conn.execute("SELECT count(*) FROM links").fetchone() == (2,), "a's links committed once"
+    worker.leave()
+    second.close("complete", {})
+    assert worker.client.keys("*") == []
+
+
+def test_a_resume_after_redis_lost_the_crawl_shares_it_anew_from_the_store(redis_url, tmp_path):
+    store = tmp_path / "s.sqlite"
+    first = coordinator_session(redis_url, store)
+    worker = SharedFrontier(redis.Redis.from_url(redis_url), first.keys, "w1", first.options)
+    worker.settle(page_records("http://x/"), [found(f"http://x/{i}") for i in range(3)])
+    worker.settle({}, [found("http://x/3")])
+    worker.pop()
+    first.flush()
+    worker.settle(page_records("http://x/0"), [])
+    first.flush()
+    first.writer.close()
+    worker.client.flushdb()  # Redis restarted without persistence
+    second = coordinator_session(redis_url, store, resume=True)
+    assert second.crawl_id == first.crawl_id and second.keys.crawl != first.keys.crawl
+    client = second.client
+    assert [json.loads(e)[1] for e in reversed(client.lrange(second.keys.queue, 0, -1))] == \
+        ["http://x/1", "http://x/2", "http://x/3"], "what is left, in discovery order"
+    assert client.sismember(second.keys.seen, "http://x/0") and client.get(second.keys.seq) == b"4"
+    second.close("incomplete", {})
+
+
+def test_an_orphaned_crawl_waits_for_resume_and_its_workers_stop_after_the_timeout(redis_url, tmp_path):
+    from crawler.distributed import check_redis, claim_crawl
+
+    client = redis.Redis.from_url(redis_url)
+    worker = subprocess.Popen([sys.executable, "-m", "seo_audit", "worker", "--redis", redis_url, "--wait", "60"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(c["name"] == WAITING_WORKER_NAME for c in client.client_list()):
+        assert time.monotonic() < deadline, "the worker did not connect to Redis"
+        time.sleep(0.05)
+    options = CrawlOptions(start_url="http://127.0.0.1:9/", redis_url=redis_url, redis_lease_ttl=LEASE_TTL,
+                           redis_coordinator_timeout=4)
+    keys = claim_crawl(client, options, "dead-coordinator")  # whose heartbeat never comes
+    started = time.monotonic()
+    client.delete(keys.alive("dead-coordinator"))
+    with pytest.raises(RuntimeError, match="lost its coordinator.*--resume"):
+        check_redis(CrawlOptions(start_url="http://y/", store=tmp_path / "s.sqlite", redis_url=redis_url))
+    _, stderr = worker.communicate(timeout=120)
+    assert worker.returncode == 0 and "stopped (coordinator-gone)" in stderr, stderr
+    assert 4 <= time.monotonic() - started < 90, "bounded: it waited redis_coordinator_timeout, then stopped"
+    assert not client.exists(keys.coordinator)
+    check_redis(options)  # abandoned now: a new crawl may replace it
+    claim_crawl(client, options)

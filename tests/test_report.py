@@ -6,6 +6,7 @@ so these tests do not depend on the crawler or the rules.
 
 from __future__ import annotations
 
+import html as html_text
 import json
 import re
 import zipfile
@@ -241,7 +242,8 @@ def test_rule_sections_carry_their_words(html):
         assert f'href="{rule.learn_more}"' in section
 
 
-def test_sections_and_fix_first_are_ranked_by_severity_then_urls(html):
+def test_sections_and_fix_first_are_ranked_by_impact(html):
+    # the fixture's budget has no by_rule: each rule's share is its URLs' share of the fetches
     order = re.findall(r'data-rule="([^"]+)"', html)
     assert order == ["accepted-202", "server-error", "broken-link", "duplicate-title", "redirect",
                      "slow-response"]
@@ -386,7 +388,9 @@ def test_summary_json_for_scripts(outputs):
     assert summary["findings"]["by_severity"] == {"critical": 3, "warning": 5, "notice": 2}
     assert summary["findings"]["by_rule"]["broken-link"] == {
         "severity": "warning", "category": "links", "title": "Internal links to 4xx URLs",
-        "findings": 3, "urls": 2, "csv": "findings-broken-link.csv"}
+        "findings": 3, "urls": 2, "csv": "findings-broken-link.csv", "share": round(2 / 13, 4),
+        "site_level": False}
+    assert summary["site_level"] == []
     assert summary["accepted_202"] == {"urls": 2, "settled": 1}
     assert set(summary["files"]) == set(outputs)
     assert "previous" not in summary
@@ -466,9 +470,10 @@ def test_explorer_of_a_large_crawl_holds_the_urls_needing_attention_first(tmp_pa
     assert 'id="explorer-capped"' in text and f"6 of the {len(pages)} URLs" in _text(text)
 
 
-SECRETS = ("hunter2", "s3cr3t-t0ken", "SESS1ON-ID")
+SECRETS = ("hunter2", "s3cr3t-t0ken", "S1GNED")
 STAGING = f"https://admin:hunter2@shop.example.com/staging?page=2&access_token=s3cr3t-t0ken"
-STAGING_REDACTED = "https://***:***@shop.example.com/staging?page=2&access_token=***"
+#: STAGING masked, as a pattern: each credential becomes a digest of its own
+STAGING_REDACTED = r"https://<masked:[0-9a-f]{12}>@shop\.example\.com/staging\?page=2&access_token=<masked:[0-9a-f]{12}>"
 
 
 def _output_text(path: Path) -> str:
@@ -481,7 +486,7 @@ def _output_text(path: Path) -> str:
 def test_credentials_in_urls_are_redacted_in_every_output(tmp_path):
     crawl = fixture_crawl()
     crawl.meta.update(start_url=STAGING, settings={**crawl.meta["settings"], "start_url": STAGING})
-    staging = crawl.pages.iloc[[5]].assign(url=STAGING, canonical=f"{SITE}/?sid=SESS1ON-ID", title="Staging")
+    staging = crawl.pages.iloc[[5]].assign(url=STAGING, canonical=f"{SITE}/?sig=S1GNED", title="Staging")
     staging.at[staging.index[0], "redirect_chain"] = [STAGING, f"{SITE}/new?token=s3cr3t-t0ken"]
     crawl.pages = pd.concat([crawl.pages, staging], ignore_index=True)
     crawl.links.loc[len(crawl.links)] = [STAGING, f"{SITE}/a?Password=hunter2", "a", "Log in", 0]
@@ -490,7 +495,7 @@ def test_credentials_in_urls_are_redacted_in_every_output(tmp_path):
                                    f"linked from {STAGING} with anchor 'Log in'"]
     previous = fixture_previous()
     previous["status_changes"].append({"url": STAGING, "old": 200, "new": 404})
-    previous["appeared"].append(f"{SITE}/cart;jsessionid=SESS1ON-ID")
+    previous["appeared"].append(f"{SITE}/cart;jsessionid=SESS1ON-ID")  # a session id is shown
     previous["findings"]["by_rule"]["broken-link"]["fixed"].append(f"https://u:hunter2@{SITE[8:]}/old")
     files = write_outputs(tmp_path, crawl, findings, RULES, BUDGET, previous=previous)
 
@@ -498,17 +503,20 @@ def test_credentials_in_urls_are_redacted_in_every_output(tmp_path):
         text = _output_text(path)
         assert not [secret for secret in SECRETS if secret in text], name
     html = files["report.html"].read_text(encoding="utf-8")
-    shown = STAGING_REDACTED.replace("&", "&amp;")
+    escaped = STAGING_REDACTED.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    (shown,) = set(re.findall(escaped, html))  # the same masks everywhere
     assert f'<p class="site"><a href="{shown}"' in html  # the masthead
     assert f'<td class="url"><a href="{shown}"' in _since_section(files)
+    staging_url = html_text.unescape(shown)
     data = json.loads(re.search(r'id="pages-data">(.*?)</script>', html, re.S).group(1))
-    assert STAGING_REDACTED in [row[0] for row in data["rows"]]  # the pages explorer
+    assert staging_url in [row[0] for row in data["rows"]]  # the pages explorer
     pages = pd.read_csv(files["pages.csv"])
-    assert json.loads(pages.loc[pages["url"] == STAGING_REDACTED, "redirect_chain"].iloc[0]) == [
-        STAGING_REDACTED, f"{SITE}/new?token=***"]
+    (chain,) = pages.loc[pages["url"] == staging_url, "redirect_chain"]
+    assert json.loads(chain)[0] == staging_url
+    assert re.fullmatch(rf"{re.escape(SITE)}/new\?token=<masked:[0-9a-f]{{12}}>", json.loads(chain)[1])
     summary = json.loads(files["summary.json"].read_text())
-    assert summary["crawl"]["start_url"] == STAGING_REDACTED
-    assert summary["previous"]["appeared"][-1] == f"{SITE}/cart;jsessionid=***"
+    assert summary["crawl"]["start_url"] == staging_url
+    assert summary["previous"]["appeared"][-1] == f"{SITE}/cart;jsessionid=SESS1ON-ID"
 
 
 def test_a_rule_sheet_holds_the_first_findings_and_names_the_csv_with_all(tmp_path, monkeypatch):
@@ -705,7 +713,7 @@ def test_an_empty_crawl_renders(tmp_path):
 def test_public_surface():
     import reports
 
-    assert reports.__all__ == ["BrandingError", "export_pages_csv", "start_links_csv", "write_outputs"]
+    assert reports.__all__ == ["BrandingError", "OutputsMissing", "export_pages_csv", "start_links_csv", "write_outputs"]
 
 
 def test_links_csv_from_codes_is_links_csv_of_the_frame(tmp_path, monkeypatch):

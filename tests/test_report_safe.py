@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import string
 from urllib.parse import parse_qsl, urlsplit
 
@@ -61,24 +62,72 @@ def test_spreadsheet_safe_touches_text_only():
     assert frame["title"].iloc[0] == "=cmd"  # the input is not changed
 
 
+#: a mask as redact writes it, and as the expectations below write any mask
+MASK = re.compile(r"<masked:[0-9a-f]{12,}>")
+
+
+def _shape(text: str) -> str:
+    return MASK.sub("<masked>", text)
+
+
 @pytest.mark.parametrize("text, expected", [
-    ("https://admin:hunter2@example.com/a", "https://***:***@example.com/a"),
-    ("https://deploy-token@example.com/", "https://***:***@example.com/"),
-    ("https://u:p@ss@example.com/", "https://***:***@example.com/"),  # parsers split at the last @
-    ("//u:p@cdn.example.com/x.js", "//***:***@cdn.example.com/x.js"),
-    ("https://example.com/?q=shoes&Token=abc&page=2", "https://example.com/?q=shoes&Token=***&page=2"),
-    ("https://example.com/?API_KEY=1&apikey=2&sig=3&code=4", "https://example.com/?API_KEY=***&apikey=***&sig=***&code=***"),
-    ("https://example.com/cb#access_token=xyz&state=1", "https://example.com/cb#access_token=***&state=1"),
-    ("https://example.com/a;jsessionid=0AF3", "https://example.com/a;jsessionid=***"),
+    ("https://admin:hunter2@example.com/a", "https://<masked>@example.com/a"),
+    ("https://deploy-token@example.com/", "https://<masked>@example.com/"),
+    ("https://u:p@ss@example.com/", "https://<masked>@example.com/"),  # parsers split at the last @
+    ("//u:p@cdn.example.com/x.js", "//<masked>@cdn.example.com/x.js"),
+    ("https://example.com/?q=shoes&Token=abc&page=2", "https://example.com/?q=shoes&Token=<masked>&page=2"),
+    ("https://example.com/?API_KEY=1&apikey=2&sig=3&password=4",
+     "https://example.com/?API_KEY=<masked>&apikey=<masked>&sig=<masked>&password=<masked>"),
+    ("https://example.com/cb#access_token=xyz&state=1", "https://example.com/cb#access_token=<masked>&state=1"),
+    ("https://example.com/a;signature=0AF3", "https://example.com/a;signature=<masked>"),
     ("https://example.com/?session=", "https://example.com/?session="),  # nothing to hide
     ("https://example.com/?monkey=1&keys=2&postcode=3", "https://example.com/?monkey=1&keys=2&postcode=3"),
-    ("linked from https://a:b@example.com/?sid=9 with anchor 'mail me@example.com'",
-     "linked from https://***:***@example.com/?sid=*** with anchor 'mail me@example.com'"),
+    # session ids are shown: a crawl-budget problem the audit is there to show, not a credential
+    ("https://example.com/a;jsessionid=0AF3", "https://example.com/a;jsessionid=0AF3"),
+    ("https://example.com/shop?sessionid=k1&PHPSESSID=2&sid=3", "https://example.com/shop?sessionid=k1&PHPSESSID=2&sid=3"),
+    # a playground's code, a product code, an authorization code already spent: not secrets
+    ("https://play.example.org/?code=fn%20main()&edition=2015", "https://play.example.org/?code=fn%20main()&edition=2015"),
+    ("linked from https://a:b@example.com/?key=9 with anchor 'mail me@example.com'",
+     "linked from https://<masked>@example.com/?key=<masked> with anchor 'mail me@example.com'"),
     ("mailto:someone@example.com", "mailto:someone@example.com"),
     ("Title with = and @ but no URL", "Title with = and @ but no URL"),
 ])
 def test_redact(text, expected):
-    assert redact(text) == expected
+    assert _shape(redact(text)) == expected
+
+
+def test_a_masked_value_is_its_digest_the_same_wherever_it_appears():
+    first = redact("https://h/a?token=s3cr3t&page=1")
+    again = redact("see https://u:p@h/b?x=1&TOKEN=s3cr3t")
+    other = redact("https://h/a?token=s3cr3T&page=1")
+    (mask,) = MASK.findall(first)
+    assert "s3cr3t" not in first + again and mask in again and mask not in other
+    assert first != other  # one character apart, still two URLs
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Z", "Cc"), blacklist_characters="&#"),
+                        min_size=1), min_size=2, unique=True),
+       st.sampled_from(["token", "sig", "password"]))
+def test_masking_never_makes_two_urls_one(values, name):
+    urls = [f"https://example.com/p?{name}={value}&page=1" for value in values]
+    users = [f"https://{value.replace('/', '_').replace('?', '_').replace('@', '_')}@example.com/" for value in values]
+    for texts in (urls, users):
+        masked = [redact(text) for text in texts]
+        assert len(set(masked)) == len(set(texts))
+        assert [redact(text) for text in masked] == masked
+
+
+def test_masks_take_more_digits_rather_than_share_them(monkeypatch):
+    from reports import safe
+
+    monkeypatch.setattr(safe, "MASK_DIGITS", 1)  # 16 masks of one digit: most values collide
+    mask = safe.Masks(b"a run's key")
+    values = [f"secret-{i}" for i in range(300)]
+    masks = [mask(value) for value in values]
+    assert len(set(masks)) == 300 and {len(m) for m in masks[:3]} == {len("<masked:0>")}
+    assert max(map(len, masks)) > len("<masked:0>")
+    assert [mask(value) for value in values] == masks and [mask(m) for m in masks] == masks
+    assert safe.Masks(b"another run's key")("secret-0") != masks[0]  # keyed: not a guessable hash
 
 
 @given(st.text())
@@ -99,9 +148,8 @@ _TAILS = st.sampled_from(["", "/", "/a/b?x=1", "?q=@", "#top", "/p@th"])
 def test_redact_never_leaves_a_password_from_userinfo(scheme, user, password, host, tail):
     url = f"{scheme}://{user}:{password}@{host}{tail}"
     redacted = redact(url)
-    parts = urlsplit(redacted)
-    assert parts.password in (None, "***") and parts.username in (None, "***")
-    assert parts.hostname == urlsplit(url).hostname
+    assert re.fullmatch(f"{scheme}://{MASK.pattern}@{re.escape(host + tail)}", redacted)
+    assert urlsplit(redacted).hostname == urlsplit(url).hostname
     assert redact(redacted) == redacted
 
 
@@ -111,23 +159,25 @@ def test_redact_never_leaves_a_password_from_userinfo(scheme, user, password, ho
 def test_redact_masks_every_secret_parameter(name, case, value, before):
     url = f"https://example.com/p{before}{case(name)}={value}&after=1"
     query = dict(parse_qsl(urlsplit(redact(url)).query, separator="&"))
-    assert query[case(name)] == "***"
+    assert MASK.fullmatch(query[case(name)])
     assert query["after"] == "1"
 
 
 def test_redact_value_and_frame_reach_lists_and_dicts_and_share_clean_columns():
-    assert redact_value({"chain": ["https://u:p@h/", 3], "n": None}) == {"chain": ["https://***:***@h/", 3], "n": None}
+    assert _shape(json.dumps(redact_value({"chain": ["https://u:p@h/", 3], "n": None}))) == \
+        '{"chain": ["https://<masked>@h/", 3], "n": null}'
     frame = pd.DataFrame({
-        "url": pd.array(["https://h/?token=1", None], dtype="str"),
-        "chain": pd.Series([["https://u:p@h/"], []], dtype=object),
-        "title": pd.array(["clean", "also clean"], dtype="str"),
-        "status": [200, 404],
+        "url": pd.array(["https://h/?token=1", None, "https://h/?token=2"], dtype="str"),
+        "chain": pd.Series([["https://u:p@h/"], [], []], dtype=object),
+        "title": pd.array(["clean", "also clean", "clean"], dtype="str"),
+        "status": [200, 404, 200],
     })
     redacted = redact_frame(frame)
-    assert redacted["url"].iloc[0] == "https://h/?token=***" and pd.isna(redacted["url"].iloc[1])
-    assert redacted["chain"].tolist() == [["https://***:***@h/"], []]
+    assert _shape(redacted["url"].iloc[0]) == "https://h/?token=<masked>" and pd.isna(redacted["url"].iloc[1])
+    assert redacted["url"].iloc[0] != redacted["url"].iloc[2]
+    assert [[_shape(url) for url in chain] for chain in redacted["chain"]] == [["https://<masked>@h/"], [], []]
     assert redacted["title"] is frame["title"] or redacted["title"].equals(frame["title"])
-    assert redacted["status"].tolist() == [200, 404]
+    assert redacted["status"].tolist() == [200, 404, 200]
     assert frame["url"].iloc[0] == "https://h/?token=1"  # the input is not changed
 
 
@@ -225,11 +275,11 @@ def test_categorical_and_str_columns_are_masked_and_neutralised():
 
     frame = pd.DataFrame({
         "cat": pd.Categorical(["http://u:pw@x/", "=cmd()", "http://x/?token=abc", "=cmd()"]),
-        "text": pd.Series(["http://x/?sid=1", "plain", None, "@SUM(1)"], dtype="str"),
+        "text": pd.Series(["http://x/?sig=1", "plain", None, "@SUM(1)"], dtype="str"),
     })
     masked = redact_frame(frame)
-    assert list(masked["cat"]) == ["http://***:***@x/", "=cmd()", "http://x/?token=***", "=cmd()"]
-    assert masked["text"].tolist()[:2] == ["http://x/?sid=***", "plain"]
+    assert list(map(_shape, masked["cat"])) == ["http://<masked>@x/", "=cmd()", "http://x/?token=<masked>", "=cmd()"]
+    assert list(map(_shape, masked["text"].tolist()[:2])) == ["http://x/?sig=<masked>", "plain"]
     safe = spreadsheet_safe(frame)
     assert list(safe["cat"])[1] == "'=cmd()" and list(safe["text"])[3] == "'@SUM(1)"
 
@@ -303,16 +353,17 @@ def test_write_csv_bom_and_crlf(tmp_path):
 
 
 def test_redact_frame_masks_shared_lists_and_repeated_text_alike():
-    chain = ["https://u:p@h/", "https://h/?sid=2"]
+    chain = ["https://u:p@h/", "https://h/?sig=2"]
     frame = pd.DataFrame({
         "chain": pd.Series([chain, chain, ["https://h/a"], [], ["q=1"]], dtype=object),
         "clean": pd.Series([["a"], ["b"], [], ["a"], ["c"]], dtype=object),
         "type": pd.array(["text/html; charset=utf-8"] * 3 + ["https://h/?token=1", None], dtype="str"),
     })
     redacted = redact_frame(frame)
-    masked_chain = ["https://***:***@h/", "https://h/?sid=***"]
-    assert redacted["chain"].tolist() == [masked_chain, masked_chain, ["https://h/a"], [], ["q=1"]]
+    masked_chain = ["https://<masked>@h/", "https://h/?sig=<masked>"]
+    assert [list(map(_shape, chain)) for chain in redacted["chain"]] == [masked_chain, masked_chain, ["https://h/a"], [], ["q=1"]]
+    assert redacted["chain"].iloc[0] == redacted["chain"].iloc[1]
     assert redacted["clean"].tolist() == frame["clean"].tolist()
-    assert redacted["type"].tolist()[:4] == ["text/html; charset=utf-8"] * 3 + ["https://h/?token=***"]
+    assert list(map(_shape, redacted["type"].tolist()[:4])) == ["text/html; charset=utf-8"] * 3 + ["https://h/?token=<masked>"]
     assert pd.isna(redacted["type"].iloc[4]) and redacted["type"].dtype == frame["type"].dtype
-    assert frame["chain"].iloc[0] == ["https://u:p@h/", "https://h/?sid=2"]  # the input is not changed
+    assert frame["chain"].iloc[0] == ["https://u:p@h/", "https://h/?sig=2"]  # the input is not changed

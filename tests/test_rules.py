@@ -10,7 +10,9 @@ import pytest
 
 from audit import RULES
 from audit.rules import RULES_BY_ID
-from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, skipped, u
+from audit.rules.base import CATEGORIES, WASTE_CAUSES
+from tests import test_rules_security as security_cases
+from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
 GONE = page("/gone", status=404, title="Gone")
@@ -127,12 +129,20 @@ POSITIVES = {
     "missing-from-sitemap": (dict(pages=[page("/new")]), ["/new"], "in no sitemap"),
     "orphan-page": (dict(pages=[page("/lonely")], sitemap=["/lonely"], nav=False), ["/lonely"],
                     "no internal links"),
-    "sitemap-file-error": (dict(pages=[page("/sitemap.xml", fetch_kind="sitemap", status=404)]),
-                           ["/sitemap.xml"], "answered 404"),
+    "sitemap-file-error": (dict(pages=[sitemap_file("/sitemap.xml", status=404),
+                                       sitemap_file("/news.xml", found_via="sitemap-index", error="not-a-sitemap",
+                                                    referrer=u("/sitemap.xml"))]),
+                           ["/sitemap.xml", "/news.xml"], "named in robots.txt; answered 404"),
+    "no-xml-sitemap": (dict(pages=[sitemap_file("/sitemap.xml", found_via="guess", status=404)]),
+                       ["/sitemap.xml"], "robots.txt names no sitemap; answered 404"),
     "crawl-trap": (dict(pages=[page("/events?month=2031-01", depth=2, content_hash="e1"),
                                page("/events?month=2031-02", depth=3, content_hash="e2"),
                                skipped("/events?month=2031-03", "trap", depth=4)]),
                    ["/events?month=2031-01"], "pattern https://shop.test/events?month=*: 3 URLs met, 1 stopped"),
+    "url-family-waste": (dict(pages=[page(f"/?s=q{i}", meta_robots="noindex, follow", content_hash=f"s{i}")
+                                     for i in range(25)]),
+                         ["/?s=q0"], "family search: 25 URLs met, 25 fetched; 86% of the crawl's fetches; "
+                                     "fetched pages: noindex 25; fix: robots.txt: Disallow: /?s="),
     "duplicate-url-variants": (dict(pages=[page("/Shoes/", content_hash="other"),
                                            page("/list?b=2&a=1&sid=9"), page("/list?a=1&b=2")]),
                                ["/Shoes/", "/shoes", "/list?b=2&a=1&sid=9", "/list?a=1&b=2"], "group with 2 URLs"),
@@ -209,8 +219,16 @@ NEAR_MISSES = [
     ("canonical-conflict", dict(pages=[page("/c1", link_canonical="/c1")])),
     ("canonicalised-linked", dict(pages=[page("/c1", canonical="/shoes")], nav=False)),
     ("missing-from-sitemap", dict(pages=[page("/new", meta_robots="noindex")])),
+    # a guessed /sitemap.xml that fails is no declared sitemap failing...
+    ("sitemap-file-error", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess", status=404)])),
+    # ...and it is no missing sitemap when robots.txt names one elsewhere
+    ("no-xml-sitemap", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess", status=404),
+                                   sitemap_file("/sitemap_index.xml")])),
+    ("no-xml-sitemap", dict(pages=[sitemap_file("/sitemap.xml", found_via="guess")])),
     ("crawl-trap", dict(pages=[page(f"/search?q={i}", content_hash=f"q{i}") for i in range(5)])),
     ("duplicate-url-variants", dict(pages=[page("/shoes-2")])),
+    ("url-family-waste", dict(pages=[page(f"/?s=q{i}", meta_robots="noindex") for i in range(19)])),  # < 20
+    ("url-family-waste", dict(pages=[page(f"/tag/{i}", content_hash=f"t{i}") for i in range(30)])),  # indexable
     ("duplicate-content", dict(pages=[page("/shoes-copy", content_hash="hash /shoes", canonical="/shoes")])),
     ("deep-page", dict(pages=[page("/a/b/c/d", depth=4)])),
     ("slow-response", dict(pages=[page("/quick", response_time=0.8)])),
@@ -218,6 +236,9 @@ NEAR_MISSES = [
                                             page("/de", hreflang=[["en", u("/en")]])])),
     ("missing-title", dict(pages=[page("/ni", title=None, meta_robots="noindex")])),
 ]
+
+POSITIVES.update(security_cases.POSITIVES)
+NEAR_MISSES += security_cases.NEAR_MISSES
 
 
 def urls(rule_id: str, crawl) -> set[str]:
@@ -276,13 +297,19 @@ def test_evidence_keeps_hostile_text_as_plain_text():
 def test_registry_declares_every_rule_fully():
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))
+    crawl = make_crawl()
+    columns = set(crawl.pages.columns)
+    links = {"links." + column for column in crawl.links.columns}
+    # a rule may read a whole table of the crawl other than its pages (its certificates)
+    tables = {"certificates", "links", "sitemap_urls", "rechecks"}
     for rule in RULES:
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id
-        assert rule.category in ("status", "redirects", "robots", "indexability", "sitemaps",
-                                 "duplicates", "performance", "links", "content"), rule.id
-        for text in (rule.title, rule.why, rule.fix):
+        assert rule.category in CATEGORIES, rule.id
+        assert rule.waste is None or rule.waste in WASTE_CAUSES, rule.id
+        for text in (rule.title, rule.why, rule.fix, rule.severity_why):
             assert text.strip(), rule.id
+        assert rule.reads and set(rule.reads) <= columns | links | tables, (rule.id, set(rule.reads) - columns - links - tables)
         assert re.fullmatch(r"https://\S+", rule.learn_more), rule.id
         assert all(isinstance(v, (int, float)) for v in rule.thresholds.values()), rule.id
 
@@ -290,3 +317,27 @@ def test_registry_declares_every_rule_fully():
 def test_every_rule_id_is_named_in_a_test():
     tests = "".join(path.read_text() for path in Path(__file__).parent.glob("test_*.py"))
     assert [rule.id for rule in RULES if f'"{rule.id}"' not in tests] == []
+
+
+STUBS = [page(f"/go{i}", title=None, meta_description=None, h1_count=0, content_hash="stub",
+              meta_refresh="0; url=/shoes", meta_refresh_url="/shoes") for i in range(3)]
+
+
+@pytest.mark.parametrize("rule_id", ["missing-title", "missing-meta-description", "missing-h1",
+                                     "duplicate-content", "duplicate-title", "missing-from-sitemap"])
+def test_a_meta_refresh_stub_is_judged_as_a_redirect_not_as_a_page(rule_id):
+    crawl = make_crawl(pages=STUBS)
+    assert urls(rule_id, crawl) & {u(stub["url"]) for stub in STUBS} == set()
+    assert urls("meta-refresh-redirect", crawl) == {stub["url"] for stub in STUBS}
+    assert not crawl.pages.set_index("url").loc[[s["url"] for s in STUBS], "indexable"].any()
+
+
+def test_a_meta_refresh_to_the_page_itself_is_no_redirect():
+    crawl = make_crawl(pages=[page("/live", meta_refresh="60", meta_refresh_url="/live")])
+    assert crawl.pages.set_index("url").loc[u("/live"), "indexable"]
+
+
+def test_depth_is_architecture():
+    assert RULES_BY_ID["deep-page"].category == "architecture"
+    assert RULES_BY_ID["sitemap-file-error"].severity == "warning"
+    assert RULES_BY_ID["no-xml-sitemap"].severity == "notice"

@@ -21,11 +21,11 @@ from typing import Any, Iterable
 import pandas as pd
 
 from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges
-from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, LOG_CAUSES, googlebot_budget, join_hits, url_facts
+from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, googlebot_budget, join_hits, url_facts
 from audit.logs.read import FORMATS, LogFormatError, compression, connect, read_logs
 
 __all__ = ["LogFacts", "load_logs", "analyse_logs", "attach_logs", "FORMATS", "LogFormatError", "RangesError",
-           "BOTS", "BOT_HITS_COLUMNS", "LOG_CAUSES", "GOOGLEBOT", "DnsVerifier"]
+           "BOTS", "BOT_HITS_COLUMNS", "GOOGLEBOT", "DnsVerifier"]
 
 
 @dataclass

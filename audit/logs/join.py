@@ -15,6 +15,7 @@ import pandas as pd
 
 from audit.logs.bots import BY_NAME, DnsVerifier, Ranges, classify, verify
 from audit.logs.read import BOT_HITS
+from audit.rules.base import WASTE_CAUSES
 from crawler.urls import normalise
 
 #: the Googlebot crawlers whose hits make Googlebot's crawl budget (Google search's own)
@@ -160,16 +161,11 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
 
 # --- Googlebot's crawl budget ----------------------------------------------------------------
 
-#: causes of Googlebot's waste: the crawl budget's (audit.budget.CAUSES) as Googlebot saw them,
-#: plus parameter URLs the crawl never met
-LOG_CAUSES = ("redirects", "errors", "accepted-202-204", "blocked", "noindex", "canonicalised",
-              "duplicates", "trap", "parameters")
-
-
 def googlebot_budget(googlebot: pd.DataFrame, pages: pd.DataFrame, crawl_causes: pd.Series) -> dict[str, Any]:
-    """Share of Googlebot's hits that went to waste, by cause: first by the status Googlebot got
-    (3xx, 4xx/5xx, 202/204), then by the crawl's cause for the URL (blocked, noindex...); a URL the
-    crawl never met with a query string is 'parameters'. ``crawl_causes``: audit.budget.waste_causes."""
+    """Share of Googlebot's hits that went to waste, by cause, on the crawl budget's causes
+    (WASTE_CAUSES): first by the status Googlebot got (3xx, 4xx/5xx, 202/204), then by the crawl's
+    cause for the URL (blocked, noindex...); a URL the crawl never met with a query string is a
+    parameter variant, 'duplicates'. ``crawl_causes``: audit.budget.waste_causes."""
     urls = googlebot["url"]
     rows = pd.Index(pages["url"]).get_indexer(urls)
     cause_of_page = crawl_causes.to_numpy(dtype=object)
@@ -179,12 +175,12 @@ def googlebot_budget(googlebot: pd.DataFrame, pages: pd.DataFrame, crawl_causes:
     # the crawl's own status causes are replaced by what Googlebot got
     cause[cause.isin(["redirects", "errors", "accepted-202-204"])] = None
     unknown = rows < 0
-    cause[unknown & urls.str.contains("?", regex=False).to_numpy()] = "parameters"
+    cause[unknown & urls.str.contains("?", regex=False).to_numpy()] = "duplicates"
     cause[(status >= 400) & (status < 600)] = "errors"
     cause[(status >= 300) & (status < 400)] = "redirects"
     cause[np.isin(status, [202, 204])] = "accepted-202-204"
     hits = googlebot["hits"].astype(int)
-    by_cause = {name: int(hits[cause.eq(name)].sum()) for name in LOG_CAUSES}
+    by_cause = {name: int(hits[cause.eq(name)].sum()) for name in WASTE_CAUSES}
     total = int(hits.sum())
     wasted = sum(by_cause.values())
     return {"hits": total, "wasted": wasted, "waste_share": wasted / total if total else 0.0,

@@ -1,9 +1,9 @@
-"""The rule registry. Each category module declares its rules in its own ``RULES`` list;
-adding a rule means writing its check and its ``Rule(...)`` entry in that module."""
+"""The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
+checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (content, duplicates, indexability, links, monitors, performance, redirects,
-                         robots, sitemaps, status)
-from audit.rules.base import CATEGORIES, SEVERITIES, Rule
+from audit.rules import (architecture, content, duplicates, families, indexability, links, monitors,
+                         performance, redirects, robots, security, sitemaps, status)
+from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
     *status.RULES,
@@ -13,11 +13,14 @@ RULES: list[Rule] = [
     *indexability.RULES,
     *sitemaps.RULES,
     *duplicates.RULES,
+    *families.RULES,
     *performance.RULES,
+    *architecture.RULES,
     *links.RULES,
     *content.RULES,
+    *security.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
-__all__ = ["RULES", "RULES_BY_ID", "Rule", "SEVERITIES", "CATEGORIES"]
+__all__ = ["RULES", "RULES_BY_ID", "Rule", "SEVERITIES", "CATEGORIES", "WASTE_CAUSES"]

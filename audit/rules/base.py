@@ -5,6 +5,13 @@ thresholds sit next to its check, declared by keyword with the ``@rule(...)`` de
 category is its module's ``CATEGORY``. A check takes the loaded crawl and the thresholds in force
 and returns one row per affected URL: ``url`` and a plain-text ``evidence`` string saying why.
 A module's ``RULES`` is ``rules_in(globals())``: its rules in the order they are declared.
+
+Besides its words, a rule may declare how far its findings reach (the report ranks and groups
+findings by it, see README "Severities"): ``touches``, the pages its findings stand for (by
+default the pages they name; a rule reporting one row per URL pattern touches the whole
+pattern); ``applies_to``, the pages it judges (a rule flagging nearly all of them is one
+site-level finding); ``waste``, the crawl-budget cause (one of ``WASTE_CAUSES``) its touched
+pages count as.
 """
 
 from __future__ import annotations
@@ -21,9 +28,17 @@ from audit.load import Crawl, coded_isin
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
-              "performance", "links", "content")
+              "performance", "architecture", "links", "content", "security")
+#: Causes of wasted crawl budget (audit.budget), in the order a fetch is attributed to them:
+#: the first that applies wins.
+WASTE_CAUSES = ("redirects", "errors", "accepted-202-204", "blocked", "noindex", "canonicalised",
+                "duplicates", "trap")
 
 Check = Callable[[Crawl, Mapping[str, Any]], pd.DataFrame]
+#: pages a rule's findings touch: (crawl, the rule's findings) -> mask on crawl.pages
+Touches = Callable[[Crawl, pd.DataFrame], pd.Series]
+#: pages a rule judges: crawl -> mask on crawl.pages
+Population = Callable[[Crawl], pd.Series]
 
 #: How many example sources or members an evidence string names before "and N more".
 EXAMPLES = 3
@@ -43,21 +58,35 @@ class Rule:
     check: Check
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     severity_why: str = ""  # why this severity, on the scale README's "Severities" gives
-    reads: tuple[str, ...] = ()  # the crawl columns the check reads
+    reads: tuple[str, ...] = ()  # the crawl columns the check reads ("links.kind": a links column)
+    waste: str | None = None  # the WASTE_CAUSES entry the pages it touches feed, if any
+    touches: Touches | None = None  # the pages its findings touch; None: the pages they name
+    applies_to: Population | None = None  # the pages it judges; None: not a site-level rule
 
     def run(self, crawl: Crawl, thresholds: Mapping[str, Any] | None = None) -> pd.DataFrame:
         return self.check(crawl, {**self.thresholds, **(thresholds or {})})
 
+    def touched(self, crawl: Crawl, hits: pd.DataFrame) -> pd.Series:
+        """Mask on ``crawl.pages``: the pages ``hits`` (this rule's findings) touch."""
+        return pages_named(crawl, hits["url"]) if self.touches is None else self.touches(crawl, hits)
+
 
 def rule(*, id: str, severity: str, severity_why: str, title: str, why: str, fix: str,
          learn_more: str, thresholds: Mapping[str, Any] | None = None,
-         reads: tuple[str, ...] = ()) -> Callable[[Check], Rule]:
+         reads: tuple[str, ...] = (), waste: str | None = None, touches: Touches | None = None,
+         applies_to: Population | None = None) -> Callable[[Check], Rule]:
     """Declares the check below it as a rule; the rule's category is its module's ``CATEGORY``."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"rule {id!r}: severity {severity!r} is not one of {SEVERITIES}")
+    if waste is not None and waste not in WASTE_CAUSES:
+        raise ValueError(f"rule {id!r}: waste {waste!r} is not one of {WASTE_CAUSES}")
+
     def declare(check: Check) -> Rule:
         category = sys.modules[check.__module__].CATEGORY
         return Rule(id=id, severity=severity, category=category, title=title, why=why, fix=fix,
                     learn_more=learn_more, check=check, thresholds=dict(thresholds or {}),
-                    severity_why=severity_why, reads=tuple(reads))
+                    severity_why=severity_why, reads=tuple(reads), waste=waste, touches=touches,
+                    applies_to=applies_to)
     return declare
 
 
@@ -220,8 +249,31 @@ def group_members(frame: pd.DataFrame, key: str, label: str | pd.Series) -> pd.S
     return label + " with " + size.astype(str) + " URLs: " + shown
 
 
+def fetched(crawl: Crawl) -> pd.Series:
+    """Mask on ``crawl.pages``: the pages and resources fetched, answered or failed (what the
+    crawl budget counts)."""
+    p = crawl.pages
+    return p["is_page"] & (p["status"].notna() | p["error"].notna())
+
+
+def every_fetch(crawl: Crawl, hits: pd.DataFrame) -> pd.Series:
+    """``touches`` of a rule whose findings stop or slow the crawling of the whole host."""
+    return fetched(crawl)
+
+
+def indexable_html_mask(crawl: Crawl) -> pd.Series:
+    """Mask on ``crawl.pages``: the indexable HTML pages (what on-page rules judge)."""
+    p = crawl.pages
+    return p["indexable"] & p["is_html"]
+
+
+def answered(crawl: Crawl) -> pd.Series:
+    """Mask on ``crawl.pages``: the pages and resources that got a response."""
+    p = crawl.pages
+    return p["is_page"] & p["status"].notna()
+
+
 def fetched_pages(crawl: Crawl, *columns: str) -> pd.DataFrame:
     """URL and ``columns`` of the pages and resources that got a response (only the columns a
     rule reads: copying all of a million rows' columns costs more than most rules)."""
-    p = crawl.pages
-    return p.loc[p["is_page"] & p["status"].notna(), ["url", *columns]]
+    return crawl.pages.loc[answered(crawl), ["url", *columns]]

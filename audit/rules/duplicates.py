@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 import pandas as pd
 
-from audit.rules.base import Rule, derived, found, group_members, map_texts
+from audit.rules.base import (derived, found, group_members, indexable_html_mask, map_texts, pages_named,
+                              rule, rules_in)
 from audit.rules.content import indexable_html
 
+CATEGORY = "duplicates"
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
 GOOGLE_DUPLICATES = "https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls"
 GOOGLE_TITLES = "https://developers.google.com/search/docs/appearance/title-link"
@@ -50,6 +53,14 @@ def _sorted_query(url: str) -> str:
     return base + "?" + "&".join(sorted(query.split("&")))
 
 
+def _copies(crawl, hits: pd.DataFrame, group_of: Callable[[pd.DataFrame], pd.Series]) -> pd.Series:
+    """Mask on crawl.pages: the pages ``hits`` name beyond the first of their group (``group_of``
+    the pages: their group keys), the copies a crawler fetches for nothing."""
+    p = crawl.pages
+    copy = group_of(p[pages_named(crawl, hits["url"])]).duplicated()
+    return pd.Series(p.index.isin(copy.index[copy]), index=p.index)
+
+
 def _groups(urls: pd.Series, key: pd.Series) -> pd.DataFrame:
     """The ``urls`` whose ``key`` (aligned on them) another of them shares, with the key as
     column 'group'."""
@@ -58,6 +69,16 @@ def _groups(urls: pd.Series, key: pd.Series) -> pd.DataFrame:
     return frame[frame["group"].duplicated(keep=False)]
 
 
+@rule(id="crawl-trap", severity="warning",
+      severity_why="an endless URL space eats the crawl budget the real pages need, at scale by nature",
+      title="Crawl trap or parameter explosion",
+      why="An endless or huge URL space (calendars, facets, sort orders) eats the crawl budget that "
+          "real pages need.",
+      fix="Stop linking the endless URLs (or add rel=nofollow), disallow the pattern in robots.txt, "
+          "and make out-of-range pages answer 404.",
+      learn_more=CRAWL_BUDGET, thresholds={"max_urls_per_pattern": 50}, waste="trap",
+      touches=lambda crawl, hits: page_url_patterns(crawl).isin(url_pattern(hits["url"])),
+      reads=("skip_reason", "in_scope", "is_page", "depth"))
 def crawl_trap(crawl, t):
     p = crawl.pages
     trap = p["skip_reason"].eq("trap")
@@ -74,6 +95,15 @@ def crawl_trap(crawl, t):
                  + " URLs met, " + groups["trapped"].astype(str) + " stopped as a trap")
 
 
+@rule(id="duplicate-url-variants", severity="warning",
+      severity_why="each variant is crawled for nothing and splits the page's signals",
+      title="Same page under URLs differing in case, slash, parameter order or session id",
+      why="Each variant is crawled separately and splits the page's signals.",
+      fix="Link one form of the URL everywhere, redirect the others to it, and keep session ids out of "
+          "URLs.",
+      learn_more=GOOGLE_DUPLICATES, waste="duplicates",
+      touches=lambda crawl, hits: _copies(crawl, hits, lambda pages: variant_key(pages["url"])),
+      reads=("status", "is_page", "in_scope"))
 def duplicate_url_variants(crawl, t):
     p = crawl.pages
     urls = p.loc[p["status"].eq(200).fillna(False) & p["is_page"] & p["in_scope"], "url"]
@@ -82,18 +112,39 @@ def duplicate_url_variants(crawl, t):
                                              "parameter order or session id: group"))
 
 
+@rule(id="duplicate-content", severity="warning",
+      severity_why="search engines index one copy and crawl the others for nothing",
+      title="Pages with identical content",
+      why="Search engines pick one of the copies and crawl the others for nothing.",
+      fix="Keep one URL per content: redirect or canonicalise the copies.",
+      learn_more=GOOGLE_DUPLICATES, waste="duplicates",
+      touches=lambda crawl, hits: _copies(crawl, hits, lambda pages: pages["content_hash"]),
+      reads=("indexable", "is_html", "content_hash"))
 def duplicate_content(crawl, t):
     p = indexable_html(crawl, "content_hash")
     dupes = _groups(p["url"], p["content_hash"])
     return found(dupes["url"], group_members(dupes, "group", "identical text: group"))
 
 
+@rule(id="duplicate-title", severity="notice",
+      severity_why="hygiene: the pages stay indexed; their search result links look alike",
+      title="Duplicate title",
+      why="Pages with the same title look alike in search results and may be treated as duplicates.",
+      fix="Give every page its own title.",
+      learn_more=GOOGLE_TITLES, applies_to=indexable_html_mask, reads=("indexable", "is_html", "title"))
 def duplicate_title(crawl, t):
     p = indexable_html(crawl, "title")
     dupes = _groups(p["url"], p["title"].str.strip())
     return found(dupes["url"], group_members(dupes, "group", "title '" + dupes["group"] + "': group"))
 
 
+@rule(id="duplicate-meta-description", severity="notice",
+      severity_why="hygiene: a snippet is still shown, picked from the page text",
+      title="Duplicate meta description",
+      why="A description shared by several pages says nothing about any of them.",
+      fix="Write a description per page, or leave it out.",
+      learn_more=GOOGLE_SNIPPETS, applies_to=indexable_html_mask,
+      reads=("indexable", "is_html", "meta_description"))
 def duplicate_meta_description(crawl, t):
     p = indexable_html(crawl, "meta_description")
     dupes = _groups(p["url"], p["meta_description"].str.strip())
@@ -101,26 +152,4 @@ def duplicate_meta_description(crawl, t):
                                              + dupes["group"].str.slice(0, 80) + "': group"))
 
 
-RULES = [
-    Rule("crawl-trap", "warning", "duplicates", "Crawl trap or parameter explosion",
-         "An endless or huge URL space (calendars, facets, sort orders) eats the crawl budget that "
-         "real pages need.",
-         "Stop linking the endless URLs (or add rel=nofollow), disallow the pattern in robots.txt, "
-         "and make out-of-range pages answer 404.",
-         CRAWL_BUDGET, crawl_trap, {"max_urls_per_pattern": 50}),
-    Rule("duplicate-url-variants", "warning", "duplicates",
-         "Same page under URLs differing in case, slash, parameter order or session id",
-         "Each variant is crawled separately and splits the page's signals.",
-         "Link one form of the URL everywhere, redirect the others to it, and keep session ids out of "
-         "URLs.", GOOGLE_DUPLICATES, duplicate_url_variants),
-    Rule("duplicate-content", "warning", "duplicates", "Pages with identical content",
-         "Search engines pick one of the copies and crawl the others for nothing.",
-         "Keep one URL per content: redirect or canonicalise the copies.",
-         GOOGLE_DUPLICATES, duplicate_content),
-    Rule("duplicate-title", "notice", "duplicates", "Duplicate title",
-         "Pages with the same title look alike in search results and may be treated as duplicates.",
-         "Give every page its own title.", GOOGLE_TITLES, duplicate_title),
-    Rule("duplicate-meta-description", "notice", "duplicates", "Duplicate meta description",
-         "A description shared by several pages says nothing about any of them.",
-         "Write a description per page, or leave it out.", GOOGLE_SNIPPETS, duplicate_meta_description),
-]
+RULES = rules_in(globals())

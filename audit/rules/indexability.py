@@ -6,8 +6,9 @@ import re
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, derived, found, page_values, text, texts_match
+from audit.rules.base import answers, derived, found, page_values, rule, rules_in, text, texts_match
 
+CATEGORY = "indexability"
 GOOGLE_CANONICAL = "https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls"
 GOOGLE_NOINDEX = "https://developers.google.com/search/docs/crawling-indexing/block-indexing"
 
@@ -34,6 +35,15 @@ def _points_to(p: pd.DataFrame, answer: pd.Series) -> pd.Series:
     return "canonical " + p["canonical_target"] + " answers " + answer
 
 
+@rule(id="noindex-linked", severity="notice",
+      severity_why="a noindex page linked a lot costs a fetch per crawl; at scale the crawl budget's "
+                   "noindex share says so",
+      title="Noindex page with many internal links",
+      why="Crawlers fetch the page through every link, then drop it: crawl budget spent on a page "
+          "meant to stay out of the index.",
+      fix="Check the noindex is intended; if so, link to the page less (or not at all).",
+      learn_more=GOOGLE_NOINDEX, thresholds={"min_inlinks": 3}, waste="noindex",
+      reads=("noindex", "inlinks", "meta_robots", "x_robots_tag"))
 def noindex_linked(crawl, t):
     p = crawl.pages
     hit = p[p["noindex"] & p["inlinks"].ge(t["min_inlinks"])]
@@ -43,6 +53,13 @@ def noindex_linked(crawl, t):
                  + " internal inlinks")
 
 
+@rule(id="canonical-to-redirect", severity="warning",
+      severity_why="an ambiguous signal, usually resolved: signals wasted, pages stay indexed",
+      title="Canonical points to a redirect",
+      why="A canonical should name the final, indexable URL; a redirect makes the signal ambiguous.",
+      fix="Point the canonical at the URL the redirect ends on.",
+      learn_more=GOOGLE_CANONICAL,
+      reads=("canonical", "link_canonical", "status", "status_class", "final_url"))
 def canonical_to_redirect(crawl, t):
     p = _canonicalised(crawl)
     hit = p[_target(crawl, p, "status_class").eq("3xx")]
@@ -50,18 +67,39 @@ def canonical_to_redirect(crawl, t):
                  + " to " + _target(crawl, hit, "final_url"))
 
 
+@rule(id="canonical-to-error", severity="warning",
+      severity_why="search engines ignore a canonical to an error and index the page itself: the signal "
+                   "is wasted, the page is not lost",
+      title="Canonical points to an error",
+      why="The page names as its preferred version a URL that answers 4xx, 5xx or not at all: the "
+          "signal is ignored at best.",
+      fix="Point the canonical at a working page, usually the page itself.",
+      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical", "status", "status_class"))
 def canonical_to_error(crawl, t):
     p = _canonicalised(crawl)
     hit = p[_target(crawl, p, "status_class").isin(["4xx", "5xx", "error"])]
     return found(hit["url"], _points_to(hit, answers(crawl, hit["canonical_target"])))
 
 
+@rule(id="canonical-to-noindex", severity="warning",
+      severity_why="conflicting signals that search engines usually resolve by indexing one of the two",
+      title="Canonical points to a noindex page",
+      why="The preferred version is excluded from the index: conflicting signals, and possibly neither "
+          "URL is indexed.",
+      fix="Point the canonical at an indexable page, or remove the noindex from its target.",
+      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical", "status", "noindex"))
 def canonical_to_noindex(crawl, t):
     p = _canonicalised(crawl)
     hit = p[_target(crawl, p, "noindex").eq(True)]
     return found(hit["url"], "canonical " + hit["canonical_target"] + " is noindex")
 
 
+@rule(id="canonical-chain", severity="warning",
+      severity_why="a signal that may not be followed to its end: signals wasted",
+      title="Canonical chain",
+      why="The canonical target names yet another canonical: search engines may not follow the chain.",
+      fix="Point every page straight at the final canonical URL.",
+      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical", "status"))
 def canonical_chain(crawl, t):
     p = _canonicalised(crawl)
     onward = _canonicalised(crawl).set_index("url")["canonical_target"]
@@ -71,6 +109,13 @@ def canonical_chain(crawl, t):
                  + next_target[hit.index])
 
 
+@rule(id="canonical-conflict", severity="warning",
+      severity_why="two canonicals cancel each other: the signal is wasted",
+      title="HTML and HTTP header canonicals disagree",
+      why="The rel=canonical in the HTML and the one in the Link header name different URLs; search "
+          "engines may ignore both.",
+      fix="Send one canonical, or make both name the same URL.",
+      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical"))
 def canonical_conflict(crawl, t):
     p = crawl.pages
     hit = p[p["canonical"].notna() & p["link_canonical"].notna() & p["canonical"].ne(p["link_canonical"])]
@@ -78,6 +123,14 @@ def canonical_conflict(crawl, t):
                  + hit["link_canonical"])
 
 
+@rule(id="canonicalised-linked", severity="notice",
+      severity_why="hygiene: crawlers reach the canonical anyway, one fetch later",
+      title="Internal links to a canonicalised page",
+      why="The site links to a URL that declares another URL canonical: crawlers fetch the duplicate "
+          "first.",
+      fix="Link to the canonical URL instead.",
+      learn_more=GOOGLE_CANONICAL, thresholds={"min_inlinks": 1}, waste="canonicalised",
+      reads=("canonical", "link_canonical", "status", "inlinks"))
 def canonicalised_linked(crawl, t):
     p = _canonicalised(crawl)
     hit = p[p["inlinks"].ge(t["min_inlinks"])]
@@ -85,6 +138,12 @@ def canonicalised_linked(crawl, t):
                  + hit["canonical_target"])
 
 
+@rule(id="multiple-canonicals", severity="warning",
+      severity_why="several canonicals may all be ignored: the signal is wasted",
+      title="More than one rel=canonical",
+      why="With several canonical tags search engines may ignore all of them.",
+      fix="Keep a single rel=canonical in the head.",
+      learn_more=GOOGLE_CANONICAL, reads=("canonical_count", "canonical"))
 def multiple_canonicals(crawl, t):
     p = crawl.pages
     hit = p[p["canonical_count"].gt(1).fillna(False)]
@@ -92,6 +151,12 @@ def multiple_canonicals(crawl, t):
                  + text(hit["canonical"]))
 
 
+@rule(id="canonical-not-http", severity="warning",
+      severity_why="a canonical that cannot be crawled is ignored: the signal is wasted",
+      title="Canonical is not an http(s) URL",
+      why="A canonical such as file:/// or a relative path rewritten by a build tool cannot be crawled.",
+      fix="Use the absolute https URL of the preferred page.",
+      learn_more=GOOGLE_CANONICAL, reads=("canonical_count", "canonical"))
 def canonical_not_http(crawl, t):
     p = crawl.pages
     # The crawler keeps only http(s) canonicals: a tag it counted but could not resolve named
@@ -103,40 +168,4 @@ def canonical_not_http(crawl, t):
                  + " is not an http(s) URL")
 
 
-RULES = [
-    Rule("noindex-linked", "notice", "indexability", "Noindex page with many internal links",
-         "Crawlers fetch the page through every link, then drop it: crawl budget spent on a page "
-         "meant to stay out of the index.",
-         "Check the noindex is intended; if so, link to the page less (or not at all).",
-         GOOGLE_NOINDEX, noindex_linked, {"min_inlinks": 3}),
-    Rule("canonical-to-redirect", "warning", "indexability", "Canonical points to a redirect",
-         "A canonical should name the final, indexable URL; a redirect makes the signal ambiguous.",
-         "Point the canonical at the URL the redirect ends on.", GOOGLE_CANONICAL, canonical_to_redirect),
-    Rule("canonical-to-error", "critical", "indexability", "Canonical points to an error",
-         "The page names as its preferred version a URL that answers 4xx, 5xx or not at all: the "
-         "signal is ignored at best.",
-         "Point the canonical at a working page, usually the page itself.", GOOGLE_CANONICAL,
-         canonical_to_error),
-    Rule("canonical-to-noindex", "warning", "indexability", "Canonical points to a noindex page",
-         "The preferred version is excluded from the index: conflicting signals, and possibly neither "
-         "URL is indexed.",
-         "Point the canonical at an indexable page, or remove the noindex from its target.",
-         GOOGLE_CANONICAL, canonical_to_noindex),
-    Rule("canonical-chain", "warning", "indexability", "Canonical chain",
-         "The canonical target names yet another canonical: search engines may not follow the chain.",
-         "Point every page straight at the final canonical URL.", GOOGLE_CANONICAL, canonical_chain),
-    Rule("canonical-conflict", "warning", "indexability", "HTML and HTTP header canonicals disagree",
-         "The rel=canonical in the HTML and the one in the Link header name different URLs; search "
-         "engines may ignore both.",
-         "Send one canonical, or make both name the same URL.", GOOGLE_CANONICAL, canonical_conflict),
-    Rule("canonicalised-linked", "notice", "indexability", "Internal links to a canonicalised page",
-         "The site links to a URL that declares another URL canonical: crawlers fetch the duplicate "
-         "first.",
-         "Link to the canonical URL instead.", GOOGLE_CANONICAL, canonicalised_linked, {"min_inlinks": 1}),
-    Rule("multiple-canonicals", "warning", "indexability", "More than one rel=canonical",
-         "With several canonical tags search engines may ignore all of them.",
-         "Keep a single rel=canonical in the head.", GOOGLE_CANONICAL, multiple_canonicals),
-    Rule("canonical-not-http", "warning", "indexability", "Canonical is not an http(s) URL",
-         "A canonical such as file:/// or a relative path rewritten by a build tool cannot be crawled.",
-         "Use the absolute https URL of the preferred page.", GOOGLE_CANONICAL, canonical_not_http),
-]
+RULES = rules_in(globals())

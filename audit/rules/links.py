@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, distinct_links, examples, found, page_values
+from audit.rules.base import answers, distinct_links, examples, found, page_values, rule, rules_in
 
+CATEGORY = "links"
 GOOGLE_NOFOLLOW = "https://developers.google.com/search/docs/crawling-indexing/qualify-outbound-links"
 GOOGLE_HREFLANG = "https://developers.google.com/search/docs/specialty/international/localized-versions"
 
@@ -17,6 +18,13 @@ def hreflang_pairs(crawl) -> pd.DataFrame:
                          "target": p["hreflang"].str[1]}).reset_index(drop=True)
 
 
+@rule(id="nofollow-internal-link", severity="notice",
+      severity_why="hygiene: the pages are still found through other links; the nofollow saves nothing",
+      title="Nofollowed internal links",
+      why="rel=nofollow on links to your own pages hides them from crawlers for no gain; it does not "
+          "save crawl budget for pages linked elsewhere.",
+      fix="Remove rel=nofollow from internal links; use robots.txt or noindex for what must stay out.",
+      learn_more=GOOGLE_NOFOLLOW, reads=("links.kind", "links.nofollow", "links.internal"))
 def nofollow_internal_link(crawl, t):
     links = crawl.links
     first = distinct_links(crawl, links["kind"].eq("a") & links["nofollow"] & links["internal"], "source")
@@ -24,6 +32,12 @@ def nofollow_internal_link(crawl, t):
     return found(pd.Series(listed.index), "nofollow links to " + listed.to_numpy())
 
 
+@rule(id="hreflang-to-non-200", severity="warning",
+      severity_why="the language versions are not connected: signals wasted, the pages stay indexed",
+      title="hreflang alternate does not answer 200",
+      why="Alternates that redirect or fail are ignored, so the language versions are not connected.",
+      fix="Point every hreflang at the final, working URL of each language version.",
+      learn_more=GOOGLE_HREFLANG, reads=("hreflang", "status", "error"))
 def hreflang_to_non_200(crawl, t):
     pairs = hreflang_pairs(crawl)
     answer = answers(crawl, pairs["target"])
@@ -32,6 +46,12 @@ def hreflang_to_non_200(crawl, t):
                  + " answers " + answer[bad.index])
 
 
+@rule(id="hreflang-not-reciprocal", severity="warning",
+      severity_why="one-way annotations are ignored: signals wasted, the pages stay indexed",
+      title="hreflang without a return link",
+      why="Each language version must list the others; one-way annotations are ignored.",
+      fix="Add the missing hreflang back to the page listed, on the alternate.",
+      learn_more=GOOGLE_HREFLANG, reads=("hreflang", "status"))
 def hreflang_not_reciprocal(crawl, t):
     pairs = hreflang_pairs(crawl)
     pairs = pairs[pairs["source"].ne(pairs["target"])]
@@ -42,18 +62,4 @@ def hreflang_not_reciprocal(crawl, t):
                  + " does not link back")
 
 
-RULES = [
-    Rule("nofollow-internal-link", "notice", "links", "Nofollowed internal links",
-         "rel=nofollow on links to your own pages hides them from crawlers for no gain; it does not "
-         "save crawl budget for pages linked elsewhere.",
-         "Remove rel=nofollow from internal links; use robots.txt or noindex for what must stay out.",
-         GOOGLE_NOFOLLOW, nofollow_internal_link),
-    Rule("hreflang-to-non-200", "warning", "links", "hreflang alternate does not answer 200",
-         "Alternates that redirect or fail are ignored, so the language versions are not connected.",
-         "Point every hreflang at the final, working URL of each language version.",
-         GOOGLE_HREFLANG, hreflang_to_non_200),
-    Rule("hreflang-not-reciprocal", "warning", "links", "hreflang without a return link",
-         "Each language version must list the others; one-way annotations are ignored.",
-         "Add the missing hreflang back to the page listed, on the alternate.",
-         GOOGLE_HREFLANG, hreflang_not_reciprocal),
-]
+RULES = rules_in(globals())

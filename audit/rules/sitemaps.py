@@ -1,13 +1,17 @@
-"""Sitemap rules: URLs a sitemap should not list, indexable pages it misses, and orphans."""
+"""Sitemap rules: URLs a sitemap should not list, indexable pages it misses, orphans, and sitemap
+files that fail or are missing."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import Rule, answers, found
+from audit.rules.base import answers, found, indexable_html_mask, rule, rules_in, text
 
+CATEGORY = "sitemaps"
 GOOGLE_SITEMAPS = "https://developers.google.com/search/docs/crawling-indexing/sitemaps/build-sitemap"
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
+#: found_via of the sitemap the crawler tries at /sitemap.xml when robots.txt names none there
+GUESSED = "guess"
 
 
 def _listed(crawl) -> pd.Series:
@@ -22,6 +26,13 @@ def _sitemaps_of(crawl, urls: pd.Series) -> pd.Series:
     return "listed in " + urls.map(first)
 
 
+@rule(id="sitemap-non-200", severity="warning",
+      severity_why="crawls wasted on listed errors, and search engines trust the sitemap less",
+      title="Sitemap lists a URL that does not answer 200",
+      why="Sitemaps should list only the canonical, indexable URLs; errors in them waste crawls and "
+          "make search engines trust the sitemap less.",
+      fix="Remove or fix the URL.",
+      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "status", "status_class", "error"))
 def sitemap_non_200(crawl, t):
     p = crawl.pages
     hit = p[_listed(crawl) & (p["status"].notna() & p["status"].ne(200).fillna(True) & p["status_class"].ne("3xx")
@@ -29,18 +40,37 @@ def sitemap_non_200(crawl, t):
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; answers " + answers(crawl, hit["url"]))
 
 
+@rule(id="sitemap-redirect", severity="warning",
+      severity_why="an extra fetch per listing and a sitemap search engines trust less",
+      title="Sitemap lists a redirect",
+      why="A redirecting URL is not the canonical one; crawlers spend an extra request per listing.",
+      fix="List the final URL instead.",
+      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "status_class", "final_url"))
 def sitemap_redirect(crawl, t):
     p = crawl.pages
     hit = p[_listed(crawl) & p["status_class"].eq("3xx")]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; redirects to " + hit["final_url"])
 
 
+@rule(id="sitemap-noindex", severity="warning",
+      severity_why="conflicting signals and crawls wasted on pages that refuse the index",
+      title="Sitemap lists a noindex page",
+      why="The sitemap asks for indexing, the page refuses it: conflicting signals and wasted crawls.",
+      fix="Drop the URL from the sitemap, or remove the noindex.",
+      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "noindex"))
 def sitemap_noindex(crawl, t):
     p = crawl.pages
     hit = p[_listed(crawl) & p["noindex"]]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; noindex")
 
 
+@rule(id="sitemap-canonicalised", severity="warning",
+      severity_why="the sitemap and the canonical disagree: signals wasted",
+      title="Sitemap lists a canonicalised URL",
+      why="The URL names another URL as canonical; sitemaps should list the canonical versions only.",
+      fix="List the canonical URL instead.",
+      learn_more=GOOGLE_SITEMAPS,
+      reads=("in_sitemap", "in_scope", "canonical_self_or_absent", "canonical", "link_canonical"))
 def sitemap_canonicalised(crawl, t):
     p = crawl.pages
     hit = p[_listed(crawl) & ~p["canonical_self_or_absent"]]
@@ -48,52 +78,82 @@ def sitemap_canonicalised(crawl, t):
                  + hit["canonical"].fillna(hit["link_canonical"]))
 
 
+@rule(id="missing-from-sitemap", severity="notice",
+      severity_why="hygiene: the page is found through links, only later",
+      title="Indexable page missing from the sitemaps",
+      why="The site has sitemaps, but this indexable page is not in any: search engines learn about it "
+          "and its changes later.",
+      fix="Add the page (with <lastmod>) to a sitemap.",
+      learn_more=CRAWL_BUDGET, applies_to=indexable_html_mask, reads=("indexable", "is_html", "in_sitemap"))
 def missing_from_sitemap(crawl, t):
     if crawl.sitemap_urls.empty:
         return found(pd.Series(dtype="str"), "")
     p = crawl.pages
-    hit = p[p["indexable"] & p["is_html"] & ~p["in_sitemap"]]
+    hit = p[indexable_html_mask(crawl) & ~p["in_sitemap"]]
     return found(hit["url"], "indexable page, in no sitemap")
 
 
+@rule(id="orphan-page", severity="warning",
+      severity_why="the page is indexed, but with no internal links it gets no signal from the site",
+      title="Orphan page: in a sitemap, no internal links",
+      why="Only the sitemap leads to the page: crawlers see it as unimportant and visitors never find "
+          "it.",
+      fix="Link to the page from related pages, or drop it from the sitemap if it is obsolete.",
+      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "inlinks"))
 def orphan_page(crawl, t):
     p = crawl.pages
     hit = p[_listed(crawl) & p["inlinks"].eq(0) & p["url"].ne(crawl.start_url)]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; no internal links to it")
 
 
+@rule(id="sitemap-file-error", severity="warning",
+      severity_why="a sitemap the site declares is lost: search engines learn of its URLs later, through "
+                   "links; the pages are not lost",
+      title="Declared sitemap fails: no 200 answer, or not a sitemap",
+      why="A sitemap named in robots.txt (or in a sitemap index) that cannot be fetched or read tells "
+          "search engines nothing, and Search Console reports it as an error.",
+      fix="Fix the sitemap URL, or the URL named in robots.txt, the sitemap index and Search Console.",
+      learn_more=GOOGLE_SITEMAPS, reads=("fetch_kind", "found_via", "referrer", "status", "error"))
 def sitemap_file_error(crawl, t):
+    sitemaps = _sitemap_files(crawl)
+    hit = sitemaps[~sitemaps["found_via"].eq(GUESSED) & _unreadable(sitemaps)]
+    named = hit["found_via"].map({"robots": "named in robots.txt"}).fillna(
+        "listed in " + text(hit["referrer"]).where(hit["found_via"].eq("sitemap-index"), "the crawl"))
+    return found(hit["url"], named + "; " + _sitemap_answer(crawl, hit))
+
+
+@rule(id="no-xml-sitemap", severity="notice",
+      severity_why="sitemaps are optional (Google finds pages through links); one helps a large or "
+                   "changing site be crawled sooner: hygiene",
+      title="No XML sitemap found",
+      why="robots.txt names no sitemap and /sitemap.xml is not one: search engines learn of new and "
+          "changed pages only by crawling links.",
+      fix="Publish a sitemap of the canonical, indexable URLs (with <lastmod>), name it in robots.txt "
+          "with a Sitemap: line, and submit it in Search Console.",
+      learn_more=GOOGLE_SITEMAPS, reads=("fetch_kind", "found_via", "status", "error"))
+def no_xml_sitemap(crawl, t):
+    sitemaps = _sitemap_files(crawl)
+    if sitemaps["found_via"].eq("robots").any():
+        return found(pd.Series(dtype="str"), "")  # declared ones are judged by sitemap-file-error
+    hit = sitemaps[sitemaps["found_via"].eq(GUESSED) & _unreadable(sitemaps)]
+    return found(hit["url"], "robots.txt names no sitemap; " + _sitemap_answer(crawl, hit))
+
+
+def _sitemap_files(crawl) -> pd.DataFrame:
     p = crawl.pages
-    sitemaps = p[p["fetch_kind"].eq("sitemap")]
-    hit = sitemaps[sitemaps["status"].ne(200).fillna(True)]
-    return found(hit["url"], "sitemap answered " + answers(crawl, hit["url"]))
+    return p.loc[p["fetch_kind"].eq("sitemap"), ["url", "found_via", "referrer", "status", "error"]]
 
 
-RULES = [
-    Rule("sitemap-non-200", "warning", "sitemaps", "Sitemap lists a URL that does not answer 200",
-         "Sitemaps should list only the canonical, indexable URLs; errors in them waste crawls and "
-         "make search engines trust the sitemap less.",
-         "Remove or fix the URL.", GOOGLE_SITEMAPS, sitemap_non_200),
-    Rule("sitemap-redirect", "warning", "sitemaps", "Sitemap lists a redirect",
-         "A redirecting URL is not the canonical one; crawlers spend an extra request per listing.",
-         "List the final URL instead.", GOOGLE_SITEMAPS, sitemap_redirect),
-    Rule("sitemap-noindex", "warning", "sitemaps", "Sitemap lists a noindex page",
-         "The sitemap asks for indexing, the page refuses it: conflicting signals and wasted crawls.",
-         "Drop the URL from the sitemap, or remove the noindex.", GOOGLE_SITEMAPS, sitemap_noindex),
-    Rule("sitemap-canonicalised", "warning", "sitemaps", "Sitemap lists a canonicalised URL",
-         "The URL names another URL as canonical; sitemaps should list the canonical versions only.",
-         "List the canonical URL instead.", GOOGLE_SITEMAPS, sitemap_canonicalised),
-    Rule("missing-from-sitemap", "notice", "sitemaps", "Indexable page missing from the sitemaps",
-         "The site has sitemaps, but this indexable page is not in any: search engines learn about it "
-         "and its changes later.",
-         "Add the page (with <lastmod>) to a sitemap.", CRAWL_BUDGET, missing_from_sitemap),
-    Rule("orphan-page", "warning", "sitemaps", "Orphan page: in a sitemap, no internal links",
-         "Only the sitemap leads to the page: crawlers see it as unimportant and visitors never find "
-         "it.",
-         "Link to the page from related pages, or drop it from the sitemap if it is obsolete.",
-         GOOGLE_SITEMAPS, orphan_page),
-    Rule("sitemap-file-error", "critical", "sitemaps", "Sitemap file does not answer 200",
-         "A sitemap that cannot be fetched tells search engines nothing.",
-         "Fix the sitemap URL or the URL named in robots.txt and Search Console.",
-         GOOGLE_SITEMAPS, sitemap_file_error),
-]
+def _unreadable(sitemaps: pd.DataFrame) -> pd.Series:
+    """No 200 answer, or one the crawler could not read as a sitemap (an HTML page, bad XML)."""
+    return sitemaps["status"].ne(200).fillna(True) | sitemaps["error"].notna()
+
+
+def _sitemap_answer(crawl, sitemaps: pd.DataFrame) -> pd.Series:
+    """ "answered 404", "answered 200 (not-a-sitemap)"."""
+    answer = "answered " + answers(crawl, sitemaps["url"])
+    read_error = sitemaps["status"].notna() & sitemaps["error"].notna()
+    return answer.where(~read_error, answer + " (" + text(sitemaps["error"]) + ")")
+
+
+RULES = rules_in(globals())

@@ -32,6 +32,7 @@ from ..records import (error_row, html_fields, response_row, retry_after_seconds
                        says_nofollow)
 from ..robots import RobotsPolicy
 from ..session import Bundle, CrawlSession
+from ..tls import CertificateCheck, check_certificate
 from ..urls import looks_like_file, normalise, origin, resolve
 
 #: link kinds fetched as resources (HEAD first) rather than as pages
@@ -39,7 +40,12 @@ RESOURCE_KINDS = frozenset({"img", "script", "css", "link", "iframe"})
 #: link kinds a crawler follows even from a nofollow page: they are signals, not votes
 SIGNAL_KINDS = frozenset({"canonical", "hreflang", "meta-refresh"})
 ROBOTS_MAX_HOPS = 5
+#: redirects of the start URL followed to find the site (Google follows 10)
+START_MAX_HOPS = 10
 MAX_SITEMAPS = 1000
+#: seconds at most for robots.txt of the other scheme (see _robots_request) and a certificate check
+TWIN_ROBOTS_TIMEOUT = 5.0
+CERTIFICATE_TIMEOUT = 10.0
 #: Retry-After assumed for a 202 that gives none
 DEFAULT_RECHECK_WAIT = 1.0
 
@@ -90,6 +96,13 @@ class SiteSpider(Spider):
         self._sitemaps_seen = 0
         self._rechecks: list[tuple[str, int, str | None]] = []  # (url, attempt, retry-after)
         self._recheck_timer = None
+        #: the start URL's redirects: the hop awaited, the hops so far, and what waits for the end
+        self._door: str | None = None
+        self._door_chain: list[str] = []
+        self._door_sitemaps: list[str | None] = []
+        self._door_next: tuple[str, Entry] | None = None  # a hop waiting for its origin's robots.txt
+        self._certificates_checked: set[str] = set()
+        self._certificate_checks = 0  # checks under way
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -101,14 +114,54 @@ class SiteSpider(Spider):
 
     # --- start: robots.txt first ---------------------------------------------------------
     async def start(self):
-        for site in sorted(self.session.scope.origins):
-            yield self._robots_request(f"{site}/robots.txt", site, hops=0)
+        for request in self._robots_requests():
+            yield request
 
-    def _robots_request(self, url: str, site: str, hops: int) -> Request:
+    def _robots_requests(self) -> list[Request]:
+        """robots.txt of each origin in scope not yet known; its certificate checked if HTTPS."""
+        self._check_certificates()
+        sites = [site for site in sorted(self.session.scope.origins) if site not in self.session.robots]
+        return [self._robots_request(f"{site}/robots.txt", site, hops=0,
+                                     twin=site in self.session.scope.twins) for site in sites]
+
+    def _site_origin(self) -> str:
+        return origin(self.session.site_url)
+
+    def _robots_request(self, url: str, site: str, hops: int, twin: bool = False) -> Request:
+        meta = {"origin": site, "hops": hops, "url": url,
+                "entry_fields": {"fetch_kind": "robots", "found_via": "robots"}}
+        if twin:
+            # the other scheme's robots.txt is asked for in case links use that scheme: a host
+            # that does not answer there must not hold the crawl up for the full timeout
+            meta.update(download_timeout=min(self.options.timeout, TWIN_ROBOTS_TIMEOUT), max_retry_times=0)
         return Request(url, callback=self.parse_robots, errback=self.robots_failed,
-                       dont_filter=True, meta={"origin": site, "hops": hops, "url": url,
-                                               "entry_fields": {"fetch_kind": "robots",
-                                                                "found_via": "robots"}})
+                       dont_filter=True, meta=meta)
+
+    # --- HTTPS certificates: checked apart, once per host ------------------------------
+    def _check_certificates(self) -> None:
+        from twisted.internet import threads  # here: importing it early would install the wrong reactor
+
+        for site in sorted(self.session.scope.origins - self._certificates_checked):
+            self._certificates_checked.add(site)
+            parts = urlsplit(site)
+            if parts.scheme != "https":
+                continue
+            self._certificate_checks += 1
+            timeout = min(self.options.timeout, CERTIFICATE_TIMEOUT)
+            done = threads.deferToThread(check_certificate, parts.hostname, parts.port or 443,
+                                         timeout=timeout, cafile=self.options.ca_bundle)
+            done.addCallback(self._certificate_checked)
+            done.addErrback(lambda failure: self.logger.error("certificate check failed: %s", failure.value))
+            done.addBoth(self._certificate_check_over)
+
+    def _certificate_checked(self, check: CertificateCheck) -> None:
+        if check.problem:
+            self.logger.warning("HTTPS certificate of %s:%s: %s (%s)", check.host, check.port,
+                                check.problem, check.detail)
+        self.session.record_certificate(check.row())
+
+    def _certificate_check_over(self, _) -> None:
+        self._certificate_checks -= 1
 
     def parse_robots(self, response):
         meta = response.meta
@@ -138,7 +191,10 @@ class SiteSpider(Spider):
         if delay and not self.options.ignore_robots:
             self._slow_down(site, delay)
         if not self.session.robots_pending():
-            yield from self._seed([resolve(base or site, s) for s in policy.sitemaps()])
+            if self._door_next:
+                yield from self._door_hop(*self._door_next)
+            else:
+                yield from self._seed([resolve(base or site, s) for s in policy.sitemaps()])
 
     def _slow_down(self, site: str, delay: float) -> None:
         """Honour Crawl-delay: the slot's delay, now and for a slot made later."""
@@ -152,15 +208,25 @@ class SiteSpider(Spider):
     def _seed(self, robots_sitemaps: list[str | None]):
         session = self.session
         bundle = Bundle()
-        session.discover(session.start_url, bundle, found_via="start", depth=0)
+        entry = session.discover(session.start_url, bundle, found_via="start", depth=0)
         yield PageRecord(bundle)
+        if entry is not None and not self.options.strict_origin:
+            # the site is where the start URL's redirects end: its probe and sitemap wait for that
+            self._door, self._door_chain, self._door_sitemaps = entry.url, [entry.url], robots_sitemaps
+            return
+        yield from self._seed_site(robots_sitemaps)
+
+    def _seed_site(self, robots_sitemaps: list[str | None]):
+        """The soft-404 probe and the sitemaps of the site (its origin known)."""
+        session = self.session
+        site = self._site_origin()
         if not session.has_probe():
-            probe_url = f"{origin(session.start_url)}/seo-audit-probe-{secrets.token_hex(6)}"
+            probe_url = f"{site}/seo-audit-probe-{secrets.token_hex(6)}"
             yield Request(probe_url, callback=self.parse_probe, errback=self.probe_failed,
                           dont_filter=True, meta={"url": probe_url, "entry_fields": {}})
         # On a resume, sitemaps already recorded are seen, so only missing ones are fetched.
         declared = [u for u in robots_sitemaps if u]
-        guessed = f"{origin(session.start_url)}/sitemap.xml"
+        guessed = f"{site}/sitemap.xml"
         for url in declared:
             yield from self._sitemap_request(url, "robots")
         if guessed not in declared:
@@ -255,8 +321,12 @@ class SiteSpider(Spider):
         bundle = Bundle()
         child_depth = entry.depth + 1 if entry.depth is not None else None
         target = row["redirect_target"]
+        door = []
         if target:
             bundle.links.append(_link_row(url, target, "redirect"))
+        if url == self._door:
+            door = self._through_door(target, bundle, entry)
+        elif target:
             session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
                              depth=entry.depth, parent=entry)
         if status == 202:
@@ -273,9 +343,57 @@ class SiteSpider(Spider):
         if row["link_canonical"]:
             bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
             self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, entry)
+        session.learn(entry, row)
         session.stats["fetched"] += 1
         bundle.pages.insert(0, store.page_row(row))
         yield PageRecord(bundle)
+        yield from door
+
+    # --- the start URL's redirects: where the site is ------------------------------------
+    def _through_door(self, target: str | None, bundle: Bundle, entry: Entry) -> list:
+        """The start URL (or one of its redirect hops) answered: follow its redirect to where the
+        site is, moving the scope there if it is another origin; else the site is found."""
+        session = self.session
+        if not target or target in self._door_chain or len(self._door_chain) > START_MAX_HOPS:
+            if target:  # a loop, or too many hops: recorded as any redirect is, no further
+                session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
+                                 depth=entry.depth, parent=entry)
+            return self._door_closed()
+        self._door_chain.append(target)
+        if session.scope.verdict(target) == "out-of-scope":
+            session.move_scope(target)
+            self.logger.info("the start URL %s redirects to %s: crawling that site (scope %s)",
+                             session.start_url, target, ", ".join(sorted(session.scope.origins)))
+            if session.robots_pending():
+                self._door_next = (target, entry)
+                return self._robots_requests()
+        return list(self._door_hop(target, entry, bundle))
+
+    def _door_hop(self, target: str, entry: Entry, bundle: Bundle | None = None):
+        """Admit the start URL's next hop (robots.txt of its origin known)."""
+        self._door_next = None
+        own = bundle is None
+        bundle = Bundle() if own else bundle
+        session = self.session
+        session.site_url = target
+        hop = session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
+                               depth=entry.depth, parent=entry)
+        if own:
+            yield PageRecord(bundle)
+        if hop is None:  # not fetched (robots.txt, exclusions...): the site is found as far as it can be
+            yield from self._door_closed()
+        else:
+            self._door = hop.url
+
+    def _door_closed(self) -> list:
+        self._door = None
+        if len(self._door_chain) > 1:
+            self.crawler.stats.set_value("start/redirect_hops", len(self._door_chain) - 1)
+        site = self._site_origin()
+        sitemaps = self._door_sitemaps
+        if site in self.session.robots and site != origin(self.session.start_url):
+            sitemaps = [resolve(site, s) for s in self.session.robots[site].sitemaps()]
+        return list(self._seed_site(sitemaps))
 
     def _follow(self, target: str, kind: str, bundle: Bundle, follow: bool,
                 depth: int | None, parent: Entry) -> None:
@@ -292,6 +410,8 @@ class SiteSpider(Spider):
     def fetch_failed(self, failure):
         self.session.stats["errors"] += 1
         yield PageRecord(Bundle(pages=[store.page_row(self._failure_row(failure))]))
+        if failure.request.meta["url"] == self._door:
+            yield from self._door_closed()
 
     # --- 202 Accepted: where is the content, and what does it settle to? ------------------
     def _note_202(self, url: str, row: dict, entry: Entry, bundle: Bundle) -> None:
@@ -327,7 +447,7 @@ class SiteSpider(Spider):
     # --- end of crawl --------------------------------------------------------------------
     def on_idle(self, spider):
         """Links ran dry: add sitemap-only URLs, then re-check 202s, then let the crawl end."""
-        if self.session.robots_pending():
+        if self.session.robots_pending() or self._certificate_checks:
             raise DontCloseSpider
         if not self._sitemaps_merged:
             self._sitemaps_merged = True
@@ -379,7 +499,7 @@ class SiteSpider(Spider):
         return response_row(url=meta["url"], entry_fields=meta.get("entry_fields", {}),
                             method=response.request.method, status=response.status,
                             headers=response.headers, body_size=len(response.body),
-                            latency=meta.get("download_latency"),
+                            latency=meta.get("download_latency"), ttfb=meta.get("ttfb"),
                             attempts=meta.get("attempts", []))
 
     def _failure_row(self, failure) -> dict:
