@@ -6,6 +6,7 @@ In a notebook::
     crawl = audit.load_crawl("site.db")      # pages, links, findings... as DataFrames
     findings = audit.run_audit(crawl)
     audit.crawl_budget(crawl, findings)
+    logs = audit.load_logs(["access.log.gz"], "site.db")  # what Googlebot fetched (audit.logs)
 """
 
 from audit.budget import crawl_budget
@@ -13,5 +14,14 @@ from audit.engine import AuditConfig, run_audit, save_findings, summary_by_sever
 from audit.load import Crawl, CrawlOutline, load_crawl, load_outline
 from audit.rules import RULES, Rule
 
+
+def load_logs(*args, **kwargs):
+    """Server access logs joined with a stored crawl: ``audit.logs.load_logs`` (imported on first
+    use: it needs DuckDB)."""
+    from audit.logs import load_logs as load
+
+    return load(*args, **kwargs)
+
+
 __all__ = ["load_crawl", "load_outline", "Crawl", "CrawlOutline", "run_audit", "AuditConfig", "RULES", "Rule", "crawl_budget",
-           "save_findings", "summary_by_severity"]
+           "save_findings", "summary_by_severity", "load_logs"]

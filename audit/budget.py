@@ -21,14 +21,15 @@ from audit.rules.base import fetched, indexable_html_mask, pages_named
 from audit.rules.families import family_budget
 
 
-def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
-    """fetched, indexable, wasted, waste_share, by_cause, other; and by_rule: how far each fired
-    rule's findings reach (see _reach)."""
-    # masks on every page, narrowed to the fetched ones at the end: a copy of the fetched
-    # pages' columns would cost more than the rest
+def waste_causes(crawl: Crawl, findings: pd.DataFrame,
+                 touched: dict[str, pd.Series] | None = None) -> pd.Series:
+    """Per page row, fetched or not: the first cause of waste (WASTE_CAUSES) that applies to it,
+    None if none does. ``touched``: _touched_by_rule's, if already known."""
+    # masks on every page (crawl_budget narrows them to the fetched ones): a copy of the
+    # fetched pages' columns would cost more than the rest
     p = crawl.pages
-    is_fetched = fetched(crawl)
-    touched = _touched_by_rule(crawl, findings)
+    if touched is None:
+        touched = _touched_by_rule(crawl, findings)
     reasons = {
         "redirects": p["status_class"].eq("3xx") | p["is_redirect"],
         "errors": p["status_class"].isin(["4xx", "5xx", "error"]),
@@ -47,7 +48,15 @@ def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
     cause = pd.Series(None, index=p.index, dtype="object")
     for name in reversed(WASTE_CAUSES):  # assigned last to first, so the first cause that applies wins
         cause[reasons[name]] = name
-    cause = cause[is_fetched]
+    return cause
+
+
+def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
+    """fetched, indexable, wasted, waste_share, by_cause, other; and by_rule: how far each fired
+    rule's findings reach (see _reach)."""
+    is_fetched = fetched(crawl)
+    touched = _touched_by_rule(crawl, findings)
+    cause = waste_causes(crawl, findings, touched)[is_fetched]
     by_cause = {name: int(cause.eq(name).sum()) for name in WASTE_CAUSES}
     wasted = sum(by_cause.values())
     indexable = int((indexable_html_mask(crawl)[is_fetched] & cause.isna()).sum())

@@ -65,19 +65,22 @@ class AuditConfig:
         if settings:
             self.thresholds[rule.id] = settings
 
-    def active(self) -> list[tuple[Rule, str, dict[str, Any]]]:
-        """(rule, severity, thresholds) for every enabled rule, in registry order."""
+    def active(self, rules: list[Rule] | None = None) -> list[tuple[Rule, str, dict[str, Any]]]:
+        """(rule, severity, thresholds) for every enabled rule of ``rules`` (the registry's by
+        default), in their order."""
         return [(rule, self.severities.get(rule.id, rule.severity),
                  {**rule.thresholds, **self.thresholds.get(rule.id, {})})
-                for rule in RULES if rule.id not in self.disabled]
+                for rule in (RULES if rules is None else rules) if rule.id not in self.disabled]
 
 
-def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """All findings of the enabled rules: crawl_id, rule, severity, category, url, evidence."""
+def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = None,
+              rules: list[Rule] | None = None) -> pd.DataFrame:
+    """All findings of the enabled rules (of ``rules``, the registry's by default): crawl_id,
+    rule, severity, category, url, evidence."""
     if not isinstance(config, AuditConfig):
         config = AuditConfig.from_dict(config)
     parts = []
-    for rule, severity, thresholds in config.active():
+    for rule, severity, thresholds in config.active(rules):
         hits = rule.run(crawl, thresholds)
         if len(hits):
             # each rule's hits sorted by URL on their own: a million URLs sorted as one

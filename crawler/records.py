@@ -38,6 +38,8 @@ def response_row(*, url: str, entry_fields: dict, method: str, status: int, head
         "last_modified": header(headers, "Last-Modified"),
         "retry_after": header(headers, "Retry-After"),
         "content_location": header(headers, "Content-Location"),
+        "cache_control": header(headers, "Cache-Control"),
+        "expires": header(headers, "Expires"),
         "link_canonical": link_header_canonical(header(headers, "Link"), url),
         "hsts": header(headers, "Strict-Transport-Security"),
         "response_time": round(latency, 4) if latency is not None else None,

@@ -65,6 +65,8 @@ PAGE_COLUMNS: dict[str, str] = {
     "x_robots_tag": "X-Robots-Tag header(s), joined with ', '",
     "retry_after": "Retry-After header, raw",
     "content_location": "Content-Location header",
+    "cache_control": "Cache-Control header(s), joined with ', '",
+    "expires": "Expires header, raw",
     "link_canonical": "rel=canonical target from the Link header, normalised",
     "hsts": "Strict-Transport-Security header, raw (browsers heed it on HTTPS only)",
     "response_time": "seconds from request to response (Scrapy download latency: counts our own event loop's lag)",
@@ -217,6 +219,11 @@ CREATE INDEX IF NOT EXISTS findings_by_crawl ON findings (crawl_id, rule);
 -- NULL if not known (an earlier release): a comparison audits such a crawl again
 CREATE TABLE IF NOT EXISTS audits (
     crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, budget TEXT NOT NULL, rules TEXT
+);
+-- the headline figures of the server logs last joined with a crawl (JSON: lines read, bots,
+-- Googlebot's waste by cause), so that comparing crawls can compare Googlebot's waste too
+CREATE TABLE IF NOT EXISTS log_audits (
+    crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, summary TEXT NOT NULL
 );
 """
 
@@ -579,3 +586,19 @@ def replace_findings(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tup
     with conn:
         conn.execute("DELETE FROM findings WHERE crawl_id = ?", (crawl_id,))
         _insert(conn, "findings", ("rule", "severity", "category", "url", "evidence"), crawl_id, rows)
+
+
+def set_log_summary(conn: sqlite3.Connection, crawl_id: int, summary: dict[str, Any]) -> None:
+    """Keep the figures of the logs joined with a crawl, replacing earlier ones."""
+    with conn:
+        conn.execute("INSERT OR REPLACE INTO log_audits (crawl_id, audited_at, summary) VALUES (?, ?, ?)",
+                     (crawl_id, time.time(), json.dumps(summary, default=str)))
+
+
+def log_summary_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:
+    """The figures of the logs last joined with the crawl; None if none were."""
+    try:
+        row = conn.execute("SELECT summary FROM log_audits WHERE crawl_id = ?", (crawl_id,)).fetchone()
+    except sqlite3.OperationalError:  # a read-only store written before the table existed
+        return None
+    return json.loads(row[0]) if row else None

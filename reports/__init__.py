@@ -33,6 +33,7 @@ from .branding import Branding, BrandingError
 from .exports import (LINK_CSV_COLUMNS, dump_link_codes, export_pages_csv, workbook_contents,
                       write_findings_csvs, write_links_csv, write_summary_json, write_workbook_of)
 from .html import render_report
+from .logs import LOG_OUTPUTS
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
@@ -88,7 +89,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
                   max_rows_per_rule: int = 300,
                   links_csv: Callable[[], dict[str, Path]] | None = None) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
-    rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}.
+    rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}. A crawl
+    with server logs attached (``crawl.logs``, audit.logs) adds bot-hits.csv and log-summary.json.
 
     ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
@@ -138,6 +140,13 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
             done.missing.update((f"report.html: {part}", why) for part, why in failed_parts.items())
     else:  # what can be said without the model: which crawl, and what is missing
         summary = {"crawl": {"id": int(crawl.crawl_id)}}
+    logs = getattr(crawl, "logs", None)  # server logs joined with the crawl (audit.logs)
+    if logs is not None:
+        with done.writing("summary.json"):
+            summary["logs"] = logs.headline()
+        for name, write in LOG_OUTPUTS.items():
+            with done.writing(name):
+                done.files[name] = write(out, logs, bom=bom)
     if masked is not None:
         with done.writing("pages.csv"):
             done.files["pages.csv"] = export_pages_csv(out / "pages.csv", crawl.pages, bom=bom)

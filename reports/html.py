@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from . import charts
 from .branding import Branding
+from .logs import log_section
 from .model import ReportModel, crawl_dates
 from .safe import http_url
 from .toolkit import near_duplicate_clusters, structured_data_by_folder
@@ -218,4 +219,6 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         near_duplicate_clusters=lambda: near_duplicate_clusters(findings),
         structured_data=lambda: structured_data_by_folder(crawl.pages),
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        has_logs=getattr(crawl, "logs", None) is not None,
+        log_section=lambda: log_section(crawl.logs, model.budget),
     )

@@ -198,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", type=Path, help="write compare.csv and compare.json here")
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
     sitemap_cmd.register(verbs)
+
+    from seo_audit import logs_cmd
+
+    logs_cmd.add_parser(verbs)
+    logs_cmd.add_log_args(crawl, files_flag=True)
     return parser
 
 
@@ -237,6 +242,9 @@ def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     if "header" in given:
         crawl["headers"] = dict(given["header"])
     settings["crawl"] = crawl
+    from seo_audit.logs_cmd import log_settings
+
+    settings.update(log_settings(args))
     return settings
 
 
@@ -296,6 +304,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
     if summary.get("rendered_by_reason") is not None:
         reasons = ", ".join(f"{n} {why}" for why, n in summary["rendered_by_reason"].items())
         parts.append(f"{summary['rendered']} pages rendered" + (f" ({reasons})" if reasons else ""))
+    if summary.get("googlebot_waste_share") is not None:
+        parts.append(f"logs: {summary['log_lines']} lines, {summary['googlebot_hits']} Googlebot hits, "
+                     f"{summary['googlebot_waste_share']:.0%} of them wasted")
     if summary.get("findings"):
         parts.append("findings " + ", ".join(f"{summary['findings'].get(s, 0)} {s}" for s in SEVERITIES))
     if summary.get("previous_crawl_id"):
@@ -486,6 +497,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from crawler.progress import step
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare, rules_signature
+    from seo_audit.logs_cmd import analyse_for_job, store_log_summary
 
     reporting = job.out is not None and not getattr(args, "no_report", False)
     if reporting:
@@ -508,6 +520,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     findings = run_audit(crawl, job.audit)
     step("audit", "crawl budget", 4)
     budget = crawl_budget(crawl, findings)
+    crawl.findings = findings  # the audit's causes of waste place Googlebot's hits
+    log_findings = analyse_for_job(crawl, job)
     step("audit", f"saving {len(findings):,} findings", 4)
     if links_csv is not None:
         # links.csv is written by the child: tens of millions of links need not stay here
@@ -524,16 +538,23 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     finally:
         conn.close()
     crawl.findings = findings  # the audit being saved is the crawl's findings now
+    if log_findings is not None:
+        store_log_summary(store_path, crawl.crawl_id, crawl.logs)
     comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
                   if previous_id else None)
     missing: dict[str, str] = {}
     try:
         if reporting:
+            import pandas as pd
+
+            from audit.rules.logs import LOG_RULES
             from reports import OutputsMissing, write_outputs
 
+            rules, shown = (RULES, findings) if log_findings is None else (
+                [*RULES, *LOG_RULES], pd.concat([findings, log_findings], ignore_index=True))
             step("report", f"report.html and exports in {job.out}", 1)
             try:
-                paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+                paths = write_outputs(job.out, crawl, shown, rules, budget, branding=job.branding,
                                       bom=job.csv_bom, previous=comparison, links_csv=links_csv)
             except OutputsMissing as exc:  # each one logged by name; every other output is written
                 paths, missing = exc.files, exc.missing
@@ -551,6 +572,9 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
     if comparison:
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
+    if log_findings is not None:
+        summary.update(log_lines=crawl.logs.lines_read, googlebot_hits=crawl.logs.budget["hits"],
+                       googlebot_waste_share=crawl.logs.budget["waste_share"])
     if not (args.quiet or args.json):
         _print_severity_table(findings)
     if missing:
@@ -729,6 +753,11 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     old, new = budget["old"], budget["new"]
     print(f"crawl-budget waste: {old['waste_share']:.0%} -> {new['waste_share']:.0%} "
           f"({budget['change']['waste_share'] * 100:+.0f} points); wasted URLs {old['wasted']} -> {new['wasted']}")
+    if "googlebot" in comparison:
+        old, new = comparison["googlebot"]["old"], comparison["googlebot"]["new"]
+        print(f"Googlebot's waste (server logs): {old['waste_share']:.0%} -> {new['waste_share']:.0%} "
+              f"({comparison['googlebot']['change']['waste_share'] * 100:+.0f} points); wasted hits "
+              f"{old['wasted']} -> {new['wasted']}")
 
 
 def _print_urls(title: str, lines: list[str]) -> None:
@@ -768,8 +797,11 @@ def main(argv: list[str] | None = None) -> int:
             from crawler.runner import worker_main
 
             return worker_main(args)
+        from seo_audit.logs_cmd import cmd_logs
+
         command = {"report": cmd_report_or_audit, "audit": cmd_report_or_audit,
-                   "history": cmd_history, "compare": cmd_compare, "sitemap": sitemap_cmd.run}[args.verb]
+                   "history": cmd_history, "compare": cmd_compare, "sitemap": sitemap_cmd.run,
+                   "logs": cmd_logs}[args.verb]
         try:
             return command(args, parser)
         except (StoreError, sqlite3.Error) as exc:

@@ -24,7 +24,9 @@ prints and exports and `seo-audit crawl` hands to the report as ``previous``::
       "disappeared": ["https://example.com/old", ...],      # recorded only in the old crawl
       "budget": {"old": {<audit.crawl_budget>}, "new": {...},
                  "change": {"fetched": 2, "wasted": 1, "waste_share": 0.05,
-                            "by_cause": {"redirects": -1, "errors": 1, ...}}}
+                            "by_cause": {"redirects": -1, "errors": 1, ...}}},
+      "googlebot": {"old": {"fetched": 900, "wasted": 300, "waste_share": 0.33, "by_cause": {...}},
+                    "new": {...}, "change": {... as budget's}}   # only when both crawls had logs
     }
 
 A finding is identified by (rule, URL): its evidence text may change (a response time) while
@@ -62,6 +64,7 @@ from audit import AuditConfig, CrawlOutline, crawl_budget, load_crawl, load_outl
 from audit.load import OUTLINE_PAGE_COLUMNS
 from audit.parallel import in_new_process
 from audit.rules.performance import TIMING_RULES
+from crawler import store as crawl_store
 from reports.safe import write_csv
 
 #: compare.csv columns: one row per change
@@ -75,7 +78,7 @@ def compare_crawls(old: Any, new: Any, audit: AuditConfig | None = None) -> dict
     ``audit`` gives the thresholds in force (default: the rules' own)."""
     old_answers, new_answers = _answers(old.pages), _answers(new.pages)
     old_budget, new_budget = _budget(old), _budget(new)
-    return {
+    comparison = {
         "old": _crawl_meta(old),
         "new": _crawl_meta(new),
         "findings": _finding_changes(old, new, audit or AuditConfig()),
@@ -86,21 +89,46 @@ def compare_crawls(old: Any, new: Any, audit: AuditConfig | None = None) -> dict
         "disappeared": sorted(old_answers.keys() - new_answers.keys()),
         "budget": {"old": old_budget, "new": new_budget, "change": _budget_change(old_budget, new_budget)},
     }
+    old_logs, new_logs = _googlebot(old), _googlebot(new)
+    if old_logs and new_logs:
+        comparison["googlebot"] = {"old": old_logs, "new": new_logs,
+                                   "change": _budget_change(old_logs, new_logs)}
+    return comparison
+
+
+def _googlebot(crawl: Any) -> dict[str, Any] | None:
+    """Googlebot's crawl budget from the server logs joined with the crawl (audit.logs): attached
+    to a crawl just audited, or as the store kept it (load_for_compare); None without logs."""
+    logs = getattr(crawl, "logs", None)
+    summary = logs.headline() if logs is not None else getattr(crawl, "log_summary", None)
+    if not summary:
+        return None
+    budget = summary["googlebot"]
+    return {"fetched": budget["hits"], "wasted": budget["wasted"], "waste_share": budget["waste_share"],
+            "by_cause": budget["by_cause"]}
 
 
 def load_for_compare(store: str | Path, crawl_id: int, audit: AuditConfig | None = None) -> Any:
     """Crawl ``crawl_id`` as compare_crawls needs it: its outline (no links; a million-URL
-    crawl in seconds) when its audit stored the budget, else the whole crawl.
+    crawl in seconds) when its audit stored the budget, else the whole crawl; with the logs'
+    headline figures its audit kept (``log_summary``, None without logs).
 
     With ``audit`` (the rules in force), a crawl whose stored audit ran other rules (an earlier
     release's, other thresholds) is audited again with ``audit``, in a new process, so that a
     comparison sets like against like: a rule added by an upgrade is no regression of the site."""
     outline = load_outline(store, crawl_id)
     if audit is None:
-        return outline or load_crawl(store, crawl_id)
-    if outline is not None and outline.rules == rules_signature(audit):
-        return outline
-    return in_new_process(reaudited_outline, store, crawl_id, audit)()
+        crawl = outline or load_crawl(store, crawl_id)
+    elif outline is not None and outline.rules == rules_signature(audit):
+        crawl = outline
+    else:
+        crawl = in_new_process(reaudited_outline, store, crawl_id, audit)()
+    conn = crawl_store.connect(store, readonly=True)
+    try:
+        crawl.log_summary = crawl_store.log_summary_of(conn, crawl_id)
+    finally:
+        conn.close()
+    return crawl
 
 
 def rules_signature(audit: AuditConfig) -> str:

@@ -11,6 +11,8 @@ command line instead)::
     webhook = "https://hooks.example.com/seo"   # POST the run's summary JSON here
     fail_on = "new"                # critical, warning, notice or new
     csv_bom = false
+    logs = ["/var/log/nginx/access.log*"]   # server access logs joined with each crawl (globs)
+    bot_ranges = ["googlebot.json"]          # published crawler IP ranges that verify bots
 
     [crawl]                        # any CrawlOptions field: scope, limits, politeness, downloads
     max_pages = 5000
@@ -60,6 +62,8 @@ CRAWL_KEYS: dict[str, Any] = {name: hint for name, hint in typing.get_type_hints
 TOP_LEVEL_KEYS: dict[str, Any] = {
     "job": str, "start_url": str, "out": str, "store": str, "retention": int, "webhook": str,
     "fail_on": str, "csv_bom": bool, "crawl": dict, "rules": dict, "branding": dict,
+    # server access logs (audit.logs): files or globs, format, crawler ranges files, DNS checks
+    "logs": list[str], "log_format": str, "bot_ranges": list[str], "verify_dns": bool,
 }
 BRANDING_KEYS = {"title": str, "client": str, "logo": str, "accent": str}
 #: a placeholder start URL, to validate a file's [crawl] table when the URL comes from the command line
@@ -90,6 +94,7 @@ class Job:
     webhook: str | None = None
     fail_on: str | None = None
     csv_bom: bool = False
+    logs: dict[str, Any] = field(default_factory=dict)  # files, log_format, bot_ranges, verify_dns
 
     @property
     def key(self) -> str:
@@ -128,6 +133,9 @@ def read_job_file(path: str | Path) -> dict[str, Any]:
             data[key] = str(base / data[key])
     if "logo" in data.get("branding", {}):
         data["branding"]["logo"] = str(base / data["branding"]["logo"])
+    for key in ("logs", "bot_ranges"):
+        if key in data:
+            data[key] = [str(base / item) if "=" not in item else item for item in data[key]]
 
     def within(table: str) -> dict[str, Any]:
         return {f"{table}.{key}": value for key, value in _table(data, table).items()}
@@ -182,6 +190,9 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
         webhook=settings.get("webhook"),
         fail_on=settings.get("fail_on"),
         csv_bom=bool(settings.get("csv_bom", False)),
+        logs={"files": list(settings.get("logs") or []), "log_format": settings.get("log_format"),
+              "bot_ranges": list(settings.get("bot_ranges") or []),
+              "verify_dns": bool(settings.get("verify_dns", False))},
     )
 
 

@@ -4,7 +4,8 @@ Served by ``seo_audit.sitekit.SiteServer`` (``seo-audit demo``, and the end-to-e
 Every page carries the same navigation and footer, as real sites do. Where the problems are:
 
 - 202 Accepted: /sale (nav; 202 with Retry-After, 200 from the second request on),
-  /reports/annual (always 202; in the sitemap; has a working status URL),
+  /reports/annual (always 202; in the sitemap; its status URL answers anyone, cacheable, with
+  no expiry),
   /gift-cards (202, then 500), /checkout/status (202 with neither a status URL nor Retry-After),
   /api/export (a JSON job endpoint answering 202, linked from /account; its status URL
   /api/jobs/42 answers 404).
@@ -64,6 +65,9 @@ PLANTED: dict[str, list[str]] = {
     "202-without-status-url-or-retry-after": ["/checkout/status"],
     "202-in-sitemap": ["/reports/annual"],
     "202-status-url-error": ["/api/export"],
+    "status-monitor-public-indexable": ["/reports/annual/status"],
+    "status-monitor-shared-cacheable": ["/reports/annual/status"],
+    "status-monitor-no-expiry": ["/reports/annual/status"],
     "crawlable-204": ["/newsletter/subscribe"],
     "unexpected-203-206": ["/lookbook"],
     "internal-4xx": ["/shop/discontinued-tent", "/img/missing.jpg", "/files/size-guide.pdf"],

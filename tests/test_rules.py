@@ -28,6 +28,19 @@ def hops(prefix: str, count: int, end: str = "/shoes") -> list[dict]:
             for a, b in zip(paths, paths[1:])]
 
 
+
+
+def monitored(job: str, **monitor_facts) -> list[dict]:
+    """A 202 page and the status monitor its Location names (fetched as status-url, answered 200)."""
+    return [page(f"/jobs/{job}", status=202, location=f"/jobs/{job}/status"),
+            page(f"/jobs/{job}/status", fetch_kind="status-url", found_via="status-url",
+                 content_type="application/json", title=None, canonical=None, **monitor_facts)]
+
+
+MONITORED = monitored("1") + monitored("2")
+MONITOR_LINKS = [link(f"/jobs/{job}", f"/jobs/{job}/status", kind="status-url") for job in ("1", "2")]
+PRIVATE = dict(x_robots_tag="noindex", cache_control="private, no-store, max-age=60")
+
 #: rule id -> (make_crawl arguments, paths the rule must flag, text its evidence must contain)
 POSITIVES = {
     "crawlable-202": (dict(pages=[page("/sale", status=202)]), ["/sale"],
@@ -164,12 +177,26 @@ POSITIVES = {
     "structured-data-missing-properties": (
         dict(pages=[page("/event", structured_count=1, structured_items=[["json-ld", "Event", ["name"]]])]),
         ["/event"], "Event (json-ld): missing required startDate, location"),
+    "status-monitor-public-indexable": (dict(pages=[*MONITORED], links=MONITOR_LINKS),
+                                        ["/jobs/1/status", "/jobs/2/status"],
+                                        "without noindex; status monitor of https://shop.test/jobs/1"),
+    "status-monitor-shared-cacheable": (dict(pages=[*MONITORED]), ["/jobs/1/status", "/jobs/2/status"],
+                                        "Cache-Control: (none)"),
+    "status-monitor-guessable-id": (dict(pages=[*MONITORED]), ["/jobs/1/status", "/jobs/2/status"],
+                                    "job id 2 among sequential ids 1, 2"),
+    "status-monitor-no-expiry": (dict(pages=[*MONITORED]), ["/jobs/1/status", "/jobs/2/status"],
+                                 "no Expires, no max-age"),
 }
 
 POSITIVES.update(render_rule_cases.POSITIVES)
 
 #: (rule id, make_crawl arguments) that look close to a positive but must not fire.
 NEAR_MISSES = [
+    ("status-monitor-public-indexable", dict(pages=monitored("1", **PRIVATE))),
+    ("status-monitor-shared-cacheable", dict(pages=monitored("1", **PRIVATE))),
+    ("status-monitor-no-expiry", dict(pages=monitored("1", **PRIVATE))),
+    ("status-monitor-guessable-id", dict(pages=monitored("3f2a-9c81b7e2") + monitored("a1b2-77d0e9f1"))),
+    ("status-monitor-guessable-id", dict(pages=monitored("1") + monitored("5000"))),
     ("crawlable-202", dict(pages=[page("/sale", status=202)], nav=False)),  # nothing reaches it
     ("crawlable-202", dict(pages=[page("/api/export", status=202, content_type="application/json")])),
     ("crawlable-202-api-endpoint", dict(pages=[page("/sale", status=202)])),

@@ -9,7 +9,7 @@ from audit import RULES, crawl_budget, load_crawl, run_audit, save_findings
 from audit.rules.base import CATEGORIES
 from crawler import store
 from seo_audit.demo_site import CLEAN_PATHS, PLANTED, PLANTED_RENDERED, demo_routes
-from seo_audit.sitekit import SiteServer, page
+from seo_audit.sitekit import Reply, SiteServer, page
 from tests import test_render
 from tests.conftest import crawl_site
 
@@ -27,7 +27,8 @@ def audited(tmp_path_factory):
 
 
 #: rules that cannot fire on the demo (it has sitemaps), with the test that crawls a site where they do
-PLANTED_ELSEWHERE = {"no-xml-sitemap": "test_a_site_without_sitemaps_gets_a_notice_not_a_critical"}
+PLANTED_ELSEWHERE = {"no-xml-sitemap": "test_a_site_without_sitemaps_gets_a_notice_not_a_critical",
+                     "status-monitor-guessable-id": "test_status_monitors_numbered_by_a_counter"}
 
 #: the demo is one plain-HTTP site: the security rules need HTTPS servers with certificates of
 #: their own, and tests/test_https_site.py crawls such servers and asserts each of these rules
@@ -66,6 +67,23 @@ def test_a_site_without_sitemaps_gets_a_notice_not_a_critical(tmp_path):
     assert missing[["url", "severity"]].values.tolist() == [[f"{base}/sitemap.xml", "notice"]]
     assert "sitemap-file-error" not in set(findings["rule"])
     assert "critical" not in set(findings["severity"])
+
+
+def test_status_monitors_numbered_by_a_counter(tmp_path):
+    # two export jobs whose 202s name monitors /jobs/41 and /jobs/42; a third with a random id
+    routes = {"/": page("Home", "<h1>Home</h1><a href='/export/a'>A</a> <a href='/export/b'>B</a>"
+                                " <a href='/export/c'>C</a>")}
+    for name, job in (("a", "41"), ("b", "42"), ("c", "9f3c2a7e-4b1d")):
+        routes[f"/export/{name}"] = Reply(202, '{"queued": true}', "application/json",
+                                          headers=[("Location", f"/jobs/{job}")])
+        routes[f"/jobs/{job}"] = Reply(200, '{"state": "running"}', "application/json")
+    with SiteServer(routes) as site:
+        assert crawl_site(f"{site.url}/", tmp_path / "s.sqlite", recheck_max_wait=0.5).state == "complete"
+        base = site.url
+    findings = run_audit(load_crawl(tmp_path / "s.sqlite"))
+    guessable = findings[findings["rule"].eq("status-monitor-guessable-id")]
+    assert dict(guessable[["url", "evidence"]].values) == {
+        f"{base}/jobs/41": "job id 41 among sequential ids 41, 42", f"{base}/jobs/42": "job id 42 among sequential ids 41, 42"}
 
 
 def test_a_declared_sitemap_that_fails_is_a_warning(audited):

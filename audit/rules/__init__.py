@@ -1,12 +1,13 @@
 """The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (architecture, content, duplicates, families, indexability, links, near_duplicates,
+from audit.rules import (architecture, content, duplicates, families, indexability, links, monitors, near_duplicates,
                          performance, redirects, rendering, robots, security, sitemaps, status, structured_data)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
     *status.RULES,
+    *monitors.RULES,
     *redirects.RULES,
     *robots.RULES,
     *indexability.RULES,

@@ -1,0 +1,166 @@
+"""Server access logs joined with the crawl: what Googlebot really fetched.
+
+In a notebook::
+
+    import audit
+    logs = audit.load_logs(["access.log.gz"], "site.db", ranges=["googlebot.json"])
+    logs.bot_hits      # url, bot, verified, hits, statuses, first_hit, last_hit
+    logs.urls          # per URL Googlebot fetched: hits, statuses, days since last hit, crawl facts
+    logs.budget        # Googlebot's crawl budget: waste share by cause
+
+Only bots' hits are kept: a visitor's line is counted and dropped inside the engine, so no
+frame, file or store row holds a visitor's IP address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges
+from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, googlebot_budget, join_hits, url_facts
+from audit.logs.read import FORMATS, LogFormatError, compression, connect, read_logs
+
+__all__ = ["LogFacts", "load_logs", "analyse_logs", "attach_logs", "FORMATS", "LogFormatError", "RangesError",
+           "BOTS", "BOT_HITS_COLUMNS", "GOOGLEBOT", "DnsVerifier"]
+
+
+@dataclass
+class LogFacts:
+    """What the logs say, as frames (see the module docstring) and the run's figures."""
+
+    files: list[dict]  # per file: file, format, compression, lines, bot_lines, human_lines, rejected
+    rejected: pd.DataFrame  # file, why, lines, samples ([{"line", "text"}])
+    bot_hits: pd.DataFrame  # BOT_HITS_COLUMNS
+    googlebot: pd.DataFrame  # trusted Googlebot hits: url, day, status, hits, first_hit, last_hit
+    urls: pd.DataFrame  # per URL Googlebot fetched: hits, statuses, first/last hit, days since, crawl facts
+    daily: pd.DataFrame  # day, bot, verified, status_class, hits, response_time
+    spoofed: pd.DataFrame  # url, hits, addresses
+    budget: dict[str, Any]  # googlebot_budget
+    ranges: list[dict]  # the ranges files used: name, file, creation_time, age_days, stale
+    googlebot_trust: str  # 'verified' or 'claimed' (no ranges nor DNS: Googlebot's word taken)
+    window: tuple[Any, Any]
+    dns: dict[str, Any] = field(default_factory=dict)
+    monitor_urls: list[str] = field(default_factory=list)  # the crawl's 202 status monitors
+
+    @property
+    def lines_read(self) -> int:
+        return sum(f["lines"] for f in self.files)
+
+    @property
+    def lines_rejected(self) -> int:
+        return sum(f["rejected"] for f in self.files)
+
+    def summary(self) -> dict[str, Any]:
+        """log-summary.json's figures (also summary.json's ``logs``)."""
+        bots = self.bot_hits.groupby(["bot", "verified"])["hits"].sum()
+        per_bot: dict[str, dict[str, int]] = {}
+        for (bot, verified), hits in bots.items():
+            per_bot.setdefault(bot, {"yes": 0, "no": 0, "unknown": 0})[verified] = int(hits)
+        start, end = self.window
+        return {
+            "files": self.files,
+            "lines_read": self.lines_read,
+            "lines_rejected": self.lines_rejected,
+            "bot_lines": sum(f["bot_lines"] for f in self.files),
+            "human_lines": sum(f["human_lines"] for f in self.files),
+            "rejected_samples": self.rejected.to_dict("records"),
+            "window": {"first_hit": start.isoformat() if start is not None else None,
+                       "last_hit": end.isoformat() if end is not None else None},
+            "bots": {bot: {"verified": v["yes"], "spoofed": v["no"], "unverified": v["unknown"]}
+                     for bot, v in sorted(per_bot.items())},
+            "googlebot": {"trust": self.googlebot_trust, **self.budget},
+            "spoofed_googlebot_hits": int(self.spoofed["hits"].sum()) if len(self.spoofed) else 0,
+            "verification": {"ranges": self.ranges, **self.dns},
+        }
+
+
+    def headline(self) -> dict[str, Any]:
+        """summary.json's ``logs`` (and what the store keeps for comparisons): the figures a
+        dashboard follows."""
+        summary = self.summary()
+        return {key: summary[key] for key in ("lines_read", "lines_rejected", "bot_lines", "human_lines",
+                                              "window", "bots", "googlebot", "spoofed_googlebot_hits")}
+
+
+def _expand(patterns: Iterable[str]) -> list[str]:
+    """Paths of the files named, globs expanded (sorted); a pattern matching nothing is an error."""
+    import glob
+
+    paths: list[str] = []
+    for pattern in patterns:
+        found = sorted(glob.glob(str(pattern))) if glob.has_magic(str(pattern)) else [str(pattern)]
+        if not found:
+            raise LogFormatError(f"no log file matches {pattern}")
+        for path in found:
+            if not Path(path).is_file():
+                raise LogFormatError(f"no log file at {path}")
+        paths += [p for p in found if p not in paths]
+    return paths
+
+
+def analyse_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Path | Ranges] = (),
+                 verify_dns: bool | DnsVerifier = False, log_format: str | None = None,
+                 threads: int | None = None) -> LogFacts:
+    """The logs at ``paths`` (globs allowed) joined with ``crawl`` (audit.load_crawl), whose
+    ``findings`` give the causes of waste (audit.budget.waste_causes)."""
+    from audit.budget import waste_causes
+
+    files = _expand(paths)
+    loaded = [r if isinstance(r, Ranges) else read_ranges(r) for r in ranges]
+    by_name = {r.name: r for r in loaded}
+    dns = verify_dns if isinstance(verify_dns, DnsVerifier) else DnsVerifier() if verify_dns else None
+    with connect(threads) as con:
+        read = read_logs(con, files, log_format)
+        joined = join_hits(con, crawl.pages["url"], crawl.start_url, by_name, dns)
+    rejected = read.rejected.groupby("file")["lines"].sum()
+    described = [{"file": f.path, "format": f.format, "compression": compression(f.path),
+                  "lines": read.lines[f.path], "bot_lines": read.bots[f.path],
+                  "human_lines": read.humans[f.path], "rejected": int(rejected.get(f.path, 0))}
+                 for f in read.files]
+    described += [{"file": path, "format": None, "compression": None, "lines": 0, "bot_lines": 0, "human_lines": 0,
+                   "rejected": 0, "error": why} for path, why in read.unreadable.items()]
+    causes = waste_causes(crawl, crawl.findings)
+    budget = googlebot_budget(joined.googlebot, crawl.pages, causes)
+    urls = _with_crawl_facts(url_facts(joined.googlebot_urls, joined.window[1]), crawl.pages, causes)
+    return LogFacts(described, read.rejected, joined.bot_hits, joined.googlebot, urls, joined.daily,
+                    joined.spoofed, budget, [r.describe() for r in loaded], joined.googlebot_trust,
+                    joined.window,
+                    {"dns": bool(dns), "dns_lookups": len(dns.cache) if dns else 0,
+                     "dns_skipped": joined.dns_skipped},
+                    crawl.pages.loc[crawl.pages["fetch_kind"].eq("status-url"), "url"].tolist())
+
+
+def _with_crawl_facts(facts: pd.DataFrame, pages: pd.DataFrame, causes: pd.Series) -> pd.DataFrame:
+    rows = pd.Index(pages["url"]).get_indexer(facts["url"])
+    known = rows >= 0
+
+    def column(values: pd.Series, missing: Any) -> list:
+        taken = values.to_numpy(dtype=object)
+        return [taken[r] if r >= 0 else missing for r in rows]
+
+    return facts.assign(in_crawl=known, crawl_status=pd.array(column(pages["status"], None), dtype="Int64"),
+                        indexable=column(pages["indexable"], False), crawlable=column(pages["crawlable"], False),
+                        in_sitemap=column(pages["in_sitemap"], False),
+                        crawl_cause=[c if isinstance(c, str) else None for c in column(causes, None)])
+
+
+def attach_logs(crawl: Any, facts: LogFacts) -> Any:
+    """``crawl`` with ``crawl.logs`` set: the log rules (audit.rules.logs) read it there."""
+    crawl.logs = facts
+    return crawl
+
+
+def load_logs(paths: Iterable[str], store: str | Path, crawl_id: int | None = None, **options: Any) -> LogFacts:
+    """The notebook API: the logs at ``paths`` joined with crawl ``crawl_id`` (the latest if None)
+    of ``store``; ``options`` as analyse_logs takes them (ranges, verify_dns, log_format)."""
+    from audit.engine import run_audit
+    from audit.load import load_crawl
+
+    crawl = load_crawl(store, crawl_id)
+    if not len(crawl.findings):
+        crawl.findings = run_audit(crawl)
+    return analyse_logs(paths, crawl, **options)

@@ -1,0 +1,197 @@
+"""The bot hits read from the logs, named, verified, and joined with the crawl by URL.
+
+Everything per hit stays in DuckDB; Python sees only distinct values (user agents, (bot, IP)
+pairs, (host, scheme, target) triples: far fewer than the lines) and the grouped answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from audit.logs.bots import BY_NAME, DnsVerifier, Ranges, classify, verify
+from audit.logs.read import BOT_HITS
+from audit.rules.base import WASTE_CAUSES
+from crawler.urls import normalise
+
+#: the Googlebot crawlers whose hits make Googlebot's crawl budget (Google search's own)
+GOOGLEBOT = tuple(bot.name for bot in BY_NAME.values() if bot.google_search)
+#: bot-hits.csv columns
+BOT_HITS_COLUMNS = ["url", "bot", "verified", "hits", "statuses", "first_hit", "last_hit"]
+
+
+@dataclass
+class Joined:
+    """The frames the logs give, for the rules, the report and notebooks."""
+
+    bot_hits: pd.DataFrame  # BOT_HITS_COLUMNS: one row per URL, bot and verdict
+    googlebot: pd.DataFrame  # Googlebot's trusted hits: url, day, status, hits, first_hit, last_hit
+    googlebot_urls: pd.DataFrame  # per URL of those: hits, statuses ("200: 5, 202: 1"), first_hit, last_hit
+    daily: pd.DataFrame  # day, bot, verified, status_class, hits, response_time (mean seconds, if logged)
+    spoofed: pd.DataFrame  # url, hits, addresses: Googlebot user agents that failed verification
+    googlebot_trust: str  # 'verified' (only proven hits count) or 'claimed' (nothing to verify against)
+    window: tuple[Any, Any] = (None, None)  # first and last hit of any bot
+    dns_skipped: int = 0
+
+
+def site_origins(page_urls: pd.Series) -> dict[str, str]:
+    """host -> scheme of the crawl's origins (https preferred when a host has both)."""
+    origins = {url.split("/", 3)[2] and "/".join(url.split("/", 3)[:3]) for url in page_urls.tolist()
+               if isinstance(url, str) and url.startswith(("http://", "https://"))}
+    schemes: dict[str, str] = {}
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
+        if schemes.get(host.lower()) != "https":
+            schemes[host.lower()] = scheme
+    return schemes
+
+
+def absolute_url(host: str | None, scheme: str | None, target: str, schemes: Mapping[str, str],
+                 default_host: str | None) -> str | None:
+    """The normalised URL a log line's request target names: an absolute target as it is; a path
+    on the line's host (else ``default_host``), with the line's scheme, else the crawl's for that
+    host, else https."""
+    if not isinstance(target, str) or not target:
+        return None
+    if target[:8].lower().startswith(("http://", "https://")):
+        return normalise(target)
+    host = (host or default_host or "").lower()
+    if not host:
+        return None
+    scheme = scheme or schemes.get(host) or schemes.get(host.rsplit(":", 1)[0]) or "https"
+    return normalise(f"{scheme}://{host}{target if target.startswith('/') else '/' + target}")
+
+
+#: request targets whose URL is their origin followed by them, as crawler.urls.normalise spells it:
+#: a path (and query) of characters it leaves as they are; the others go through normalise
+_PLAIN_TARGET = (r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*"
+                 r"(?:\?(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})+)?")
+
+
+def _register_target_urls(con: duckdb.DuckDBPyConnection, schemes: Mapping[str, str], default_host: str | None) -> None:
+    """The table target_urls: the normalised URL of each distinct (host, scheme, target) of the
+    hits; plain targets joined to their origin in the engine, the rest normalised one by one."""
+    origins = con.execute(f"SELECT DISTINCT host, scheme FROM {BOT_HITS}").fetchall()
+    frame = pd.DataFrame(origins, columns=["host", "scheme"], dtype=object)
+    frame["origin"] = [(absolute_url(h, s, "/", schemes, default_host) or "/")[:-1] or None for h, s in origins]
+    con.register("origins", frame)
+    con.execute(f"""CREATE OR REPLACE TABLE target_urls AS
+        SELECT DISTINCT t.host, t.scheme, t.target,
+               CASE WHEN regexp_full_match(t.target, '{_PLAIN_TARGET.replace("'", "''")}') THEN o.origin || t.target END AS url
+        FROM (SELECT DISTINCT host, scheme, target FROM {BOT_HITS}) t
+        JOIN origins o ON t.host IS NOT DISTINCT FROM o.host AND t.scheme IS NOT DISTINCT FROM o.scheme""")
+    # as tuples: a frame would turn the missing hosts into NaN
+    rest = con.execute("SELECT host, scheme, target FROM target_urls WHERE url IS NULL").fetchall()
+    if rest:
+        fixed = pd.DataFrame(rest, columns=["host", "scheme", "target"], dtype=object)
+        fixed["url"] = [absolute_url(h, s, t, schemes, default_host) for h, s, t in rest]
+        con.register("fixed_urls", fixed)
+        con.execute("""UPDATE target_urls SET url = f.url FROM fixed_urls f
+                       WHERE target_urls.url IS NULL AND target_urls.host IS NOT DISTINCT FROM f.host
+                         AND target_urls.scheme IS NOT DISTINCT FROM f.scheme AND target_urls.target = f.target""")
+
+
+def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
+              ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None) -> Joined:
+    """Name, verify and place the hits of the BOT_HITS table (see the module docstring)."""
+    distinct = [ua for (ua,) in con.execute(f"SELECT DISTINCT user_agent FROM {BOT_HITS}").fetchall()]
+    agents = pd.DataFrame({"user_agent": pd.Series(distinct, dtype=object), "bot": [classify(ua) for ua in distinct]})
+    con.register("agent_bots", agents)
+    pairs = con.execute(f"""SELECT DISTINCT a.bot, h.ip FROM {BOT_HITS} h
+                            JOIN agent_bots a ON h.user_agent IS NOT DISTINCT FROM a.user_agent
+                            WHERE a.bot IS NOT NULL""").df()
+    pairs["verified"] = verify(zip(pairs["bot"], pairs["ip"].fillna("")), ranges, dns)
+    con.register("verdicts", pairs)
+
+    schemes = site_origins(page_urls)
+    default_host = next(iter(site_origins(pd.Series([start_url or ""])).keys()), None)
+    _register_target_urls(con, schemes, default_host)
+    con.execute(f"""CREATE OR REPLACE TABLE hits AS
+        SELECT t.url, a.bot, v.verified, h.ip, h.method, h.status, h.day, h.first_hit, h.last_hit, h.hits,
+               h.response_time_sum, h.response_times
+        FROM {BOT_HITS} h
+        JOIN agent_bots a ON h.user_agent IS NOT DISTINCT FROM a.user_agent
+        JOIN verdicts v ON a.bot = v.bot AND h.ip IS NOT DISTINCT FROM v.ip
+        JOIN target_urls t ON h.host IS NOT DISTINCT FROM t.host AND h.scheme IS NOT DISTINCT FROM t.scheme
+                          AND h.target IS NOT DISTINCT FROM t.target
+        WHERE t.url IS NOT NULL""")
+    google = ", ".join(f"'{name}'" for name in GOOGLEBOT)
+    proven = "googlebot" in ranges or dns is not None
+    trusted = "verified = 'yes'" if proven else "verified <> 'no'"
+    bot_hits = con.execute("""
+        SELECT url, bot, verified, sum(hits)::BIGINT AS hits,
+               string_agg(status || ': ' || n, ', ' ORDER BY status) AS statuses,
+               min(first_hit) AS first_hit, max(last_hit) AS last_hit
+        FROM (SELECT url, bot, verified, status, sum(hits) AS n, sum(hits) AS hits,
+                     min(first_hit) AS first_hit, max(last_hit) AS last_hit
+              FROM hits GROUP BY ALL)
+        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot""").df()
+    googlebot = con.execute(f"""
+        SELECT url, day, status, sum(hits)::BIGINT AS hits, min(first_hit) AS first_hit, max(last_hit) AS last_hit
+        FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL ORDER BY url, day, status""").df()
+    daily = con.execute("""
+        SELECT day, bot, verified, (status // 100) || 'xx' AS status_class, sum(hits)::BIGINT AS hits,
+               sum(response_time_sum) / nullif(sum(response_times), 0) AS response_time
+        FROM hits GROUP BY ALL ORDER BY day, bot, verified, status_class""").df()
+    spoofed = con.execute(f"""
+        SELECT url, sum(hits)::BIGINT AS hits, count(DISTINCT ip) AS addresses
+        FROM hits WHERE bot IN ({google}) AND verified = 'no' GROUP BY url ORDER BY hits DESC, url""").df()
+    googlebot_urls = con.execute(f"""
+        SELECT url, sum(n)::BIGINT AS hits, string_agg(status || ': ' || n, ', ' ORDER BY status) AS statuses,
+               min(first_hit) AS first_hit, max(last_hit) AS last_hit
+        FROM (SELECT url, status, sum(hits) AS n, min(first_hit) AS first_hit, max(last_hit) AS last_hit
+              FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL)
+        GROUP BY url ORDER BY url""").df()
+    window = con.execute("SELECT min(first_hit), max(last_hit) FROM hits").fetchone()
+    for frame in (bot_hits, googlebot, googlebot_urls):
+        for col in ("first_hit", "last_hit"):
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+    for frame in (googlebot, daily):
+        frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    googlebot["status"] = googlebot["status"].astype("Int64")
+    return Joined(bot_hits[BOT_HITS_COLUMNS], googlebot, googlebot_urls, daily, spoofed,
+                  "verified" if proven else "claimed",
+                  tuple(None if t is None else pd.to_datetime(t, utc=True) for t in window),
+                  dns.skipped if dns else 0)
+
+
+# --- Googlebot's crawl budget ----------------------------------------------------------------
+
+def googlebot_budget(googlebot: pd.DataFrame, pages: pd.DataFrame, crawl_causes: pd.Series) -> dict[str, Any]:
+    """Share of Googlebot's hits that went to waste, by cause, on the crawl budget's causes
+    (WASTE_CAUSES): first by the status Googlebot got (3xx, 4xx/5xx, 202/204), then by the crawl's
+    cause for the URL (blocked, noindex...); a URL the crawl never met with a query string is a
+    parameter variant, 'duplicates'. ``crawl_causes``: audit.budget.waste_causes."""
+    urls = googlebot["url"]
+    rows = pd.Index(pages["url"]).get_indexer(urls)
+    cause_of_page = crawl_causes.to_numpy(dtype=object)
+    page_cause = np.where(rows >= 0, cause_of_page[np.maximum(rows, 0)] if len(cause_of_page) else None, None)
+    status = googlebot["status"].astype("float").to_numpy()
+    cause = pd.Series(page_cause, index=googlebot.index, dtype=object)
+    # the crawl's own status causes are replaced by what Googlebot got
+    cause[cause.isin(["redirects", "errors", "accepted-202-204"])] = None
+    unknown = rows < 0
+    cause[unknown & urls.str.contains("?", regex=False).to_numpy()] = "duplicates"
+    cause[(status >= 400) & (status < 600)] = "errors"
+    cause[(status >= 300) & (status < 400)] = "redirects"
+    cause[np.isin(status, [202, 204])] = "accepted-202-204"
+    hits = googlebot["hits"].astype(int)
+    by_cause = {name: int(hits[cause.eq(name)].sum()) for name in WASTE_CAUSES}
+    total = int(hits.sum())
+    wasted = sum(by_cause.values())
+    return {"hits": total, "wasted": wasted, "waste_share": wasted / total if total else 0.0,
+            "by_cause": by_cause, "urls": int(urls.nunique()),
+            "urls_not_in_crawl": int(urls[unknown].nunique()),
+            "hits_not_in_crawl": int(hits[unknown].sum())}
+
+
+def url_facts(googlebot_urls: pd.DataFrame, window_end: Any) -> pd.DataFrame:
+    """Per URL Googlebot fetched: hits, statuses, first and last hit, days since the last hit
+    (to the end of the window)."""
+    if window_end is None:  # no bot in the logs
+        return googlebot_urls.assign(days_since_last_hit=pd.Series(dtype="Int64"))
+    return googlebot_urls.assign(days_since_last_hit=(window_end - googlebot_urls["last_hit"]).dt.days)

@@ -1,0 +1,490 @@
+"""Read server access logs with DuckDB: every line parsed in the engine, only bot hits kept.
+
+Each file is read as lines (one VARCHAR column; gzip natively, bz2 decompressed by Python in
+chunks through a FIFO, so no file is ever held whole in memory) and taken apart with vectorised
+string functions in its format, detected from its first lines (``detect_format``) or forced.
+One query over all files groups what it read: a bot's hits row by row, a visitor's as one count
+per file (no visitor's IP, URL or user agent leaves the engine), unreadable lines as a count and
+a sample per file and reason (file, line number, why).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import os
+import re
+import shutil
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from audit.logs.bots import PREFILTER
+
+FORMATS = ("combined", "common", "vhost", "w3c", "cloudfront", "cloudflare")
+#: unreadable lines sampled per file and reason
+SAMPLES = 5
+#: characters of an unreadable line shown in its sample
+SAMPLE_CHARS = 200
+#: lines read to detect a file's format
+DETECT_LINES = 50
+#: DuckDB's memory limit: past it, the grouping of bot hits spills to its temporary folder
+MEMORY_LIMIT = "500MB"
+#: bytes decompressed by Python (bz2, damaged gzip) handed to DuckDB at a time
+PIPE_CHUNK = 1 << 20
+#: longest line read; a longer one is counted as unreadable
+MAX_LINE_BYTES = 1 << 20
+
+#: what a line's format gives (any may be NULL but time, status and target)
+LINE_COLUMNS = ("ip", "time", "method", "target", "status", "user_agent", "host", "scheme", "response_time")
+
+
+class LogFormatError(ValueError):
+    """A file whose format cannot be told, or a bad --format."""
+
+
+@dataclass
+class LogFile:
+    path: str
+    format: str  # one of FORMATS, or "regex"
+    fields: list[str] = field(default_factory=list)  # W3C/CloudFront: the #Fields header
+    regex: str | None = None
+
+
+@dataclass
+class LogRead:
+    """What reading some log files found."""
+
+    files: list[LogFile]
+    lines: dict[str, int]  # per file: lines read (blank and comment lines left out)
+    humans: dict[str, int]  # per file: visitors' lines (counted, never kept)
+    bots: dict[str, int]  # per file: bots' lines (in the BOT_HITS table)
+    rejected: pd.DataFrame  # file, why, lines, samples (a list of {"line", "text"})
+    unreadable: dict[str, str] = field(default_factory=dict)  # file -> why it was left out
+
+
+# --- opening and detecting ------------------------------------------------------------------
+
+def compression(path: str) -> str | None:
+    with open(path, "rb") as f:
+        magic = f.read(3)
+    if magic[:2] == b"\x1f\x8b":
+        return "gzip"
+    if magic == b"BZh":
+        return "bz2"
+    return None
+
+
+def _open(path: str):
+    kind = compression(path)
+    return gzip.open(path, "rb") if kind == "gzip" else bz2.open(path, "rb") if kind == "bz2" else open(path, "rb")
+
+
+def first_lines(path: str, count: int = DETECT_LINES) -> list[str]:
+    """The first ``count`` non-blank lines, decoded leniently (detection only)."""
+    lines: list[str] = []
+    with _open(path) as f:
+        for raw in f:
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if text.strip():
+                lines.append(text)
+                if len(lines) >= count:
+                    break
+    return lines
+
+
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_HEAD = r"\S+ \S+ \S+ \[[^\]]+\] "
+_SHAPES = {
+    "vhost": re.compile(rf"^\S+ {_HEAD}{_QUOTED} \d{{3}} \S+ {_QUOTED} {_QUOTED}"),
+    "combined": re.compile(rf"^{_HEAD}{_QUOTED} \d{{3}} \S+ {_QUOTED} {_QUOTED}"),
+    "common": re.compile(rf"^{_HEAD}{_QUOTED} \d{{3}} \S+\s*$"),
+}
+
+
+def detect_format(path: str, forced: str | None = None) -> LogFile:
+    """The file's format from its first lines (``forced``: a name of FORMATS or 'regex:...')."""
+    if forced and forced.startswith("regex:"):
+        return LogFile(path, "regex", regex=_checked_regex(forced[len("regex:"):]))
+    if forced and forced not in FORMATS:
+        raise LogFormatError(f"unknown log format {forced!r}; one of {', '.join(FORMATS)} or 'regex:PATTERN'")
+    lines = first_lines(path)
+    fields_line = next((line for line in lines if line.startswith("#Fields:")), None)
+    if forced in ("w3c", "cloudfront") or (forced is None and fields_line):
+        if not fields_line:
+            raise LogFormatError(f"{path}: no #Fields: header in its first lines")
+        fields = fields_line[len("#Fields:"):].split()
+        data = next((line for line in lines if not line.startswith("#")), "")
+        tabbed = "\t" in data or "x-edge-location" in fields
+        return LogFile(path, forced or ("cloudfront" if tabbed else "w3c"), fields)
+    if forced:
+        return LogFile(path, forced)
+    if not lines:
+        return LogFile(path, "combined")  # empty: nothing to read whatever the format
+    if sum(line.lstrip().startswith("{") for line in lines) > len(lines) / 2:
+        return LogFile(path, "cloudflare")
+    votes = {name: sum(bool(shape.match(line)) for line in lines) for name, shape in _SHAPES.items()}
+    best = max(votes, key=votes.get)
+    if not votes[best]:
+        raise LogFormatError(f"{path}: not a log format seo-audit knows (combined, common, vhost, W3C, "
+                             f"CloudFront, Cloudflare NDJSON); give --format, e.g. 'regex:...'")
+    return LogFile(path, best)
+
+
+#: named groups a --format regex may use
+REGEX_GROUPS = ("ip", "time", "request", "method", "url", "status", "bytes", "referer", "user_agent",
+                "host", "response_time")
+
+
+def _checked_regex(pattern: str) -> str:
+    try:
+        groups = re.compile(pattern).groupindex
+    except re.error as exc:
+        raise LogFormatError(f"--format regex: {exc}") from exc
+    unknown = set(groups) - set(REGEX_GROUPS)
+    if unknown:
+        raise LogFormatError(f"--format regex: unknown group(s) {', '.join(sorted(unknown))}; "
+                             f"known: {', '.join(REGEX_GROUPS)}")
+    if not ({"request", "url"} & set(groups)) or "status" not in groups or "time" not in groups:
+        raise LogFormatError("--format regex needs the groups time, status and request (or url)")
+    return pattern
+
+
+# --- the SQL of each format -------------------------------------------------------------------
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+#: timestamp formats tried on a regex's time group
+_TIME_FORMATS = "['%d/%b/%Y:%H:%M:%S %z', '%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S']"
+
+
+def _request_columns(request: str) -> dict[str, str]:
+    """method and target from a request line "GET /a?b HTTP/1.1" (a target with spaces kept whole)."""
+    return {
+        "method": f"nullif(split_part({request}, ' ', 1), '')",
+        "target": f"CASE WHEN strpos({request}, ' ') > 0 THEN "
+                  f"regexp_extract({request}, '^\\S+ (.*?)(?: HTTP/[0-9.]+)?$', 1) END",
+    }
+
+
+def _combined_family(fmt: str) -> tuple[str, dict[str, str], str]:
+    """(the parts expression, the columns from it, the check) of combined, common and vhost:
+    the line split at its quotes (a quote escaped as \\" first made %22)."""
+    parts = "string_split(CASE WHEN contains(line, '\\\"') THEN replace(line, '\\\"', '%22') ELSE line END, '\"')"
+    head = "p[1]"
+    first = 2 if fmt == "vhost" else 1
+    cols = {
+        "ip": f"split_part({head}, ' ', {first})",
+        "time": f"try_strptime(regexp_extract({head}, '\\[([^\\]]*)\\]', 1), '%d/%b/%Y:%H:%M:%S %z')",
+        **_request_columns("p[2]"),
+        "status": "try_cast(split_part(trim(p[3]), ' ', 1) AS INTEGER)",
+        "user_agent": "NULL" if fmt == "common" else "p[6]",
+        "host": f"nullif(split_part({head}, ' ', 1), '-')" if fmt == "vhost" else "NULL",
+        "scheme": ("CASE split_part(split_part(p[1], ' ', 1), ':', 2) WHEN '443' THEN 'https' "
+                   "WHEN '80' THEN 'http' END") if fmt == "vhost" else "NULL",
+        # nginx formats often end with $request_time: a number after the user agent
+        "response_time": "NULL" if fmt == "common" else "try_cast(split_part(trim(p[7]), ' ', 1) AS DOUBLE)",
+    }
+    count = 3 if fmt == "common" else 7
+    check = (f"CASE WHEN len(p) < {count} OR NOT contains({head}, ' [') THEN 'not a {fmt} line' "
+             f"WHEN {fmt != 'common'} AND p[5] <> ' ' THEN 'not a {fmt} line' END")
+    return parts, cols, check
+
+
+_W3C_COLUMNS = {  # our column: W3C fields, the first present wins
+    "ip": ("c-ip",), "method": ("cs-method",), "stem": ("cs-uri-stem",), "query": ("cs-uri-query",),
+    "status": ("sc-status",),
+    "user_agent": ("cs(User-Agent)",), "host": ("x-host-header", "cs-host", "cs(Host)"),
+    "response_time": ("time-taken",), "date": ("date",), "time": ("time",),
+    "scheme": ("cs-protocol",), "port": ("s-port",),
+}
+
+
+def _w3c(log: LogFile) -> tuple[str, dict[str, str], str]:
+    sep = "\t" if log.format == "cloudfront" else " "
+    where = {}
+    for ours, names in _W3C_COLUMNS.items():
+        index = next((log.fields.index(n) + 1 for n in names if n in log.fields), None)
+        where[ours] = f"nullif(p[{index}], '-')" if index else "NULL"
+    ua = where["user_agent"]
+    cols = {
+        "ip": where["ip"],
+        "time": f"try_strptime({where['date']} || ' ' || {where['time']}, '%Y-%m-%d %H:%M:%S')",
+        "method": where["method"],
+        "target": f"{where['stem']} || coalesce('?' || {where['query']}, '')",
+        "status": f"try_cast({where['status']} AS INTEGER)",
+        "user_agent": (f"url_decode({ua})" if log.format == "cloudfront" else f"replace({ua}, '+', ' ')"),
+        "host": where["host"],
+        "scheme": (f"lower({where['scheme']})" if where["scheme"] != "NULL" else
+                   f"CASE {where['port']} WHEN '443' THEN 'https' WHEN '80' THEN 'http' END"),
+        # IIS gives milliseconds, CloudFront seconds
+        "response_time": f"try_cast({where['response_time']} AS DOUBLE)"
+                         + ("" if log.format == "cloudfront" else " / 1000"),
+    }
+    check = (f"CASE WHEN len(p) <> {len(log.fields)} THEN len(p) || ' fields, the #Fields: header has "
+             f"{len(log.fields)}' END")
+    return f"string_split(line, {_q(sep)})", cols, check
+
+
+_CLOUDFLARE = ("ClientIP", "EdgeStartTimestamp", "ClientRequestMethod", "ClientRequestURI",
+               "EdgeResponseStatus", "EdgeResponseBytes", "ClientRequestReferer", "ClientRequestUserAgent",
+               "ClientRequestHost", "ClientRequestScheme", "EdgeTimeToFirstByteMs")
+
+
+def _cloudflare() -> tuple[str, dict[str, str], str]:
+    at = {name: f"p[{i + 1}]" for i, name in enumerate(_CLOUDFLARE)}
+    stamp = at["EdgeStartTimestamp"]
+    cols = {
+        "ip": at["ClientIP"],
+        # RFC 3339 text, or unix seconds / nanoseconds as Logpush's timestamp_format says
+        "time": f"CASE WHEN try_cast({stamp} AS DOUBLE) IS NULL THEN try_cast({stamp} AS TIMESTAMPTZ) "
+                f"WHEN try_cast({stamp} AS DOUBLE) > 1e14 THEN to_timestamp(try_cast({stamp} AS DOUBLE) / 1e9) "
+                f"ELSE to_timestamp(try_cast({stamp} AS DOUBLE)) END",
+        "method": at["ClientRequestMethod"],
+        "target": at["ClientRequestURI"],
+        "status": f"try_cast({at['EdgeResponseStatus']} AS INTEGER)",
+        "user_agent": at["ClientRequestUserAgent"],
+        "host": at["ClientRequestHost"],
+        "scheme": f"lower({at['ClientRequestScheme']})",
+        "response_time": f"try_cast({at['EdgeTimeToFirstByteMs']} AS DOUBLE) / 1000",
+    }
+    paths = ", ".join(_q("$." + name) for name in _CLOUDFLARE)
+    parts = f"CASE WHEN json_valid(line) THEN json_extract_string(line, [{paths}]) END"
+    return parts, cols, "CASE WHEN p IS NULL THEN 'not JSON' END"
+
+
+def _regex(log: LogFile) -> tuple[str, dict[str, str], str]:
+    groups = list(re.compile(log.regex).groupindex)
+    parts = f"regexp_extract(line, {_q(log.regex)}, [{', '.join(map(_q, groups))}])"
+
+    def group(name: str) -> str:
+        return f"nullif(p.{name}, '')" if name in groups else "NULL"
+
+    request = _request_columns(group("request")) if "request" in groups else {
+        "method": group("method"), "target": group("url")}
+    cols = {
+        "ip": group("ip"), "time": f"try_strptime({group('time')}, {_TIME_FORMATS})", **request,
+        "status": f"try_cast({group('status')} AS INTEGER)", "user_agent": group("user_agent"), "host": group("host"),
+        "scheme": "NULL", "response_time": f"try_cast({group('response_time')} AS DOUBLE)",
+    }
+    return parts, cols, f"CASE WHEN NOT regexp_matches(line, {_q(log.regex)}) THEN 'does not match the regex' END"
+
+
+def _format_sql(log: LogFile) -> tuple[str, dict[str, str], str]:
+    if log.format in ("combined", "common", "vhost"):
+        return _combined_family(log.format)
+    if log.format in ("w3c", "cloudfront"):
+        return _w3c(log)
+    if log.format == "cloudflare":
+        return _cloudflare()
+    return _regex(log)
+
+
+_READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, "
+                 "auto_detect=false, strict_mode=false, store_rejects=true, "
+                 f"max_line_size={MAX_LINE_BYTES}")
+
+
+def _file_select(index: int, log: LogFile, source: str) -> str:
+    """One file's lines as (file, line number, kind, why, LINE_COLUMNS): kind is 'bot',
+    'human', 'bad' or 'skip' (blank and comment lines); a visitor's columns are all NULL.
+
+    Only a bot's line is taken apart (date, status, target...): a visitor's is checked for its
+    shape and counted, so most lines cost a split and one look at their user agent."""
+    parts, cols, check = _format_sql(log)
+    names = [name for name in LINE_COLUMNS if name != "user_agent"]
+    parsed = ", ".join(f"CASE WHEN is_bot THEN {cols[name]} END AS {name}" for name in names)
+    why = ("coalesce(shape, CASE WHEN is_bot THEN CASE WHEN status IS NULL THEN 'no status' WHEN time IS NULL "
+           "THEN 'bad date' WHEN target IS NULL OR target = '' THEN 'no request line' END END)")
+    kept = ", ".join(f"CASE WHEN kind = 'bot' THEN {name} END AS {name}" for name in LINE_COLUMNS)
+    return f"""
+    SELECT {index} AS file, lineno, kind, CASE WHEN kind = 'bad' THEN left(line, {SAMPLE_CHARS}) END AS line,
+           CASE WHEN kind = 'bad' THEN why END AS why, {kept}
+    FROM (
+        SELECT *, CASE WHEN line IS NULL OR trim(line) = '' OR starts_with(line, '#') THEN 'skip'
+                       WHEN why IS NOT NULL THEN 'bad' WHEN is_bot THEN 'bot' ELSE 'human' END AS kind
+        FROM (SELECT *, {why} AS why FROM (
+            SELECT *, {parsed} FROM (
+                SELECT *, shape IS NULL AND coalesce(regexp_matches(user_agent, {_q(PREFILTER)}), false) AS is_bot
+                FROM (SELECT lineno, line, p, {check} AS shape, {cols["user_agent"]} AS user_agent
+                      FROM (SELECT ordinality AS lineno, line, {parts} AS p
+                            FROM read_csv({_q(source)}, {_READ_OPTIONS}) WITH ORDINALITY)))))
+    )"""
+
+
+@contextmanager
+def _readable(files: list[LogFile], piped: set[str]) -> Iterator[list[str]]:
+    """Paths DuckDB can read for ``files``: bz2 files, and the ``piped`` ones, as FIFOs fed by
+    threads decompressing a chunk at a time."""
+    folder = tempfile.mkdtemp(prefix="seo-audit-logs-")
+    threads, fifos = [], []
+    try:
+        sources = []
+        for i, log in enumerate(files):
+            if compression(log.path) != "bz2" and log.path not in piped:
+                sources.append(log.path)
+                continue
+            fifo = os.path.join(folder, f"{i}.log")
+            os.mkfifo(fifo)
+            fifos.append(fifo)
+            thread = threading.Thread(target=_feed, args=(log.path, fifo), daemon=True)
+            thread.start()
+            threads.append(thread)
+            sources.append(fifo)
+        yield sources
+    finally:
+        for fifo, thread in zip(fifos, threads):
+            if thread.is_alive():  # DuckDB stopped early: let the writer open, fail and end
+                try:
+                    os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+                except OSError:
+                    pass
+                thread.join(timeout=5)
+        for fifo in fifos:
+            os.unlink(fifo)
+        os.rmdir(folder)
+
+
+def _feed(path: str, fifo: str) -> None:
+    try:
+        with _open(path) as src, open(fifo, "wb") as dst:
+            while chunk := src.read1(PIPE_CHUNK):
+                dst.write(chunk)
+    except (BrokenPipeError, OSError, EOFError, ValueError):
+        pass  # the reader went away, or the file is damaged (its lines are what DuckDB got)
+
+
+@contextmanager
+def connect(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB database in a new temporary folder, removed at the end: its tables (bots' hits
+    only) live on disk, compressed, so memory stays under MEMORY_LIMIT whatever the logs' size."""
+    folder = tempfile.mkdtemp(prefix="seo-audit-duckdb-")
+    con = duckdb.connect(os.path.join(folder, "logs.duckdb"),
+                         config={"memory_limit": MEMORY_LIMIT, "temp_directory": folder,
+                                 "preserve_insertion_order": False})
+    try:
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        yield con
+    finally:
+        con.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+#: the bot hits table: a bot's lines grouped by who asked what and got what on one day
+BOT_HITS = "bot_hits"
+BOT_HIT_COLUMNS = ("file", "ip", "user_agent", "host", "scheme", "method", "target", "status", "day",
+                   "first_hit", "last_hit", "hits", "response_time_sum", "response_times")
+
+
+def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | None = None) -> LogRead:
+    """Read the log files at ``paths`` into the table BOT_HITS of ``con`` (see the module
+    docstring); the lines counted and refused are in the answer."""
+    if not paths:
+        raise LogFormatError("no log files given")
+    files, unreadable = [], {}
+    for path in paths:
+        try:
+            files.append(detect_format(path, forced))
+        except (LogFormatError, OSError, EOFError) as exc:  # one bad file never stops the others
+            unreadable[path] = str(exc)
+    if not files:
+        raise LogFormatError("; ".join(unreadable.values()))
+    piped: set[str] = set()
+    while True:
+        try:
+            rejects = _read_into(con, files, piped)
+            break
+        except duckdb.IOException as exc:
+            # a gzip file cut short (still being written, a full disk): read through Python's
+            # gzip, which gives its lines up to where it ends
+            damaged = next((f.path for f in files if f.path in str(exc) and f.path not in piped), None)
+            if damaged is None:
+                raise LogFormatError(f"cannot read the logs: {exc}") from exc
+            piped.add(damaged)
+    con.execute(f"CREATE OR REPLACE TABLE {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
+                "FROM lines_read WHERE kind = 'bot'")
+    counts = con.execute(f"""SELECT file, kind, why, sum(hits)::BIGINT AS hits,
+                                    min_by({{'line': bad_line, 'text': bad_text}}, bad_line, {SAMPLES})
+                                        FILTER (WHERE kind = 'bad') AS samples
+                             FROM lines_read WHERE kind <> 'bot' GROUP BY file, kind, why""").df()
+    bots = con.execute(f"SELECT file, sum(hits)::BIGINT AS hits FROM {BOT_HITS} GROUP BY file").df()
+    con.execute("DROP TABLE lines_read")
+    read = _assemble(files, counts, bots, rejects)
+    read.unreadable = unreadable
+    return read
+
+
+def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str]) -> dict:
+    """The pass over the lines into the table lines_read; the lines DuckDB refused, per file."""
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    with _readable(files, piped) as sources:
+        union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
+        # one pass over the lines: a bot's hits grouped per day and answer, a visitor's lines
+        # collapsed into one count per file, each unreadable line kept (sampled below); only
+        # fixed-size aggregates, which DuckDB spills to disk past its memory limit
+        con.execute(f"""
+            CREATE OR REPLACE TABLE lines_read AS
+            SELECT file, kind, why, ip, user_agent, host, scheme, method, target, status,
+                   CAST(time AS DATE) AS day, CASE WHEN kind = 'bad' THEN lineno END AS bad_line,
+                   line AS bad_text, min(time) AS first_hit, max(time) AS last_hit,
+                   count(*) AS hits, sum(response_time) AS response_time_sum,
+                   count(response_time) AS response_times
+            FROM ({union}) WHERE kind <> 'skip'
+            GROUP BY ALL""")
+        return _rejects(con, sources)
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, list[tuple[int, str, str]]]:
+    """Lines the CSV reader refused (not UTF-8, too long), per file index: (line, why, text)."""
+    try:
+        rows = con.execute("""SELECT s.file_path, e.line, e.error_type, e.csv_line FROM reject_errors e
+                              JOIN reject_scans s USING (scan_id, file_id) ORDER BY e.line""").fetchall()
+    except duckdb.Error:
+        return {}
+    index = {src: i for i, src in enumerate(sources)}
+    out: dict[int, list[tuple[int, str, str]]] = {}
+    reasons = {"INVALID ENCODING": "not UTF-8 text", "LINE SIZE OVER MAXIMUM": f"longer than {MAX_LINE_BYTES} bytes"}
+    for path, line, kind, text in rows:
+        if path in index:
+            out.setdefault(index[path], []).append((int(line), reasons.get(kind, str(kind).lower()), text or ""))
+    return out
+
+
+def _true_line(lineno: int, refused: list[int]) -> int:
+    """The line number of the ``lineno``-th line DuckDB returned, counting the refused ones."""
+    for line in refused:
+        if line <= lineno:
+            lineno += 1
+        else:
+            break
+    return lineno
+
+
+def _assemble(files: list[LogFile], counts: pd.DataFrame, bots: pd.DataFrame, rejects: dict) -> LogRead:
+    names = [log.path for log in files]
+    per_file = counts.groupby("file")["hits"].sum()
+    bot_lines = bots.set_index("file")["hits"]
+    lines = {name: int(per_file.get(i, 0)) + int(bot_lines.get(i, 0)) + len(rejects.get(i, []))
+             for i, name in enumerate(names)}
+    humans = counts[counts["kind"].eq("human")].groupby("file")["hits"].sum()
+    rows = []
+    for bad in counts[counts["kind"].eq("bad")].itertuples():
+        refused = [line for line, _, _ in rejects.get(bad.file, [])]
+        samples = [{"line": _true_line(int(s["line"]), refused), "text": s["text"]} for s in bad.samples]
+        rows.append({"file": names[bad.file], "why": bad.why, "lines": int(bad.hits), "samples": samples})
+    for i, refused in rejects.items():
+        for why in dict.fromkeys(w for _, w, _ in refused):
+            mine = [(line, text) for line, w, text in refused if w == why]
+            rows.append({"file": names[i], "why": why, "lines": len(mine),
+                         "samples": [{"line": line, "text": text[:SAMPLE_CHARS]} for line, text in mine[:SAMPLES]]})
+    rejected = pd.DataFrame(rows, columns=["file", "why", "lines", "samples"])
+    return LogRead(files, lines, {name: int(humans.get(i, 0)) for i, name in enumerate(names)},
+                   {name: int(bot_lines.get(i, 0)) for i, name in enumerate(names)}, rejected)

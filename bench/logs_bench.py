@@ -1,0 +1,216 @@
+"""Server logs benchmark (issue 15): `seo-audit logs` on 10 million combined-format lines in 10 gzip
+files joined with a 100k-URL crawl, side by side with advertools' ``logs_to_df``.
+
+    flock /tmp/bench.lock python bench/logs_bench.py [--lines 10000000] [--files 10] [--urls 100000]
+        [--advertools-lines 1000000] [--advertools-python /tmp/advenv/bin/python] [--workdir DIR]
+    python bench/logs_bench.py --prepare --workdir DIR   # write the logs and the store first, unlocked
+
+The bench writes its own logs (a realistic mix: 80% visitors, 15% Googlebot from the documentation
+range 192.0.2.0/24 its googlebot.json names, 1% spoofed Googlebot, 4% other bots; URLs of the crawl,
+parameter variants and old URLs; 200/301/404/202/503), a synthetic store (scale_bench's), and runs:
+
+- ours: ``python -m seo_audit logs DIR/access-*.log.gz --store S --out O --bot-ranges googlebot.json``,
+  the whole run: read, verify, join, audit, write the report and its files;
+- advertools: ``logs_to_df(file, output_file, errors_file, log_format="combined")`` in its own
+  interpreter (install it apart: ``python -m venv /tmp/advenv && /tmp/advenv/bin/pip install
+  advertools``), on ``--advertools-lines`` of the same lines (it reads plain text only; the file is
+  decompressed first, not timed). Its lines/s is compared with ours.
+
+Wall time, CPU seconds and peak RSS from outside (crawl_bench.measure: wait4 and a sampler of the
+process tree). Results: a table on stdout, JSON in bench/results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+sys.path[:0] = [BENCH, REPO]
+
+from crawl_bench import clean_env, log, measure, tail  # noqa: E402
+from report_bench import SITE  # noqa: E402
+from scale_bench import write_synthetic_store  # noqa: E402
+
+BROWSERS = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"]
+GOOGLEBOTS = ["Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+              "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+              "Googlebot-Image/1.0"]
+OTHER_BOTS = ["Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+              "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+              "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"]
+#: who sends a line: share, user agents, IP prefix
+SENDERS = [(0.80, BROWSERS, "10.{}.{}.{}"), (0.15, GOOGLEBOTS, "192.0.2.{3}"), (0.01, GOOGLEBOTS[:2], "198.51.100.{3}"),
+           (0.04, OTHER_BOTS, "203.0.113.{3}")]
+STATUSES = np.array([200] * 90 + [301] * 4 + [404] * 3 + [202] * 2 + [503])
+START = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc).timestamp()
+WINDOW_S = 7 * 86400
+
+
+def write_logs(folder: str, lines: int, files: int, urls: int, seed: int = 7) -> list[str]:
+    """``files`` gzip files of ``lines`` combined-format lines in all, in time order."""
+    rng = np.random.default_rng(seed)
+    per_file = lines // files
+    paths = []
+    for f in range(files):
+        path = os.path.join(folder, f"access-{f:02d}.log.gz")
+        paths.append(path)
+        with gzip.open(path, "wt", compresslevel=1, encoding="utf-8") as out:
+            done = 0
+            while done < per_file:
+                n = min(500_000, per_file - done)
+                out.write(_chunk(rng, n, f * per_file + done, lines, urls))
+                done += n
+    return paths
+
+
+def _chunk(rng: np.random.Generator, n: int, first: int, lines: int, urls: int) -> str:
+    shares = np.array([s for s, _, _ in SENDERS])
+    who = rng.choice(len(SENDERS), n, p=shares / shares.sum())
+    agent = rng.integers(0, 4, n)
+    octets = rng.integers(1, 255, (n, 3))
+    page = rng.integers(0, urls, n)
+    kind = rng.random(n)
+    status = STATUSES[rng.integers(0, len(STATUSES), n)]
+    seconds = START + (first + np.arange(n)) * (WINDOW_S / lines)
+    stamps = [time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(s)) for s in seconds[::1000]]
+    rows = []
+    for i in range(n):
+        _, agents, ip = SENDERS[who[i]]
+        a, b, c = octets[i]
+        p = page[i]
+        path = (f"/c{p % 40}/p{p}" if kind[i] < 0.85 else f"/c{p % 40}/p{p}?sort=price&page={p % 9}"
+                if kind[i] < 0.95 else f"/old/{p}.html")
+        rows.append(f'{ip.format(a, b, c, a)} - - [{stamps[i // 1000]}] "GET {path} HTTP/1.1" {status[i]} '
+                    f'{5000 + p % 900} "-" "{agents[agent[i] % len(agents)]}"\n')
+    return "".join(rows)
+
+
+ADVERTOOLS = """
+import sys, time
+from advertools import logs_to_df
+t = time.perf_counter()
+logs_to_df(sys.argv[1], sys.argv[2], sys.argv[3], log_format="combined")
+print(time.perf_counter() - t)
+"""
+
+
+def run(args: argparse.Namespace) -> dict:
+    work = args.workdir or tempfile.mkdtemp(prefix="logs-bench-")
+    os.makedirs(work, exist_ok=True)
+    logs_dir = os.path.join(work, "logs")
+    if not os.path.isdir(logs_dir):
+        os.makedirs(logs_dir)
+        started = time.perf_counter()
+        write_logs(logs_dir, args.lines, args.files, args.urls)
+        log(f"{args.lines:,} lines in {args.files} gzip files written in {time.perf_counter() - started:.0f} s")
+    paths = sorted(os.path.join(logs_dir, name) for name in os.listdir(logs_dir) if name.endswith(".gz"))
+    store = os.path.join(work, f"synthetic-{args.urls}.sqlite")
+    if not os.path.exists(store):
+        facts = write_synthetic_store(store, args.urls)
+        log(f"synthetic store: {facts['urls']:,} URLs, {facts['links']:,} links")
+    if args.prepare:
+        return {}
+    ranges = os.path.join(work, "googlebot.json")
+    with open(ranges, "w") as f:
+        json.dump({"creationTime": dt.datetime.now(dt.timezone.utc).isoformat(),
+                   "prefixes": [{"ipv4Prefix": "192.0.2.0/24"}, {"ipv6Prefix": "2001:db8::/32"}]}, f)
+    assert SITE.startswith("https://")
+    env = clean_env()
+    env["PYTHONPATH"] = REPO
+    results = {"lines": args.lines, "files": args.files, "urls": args.urls, "cpus": os.cpu_count()}
+
+    out = os.path.join(work, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    cmd = [sys.executable, "-m", "seo_audit", "logs", *paths, "--store", store, "--out", out,
+           "--bot-ranges", ranges, "--quiet"]
+    log("ours: seo-audit logs ...")
+    ours = measure(cmd, work, env, args.timeout, os.path.join(out, "run"))
+    ok = ours["exit"] in (0, 1) and not ours["timed_out"]
+    summary = json.load(open(os.path.join(out, "log-summary.json"))) if ok else {}
+    if not ok:
+        log(tail(os.path.join(out, "run.stderr"), 3000))
+    results["ours"] = {**{k: ours[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "exit")},
+                       "lines_read": summary.get("lines_read"), "googlebot": summary.get("googlebot", {}).get("hits"),
+                       "lines_per_s": args.lines / ours["wall_s"]}
+    log(f"ours: {ours['wall_s']:.1f} s, CPU {ours['cpu_s']:.0f} s, peak RSS {ours['peak_rss_mb']:.0f} MiB "
+        f"(tree {ours['tree_peak_rss_mb']:.0f}), {results['ours']['lines_per_s']:,.0f} lines/s")
+
+    if args.advertools_python and os.path.exists(args.advertools_python):
+        plain = os.path.join(work, "advertools-input.log")
+        with gzip.open(paths[0], "rb") as src, open(plain, "wb") as dst:
+            for _ in range(args.advertools_lines):
+                line = src.readline()
+                if not line:
+                    break
+                dst.write(line)
+        with open(plain, "rb") as f:
+            adv_lines = sum(1 for _ in f)
+        script = os.path.join(work, "adv.py")
+        with open(script, "w") as f:
+            f.write(ADVERTOOLS)
+        cmd = [args.advertools_python, script, plain, os.path.join(work, "adv.parquet"), os.path.join(work, "adv-errors.txt")]
+        log(f"advertools: logs_to_df on {adv_lines:,} lines ...")
+        adv = measure(cmd, work, clean_env(), args.timeout, os.path.join(work, "adv"))
+        results["advertools"] = {**{k: adv[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "exit")},
+                                 "lines": adv_lines, "lines_per_s": adv_lines / adv["wall_s"]}
+        log(f"advertools: {adv['wall_s']:.1f} s, peak RSS {adv['peak_rss_mb']:.0f} MiB, "
+            f"{results['advertools']['lines_per_s']:,.0f} lines/s")
+    if not args.workdir and not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def table(results: dict) -> str:
+    ours, adv = results["ours"], results.get("advertools")
+    rows = [f"| contender | lines | wall (s) | CPU (s) | peak RSS (MiB) | lines/s |", "|---|---:|---:|---:|---:|---:|",
+            f"| seo-audit logs (read, verify, join {results['urls']:,}-URL crawl, audit, write) | {results['lines']:,} "
+            f"| {ours['wall_s']:.1f} | {ours['cpu_s']:.0f} | {ours['peak_rss_mb']:.0f} | {ours['lines_per_s']:,.0f} |"]
+    if adv:
+        rows.append(f"| advertools logs_to_df (parse to parquet) | {adv['lines']:,} | {adv['wall_s']:.1f} | "
+                    f"{adv['cpu_s']:.0f} | {adv['peak_rss_mb']:.0f} | {adv['lines_per_s']:,.0f} |")
+        rows.append(f"\nours / advertools lines/s: {ours['lines_per_s'] / adv['lines_per_s']:.1f}x")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=10_000_000)
+    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--urls", type=int, default=100_000)
+    parser.add_argument("--advertools-lines", type=int, default=1_000_000)
+    parser.add_argument("--advertools-python", default="/tmp/advenv/bin/python")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--workdir", help="kept between runs: logs and store are generated once")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only write the logs and the store into --workdir (outside the bench lock)")
+    parser.add_argument("--results-dir", default=os.path.join(BENCH, "results"))
+    args = parser.parse_args(argv)
+    results = run(args)
+    if args.prepare:
+        return 0
+    print(table(results))
+    os.makedirs(args.results_dir, exist_ok=True)
+    with open(os.path.join(args.results_dir, f"logs-{time.strftime('%Y%m%d-%H%M%S')}.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

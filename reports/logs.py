@@ -1,0 +1,103 @@
+"""The server logs' outputs: bot-hits.csv, log-summary.json and the report's "What Googlebot
+fetched" section (templates/logs.html.j2).
+
+Log URLs and user agents are whatever a client sent: CSVs go through safe.write_csv (formula
+neutralisation), the section through Jinja's autoescaping; no visitor's IP reaches any of them
+(the log facts hold bots only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from . import charts
+from .exports import write_summary_json
+from .safe import redact_frame, write_csv
+
+BOT_HITS_CSV = "bot-hits.csv"
+LOG_SUMMARY_JSON = "log-summary.json"
+#: URLs the section lists per table
+SHOWN = 20
+_CLASS_CSS = {"2xx": "fill-2xx", "3xx": "fill-3xx", "4xx": "fill-4xx", "5xx": "fill-5xx"}
+
+
+def write_bot_hits_csv(out: Path, logs: Any, *, bom: bool = False) -> Path:
+    bot_hits = logs.bot_hits.assign(first_hit=_iso(logs.bot_hits["first_hit"]), last_hit=_iso(logs.bot_hits["last_hit"]))
+    return write_csv(out / BOT_HITS_CSV, redact_frame(bot_hits), bom=bom)
+
+
+def write_log_summary_json(out: Path, logs: Any, *, bom: bool = False) -> Path:
+    return write_summary_json(out / LOG_SUMMARY_JSON, logs.summary())
+
+
+#: the logs' outputs, each written on its own: {file name: writer(out dir, logs, bom=)}
+LOG_OUTPUTS = {BOT_HITS_CSV: write_bot_hits_csv, LOG_SUMMARY_JSON: write_log_summary_json}
+
+
+def _iso(times: pd.Series) -> pd.Series:
+    return times.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _daily_chart(daily: pd.DataFrame) -> Markup | None:
+    """Googlebot's verified (or trusted) hits per day, stacked by status class."""
+    if not len(daily):
+        return None
+    per_day = daily.groupby(["day", "status_class"])["hits"].sum()
+    bars = []
+    for day in sorted(per_day.index.get_level_values(0).unique()):
+        counts = per_day[day]
+        bars.append(charts.Bar(str(day), tuple(charts.Segment(int(counts[c]), _CLASS_CSS.get(c, "fill-other"))
+                                              for c in sorted(counts.index))))
+    return charts.hbar_chart(bars, "Googlebot hits per day by status class", label_width=100)
+
+
+def log_section(logs: Any, simulated: dict[str, Any]) -> dict[str, Any] | None:
+    """What the template's "What Googlebot fetched" section shows; None without logs."""
+    if logs is None:
+        return None
+    from audit.logs import GOOGLEBOT
+
+    summary = logs.summary()
+    budget = logs.budget
+    trusted = "yes" if logs.googlebot_trust == "verified" else None
+    daily = logs.daily[logs.daily["bot"].isin(GOOGLEBOT)]
+    daily = daily[daily["verified"].eq("yes")] if trusted else daily[daily["verified"].ne("no")]
+    timing = daily.dropna(subset=["response_time"])
+    weighted = timing.assign(weighted=timing["response_time"] * timing["hits"]).groupby("day")[["weighted", "hits"]].sum()
+    response = weighted["weighted"] / weighted["hits"]
+    causes = [(cause, int(simulated.get("by_cause", {}).get(cause, 0)), int(n))
+              for cause, n in budget["by_cause"].items()]
+    top = logs.urls.sort_values(["hits", "url"], ascending=[False, True]).head(SHOWN)
+    monitors = _monitor_hits(logs)
+    return {
+        "summary": summary,
+        "budget": budget,
+        "simulated_share": simulated.get("waste_share", 0.0),
+        "causes": causes,
+        "chart": _daily_chart(daily),
+        "response_times": [(str(day), round(float(s) * 1000)) for day, s in response.items()],
+        "top_urls": top.to_dict("records"),
+        "spoofed": logs.spoofed.head(SHOWN).to_dict("records"),
+        "rejected": logs.rejected.to_dict("records"),
+        "ranges": logs.ranges,
+        "trust": logs.googlebot_trust,
+        "monitors": monitors,
+    }
+
+
+def _monitor_hits(logs: Any) -> list[dict[str, Any]]:
+    """Per day: bots' hits that got a 202, and their hits on the status monitors the 202s named
+    (the URLs the crawl fetched as status-url)."""
+    monitor_urls = set(getattr(logs, "monitor_urls", ()) or ())
+    hits = logs.googlebot
+    rows = []
+    for day, frame in hits.groupby("day", sort=True):
+        got_202 = int(frame.loc[frame["status"].eq(202).fillna(False), "hits"].sum())
+        on_monitors = int(frame.loc[frame["url"].isin(monitor_urls), "hits"].sum())
+        if got_202 or on_monitors:
+            rows.append({"day": str(day), "got_202": got_202, "monitor_hits": on_monitors})
+    return rows

@@ -1,0 +1,120 @@
+"""`seo-audit logs FILE... --store STORE`: server access logs joined with a stored crawl.
+
+Reads the logs (plain, .gz, .bz2; globs), verifies the bots, joins their hits with the crawl,
+runs the log rules next to the crawl's findings and writes the report with its "What Googlebot
+fetched" section, bot-hits.csv and log-summary.json; the run's Googlebot waste share is kept in
+the store for `seo-audit compare`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("seo_audit")
+
+
+def add_log_args(p: argparse.ArgumentParser, *, files_flag: bool) -> None:
+    """The log flags; ``files_flag``: the files as --logs (crawl) rather than positional."""
+    if files_flag:
+        p.add_argument("--logs", nargs="+", metavar="FILE", default=argparse.SUPPRESS,
+                       help="server access logs to join with the crawl (globs allowed; .gz, .bz2)")
+    else:
+        p.add_argument("files", nargs="*", metavar="FILE",
+                       help="server access logs (globs allowed; plain, .gz, .bz2); default: the job file's logs")
+    p.add_argument("--format", dest="log_format", default=argparse.SUPPRESS, metavar="FORMAT",
+                   help="force the log format: combined, common, vhost, w3c, cloudfront, cloudflare, "
+                        "or 'regex:PATTERN' with named groups (default: detected per file)")
+    p.add_argument("--bot-ranges", action="append", metavar="[NAME=]FILE", default=argparse.SUPPRESS,
+                   help="published IP ranges of a crawler (googlebot.json's format), named after the "
+                        "file (googlebot, special-crawlers, bingbot, ...); repeatable")
+    p.add_argument("--verify-dns", action="store_true", default=argparse.SUPPRESS,
+                   help="also verify bots by reverse and forward DNS (cached, bounded)")
+
+
+def add_parser(verbs: Any) -> argparse.ArgumentParser:
+    from seo_audit.cli import _add_stored_crawl_args
+
+    logs = verbs.add_parser("logs", help="join server access logs with a stored crawl: what Googlebot fetched")
+    add_log_args(logs, files_flag=False)
+    _add_stored_crawl_args(logs)
+    logs.add_argument("--out", type=Path, help="output folder (default: the job file's)")
+    logs.add_argument("--csv-bom", action="store_true")
+    return logs
+
+
+def log_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The log flags given, as a job file's ``logs`` settings."""
+    given = vars(args)
+    settings: dict[str, Any] = {}
+    files = given.get("files") or given.get("logs")
+    if files:
+        settings["logs"] = list(files)
+    for flag, key in (("log_format", "log_format"), ("bot_ranges", "bot_ranges"), ("verify_dns", "verify_dns")):
+        if flag in given:
+            settings[key] = given[flag]
+    return settings
+
+
+def analyse_for_job(crawl: Any, job: Any) -> Any:
+    """The job's logs joined with ``crawl`` (its findings the crawl's audit), attached to it and
+    audited: the log rules' findings are returned; None if the job names no logs."""
+    from audit.engine import run_audit
+    from audit.logs import analyse_logs, attach_logs
+    from audit.rules.logs import LOG_RULES
+
+    logs = getattr(job, "logs", None) or {}
+    if not logs.get("files"):
+        return None
+    facts = analyse_logs(logs["files"], crawl, ranges=logs.get("bot_ranges") or (),
+                         verify_dns=bool(logs.get("verify_dns")), log_format=logs.get("log_format"))
+    attach_logs(crawl, facts)
+    _warn(facts)
+    return run_audit(crawl, job.audit, rules=LOG_RULES)
+
+
+def store_log_summary(store_path: Path, crawl_id: int, facts: Any) -> None:
+    """Keep the logs' headline figures with the crawl (for `seo-audit compare`)."""
+    from crawler import store
+
+    conn = store.connect(store_path)
+    try:
+        store.set_log_summary(conn, crawl_id, facts.headline())
+    finally:
+        conn.close()
+
+
+def _warn(facts: Any) -> None:
+    for file in facts.files:
+        if file.get("error"):
+            log.warning("logs: %s left out: %s", file["file"], file["error"])
+    if facts.lines_rejected:
+        log.warning("logs: %d of %d lines could not be read (log-summary.json samples them)",
+                    facts.lines_rejected, facts.lines_read)
+    if facts.googlebot_trust == "claimed":
+        log.warning("logs: no Google IP ranges given (--bot-ranges googlebot.json) nor --verify-dns: "
+                    "Googlebot's user agent is taken at its word")
+    for ranges in facts.ranges:
+        if ranges["stale"]:
+            log.warning("logs: bot ranges %s are %s days old; download newer ones", ranges["file"],
+                        ranges["age_days"] if ranges["age_days"] is not None else "of unknown age")
+    log.info("logs: %d lines read, %d bot hits, Googlebot: %d hits, %.0f%% wasted",
+             facts.lines_read, sum(f["bot_lines"] for f in facts.files), facts.budget["hits"],
+             facts.budget["waste_share"] * 100)
+
+
+def cmd_logs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from audit.logs import LogFormatError, RangesError
+    from seo_audit.cli import EXIT_USAGE, _end, _stored_job, audit_and_render
+
+    job = _stored_job(args, parser)
+    if not (job.logs or {}).get("files"):
+        parser.error("give log files (or a job file with logs = [...])")
+    summary: dict[str, Any] = {"store": str(job.store)}
+    try:
+        code = audit_and_render(job.store, args.crawl, job, args, summary)
+    except (LogFormatError, RangesError) as exc:
+        return _end(args, {**summary, "error": f"logs: {exc}"}, EXIT_USAGE)
+    return _end(args, summary, code)

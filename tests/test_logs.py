@@ -1,0 +1,360 @@
+"""Server logs joined with a real crawl: every format, malformed lines, verification, the join,
+Googlebot's crawl budget, the log rules, and `seo-audit logs` end to end."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from audit.engine import run_audit
+from audit.load import load_crawl
+from audit.logs import LogFormatError, analyse_logs, attach_logs, load_logs
+from audit.logs.read import detect_format
+from audit.rules.logs import LOG_RULES, LOG_RULES_BY_ID
+from seo_audit.sitekit import SiteServer
+
+from . import log_site
+from .conftest import crawl_site
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A crawl of the log site, and its logs written in every format."""
+    folder = tmp_path_factory.mktemp("logs")
+    site_routes = log_site.routes()
+    with SiteServer(site_routes) as server:
+        log_site.add_sitemap(site_routes, server.url)
+        store = folder / "store.sqlite"
+        result = crawl_site(f"{server.url}/", store)
+    host = server.url.split("//", 1)[1]
+    combined = log_site.combined_log()
+    logs = {
+        "combined": folder / "access.log",
+        "combined-gz": folder / "access.log.1.gz",
+        "combined-bz2": folder / "access.log.2.bz2",
+        "vhost": folder / "vhost.log.bz2",
+        "w3c": folder / "u_ex261010.log",
+        "cloudfront": folder / "cloudfront.log.gz",
+        "cloudflare": folder / "logpush.json.gz",
+    }
+    logs["combined"].write_bytes(combined)
+    logs["combined-gz"].write_bytes(gzip.compress(combined))
+    logs["combined-bz2"].write_bytes(bz2.compress(combined))
+    logs["vhost"].write_bytes(bz2.compress(log_site.combined_log(vhost=host)))
+    logs["w3c"].write_bytes(log_site.w3c_log())
+    logs["cloudfront"].write_bytes(gzip.compress(log_site.w3c_log(cloudfront=True, host=host)))
+    logs["cloudflare"].write_bytes(gzip.compress(log_site.cloudflare_log(host)))
+    ranges = log_site.ranges_file(folder / "googlebot.json")
+    crawl = load_crawl(store, result.crawl_id)
+    crawl.findings = run_audit(crawl)
+    return {"folder": folder, "store": store, "base": server.url, "crawl": crawl, "logs": logs, "ranges": ranges}
+
+
+def facts_of(site, name, **options):
+    return analyse_logs([str(site["logs"][name])], site["crawl"], ranges=[site["ranges"]], **options)
+
+
+def u(site, path):
+    return site["base"] + path
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+FORMATS = {"combined": "combined", "combined-gz": "combined", "combined-bz2": "combined", "vhost": "vhost",
+           "w3c": "w3c", "cloudfront": "cloudfront", "cloudflare": "cloudflare"}
+COMBINED_REJECTS = {"not a combined line": [21, 23], "bad date": [22], "not UTF-8 text": [27]}
+#: per log: lines, bot lines, visitors' lines, unreadable lines by reason with their line numbers
+COUNTS = {
+    "combined": (26, 19, 3, COMBINED_REJECTS),
+    "combined-gz": (26, 19, 3, COMBINED_REJECTS),
+    "combined-bz2": (26, 19, 3, COMBINED_REJECTS),
+    "vhost": (26, 19, 3, {"not a vhost line": [21, 23], "bad date": [22], "not UTF-8 text": [27]}),
+    "w3c": (20, 16, 3, {"4 fields, the #Fields: header has 12": [22]}),
+    "cloudfront": (20, 16, 3, {"2 fields, the #Fields: header has 19": [22]}),
+    "cloudflare": (20, 16, 3, {"not JSON": [20]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_format_is_detected_from_the_first_lines(site, name):
+    assert detect_format(str(site["logs"][name])).format == FORMATS[name]
+
+
+@pytest.mark.parametrize("name", sorted(COUNTS))
+def test_lines_are_counted_and_unreadable_ones_sampled_with_line_and_reason(site, name):
+    facts = facts_of(site, name)
+    lines, bots, humans, rejected = COUNTS[name]
+    (file,) = facts.files
+    assert (file["lines"], file["bot_lines"], file["human_lines"], file["rejected"]) == (
+        lines, bots, humans, sum(map(len, rejected.values())))
+    got = {row["why"]: [s["line"] for s in row["samples"]] for row in facts.rejected.to_dict("records")}
+    assert got == rejected
+
+
+@pytest.mark.parametrize("name", sorted(COUNTS))
+def test_every_format_gives_the_same_googlebot_hits(site, name):
+    facts = facts_of(site, name)
+    assert facts.googlebot_trust == "verified"
+    assert facts.budget["hits"] == log_site.GOOGLEBOT_HITS
+    per_url = facts.urls.set_index("url")
+    assert per_url.loc[u(site, "/sale"), "statuses"] == "202: 3"
+    assert per_url.loc[u(site, "/about"), "statuses"] == "200: 1, 500: 1"
+    assert per_url.loc[u(site, "/"), "hits"] == 2  # one from an IPv6 address
+    assert set(facts.spoofed["url"]) == {u(site, "/about"), u(site, "/noindex")}
+    assert int(facts.spoofed["hits"].sum()) == log_site.SPOOFED_HITS
+
+
+def test_odd_urls_are_read_whole_and_normalised(site):
+    urls = set(facts_of(site, "combined").bot_hits["url"])
+    assert u(site, "/search?q=%22quoted%22%20value") in urls
+    assert u(site, "/a%20b") in urls
+    assert u(site, "/" + "x" * 10_000) in urls
+
+
+def test_many_files_and_globs_read_together(site):
+    folder = site["folder"]
+    facts = analyse_logs([str(folder / "access.log*")], site["crawl"], ranges=[site["ranges"]])
+    assert [Path(f["file"]).name for f in facts.files] == ["access.log", "access.log.1.gz", "access.log.2.bz2"]
+    assert facts.budget["hits"] == 3 * log_site.GOOGLEBOT_HITS
+    assert facts.lines_read == 3 * 26
+
+
+def test_regex_format_with_named_groups(site, tmp_path):
+    log = tmp_path / "custom.log"
+    log.write_text(f"2026-10-10T08:00:00+0000|{log_site.VERIFIED_V4}|/sale|202|{log_site.GOOGLEBOT_MOBILE}\n"
+                   "nonsense\n")
+    regex = r"regex:^(?P<time>[^|]+)\|(?P<ip>[^|]+)\|(?P<url>[^|]+)\|(?P<status>\d+)\|(?P<user_agent>.*)$"
+    facts = analyse_logs([str(log)], site["crawl"], ranges=[site["ranges"]], log_format=regex)
+    assert facts.urls[["url", "statuses"]].values.tolist() == [[u(site, "/sale"), "202: 1"]]
+    assert facts.rejected[["why", "lines"]].values.tolist() == [["does not match the regex", 1]]
+
+
+def test_unknown_format_and_missing_file_are_clear_errors(site, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\nworld\n")
+    with pytest.raises(LogFormatError, match="not a log format"):
+        analyse_logs([str(text)], site["crawl"])
+    with pytest.raises(LogFormatError, match="no log file"):
+        analyse_logs([str(tmp_path / "absent*.log")], site["crawl"])
+    with pytest.raises(LogFormatError, match="unknown group"):
+        analyse_logs([str(text)], site["crawl"], log_format="regex:(?P<colour>.*)")
+
+
+# --- verification -------------------------------------------------------------------------------
+
+def test_without_ranges_googlebot_is_taken_at_its_word_and_bingbot_unknown(site):
+    facts = analyse_logs([str(site["logs"]["combined"])], site["crawl"])
+    assert facts.googlebot_trust == "claimed"
+    assert facts.budget["hits"] == log_site.GOOGLEBOT_HITS + log_site.SPOOFED_HITS
+    assert set(facts.bot_hits["verified"]) == {"unknown"}
+    assert facts.summary()["verification"]["ranges"] == []
+
+
+def test_with_ranges_spoofed_googlebot_is_apart_and_ranges_described(site):
+    facts = facts_of(site, "combined")
+    verdicts = facts.bot_hits.groupby(["bot", "verified"])["hits"].sum().to_dict()
+    assert verdicts == {("Bingbot", "unknown"): 4, ("Googlebot desktop", "no"): 2, ("Googlebot desktop", "yes"): 1,
+                        ("Googlebot smartphone", "yes"): 12}
+    (ranges,) = facts.summary()["verification"]["ranges"]
+    assert (ranges["name"], ranges["prefixes"], ranges["creation_time"]) == ("googlebot", 2, "2026-11-30T23:00:00+00:00")
+
+
+# --- the join and Googlebot's budget ------------------------------------------------------------
+
+def test_per_url_facts_joined_with_the_crawl(site):
+    urls = facts_of(site, "combined").urls.set_index("url")
+    sale = urls.loc[u(site, "/sale")]
+    assert (sale["hits"], sale["in_crawl"], sale["crawl_status"], sale["crawl_cause"]) == (3, True, 202, "accepted-202-204")
+    assert sale["first_hit"] == pd.Timestamp("2026-10-10 08:00:00", tz="UTC")
+    assert sale["last_hit"] == pd.Timestamp("2026-10-11 09:30:00", tz="UTC")
+    assert sale["days_since_last_hit"] == 0
+    gone = urls.loc[u(site, "/gone-page")]
+    assert (gone["in_crawl"], gone["statuses"], gone["days_since_last_hit"]) == (False, "404: 1", 1)
+    assert urls.loc[u(site, "/")]["indexable"]
+
+
+def test_googlebot_waste_by_cause(site):
+    budget = facts_of(site, "combined").budget
+    assert budget["by_cause"] == {"redirects": 1, "errors": 3, "accepted-202-204": 4, "blocked": 0, "noindex": 0,
+                                  "canonicalised": 0, "duplicates": 1, "trap": 0}
+    assert (budget["hits"], budget["wasted"]) == (13, 9)
+    assert budget["waste_share"] == pytest.approx(9 / 13)
+    assert (budget["urls_not_in_crawl"], budget["hits_not_in_crawl"]) == (2, 2)
+
+
+# --- rules ----------------------------------------------------------------------------------------
+
+#: rule id -> URLs (paths) it flags on the combined log, and a text its evidence holds
+EXPECTED = {
+    "googlebot-got-202": (["/sale"], "Googlebot got 202 3 times (of 3 hits: 202: 3) on 2026-10-10 (2), 2026-10-11 (1)"),
+    "googlebot-got-202-not-indexable": (["/noindex"], "Googlebot got 202 1 times"),
+    "googlebot-got-5xx-429": (["/about", "/robots.txt"], "errors by day: 2026-10-11 (1)"),
+    "bot-url-not-in-crawl": (["/gone-page", "/products?color=green", "/search?q=%22quoted%22%20value", "/a%20b",
+                              "/" + "x" * 10_000], "Googlebot smartphone: 1 hits (404: 1)"),
+    "indexable-not-fetched-by-googlebot": (["/products?color=blue", "/in-sitemap-only"],
+                                           "no Googlebot hit between 2026-10-10 08:00 and 2026-10-12 00:00 UTC"),
+    "sitemap-url-not-fetched-by-googlebot": (["/in-sitemap-only"], "in the sitemap"),
+    "googlebot-parameter-variants": (["/products?color=green"], "pattern /products?color: 2 URLs, 2 Googlebot hits"),
+    "spoofed-googlebot": (["/about", "/noindex"], "1 hits from 1 addresses with a Googlebot user agent"),
+    "robots-txt-non-200-to-googlebot": (["/robots.txt"], "Googlebot got 503 x 1 on 2026-10-11 (1)"),
+}
+
+
+def test_every_log_rule_is_tested():
+    assert set(EXPECTED) == set(LOG_RULES_BY_ID)
+
+
+@pytest.mark.parametrize("rule_id", sorted(EXPECTED))
+def test_log_rule_flags_exactly_its_urls(site, rule_id):
+    crawl = attach_logs(site["crawl"], facts_of(site, "combined"))
+    hits = LOG_RULES_BY_ID[rule_id].run(crawl)
+    paths, evidence = EXPECTED[rule_id]
+    assert sorted(hits["url"]) == sorted(u(site, p) for p in paths)
+    assert hits["evidence"].str.contains(evidence, regex=False).any(), hits["evidence"].tolist()
+
+
+@pytest.mark.parametrize("rule_id", sorted(EXPECTED))
+def test_log_rules_are_silent_without_logs(site, rule_id):
+    crawl = load_crawl(site["store"])
+    assert len(LOG_RULES_BY_ID[rule_id].run(crawl)) == 0
+
+
+def test_log_rules_declared_fully():
+    for rule in LOG_RULES:
+        assert rule.category == "logs" and rule.severity in ("critical", "warning", "notice")
+        assert rule.title and rule.why and rule.fix and rule.severity_why and rule.learn_more.startswith("https://")
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def run_cli(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "seo_audit", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=240)
+
+
+def test_logs_command_writes_the_outputs_and_no_visitor_data(site, tmp_path):
+    out = tmp_path / "out"
+    done = run_cli("logs", site["logs"]["combined-gz"], site["logs"]["cloudflare"], "--store", site["store"],
+                   "--out", out, "--bot-ranges", site["ranges"], "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["outcome"] == "ok"
+    bot_hits = pd.read_csv(out / "bot-hits.csv")
+    assert list(bot_hits.columns) == ["url", "bot", "verified", "hits", "statuses", "first_hit", "last_hit"]
+    sale = bot_hits[bot_hits["url"].eq(u(site, "/sale"))]
+    assert sale[["bot", "verified", "hits", "statuses", "first_hit"]].values.tolist() == [
+        ["Googlebot smartphone", "yes", 4, "202: 4", "2026-10-10T08:00:00Z"],
+        ["Googlebot desktop", "yes", 2, "202: 2", "2026-10-11T09:30:00Z"]]
+    log_summary = json.loads((out / "log-summary.json").read_text())
+    assert (log_summary["lines_read"], log_summary["lines_rejected"], log_summary["human_lines"]) == (46, 5, 6)
+    report_summary = json.loads((out / "summary.json").read_text())
+    assert report_summary["logs"]["googlebot"]["hits"] == 2 * log_site.GOOGLEBOT_HITS
+    assert "bot-hits.csv" in report_summary["files"]
+    findings = pd.read_csv(out / "findings.csv")
+    assert set(findings.loc[findings["rule"].eq("googlebot-got-202"), "url"]) == {u(site, "/sale")}
+    assert "crawlable-202" in set(findings["rule"])  # the crawl's own findings stay
+    report = (out / "report.html").read_text()
+    assert "What Googlebot fetched" in report and "Googlebot's real waste" in report
+    assert "<script>alert(1)" not in report and "&lt;script&gt;alert(1)" in report  # a sampled log line
+    for path in out.iterdir():
+        text = path.read_bytes()
+        for visitor in (log_site.VISITOR.encode(), b"visitor-only", b"Firefox/133"):
+            assert visitor not in text, (path.name, visitor)
+
+
+def test_logs_command_without_files_or_with_bad_ranges_fails_clearly(site, tmp_path):
+    done = run_cli("logs", "--store", site["store"], cwd=tmp_path)
+    assert done.returncode == 2 and "log files" in done.stderr
+    bad = tmp_path / "googlebot.json"
+    bad.write_text("{\"prefixes\": 3}")
+    done = run_cli("logs", site["logs"]["combined"], "--store", site["store"], "--bot-ranges", bad, cwd=tmp_path)
+    assert done.returncode == 2 and "published format" in (done.stdout + done.stderr)
+
+
+def test_notebook_api_returns_frames(site):
+    facts = load_logs([str(site["logs"]["w3c"])], site["store"], ranges=[site["ranges"]])
+    assert isinstance(facts.bot_hits, pd.DataFrame) and isinstance(facts.urls, pd.DataFrame)
+    assert facts.budget["hits"] == log_site.GOOGLEBOT_HITS
+
+
+def test_job_file_logs_and_crawl_logs_flag_then_compare_googlebot_waste(tmp_path):
+    """A nightly job: the job file's logs joined with each crawl, then `crawl --logs` with other
+    logs; compare reports the change in Googlebot's waste share."""
+    site_routes = log_site.routes()
+    with SiteServer(site_routes) as server:
+        log_site.add_sitemap(site_routes, server.url)
+        (tmp_path / "logs").mkdir()
+        (tmp_path / "logs" / "access.log.1.gz").write_bytes(gzip.compress(log_site.combined_log()))
+        ranges = log_site.ranges_file(tmp_path / "googlebot.json")
+        job = tmp_path / "nightly.toml"
+        job.write_text(f'start_url = "{server.url}/"\nout = "out"\nstore = "site.sqlite"\n'
+                       f'logs = ["logs/access.log*"]\nbot_ranges = ["googlebot.json"]\n'
+                       '[crawl]\nconcurrency = 8\ntimeout = 6\nrecheck_max_wait = 1.0\n')
+        first = run_cli("crawl", "--config", job, "--json", cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert json.loads((tmp_path / "out" / "summary.json").read_text())["logs"]["googlebot"]["hits"] == 13
+        healthy = "\n".join(log_site.combined_line(log_site.VERIFIED_V4, 12, f"0{h}:00:00", "GET", "/about", 200,
+                                                   log_site.GOOGLEBOT_MOBILE) for h in range(4)) + "\n"
+        (tmp_path / "today.log").write_text(healthy)
+        second = run_cli("crawl", "--config", job, "--logs", tmp_path / "today.log", "--bot-ranges", ranges,
+                         "--json", cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+    log_summary = json.loads((tmp_path / "out" / "log-summary.json").read_text())
+    assert (log_summary["lines_read"], log_summary["googlebot"]["waste_share"]) == (4, 0.0)
+    compared = run_cli("compare", "--config", job, "--json", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+    googlebot = json.loads(compared.stdout)["googlebot"]
+    assert googlebot["old"]["waste_share"] == pytest.approx(9 / 13)
+    assert googlebot["new"]["waste_share"] == 0.0
+    assert googlebot["change"]["waste_share"] == pytest.approx(-9 / 13)
+    printed = run_cli("compare", "--config", job, cwd=tmp_path)
+    assert "Googlebot's waste (server logs): 69% -> 0% (-69 points)" in printed.stdout
+
+
+def test_status_monitor_rules_on_the_crawl(site):
+    pages = site["crawl"].pages.set_index("url")
+    monitor = u(site, "/export/status/7")
+    assert (pages.loc[monitor, "fetch_kind"], pages.loc[monitor, "cache_control"]) == ("status-url", "public")
+    findings = site["crawl"].findings
+    flagged = {rule: set(findings.loc[findings["rule"].eq(rule), "url"]) for rule in (
+        "status-monitor-public-indexable", "status-monitor-shared-cacheable", "status-monitor-no-expiry",
+        "status-monitor-guessable-id")}
+    assert flagged == {"status-monitor-public-indexable": {monitor}, "status-monitor-shared-cacheable": {monitor},
+                       "status-monitor-no-expiry": {monitor}, "status-monitor-guessable-id": set()}
+
+
+def test_a_large_plain_file_has_every_line_counted_and_numbered(site, tmp_path):
+    """Past DuckDB's read buffers (tens of MB), lines are neither lost nor misnumbered."""
+    line = log_site.combined_line(log_site.VISITOR, 10, "08:00:00", "GET", "/about", 200, log_site.FIREFOX) + "\n"
+    count, bad = 300_000, (5, 250_000, 299_999)
+    log = tmp_path / "big.log"
+    with open(log, "w") as out:
+        for number in range(1, count + 1):
+            out.write("not a log line\n" if number in bad else line)
+    facts = analyse_logs([str(log)], site["crawl"])
+    assert (facts.files[0]["lines"], facts.files[0]["human_lines"]) == (count, count - len(bad))
+    assert [s["line"] for s in facts.rejected.loc[0, "samples"]] == list(bad)
+
+
+def test_an_unreadable_file_is_left_out_and_said_the_others_read(site, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\nworld\n")
+    broken = tmp_path / "cut.log.gz"  # a gzip file cut short: its lines up to the cut are read
+    whole = gzip.compress(log_site.combined_log() * 50)
+    broken.write_bytes(whole[: len(whole) * 6 // 10])
+    facts = analyse_logs([str(notes), str(site["logs"]["w3c"]), str(broken)], site["crawl"], ranges=[site["ranges"]])
+    by_file = {Path(f["file"]).name: f for f in facts.files}
+    assert "not a log format" in by_file["notes.txt"]["error"]
+    assert by_file["u_ex261010.log"]["lines"] == 20 and facts.budget["hits"] > log_site.GOOGLEBOT_HITS
+    assert 0 < by_file["cut.log.gz"]["lines"] < 26 * 50
