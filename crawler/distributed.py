@@ -31,6 +31,7 @@ Guarantees, and how (scrapy-redis 0.9.1 misses each; see README "Crawling beyond
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -311,7 +312,7 @@ class SharedFrontier:
         for chunk in chunks[:-1]:  # URLs first: a kill between trips loses nothing, re-fetching finds them seen
             self._settle(keys=keys, args=[*limits, "", 0, *(v for c in chunk for v in c)])
         last = chunks[-1] if chunks else []
-        payload = json.dumps(records) if records else ""
+        payload = json.dumps(records, default=_bytes_as_json) if records else ""
         result = self._settle(keys=keys, args=[*limits, payload, len(acks), *acks,
                                                *(v for c in last for v in c)])
         self.leased.difference_update(acks)
@@ -530,7 +531,7 @@ class CoordinatorSession(SharedAdmission, CrawlSession):
             if not messages:
                 break
             for raw in messages:
-                message = json.loads(raw)
+                message = json.loads(raw, object_hook=_json_as_bytes)
                 self._unacked.append(message["id"])
                 if message["id"] > self._committed_before:
                     self.writer.put({**self._rows(message),
@@ -750,6 +751,17 @@ def join_crawl(client: redis.Redis, wait: float) -> tuple[CrawlKeys, CrawlOption
 
 
 # --- the spider -------------------------------------------------------------------------------
+def _bytes_as_json(value: object) -> dict[str, str]:
+    """Records' BLOB values (a page's MinHash signature) through a JSON page message."""
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"{type(value).__name__} is not a record value")
+
+
+def _json_as_bytes(obj: dict) -> object:
+    return base64.b64decode(obj["$bytes"]) if obj.keys() == {"$bytes"} else obj
+
+
 class SharedSiteSpider(SiteSpider):
     """The site spider on a shared frontier, as the coordinator or as a worker."""
 
@@ -771,6 +783,7 @@ class SharedSiteSpider(SiteSpider):
         client = connect(spider.options.redis_url)
         spider.session = (CoordinatorSession(spider.options, client) if spider.keys is None
                           else WorkerSession(spider.options, client, spider.keys))
+        spider.renderer = spider._renderer()
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)

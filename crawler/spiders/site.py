@@ -109,14 +109,18 @@ class SiteSpider(Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.session = CrawlSession(spider.options)
-        spider.renderer = None
-        if spider.options.render != "off":
-            from ..render import Renderer
-
-            spider.renderer = Renderer(spider.options, spider.session, spider._add_links, store.page_row)
+        spider.renderer = spider._renderer()
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
+
+    def _renderer(self):
+        """The renderer of --render auto|all on this spider's session, None with --render off."""
+        if self.options.render == "off":
+            return None
+        from ..render import Renderer
+
+        return Renderer(self.options, self.session, self._add_links, store.page_row)
 
     # --- start: robots.txt first ---------------------------------------------------------
     async def start(self):
