@@ -86,7 +86,8 @@ _FLOAT_COLUMNS = ("response_time", "ttfb", "render_time", "rendered_ttfb_ms", "r
 #: links' seen_in values, by their code in the block query's flags
 SEEN_IN = ("raw", "rendered", "both")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
-_NOINDEX = r"\b(?:noindex|none)\b"
+#: a robots directive (meta robots or X-Robots-Tag) that keeps a page out of the index
+NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"
 
 
@@ -563,7 +564,7 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy()
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
 
-    p["noindex"] = _contains(robots_text, _NOINDEX)
+    p["noindex"] = _contains(robots_text, NOINDEX)
     p["canonical_self_or_absent"] = ((p["canonical"].isna() | p["canonical"].eq(p["url"]))
                                      & (p["link_canonical"].isna()
                                         | p["link_canonical"].eq(p["url"])))

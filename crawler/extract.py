@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .css import style_attribute_references, stylesheet_references
 from .minhash import signature
 from .structured import StructuredData, is_json_ld, structured_data
 from .urls import resolve
@@ -33,7 +34,7 @@ _PARSER = etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, huge
 @dataclass
 class Link:
     target: str
-    kind: str  # a, img, script, css, link, iframe, canonical, hreflang, meta-refresh
+    kind: str  # a, img, script, css, css-url, link, iframe, canonical, hreflang, meta-refresh
     anchor: str = ""
     nofollow: bool = False
 
@@ -172,6 +173,15 @@ def extract(text: str, url: str) -> PageFacts:
                 add(href, "img", (el.get("alt") or "")[:200])
             else:
                 add(href, kind)
+
+    # CSS in the page: <style> elements and style attributes (read before the visible text is
+    # taken, which drops <style>); their url()s resolve against the page's base, as a browser does
+    for style in root.iter("style"):
+        for href, kind in stylesheet_references(style.text or ""):
+            add(href, kind)
+    for style in root.xpath("//@style"):
+        for href, kind in style_attribute_references(style):
+            add(href, kind)
 
     if robots:
         facts.meta_robots = ", ".join(r for r in robots if r)

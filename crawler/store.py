@@ -16,9 +16,10 @@ pages
     unfetched ones with ``skip_reason`` (robots, out-of-scope, max-depth, trap...).
     See PAGE_COLUMNS for each field.
 links
-    one row per (source, target, kind) found on a page: a, img, script, css, link,
-    iframe, canonical, hreflang, meta-refresh, redirect, status-url, js-redirect (found by
-    rendering); seen_in says whether the raw HTML, the rendered DOM or both had it.
+    one row per (source, target, kind) found on a page or a stylesheet: a, img, script, css
+    (a stylesheet: <link rel=stylesheet>, @import), css-url (a url() of a stylesheet, a <style>
+    or a style attribute), link, iframe, canonical, hreflang, meta-refresh, redirect, status-url,
+    js-redirect (found by rendering); seen_in says whether the raw HTML, the rendered DOM or both had it.
 sitemap_urls
     one row per (sitemap, url) listed, with lastmod.
 rechecks
@@ -47,7 +48,7 @@ from typing import Any, Callable, Iterable
 #: pages columns, in order, with what each one records.
 PAGE_COLUMNS: dict[str, str] = {
     "url": "normalised URL (fragment stripped, scheme and host lower-cased, default port dropped)",
-    "fetch_kind": "page (GET), resource (HEAD, GET fallback), robots, sitemap, status-url",
+    "fetch_kind": "page (GET), resource (HEAD, GET fallback; a stylesheet GET, to read its references), robots, sitemap, status-url",
     "found_via": "start, link, sitemap, redirect, canonical, hreflang, meta-refresh, status-url; a sitemap "
                  "file: robots (named in robots.txt), guess (/sitemap.xml tried), sitemap-index",
     "depth": "clicks from the start URL (redirect hops keep their source's depth); NULL if not reached by links",

@@ -52,6 +52,7 @@ EXPLORER_COLUMNS = (
     ("inlinks", "Inlinks", True),
     ("response_ms", "Time (ms)", True),
     ("word_count", "Words", True),
+    ("structured_types", "Structured data", False),
     ("title", "Title", False),
 )
 
@@ -150,6 +151,11 @@ def explorer_pages(pages: pd.DataFrame) -> pd.DataFrame:
     return pages.iloc[np.sort(order)]
 
 
+def _types_cell(kinds: Any) -> str | None:
+    """A page's structured data types as one explorer cell ("Offer, Product"), None for none."""
+    return ", ".join(kinds) if isinstance(kinds, list) and kinds else None
+
+
 def explorer_json(pages: pd.DataFrame) -> Markup:
     """The pages explorer's data: {"columns": [...], "rows": [[...], ...]}, one array per URL
     of ``pages``.
@@ -166,6 +172,7 @@ def explorer_json(pages: pd.DataFrame) -> Markup:
         "inlinks": _integers(pages["inlinks"]),
         "response_ms": _integers(pd.to_numeric(pages["response_time"], errors="coerce") * 1000),
         "word_count": _integers(pages["word_count"]),
+        "structured_types": pages["structured_types"].map(_types_cell),
         "title": pages["title"],
         "note": pages["error"].where(pages["error"].notna(), pages["skip_reason"]),
     })

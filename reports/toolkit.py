@@ -54,6 +54,7 @@ def structured_data_by_folder(pages: pd.DataFrame) -> list[FolderTypes]:
         return []
     rows: dict[str, list] = {}
     for url, kinds in zip(html["url"], html["structured_types"]):
+        kinds = kinds if isinstance(kinds, list) else []
         row = rows.setdefault(url_folder(url), [0, 0, Counter()])
         row[0] += 1
         row[1] += bool(kinds)

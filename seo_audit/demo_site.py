@@ -22,10 +22,11 @@ Every page carries the same navigation and footer, as real sites do. Where the p
   a redirect), /shop/lantern (canonical to a 404), /blog/packing-list-print (canonical to the
   noindex /blog/drafts/packing-list), /shop/tent-alpine-red -> -green -> /shop/tent-alpine
   (canonical chain, linked), /shop/backpack (Link header canonical disagrees with the HTML),
-  /blog/gear-guide (two canonicals), /docs/manual (file:/// canonical).
+  /blog/gear-guide (two canonicals), /docs/manual (file:/// canonical), /blog/tent-review
+  (canonical to another host).
 - Sitemaps: sitemap.xml lists /old-products (redirect), /wishlist (noindex), /shop/tent-alpine-red
   (canonicalised), /private/press-kit (blocked), /shop/discontinued-tent (404) and
-  /landing/spring (an orphan); robots.txt also names /sitemap-news.xml, which answers 404;
+  /landing/spring (an orphan) and a URL of another host (the old shop's domain); robots.txt also names /sitemap-news.xml, which answers 404;
   /shop/headlamps is an indexable page missing from the sitemap.
 - Crawl efficiency: /events?month=N (an endless calendar), /shop/jackets under /Shop/Jackets and
   ?sessionid=... (URL variants), /shop?sort=..&view=.. in both orders, /blog/winter-tips-copy
@@ -55,7 +56,10 @@ NAV = [("/", "Home"), ("/shop", "Shop"), ("/blog", "Blog"), ("/sale", "Sale"), (
 FOOTER = [("/contact", "Contact"), ("/faq", "FAQ"), ("/wishlist", "Wishlist"), ("/members", "Members"),
           ("/stores", "Stores"), ("/account", "Account")]
 
-#: rule id -> paths where the demo plants it (what the end-to-end test asserts)
+#: listed in the sitemap too, though on another host: never fetched
+OLD_SHOP_URL = "https://old-shop.acme.example/tents/alpine"
+
+#: rule id -> paths where the demo plants it (what the end-to-end test asserts); another host's URL in full
 PLANTED: dict[str, list[str]] = {
     "crawlable-202": ["/sale", "/reports/annual", "/gift-cards", "/checkout/status"],
     "crawlable-202-api-endpoint": ["/api/export"],
@@ -97,10 +101,12 @@ PLANTED: dict[str, list[str]] = {
     "canonicalised-linked": ["/shop/tent-alpine-red"],
     "multiple-canonicals": ["/blog/gear-guide"],
     "canonical-not-http": ["/docs/manual"],
+    "canonical-other-host": ["/blog/tent-review"],
     "sitemap-non-200": ["/shop/discontinued-tent"],
     "sitemap-redirect": ["/old-products"],
     "sitemap-noindex": ["/wishlist"],
     "sitemap-canonicalised": ["/shop/tent-alpine-red"],
+    "sitemap-other-host": [OLD_SHOP_URL],
     "missing-from-sitemap": ["/shop/headlamps"],
     "orphan-page": ["/landing/spring"],
     "sitemap-file-error": ["/sitemap-news.xml"],
@@ -240,7 +246,7 @@ def _robots(hit: Hit) -> Reply:
 
 def _sitemap(hit: Hit) -> Reply:
     urls = "".join(f"<url><loc>{hit.server.url}{escape(path)}</loc><lastmod>2026-11-01</lastmod></url>"
-                   for path in SITEMAP_PATHS)
+                   for path in SITEMAP_PATHS) + f"<url><loc>{OLD_SHOP_URL}</loc></url>"
     return Reply(200, "<?xml version='1.0' encoding='UTF-8'?><urlset "
                       f"xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>",
                  "application/xml")
@@ -326,7 +332,7 @@ def demo_routes() -> dict:
         ("/blog/winter-tips-copy", "Winter tips (again)"), ("/blog/2019/old-post", "Our first post"),
         ("/blog/archive", "Archive"), ("/blog/lookbook-full", "Full lookbook"), ("/lookbook", "Lookbook"),
         ("/newsletter/subscribe", "Subscribe"), ("/shop/old-stove", "The old stove"),
-        ("/promo/a", "Promotions")])
+        ("/promo/a", "Promotions"), ("/blog/tent-review", "Trail tent review")])
     winter = _text("Winter camping") + "<p>Layer up, insulate from the ground, keep water liquid.</p>"
     big_text = "<p>" + "Every item in the full lookbook, photographed on the trail. " * 20_000 + "</p>"
     routes = {
@@ -405,6 +411,8 @@ def demo_routes() -> dict:
                                     headers=[("Link", '</shop/backpack-35l>; rel="canonical"')]),
         "/docs/manual": shop_page("Manuals", _text("Manuals"),
                                   head="<link rel='canonical' href='file:///usr/share/doc/acme/manual.html'>"),
+        "/blog/tent-review": shop_page("Trail tent review", _text("Trail tent review"),
+                                       head="<link rel='canonical' href='https://reviews.example/acme-trail-tent'>"),
         "/private/press-kit": shop_page("Press kit", _text("Press kit")),
         "/landing/spring": shop_page("Spring campaign", _text("Spring campaign")),
         # duplicates

@@ -23,7 +23,8 @@
     statusClass: document.getElementById("f-class"),
     type: document.getElementById("f-type"),
     indexable: document.getElementById("f-indexable"),
-    depth: document.getElementById("f-depth")
+    depth: document.getElementById("f-depth"),
+    structured: document.getElementById("f-structured")
   };
   var pageInfo = document.getElementById("page-info");
   var countLine = document.getElementById("explorer-count");
@@ -44,6 +45,19 @@
     return counts;
   }
 
+  // A page's structured data types are one cell, "Product, Offer": each type is counted on its own.
+  function typesOf(cell) {
+    return cell === null ? [] : cell.split(", ");
+  }
+
+  function tallyTypes() {
+    var counts = new Map();
+    rows.forEach(function (row) {
+      typesOf(row[col.structured_types]).forEach(function (kind) { counts.set(kind, (counts.get(kind) || 0) + 1); });
+    });
+    return counts;
+  }
+
   function addOptions(select, values, counts) {
     values.forEach(function (value) {
       var label = String(value) + " (" + counts.get(value).toLocaleString() + ")";
@@ -59,6 +73,8 @@
     addOptions(filters.type, common.slice(0, TYPE_OPTIONS), types);
     var depths = tally(col.depth);
     addOptions(filters.depth, Array.from(depths.keys()).sort(function (a, b) { return a - b; }), depths);
+    var kinds = tallyTypes();
+    addOptions(filters.structured, Array.from(kinds.keys()).sort(), kinds);
   }
 
   function currentFilter() {
@@ -67,7 +83,8 @@
       statusClass: filters.statusClass.value,
       type: filters.type.value,
       indexable: filters.indexable.value,
-      depth: filters.depth.value === "" ? null : Number(filters.depth.value)
+      depth: filters.depth.value === "" ? null : Number(filters.depth.value),
+      structured: filters.structured.value
     };
   }
 
@@ -76,6 +93,7 @@
     if (f.type && row[col.content_type] !== f.type) return false;
     if (f.indexable && row[col.indexable] !== (f.indexable === "yes")) return false;
     if (f.depth !== null && row[col.depth] !== f.depth) return false;
+    if (f.structured && typesOf(row[col.structured_types]).indexOf(f.structured) === -1) return false;
     if (f.url && String(row[col.url]).toLowerCase().indexOf(f.url) === -1) return false;
     return true;
   }
@@ -170,7 +188,7 @@
     clearTimeout(typing);
     typing = setTimeout(refresh, 150);
   });
-  [filters.statusClass, filters.type, filters.indexable, filters.depth].forEach(function (select) {
+  [filters.statusClass, filters.type, filters.indexable, filters.depth, filters.structured].forEach(function (select) {
     select.addEventListener("change", refresh);
   });
   headers.forEach(function (th) {

@@ -143,6 +143,10 @@ def test_filtering_the_explorer(report):
     page.select_option("#f-depth", "3")
     assert sorted(_column(page, "url")) == [f"{SITE}/jobs/pending", f"{SITE}/jobs/report"]
     page.select_option("#f-depth", "")
+    page.select_option("#f-structured", "Organization")  # one type of a page's several
+    assert sorted(_column(page, "url")) == [f"{SITE}/", f"{SITE}/about"]
+    assert sorted(_column(page, "structured_types")) == ["Organization", "Organization, WebSite"]
+    page.select_option("#f-structured", "")
     rows = page.locator("#explorer tbody tr")
     page.fill("#f-url", "JOBS/")  # the search waits for typing to pause
     expect(rows).to_have_count(2)

@@ -131,3 +131,15 @@ def test_report_lists_the_clusters_and_config_sets_the_threshold(crawl, tmp_path
     assert "1 cluster of indexable pages" in section
     assert crawl.start_url.rstrip("/") + "/below" in section
     assert "minhash" not in files["pages.csv"].read_text().splitlines()[0]
+
+
+def test_the_job_file_sets_the_threshold(crawl, tmp_path):
+    from audit import run_audit
+    from seo_audit.config import build_job, read_job_file
+
+    job_file = tmp_path / "site.toml"
+    job_file.write_text(f'start_url = "{crawl.start_url}"\n\n'
+                        '[rules.near-duplicate-content]\nmin_similarity = 0.85\n', encoding="utf-8")
+    job = build_job(read_job_file(job_file))
+    found = by_path(crawl, run_audit(crawl, job.audit).query("rule == 'near-duplicate-content'"))
+    assert "/below" in found and "/below" not in by_path(crawl, RULE.run(crawl, RULE.thresholds))  # 88%

@@ -76,8 +76,9 @@ def _page(url: str, **facts) -> dict:
 
 def fixture_pages() -> pd.DataFrame:
     rows = [
-        _page(f"{SITE}/", status=200, title="Home", depth=0, found_via="start", inlinks=0),
-        _page(f"{SITE}/about", status=200, title=SCRIPT_TITLE, inlinks=4),
+        _page(f"{SITE}/", status=200, title="Home", depth=0, found_via="start", inlinks=0,
+              structured_types=["Organization", "WebSite"]),
+        _page(f"{SITE}/about", status=200, title=SCRIPT_TITLE, inlinks=4, structured_types=["Organization"]),
         _page(f"{SITE}/cheap", status=200, title=FORMULA_TITLE, meta_description="-2+3", inlinks=2),
         _page(f"{SITE}/cheaper", status=200, title=FORMULA_TITLE, inlinks=1, depth=2),
         _page(f"{SITE}/old", status=301, redirect_target=f"{SITE}/new", content_type=None,

@@ -123,9 +123,14 @@ POSITIVES = {
     "canonical-not-http": (dict(pages=[page("/doc", canonical="file:///usr/share/doc/index.html"),
                                        page("/doc2", canonical=None, canonical_count=1)]),
                            ["/doc", "/doc2"], "file:///usr/share/doc/index.html"),
+    "canonical-other-host": (dict(pages=[page("/story", canonical="https://news.test/story")]), ["/story"],
+                             "canonical https://news.test/story: another host, news.test"),
     "sitemap-non-200": (dict(pages=[GONE], sitemap=["/gone"]), ["/gone"], "answers 404"),
     "sitemap-redirect": (dict(pages=[OLD], sitemap=["/old"]), ["/old"], "redirects to https://shop.test/shoes"),
-    "sitemap-noindex": (dict(pages=[page("/ni", meta_robots="none")], sitemap=["/ni"]), ["/ni"], "noindex"),
+    "sitemap-noindex": (dict(pages=[page("/ni", meta_robots="none")], sitemap=["/ni"]), ["/ni"],
+                        "noindex (none)"),
+    "sitemap-other-host": (dict(sitemap=["https://old-shop.test:8443/shoes"]), ["https://old-shop.test:8443/shoes"],
+                           "listed in https://shop.test/sitemap.xml; another host: old-shop.test:8443"),
     "sitemap-canonicalised": (dict(pages=[page("/c1", canonical="/shoes")], sitemap=["/c1"]), ["/c1"],
                               "canonical is https://shop.test/shoes"),
     "missing-from-sitemap": (dict(pages=[page("/new")]), ["/new"], "in no sitemap"),
@@ -228,6 +233,8 @@ NEAR_MISSES = [
     ("canonical-to-error", dict(pages=[page("/c1", canonical="/shoes")])),
     ("canonical-chain", dict(pages=[page("/c1", canonical="/c2"), page("/c2")])),
     ("canonical-not-http", dict(pages=[page("/bare", canonical=None, canonical_count=0)])),
+    ("canonical-other-host", dict(pages=[page("/c1", canonical="/shoes")])),
+    ("sitemap-other-host", dict(sitemap=["/shoes"])),
     ("canonical-conflict", dict(pages=[page("/c1", link_canonical="/c1")])),
     ("canonicalised-linked", dict(pages=[page("/c1", canonical="/shoes")], nav=False)),
     ("missing-from-sitemap", dict(pages=[page("/new", meta_robots="noindex")])),
@@ -356,6 +363,17 @@ def test_a_meta_refresh_stub_is_judged_as_a_redirect_not_as_a_page(rule_id):
 def test_a_meta_refresh_to_the_page_itself_is_no_redirect():
     crawl = make_crawl(pages=[page("/live", meta_refresh="60", meta_refresh_url="/live")])
     assert crawl.pages.set_index("url").loc[u("/live"), "indexable"]
+
+
+@pytest.mark.parametrize("rule_id, arguments", [
+    ("sitemap-noindex", dict(sitemap=["/ni"])),
+    ("noindex-linked", dict(links=[link("/shoes", "/ni"), link("/hats", "/ni")])),
+])
+def test_a_noindex_sent_only_as_a_header_is_named_in_the_evidence(rule_id, arguments):
+    crawl = make_crawl(pages=[page("/ni", meta_robots="index, follow", x_robots_tag="googlebot: noindex")],
+                       **arguments)
+    hits = RULES_BY_ID[rule_id].run(crawl, RULES_BY_ID[rule_id].thresholds)
+    assert "noindex (X-Robots-Tag 'googlebot: noindex')" in hits.set_index("url")["evidence"][u("/ni")]
 
 
 def test_depth_is_architecture():

@@ -102,6 +102,10 @@ def test_report_section_and_pages_csv(crawl, tmp_path):
     assert "<code>/products/</code>" in section and "Product (2)" in section
     assert "<code>/events/</code>" in section and "Event (1)" in section
     assert "structured_types" in files["pages.csv"].read_text().splitlines()[0]
+    data = json.loads(html[html.index('id="pages-data"'):].split(">", 1)[1].split("</script>", 1)[0])
+    explorer = {row[0]: row[data["columns"].index("structured_types")] for row in data["rows"]}
+    assert "Product" in explorer[crawl.start_url.rstrip("/") + "/products/complete"].split(", ")
+    assert 'id="f-structured"' in html
 
 
 def test_extruct_runs_only_with_markers(monkeypatch):
@@ -130,6 +134,7 @@ def test_the_types_file_is_package_data_with_a_source_per_type():
               "JobPosting", "FAQPage", "SoftwareApplication"}
     assert wanted <= set(data["types"])
     assert all(spec["source"].startswith("https://developers.google.com/search/docs/") for spec in data["types"].values())
+    assert all(spec["checked"] for spec in data["types"].values())
     assert set(data["aliases"].values()) <= set(data["types"])
     assert missing_properties("Restaurant", ["name"]) [0] == ["address"]
     assert missing_properties("UnknownType", []) == ([], [])

@@ -16,6 +16,7 @@ pages count as.
 
 from __future__ import annotations
 
+import re
 import sys
 import weakref
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any, Callable, Mapping, TypeVar
 import numpy as np
 import pandas as pd
 
-from audit.load import Crawl, coded_isin
+from audit.load import NOINDEX, Crawl, coded_isin
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
@@ -105,6 +106,23 @@ def found(urls: pd.Series, evidence: pd.Series | str) -> pd.DataFrame:
 def text(values: pd.Series) -> pd.Series:
     """Values as strings for evidence; missing values read as '-'."""
     return values.astype("str").fillna("-")
+
+
+_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?([^/?#]*)", re.IGNORECASE)
+
+
+def url_host(url: str) -> str:
+    """The host of a URL with its port, if any ("www.example.com", "127.0.0.2:8080"), lower-cased."""
+    match = _HOST.match(url)
+    return match.group(1).lower() if match else ""
+
+
+def noindex_directive(pages: pd.DataFrame) -> pd.Series:
+    """What says noindex on each (noindex) page, for evidence: its robots meta tag's content
+    ("noindex, follow") when that says it, else "X-Robots-Tag 'noindex'" (a header, which the
+    HTML does not show)."""
+    in_meta = pages["meta_robots"].str.contains(NOINDEX, case=False, regex=True, na=False)
+    return text(pages["meta_robots"]).where(in_meta, "X-Robots-Tag '" + text(pages["x_robots_tag"]) + "'")
 
 
 def map_texts(texts: pd.Series, func: Callable[[str], str]) -> pd.Series:

@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-from audit.rules.base import answers, derived, found, page_values, rule, rules_in, text, texts_match
+from audit.rules.base import (answers, derived, found, noindex_directive, page_values, rule, rules_in, text,
+                              texts_match, url_host)
 
 CATEGORY = "indexability"
 GOOGLE_CANONICAL = "https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls"
@@ -47,9 +48,7 @@ def _points_to(p: pd.DataFrame, answer: pd.Series) -> pd.Series:
 def noindex_linked(crawl, t):
     p = crawl.pages
     hit = p[p["noindex"] & p["inlinks"].ge(t["min_inlinks"])]
-    directive = text(hit["meta_robots"]).where(hit["meta_robots"].notna(),
-                                               "X-Robots-Tag '" + text(hit["x_robots_tag"]) + "'")
-    return found(hit["url"], "noindex (" + directive + ") with " + hit["inlinks"].astype(str)
+    return found(hit["url"], "noindex (" + noindex_directive(hit) + ") with " + hit["inlinks"].astype(str)
                  + " internal inlinks")
 
 
@@ -149,6 +148,23 @@ def multiple_canonicals(crawl, t):
     hit = p[p["canonical_count"].gt(1).fillna(False)]
     return found(hit["url"], hit["canonical_count"].astype(str) + " rel=canonical tags; first: "
                  + text(hit["canonical"]))
+
+
+@rule(id="canonical-other-host", severity="warning",
+      severity_why="the page hands its signals to another site; unintended, it leaves the index for a page "
+                   "the site does not control",
+      title="Canonical points to another host",
+      why="A cross-host canonical asks search engines to index the other site's URL instead of this "
+          "one. Right for syndicated copies; a leftover staging, old or partner domain moves the page "
+          "out of the index.",
+      fix="Check the host is intended; else point the canonical at this site's own URL.",
+      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical", "status", "url"))
+def canonical_other_host(crawl, t):
+    p = _canonicalised(crawl)
+    hit = p[~crawl.in_scope(p["canonical_target"])]
+    hosts = hit["canonical_target"].map(url_host)
+    return found(hit["url"], "canonical " + hit["canonical_target"] + ": another host, " + hosts
+                 + " (recorded, not crawled)")
 
 
 @rule(id="canonical-not-http", severity="warning",

@@ -26,7 +26,7 @@ SCREAMING_FROG_SECURITY = "https://www.screamingfrog.co.uk/seo-spider/issues/sec
 
 #: link kinds a browser loads into the page (links.csv kinds): over HTTP on an HTTPS page,
 #: scripts, styles and frames are blocked and images flagged or upgraded
-MIXED_CONTENT_KINDS = ("script", "css", "iframe", "img")
+MIXED_CONTENT_KINDS = ("script", "css", "css-url", "iframe", "img")
 _HOST = r"^[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)"
 
 

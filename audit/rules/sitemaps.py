@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.rules.base import answers, found, indexable_html_mask, rule, rules_in, text
+from audit.rules.base import (answers, found, indexable_html_mask, noindex_directive, rule, rules_in, text,
+                              url_host)
 
 CATEGORY = "sitemaps"
 GOOGLE_SITEMAPS = "https://developers.google.com/search/docs/crawling-indexing/sitemaps/build-sitemap"
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
+SITEMAPS_ORG_LOCATION = "https://www.sitemaps.org/protocol.html#location"
 #: found_via of the sitemap the crawler tries at /sitemap.xml when robots.txt names none there
 GUESSED = "guess"
 
@@ -57,11 +59,11 @@ def sitemap_redirect(crawl, t):
       title="Sitemap lists a noindex page",
       why="The sitemap asks for indexing, the page refuses it: conflicting signals and wasted crawls.",
       fix="Drop the URL from the sitemap, or remove the noindex.",
-      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "noindex"))
+      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "noindex", "meta_robots", "x_robots_tag"))
 def sitemap_noindex(crawl, t):
     p = crawl.pages
     hit = p[_listed(crawl) & p["noindex"]]
-    return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; noindex")
+    return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; noindex (" + noindex_directive(hit) + ")")
 
 
 @rule(id="sitemap-canonicalised", severity="warning",
@@ -76,6 +78,20 @@ def sitemap_canonicalised(crawl, t):
     hit = p[_listed(crawl) & ~p["canonical_self_or_absent"]]
     return found(hit["url"], _sitemaps_of(crawl, hit["url"]) + "; canonical is "
                  + hit["canonical"].fillna(hit["link_canonical"]))
+
+
+@rule(id="sitemap-other-host", severity="warning",
+      severity_why="entries search engines ignore: the pages the sitemap means to announce are not",
+      title="Sitemap lists URLs of another host",
+      why="A sitemap may list only URLs of its own site (another host only when that host's robots.txt "
+          "names the sitemap): search engines skip the other entries, often a staging or old domain.",
+      fix="List this site's own URLs; put the other host's URLs in a sitemap on that host.",
+      learn_more=SITEMAPS_ORG_LOCATION, reads=("sitemap_urls", "url"))
+def sitemap_other_host(crawl, t):
+    listings = crawl.sitemap_urls
+    elsewhere = listings[~crawl.in_scope(listings["url"])].drop_duplicates("url")
+    return found(elsewhere["url"], "listed in " + elsewhere["sitemap"] + "; another host: "
+                 + elsewhere["url"].map(url_host) + " (recorded, not crawled)")
 
 
 @rule(id="missing-from-sitemap", severity="notice",

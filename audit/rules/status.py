@@ -186,7 +186,7 @@ def _internal_errors(crawl, status_class: str) -> pd.DataFrame:
     p = crawl.pages
     hit = p[p["status_class"].eq(status_class) & p["status"].ne(429).fillna(False)
             & p["is_page"] & p["in_scope"]]
-    sources = hit["url"].map(linked_from(crawl, hit["url"], ("a", "img", "script", "css", "iframe")))
+    sources = hit["url"].map(linked_from(crawl, hit["url"], ("a", "img", "script", "css", "css-url", "iframe")))
     listed = hit["in_sitemap"].map({True: "listed in a sitemap", False: "not linked"})
     return found(hit["url"], text(hit["status"]) + "; " + sources.fillna(listed))
 

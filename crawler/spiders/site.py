@@ -23,6 +23,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from .. import store
+from ..css import IMPORT, stylesheet_references
 from ..errors import describe_failure
 from ..extract import extract, looks_like_html
 from ..frontier import Entry
@@ -35,8 +36,9 @@ from ..session import Bundle, CrawlSession
 from ..tls import CertificateCheck, check_certificate
 from ..urls import looks_like_file, normalise, origin, resolve
 
-#: link kinds fetched as resources (HEAD first) rather than as pages
-RESOURCE_KINDS = frozenset({"img", "script", "css", "link", "iframe"})
+#: link kinds fetched as resources (HEAD first) rather than as pages; stylesheets (css) are
+#: fetched with GET, to read what they reference in turn (css-url: a url() of a stylesheet)
+RESOURCE_KINDS = frozenset({"img", "script", "css", "css-url", "link", "iframe"})
 #: link kinds a crawler follows even from a nofollow page: they are signals, not votes
 SIGNAL_KINDS = frozenset({"canonical", "hreflang", "meta-refresh", "js-redirect"})
 ROBOTS_MAX_HOPS = 5
@@ -305,7 +307,7 @@ class SiteSpider(Spider):
     # --- pages and resources -------------------------------------------------------------
     def request_for(self, entry: Entry) -> Request | None:
         """The Request for a frontier entry (called by the scheduler when there is room)."""
-        method = "HEAD" if entry.fetch_kind == "resource" else "GET"
+        method = "HEAD" if entry.fetch_kind == "resource" and entry.found_via != IMPORT else "GET"
         fields = {"fetch_kind": entry.fetch_kind, "found_via": entry.found_via,
                   "depth": entry.depth, "referrer": entry.referrer}
         try:
@@ -347,6 +349,9 @@ class SiteSpider(Spider):
             row.update(html_fields(facts))
             follow = 200 <= status < 300 and not says_nofollow(facts.meta_robots, row["x_robots_tag"])
             self._add_links(url, facts.links, bundle, follow, child_depth, entry)
+        elif request.method == "GET" and entry.found_via == IMPORT and 200 <= status < 300 \
+                and "css" in (row["content_type"] or "text/css").lower():
+            self._stylesheet(response, bundle, child_depth, entry)
         if row["link_canonical"]:
             bundle.links.append(_link_row(url, row["link_canonical"], "canonical-header"))
             self._follow(row["link_canonical"], "canonical", bundle, True, entry.depth, entry)
@@ -426,6 +431,16 @@ class SiteSpider(Spider):
             via = "link" if kind == "a" else kind
             self.session.discover(target, bundle, fetch_kind=fetch_kind, found_via=via,
                                   depth=depth, parent=parent)
+
+    def _stylesheet(self, response, bundle: Bundle, depth: int | None, entry: Entry) -> None:
+        """A stylesheet's @import and url() references: links from it, checked as resources."""
+        text = response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace")
+        # relative to the stylesheet, not to the page; each reference once
+        references = dict.fromkeys((resolve(entry.url, href), kind) for href, kind in stylesheet_references(text))
+        for target, kind in references:
+            if target:
+                bundle.links.append(_link_row(entry.url, target, kind))
+                self._follow(target, kind, bundle, True, depth=depth, parent=entry)
 
     def fetch_failed(self, failure):
         self.session.stats["errors"] += 1
