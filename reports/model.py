@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from reports.listmode import list_facts
+
 SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
 #: how many rules the "fix these first" list names
@@ -170,6 +172,8 @@ class ReportModel:
     site_found: dict[str, Any] | None = None
     #: the certificate check of each HTTPS host:port in scope (crawler.store.CERTIFICATE_COLUMNS)
     certificates: list[dict[str, Any]] = field(default_factory=list)
+    #: a list-mode crawl's list (reports.listmode.list_facts); None for a site crawl
+    list_mode: dict[str, Any] | None = None
 
     @property
     def certificate_problems(self) -> int:
@@ -396,6 +400,7 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
         site_found=getattr(crawl, "site", None),
         certificates=list(getattr(crawl, "certificates", None) or []),
+        list_mode=list_facts(crawl, rules) if getattr(crawl, "mode", "site") == "list" else None,
     )
 
 
@@ -410,6 +415,7 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
             "started_at": meta.get("started_at"),
             "finished_at": meta.get("finished_at"),
             "state": meta.get("state"),
+            "mode": meta.get("mode") or "site",
             "settings": meta.get("settings") or {},
             # the start URL's redirects: where the crawl found the site and its scope (null: no redirect)
             "site": model.site_found,
@@ -438,6 +444,8 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
         },
         "files": files,
     }
+    if model.list_mode is not None:
+        summary["list"] = model.list_mode
     if previous is not None:
         summary["previous"] = previous
     return summary
