@@ -212,6 +212,8 @@ def _listed(settings: Mapping[str, Any]) -> tuple[Mapping[str, Any], UrlList | N
         raise ValueError("list mode fetches the list's URLs: give a start URL or a list "
                          "(list, list_sitemap), not both")
     start = normalise(sitemap) if sitemap else None
+    if sitemap and start is None:
+        raise ValueError(f"list_sitemap {sitemap!r} is not an absolute http(s) URL")
     url_list = None
     if source:
         try:

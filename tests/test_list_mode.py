@@ -213,3 +213,98 @@ def test_findings_without_a_link_graph(hosts, listed_crawl):
     assert found["redirect-chain"] == {f"{old.url}/chain"}
     assert found["temporary-redirect"] == {f"{old.url}/chain"}
     assert not (LINK_GRAPH_RULES | SITE_SITEMAP_RULES) & set(found)
+
+
+def test_csv_list_from_stdin(hosts, tmp_path):
+    """A CSV (an export with a url column) on standard input; its log line names every skip."""
+    old, new, far = hosts
+    csv_text = ("Address,URL,Status Code\n"
+                f"old home,{old.url}/,200\n"
+                f"moved,{old.url}/moved,301\n"
+                "broken row\n"
+                f"again,{old.url}/,200\n")
+    proc = run_cli("crawl", "--list", "-", "--out", tmp_path, "--no-report", *FAST, stdin=csv_text)
+    assert proc.returncode == 0, proc.stderr
+    assert "list -: 2 URLs from 5 lines (CSV, its url column); skipped: 1 duplicate, 1 bad-row" in proc.stderr
+    pages = pages_of(tmp_path / "seo-audit.sqlite")
+    assert {url for url, p in pages.items() if p["found_via"] == "list"} == {f"{old.url}/", f"{old.url}/moved"}
+    assert pages[f"{new.url}/new-home"]["status"] == 200  # the redirect's end, on the other host
+
+
+def test_list_sitemap_and_depth(hosts, tmp_path):
+    """--list-sitemap lists a sitemap index's URLs (fetched and recorded like any sitemap);
+    --list-depth 1 follows links one click further, only within the list's hosts."""
+    old, new, far = hosts
+    index = (f"<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+             f"<sitemap><loc>{old.url}/sitemap-1.xml</loc></sitemap></sitemapindex>")
+    urlset = ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+              + "".join(f"<url><loc>{u}</loc></url>" for u in (f"{old.url}/", f"{old.url}/gone", f"{old.url}/",
+                                                                 f"{new.url}/new-home"))
+              + "</urlset>")
+    old.routes["/sitemap-index.xml"] = Reply(body=index, content_type="application/xml")
+    old.routes["/sitemap-1.xml"] = Reply(body=urlset, content_type="application/xml")
+    try:
+        proc = run_cli("crawl", "--list-sitemap", f"{old.url}/sitemap-index.xml", "--list-depth", "1",
+                       "--out", tmp_path, "--json", *FAST)
+    finally:
+        del old.routes["/sitemap-index.xml"], old.routes["/sitemap-1.xml"]
+    assert proc.returncode == 0, proc.stderr
+    pages = pages_of(tmp_path / "seo-audit.sqlite")
+    by_kind = {url: (p["fetch_kind"], p["found_via"], p["depth"]) for url, p in pages.items()
+               if p["skip_reason"] is None and p["fetch_kind"] != "robots"}
+    assert by_kind == {
+        f"{old.url}/sitemap-index.xml": ("sitemap", "list", None),
+        f"{old.url}/sitemap-1.xml": ("sitemap", "sitemap-index", None),
+        f"{old.url}/": ("page", "list", 0),
+        f"{old.url}/gone": ("page", "list", 0),
+        f"{new.url}/new-home": ("page", "list", 0),
+        f"{old.url}/linked": ("page", "link", 1),      # one click further
+        f"{old.url}/logo.png": ("resource", "img", 1),
+        f"{new.url}/new-linked": ("page", "link", 1),
+    }
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["list"]["sitemap_urls"] == 4 and summary["list"]["skipped"] == {"duplicate": 1}
+    assert summary["list"]["depth"] == 1
+    found = findings_of(tmp_path / "seo-audit.sqlite")
+    assert found["sitemap-non-200"] == {f"{old.url}/gone"}  # a sitemap's 404, as the list asked
+    assert "orphan-page" not in found and "deep-page" not in found
+
+
+def test_job_file_list_relative_to_the_job(hosts, tmp_path):
+    old, new, far = hosts
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "old-urls.txt").write_text(f"{old.url}/gone\n{old.url}/moved\n")
+    (tmp_path / "jobs" / "migration.toml").write_text(
+        'out = "out"\n[crawl]\nlist = "old-urls.txt"\nlist_depth = 0\nconcurrency = 4\ntimeout = 3.0\n')
+    proc = run_cli("crawl", "--config", tmp_path / "jobs" / "migration.toml", "--no-report", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["job"] == "migration" and summary["list"]["answers"] == {"301": 1, "404": 1}
+    conn = sqlite3.connect(tmp_path / "jobs" / "out" / "seo-audit.sqlite")
+    try:
+        assert conn.execute("SELECT mode FROM crawls").fetchall() == [("list",)]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("lines, message", [
+    ("\n# nothing\nnot a url\nftp://x.example/\n", "no URL to fetch: 0 URLs from 4 lines; skipped: 1 blank, "
+                                                   "1 comment, 1 not-http, 1 not-a-url"),
+    ("", "no URL to fetch: 0 URLs from 0 lines"),
+])
+def test_a_list_without_urls_is_a_usage_error(tmp_path, lines, message):
+    (tmp_path / "urls.txt").write_text(lines)
+    proc = run_cli("crawl", "--list", tmp_path / "urls.txt", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and message in proc.stderr
+    assert not (tmp_path / "out").exists()  # nothing crawled, nothing written
+
+
+def test_list_mode_usage_errors(tmp_path):
+    (tmp_path / "urls.txt").write_text("http://127.0.0.2:9/\n")
+    both = run_cli("crawl", "http://127.0.0.2:9/", "--list", tmp_path / "urls.txt", "--out", tmp_path / "o")
+    assert both.returncode == 2 and "not both" in both.stderr
+    missing = run_cli("crawl", "--list", tmp_path / "absent.txt", "--out", tmp_path / "o")
+    assert missing.returncode == 2 and "absent.txt: cannot read it" in missing.stderr
+    bad_sitemap = run_cli("crawl", "--list-sitemap", "sitemap.xml", "--out", tmp_path / "o")
+    assert bad_sitemap.returncode == 2 and "list_sitemap 'sitemap.xml' is not an absolute http(s) URL" in bad_sitemap.stderr
+    assert not (tmp_path / "o").exists()
