@@ -9,9 +9,9 @@ In a notebook::
 """
 
 from audit.budget import crawl_budget
-from audit.engine import AuditConfig, rules_off, run_audit, save_findings, summary_by_severity
+from audit.engine import AuditConfig, run_audit, save_findings, summary_by_severity
 from audit.load import Crawl, CrawlOutline, load_crawl, load_outline
 from audit.rules import RULES, Rule
 
 __all__ = ["load_crawl", "load_outline", "Crawl", "CrawlOutline", "run_audit", "AuditConfig", "RULES", "Rule", "crawl_budget",
-           "rules_off", "save_findings", "summary_by_severity"]
+           "save_findings", "summary_by_severity"]

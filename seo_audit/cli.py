@@ -274,7 +274,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
     subject = f"crawl {summary['crawl_id']}" if summary.get("crawl_id") else "run"
     if summary.get("job"):
         subject += f" of job {summary['job']}"
-    if summary.get("start_url"):
+    if summary.get("list"):
+        subject += f" (list of {summary['list']['urls']:,} URLs on {len(summary['list']['hosts'])} hosts)"
+    elif summary.get("start_url"):
         moved = f" -> {summary['site']['url']}" if summary.get("site") else ""
         subject += f" ({summary['start_url']}{moved})"
     parts = [f"seo-audit: {subject}: {summary['outcome']}"]

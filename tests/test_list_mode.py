@@ -213,6 +213,15 @@ def test_findings_without_a_link_graph(hosts, listed_crawl):
     assert found["redirect-chain"] == {f"{old.url}/chain"}
     assert found["temporary-redirect"] == {f"{old.url}/chain"}
     assert not (LINK_GRAPH_RULES | SITE_SITEMAP_RULES) & set(found)
+    conn = sqlite3.connect(out / "report" / "seo-audit.sqlite")
+    try:
+        evidence = dict(conn.execute("SELECT rule, evidence FROM findings WHERE rule IN "
+                                     "('internal-4xx', 'redirect-chain')").fetchall())
+    finally:
+        conn.close()
+    assert evidence["internal-4xx"] == "404; in the URL list"
+    assert evidence["redirect-chain"] == (f"2 hops: {old.url}/chain -> 302 -> {old.url}/chain-2 -> 301 -> "
+                                          f"{far.url}/end (200)")
 
 
 def test_csv_list_from_stdin(hosts, tmp_path):
@@ -308,3 +317,37 @@ def test_list_mode_usage_errors(tmp_path):
     bad_sitemap = run_cli("crawl", "--list-sitemap", "sitemap.xml", "--out", tmp_path / "o")
     assert bad_sitemap.returncode == 2 and "list_sitemap 'sitemap.xml' is not an absolute http(s) URL" in bad_sitemap.stderr
     assert not (tmp_path / "o").exists()
+
+
+# --- which rules a list can run ------------------------------------------------------------------
+
+def _crawl(mode: str | None):
+    import pandas as pd
+
+    from audit.load import Crawl
+
+    empty = pd.DataFrame()
+    return Crawl(crawl_id=1, meta={"mode": mode}, pages=empty, links=empty, sitemap_urls=empty, rechecks=empty)
+
+
+def test_rules_needing_the_link_graph_are_off_for_a_list_only():
+    from audit.engine import rules_off
+    from audit.load import LIST_MODE_LACKS
+    from audit.rules import RULES
+
+    off = {o["rule"]: o["why"] for o in rules_off(_crawl("list"))}
+    assert off == {**{r: LIST_MODE_LACKS["link-graph"] for r in LINK_GRAPH_RULES},
+                   **{r: LIST_MODE_LACKS["site-sitemaps"] for r in SITE_SITEMAP_RULES}}
+    assert rules_off(_crawl("site")) == [] and rules_off(_crawl(None)) == []  # a crawl from before modes
+    # a rule reading inlinks or depth declares whether it needs the link graph: these read them
+    # for their evidence only, and judge a listed URL as well
+    undeclared = {r.id for r in RULES if {"inlinks", "depth"} & set(r.reads) and "link-graph" not in r.needs}
+    assert undeclared == {"crawlable-202", "crawlable-202-api-endpoint", "crawlable-204", "crawl-trap"}
+
+
+def test_a_rule_needs_a_known_crawl_fact():
+    from audit.rules.base import rule
+
+    with pytest.raises(ValueError, match="needs"):
+        rule(id="x", severity="notice", severity_why="", title="", why="", fix="", learn_more="",
+             needs=("a-crystal-ball",))
