@@ -340,9 +340,11 @@ def test_rules_needing_the_link_graph_are_off_for_a_list_only():
                    **{r: LIST_MODE_LACKS["site-sitemaps"] for r in SITE_SITEMAP_RULES}}
     assert rules_off(_crawl("site")) == [] and rules_off(_crawl(None)) == []  # a crawl from before modes
     # a rule reading inlinks or depth declares whether it needs the link graph: these read them
-    # for their evidence only, and judge a listed URL as well
+    # for their evidence only, and judge a listed URL as well (url-family-waste: list mode samples
+    # no family, so it has nothing to judge)
     undeclared = {r.id for r in RULES if {"inlinks", "depth"} & set(r.reads) and "link-graph" not in r.needs}
-    assert undeclared == {"crawlable-202", "crawlable-202-api-endpoint", "crawlable-204", "crawl-trap"}
+    assert undeclared == {"crawlable-202", "crawlable-202-api-endpoint", "crawlable-204", "crawl-trap",
+                          "url-family-waste"}
 
 
 def test_a_rule_needs_a_known_crawl_fact():
