@@ -81,6 +81,8 @@ def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = Non
         config = AuditConfig.from_dict(config)
     parts = []
     for rule, severity, thresholds in config.active(rules):
+        if rule.off_for(crawl):
+            continue
         hits = rule.run(crawl, thresholds)
         if len(hits):
             # each rule's hits sorted by URL on their own: a million URLs sorted as one
@@ -93,6 +95,12 @@ def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = Non
     findings = pd.concat([hits for *_, hits in parts], ignore_index=True)[FINDING_COLUMNS]
     findings["evidence"] = findings["evidence"].astype("str")
     return findings
+
+
+def rules_off(crawl: Crawl, rules: list[Rule] | None = None) -> list[dict[str, str]]:
+    """The rules that cannot judge ``crawl`` (a list-mode crawl has no link graph): id, title, why."""
+    return [{"rule": rule.id, "title": rule.title, "why": why}
+            for rule in (RULES if rules is None else rules) if (why := rule.off_for(crawl))]
 
 
 def save_findings(conn: sqlite3.Connection, crawl_id: int, findings: pd.DataFrame) -> None:

@@ -24,7 +24,7 @@ in_sitemap
     listed in at least one sitemap.
 crawlable
     in scope, not blocked, and reachable: a followed link, redirect or meta refresh from a
-    crawled page, a sitemap, or the start URL.
+    crawled page, a sitemap, the start URL, or (list mode) the list.
 noindex
     meta robots or X-Robots-Tag says noindex or none.
 canonical_self_or_absent
@@ -91,6 +91,17 @@ NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"
 
 
+#: What a rule may need of a crawl besides its pages (``Rule.needs``), and why a list-mode crawl
+#: (crawler.store.CRAWL_MODES) has neither: the rules needing one are off for such a crawl.
+LIST_MODE_LACKS = {
+    "link-graph": "list mode fetches the listed URLs without following their links (or only "
+                  "--list-depth clicks further): inlinks, click depth and orphans are not known",
+    "site-sitemaps": "list mode does not look for the site's sitemaps (robots.txt, /sitemap.xml): "
+                     "which pages they leave out is not known",
+}
+CRAWL_NEEDS = tuple(LIST_MODE_LACKS)
+
+
 @dataclass
 class Crawl:
     """One crawl's records as DataFrames, with the shared derived columns on ``pages``."""
@@ -109,6 +120,16 @@ class Crawl:
 
     def in_scope(self, urls: pd.Series) -> pd.Series:
         return urls_in_scope(urls, self.pages, self.start_url, origins=scope_origins(self.meta))
+
+    @property
+    def mode(self) -> str:
+        """site or list (crawler.store.CRAWL_MODES); a crawl made before modes were recorded: site."""
+        return self.meta.get("mode") or "site"
+
+    @property
+    def lacks(self) -> dict[str, str]:
+        """What this crawl cannot tell (CRAWL_NEEDS), and why: the rules needing it are off."""
+        return dict(LIST_MODE_LACKS) if self.mode == "list" else {}
 
     @property
     def site(self) -> dict[str, Any] | None:
@@ -561,7 +582,7 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
     reached_url = np.zeros(len(rows), dtype=bool)
     reached_url[target[followed & coded_isin(kind, REACHING_LINK_KINDS) & to_a_page]] = True
     reached = _by_page_row(reached_url[:-1], rows, len(p), False)
-    reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy()
+    reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy() | p["found_via"].eq("list").to_numpy()
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
 
     p["noindex"] = _contains(robots_text, NOINDEX)

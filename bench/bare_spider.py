@@ -4,6 +4,9 @@ listening ports (telnet console, 2.19's remote control).
 
     scrapy runspider bench/bare_spider.py -a url=http://127.0.0.1:8080/ \
         -s CONCURRENT_REQUESTS=16 -s CONCURRENT_REQUESTS_PER_DOMAIN=16 -O /tmp/bare.jsonl
+
+With ``-a list=FILE`` (bench/list_bench.py) it fetches the URLs of FILE, one a line, and follows
+no links.
 """
 
 from urllib.parse import urlsplit
@@ -22,8 +25,13 @@ class BareSpider(scrapy.Spider):
         "REMOTE_CONTROL_ENABLED": False,
     }
 
-    def __init__(self, url, *args, **kwargs):
+    def __init__(self, url=None, *args, list=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.follow = list is None
+        if list is not None:
+            with open(list) as lines:
+                self.start_urls = [line.strip() for line in lines if line.strip()]
+            return
         self.start_urls = [url]
         # host only: Scrapy's offsite check compares host names, an entry with a port never matches
         self.allowed_domains = [urlsplit(url).hostname]
@@ -31,7 +39,7 @@ class BareSpider(scrapy.Spider):
 
     def parse(self, response):
         yield {"url": response.url, "status": response.status}
-        if not isinstance(response, TextResponse):
+        if not self.follow or not isinstance(response, TextResponse):
             return
         for link in self.link_extractor.extract_links(response):
             yield scrapy.Request(link.url, callback=self.parse)

@@ -119,12 +119,12 @@ class PageProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-def serve(n: int, port: int) -> None:
-    origin = f"http://127.0.0.1:{port}"
+def serve(n: int, port: int, host: str = "127.0.0.1") -> None:
+    origin = f"http://{host}:{port}"
 
     async def main():
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: PageProtocol(n, origin), "127.0.0.1", port,
+        server = await loop.create_server(lambda: PageProtocol(n, origin), host, port,
                                           backlog=1024, reuse_address=True)
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -142,18 +142,20 @@ class PagegenServer:
             crawl(server.origin + "/")
     """
 
-    def __init__(self, pages: int, port: int | None = None):
-        self.pages = pages
+    def __init__(self, pages: int, port: int | None = None, host: str = "127.0.0.1"):
+        if not host.startswith("127."):
+            raise ValueError("the pagegen server binds loopback addresses only")
+        self.pages, self.host = pages, host
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> "PagegenServer":
         cmd = [sys.executable, os.path.join(HERE, "pagegen_server.py"), "--pages", str(self.pages),
-               "--port", str(self.port), "--serve-only"]
+               "--port", str(self.port), "--host", self.host, "--serve-only"]
         self.proc = subprocess.Popen(cmd, start_new_session=True, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -220,15 +222,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, required=True)
     parser.add_argument("--port", type=int, help="default: a free port")
+    parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
     parser.add_argument("--measure", type=float, metavar="SECONDS",
                         help="start the server, measure requests/s for SECONDS, stop")
     parser.add_argument("--connections", type=int, default=16, help="clients of --measure")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_only:  # one server process, started by PagegenServer
-        serve(args.pages, args.port)
+        serve(args.pages, args.port, args.host)
         return 0
-    with PagegenServer(args.pages, args.port) as server:
+    with PagegenServer(args.pages, args.port, args.host) as server:
         if args.measure:
             result = measure_throughput(server.origin, args.measure, args.connections, args.pages)
             print(f"{result['requests_per_s']:.0f} requests/s ({result['requests']} in "

@@ -61,6 +61,7 @@ class CrawlOptions:
     sample_size: int = 30
     # politeness
     concurrency: int = 5
+    concurrency_per_host: int | None = None  # requests in flight per host; None: as concurrency
     delay: float = 0.0
     autothrottle: bool = False
     user_agent: str = "seo-audit"  # a preset name or a full string
@@ -75,6 +76,13 @@ class CrawlOptions:
     # 202 re-checks: wait Retry-After (at most recheck_max_wait s), up to recheck_attempts times
     recheck_max_wait: float = 5.0
     recheck_attempts: int = 2
+    # list mode: fetch exactly these URLs (their redirects followed to the end, across hosts)
+    # and follow links list_depth clicks further, within the list's hosts; the scope is the list
+    list_file: str | None = None  # a file of URLs, one a line, or a CSV with a url column; "-": stdin
+    list_sitemap: str | None = None  # every URL of this sitemap (or sitemap index) is listed
+    list_depth: int = 0
+    list_urls: list[str] = field(default_factory=list)  # the list's URLs (crawler.url_list)
+    list_counts: dict[str, int] = field(default_factory=dict)  # its lines: UrlList.counts()
     log_level: str = "INFO"
     memory_limit_mb: int = 0  # 0: no guard; else stop cleanly (Scrapy MEMUSAGE_LIMIT_MB)
     # rendering in the system Chromium (crawler.render): off, auto (a sample of each template,
@@ -100,6 +108,10 @@ class CrawlOptions:
         self.start_url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
     @property
+    def list_mode(self) -> bool:
+        return bool(self.list_file or self.list_sitemap or self.list_urls)
+
+    @property
     def site_ports(self) -> tuple[int, int]:
         return self.http_port, self.https_port
 
@@ -123,6 +135,14 @@ class CrawlOptions:
                 raise ValueError(f"{name} must be a port (1 to 65535), got {getattr(self, name)}")
         if self.ca_bundle is not None and not Path(self.ca_bundle).is_file():
             raise ValueError(f"ca_bundle {self.ca_bundle!r} is not a file")
+        if self.concurrency_per_host is not None and self.concurrency_per_host < 1:
+            raise ValueError(f"concurrency_per_host must be at least 1, got {self.concurrency_per_host}")
+        if self.list_depth < 0:
+            raise ValueError(f"list_depth must not be negative, got {self.list_depth}")
+        if self.list_sitemap is not None and normalise(self.list_sitemap) is None:
+            raise ValueError(f"list_sitemap {self.list_sitemap!r} is not an absolute http(s) URL")
+        if self.list_mode and self.redis_url:
+            raise ValueError("list mode (list, list_sitemap) runs in one process: redis_url cannot be used with it")
         if self.max_depth is not None and self.max_depth < 0:
             raise ValueError(f"max_depth must not be negative, got {self.max_depth}")
         if self.max_duration is not None and self.max_duration <= 0:
@@ -152,6 +172,7 @@ class CrawlOptions:
         """The options as stored with the crawl: secrets in headers never leave the process."""
         data = asdict(self)
         data["store"] = str(self.store)
+        data["list_urls"] = len(self.list_urls)  # the list is the crawl's pages; its count is enough here
         data["headers"] = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v)
                            for k, v in self.headers.items()}
         if self.redis_url:

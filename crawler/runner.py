@@ -39,7 +39,8 @@ def scrapy_settings(options: CrawlOptions):
                "Accept-Language": "en", **options.headers}
     settings.setdict({
         "CONCURRENT_REQUESTS": options.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": min(options.concurrency_per_host or options.concurrency,
+                                              options.concurrency),
         "DOWNLOAD_DELAY": options.delay,
         "AUTOTHROTTLE_ENABLED": options.autothrottle,
         "DOWNLOAD_TIMEOUT": options.timeout,
@@ -70,7 +71,9 @@ def run_crawl(options: CrawlOptions, *, in_process: bool = False, verbose: bool 
     from .spiders.site import SiteSpider
 
     spider_class = SiteSpider
-    if options.redis_url:  # the coordinator of a crawl shared through Redis
+    if options.list_mode:
+        from .spiders.listed import ListSpider as spider_class
+    elif options.redis_url:  # the coordinator of a crawl shared through Redis
         from .distributed import SharedSiteSpider as spider_class, check_redis
 
         check_redis(options)

@@ -74,27 +74,44 @@ class CrawlSession:
         self.options = options
         self.start_url = normalise(options.start_url)
         self.user_agent = options.user_agent_string
-        self.scope = Scope.for_start(self.start_url, options.include, options.exclude,
-                                     options.extra_origins,
-                                     None if options.strict_origin else options.site_ports)
+        if options.list_mode:  # the scope is the list's hosts, as given: no scheme twins
+            listed = {origin(url) for url in options.list_urls}
+            self.scope = Scope.for_start(self.start_url, options.include, options.exclude,
+                                         [*options.extra_origins, *sorted(listed)], None)
+        else:
+            self.scope = Scope.for_start(self.start_url, options.include, options.exclude,
+                                         options.extra_origins,
+                                         None if options.strict_origin else options.site_ports)
+        #: list mode: the list's origins, where links are followed (the scope also has the
+        #: origins its redirects lead to, see widen_scope)
+        self.list_origins: set[str] = set(self.scope.origins) if options.list_mode else set()
         #: where the crawl's site starts: the start URL, or where its redirects ended (move_scope)
         self.site_url = self.start_url
         self.robots: dict[str, RobotsPolicy] = {}
         self.pattern_counts: Counter[str] = Counter()
-        self.stats: Counter[str] = Counter()
+        self.stats: Counter[str] = Counter({f"list/{key}": n for key, n in options.list_counts.items()})
         self.started = time.monotonic()
         # per process: a shared (--redis) crawl's workers would each learn a different sample
+        # list mode fetches every URL listed: none is sampled out
         self.sampler = (FamilySampler(options.sample_size)
-                        if options.sampling and options.redis_url is None else None)
+                        if options.sampling and options.redis_url is None and not options.list_mode else None)
 
     def move_scope(self, url: str) -> None:
         """The start URL redirected to ``url``, on another origin: the site is there, so is the scope."""
         self.scope = self.scope.moved_to(url, self.options.extra_origins)
         self.site_url = url
 
+    def widen_scope(self, origins: set[str], listed: bool) -> None:
+        """List mode: ``origins`` join the scope, as origins of the list (``listed``: a sitemap's
+        URLs) or as where its redirects lead (fetched, their links not followed)."""
+        self.scope = self.scope.with_origins(origins)
+        if listed:
+            self.list_origins |= origins
+
     def site_facts(self) -> dict:
         """Where the crawl's site was found, for the crawl's stats (audit and report read them)."""
-        return {"start/site_url": self.site_url, "scope/origins": sorted(self.scope.origins)}
+        origins = self.list_origins if self.options.list_mode else self.scope.origins
+        return {"start/site_url": self.site_url, "scope/origins": sorted(origins)}
 
     def _restore_site(self) -> None:
         """A resumed crawl keeps the site its start URL's redirects led to."""
@@ -125,8 +142,8 @@ class CrawlSession:
                 logger.info("Resuming crawl %s of %s", crawl_id, self.start_url)
                 return crawl_id, True
             logger.info("Nothing to resume for %s: starting a new crawl", self.start_url)
-        return store.new_crawl(self.conn, self.start_url, self.options.recorded(),
-                               self.options.job), False
+        return store.new_crawl(self.conn, self.start_url, self.options.recorded(), self.options.job,
+                               "list" if self.options.list_mode else "site"), False
 
     def _count_admitted(self) -> int:
         """Queued URLs, less those sampled out when their turn came (see sampled_out_now)."""

@@ -10,7 +10,8 @@ Tables (every one keyed by ``crawl_id``):
 
 crawls
     one row per run: start URL, times, state (running / complete / incomplete),
-    settings and Scrapy stats as JSON, the soft-404 probe's answer as JSON.
+    settings and Scrapy stats as JSON, the soft-404 probe's answer as JSON, and its mode:
+    site (a site crawled from its start URL) or list (exactly the URLs of a list, see CRAWL_MODES).
 pages
     one row per URL met (the "records"): fetched ones with what a crawler saw, and
     unfetched ones with ``skip_reason`` (robots, out-of-scope, max-depth, trap...).
@@ -145,6 +146,12 @@ CERTIFICATE_COLUMNS: dict[str, str] = {
     "chain_sent": "certificates the server sent, its own included",
     "checked_at": "unix time of the check",
 }
+#: crawls.mode: what a crawl fetched (NULL, in a crawl made before modes were recorded: site)
+CRAWL_MODES = {
+    "site": "the site, from its start URL, by following links, redirects and sitemaps",
+    "list": "exactly the URLs of a list (crawl --list / --list-sitemap), their redirects followed to "
+            "the end, links only --list-depth clicks further",
+}
 FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
@@ -172,7 +179,8 @@ CREATE TABLE IF NOT EXISTS crawls (
     state TEXT NOT NULL DEFAULT 'running',
     settings TEXT,
     stats TEXT,
-    probe TEXT
+    probe TEXT,
+    mode TEXT
 );
 CREATE TABLE IF NOT EXISTS pages (
     crawl_id INTEGER NOT NULL,
@@ -406,10 +414,12 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def new_crawl(conn: sqlite3.Connection, start_url: str, settings: dict[str, Any],
-              job: str | None = None) -> int:
+              job: str | None = None, mode: str = "site") -> int:
+    if mode not in CRAWL_MODES:
+        raise ValueError(f"crawl mode {mode!r} is not one of {', '.join(CRAWL_MODES)}")
     cur = conn.execute(
-        "INSERT INTO crawls (job, start_url, started_at, settings) VALUES (?, ?, ?, ?)",
-        (job, start_url, time.time(), json.dumps(settings, default=str)),
+        "INSERT INTO crawls (job, start_url, started_at, settings, mode) VALUES (?, ?, ?, ?, ?)",
+        (job, start_url, time.time(), json.dumps(settings, default=str), mode),
     )
     conn.commit()
     return int(cur.lastrowid)

@@ -183,6 +183,10 @@ class Scope:
         twins = {twin for site in sites if (twin := scheme_twin(site, self.ports))} - sites
         return replace(self, origins=frozenset(sites | twins), twins=frozenset(twins))
 
+    def with_origins(self, origins) -> "Scope":
+        """This scope with ``origins`` (scheme://host[:port]) in it too, as given."""
+        return replace(self, origins=self.origins | frozenset(origins))
+
     def verdict(self, url: str) -> str | None:
         """None if ``url`` may be fetched, else the skip reason: out-of-scope or excluded."""
         if origin(url) not in self.origins:

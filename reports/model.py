@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .rendering import Rendering, rendering_summary
+from reports.listmode import list_facts
 
 SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
@@ -173,6 +174,8 @@ class ReportModel:
     #: the certificate check of each HTTPS host:port in scope (crawler.store.CERTIFICATE_COLUMNS)
     certificates: list[dict[str, Any]] = field(default_factory=list)
     rendering: Rendering | None = None  # the crawl's rendered pages (crawl --render), if any
+    #: a list-mode crawl's list (reports.listmode.list_facts); None for a site crawl
+    list_mode: dict[str, Any] | None = None
 
     @property
     def certificate_problems(self) -> int:
@@ -400,6 +403,7 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         rendering=rendering_summary(pages),
         site_found=getattr(crawl, "site", None),
         certificates=list(getattr(crawl, "certificates", None) or []),
+        list_mode=list_facts(crawl, rules) if getattr(crawl, "mode", "site") == "list" else None,
     )
 
 
@@ -414,6 +418,7 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
             "started_at": meta.get("started_at"),
             "finished_at": meta.get("finished_at"),
             "state": meta.get("state"),
+            "mode": meta.get("mode") or "site",
             "settings": meta.get("settings") or {},
             # the start URL's redirects: where the crawl found the site and its scope (null: no redirect)
             "site": model.site_found,
@@ -444,6 +449,8 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
     }
     if model.rendering is not None:
         summary["rendering"] = model.rendering.to_dict()
+    if model.list_mode is not None:
+        summary["list"] = model.list_mode
     if previous is not None:
         summary["previous"] = previous
     return summary

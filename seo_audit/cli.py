@@ -118,6 +118,8 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--https-port", type=_port, help="the site's HTTPS port (default 443)")
     add("--ca-bundle", metavar="FILE", help="PEM file of the CAs HTTPS certificates are checked against (default: the system's)")
     add("--concurrency", type=_positive_int, help="requests in flight (default 5)")
+    add("--concurrency-per-host", type=_positive_int, metavar="N",
+        help="requests in flight per host (default: --concurrency); list mode spreads over many hosts")
     add("--delay", type=_non_negative(float), help="seconds between requests")
     add("--autothrottle", action="store_true", help="adapt the rate to the server's latency")
     add("--user-agent", help="seo-audit (default), googlebot-desktop, googlebot-smartphone or a full string")
@@ -142,6 +144,11 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--render-pages-per-context", type=_positive_int, help="pages per browser context before a fresh one (default 100)")
     add("--resume", action="store_true", help="continue the last unfinished crawl of this URL in the store")
     add("--job", help="a name for this crawl job (history, comparison, lock); default: the job file's name")
+    add("--list", metavar="FILE", help="list mode: fetch exactly these URLs, no start URL (one a line, or a "
+                                       "CSV with a url column; - for stdin); see README 'List mode'")
+    add("--list-sitemap", metavar="URL", help="list mode: every URL of this sitemap or sitemap index")
+    add("--list-depth", type=_non_negative(int), metavar="N",
+        help="list mode: follow links N clicks from the listed URLs, within their hosts (default 0: none)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,7 +299,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
     subject = f"crawl {summary['crawl_id']}" if summary.get("crawl_id") else "run"
     if summary.get("job"):
         subject += f" of job {summary['job']}"
-    if summary.get("start_url"):
+    if summary.get("list"):
+        subject += f" (list of {summary['list']['urls']:,} URLs on {len(summary['list']['hosts'])} hosts)"
+    elif summary.get("start_url"):
         moved = f" -> {summary['site']['url']}" if summary.get("site") else ""
         subject += f" ({summary['start_url']}{moved})"
     parts = [f"seo-audit: {subject}: {summary['outcome']}"]
@@ -386,7 +395,14 @@ def _crawl_and_report(job, args: argparse.Namespace, summary: dict[str, Any]) ->
 
     options = job.options
     store.connect(options.store).close()  # fail before crawling if the store is unusable
-    log.info("crawling %s (job %s) into %s", options.start_url, options.job or "-", options.store)
+    if job.url_list is not None:
+        log.info("list %s: %s", options.list_file, job.url_list.describe())
+    if options.list_mode:
+        log.info("list mode: fetching %s (job %s) into %s", " and ".join(filter(None, (
+            f"{len(options.list_urls):,} listed URLs" if options.list_urls else None,
+            options.list_sitemap and f"the URLs of {options.list_sitemap}"))), options.job or "-", options.store)
+    else:
+        log.info("crawling %s (job %s) into %s", options.start_url, options.job or "-", options.store)
     try:
         result = run_crawl(options, in_process=True, verbose=args.verbose)
     except RuntimeError as exc:
@@ -463,9 +479,11 @@ def _render_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
 
 
 def _start_problem(store_path: Path, crawl_id: int, options) -> str | None:
-    """Why the crawl never got past its start URL, or None if it did."""
+    """Why the crawl never got past its start URL, or None if it did (list mode has none)."""
     from crawler import store
 
+    if options.list_mode:
+        return None
     conn = store.connect(store_path, readonly=True)
     try:
         start = conn.execute("SELECT status, error, redirect_target FROM pages WHERE crawl_id = ? "
@@ -570,6 +588,10 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         conn.close()
     summary.update(crawl_id=crawl.crawl_id, **_crawl_facts(store_path, crawl.crawl_id),
                    waste_share=budget.get("waste_share", 0.0), previous_crawl_id=previous_id)
+    if crawl.mode == "list":
+        from reports.listmode import list_facts
+
+        summary["list"] = list_facts(crawl)
     if comparison:
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
     if log_findings is not None:

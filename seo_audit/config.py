@@ -20,6 +20,8 @@ command line instead)::
     concurrency = 4
     user_agent = "googlebot-smartphone"
     sampling = true                # sample URL families (--no-sampling); sample_size = 30
+    # list = "old-urls.txt"        # list mode instead of a start URL (--list; "-": stdin);
+    # list_sitemap = "https://www.example.com/sitemap.xml"   # or a sitemap's URLs; list_depth = 0
 
     [rules.slow-response]          # per rule: enabled, severity, thresholds (audit.AuditConfig)
     max_seconds = 1.5
@@ -48,6 +50,7 @@ from typing import Any, Iterator, Mapping
 
 from audit import AuditConfig
 from crawler.options import CrawlOptions
+from crawler.url_list import UrlList, read_url_list
 from crawler.urls import normalise
 
 #: what --fail-on and fail_on accept: a severity (that or worse fails) or "new" (regressions)
@@ -56,8 +59,13 @@ DEFAULT_OUT = Path("audit-output")
 DEFAULT_STORE_NAME = "seo-audit.sqlite"
 
 #: CrawlOptions fields a job cannot set in [crawl]: they have top-level keys, or are per run
-_NOT_IN_CRAWL_TABLE = {"start_url", "store", "job", "resume", "log_level"}
-CRAWL_KEYS: dict[str, Any] = {name: hint for name, hint in typing.get_type_hints(CrawlOptions).items()
+_NOT_IN_CRAWL_TABLE = {"start_url", "store", "job", "resume", "log_level", "list_urls", "list_counts"}
+#: [crawl] keys (and flags) named otherwise than their CrawlOptions field: a field named ``list``
+#: would hide the builtin in the dataclass's annotations
+_FIELD_OF_CRAWL_KEY = {"list": "list_file"}
+_CRAWL_KEY_OF_FIELD = {fld: key for key, fld in _FIELD_OF_CRAWL_KEY.items()}
+CRAWL_KEYS: dict[str, Any] = {_CRAWL_KEY_OF_FIELD.get(name, name): hint
+                              for name, hint in typing.get_type_hints(CrawlOptions).items()
                               if name not in _NOT_IN_CRAWL_TABLE}
 TOP_LEVEL_KEYS: dict[str, Any] = {
     "job": str, "start_url": str, "out": str, "store": str, "retention": int, "webhook": str,
@@ -88,6 +96,7 @@ class Job:
     name: str | None
     out: Path | None
     options: CrawlOptions | None = None
+    url_list: UrlList | None = None  # list mode: what the list file held (its URLs are in options)
     audit: AuditConfig = field(default_factory=AuditConfig)
     branding: dict[str, str] = field(default_factory=dict)
     retention: int | None = None
@@ -131,6 +140,8 @@ def read_job_file(path: str | Path) -> dict[str, Any]:
     for key in ("out", "store"):
         if key in data:
             data[key] = str(base / data[key])
+    if data.get("crawl", {}).get("list", "-") != "-":
+        data["crawl"]["list"] = str(base / data["crawl"]["list"])
     if "logo" in data.get("branding", {}):
         data["branding"]["logo"] = str(base / data["branding"]["logo"])
     for key in ("logs", "bot_ranges"):
@@ -174,12 +185,17 @@ def merge(file_settings: Mapping[str, Any], flag_settings: Mapping[str, Any]) ->
 def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
     """A validated Job from settings shaped like a job file; ValueError names the bad setting.
     ``crawl=False``: for stored crawls, no start URL needed and the output folder is optional."""
+    url_list = None
+    if crawl:
+        settings, url_list = _listed(settings)
     if crawl and not settings.get("start_url"):
-        raise ValueError("no start URL: give it on the command line or as start_url in the job file")
+        raise ValueError("no start URL: give it on the command line or as start_url in the job file "
+                         "(or a list of URLs: --list FILE, --list-sitemap URL)")
     _check_run_settings(settings)
     _check_branding(settings.get("branding", {}))
     options = _crawl_options(settings) if crawl else None
     return Job(
+        url_list=url_list,
         store=options.store if options else _store(settings),
         name=settings.get("job"),
         out=_out(settings) if crawl else (Path(settings["out"]) if settings.get("out") else None),
@@ -196,6 +212,33 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
     )
 
 
+def _listed(settings: Mapping[str, Any]) -> tuple[Mapping[str, Any], UrlList | None]:
+    """List mode's settings: the list file read (its URLs and counts into [crawl]), the start URL
+    its first URL (or the list's sitemap). ValueError if there is nothing to fetch."""
+    crawl = dict(settings.get("crawl", {}))
+    source, sitemap = crawl.get("list"), crawl.get("list_sitemap")
+    if not (source or sitemap):
+        return settings, None
+    if settings.get("start_url"):
+        raise ValueError("list mode fetches the list's URLs: give a start URL or a list "
+                         "(list, list_sitemap), not both")
+    start = normalise(sitemap) if sitemap else None
+    if sitemap and start is None:
+        raise ValueError(f"list_sitemap {sitemap!r} is not an absolute http(s) URL")
+    url_list = None
+    if source:
+        try:
+            url_list = read_url_list(source, max_url_length=crawl.get("max_url_length", 4096))
+        except OSError as exc:
+            raise ValueError(f"list {source}: cannot read it: {exc.strerror or exc}") from None
+        if not url_list.urls and not sitemap:
+            hint = " (a CSV needs a header line naming a url column)" if str(source).lower().endswith(".csv") else ""
+            raise ValueError(f"list {source}: no URL to fetch: {url_list.describe()}{hint}")
+        crawl.update(list_urls=url_list.urls, list_counts=url_list.counts())
+        start = start or url_list.urls[0]
+    return {**settings, "start_url": start, "crawl": crawl}, url_list
+
+
 def _out(settings: Mapping[str, Any]) -> Path:
     return Path(settings["out"]) if settings.get("out") else DEFAULT_OUT
 
@@ -209,6 +252,7 @@ def _crawl_options(settings: Mapping[str, Any]) -> CrawlOptions:
     for name, hint in CRAWL_KEYS.items():
         if name in crawl and _base_type(hint) is float:
             crawl[name] = float(crawl[name])  # TOML says 2 for 2.0
+    crawl = {_FIELD_OF_CRAWL_KEY.get(key, key): value for key, value in crawl.items()}
     options = CrawlOptions(start_url=settings["start_url"], store=_store(settings), job=settings.get("job"),
                            resume=bool(settings.get("resume", False)), **crawl)
     options.validate()

@@ -14,7 +14,7 @@ SEONAUT = "https://github.com/StJudeWasHere/seonaut"
       why="Pages many clicks from the home page are crawled less often and look less important.",
       fix="Link to the page from higher up: categories, hubs, related pages.",
       learn_more=SEONAUT, thresholds={"max_depth": 4}, applies_to=indexable_html_mask,
-      reads=("depth", "is_html", "indexable"))
+      reads=("depth", "is_html", "indexable"), needs=("link-graph",))
 def deep_page(crawl, t):
     p = crawl.pages
     hit = p[p["depth"].gt(t["max_depth"]).fillna(False) & indexable_html_mask(crawl)]

@@ -11,7 +11,8 @@ findings by it, see README "Severities"): ``touches``, the pages its findings st
 default the pages they name; a rule reporting one row per URL pattern touches the whole
 pattern); ``applies_to``, the pages it judges (a rule flagging nearly all of them is one
 site-level finding); ``waste``, the crawl-budget cause (one of ``WASTE_CAUSES``) its touched
-pages count as.
+pages count as; ``needs``, what it needs of the crawl beyond its pages (``CRAWL_NEEDS``: the
+link graph, the site's sitemaps): a crawl without it (list mode) has the rule off, and says why.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Callable, Mapping, TypeVar
 import numpy as np
 import pandas as pd
 
-from audit.load import NOINDEX, Crawl, coded_isin
+from audit.load import CRAWL_NEEDS, NOINDEX, Crawl, coded_isin
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
@@ -63,6 +64,12 @@ class Rule:
     waste: str | None = None  # the WASTE_CAUSES entry the pages it touches feed, if any
     touches: Touches | None = None  # the pages its findings touch; None: the pages they name
     applies_to: Population | None = None  # the pages it judges; None: not a site-level rule
+    needs: tuple[str, ...] = ()  # CRAWL_NEEDS entries the check cannot do without
+
+    def off_for(self, crawl: Crawl) -> str | None:
+        """Why this rule cannot judge ``crawl`` (it lacks what the rule needs), or None."""
+        lacks = crawl.lacks
+        return next((lacks[need] for need in self.needs if need in lacks), None)
 
     def run(self, crawl: Crawl, thresholds: Mapping[str, Any] | None = None) -> pd.DataFrame:
         return self.check(crawl, {**self.thresholds, **(thresholds or {})})
@@ -75,10 +82,12 @@ class Rule:
 def rule(*, id: str, severity: str, severity_why: str, title: str, why: str, fix: str,
          learn_more: str, thresholds: Mapping[str, Any] | None = None,
          reads: tuple[str, ...] = (), waste: str | None = None, touches: Touches | None = None,
-         applies_to: Population | None = None) -> Callable[[Check], Rule]:
+         applies_to: Population | None = None, needs: tuple[str, ...] = ()) -> Callable[[Check], Rule]:
     """Declares the check below it as a rule; the rule's category is its module's ``CATEGORY``."""
     if severity not in SEVERITIES:
         raise ValueError(f"rule {id!r}: severity {severity!r} is not one of {SEVERITIES}")
+    if not set(needs) <= set(CRAWL_NEEDS):
+        raise ValueError(f"rule {id!r}: needs {needs!r}: each must be one of {CRAWL_NEEDS}")
     if waste is not None and waste not in WASTE_CAUSES:
         raise ValueError(f"rule {id!r}: waste {waste!r} is not one of {WASTE_CAUSES}")
 
@@ -87,7 +96,7 @@ def rule(*, id: str, severity: str, severity_why: str, title: str, why: str, fix
         return Rule(id=id, severity=severity, category=category, title=title, why=why, fix=fix,
                     learn_more=learn_more, check=check, thresholds=dict(thresholds or {}),
                     severity_why=severity_why, reads=tuple(reads), waste=waste, touches=touches,
-                    applies_to=applies_to)
+                    applies_to=applies_to, needs=tuple(needs))
     return declare
 
 

@@ -44,7 +44,7 @@ def _points_to(p: pd.DataFrame, answer: pd.Series) -> pd.Series:
           "meant to stay out of the index.",
       fix="Check the noindex is intended; if so, link to the page less (or not at all).",
       learn_more=GOOGLE_NOINDEX, thresholds={"min_inlinks": 3}, waste="noindex",
-      reads=("noindex", "inlinks", "meta_robots", "x_robots_tag"))
+      reads=("noindex", "inlinks", "meta_robots", "x_robots_tag"), needs=("link-graph",))
 def noindex_linked(crawl, t):
     p = crawl.pages
     hit = p[p["noindex"] & p["inlinks"].ge(t["min_inlinks"])]
@@ -129,7 +129,7 @@ def canonical_conflict(crawl, t):
           "first.",
       fix="Link to the canonical URL instead.",
       learn_more=GOOGLE_CANONICAL, thresholds={"min_inlinks": 1}, waste="canonicalised",
-      reads=("canonical", "link_canonical", "status", "inlinks"))
+      reads=("canonical", "link_canonical", "status", "inlinks"), needs=("link-graph",))
 def canonicalised_linked(crawl, t):
     p = _canonicalised(crawl)
     hit = p[p["inlinks"].ge(t["min_inlinks"])]

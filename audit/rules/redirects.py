@@ -41,7 +41,7 @@ def _hops(p: pd.DataFrame) -> pd.Series:
       why="Every link through a redirect costs crawlers an extra request and delays the real page.",
       fix="Update the links listed to point straight at the final URL.",
       learn_more=GOOGLE_REDIRECTS, waste="redirects",
-      reads=("status_class", "redirect_target", "redirect_chain", "inlinks", "links.kind"))
+      reads=("status_class", "redirect_target", "redirect_chain", "inlinks", "links.kind"), needs=("link-graph",))
 def internal_link_to_redirect(crawl, t):
     r = _redirects(crawl)
     hit = r[r["inlinks"].gt(0)]  # the target of a followed <a> link

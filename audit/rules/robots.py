@@ -29,7 +29,7 @@ def _rule(p):
       why="Crawlers may not fetch the URL, yet the site links to it: the link leads nowhere for them and "
           "the URL can still be indexed without its content, from links alone.",
       fix="Remove the links, or allow the URL in robots.txt if it should be crawled.",
-      learn_more=GOOGLE_ROBOTS, reads=("blocked", "robots_rule", "inlinks", "links.kind"))
+      learn_more=GOOGLE_ROBOTS, reads=("blocked", "robots_rule", "inlinks", "links.kind"), needs=("link-graph",))
 def linked_but_blocked(crawl, t):
     p = _blocked(crawl)
     hit = p[p["inlinks"] > 0]

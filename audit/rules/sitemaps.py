@@ -100,7 +100,7 @@ def sitemap_other_host(crawl, t):
       why="The site has sitemaps, but this indexable page is not in any: search engines learn about it "
           "and its changes later.",
       fix="Add the page (with <lastmod>) to a sitemap.",
-      learn_more=CRAWL_BUDGET, applies_to=indexable_html_mask, reads=("indexable", "is_html", "in_sitemap"))
+      learn_more=CRAWL_BUDGET, applies_to=indexable_html_mask, reads=("indexable", "is_html", "in_sitemap"), needs=("site-sitemaps",))
 def missing_from_sitemap(crawl, t):
     if crawl.sitemap_urls.empty:
         return found(pd.Series(dtype="str"), "")
@@ -115,7 +115,7 @@ def missing_from_sitemap(crawl, t):
       why="Only the sitemap leads to the page: crawlers see it as unimportant and visitors never find "
           "it.",
       fix="Link to the page from related pages, or drop it from the sitemap if it is obsolete.",
-      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "inlinks"))
+      learn_more=GOOGLE_SITEMAPS, reads=("in_sitemap", "in_scope", "inlinks"), needs=("link-graph",))
 def orphan_page(crawl, t):
     p = crawl.pages
     hit = p[_listed(crawl) & p["inlinks"].eq(0) & p["url"].ne(crawl.start_url)]
@@ -146,7 +146,7 @@ def sitemap_file_error(crawl, t):
           "changed pages only by crawling links.",
       fix="Publish a sitemap of the canonical, indexable URLs (with <lastmod>), name it in robots.txt "
           "with a Sitemap: line, and submit it in Search Console.",
-      learn_more=GOOGLE_SITEMAPS, reads=("fetch_kind", "found_via", "status", "error"))
+      learn_more=GOOGLE_SITEMAPS, reads=("fetch_kind", "found_via", "status", "error"), needs=("site-sitemaps",))
 def no_xml_sitemap(crawl, t):
     sitemaps = _sitemap_files(crawl)
     if sitemaps["found_via"].eq("robots").any():

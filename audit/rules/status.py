@@ -187,7 +187,8 @@ def _internal_errors(crawl, status_class: str) -> pd.DataFrame:
     hit = p[p["status_class"].eq(status_class) & p["status"].ne(429).fillna(False)
             & p["is_page"] & p["in_scope"]]
     sources = hit["url"].map(linked_from(crawl, hit["url"], ("a", "img", "script", "css", "css-url", "iframe")))
-    listed = hit["in_sitemap"].map({True: "listed in a sitemap", False: "not linked"})
+    listed = hit["in_sitemap"].map({True: "listed in a sitemap", False: "not linked"}).where(
+        hit["found_via"].ne("list"), "in the URL list")
     return found(hit["url"], text(hit["status"]) + "; " + sources.fillna(listed))
 
 
@@ -198,7 +199,7 @@ def _internal_errors(crawl, status_class: str) -> pd.DataFrame:
           "as not existing.",
       fix="Fix or remove the links listed, or redirect the URL to its replacement.",
       learn_more=GOOGLE_STATUS, waste="errors",
-      reads=("status_class", "status", "is_page", "in_scope", "in_sitemap", "links.kind"))
+      reads=("status_class", "status", "is_page", "in_scope", "in_sitemap", "found_via", "links.kind"))
 def internal_4xx(crawl, t):
     return _internal_errors(crawl, "4xx")
 
@@ -211,7 +212,7 @@ def internal_4xx(crawl, t):
           "URLs from the index.",
       fix="Fix the server error; if it is maintenance, answer 503 with Retry-After.",
       learn_more=GOOGLE_STATUS, waste="errors",
-      reads=("status_class", "status", "is_page", "in_scope", "in_sitemap", "links.kind"))
+      reads=("status_class", "status", "is_page", "in_scope", "in_sitemap", "found_via", "links.kind"))
 def internal_5xx(crawl, t):
     return _internal_errors(crawl, "5xx")
 

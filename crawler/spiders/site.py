@@ -198,15 +198,18 @@ class SiteSpider(Spider):
         yield from self._robots_known(meta["origin"], RobotsPolicy.from_response(None, ""))
 
     def _robots_known(self, site: str, policy: RobotsPolicy, base: str | None = None):
-        self.session.set_robots(site, policy)
-        delay = policy.crawl_delay(self.session.user_agent)
-        if delay and not self.options.ignore_robots:
-            self._slow_down(site, delay)
+        self._apply_robots(site, policy)
         if not self.session.robots_pending():
             if self._door_next:
                 yield from self._door_hop(*self._door_next)
             else:
                 yield from self._seed([resolve(base or site, s) for s in policy.sitemaps()])
+
+    def _apply_robots(self, site: str, policy: RobotsPolicy) -> None:
+        self.session.set_robots(site, policy)
+        delay = policy.crawl_delay(self.session.user_agent)
+        if delay and not self.options.ignore_robots:
+            self._slow_down(site, delay)
 
     def _slow_down(self, site: str, delay: float) -> None:
         """Honour Crawl-delay: the slot's delay, now and for a slot made later."""
@@ -339,8 +342,7 @@ class SiteSpider(Spider):
         if url == self._door:
             door = self._through_door(target, bundle, entry)
         elif target:
-            session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
-                             depth=entry.depth, parent=entry)
+            door = self._redirect(target, bundle, entry)
         if status == 202:
             self._note_202(url, row, entry, bundle)
         facts = None
@@ -364,6 +366,12 @@ class SiteSpider(Spider):
         bundle.pages.insert(0, store.page_row(row))
         yield PageRecord(bundle)
         yield from door
+
+    def _redirect(self, target: str, bundle: Bundle, entry: Entry) -> list:
+        """A redirect met: its target admitted (or recorded as skipped); the requests it needs first."""
+        self.session.discover(target, bundle, fetch_kind=entry.fetch_kind, found_via="redirect",
+                              depth=entry.depth, parent=entry)
+        return []
 
     # --- the start URL's redirects: where the site is ------------------------------------
     def _through_door(self, target: str | None, bundle: Bundle, entry: Entry) -> list:
