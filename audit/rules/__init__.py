@@ -1,7 +1,7 @@
 """The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (architecture, content, duplicates, families, indexability, links, monitors,
+from audit.rules import (architecture, content, duplicates, families, indexability, links, logs, monitors,
                          performance, redirects, robots, security, sitemaps, status)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
@@ -19,6 +19,7 @@ RULES: list[Rule] = [
     *links.RULES,
     *content.RULES,
     *security.RULES,
+    *logs.RULES,  # read the server logs joined with the crawl, if any (crawl.logs)
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

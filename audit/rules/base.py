@@ -28,7 +28,7 @@ from audit.load import Crawl, coded_isin
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
-              "performance", "architecture", "links", "content", "security")
+              "performance", "architecture", "links", "content", "security", "logs")
 #: Causes of wasted crawl budget (audit.budget), in the order a fetch is attributed to them:
 #: the first that applies wins.
 WASTE_CAUSES = ("redirects", "errors", "accepted-202-204", "blocked", "noindex", "canonicalised",
