@@ -113,6 +113,8 @@ class Crawl:
     sitemap_urls: pd.DataFrame
     rechecks: pd.DataFrame
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_FINDING_COLUMNS))
+    #: the server logs joined with the crawl (audit.logs.LogFacts), which the log rules read; None: no logs
+    logs: Any = None
 
     @property
     def start_url(self) -> str | None:

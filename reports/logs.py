@@ -90,14 +90,5 @@ def log_section(logs: Any, simulated: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _monitor_hits(logs: Any) -> list[dict[str, Any]]:
-    """Per day: bots' hits that got a 202, and their hits on the status monitors the 202s named
-    (the URLs the crawl fetched as status-url)."""
-    monitor_urls = set(getattr(logs, "monitor_urls", ()) or ())
-    hits = logs.googlebot
-    rows = []
-    for day, frame in hits.groupby("day", sort=True):
-        got_202 = int(frame.loc[frame["status"].eq(202).fillna(False), "hits"].sum())
-        on_monitors = int(frame.loc[frame["url"].isin(monitor_urls), "hits"].sum())
-        if got_202 or on_monitors:
-            rows.append({"day": str(day), "got_202": got_202, "monitor_hits": on_monitors})
-    return rows
+    """Per day and bot: hits that got a 202, and hits on the status monitors the 202s named."""
+    return [{**row, "day": str(row["day"])} for row in logs.monitors.to_dict("records")]

@@ -515,7 +515,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from crawler.progress import step
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare, rules_signature
-    from seo_audit.logs_cmd import analyse_for_job, store_log_summary
+    from seo_audit.logs_cmd import has_logs, join_for_job, place_for_job
 
     reporting = job.out is not None and not getattr(args, "no_report", False)
     if reporting:
@@ -531,16 +531,21 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         # the largest file, written by a process of its own while this one derives and audits
         links_csv = start_links_csv(job.out, links, bom=job.csv_bom)
 
-    step("audit", "loading the crawl", 4)
+    with_logs = has_logs(job)
+    steps = 5 if with_logs else 4
+    step("audit", "loading the crawl", steps)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
                        on_links=write_links_csv if reporting else None)
-    step("audit", f"{len(RULES)} rules on {len(crawl.pages):,} URLs", 4)
+    if with_logs:
+        step("audit", "reading the server logs", steps)
+        join_for_job(crawl, job)
+    step("audit", f"{len(RULES)} rules on {len(crawl.pages):,} URLs", steps)
     findings = run_audit(crawl, job.audit)
-    step("audit", "crawl budget", 4)
+    step("audit", "crawl budget", steps)
     budget = crawl_budget(crawl, findings)
-    crawl.findings = findings  # the audit's causes of waste place Googlebot's hits
-    log_findings = analyse_for_job(crawl, job)
-    step("audit", f"saving {len(findings):,} findings", 4)
+    if with_logs:
+        place_for_job(crawl, findings, store_path)
+    step("audit", f"saving {len(findings):,} findings", steps)
     if links_csv is not None:
         # links.csv is written by the child: tens of millions of links need not stay here
         crawl.links = crawl.links.iloc[:0].copy()  # a copy: a slice would keep all the rows alive
@@ -556,23 +561,16 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     finally:
         conn.close()
     crawl.findings = findings  # the audit being saved is the crawl's findings now
-    if log_findings is not None:
-        store_log_summary(store_path, crawl.crawl_id, crawl.logs)
     comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
                   if previous_id else None)
     missing: dict[str, str] = {}
     try:
         if reporting:
-            import pandas as pd
-
-            from audit.rules.logs import LOG_RULES
             from reports import OutputsMissing, write_outputs
 
-            rules, shown = (RULES, findings) if log_findings is None else (
-                [*RULES, *LOG_RULES], pd.concat([findings, log_findings], ignore_index=True))
             step("report", f"report.html and exports in {job.out}", 1)
             try:
-                paths = write_outputs(job.out, crawl, shown, rules, budget, branding=job.branding,
+                paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
                                       bom=job.csv_bom, previous=comparison, links_csv=links_csv)
             except OutputsMissing as exc:  # each one logged by name; every other output is written
                 paths, missing = exc.files, exc.missing
@@ -594,7 +592,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         summary["list"] = list_facts(crawl)
     if comparison:
         summary.update(new_findings=comparison["findings"]["new"], fixed_findings=comparison["findings"]["fixed"])
-    if log_findings is not None:
+    if with_logs:
         summary.update(log_lines=crawl.logs.lines_read, googlebot_hits=crawl.logs.budget["hits"],
                        googlebot_waste_share=crawl.logs.budget["waste_share"])
     if not (args.quiet or args.json):

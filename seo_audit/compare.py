@@ -44,7 +44,8 @@ borderline
 not_compared
     a finding on a URL the other crawl did not judge because of its own bounds: recorded
     there as skipped for ``max-pages`` or ``trap`` (which URLs a bounded crawl reaches depends
-    on the order answers come in), or not recorded at all by a crawl cut short by a limit.
+    on the order answers come in), or not recorded at all by a crawl cut short by a limit; or
+    a log rule's finding (audit.rules.logs) when the other run had no server logs.
 
 A crawl whose stored audit ran other rules than the comparison's is audited again first (see
 ``load_for_compare``).
@@ -63,6 +64,8 @@ import pandas as pd
 from audit import AuditConfig, CrawlOutline, crawl_budget, load_crawl, load_outline, run_audit
 from audit.load import OUTLINE_PAGE_COLUMNS
 from audit.parallel import in_new_process
+from audit.rules import RULES_BY_ID
+from audit.rules.logs import CATEGORY as LOGS
 from audit.rules.performance import TIMING_RULES
 from crawler import store as crawl_store
 from reports.safe import write_csv
@@ -146,9 +149,13 @@ def _source(check: Any) -> str:
 
 
 def reaudited_outline(store: str | Path, crawl_id: int, audit: AuditConfig) -> CrawlOutline:
-    """The outline of crawl ``crawl_id`` with the findings and budget of ``audit`` run on it now."""
-    crawl = load_crawl(store, crawl_id, findings=False)
-    findings = run_audit(crawl, audit)
+    """The outline of crawl ``crawl_id`` with the findings and budget of ``audit`` run on it now;
+    its log rules' findings as stored (its logs are not kept), for the log rules still enabled."""
+    crawl = load_crawl(store, crawl_id)
+    in_force = {rule.id: severity for rule, severity, _ in audit.active()}
+    stored = crawl.findings[crawl.findings["category"].eq(LOGS) & crawl.findings["rule"].isin(in_force)]
+    findings = pd.concat([run_audit(crawl, audit), stored.assign(severity=stored["rule"].map(in_force))],
+                         ignore_index=True)
     return CrawlOutline(crawl.crawl_id, crawl.meta, crawl.pages[list(OUTLINE_PAGE_COLUMNS)].copy(), findings,
                         crawl_budget(crawl, findings), rules_signature(audit))
 
@@ -180,6 +187,11 @@ def _finding_changes(old: Any, new: Any, audit: AuditConfig) -> dict[str, Any]:
     change = merged["_merge"].map({"right_only": "new", "left_only": "fixed", "both": "persisting"}).astype(object)
     change[change.eq("new") & _unjudged(old, merged["url"])] = "not_compared"
     change[change.eq("fixed") & _unjudged(new, merged["url"])] = "not_compared"
+    from_logs = merged["rule"].map(lambda rule: getattr(RULES_BY_ID.get(rule), "category", None) == LOGS)
+    if _googlebot(old) is None:  # what the logs say now is no change of the site
+        change[change.eq("new") & from_logs] = "not_compared"
+    if _googlebot(new) is None:
+        change[change.eq("fixed") & from_logs] = "not_compared"
     change[change.eq("new") & _borderline(new, merged, audit)] = "borderline"
     merged["change"] = change
     merged["severity"] = merged["severity_new"].fillna(merged["severity_old"])

@@ -1,7 +1,7 @@
 """`seo-audit logs FILE... --store STORE`: server access logs joined with a stored crawl.
 
 Reads the logs (plain, .gz, .bz2; globs), verifies the bots, joins their hits with the crawl,
-runs the log rules next to the crawl's findings and writes the report with its "What Googlebot
+audits it with every rule (the log rules among them) and writes the report with its "What Googlebot
 fetched" section, bot-hits.csv and log-summary.json; the run's Googlebot waste share is kept in
 the store for `seo-audit compare`.
 """
@@ -35,13 +35,15 @@ def add_log_args(p: argparse.ArgumentParser, *, files_flag: bool) -> None:
 
 
 def add_parser(verbs: Any) -> argparse.ArgumentParser:
-    from seo_audit.cli import _add_stored_crawl_args
+    from seo_audit.cli import FAIL_ON, _add_stored_crawl_args
 
     logs = verbs.add_parser("logs", help="join server access logs with a stored crawl: what Googlebot fetched")
     add_log_args(logs, files_flag=False)
     _add_stored_crawl_args(logs)
     logs.add_argument("--out", type=Path, help="output folder (default: the job file's)")
     logs.add_argument("--csv-bom", action="store_true")
+    logs.add_argument("--fail-on", choices=FAIL_ON, help="exit 1 on findings of this severity or worse "
+                      "(the log rules' among them), or on findings new since the previous crawl")
     return logs
 
 
@@ -58,30 +60,31 @@ def log_settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
-def analyse_for_job(crawl: Any, job: Any) -> Any:
-    """The job's logs joined with ``crawl`` (its findings the crawl's audit), attached to it and
-    audited: the log rules' findings are returned; None if the job names no logs."""
-    from audit.engine import run_audit
-    from audit.logs import analyse_logs, attach_logs
-    from audit.rules.logs import LOG_RULES
-
-    logs = getattr(job, "logs", None) or {}
-    if not logs.get("files"):
-        return None
-    facts = analyse_logs(logs["files"], crawl, ranges=logs.get("bot_ranges") or (),
-                         verify_dns=bool(logs.get("verify_dns")), log_format=logs.get("log_format"))
-    attach_logs(crawl, facts)
-    _warn(facts)
-    return run_audit(crawl, job.audit, rules=LOG_RULES)
+def has_logs(job: Any) -> bool:
+    return bool((getattr(job, "logs", None) or {}).get("files"))
 
 
-def store_log_summary(store_path: Path, crawl_id: int, facts: Any) -> None:
-    """Keep the logs' headline figures with the crawl (for `seo-audit compare`)."""
+def join_for_job(crawl: Any, job: Any) -> None:
+    """The job's logs read and joined with ``crawl``, as ``crawl.logs`` (before its audit: the
+    log rules read them there)."""
+    from audit.logs import join_logs
+
+    logs = job.logs
+    crawl.logs = join_logs(logs["files"], crawl, ranges=logs.get("bot_ranges") or (),
+                           verify_dns=bool(logs.get("verify_dns")), log_format=logs.get("log_format"))
+
+
+def place_for_job(crawl: Any, findings: Any, store_path: Path) -> None:
+    """After the audit: Googlebot's budget placed by ``findings``, said in the run's log and kept
+    in the store with the crawl (for `seo-audit compare`)."""
+    from audit.logs import place_logs
     from crawler import store
 
+    crawl.logs = place_logs(crawl.logs, crawl, findings)
+    _warn(crawl.logs)
     conn = store.connect(store_path)
     try:
-        store.set_log_summary(conn, crawl_id, facts.headline())
+        store.set_log_summary(conn, crawl.crawl_id, crawl.logs.headline())
     finally:
         conn.close()
 
@@ -107,14 +110,16 @@ def _warn(facts: Any) -> None:
 
 def cmd_logs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from audit.logs import LogFormatError, RangesError
-    from seo_audit.cli import EXIT_USAGE, _end, _stored_job, audit_and_render
+    from crawler import progress
+    from seo_audit.cli import EXIT_USAGE, _end, _live, _stored_job, audit_and_render
 
     job = _stored_job(args, parser)
-    if not (job.logs or {}).get("files"):
+    if not has_logs(job):
         parser.error("give log files (or a job file with logs = [...])")
     summary: dict[str, Any] = {"store": str(job.store)}
     try:
-        code = audit_and_render(job.store, args.crawl, job, args, summary)
+        with progress.shown(_live(args)):
+            code = audit_and_render(job.store, args.crawl, job, args, summary)
     except (LogFormatError, RangesError) as exc:
         return _end(args, {**summary, "error": f"logs: {exc}"}, EXIT_USAGE)
     return _end(args, summary, code)

@@ -4,6 +4,7 @@ Googlebot's crawl budget, the log rules, and `seo-audit logs` end to end."""
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import gzip
 import json
 import os
@@ -14,11 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.engine import run_audit
+from audit.engine import AuditConfig, run_audit
 from audit.load import load_crawl
-from audit.logs import LogFormatError, analyse_logs, attach_logs, load_logs
+from audit.logs import LogFormatError, analyse_logs, load_logs
 from audit.logs.read import detect_format
-from audit.rules.logs import LOG_RULES, LOG_RULES_BY_ID
+from audit.rules import RULES_BY_ID
+from audit.rules import logs as log_rules
+from reports.logs import log_section
+from seo_audit.compare import compare_crawls, reaudited_outline
 from seo_audit.sitekit import SiteServer
 
 from . import log_site
@@ -211,13 +215,13 @@ EXPECTED = {
 
 
 def test_every_log_rule_is_tested():
-    assert set(EXPECTED) == set(LOG_RULES_BY_ID)
+    assert set(EXPECTED) == {rule.id for rule in log_rules.RULES}
 
 
 @pytest.mark.parametrize("rule_id", sorted(EXPECTED))
 def test_log_rule_flags_exactly_its_urls(site, rule_id):
-    crawl = attach_logs(site["crawl"], facts_of(site, "combined"))
-    hits = LOG_RULES_BY_ID[rule_id].run(crawl)
+    crawl = dataclasses.replace(site["crawl"], logs=facts_of(site, "combined"))
+    hits = RULES_BY_ID[rule_id].run(crawl)
     paths, evidence = EXPECTED[rule_id]
     assert sorted(hits["url"]) == sorted(u(site, p) for p in paths)
     assert hits["evidence"].str.contains(evidence, regex=False).any(), hits["evidence"].tolist()
@@ -226,11 +230,11 @@ def test_log_rule_flags_exactly_its_urls(site, rule_id):
 @pytest.mark.parametrize("rule_id", sorted(EXPECTED))
 def test_log_rules_are_silent_without_logs(site, rule_id):
     crawl = load_crawl(site["store"])
-    assert len(LOG_RULES_BY_ID[rule_id].run(crawl)) == 0
+    assert len(RULES_BY_ID[rule_id].run(crawl)) == 0
 
 
 def test_log_rules_declared_fully():
-    for rule in LOG_RULES:
+    for rule in log_rules.RULES:
         assert rule.category == "logs" and rule.severity in ("critical", "warning", "notice")
         assert rule.title and rule.why and rule.fix and rule.severity_why and rule.learn_more.startswith("https://")
 
@@ -320,6 +324,52 @@ def test_job_file_logs_and_crawl_logs_flag_then_compare_googlebot_waste(tmp_path
     assert googlebot["change"]["waste_share"] == pytest.approx(-9 / 13)
     printed = run_cli("compare", "--config", job, cwd=tmp_path)
     assert "Googlebot's waste (server logs): 69% -> 0% (-69 points)" in printed.stdout
+    by_rule = json.loads(compared.stdout)["findings"]["by_rule"]  # log findings compared like any
+    assert by_rule["googlebot-got-202"]["fixed"] == [f"{server.url}/sale"]
+    assert by_rule["googlebot-got-202"]["new"] == []
+
+
+def test_log_rules_are_rules_like_any_other(site, tmp_path):
+    """The job file's [rules] (enable, severity, thresholds), fail_on, findings.csv, the store."""
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(site["store"].read_bytes())
+    job = tmp_path / "job.toml"
+    job.write_text(f'store = "{store}"\nout = "out"\nlogs = ["{site["logs"]["combined-gz"]}"]\n'
+                   f'bot_ranges = ["{site["ranges"]}"]\nfail_on = "critical"\n'
+                   '[rules.spoofed-googlebot]\nenabled = false\n'
+                   '[rules.googlebot-got-5xx-429]\nmin_hits = 2\n'
+                   '[rules.sitemap-url-not-fetched-by-googlebot]\nseverity = "warning"\n')
+    done = run_cli("logs", "--config", job, "--json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # googlebot-got-202 is critical
+    findings = pd.read_csv(tmp_path / "out" / "findings.csv")
+    severity = findings.drop_duplicates("rule").set_index("rule")["severity"]
+    assert (severity["googlebot-got-202"], severity["sitemap-url-not-fetched-by-googlebot"]) == ("critical", "warning")
+    assert not {"spoofed-googlebot", "googlebot-got-5xx-429"} & set(findings["rule"])
+    assert (tmp_path / "out" / "findings-googlebot-got-202.csv").exists()
+    crawl = load_crawl(store)
+    stored = crawl.findings
+    assert set(stored.loc[stored["rule"].eq("googlebot-got-202"), "url"]) == {u(site, "/sale")}
+    # a comparison audits a crawl again when the rules changed: its logs are gone, its log
+    # findings are kept as stored, at the severity in force
+    outline = reaudited_outline(store, crawl.crawl_id,
+                                AuditConfig.from_dict({"rules": {"googlebot-got-202": {"severity": "warning"}}}))
+    kept = outline.findings[outline.findings["rule"].eq("googlebot-got-202")]
+    assert kept[["url", "severity"]].values.tolist() == [[u(site, "/sale"), "warning"]]
+    lenient = run_cli("logs", "--config", job, "--fail-on", "new", "--json", cwd=tmp_path)
+    assert lenient.returncode == 0, lenient.stderr  # no previous crawl of the job: the baseline
+
+
+def test_log_findings_are_not_compared_with_a_run_that_had_no_logs(site):
+    crawl = site["crawl"]
+    with_logs = dataclasses.replace(crawl, logs=facts_of(site, "combined"))
+    with_logs.findings = run_audit(with_logs)
+    without_logs = dataclasses.replace(crawl, findings=run_audit(crawl))
+    gained = compare_crawls(without_logs, with_logs)["findings"]["by_rule"]["googlebot-got-202"]
+    assert (gained["new"], gained["not_compared"]) == ([], 1)
+    lost = compare_crawls(with_logs, without_logs)["findings"]["by_rule"]["googlebot-got-202"]
+    assert (lost["fixed"], lost["not_compared"]) == ([], 1)
+    both = compare_crawls(with_logs, with_logs)["findings"]["by_rule"]["googlebot-got-202"]
+    assert (both["persisting"], both["not_compared"]) == (1, 0)
 
 
 def test_status_monitor_rules_on_the_crawl(site):
@@ -332,6 +382,25 @@ def test_status_monitor_rules_on_the_crawl(site):
         "status-monitor-guessable-id")}
     assert flagged == {"status-monitor-public-indexable": {monitor}, "status-monitor-shared-cacheable": {monitor},
                        "status-monitor-no-expiry": {monitor}, "status-monitor-guessable-id": set()}
+
+
+def test_bots_on_202s_and_status_monitors_per_day(site, tmp_path):
+    hits = [(log_site.VERIFIED_V4, 10, "08:00:00", "/export", 202, log_site.GOOGLEBOT_MOBILE),
+            (log_site.VERIFIED_V4, 11, "08:00:00", "/export/status/7", 200, log_site.GOOGLEBOT_MOBILE),
+            (log_site.VERIFIED_V6, 11, "09:00:00", "/export/status/7", 200, log_site.GOOGLEBOT_MOBILE),
+            (log_site.BING_IP, 11, "10:00:00", "/export/status/7", 200, log_site.BINGBOT),
+            (log_site.SPOOFER, 11, "11:00:00", "/export", 202, log_site.GOOGLEBOT_DESKTOP),  # not counted
+            (log_site.VISITOR, 11, "12:00:00", "/export", 202, log_site.FIREFOX)]  # nor a visitor
+    log = tmp_path / "jobs.log"
+    log.write_text("".join(log_site.combined_line(ip, day, clock, "GET", target, status, ua) + "\n"
+                           for ip, day, clock, target, status, ua in hits))
+    facts = analyse_logs([str(log)], site["crawl"], ranges=[site["ranges"]])
+    assert [(str(r.day), r.bot, r.got_202, r.monitor_hits) for r in facts.monitors.itertuples()] == [
+        ("2026-10-10", "Googlebot smartphone", 1, 0), ("2026-10-11", "Bingbot", 0, 1),
+        ("2026-10-11", "Googlebot smartphone", 0, 2)]
+    section = log_section(facts, {})
+    assert section["monitors"][0] == {"day": "2026-10-10", "bot": "Googlebot smartphone", "got_202": 1,
+                                      "monitor_hits": 0}
 
 
 def test_a_large_plain_file_has_every_line_counted_and_numbered(site, tmp_path):

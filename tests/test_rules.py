@@ -13,6 +13,7 @@ from audit.rules import RULES_BY_ID
 from audit.rules.base import CATEGORIES, WASTE_CAUSES
 from crawler.minhash import signature
 from tests import render_rule_cases, test_rules_security as security_cases
+from tests import test_logs as log_cases
 from tests.rule_frames import CLEAN_PATHS, link, make_crawl, page, recheck, sitemap_file, skipped, u
 
 BLOCKED = skipped("/private/x", "robots", robots_rule="disallow: /private/")
@@ -274,7 +275,9 @@ def urls(rule_id: str, crawl) -> set[str]:
 
 
 def test_every_rule_has_a_positive_case():
-    assert set(POSITIVES) == set(RULES_BY_ID)
+    # the log rules' cases need server logs: tests/test_logs.py runs each on real logs of a real crawl
+    assert set(POSITIVES) | set(log_cases.EXPECTED) == set(RULES_BY_ID)
+    assert not set(POSITIVES) & set(log_cases.EXPECTED)
 
 
 @pytest.mark.parametrize("rule_id", sorted(POSITIVES))
@@ -328,8 +331,9 @@ def test_registry_declares_every_rule_fully():
     crawl = make_crawl()
     columns = set(crawl.pages.columns)
     links = {"links." + column for column in crawl.links.columns}
-    # a rule may read a whole table of the crawl other than its pages (its certificates)
-    tables = {"certificates", "links", "sitemap_urls", "rechecks"}
+    # a rule may read a whole table of the crawl other than its pages (its certificates), or
+    # the server logs joined with it
+    tables = {"certificates", "links", "sitemap_urls", "rechecks", "logs"}
     for rule in RULES:
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id

@@ -14,6 +14,7 @@ frame, file or store row holds a visitor's IP address.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -24,7 +25,7 @@ from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges
 from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, googlebot_budget, join_hits, url_facts
 from audit.logs.read import FORMATS, LogFormatError, compression, connect, read_logs
 
-__all__ = ["LogFacts", "load_logs", "analyse_logs", "attach_logs", "FORMATS", "LogFormatError", "RangesError",
+__all__ = ["LogFacts", "load_logs", "analyse_logs", "join_logs", "place_logs", "FORMATS", "LogFormatError", "RangesError",
            "BOTS", "BOT_HITS_COLUMNS", "GOOGLEBOT", "DnsVerifier"]
 
 
@@ -36,15 +37,15 @@ class LogFacts:
     rejected: pd.DataFrame  # file, why, lines, samples ([{"line", "text"}])
     bot_hits: pd.DataFrame  # BOT_HITS_COLUMNS
     googlebot: pd.DataFrame  # trusted Googlebot hits: url, day, status, hits, first_hit, last_hit
-    urls: pd.DataFrame  # per URL Googlebot fetched: hits, statuses, first/last hit, days since, crawl facts
+    urls: pd.DataFrame  # per URL Googlebot fetched: hits, statuses, first/last hit, days since (+ crawl facts once placed)
     daily: pd.DataFrame  # day, bot, verified, status_class, hits, response_time
     spoofed: pd.DataFrame  # url, hits, addresses
-    budget: dict[str, Any]  # googlebot_budget
+    monitors: pd.DataFrame  # per day and bot (not spoofed): hits answered 202, hits on the crawl's status monitors
+    budget: dict[str, Any]  # googlebot_budget; {} until placed by the crawl's audit (place_logs)
     ranges: list[dict]  # the ranges files used: name, file, creation_time, age_days, stale
     googlebot_trust: str  # 'verified' or 'claimed' (no ranges nor DNS: Googlebot's word taken)
     window: tuple[Any, Any]
     dns: dict[str, Any] = field(default_factory=dict)
-    monitor_urls: list[str] = field(default_factory=list)  # the crawl's 202 status monitors
 
     @property
     def lines_read(self) -> int:
@@ -102,20 +103,20 @@ def _expand(patterns: Iterable[str]) -> list[str]:
     return paths
 
 
-def analyse_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Path | Ranges] = (),
-                 verify_dns: bool | DnsVerifier = False, log_format: str | None = None,
-                 threads: int | None = None) -> LogFacts:
-    """The logs at ``paths`` (globs allowed) joined with ``crawl`` (audit.load_crawl), whose
-    ``findings`` give the causes of waste (audit.budget.waste_causes)."""
-    from audit.budget import waste_causes
-
+def join_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Path | Ranges] = (),
+              verify_dns: bool | DnsVerifier = False, log_format: str | None = None,
+              threads: int | None = None) -> LogFacts:
+    """The logs at ``paths`` (globs allowed) read, their bots verified and their hits joined with
+    ``crawl`` (audit.load_crawl): what the log rules read. Googlebot's budget and the crawl's
+    facts per URL wait for the crawl's audit (place_logs)."""
     files = _expand(paths)
     loaded = [r if isinstance(r, Ranges) else read_ranges(r) for r in ranges]
     by_name = {r.name: r for r in loaded}
     dns = verify_dns if isinstance(verify_dns, DnsVerifier) else DnsVerifier() if verify_dns else None
+    monitor_urls = crawl.pages.loc[crawl.pages["fetch_kind"].eq("status-url"), "url"].tolist()
     with connect(threads) as con:
         read = read_logs(con, files, log_format)
-        joined = join_hits(con, crawl.pages["url"], crawl.start_url, by_name, dns)
+        joined = join_hits(con, crawl.pages["url"], crawl.start_url, by_name, dns, monitor_urls)
     rejected = read.rejected.groupby("file")["lines"].sum()
     described = [{"file": f.path, "format": f.format, "compression": compression(f.path),
                   "lines": read.lines[f.path], "bot_lines": read.bots[f.path],
@@ -123,15 +124,26 @@ def analyse_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Pat
                  for f in read.files]
     described += [{"file": path, "format": None, "compression": None, "lines": 0, "bot_lines": 0, "human_lines": 0,
                    "rejected": 0, "error": why} for path, why in read.unreadable.items()]
-    causes = waste_causes(crawl, crawl.findings)
-    budget = googlebot_budget(joined.googlebot, crawl.pages, causes)
-    urls = _with_crawl_facts(url_facts(joined.googlebot_urls, joined.window[1]), crawl.pages, causes)
-    return LogFacts(described, read.rejected, joined.bot_hits, joined.googlebot, urls, joined.daily,
-                    joined.spoofed, budget, [r.describe() for r in loaded], joined.googlebot_trust,
-                    joined.window,
+    return LogFacts(described, read.rejected, joined.bot_hits, joined.googlebot,
+                    url_facts(joined.googlebot_urls, joined.window[1]), joined.daily, joined.spoofed,
+                    joined.monitors, {}, [r.describe() for r in loaded], joined.googlebot_trust, joined.window,
                     {"dns": bool(dns), "dns_lookups": len(dns.cache) if dns else 0,
-                     "dns_skipped": joined.dns_skipped},
-                    crawl.pages.loc[crawl.pages["fetch_kind"].eq("status-url"), "url"].tolist())
+                     "dns_skipped": joined.dns_skipped})
+
+
+def place_logs(facts: LogFacts, crawl: Any, findings: pd.DataFrame) -> LogFacts:
+    """``facts`` with Googlebot's crawl budget and the crawl's facts per URL, placed by the
+    crawl's audit (``findings``: what its rules found, the causes of waste of audit.budget)."""
+    from audit.budget import waste_causes
+
+    causes = waste_causes(crawl, findings)
+    return dataclasses.replace(facts, budget=googlebot_budget(facts.googlebot, crawl.pages, causes),
+                               urls=_with_crawl_facts(facts.urls, crawl.pages, causes))
+
+
+def analyse_logs(paths: Iterable[str], crawl: Any, **options: Any) -> LogFacts:
+    """join_logs then place_logs, by the findings ``crawl`` holds (its stored audit)."""
+    return place_logs(join_logs(paths, crawl, **options), crawl, crawl.findings)
 
 
 def _with_crawl_facts(facts: pd.DataFrame, pages: pd.DataFrame, causes: pd.Series) -> pd.DataFrame:
@@ -146,12 +158,6 @@ def _with_crawl_facts(facts: pd.DataFrame, pages: pd.DataFrame, causes: pd.Serie
                         indexable=column(pages["indexable"], False), crawlable=column(pages["crawlable"], False),
                         in_sitemap=column(pages["in_sitemap"], False),
                         crawl_cause=[c if isinstance(c, str) else None for c in column(causes, None)])
-
-
-def attach_logs(crawl: Any, facts: LogFacts) -> Any:
-    """``crawl`` with ``crawl.logs`` set: the log rules (audit.rules.logs) read it there."""
-    crawl.logs = facts
-    return crawl
 
 
 def load_logs(paths: Iterable[str], store: str | Path, crawl_id: int | None = None, **options: Any) -> LogFacts:

@@ -7,7 +7,7 @@ pairs, (host, scheme, target) triples: far fewer than the lines) and the grouped
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -33,6 +33,7 @@ class Joined:
     googlebot_urls: pd.DataFrame  # per URL of those: hits, statuses ("200: 5, 202: 1"), first_hit, last_hit
     daily: pd.DataFrame  # day, bot, verified, status_class, hits, response_time (mean seconds, if logged)
     spoofed: pd.DataFrame  # url, hits, addresses: Googlebot user agents that failed verification
+    monitors: pd.DataFrame  # day, bot, got_202, monitor_hits: bots (not spoofed) on 202s and status monitors
     googlebot_trust: str  # 'verified' (only proven hits count) or 'claimed' (nothing to verify against)
     window: tuple[Any, Any] = (None, None)  # first and last hit of any bot
     dns_skipped: int = 0
@@ -96,8 +97,10 @@ def _register_target_urls(con: duckdb.DuckDBPyConnection, schemes: Mapping[str, 
 
 
 def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
-              ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None) -> Joined:
-    """Name, verify and place the hits of the BOT_HITS table (see the module docstring)."""
+              ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None,
+              monitor_urls: Sequence[str] = ()) -> Joined:
+    """Name, verify and place the hits of the BOT_HITS table (see the module docstring);
+    ``monitor_urls``: the crawl's 202 status monitors."""
     distinct = [ua for (ua,) in con.execute(f"SELECT DISTINCT user_agent FROM {BOT_HITS}").fetchall()]
     agents = pd.DataFrame({"user_agent": pd.Series(distinct, dtype=object), "bot": [classify(ua) for ua in distinct]})
     con.register("agent_bots", agents)
@@ -146,14 +149,20 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
         FROM (SELECT url, status, sum(hits) AS n, min(first_hit) AS first_hit, max(last_hit) AS last_hit
               FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL)
         GROUP BY url ORDER BY url""").df()
+    con.register("monitor_urls", pd.DataFrame({"url": pd.Series(list(monitor_urls), dtype=object)}))
+    monitors = con.execute("""
+        SELECT day, bot, coalesce(sum(hits) FILTER (WHERE status = 202), 0)::BIGINT AS got_202,
+               coalesce(sum(hits) FILTER (WHERE url IN (SELECT url FROM monitor_urls)), 0)::BIGINT AS monitor_hits
+        FROM hits WHERE verified <> 'no' GROUP BY day, bot
+        HAVING got_202 > 0 OR monitor_hits > 0 ORDER BY day, bot""").df()
     window = con.execute("SELECT min(first_hit), max(last_hit) FROM hits").fetchone()
     for frame in (bot_hits, googlebot, googlebot_urls):
         for col in ("first_hit", "last_hit"):
             frame[col] = pd.to_datetime(frame[col], utc=True)
-    for frame in (googlebot, daily):
+    for frame in (googlebot, daily, monitors):
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
     googlebot["status"] = googlebot["status"].astype("Int64")
-    return Joined(bot_hits[BOT_HITS_COLUMNS], googlebot, googlebot_urls, daily, spoofed,
+    return Joined(bot_hits[BOT_HITS_COLUMNS], googlebot, googlebot_urls, daily, spoofed, monitors,
                   "verified" if proven else "claimed",
                   tuple(None if t is None else pd.to_datetime(t, utc=True) for t in window),
                   dns.skipped if dns else 0)

@@ -3,7 +3,7 @@
 Each file is read as lines (one VARCHAR column; gzip natively, bz2 decompressed by Python in
 chunks through a FIFO, so no file is ever held whole in memory) and taken apart with vectorised
 string functions in its format, detected from its first lines (``detect_format``) or forced.
-One query over all files groups what it read: a bot's hits row by row, a visitor's as one count
+One query per file groups what it read: a bot's hits row by row, a visitor's as one count
 per file (no visitor's IP, URL or user agent leaves the engine), unreadable lines as a count and
 a sample per file and reason (file, line number, why).
 """
@@ -370,6 +370,7 @@ def connect(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
                          config={"memory_limit": MEMORY_LIMIT, "temp_directory": folder,
                                  "preserve_insertion_order": False})
     try:
+        con.execute("SET TimeZone = 'UTC'")  # a log time without a zone (W3C) is UTC
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         yield con
@@ -424,22 +425,28 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
 
 def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str]) -> dict:
     """The pass over the lines into the table lines_read; the lines DuckDB refused, per file."""
-    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    rejects: dict[int, list[tuple[int, str, str]]] = {}
+    con.execute("DROP TABLE IF EXISTS lines_read")
     with _readable(files, piped) as sources:
-        union = " UNION ALL ".join(_file_select(i, log, src) for i, (log, src) in enumerate(zip(files, sources)))
-        # one pass over the lines: a bot's hits grouped per day and answer, a visitor's lines
-        # collapsed into one count per file, each unreadable line kept (sampled below); only
-        # fixed-size aggregates, which DuckDB spills to disk past its memory limit
-        con.execute(f"""
-            CREATE OR REPLACE TABLE lines_read AS
-            SELECT file, kind, why, ip, user_agent, host, scheme, method, target, status,
-                   CAST(time AS DATE) AS day, CASE WHEN kind = 'bad' THEN lineno END AS bad_line,
-                   line AS bad_text, min(time) AS first_hit, max(time) AS last_hit,
-                   count(*) AS hits, sum(response_time) AS response_time_sum,
-                   count(response_time) AS response_times
-            FROM ({union}) WHERE kind <> 'skip'
-            GROUP BY ALL""")
-        return _rejects(con, sources)
+        for i, (log, src) in enumerate(zip(files, sources)):
+            # one query per file (one over all of them held every file's groups at once and ran
+            # out of memory at 10M lines): a bot's hits grouped per day and answer, a visitor's
+            # lines collapsed into one count, each unreadable line kept (sampled later); only
+            # fixed-size aggregates, which DuckDB spills to disk past its memory limit
+            con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+            into = "INSERT INTO lines_read" if i else "CREATE TABLE lines_read AS"
+            con.execute(f"""
+                {into}
+                SELECT file, kind, why::VARCHAR AS why, ip::VARCHAR AS ip, user_agent::VARCHAR AS user_agent,
+                       host::VARCHAR AS host, scheme::VARCHAR AS scheme, method::VARCHAR AS method,
+                       target::VARCHAR AS target, status::INTEGER AS status, CAST(time AS DATE) AS day,
+                       CASE WHEN kind = 'bad' THEN lineno END AS bad_line, line::VARCHAR AS bad_text,
+                       min(time::TIMESTAMPTZ) AS first_hit, max(time::TIMESTAMPTZ) AS last_hit, count(*) AS hits,
+                       sum(response_time::DOUBLE) AS response_time_sum, count(response_time) AS response_times
+                FROM ({_file_select(i, log, src)}) WHERE kind <> 'skip'
+                GROUP BY ALL""")
+            rejects.update({i: refused for refused in _rejects(con, [src]).values()})
+    return rejects
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, list[tuple[int, str, str]]]:

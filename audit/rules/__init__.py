@@ -1,8 +1,9 @@
 """The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (architecture, content, duplicates, families, indexability, links, monitors, near_duplicates,
-                         performance, redirects, rendering, robots, security, sitemaps, status, structured_data)
+from audit.rules import (architecture, content, duplicates, families, indexability, links, logs, monitors,
+                         near_duplicates, performance, redirects, rendering, robots, security, sitemaps, status,
+                         structured_data)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
@@ -22,6 +23,7 @@ RULES: list[Rule] = [
     *rendering.RULES,
     *security.RULES,
     *structured_data.RULES,
+    *logs.RULES,  # read the server logs joined with the crawl, if any (crawl.logs)
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

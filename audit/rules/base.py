@@ -30,7 +30,8 @@ from audit.load import CRAWL_NEEDS, NOINDEX, Crawl, coded_isin
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
-              "performance", "architecture", "links", "content", "rendering", "security", "structured-data")
+              "performance", "architecture", "links", "content", "rendering", "security", "structured-data",
+              "logs")
 #: Causes of wasted crawl budget (audit.budget), in the order a fetch is attributed to them:
 #: the first that applies wins.
 WASTE_CAUSES = ("redirects", "errors", "accepted-202-204", "blocked", "noindex", "canonicalised",

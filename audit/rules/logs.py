@@ -1,9 +1,8 @@
 """Log rules: what Googlebot really fetched (server access logs joined with the crawl).
 
-Their checks read the log facts ``audit.logs.analyse_logs`` attached to the crawl as
-``crawl.logs`` (``audit.logs.attach_logs``) and find nothing on a crawl without logs. They form
-their own registry, ``LOG_RULES``, run by `seo-audit logs` (``run_log_rules``): the crawl's
-rules do not depend on logs being given.
+Rules like any other (the job file's ``[rules]``, ``--fail-on``, findings.csv, ``seo-audit
+compare``): their checks read the log facts joined with the crawl (``crawl.logs``,
+``audit.logs.join_logs``) and find nothing on a crawl without logs.
 """
 
 from __future__ import annotations
@@ -23,10 +22,6 @@ CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
 NONE = pd.DataFrame(columns=["url", "evidence"])
 
 
-def _logs(crawl: Any):
-    return getattr(crawl, "logs", None)
-
-
 def _days(frame: pd.DataFrame) -> pd.Series:
     """Per URL: "2026-10-10 (3), 2026-10-11 (1)": its hits by day."""
     per_day = frame.groupby(["url", "day"], sort=True)["hits"].sum().reset_index()
@@ -36,7 +31,7 @@ def _days(frame: pd.DataFrame) -> pd.Series:
 
 def _got(crawl: Any, statuses) -> pd.DataFrame:
     """Googlebot's hits answered with one of ``statuses``, per URL: hits, days, all hits."""
-    logs = _logs(crawl)
+    logs = crawl.logs
     g = logs.googlebot
     hit = g[g["status"].isin(statuses).fillna(False)]
     if not len(hit):
@@ -58,7 +53,7 @@ def _indexable_target(crawl: Any, urls: pd.Series) -> pd.Series:
 
 
 def _got_202(crawl: Any, indexable: bool) -> pd.DataFrame:
-    if _logs(crawl) is None:
+    if crawl.logs is None:
         return NONE
     hit = _got(crawl, [202])
     hit = hit[_indexable_target(crawl, hit["url"]).eq(indexable).to_numpy()]
@@ -73,7 +68,7 @@ def _got_202(crawl: Any, indexable: bool) -> pd.DataFrame:
           "a page it got 202 on may be dropped, or never enter the index.",
       fix="Answer crawlers with the finished page (200), or keep the asynchronous work behind a URL "
           "that is not linked nor in the sitemap.",
-      learn_more=GOOGLE_202, reads=("crawlable", "noindex", "canonical_self_or_absent"))
+      learn_more=GOOGLE_202, reads=("logs", "crawlable", "noindex", "canonical_self_or_absent"))
 def googlebot_got_202(crawl, t):
     return _got_202(crawl, indexable=True)
 
@@ -84,7 +79,7 @@ def googlebot_got_202(crawl, t):
       why="Googlebot spends fetches on URLs answering 202 that are blocked, noindex, canonicalised "
           "or unknown to the crawl: crawl budget that indexable pages do not get.",
       fix="Stop linking these URLs, or answer 200 with the result; keep job endpoints out of crawlers' reach.",
-      learn_more=GOOGLE_202, reads=("crawlable", "noindex", "canonical_self_or_absent"))
+      learn_more=GOOGLE_202, reads=("logs", "crawlable", "noindex", "canonical_self_or_absent"))
 def googlebot_got_202_not_indexable(crawl, t):
     return _got_202(crawl, indexable=False)
 
@@ -96,11 +91,11 @@ def googlebot_got_202_not_indexable(crawl, t):
           "errors in bursts on some days show when the server could not keep up.",
       fix="Find what failed on those days (deploys, overload, rate limits that catch Googlebot) and "
           "fix it; never rate-limit verified Googlebot with 429.",
-      learn_more=GOOGLE_202, thresholds={"min_hits": 1})
+      learn_more=GOOGLE_202, thresholds={"min_hits": 1}, reads=("logs",))
 def googlebot_got_5xx_429(crawl, t):
-    if _logs(crawl) is None:
+    if crawl.logs is None:
         return NONE
-    g = _logs(crawl).googlebot
+    g = crawl.logs.googlebot
     errors = [s for s in g["status"].dropna().unique().tolist() if s >= 500 or s == 429]
     hit = _got(crawl, errors)
     hit = hit[hit["hits"] >= t["min_hits"]]
@@ -113,9 +108,9 @@ def googlebot_got_5xx_429(crawl, t):
       why="URLs search engines still fetch but nothing links to: old URLs, orphans, parameter "
           "spaces found elsewhere. Each fetch is budget not spent on linked pages.",
       fix="Redirect old URLs to their replacement, link orphans that matter, answer 404/410 for the rest.",
-      learn_more=CRAWL_BUDGET)
+      learn_more=CRAWL_BUDGET, reads=("logs", "url"))
 def bot_url_not_in_crawl(crawl, t):
-    logs = _logs(crawl)
+    logs = crawl.logs
     if logs is None:
         return NONE
     hits = logs.bot_hits[logs.bot_hits["verified"].ne("no")]
@@ -134,9 +129,9 @@ def bot_url_not_in_crawl(crawl, t):
           "refreshed, and may never have been indexed: Googlebot's budget went elsewhere.",
       fix="Link the page from pages Googlebot visits often, list it in the sitemap with a true "
           "lastmod, and cut the waste that takes its place.",
-      learn_more=CRAWL_BUDGET, reads=("indexable", "is_html", "is_page"))
+      learn_more=CRAWL_BUDGET, reads=("logs", "indexable", "is_html", "is_page"))
 def indexable_not_fetched_by_googlebot(crawl, t):
-    logs = _logs(crawl)
+    logs = crawl.logs
     if logs is None or not len(logs.googlebot):
         return NONE  # no Googlebot in the logs: nothing to conclude about any page
     p = crawl.pages
@@ -155,9 +150,10 @@ def _window(logs: Any) -> str:
       why="A URL listed in the sitemap that Googlebot never fetched in the log window: the sitemap "
           "is not getting it crawled (stale lastmod, too many URLs, low value).",
       fix="Check the URL should be in the sitemap; give true lastmod dates; link it from crawled pages.",
-      learn_more="https://developers.google.com/search/docs/crawling-indexing/sitemaps/overview")
+      learn_more="https://developers.google.com/search/docs/crawling-indexing/sitemaps/overview",
+      reads=("logs", "sitemap_urls"))
 def sitemap_url_not_fetched_by_googlebot(crawl, t):
-    logs = _logs(crawl)
+    logs = crawl.logs
     if logs is None or not len(logs.googlebot):
         return NONE
     listed = pd.Series(crawl.sitemap_urls["url"].astype(str).unique())
@@ -172,9 +168,9 @@ def sitemap_url_not_fetched_by_googlebot(crawl, t):
           "(filters, sorting, tracking, session ids): each is budget spent on a near-copy.",
       fix="Link the canonical URL only, give variants a canonical, and keep crawlers out of "
           "unbounded filter combinations (robots.txt disallow of the parameters).",
-      learn_more=CRAWL_BUDGET, thresholds={"min_variants": 2})
+      learn_more=CRAWL_BUDGET, thresholds={"min_variants": 2}, reads=("logs",))
 def googlebot_parameter_variants(crawl, t):
-    logs = _logs(crawl)
+    logs = crawl.logs
     if logs is None:
         return NONE
     per_url = logs.googlebot[logs.googlebot["url"].str.contains("?", regex=False)].groupby("url")["hits"].sum()
@@ -199,9 +195,9 @@ def googlebot_parameter_variants(crawl, t):
           "and scanners in disguise. They are left out of every Googlebot figure in this report.",
       fix="Nothing to fix on the page; if the volume hurts, rate-limit or block these addresses "
           "(never by user agent alone).",
-      learn_more=GOOGLE_VERIFY)
+      learn_more=GOOGLE_VERIFY, reads=("logs",))
 def spoofed_googlebot(crawl, t):
-    logs = _logs(crawl)
+    logs = crawl.logs
     if logs is None:
         return NONE
     s = logs.spoofed
@@ -215,9 +211,9 @@ def spoofed_googlebot(crawl, t):
       why="Googlebot fetches robots.txt before crawling: a server error or 429 makes it stop "
           "crawling the host; a 4xx makes it treat the whole site as allowed.",
       fix="Serve robots.txt as a static file that always answers 200, even when the site is under load.",
-      learn_more=GOOGLE_ROBOTS)
+      learn_more=GOOGLE_ROBOTS, reads=("logs",))
 def robots_txt_non_200_to_googlebot(crawl, t):
-    logs = _logs(crawl)
+    logs = crawl.logs
     if logs is None:
         return NONE
     g = logs.googlebot
@@ -232,5 +228,4 @@ def robots_txt_non_200_to_googlebot(crawl, t):
                  + " on " + pd.Series(days.reindex(statuses.index).to_numpy()))
 
 
-LOG_RULES = rules_in(globals())
-LOG_RULES_BY_ID = {r.id: r for r in LOG_RULES}
+RULES = rules_in(globals())
