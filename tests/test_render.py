@@ -62,6 +62,8 @@ def test_auto_samples_each_template_then_renders_only_templates_that_differ():
     assert sampler.learn("plain", "auto-sample", False) == (False, ["p2", "p3", "p4"])
     assert [sampler.reason("plain", "q") for _ in range(10)] == [None] * 4 + ["auto-resample"] + [None] * 4 + [
         "auto-resample"]
+    # re-sampled as its count doubles: a few renders over the whole crawl
+    assert [i for i in range(11, 41) if sampler.reason("plain", "q") == "auto-resample"] == [20, 40]
     assert sampler.learn("plain", "auto-resample", True) == (True, [])
     assert sampler.reason("plain", "r") == "auto-template-differs"
 
