@@ -112,7 +112,7 @@ def require_chromium() -> str:
 def scrapy_settings(options) -> dict[str, Any]:
     """The Scrapy settings rendering adds: scrapy-playwright's handler (only requests with
     meta playwright=True go through the browser), the system Chromium, and the bounds."""
-    handler = "crawler.render_handler.RenderHandler"
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     return {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         # Playwright's launch makes a fresh temporary profile (user-data dir) and talks to the
@@ -329,20 +329,6 @@ class RenderProbe:
         if response.request.resource_type in ("xhr", "fetch") and len(self.xhr) < MAX_LISTED:
             self.xhr.append([response.url, response.status])
 
-    def _listeners(self) -> tuple:
-        return (("console", self.on_console), ("pageerror", self.on_page_error), ("request", self.on_request),
-                ("requestfinished", self.on_request_finished), ("requestfailed", self.on_request_failed),
-                ("response", self.on_response))
-
-    def attach(self, page) -> None:
-        for event, listener in self._listeners():
-            page.on(event, listener)
-
-    def detach(self, page) -> None:
-        """This render's listeners off ``page``, before another render reuses it."""
-        for event, listener in self._listeners():
-            page.remove_listener(event, listener)
-
     async def route(self, route, request) -> None:
         """Googlebot's renderer honours robots.txt for what a page loads: so does this one."""
         rule = None
@@ -357,18 +343,19 @@ class RenderProbe:
 
 async def init_page(page, request) -> None:
     """scrapy-playwright's page init callback: listen to the page, neutralise what could stall
-    it, route its sub-resources through robots.txt. Runs before the navigation; a page reused
-    from an earlier render (crawler.render_handler) has its init script and stall guards already."""
-    from .render_handler import REUSED
-
+    it, route its sub-resources through robots.txt. Runs before the navigation."""
     probe: RenderProbe = request.meta["render_probe"]
     probe.context = page.context
     probe.started = probe.last_activity = time.monotonic()  # the time limit counts from here
-    if not request.meta.get(REUSED):
-        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
-        page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
-        await page.add_init_script(INIT_SCRIPT)
-    probe.attach(page)
+    page.on("console", probe.on_console)
+    page.on("pageerror", probe.on_page_error)
+    page.on("request", probe.on_request)
+    page.on("requestfinished", probe.on_request_finished)
+    page.on("requestfailed", probe.on_request_failed)
+    page.on("response", probe.on_response)
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+    page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
+    await page.add_init_script(INIT_SCRIPT)
     await page.route("**", probe.route)  # registered last, so asked first
 
 
@@ -470,7 +457,6 @@ class Renderer:
                   "playwright_page_init_callback": init_page,
                   "playwright_page_goto_kwargs": {"wait_until": "load"},
                   "playwright_page_methods": [PageMethod(settle, probe, self.options.render_timeout)],
-                  "playwright_include_page": True,  # handed back to crawler.render_handler's pool
                   "render_probe": probe, "render_pending": pending, "render_generation": generation,
                   "download_slot": RENDER_SLOT, "dont_retry": True, "url": pending.url})
 
