@@ -225,6 +225,7 @@ class _Group:
     sampled: int = 0  # sample renders asked for
     in_flight: int = 0  # sample renders not back yet
     seen: int = 0  # pages of the group met once it was settled
+    next_resample: int = 0  # the seen count at which it is re-sampled next
     differs: bool = False
     waiting: list = field(default_factory=list)  # pages held until the samples are back
 
@@ -233,8 +234,9 @@ class AutoSampler:
     """Render ``sample`` pages of each template group. Pages of the group met while its samples
     are out are held (up to ``hold`` of them, then recorded raw) until the samples are back:
     then a group where raw and rendered differ in what matters is rendered whole, held pages
-    included, and a group found alike is recorded raw and re-sampled every ``resample_every``
-    pages, since one template can behave differently further in."""
+    included, and a group found alike is recorded raw and re-sampled at its ``resample_every``-th
+    page, then each time its count doubles (one template can behave differently further in, but
+    each alike sample makes that less likely: a few renders per template over the whole crawl)."""
 
     def __init__(self, sample: int = 2, resample_every: int = 25, hold: int = 200):
         self.sample = sample
@@ -258,7 +260,10 @@ class AutoSampler:
                 return "held"
             return None
         group.seen += 1
-        return "auto-resample" if group.seen % self.resample_every == 0 else None
+        if group.seen < (group.next_resample or self.resample_every):
+            return None
+        group.next_resample = 2 * group.seen
+        return "auto-resample"
 
     def learn(self, key: tuple, reason: str, differs: bool | None) -> tuple[bool, list]:
         """A render of group ``key`` is back (``differs`` None: it failed). Returns whether the

@@ -62,6 +62,8 @@ def test_auto_samples_each_template_then_renders_only_templates_that_differ():
     assert sampler.learn("plain", "auto-sample", False) == (False, ["p2", "p3", "p4"])
     assert [sampler.reason("plain", "q") for _ in range(10)] == [None] * 4 + ["auto-resample"] + [None] * 4 + [
         "auto-resample"]
+    # re-sampled as its count doubles: a few renders over the whole crawl
+    assert [i for i in range(11, 41) if sampler.reason("plain", "q") == "auto-resample"] == [20, 40]
     assert sampler.learn("plain", "auto-resample", True) == (True, [])
     assert sampler.reason("plain", "r") == "auto-template-differs"
 
@@ -421,3 +423,16 @@ def test_a_crashed_browser_is_restarted_and_no_page_is_lost(tmp_path):
     assert set(outcomes.values()) <= {"ok", "crashed", "error"}
     assert stats["playwright/browser_count"] >= 2  # restarted
     assert list(outcomes.values()).count("ok") >= 5
+
+
+def test_a_job_file_sets_rendering_and_slow_render_thresholds(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from seo_audit.config import build_job, read_job_file
+
+    path = tmp_path / "site.toml"
+    path.write_text('start_url = "https://www.example.com/"\n[crawl]\nrender = "auto"\nrender_concurrency = 3\n'
+                    'render_timeout = 9.5\n[rules.slow-render]\nmax_lcp_ms = 1800\n')
+    job = build_job(read_job_file(path))
+    assert (job.options.render, job.options.render_concurrency, job.options.render_timeout) == ("auto", 3, 9.5)
+    assert job.audit.thresholds["slow-render"]["max_lcp_ms"] == 1800
