@@ -128,8 +128,24 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--recheck-max-wait", type=_non_negative(float), help="longest wait before re-checking a 202 (default 5)")
     add("--recheck-attempts", type=_non_negative(int), help="re-checks of a 202 (default 2)")
     add("--memory-limit-mb", type=_positive_int, help="stop cleanly (state stopped-at-limit, resumable) past this RSS")
+    add("--extract", action="append", metavar="NAME=[MODE:]KIND:EXPR",
+        help="custom extraction from every HTML page (repeatable): KIND css, xpath or regex; MODE "
+             "first (default), all or count; e.g. price=css:.price::text, tags=all:css:a.tag::text; "
+             "column extract_NAME")
+    add("--search", action="append", metavar="NAME=[text:][regex:]TEXT",
+        help="flag HTML pages whose HTML (text: their visible text) contains TEXT (repeatable); "
+             "column search_NAME (match count), rule custom-search-match")
+    add("--search-absent", action="append", metavar="NAME=[text:][regex:]TEXT",
+        help="flag HTML pages that lack TEXT (repeatable); rule custom-search-absent")
+    _add_segments_arg(p)
     add("--resume", action="store_true", help="continue the last unfinished crawl of this URL in the store")
     add("--job", help="a name for this crawl job (history, comparison, lock); default: the job file's name")
+
+
+def _add_segments_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--segments", action="append", default=argparse.SUPPRESS, metavar="NAME=REGEX",
+                   help="a segment: URLs matching REGEX (repeatable, first match wins; replaces the "
+                        "job file's [segments]; default: first path folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +211,7 @@ def _add_stored_crawl_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crawl", type=int, help="crawl id (default: the latest)")
     p.add_argument("--config", type=Path, metavar="JOB.toml",
                    help="job file: its store, rules and branding")
+    _add_segments_arg(p)
     _add_script_args(p)
 
 
@@ -220,7 +237,26 @@ def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     if "header" in given:
         crawl["headers"] = dict(given["header"])
     settings["crawl"] = crawl
+    settings.update(_custom_flags(given))
     return settings
+
+
+def _custom_flags(given: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """--extract, --search, --search-absent and --segments as the job file's tables; ValueError
+    names a flag not shaped NAME=SPEC (the specs are checked with the job)."""
+    from crawler.extraction import split_spec
+
+    tables = {}
+    for flag, what in (("extract", "--extract"), ("search", "--search"), ("search_absent", "--search-absent"),
+                       ("segments", "--segments")):
+        if flag in given:
+            pairs = [split_spec(text, what) for text in given[flag]]
+            names = [name for name, _ in pairs]
+            repeated = next((name for name in names if names.count(name) > 1), None)
+            if repeated:
+                raise ValueError(f"{what} {repeated} is given twice")
+            tables[flag] = dict(pairs)
+    return tables
 
 
 def job_settings(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> dict[str, Any]:

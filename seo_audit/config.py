@@ -27,6 +27,16 @@ command line instead)::
     [branding]                     # the report's title, client, logo (a path), accent colour
     client = "Example Ltd"
 
+    [extract]                      # custom extraction (crawler.extraction): name = spec
+    price = "css:.price::text"
+    tags = "all:css:.tag::text"
+    [search]                       # custom search: pages that contain it ...
+    old-brand = "text:regex:(?i)acme corp"
+    [search_absent]                # ... and pages that lack it
+    analytics = "gtag("
+    [segments]                     # audit.segments: name = URL regex or {extract, regex}
+    blog = "/blog/"
+
 Relative paths (out, store, branding.logo) are relative to the job file's folder, so a job
 runs the same from cron, systemd or a shell. Command-line flags override the file: the CLI
 turns them into a dict of the same shape and ``merge`` lays it over the file's.
@@ -55,11 +65,15 @@ DEFAULT_STORE_NAME = "seo-audit.sqlite"
 
 #: CrawlOptions fields a job cannot set in [crawl]: they have top-level keys, or are per run
 _NOT_IN_CRAWL_TABLE = {"start_url", "store", "job", "resume", "log_level"}
+#: CrawlOptions fields set by top-level tables of the job file
+CUSTOM_TABLES = ("extract", "search", "search_absent", "segments")
+_NOT_IN_CRAWL_TABLE |= set(CUSTOM_TABLES)
 CRAWL_KEYS: dict[str, Any] = {name: hint for name, hint in typing.get_type_hints(CrawlOptions).items()
                               if name not in _NOT_IN_CRAWL_TABLE}
 TOP_LEVEL_KEYS: dict[str, Any] = {
     "job": str, "start_url": str, "out": str, "store": str, "retention": int, "webhook": str,
     "fail_on": str, "csv_bom": bool, "crawl": dict, "rules": dict, "branding": dict,
+    "extract": dict[str, str], "search": dict[str, str], "search_absent": dict[str, str], "segments": dict,
 }
 BRANDING_KEYS = {"title": str, "client": str, "logo": str, "accent": str}
 #: a placeholder start URL, to validate a file's [crawl] table when the URL comes from the command line
@@ -90,6 +104,8 @@ class Job:
     webhook: str | None = None
     fail_on: str | None = None
     csv_bom: bool = False
+    #: the [segments] table (audit.segments); None: the one recorded with the crawl
+    segments: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -142,6 +158,9 @@ def read_job_file(path: str | Path) -> dict[str, Any]:
             AuditConfig.from_dict({"rules": {rule_id: rule_settings}})
     with _blamed(fail, within("branding"), "branding"):
         _check_branding(_table(data, "branding"))
+    custom = {key: value for table in CUSTOM_TABLES for key, value in within(table).items()}
+    with _blamed(fail, custom, next((t for t in CUSTOM_TABLES if t in data), None)):
+        _check_custom(data)
     return data
 
 
@@ -160,6 +179,9 @@ def merge(file_settings: Mapping[str, Any], flag_settings: Mapping[str, Any]) ->
     headers = {**file_settings.get("crawl", {}).get("headers", {}),
                **flag_settings.get("crawl", {}).get("headers", {})}
     merged["crawl"] = {**crawl, **({"headers": headers} if headers else {})}
+    for table in ("extract", "search", "search_absent"):  # by name; [segments] is replaced whole (order)
+        if table in file_settings or table in flag_settings:
+            merged[table] = {**file_settings.get(table, {}), **flag_settings.get(table, {})}
     return merged
 
 
@@ -170,6 +192,7 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
         raise ValueError("no start URL: give it on the command line or as start_url in the job file")
     _check_run_settings(settings)
     _check_branding(settings.get("branding", {}))
+    _check_custom(settings)
     options = _crawl_options(settings) if crawl else None
     return Job(
         store=options.store if options else _store(settings),
@@ -182,6 +205,7 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
         webhook=settings.get("webhook"),
         fail_on=settings.get("fail_on"),
         csv_bom=bool(settings.get("csv_bom", False)),
+        segments=dict(settings["segments"]) if "segments" in settings else None,
     )
 
 
@@ -198,8 +222,9 @@ def _crawl_options(settings: Mapping[str, Any]) -> CrawlOptions:
     for name, hint in CRAWL_KEYS.items():
         if name in crawl and _base_type(hint) is float:
             crawl[name] = float(crawl[name])  # TOML says 2 for 2.0
+    custom = {table: dict(settings[table]) for table in CUSTOM_TABLES if table in settings}
     options = CrawlOptions(start_url=settings["start_url"], store=_store(settings), job=settings.get("job"),
-                           resume=bool(settings.get("resume", False)), **crawl)
+                           resume=bool(settings.get("resume", False)), **crawl, **custom)
     options.validate()
     # the start URL as the crawler records it: a job without a name is found in the store by it
     options.start_url = normalise(options.start_url)
@@ -219,6 +244,16 @@ def _check_run_settings(settings: Mapping[str, Any]) -> None:
     job = settings.get("job")
     if job is not None and not job.strip():
         raise ValueError("job must not be empty")
+
+
+def _check_custom(settings: Mapping[str, Any]) -> None:
+    """The custom extractions, searches and segments: ValueError names a bad one."""
+    from audit.segments import parse_segments
+    from crawler.extraction import definitions
+
+    extract = settings.get("extract") or {}
+    definitions(extract, settings.get("search") or {}, settings.get("search_absent") or {})
+    parse_segments(settings.get("segments") or {}, extract)
 
 
 def _check_branding(branding: Mapping[str, Any]) -> None:
