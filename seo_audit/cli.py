@@ -729,6 +729,21 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     old, new = budget["old"], budget["new"]
     print(f"crawl-budget waste: {old['waste_share']:.0%} -> {new['waste_share']:.0%} "
           f"({budget['change']['waste_share'] * 100:+.0f} points); wasted URLs {old['wasted']} -> {new['wasted']}")
+    _print_segment_changes(comparison.get("segments", {}))
+
+
+def _print_segment_changes(segments: dict[str, Any]) -> None:
+    """The segments whose waste or findings changed: one line each."""
+    changed = {name: s for name, s in segments.items()
+               if s["change"]["waste_share"] or s["change"]["findings"]}
+    print(f"segments changed: {len(changed)} of {len(segments)}")
+    for name, segment in list(changed.items())[:SHOWN_URLS]:
+        was, now, change = segment["old"] or {}, segment["new"] or {}, segment["change"]
+        rules = ", ".join(f"{rule} {n:+d}" for rule, n in change["by_rule"].items())
+        print(f"  {name}: waste {was.get('waste_share', 0):.0%} -> {now.get('waste_share', 0):.0%}, "
+              f"findings {was.get('findings', 0)} -> {now.get('findings', 0)}" + (f" ({rules})" if rules else ""))
+    if len(changed) > SHOWN_URLS:
+        print(f"  ... and {len(changed) - SHOWN_URLS} more (compare --out DIR writes them all to compare.csv)")
 
 
 def _print_urls(title: str, lines: list[str]) -> None:

@@ -23,7 +23,8 @@
     statusClass: document.getElementById("f-class"),
     type: document.getElementById("f-type"),
     indexable: document.getElementById("f-indexable"),
-    depth: document.getElementById("f-depth")
+    depth: document.getElementById("f-depth"),
+    segment: document.getElementById("f-segment")  // absent from a report without segments
   };
   var pageInfo = document.getElementById("page-info");
   var countLine = document.getElementById("explorer-count");
@@ -59,6 +60,10 @@
     addOptions(filters.type, common.slice(0, TYPE_OPTIONS), types);
     var depths = tally(col.depth);
     addOptions(filters.depth, Array.from(depths.keys()).sort(function (a, b) { return a - b; }), depths);
+    if (filters.segment && col.segment !== undefined) {
+      var segments = tally(col.segment);
+      addOptions(filters.segment, Array.from(segments.keys()).sort(), segments);
+    }
   }
 
   function currentFilter() {
@@ -67,7 +72,8 @@
       statusClass: filters.statusClass.value,
       type: filters.type.value,
       indexable: filters.indexable.value,
-      depth: filters.depth.value === "" ? null : Number(filters.depth.value)
+      depth: filters.depth.value === "" ? null : Number(filters.depth.value),
+      segment: filters.segment ? filters.segment.value : ""
     };
   }
 
@@ -76,6 +82,7 @@
     if (f.type && row[col.content_type] !== f.type) return false;
     if (f.indexable && row[col.indexable] !== (f.indexable === "yes")) return false;
     if (f.depth !== null && row[col.depth] !== f.depth) return false;
+    if (f.segment && row[col.segment] !== f.segment) return false;
     if (f.url && String(row[col.url]).toLowerCase().indexOf(f.url) === -1) return false;
     return true;
   }
@@ -170,8 +177,8 @@
     clearTimeout(typing);
     typing = setTimeout(refresh, 150);
   });
-  [filters.statusClass, filters.type, filters.indexable, filters.depth].forEach(function (select) {
-    select.addEventListener("change", refresh);
+  [filters.statusClass, filters.type, filters.indexable, filters.depth, filters.segment].forEach(function (select) {
+    if (select) select.addEventListener("change", refresh);
   });
   headers.forEach(function (th) {
     th.querySelector("button").addEventListener("click", function () { sortOn(th); });

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from audit.custom import definitions_of
@@ -21,19 +22,21 @@ def _where(search: Search) -> str:
 def _search_findings(crawl, absent: bool) -> pd.DataFrame:
     """One row per page with the searches of this kind that hit it, named in its evidence."""
     p = crawl.pages
-    evidence = pd.Series("", index=p.index, dtype=object)
+    said: dict[int, list[str]] = {}  # page row -> what each search that hit it says
     for search in definitions_of(crawl.meta).searches:
         column = SEARCH_PREFIX + search.name
         if search.absent != absent or column not in p:
             continue
-        matches = p[column]
-        hit = matches.eq(0).fillna(False).to_numpy(bool) if absent else matches.gt(0).fillna(False).to_numpy(bool)
-        said = (f"{search.name}: no {_where(search)}" if absent
-                else search.name + ": " + matches[hit].map(lambda n: f"{n} match" + ("es" if n != 1 else ""))
-                + f" of {_where(search)}")
-        evidence[hit] = (evidence[hit] + "; ").where(evidence[hit].ne(""), "") + said
-    hit = evidence.ne("")
-    return found(p.loc[hit, "url"], evidence[hit].astype("str"))
+        matches = p[column].to_numpy(dtype=float, na_value=float("nan"))
+        rows = np.flatnonzero(matches == 0) if absent else np.flatnonzero(matches > 0)
+        for row in rows.tolist():
+            n = int(matches[row])
+            said.setdefault(row, []).append(
+                f"{search.name}: no {_where(search)}" if absent
+                else f"{search.name}: {n} match{'es' if n != 1 else ''} of {_where(search)}")
+    rows = sorted(said)
+    return found(p["url"].iloc[rows], pd.Series(["; ".join(said[row]) for row in rows],
+                                                index=p.index[rows], dtype="str"))
 
 
 @rule(id="custom-search-match", severity="notice",
