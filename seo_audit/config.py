@@ -151,6 +151,9 @@ def read_job_file(path: str | Path) -> dict[str, Any]:
     # the same checks a merged job gets (build_job), piece by piece, so an error names its key
     with _blamed(fail, {k: v for k, v in data.items() if not isinstance(v, dict)}):
         _check_run_settings(data)
+    custom = {key: value for table in CUSTOM_TABLES for key, value in within(table).items()}
+    with _blamed(fail, custom, next((t for t in CUSTOM_TABLES if t in data), None)):
+        _check_custom(data)
     with _blamed(fail, {"start_url": data.get("start_url"), **within("crawl")}, "crawl"):
         _crawl_options({"start_url": _ANY_START_URL, **data})
     for rule_id, rule_settings in _table(data, "rules").items():
@@ -158,9 +161,6 @@ def read_job_file(path: str | Path) -> dict[str, Any]:
             AuditConfig.from_dict({"rules": {rule_id: rule_settings}})
     with _blamed(fail, within("branding"), "branding"):
         _check_branding(_table(data, "branding"))
-    custom = {key: value for table in CUSTOM_TABLES for key, value in within(table).items()}
-    with _blamed(fail, custom, next((t for t in CUSTOM_TABLES if t in data), None)):
-        _check_custom(data)
     return data
 
 
