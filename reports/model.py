@@ -411,7 +411,7 @@ def since_last_crawl(previous: dict[str, Any], rules: list[Any], sections: list[
         disappeared_total=len(previous["disappeared"]),
         budget_old=budget["old"], budget_new=budget["new"], budget_change=budget["change"],
         segments=dict(list({name: c for name, c in previous.get("segments", {}).items()
-                            if c["change"]["waste_share"] or c["change"]["findings"]}.items())[:CHANGED_ROWS]),
+                            if c.get("changed")}.items())[:CHANGED_ROWS]),
     )
 
 

@@ -503,7 +503,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
 
     step("audit", "loading the crawl", 4)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
-                       on_links=write_links_csv if reporting else None)
+                       on_links=write_links_csv if reporting else None, segments=job.segments)
     step("audit", f"{len(RULES)} rules on {len(crawl.pages):,} URLs", 4)
     findings = run_audit(crawl, job.audit)
     step("audit", "crawl budget", 4)
@@ -734,8 +734,7 @@ def print_comparison(comparison: dict[str, Any]) -> None:
 
 def _print_segment_changes(segments: dict[str, Any]) -> None:
     """The segments whose waste or findings changed: one line each."""
-    changed = {name: s for name, s in segments.items()
-               if s["change"]["waste_share"] or s["change"]["findings"]}
+    changed = {name: s for name, s in segments.items() if s["changed"]}
     print(f"segments changed: {len(changed)} of {len(segments)}")
     for name, segment in list(changed.items())[:SHOWN_URLS]:
         was, now, change = segment["old"] or {}, segment["new"] or {}, segment["change"]

@@ -29,7 +29,8 @@ prints and exports and `seo-audit crawl` hands to the report as ``previous``::
         "/blog/": {"old": {"urls": 10, "fetched": 10, "wasted": 1, "waste_share": 0.1, "findings": 4},
                    "new": {... the same keys ...},          # null: not in that crawl
                    "change": {"waste_share": 0.05, "wasted": 1, "findings": 2,
-                              "by_rule": {"missing-title": 2, ...}}},   # rules whose count changed
+                              "by_rule": {"missing-title": 2, ...}},    # rules whose count changed
+                   "changed": true},                        # its waste share or a rule's count changed
         ...
       }
     }
@@ -229,9 +230,10 @@ def segment_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         by_rule = {rule: rules_after.get(rule, 0) - rules_before.get(rule, 0)
                    for rule in sorted(rules_before.keys() | rules_after.keys())}
         was, now = figures(before), figures(after)
-        changes[name] = {"old": was, "new": now, "change": {
-            key: (now or {}).get(key, 0) - (was or {}).get(key, 0) for key in ("waste_share", "wasted", "findings")}
-            | {"by_rule": {rule: n for rule, n in by_rule.items() if n}}}
+        change = {key: (now or {}).get(key, 0) - (was or {}).get(key, 0) for key in ("waste_share", "wasted", "findings")}
+        change["by_rule"] = {rule: n for rule, n in by_rule.items() if n}
+        changes[name] = {"old": was, "new": now, "change": change,
+                         "changed": bool(change["waste_share"] or change["by_rule"])}
     return changes
 
 
@@ -256,7 +258,7 @@ def change_rows(comparison: dict[str, Any]) -> pd.DataFrame:
     for name, segment in comparison.get("segments", {}).items():
         was, now = segment["old"] or {}, segment["new"] or {}
         for key in ("waste_share", "findings"):
-            if segment["change"][key]:
+            if segment["change"][key] or (key == "findings" and segment["change"]["by_rule"]):
                 rows.append((f"segment-{key.replace('_', '-')}", None, None, None, _rounded(was.get(key)),
                              _rounded(now.get(key)), name))
     return pd.DataFrame(rows, columns=CSV_COLUMNS)
