@@ -1,9 +1,9 @@
 """Custom extraction and search results as pages columns (one per name).
 
 ``extract_NAME``: the value (mode first), the list of values (mode all) or the count (mode
-count) each page's extractor read; ``search_NAME``: how many times each search matched. Pages
-that were not searched (not HTML, not a 2xx answer) hold a missing value; an all-mode
-extractor's page with no value an empty list only if the page was searched for something.
+count) each page's extractor read; ``search_NAME``: how many times each search matched. A page
+not read (not HTML, not a 2xx answer), or where an extractor found nothing, holds a missing
+value (a count: 0 where the page was read).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from parsel import Selector
 
@@ -29,6 +29,8 @@ EXTRACT_MODES = ("first", "all", "count")
 SEARCH_SCOPES = ("html", "text")
 #: names become column names (extract_NAME, search_NAME) and job-file keys
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+EXTRACT_PREFIX = "extract_"
+SEARCH_PREFIX = "search_"
 #: values kept per extractor and page, and characters kept per value: a hostile page cannot
 #: fill the store
 MAX_VALUES = 1000
@@ -196,11 +198,3 @@ def page_extractions(html: str, found: Definitions) -> tuple[list[tuple[str, int
             values += [(extractor.name, i, v) for i, v in enumerate(got[:1] if extractor.mode == "first" else got)]
     visible = visible_text(page) if any(s.scope == "text" for s in found.searches) else None
     return values, [(s.name, s.count(html, visible)) for s in found.searches]
-
-
-def column_names(names: Iterable[str], prefix: str) -> list[str]:
-    return [f"{prefix}{name}" for name in names]
-
-
-EXTRACT_PREFIX = "extract_"
-SEARCH_PREFIX = "search_"
