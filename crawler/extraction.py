@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from lxml import etree
 from parsel import Selector
 
 EXTRACT_KINDS = ("css", "xpath", "regex")
@@ -36,7 +37,6 @@ SEARCH_PREFIX = "search_"
 MAX_VALUES = 1000
 MAX_VALUE_CHARS = 10_000
 _INVISIBLE = ("script", "style", "noscript", "template")
-_VISIBLE_TEXT = "//body//text()[not(%s)]" % " or ".join(f"ancestor::{tag}" for tag in _INVISIBLE)
 _EMPTY_PAGE = Selector(text="<html><body></body></html>")
 
 
@@ -176,9 +176,15 @@ def definitions(extract: Mapping[str, str], search: Mapping[str, str],
 
 
 def visible_text(page: Selector) -> str:
-    """The page's visible text (no script, style, noscript or template), whitespace collapsed."""
-    nodes = page.xpath(_VISIBLE_TEXT).getall() or page.xpath("//text()").getall()
-    return " ".join(" ".join(nodes).split())
+    """The page's visible text (no script, style, noscript or template), whitespace collapsed,
+    as crawler.extract counts its words. Strips those elements from ``page``: call it last."""
+    root = page.root
+    if not isinstance(root, etree._Element):
+        return ""
+    body = root.find("body")
+    body = root if body is None else body
+    etree.strip_elements(body, *_INVISIBLE, with_tail=False)
+    return " ".join(etree.tostring(body, method="text", encoding=str).split())
 
 
 def page_extractions(html: str, found: Definitions) -> tuple[list[tuple[str, int, str]], list[tuple[str, int]]]:
@@ -188,7 +194,8 @@ def page_extractions(html: str, found: Definitions) -> tuple[list[tuple[str, int
         html = html.replace("\x00", "")
     needs_parse = (any(e.kind != "regex" for e in found.extractors)
                    or any(s.scope == "text" for s in found.searches))
-    page = Selector(text=html) if needs_parse and html.strip() else (_EMPTY_PAGE if needs_parse else None)
+    # a page of its own even when empty: visible_text strips elements from it
+    page = Selector(text=html if html.strip() else "<html></html>") if needs_parse else None
     values: list[tuple[str, int, str]] = []
     for extractor in found.extractors:
         got = extractor.values(page, html)
