@@ -19,6 +19,7 @@ from audit.load import Crawl
 from audit.rules import RULES_BY_ID, WASTE_CAUSES, Rule
 from audit.rules.base import fetched, indexable_html_mask, pages_named
 from audit.rules.families import family_budget
+from audit.segments import segment_budget
 
 
 def waste_causes(crawl: Crawl, findings: pd.DataFrame,
@@ -52,14 +53,16 @@ def waste_causes(crawl: Crawl, findings: pd.DataFrame,
 
 
 def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
-    """fetched, indexable, wasted, waste_share, by_cause, other; and by_rule: how far each fired
+    """fetched, indexable, wasted, waste_share, by_cause, other; segments (the same per
+    segment, audit.segments.segment_budget); and by_rule: how far each fired
     rule's findings reach (see _reach)."""
     is_fetched = fetched(crawl)
     touched = _touched_by_rule(crawl, findings)
     cause = waste_causes(crawl, findings, touched)[is_fetched]
     by_cause = {name: int(cause.eq(name).sum()) for name in WASTE_CAUSES}
     wasted = sum(by_cause.values())
-    indexable = int((indexable_html_mask(crawl)[is_fetched] & cause.isna()).sum())
+    worth = indexable_html_mask(crawl)[is_fetched] & cause.isna()
+    indexable = int(worth.sum())
     return {
         "fetched": len(cause),
         "indexable": indexable,
@@ -70,6 +73,7 @@ def crawl_budget(crawl: Crawl, findings: pd.DataFrame) -> dict[str, Any]:
         "by_rule": _reach(crawl, touched, is_fetched),
         # the URL families that took the crawl, and the URLs sampled out of them (not fetched)
         **family_budget(crawl, findings),
+        "segments": segment_budget(crawl.pages, cause, worth, findings),
     }
 
 

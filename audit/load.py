@@ -40,6 +40,10 @@ redirect_chain, chain_end, final_url, final_status
     ended, and the URL and status it ended on.
 settled_status, settled_error, rechecks_done
     for URLs that answered 202: what the last re-check got, and how many re-checks were made.
+extract_NAME, search_NAME
+    what each custom extraction read and how often each custom search matched (audit.custom).
+segment
+    the page's segment (audit.segments): the job's [segments], else its first path folder.
 
 Derived links columns: ``followed`` (see ``_followed``) and ``internal`` (target in scope);
 ``kind`` is categorical.
@@ -62,6 +66,8 @@ import numpy as np
 import pandas as pd
 
 from audit import parallel
+from audit.custom import add_custom_columns, definitions_of
+from audit.segments import assign_segments, parse_segments
 from crawler import store as crawl_store
 
 #: Redirect walks stop here, as Scrapy's REDIRECT_MAX_TIMES does by default.
@@ -150,9 +156,12 @@ class Crawl:
 
 
 def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None, *,
-               findings: bool = True, on_links: Callable[[pd.DataFrame], Any] | None = None) -> Crawl:
+               findings: bool = True, on_links: Callable[[pd.DataFrame], Any] | None = None,
+               segments: Mapping[str, Any] | None = None) -> Crawl:
     """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection;
     ``findings=False`` leaves its stored findings out (an audit about to replace them).
+    ``segments``: a job's ``[segments]`` table (audit.segments), instead of the one the crawl
+    was made with.
     ``on_links`` is called with the links (LINK_COLUMNS) as soon as they are read, before the
     derived columns are computed: a report starts writing links.csv there, on another CPU."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
@@ -175,13 +184,23 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
         pages, links, sitemap_urls = _read_crawl_tables(conn, crawl_id)
         if on_links is not None:
             on_links(links)
-        crawl = _derive(meta, pages=pages, links=links, sitemap_urls=sitemap_urls, rechecks=table("rechecks"))
+        crawl = _derive(meta, pages=pages, links=links, sitemap_urls=sitemap_urls, rechecks=table("rechecks"),
+                        custom=(_optional_table(table, "extractions"), _optional_table(table, "search_matches")),
+                        segments=segments)
         if findings:
             crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
         return crawl
     finally:
         if conn is not store:
             conn.close()
+
+
+def _optional_table(table: Callable[[str], pd.DataFrame], name: str) -> pd.DataFrame | None:
+    """A table of the crawl, None for a read-only store written before the table existed."""
+    try:
+        return table(name)
+    except (sqlite3.OperationalError, pd.errors.DatabaseError):
+        return None
 
 
 @dataclass
@@ -471,7 +490,9 @@ def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFram
 
 
 def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None,
-            sitemap_urls: pd.DataFrame | None, rechecks: pd.DataFrame | None) -> Crawl:
+            sitemap_urls: pd.DataFrame | None, rechecks: pd.DataFrame | None,
+            custom: tuple[pd.DataFrame | None, pd.DataFrame | None] = (None, None),
+            segments: Mapping[str, Any] | None = None) -> Crawl:
     """build_crawl on frames it may change in place."""
     links = _with_columns(links, crawl_store.LINK_COLUMNS)
     links["nofollow"] = links["nofollow"].fillna(0).astype(bool)
@@ -484,6 +505,11 @@ def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | 
     crawl_id = meta.get("id")
     pages = add_shared_columns(pages, links, sitemap_urls, rechecks, meta.get("start_url"),
                                origins=scope_origins(meta))
+    found = definitions_of(meta)
+    add_custom_columns(pages, found, *custom)
+    if segments is None:
+        segments = (meta.get("settings") or {}).get("segments") or {}
+    pages["segment"] = assign_segments(pages, parse_segments(segments))
     return Crawl(crawl_id, meta, pages, links, sitemap_urls, rechecks)
 
 

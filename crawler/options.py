@@ -6,8 +6,10 @@ import re
 from base64 import b64encode
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from .extraction import Definitions, definitions
 from .render import RENDER_MODES, require_chromium
 from .urls import normalise
 
@@ -96,6 +98,13 @@ class CrawlOptions:
     redis_lease_ttl: float = 10.0  # seconds without a heartbeat before a worker's URLs are re-queued
     # seconds workers go on without a coordinator (it died: `crawl --redis --resume` re-attaches)
     redis_coordinator_timeout: float = 300.0
+    # custom extraction and search on every HTML page (crawler.extraction): name -> spec
+    extract: dict[str, str] = field(default_factory=dict)
+    search: dict[str, str] = field(default_factory=dict)
+    search_absent: dict[str, str] = field(default_factory=dict)
+    # segments (audit.segments, checked by the job): name -> URL regex or {extract, regex};
+    # recorded with the crawl so that its audit and notebook segment it alike, never read by it
+    segments: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Credentials in the start URL (https://user:pass@staging/) become an Authorization
@@ -167,6 +176,11 @@ class CrawlOptions:
                 re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"bad URL pattern {pattern!r}: {exc}") from None
+        self.extraction()  # raises ValueError naming a bad selector, regex or name
+
+    def extraction(self) -> Definitions:
+        """The checked custom extractions and searches of the crawl."""
+        return definitions(self.extract, self.search, self.search_absent)
 
     def recorded(self) -> dict:
         """The options as stored with the crawl: secrets in headers never leave the process."""

@@ -38,6 +38,8 @@ class Bundle:
     sitemap_urls: list[tuple] = field(default_factory=list)
     rechecks: list[tuple] = field(default_factory=list)
     certificates: list[tuple] = field(default_factory=list)
+    extractions: list[tuple] = field(default_factory=list)
+    search_matches: list[tuple] = field(default_factory=list)
     #: URLs met, awaiting the shared frontier's verdict (crawler.distributed); not a table
     found: list[tuple] = field(default_factory=list)
 

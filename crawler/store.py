@@ -31,6 +31,11 @@ certificates
 frontier
     every URL the crawl decided to fetch, in discovery order; what a resumed crawl
     still has to fetch is the frontier minus the pages already recorded.
+extractions
+    one row per value a custom extractor (crawler.extraction) read on an HTML page, see
+    EXTRACTION_COLUMNS; an extractor in count mode has one row holding the count.
+search_matches
+    one row per (HTML page, custom search): how many times it matched (0 included).
 shared_crawls
     a crawl shared through Redis (crawler.distributed): its name there, and the last of
     its record messages committed here, so a resumed coordinator commits none twice.
@@ -152,6 +157,14 @@ CRAWL_MODES = {
     "list": "exactly the URLs of a list (crawl --list / --list-sitemap), their redirects followed to "
             "the end, links only --list-depth clicks further",
 }
+#: extractions columns, in order, with what each one records.
+EXTRACTION_COLUMNS: dict[str, str] = {
+    "url": "the page",
+    "name": "the extractor's name (--extract NAME=...)",
+    "seq": "the value's position on the page, from 0 (mode all); 0 for first and count",
+    "value": "the value read (text, an attribute, an element's HTML, a regex group) or the count",
+}
+SEARCH_COLUMNS = ("url", "name", "matches")
 FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
 _INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
@@ -213,6 +226,14 @@ CREATE TABLE IF NOT EXISTS frontier (
     fetch_kind TEXT NOT NULL, found_via TEXT, depth INTEGER, referrer TEXT,
     pattern_run INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (crawl_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS extractions (
+    crawl_id INTEGER NOT NULL, url TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT,
+    PRIMARY KEY (crawl_id, url, name, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS search_matches (
+    crawl_id INTEGER NOT NULL, url TEXT NOT NULL, name TEXT NOT NULL, matches INTEGER NOT NULL,
+    PRIMARY KEY (crawl_id, url, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS shared_crawls (
     crawl_id INTEGER PRIMARY KEY, redis_crawl TEXT NOT NULL, last_message INTEGER NOT NULL DEFAULT 0
@@ -536,6 +557,15 @@ def certificates_of(conn: sqlite3.Connection, crawl_id: int) -> list[dict[str, A
     except sqlite3.OperationalError:  # a read-only store written before the table existed
         return []
     return [dict(zip(CERTIFICATE_COLUMNS, row)) for row in cursor]
+
+
+def insert_extractions(conn, crawl_id, rows):
+    # REPLACE: a page re-fetched after a resume overwrites its values
+    _insert(conn, "extractions", EXTRACTION_COLUMNS, crawl_id, rows, verb="INSERT OR REPLACE")
+
+
+def insert_search_matches(conn, crawl_id, rows):
+    _insert(conn, "search_matches", SEARCH_COLUMNS, crawl_id, rows, verb="INSERT OR REPLACE")
 
 
 def insert_frontier(conn, crawl_id, rows):

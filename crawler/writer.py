@@ -24,6 +24,8 @@ _WRITERS = {
     "frontier": store.insert_frontier,
     "shared_crawls": store.insert_shared_progress,
     "certificates": store.insert_certificates,
+    "extractions": store.insert_extractions,
+    "search_matches": store.insert_search_matches,
 }
 
 #: a batch is committed when it holds this many bundles or the queue runs dry

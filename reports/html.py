@@ -57,6 +57,9 @@ EXPLORER_COLUMNS = (
 )
 
 
+#: columns that follow EXPLORER_COLUMNS: a page's segment, then its custom extractions and searches
+_CUSTOM_PREFIXES = ("extract_", "search_")
+
 log = logging.getLogger(__name__)
 
 
@@ -156,6 +159,22 @@ def _types_cell(kinds: Any) -> str | None:
     return ", ".join(kinds) if isinstance(kinds, list) and kinds else None
 
 
+def explorer_columns(pages: pd.DataFrame) -> tuple[tuple[str, str, bool], ...]:
+    """EXPLORER_COLUMNS, then the segment and one column per custom extraction and search
+    (headed by its name; a count or a search's matches is numeric)."""
+    custom = [(name, name.split("_", 1)[1], pd.api.types.is_numeric_dtype(pages[name].dtype))
+              for name in pages.columns if name.startswith(_CUSTOM_PREFIXES)]
+    segment = [("segment", "Segment", False)] if "segment" in pages else []
+    return (*EXPLORER_COLUMNS, *segment, *custom)
+
+
+def _cell_texts(column: pd.Series) -> pd.Series:
+    """An all-mode extraction's lists as one text ("a | b"); other values as they are."""
+    if column.dtype != object:
+        return column
+    return column.map(lambda v: " | ".join(map(str, v)) if isinstance(v, list) else v)
+
+
 def explorer_json(pages: pd.DataFrame) -> Markup:
     """The pages explorer's data: {"columns": [...], "rows": [[...], ...]}, one array per URL
     of ``pages``.
@@ -176,6 +195,8 @@ def explorer_json(pages: pd.DataFrame) -> Markup:
         "title": pages["title"],
         "note": pages["error"].where(pages["error"].notna(), pages["skip_reason"]),
     })
+    for key, _, numeric in explorer_columns(pages)[len(EXPLORER_COLUMNS):]:
+        table[key] = _integers(pages[key]) if numeric else _cell_texts(pages[key])
     rows = table.to_json(orient="values", force_ascii=False)
     return script_json(f'{{"columns":{json.dumps(list(table.columns))},"rows":{rows}}}')
 
@@ -190,7 +211,35 @@ def _waste_chart(budget: dict[str, Any]) -> Markup | None:
 
 def _charts(crawl: Any, findings: pd.DataFrame) -> list[tuple[str, Callable[[], Markup]]]:
     """(caption, draw) per chart: the template draws each as a part of its own."""
+    return _charts_of(crawl.pages, findings)
+
+
+def _segment_charts(model: ReportModel, crawl: Any,
+                    findings: pd.DataFrame) -> list[tuple[str, Callable[[], list[tuple[str, Callable[[], Markup]]]]]]:
+    """(segment, its charts) for each segment the report shows: the site's charts, on its pages."""
     pages = crawl.pages
+    if "segment" not in pages or not model.segments:
+        return []
+
+    def charts_of(name: str) -> Callable[[], list[tuple[str, Callable[[], Markup]]]]:
+        mine = pages["segment"].eq(name)
+        urls = pages.loc[mine, "url"]
+        return lambda: _charts_of(pages[mine], findings[findings["url"].isin(urls)])
+    return [(view.name, charts_of(view.name)) for view in model.segments]
+
+
+def _segment_budget_chart(model: ReportModel) -> Markup | None:
+    """Fetches per segment: indexable, wasted and the rest, stacked."""
+    bars = [charts.Bar(view.name, (charts.Segment(view.indexable, "fill-2xx"),
+                                   charts.Segment(view.wasted, "fill-warning"),
+                                   charts.Segment(max(view.fetched - view.indexable - view.wasted, 0), "fill-other")))
+            for view in model.segments if view.fetched]
+    if not bars:
+        return None
+    return charts.hbar_chart(bars, "Fetches per segment: indexable, wasted, other", label_width=170)
+
+
+def _charts_of(pages: pd.DataFrame, findings: pd.DataFrame) -> list[tuple[str, Callable[[], Markup]]]:
     drawn = [
         ("Status codes", lambda: charts.hbar_chart(charts.status_code_bars(pages), "URLs by status code")),
         ("Click depth", lambda: charts.column_chart(charts.depth_bars(pages), "Fetched URLs by click depth")),
@@ -217,7 +266,9 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         dates=crawl_dates(model.meta),
         charts=_charts(crawl, findings),
         waste_chart=lambda: _waste_chart(model.budget),
-        explorer_columns=EXPLORER_COLUMNS,
+        explorer_columns=explorer_columns(explorer),
+        segment_charts=_segment_charts(model, crawl, findings),
+        segment_budget_chart=lambda: _segment_budget_chart(model),
         explorer_data=lambda: explorer_json(explorer),
         explorer_urls=len(explorer),
         max_rows_per_rule=max_rows_per_rule,

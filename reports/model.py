@@ -16,6 +16,7 @@ import pandas as pd
 
 from .rendering import Rendering, rendering_summary
 from reports.listmode import list_facts
+from audit.segments import segment_of_urls
 
 SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
@@ -35,7 +36,9 @@ CHANGED_ROWS = 20
 #: the comparison's CSV, written beside the report when there is a previous crawl
 COMPARE_CSV = "compare.csv"
 #: findings.csv columns, in order: the first four are a public contract
-FINDING_COLUMNS = ("rule", "severity", "url", "evidence", "category", "title", "crawl_id")
+FINDING_COLUMNS = ("rule", "severity", "url", "evidence", "category", "title", "crawl_id", "segment")
+#: segments the report breaks its tables and charts down by (the most URLs first); summary.json has all
+SEGMENTS_SHOWN = 12
 
 
 def rule_file_stem(rule_id: str) -> str:
@@ -84,6 +87,21 @@ class RuleSection:
     def impact(self) -> float:
         """Severity weight x share: what "fix these first" ranks critical and warning rules by."""
         return IMPACT_WEIGHTS.get(self.severity, 0.0) * self.share
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    """One segment as the report shows it: audit.segments.segment_budget's entry, its findings
+    by severity, and per fired rule (in fix-first order) how many findings it has here."""
+
+    name: str
+    urls: int
+    fetched: int
+    indexable: int
+    wasted: int
+    waste_share: float
+    by_severity: dict[str, int]
+    by_rule: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -143,6 +161,8 @@ class SinceLastCrawl:
     budget_old: dict[str, Any]
     budget_new: dict[str, Any]
     budget_change: dict[str, Any]
+    #: seo_audit.compare's segments whose waste share or findings changed (the first CHANGED_ROWS)
+    segments: dict[str, Any] = field(default_factory=dict)
 
     @property
     def indexable_change(self) -> int:
@@ -176,6 +196,9 @@ class ReportModel:
     rendering: Rendering | None = None  # the crawl's rendered pages (crawl --render), if any
     #: a list-mode crawl's list (reports.listmode.list_facts); None for a site crawl
     list_mode: dict[str, Any] | None = None
+    #: the segments with the most URLs (SEGMENTS_SHOWN at most), and how many there are in all
+    segments: list[SegmentView] = field(default_factory=list)
+    segments_total: int = 0
 
     @property
     def certificate_problems(self) -> int:
@@ -330,11 +353,29 @@ def _accepted_202(pages: pd.DataFrame, rechecks: pd.DataFrame | None) -> list[Ac
     return accepted
 
 
-def findings_table(findings: pd.DataFrame, sections: list[RuleSection]) -> pd.DataFrame:
-    """findings with each rule's title, in FINDING_COLUMNS order and fix-first rule order."""
+def segment_views(budget: dict[str, Any], sections: list[RuleSection]) -> list[SegmentView]:
+    """The budget's segments (most URLs first) as the report shows them."""
+    severity = {s.id: s.severity for s in sections}
+    views = []
+    for name, entry in (budget.get("segments") or {}).items():
+        rules = entry.get("findings") or {}
+        views.append(SegmentView(
+            name=name, urls=int(entry["urls"]), fetched=int(entry["fetched"]), indexable=int(entry["indexable"]),
+            wasted=int(entry["wasted"]), waste_share=float(entry["waste_share"]),
+            by_severity={sev: sum(n for rule, n in rules.items() if severity.get(rule) == sev) for sev in SEVERITIES},
+            by_rule={s.id: int(rules.get(s.id, 0)) for s in sections}))
+    return sorted(views, key=lambda v: (-v.urls, v.name))
+
+
+def findings_table(findings: pd.DataFrame, sections: list[RuleSection],
+                   pages: pd.DataFrame | None = None) -> pd.DataFrame:
+    """findings with each rule's title and each URL's segment (from ``pages``), in
+    FINDING_COLUMNS order and fix-first rule order."""
     titles = {s.id: s.title for s in sections}
     order = {s.id: i for i, s in enumerate(sections)}
     table = findings.assign(title=findings["rule"].map(titles))
+    if pages is not None and "segment" in pages:
+        table["segment"] = segment_of_urls(table["url"], pages)
     table = table.iloc[table["rule"].map(order).argsort(kind="stable")]
     return table.reindex(columns=list(FINDING_COLUMNS)).reset_index(drop=True)
 
@@ -374,6 +415,8 @@ def since_last_crawl(previous: dict[str, Any], rules: list[Any], sections: list[
         disappeared=previous["disappeared"][:CHANGED_ROWS],
         disappeared_total=len(previous["disappeared"]),
         budget_old=budget["old"], budget_new=budget["new"], budget_change=budget["change"],
+        segments=dict(list({name: c for name, c in previous.get("segments", {}).items()
+                            if c.get("changed")}.items())[:CHANGED_ROWS]),
     )
 
 
@@ -398,12 +441,14 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         sections=sections,
         severity_counts=severity_counts,
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
-        findings_table=findings_table(findings, sections),
+        findings_table=findings_table(findings, sections, pages),
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
         rendering=rendering_summary(pages),
         site_found=getattr(crawl, "site", None),
         certificates=list(getattr(crawl, "certificates", None) or []),
         list_mode=list_facts(crawl, rules) if getattr(crawl, "mode", "site") == "list" else None,
+        segments=segment_views(budget or {}, sections)[:SEGMENTS_SHOWN],
+        segments_total=len((budget or {}).get("segments") or {}),
     )
 
 
@@ -430,7 +475,9 @@ def summary_dict(model: ReportModel, files: list[str], previous: dict | None) ->
             "indexable": model.indexable,
             "by_status_class": model.status_counts,
         },
-        "budget": model.budget,
+        "budget": {key: value for key, value in model.budget.items() if key != "segments"},
+        # per segment: urls, fetched, indexable, wasted, waste_share, by_cause, findings (per rule)
+        "segments": model.budget.get("segments") or {},
         "findings": {
             "total": int(sum(s.findings for s in model.sections)),
             "by_severity": {sev: c["findings"] for sev, c in model.severity_counts.items()},

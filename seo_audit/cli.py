@@ -142,6 +142,16 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--render-concurrency", type=_positive_int, help="pages rendered at once (default 2)")
     add("--render-timeout", type=_non_negative(float), help="seconds per rendered page before it is recorded as a render timeout (default 15)")
     add("--render-pages-per-context", type=_positive_int, help="pages per browser context before a fresh one (default 100)")
+    add("--extract", action="append", metavar="NAME=[MODE:]KIND:EXPR",
+        help="custom extraction from every HTML page (repeatable): KIND css, xpath or regex; MODE "
+             "first (default), all or count; e.g. price=css:.price::text, tags=all:css:a.tag::text; "
+             "column extract_NAME")
+    add("--search", action="append", metavar="NAME=[text:][regex:]TEXT",
+        help="flag HTML pages whose HTML (text: their visible text) contains TEXT (repeatable); "
+             "column search_NAME (match count), rule custom-search-match")
+    add("--search-absent", action="append", metavar="NAME=[text:][regex:]TEXT",
+        help="flag HTML pages that lack TEXT (repeatable); rule custom-search-absent")
+    _add_segments_arg(p)
     add("--resume", action="store_true", help="continue the last unfinished crawl of this URL in the store")
     add("--job", help="a name for this crawl job (history, comparison, lock); default: the job file's name")
     add("--list", metavar="FILE", help="list mode: fetch exactly these URLs, no start URL (one a line, or a "
@@ -149,6 +159,12 @@ def _add_crawl_args(p: argparse.ArgumentParser) -> None:
     add("--list-sitemap", metavar="URL", help="list mode: every URL of this sitemap or sitemap index")
     add("--list-depth", type=_non_negative(int), metavar="N",
         help="list mode: follow links N clicks from the listed URLs, within their hosts (default 0: none)")
+
+
+def _add_segments_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--segments", action="append", default=argparse.SUPPRESS, metavar="NAME=REGEX",
+                   help="a segment: URLs matching REGEX (repeatable, first match wins; replaces the "
+                        "job file's [segments]; default: first path folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,6 +240,7 @@ def _add_stored_crawl_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crawl", type=int, help="crawl id (default: the latest)")
     p.add_argument("--config", type=Path, metavar="JOB.toml",
                    help="job file: its store, rules and branding")
+    _add_segments_arg(p)
     _add_script_args(p)
 
 
@@ -252,7 +269,26 @@ def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     from seo_audit.logs_cmd import log_settings
 
     settings.update(log_settings(args))
+    settings.update(_custom_flags(given))
     return settings
+
+
+def _custom_flags(given: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """--extract, --search, --search-absent and --segments as the job file's tables; ValueError
+    names a flag not shaped NAME=SPEC (the specs are checked with the job)."""
+    from crawler.extraction import split_spec
+
+    tables = {}
+    for flag, what in (("extract", "--extract"), ("search", "--search"), ("search_absent", "--search-absent"),
+                       ("segments", "--segments")):
+        if flag in given:
+            pairs = [split_spec(text, what) for text in given[flag]]
+            names = [name for name, _ in pairs]
+            repeated = next((name for name in names if names.count(name) > 1), None)
+            if repeated:
+                raise ValueError(f"{what} {repeated} is given twice")
+            tables[flag] = dict(pairs)
+    return tables
 
 
 def job_settings(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -535,7 +571,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     steps = 5 if with_logs else 4
     step("audit", "loading the crawl", steps)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
-                       on_links=write_links_csv if reporting else None)
+                       on_links=write_links_csv if reporting else None, segments=job.segments)
     if with_logs:
         step("audit", "reading the server logs", steps)
         join_for_job(crawl, job)
@@ -778,6 +814,20 @@ def print_comparison(comparison: dict[str, Any]) -> None:
         print(f"Googlebot's waste (server logs): {old['waste_share']:.0%} -> {new['waste_share']:.0%} "
               f"({comparison['googlebot']['change']['waste_share'] * 100:+.0f} points); wasted hits "
               f"{old['wasted']} -> {new['wasted']}")
+    _print_segment_changes(comparison.get("segments", {}))
+
+
+def _print_segment_changes(segments: dict[str, Any]) -> None:
+    """The segments whose waste or findings changed: one line each."""
+    changed = {name: s for name, s in segments.items() if s["changed"]}
+    print(f"segments changed: {len(changed)} of {len(segments)}")
+    for name, segment in list(changed.items())[:SHOWN_URLS]:
+        was, now, change = segment["old"] or {}, segment["new"] or {}, segment["change"]
+        rules = ", ".join(f"{rule} {n:+d}" for rule, n in change["by_rule"].items())
+        print(f"  {name}: waste {was.get('waste_share', 0):.0%} -> {now.get('waste_share', 0):.0%}, "
+              f"findings {was.get('findings', 0)} -> {now.get('findings', 0)}" + (f" ({rules})" if rules else ""))
+    if len(changed) > SHOWN_URLS:
+        print(f"  ... and {len(changed) - SHOWN_URLS} more (compare --out DIR writes them all to compare.csv)")
 
 
 def _print_urls(title: str, lines: list[str]) -> None:

@@ -27,6 +27,14 @@ prints and exports and `seo-audit crawl` hands to the report as ``previous``::
                             "by_cause": {"redirects": -1, "errors": 1, ...}}},
       "googlebot": {"old": {"fetched": 900, "wasted": 300, "waste_share": 0.33, "by_cause": {...}},
                     "new": {...}, "change": {... as budget's}}   # only when both crawls had logs
+      "segments": {                                         # audit.segments, in either crawl
+        "/blog/": {"old": {"urls": 10, "fetched": 10, "wasted": 1, "waste_share": 0.1, "findings": 4},
+                   "new": {... the same keys ...},          # null: not in that crawl
+                   "change": {"waste_share": 0.05, "wasted": 1, "findings": 2,
+                              "by_rule": {"missing-title": 2, ...}},    # rules whose count changed
+                   "changed": true},                        # its waste share or a rule's count changed
+        ...
+      }
     }
 
 A finding is identified by (rule, URL): its evidence text may change (a response time) while
@@ -71,7 +79,7 @@ from crawler import store as crawl_store
 from reports.safe import write_csv
 
 #: compare.csv columns: one row per change
-CSV_COLUMNS = ["change", "rule", "severity", "url", "old", "new"]
+CSV_COLUMNS = ["change", "rule", "severity", "url", "old", "new", "segment"]
 #: skip reasons that say nothing of a URL, only where a bounded crawl stopped
 LIMIT_SKIPS = ("max-pages", "trap")
 
@@ -91,6 +99,7 @@ def compare_crawls(old: Any, new: Any, audit: AuditConfig | None = None) -> dict
         "appeared": sorted(new_answers.keys() - old_answers.keys()),
         "disappeared": sorted(old_answers.keys() - new_answers.keys()),
         "budget": {"old": old_budget, "new": new_budget, "change": _budget_change(old_budget, new_budget)},
+        "segments": segment_changes(old_budget.get("segments") or {}, new_budget.get("segments") or {}),
     }
     old_logs, new_logs = _googlebot(old), _googlebot(new)
     if old_logs and new_logs:
@@ -244,6 +253,30 @@ def _budget_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def segment_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Per segment of either crawl's budget (audit.segments.segment_budget): its figures in each
+    and the change (a segment one crawl lacks counts as zero there)."""
+    def figures(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+        if entry is None:
+            return None
+        return {**{key: entry[key] for key in ("urls", "fetched", "wasted", "waste_share")},
+                "findings": int(sum(entry.get("findings", {}).values()))}
+
+    changes = {}
+    for name in sorted(old.keys() | new.keys()):
+        before, after = old.get(name), new.get(name)
+        rules_before = (before or {}).get("findings", {})
+        rules_after = (after or {}).get("findings", {})
+        by_rule = {rule: rules_after.get(rule, 0) - rules_before.get(rule, 0)
+                   for rule in sorted(rules_before.keys() | rules_after.keys())}
+        was, now = figures(before), figures(after)
+        change = {key: (now or {}).get(key, 0) - (was or {}).get(key, 0) for key in ("waste_share", "wasted", "findings")}
+        change["by_rule"] = {rule: n for rule, n in by_rule.items() if n}
+        changes[name] = {"old": was, "new": now, "change": change,
+                         "changed": bool(change["waste_share"] or change["by_rule"])}
+    return changes
+
+
 def change_rows(comparison: dict[str, Any]) -> pd.DataFrame:
     """One row per change, CSV_COLUMNS: new, fixed and borderline findings, status changes, URLs
     that appeared or disappeared, and the waste change (persisting and not compared findings are
@@ -251,17 +284,28 @@ def change_rows(comparison: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for rule, changes in comparison["findings"]["by_rule"].items():
         for kind in ("new", "fixed", "borderline"):  # a comparison made before borderline has none
-            rows += [(f"finding-{kind}", rule, changes["severity"], url, None, None)
+            rows += [(f"finding-{kind}", rule, changes["severity"], url, None, None, None)
                      for url in changes.get(kind, [])]
     # answers as text: a status column of numbers and None would be written as 200.0
-    rows += [("status-changed", None, None, c["url"], _text(c["old"]), _text(c["new"]))
+    rows += [("status-changed", None, None, c["url"], _text(c["old"]), _text(c["new"]), None)
              for c in comparison["status_changes"]]
-    rows += [("url-appeared", None, None, url, None, None) for url in comparison["appeared"]]
-    rows += [("url-disappeared", None, None, url, None, None) for url in comparison["disappeared"]]
+    rows += [("url-appeared", None, None, url, None, None, None) for url in comparison["appeared"]]
+    rows += [("url-disappeared", None, None, url, None, None, None) for url in comparison["disappeared"]]
     budget = comparison["budget"]
     rows.append(("waste-share", None, None, None, round(budget["old"]["waste_share"], 4),
-                 round(budget["new"]["waste_share"], 4)))
+                 round(budget["new"]["waste_share"], 4), None))
+    # per segment (a comparison made before segments has none): waste share and findings, where changed
+    for name, segment in comparison.get("segments", {}).items():
+        was, now = segment["old"] or {}, segment["new"] or {}
+        for key in ("waste_share", "findings"):
+            if segment["change"][key] or (key == "findings" and segment["change"]["by_rule"]):
+                rows.append((f"segment-{key.replace('_', '-')}", None, None, None, _rounded(was.get(key)),
+                             _rounded(now.get(key)), name))
     return pd.DataFrame(rows, columns=CSV_COLUMNS)
+
+
+def _rounded(value: float | int | None) -> float | int | None:
+    return round(value, 4) if isinstance(value, float) else value
 
 
 def _text(answer: int | str | None) -> str | None:

@@ -31,6 +31,16 @@ command line instead)::
     [branding]                     # the report's title, client, logo (a path), accent colour
     client = "Example Ltd"
 
+    [extract]                      # custom extraction (crawler.extraction): name = spec
+    price = "css:.price::text"
+    tags = "all:css:.tag::text"
+    [search]                       # custom search: pages that contain it ...
+    old-brand = "text:regex:(?i)acme corp"
+    [search_absent]                # ... and pages that lack it
+    analytics = "gtag("
+    [segments]                     # audit.segments: name = URL regex or {extract, regex}
+    blog = "/blog/"
+
 Relative paths (out, store, branding.logo) are relative to the job file's folder, so a job
 runs the same from cron, systemd or a shell. Command-line flags override the file: the CLI
 turns them into a dict of the same shape and ``merge`` lays it over the file's.
@@ -60,6 +70,9 @@ DEFAULT_STORE_NAME = "seo-audit.sqlite"
 
 #: CrawlOptions fields a job cannot set in [crawl]: they have top-level keys, or are per run
 _NOT_IN_CRAWL_TABLE = {"start_url", "store", "job", "resume", "log_level", "list_urls", "list_counts"}
+#: CrawlOptions fields set by top-level tables of the job file
+CUSTOM_TABLES = ("extract", "search", "search_absent", "segments")
+_NOT_IN_CRAWL_TABLE |= set(CUSTOM_TABLES)
 #: [crawl] keys (and flags) named otherwise than their CrawlOptions field: a field named ``list``
 #: would hide the builtin in the dataclass's annotations
 _FIELD_OF_CRAWL_KEY = {"list": "list_file"}
@@ -72,6 +85,7 @@ TOP_LEVEL_KEYS: dict[str, Any] = {
     "fail_on": str, "csv_bom": bool, "crawl": dict, "rules": dict, "branding": dict,
     # server access logs (audit.logs): files or globs, format, crawler ranges files, DNS checks
     "logs": list[str], "log_format": str, "bot_ranges": list[str], "verify_dns": bool,
+    "extract": dict[str, str], "search": dict[str, str], "search_absent": dict[str, str], "segments": dict,
 }
 BRANDING_KEYS = {"title": str, "client": str, "logo": str, "accent": str}
 #: a placeholder start URL, to validate a file's [crawl] table when the URL comes from the command line
@@ -104,6 +118,8 @@ class Job:
     fail_on: str | None = None
     csv_bom: bool = False
     logs: dict[str, Any] = field(default_factory=dict)  # files, log_format, bot_ranges, verify_dns
+    #: the [segments] table (audit.segments); None: the one recorded with the crawl
+    segments: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -154,6 +170,9 @@ def read_job_file(path: str | Path) -> dict[str, Any]:
     # the same checks a merged job gets (build_job), piece by piece, so an error names its key
     with _blamed(fail, {k: v for k, v in data.items() if not isinstance(v, dict)}):
         _check_run_settings(data)
+    custom = {key: value for table in CUSTOM_TABLES for key, value in within(table).items()}
+    with _blamed(fail, custom, next((t for t in CUSTOM_TABLES if t in data), None)):
+        _check_custom(data)
     with _blamed(fail, {"start_url": data.get("start_url"), **within("crawl")}, "crawl"):
         _crawl_options({"start_url": _ANY_START_URL, **data})
     for rule_id, rule_settings in _table(data, "rules").items():
@@ -179,6 +198,9 @@ def merge(file_settings: Mapping[str, Any], flag_settings: Mapping[str, Any]) ->
     headers = {**file_settings.get("crawl", {}).get("headers", {}),
                **flag_settings.get("crawl", {}).get("headers", {})}
     merged["crawl"] = {**crawl, **({"headers": headers} if headers else {})}
+    for table in ("extract", "search", "search_absent"):  # by name; [segments] is replaced whole (order)
+        if table in file_settings or table in flag_settings:
+            merged[table] = {**file_settings.get(table, {}), **flag_settings.get(table, {})}
     return merged
 
 
@@ -193,6 +215,7 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
                          "(or a list of URLs: --list FILE, --list-sitemap URL)")
     _check_run_settings(settings)
     _check_branding(settings.get("branding", {}))
+    _check_custom(settings)
     options = _crawl_options(settings) if crawl else None
     return Job(
         url_list=url_list,
@@ -209,6 +232,7 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
         logs={"files": list(settings.get("logs") or []), "log_format": settings.get("log_format"),
               "bot_ranges": list(settings.get("bot_ranges") or []),
               "verify_dns": bool(settings.get("verify_dns", False))},
+        segments=dict(settings["segments"]) if "segments" in settings else None,
     )
 
 
@@ -253,8 +277,9 @@ def _crawl_options(settings: Mapping[str, Any]) -> CrawlOptions:
         if name in crawl and _base_type(hint) is float:
             crawl[name] = float(crawl[name])  # TOML says 2 for 2.0
     crawl = {_FIELD_OF_CRAWL_KEY.get(key, key): value for key, value in crawl.items()}
+    custom = {table: dict(settings[table]) for table in CUSTOM_TABLES if table in settings}
     options = CrawlOptions(start_url=settings["start_url"], store=_store(settings), job=settings.get("job"),
-                           resume=bool(settings.get("resume", False)), **crawl)
+                           resume=bool(settings.get("resume", False)), **crawl, **custom)
     options.validate()
     # the start URL as the crawler records it: a job without a name is found in the store by it
     options.start_url = normalise(options.start_url)
@@ -274,6 +299,16 @@ def _check_run_settings(settings: Mapping[str, Any]) -> None:
     job = settings.get("job")
     if job is not None and not job.strip():
         raise ValueError("job must not be empty")
+
+
+def _check_custom(settings: Mapping[str, Any]) -> None:
+    """The custom extractions, searches and segments: ValueError names a bad one."""
+    from audit.segments import parse_segments
+    from crawler.extraction import definitions
+
+    extract = settings.get("extract") or {}
+    definitions(extract, settings.get("search") or {}, settings.get("search_absent") or {})
+    parse_segments(settings.get("segments") or {}, extract)
 
 
 def _check_branding(branding: Mapping[str, Any]) -> None:

@@ -24,7 +24,8 @@
     type: document.getElementById("f-type"),
     indexable: document.getElementById("f-indexable"),
     depth: document.getElementById("f-depth"),
-    structured: document.getElementById("f-structured")
+    structured: document.getElementById("f-structured"),
+    segment: document.getElementById("f-segment")  // absent from a report without segments
   };
   var pageInfo = document.getElementById("page-info");
   var countLine = document.getElementById("explorer-count");
@@ -75,6 +76,10 @@
     addOptions(filters.depth, Array.from(depths.keys()).sort(function (a, b) { return a - b; }), depths);
     var kinds = tallyTypes();
     addOptions(filters.structured, Array.from(kinds.keys()).sort(), kinds);
+    if (filters.segment && col.segment !== undefined) {
+      var segments = tally(col.segment);
+      addOptions(filters.segment, Array.from(segments.keys()).sort(), segments);
+    }
   }
 
   function currentFilter() {
@@ -84,7 +89,8 @@
       type: filters.type.value,
       indexable: filters.indexable.value,
       depth: filters.depth.value === "" ? null : Number(filters.depth.value),
-      structured: filters.structured.value
+      structured: filters.structured.value,
+      segment: filters.segment ? filters.segment.value : ""
     };
   }
 
@@ -94,6 +100,7 @@
     if (f.indexable && row[col.indexable] !== (f.indexable === "yes")) return false;
     if (f.depth !== null && row[col.depth] !== f.depth) return false;
     if (f.structured && typesOf(row[col.structured_types]).indexOf(f.structured) === -1) return false;
+    if (f.segment && row[col.segment] !== f.segment) return false;
     if (f.url && String(row[col.url]).toLowerCase().indexOf(f.url) === -1) return false;
     return true;
   }
@@ -188,8 +195,8 @@
     clearTimeout(typing);
     typing = setTimeout(refresh, 150);
   });
-  [filters.statusClass, filters.type, filters.indexable, filters.depth, filters.structured].forEach(function (select) {
-    select.addEventListener("change", refresh);
+  [filters.statusClass, filters.type, filters.indexable, filters.depth, filters.structured, filters.segment].forEach(function (select) {
+    if (select) select.addEventListener("change", refresh);
   });
   headers.forEach(function (th) {
     th.querySelector("button").addEventListener("click", function () { sortOn(th); });

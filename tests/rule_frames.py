@@ -77,9 +77,10 @@ def clean_links() -> list[dict]:
 
 def make_crawl(pages: Iterable[dict] = (), links: Iterable[dict] = (), sitemap: Iterable[str] = (),
                rechecks: Iterable[dict] = (), probe: dict | None = None, nav: bool = True,
-               certificates: Iterable[dict] = ()) -> Crawl:
+               certificates: Iterable[dict] = (), settings: dict | None = None) -> Crawl:
     """The clean shop plus ``pages`` (replacing rows with the same URL), ``links``, sitemap
-    entries (paths or URLs), re-checks and certificate checks. With ``nav``, the home page links
+    entries (paths or URLs), re-checks and certificate checks; ``settings`` as the crawl recorded
+    them (e.g. its custom searches, whose pages columns ``pages`` then give). With ``nav``, the home page links
     to every planted page."""
     rows = {row["url"]: row for row in clean_pages()}
     planted = list(pages)
@@ -90,7 +91,7 @@ def make_crawl(pages: Iterable[dict] = (), links: Iterable[dict] = (), sitemap: 
                       if row["url"] != u("/") and row.get("fetch_kind", "page") == "page"]
     sitemap_rows = [{"sitemap": u("/sitemap.xml"), "url": u(p), "lastmod": None}
                     for p in (*CLEAN_PATHS, *sitemap)]
-    meta = {"id": 1, "start_url": u("/"), "state": "complete", "settings": {}, "stats": {},
+    meta = {"id": 1, "start_url": u("/"), "state": "complete", "settings": dict(settings or {}), "stats": {},
             "probe": probe or {"url": u("/zz-surely-missing"), "status": 404, "content_hash": "h404"},
             "certificates": list(certificates)}
     return build_crawl(meta, pd.DataFrame(list(rows.values())), pd.DataFrame(all_links),

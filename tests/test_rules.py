@@ -265,6 +265,20 @@ NEAR_MISSES = [
     ("missing-title", dict(pages=[page("/ni", title=None, meta_robots="noindex")])),
 ]
 
+POSITIVES.update({
+    "custom-search-match": (dict(pages=[page("/promo", search_brand=2), page("/once", search_brand=1)],
+                                 settings={"search": {"brand": "Acme"}}),
+                            ["/promo", "/once"], "brand: 2 matches of text 'Acme' in the HTML"),
+    "custom-search-absent": (dict(pages=[page("/bare", search_gtag=0, search_consent=0)],
+                                  settings={"search_absent": {"gtag": "gtag(", "consent": "text:regex:(?i)cookies"}}),
+                             ["/bare"], "gtag: no text 'gtag(' in the HTML; consent: no pattern '(?i)cookies' in the visible text"),
+})
+NEAR_MISSES += [
+    # matched a search-absent, or not searched at all (a page that is not HTML has no count)
+    ("custom-search-absent", dict(pages=[page("/tagged", search_gtag=1), page("/file.pdf", content_type="application/pdf")],
+                                  settings={"search_absent": {"gtag": "gtag("}})),
+    ("custom-search-match", dict(pages=[page("/plain", search_brand=0)], settings={"search": {"brand": "Acme"}})),
+]
 POSITIVES.update(security_cases.POSITIVES)
 NEAR_MISSES += security_cases.NEAR_MISSES
 NEAR_MISSES += render_rule_cases.NEAR_MISSES
@@ -331,9 +345,9 @@ def test_registry_declares_every_rule_fully():
     crawl = make_crawl()
     columns = set(crawl.pages.columns)
     links = {"links." + column for column in crawl.links.columns}
-    # a rule may read a whole table of the crawl other than its pages (its certificates), or
-    # the server logs joined with it
-    tables = {"certificates", "links", "sitemap_urls", "rechecks", "logs"}
+    # a rule may read a whole table of the crawl other than its pages (its certificates, its
+    # custom searches), or the server logs joined with it
+    tables = {"certificates", "links", "sitemap_urls", "rechecks", "logs", "search_matches"}
     for rule in RULES:
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", rule.id), rule.id
         assert rule.severity in ("critical", "warning", "notice"), rule.id

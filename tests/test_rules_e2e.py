@@ -28,7 +28,10 @@ def audited(tmp_path_factory):
 
 #: rules that cannot fire on the demo (it has sitemaps), with the test that crawls a site where they do
 PLANTED_ELSEWHERE = {"no-xml-sitemap": "test_a_site_without_sitemaps_gets_a_notice_not_a_critical",
-                     "status-monitor-guessable-id": "test_status_monitors_numbered_by_a_counter"}
+                     "status-monitor-guessable-id": "test_status_monitors_numbered_by_a_counter",
+                     # custom searches fire only on a crawl asked for them
+                     "custom-search-match": "test_custom_searches_fire_on_a_crawl_made_with_them",
+                     "custom-search-absent": "test_custom_searches_fire_on_a_crawl_made_with_them"}
 
 #: the demo is one plain-HTTP site: the security rules need HTTPS servers with certificates of
 #: their own, and tests/test_https_site.py crawls such servers and asserts each of these rules;
@@ -85,6 +88,18 @@ def test_status_monitors_numbered_by_a_counter(tmp_path):
     guessable = findings[findings["rule"].eq("status-monitor-guessable-id")]
     assert dict(guessable[["url", "evidence"]].values) == {
         f"{base}/jobs/41": "job id 41 among sequential ids 41, 42", f"{base}/jobs/42": "job id 42 among sequential ids 41, 42"}
+
+
+def test_custom_searches_fire_on_a_crawl_made_with_them(tmp_path):
+    routes = {"/": page("Home", "<a href='/old'>old</a><script>gtag('config')</script>"),
+              "/old": page("Old", "Welcome to Acme Corp")}
+    with SiteServer(routes) as site:
+        crawl_site(f"{site.url}/", tmp_path / "s.sqlite", search={"brand": "text:Acme Corp"},
+                   search_absent={"analytics": "gtag("})
+        base = site.url
+    findings = run_audit(load_crawl(tmp_path / "s.sqlite"))
+    assert set(findings.loc[findings["rule"].eq("custom-search-match"), "url"]) == {f"{base}/old"}
+    assert set(findings.loc[findings["rule"].eq("custom-search-absent"), "url"]) == {f"{base}/old"}
 
 
 def test_a_declared_sitemap_that_fails_is_a_warning(audited):

@@ -1,9 +1,9 @@
 """The rule registry. Each category module declares its rules with ``@rule(...)`` next to their
 checks and lists them as ``RULES = rules_in(globals())``; a new module is added here."""
 
-from audit.rules import (architecture, content, duplicates, families, indexability, links, logs, monitors,
-                         near_duplicates, performance, redirects, rendering, robots, security, sitemaps, status,
-                         structured_data)
+from audit.rules import (architecture, content, custom, duplicates, families, indexability, links, logs,
+                         monitors, near_duplicates, performance, redirects, rendering, robots, security, sitemaps,
+                         status, structured_data)
 from audit.rules.base import CATEGORIES, SEVERITIES, WASTE_CAUSES, Rule
 
 RULES: list[Rule] = [
@@ -24,6 +24,7 @@ RULES: list[Rule] = [
     *security.RULES,
     *structured_data.RULES,
     *logs.RULES,  # read the server logs joined with the crawl, if any (crawl.logs)
+    *custom.RULES,
 ]
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -26,6 +26,7 @@ from .. import store
 from ..css import IMPORT, stylesheet_references
 from ..errors import describe_failure
 from ..extract import extract, looks_like_html
+from ..extraction import page_extractions
 from ..frontier import Entry
 from ..items import PageRecord
 from ..options import CrawlOptions
@@ -95,6 +96,7 @@ class SiteSpider(Spider):
             options = CrawlOptions(start_url=url, store=Path(store),
                                    **options_from_text({k: v for k, v in arguments.items() if k in names}))
         self.options = options
+        self._extraction = options.extraction()
         self._sitemaps_merged = False
         self._sitemaps_seen = 0
         self._rechecks: list[tuple[str, int, str | None]] = []  # (url, attempt, retry-after)
@@ -349,6 +351,10 @@ class SiteSpider(Spider):
         if request.method == "GET" and looks_like_html(row["content_type"], response.body):
             facts = extract(response.text, url)
             row.update(html_fields(facts))
+            if self._extraction and 200 <= status < 300:
+                values, matches = page_extractions(response.text, self._extraction)
+                bundle.extractions += [(url, *v) for v in values]
+                bundle.search_matches += [(url, *m) for m in matches]
             follow = 200 <= status < 300 and not says_nofollow(facts.meta_robots, row["x_robots_tag"])
             self._add_links(url, facts.links, bundle, follow, child_depth, entry)
         elif request.method == "GET" and entry.found_via == IMPORT and 200 <= status < 300 \
