@@ -30,6 +30,7 @@ import pandas as pd
 from audit.parallel import in_new_process
 
 from .branding import Branding, BrandingError
+from .compare_csv import change_rows
 from .exports import (LINK_CSV_COLUMNS, dump_link_codes, export_pages_csv, workbook_contents,
                       write_findings_csvs, write_links_csv, write_summary_json, write_workbook_of)
 from .html import render_report
@@ -207,7 +208,4 @@ def _redacted(crawl: Any) -> Any:
 
 
 def _write_compare_csv(path: Path, previous: dict[str, Any], *, bom: bool) -> Path:
-    # imported here: seo_audit.compare writes its own CSVs with this package's write_csv
-    from seo_audit.compare import change_rows
-
     return write_csv(path, change_rows(previous), bom=bom)

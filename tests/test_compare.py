@@ -7,7 +7,8 @@ import json
 import pandas as pd
 
 from audit import run_audit
-from seo_audit.compare import CSV_COLUMNS, change_rows, compare_crawls
+from reports.compare_csv import CSV_COLUMNS, change_rows
+from seo_audit.compare import compare_crawls
 from tests.rule_frames import make_crawl, page, skipped, u
 
 

@@ -16,7 +16,8 @@ import pytest
 from audit import AuditConfig, run_audit
 from audit.rules import RULES_BY_ID
 from crawler.timing import server_wait
-from seo_audit.compare import change_rows, compare_crawls
+from reports.compare_csv import change_rows
+from seo_audit.compare import compare_crawls
 from seo_audit.sitekit import Reply, page as html_page
 from tests.rule_frames import make_crawl, page, skipped, u
 
