@@ -88,7 +88,7 @@ def routes() -> dict:
                         content_type="application/javascript"),
         "/js-download": page("Download", "<h1>Download</h1><p>A script starts a download.</p>"
                              "<a id='file' href='/files/big.bin' download>file</a>" + _script(
-            "document.getElementById('file').click();")),
+            "window.addEventListener('load', () => document.getElementById('file').click());")),
         "/files/big.bin": Reply(body=b"\0" * 100_000, content_type="application/octet-stream"),
         "/blocked-script": page("Raw title", "<h1>Raw</h1><div id='app'></div><script src='/blocked/app.js'></script>"),
         "/blocked/app.js": Reply(body="document.title = 'Title from the blocked script';"

@@ -110,7 +110,9 @@ def hostile(outsider, tmp_path_factory):
 
 def test_crawl_ends_within_bounds(hostile):
     assert hostile["result"].state in ("complete", "stopped-at-limit")
-    assert hostile["elapsed"] < 150
+    # bounded, not fast: ~50 s alone; after tests/test_distributed.py in the same pytest run it has
+    # taken up to 160 s on 2 cores. Without the bounds, /hang and /drip would hold it forever.
+    assert hostile["elapsed"] < 280
 
 
 def test_network_faults_become_rows(hostile):
