@@ -125,21 +125,6 @@ def run_worker(redis_url: str, *, max_idle: float | None = None, wait: float = 6
     return crawler.stats.get_value("finish_reason") or "unknown"
 
 
-def worker_main(args) -> int:
-    """`seo-audit worker` (args: redis, max_idle, wait, verbose): 0 when the crawl ended or
-    this worker left it; 2 when no crawl started in time or Redis cannot be reached."""
-    import redis
-
-    try:
-        reason = run_worker(args.redis, max_idle=args.max_idle, wait=args.wait,
-                            log_level="DEBUG" if args.verbose else "INFO", verbose=args.verbose)
-    except (LookupError, redis.RedisError) as exc:
-        print(f"seo-audit worker: {exc}", file=sys.stderr)
-        return 2
-    print(f"seo-audit worker: stopped ({reason})", file=sys.stderr)
-    return 0
-
-
 def _run_in_child(options: CrawlOptions) -> CrawlResult:
     with tempfile.TemporaryDirectory(prefix="seo-audit-") as tmp:
         result_path = Path(tmp) / "result.json"

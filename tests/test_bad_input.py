@@ -7,9 +7,8 @@ import sys
 
 import pytest
 
+from seo_audit.exit_codes import ExitCode
 from seo_audit.sitekit import redirect
-
-EXIT_USAGE, EXIT_CRAWL_FAILED = 2, 3
 
 
 def seo_audit(*args: str) -> subprocess.CompletedProcess:
@@ -25,7 +24,7 @@ def seo_audit(*args: str) -> subprocess.CompletedProcess:
 ])
 def test_malformed_start_url_writes_nothing(tmp_path, url, says):
     done = seo_audit("crawl", url, "--out", str(tmp_path / "out"))
-    assert done.returncode == EXIT_USAGE
+    assert done.returncode == ExitCode.USAGE_ERROR
     assert says in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
 
@@ -34,13 +33,13 @@ def test_malformed_start_url_writes_nothing(tmp_path, url, says):
                                          ("--timeout", "-5"), ("--trap-run", "0")])
 def test_negative_limits_rejected(tmp_path, flag, value):
     done = seo_audit("crawl", "http://127.0.0.1:1/", "--out", str(tmp_path / "out"), flag, value)
-    assert done.returncode == EXIT_USAGE and flag in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == ExitCode.USAGE_ERROR and flag in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
 
 
 def test_unreachable_start(tmp_path):
     done = seo_audit("crawl", "http://127.0.0.1:9/", "--out", str(tmp_path / "out"), "--retries", "0")
-    assert done.returncode == EXIT_CRAWL_FAILED
+    assert done.returncode == ExitCode.CRAWL_FAILED
     assert "could not be fetched (connection-refused)" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -59,7 +58,7 @@ def test_start_that_redirects_off_site_at_once_is_followed(serve, tmp_path):
 def test_start_that_redirects_off_site_at_once_with_strict_origin(serve, tmp_path):
     site = serve({"/": redirect("https://elsewhere.example/")})
     done = seo_audit("crawl", site.url + "/", "--out", str(tmp_path / "out"), "--strict-origin")
-    assert done.returncode == EXIT_CRAWL_FAILED
+    assert done.returncode == ExitCode.CRAWL_FAILED
     assert "redirects off-site at once, to https://elsewhere.example/" in done.stderr
 
 

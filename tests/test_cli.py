@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,9 +19,12 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
+from seo_audit.cli import build_parser
+from seo_audit.exit_codes import ExitCode
 from seo_audit.jobs import lock_path
 from seo_audit.sitekit import Reply, page, redirect
 
@@ -209,6 +213,15 @@ def test_audit_verb_fail_on_severity(three_crawls):
         "202-in-sitemap", "sitemap-non-200")))
     lenient = run_cli("audit", "--store", store, "--crawl", "3", "--config", disable, "--fail-on", "warning")
     assert lenient.returncode == 0, lenient.stdout
+
+
+def test_the_readme_and_the_help_list_every_exit_code_and_outcome():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    assert [int(code) for code in re.findall(r"^\| (\d+) \|", table, re.M)] == list(ExitCode)
+    outcomes = re.search(r"`outcome` is (.+?);", readme, re.S).group(1)
+    assert re.findall(r"`([a-z-]+)`", outcomes) == [code.outcome for code in ExitCode]
+    assert [int(code) for code in re.findall(r"^  (\d+) ", build_parser().epilog, re.M)] == list(ExitCode)
 
 
 def test_unreachable_start_url_exits_3(tmp_path):

@@ -269,8 +269,9 @@ def test_sigkill_then_resume_samples_exactly_as_uninterrupted(site, sampled, tmp
     (["--sample-size", "7"], "[crawl]\nsample_size = 50\n", True, 7),  # a flag overrides the file
 ])
 def test_sampling_options_from_flags_and_job_files(tmp_path, flags, job, sampling, sample_size):
-    from seo_audit.cli import build_parser, job_settings
+    from seo_audit.cli import build_parser
     from seo_audit.config import build_job
+    from seo_audit.flags import job_settings
 
     (tmp_path / "job.toml").write_text('start_url = "https://blog.test/"\n' + job)
     args = build_parser().parse_args(["crawl", "--config", str(tmp_path / "job.toml"), *flags])

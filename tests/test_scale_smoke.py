@@ -79,7 +79,7 @@ def test_report_of_a_large_store_writes_what_a_small_one_does(tmp_path, monkeypa
     scale_bench.write_synthetic_store(str(store), 600)
     assert main(["report", "--store", str(store), "--out", str(tmp_path / "small"), "--quiet"]) == 0
     for name, rows in (("audit.load.LINKS_PER_READER", 100), ("reports.ROWS_FOR_A_PROCESS", 0),
-                       ("reports.FINDINGS_FOR_A_PROCESS", 0), ("seo_audit.cli.FINDINGS_STORED_APART", 0)):
+                       ("reports.FINDINGS_FOR_A_PROCESS", 0), ("seo_audit.run.FINDINGS_STORED_APART", 0)):
         monkeypatch.setattr(name, rows)
     with sqlite3.connect(store) as conn:
         stored = conn.execute("SELECT rule, url, evidence FROM findings ORDER BY rowid").fetchall()

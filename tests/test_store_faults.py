@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
+from seo_audit.exit_codes import ExitCode
 from seo_audit.sitekit import page
-
-EXIT_STORE = 4
 
 
 @pytest.fixture
@@ -55,7 +54,7 @@ def test_disk_full_stops_with_clear_error_and_intact_store(serve, tmp_path, tiny
     site = serve(big_site())
     store = tiny_mount("400k") / "store.sqlite"
     done = crawl(site.url + "/", tmp_path / "out", store)
-    assert done.returncode == EXIT_STORE, done.stderr[-3000:]
+    assert done.returncode == ExitCode.STORE_ERROR, done.stderr[-3000:]
     assert "could not be written" in done.stderr
     assert "Traceback" not in done.stderr
     with sqlite3.connect(store) as conn:
@@ -69,6 +68,6 @@ def test_read_only_store_fails_before_crawling(serve, tmp_path, tiny_mount):
     site = serve({"/": page("Home")})
     store = tiny_mount("1m", read_only=True) / "store.sqlite"
     done = crawl(site.url + "/", tmp_path / "out", store)
-    assert done.returncode == EXIT_STORE
+    assert done.returncode == ExitCode.STORE_ERROR
     assert "read-only" in done.stderr.lower()
     assert site.hits["/"] == 0, "nothing is fetched when nothing could be kept"

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from crawler import store
+from seo_audit.exit_codes import ExitCode
 from seo_audit.sitekit import page
 from tests.fixtures.old_store import JOB, moved_to, site_routes
 from tests.test_store_faults import tiny_mount  # noqa: F401 (a fixture)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store-6281866.sqlite"
-EXIT_STORE = 4
 
 
 def run_cli(*args, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -99,7 +99,7 @@ def test_a_store_from_a_newer_release_exits_4_and_says_so(old_store, verb, tmp_p
     args = (["history", "--store", old_store] if verb == "history" else
             ["crawl", "http://127.0.0.1:9/", "--store", old_store, "--out", tmp_path / "out"])
     result = run_cli(*args)
-    assert result.returncode == EXIT_STORE
+    assert result.returncode == ExitCode.STORE_ERROR
     assert "newer release of seo-audit" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert "ttfb" not in columns(old_store, "pages"), "left as it was"
@@ -115,7 +115,7 @@ def test_a_file_that_is_no_crawl_store_exits_4(tmp_path, content):
             conn.execute("CREATE TABLE notes (text TEXT)")
     before = path.read_bytes()
     result = run_cli("history", "--store", path)
-    assert result.returncode == EXIT_STORE
+    assert result.returncode == ExitCode.STORE_ERROR
     assert "not a crawl store" in result.stderr and "Traceback" not in result.stderr
     assert path.read_bytes() == before
 
@@ -191,6 +191,6 @@ def test_an_old_store_that_cannot_be_written_says_it_must_be_upgraded(old_store,
     if subprocess.run(["mount", "-o", "remount,ro", str(folder)], capture_output=True).returncode:
         pytest.skip("cannot remount the tmpfs read-only")
     result = run_cli("history", "--store", folder / "old.sqlite")
-    assert result.returncode == EXIT_STORE
+    assert result.returncode == ExitCode.STORE_ERROR
     assert "earlier release and must be upgraded once, which needs write access" in result.stderr
     assert "Traceback" not in result.stderr

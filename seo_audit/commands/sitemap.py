@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from seo_audit.exit_codes import ExitCode
 
-def register(verbs) -> None:
-    """Add the `sitemap` command to the CLI's subparsers."""
+
+def add_parser(verbs) -> None:
     p = verbs.add_parser("sitemap", help="write XML sitemaps of a stored crawl's indexable pages",
                          description="Sitemaps of the indexable 200 HTML pages (no redirect, noindex, "
                                      "canonicalised or robots-blocked URL), 50,000 URLs / 50 MB a file, "
@@ -23,7 +24,7 @@ def register(verbs) -> None:
                    help="where the files will be served, for the index's <loc>s (default: the start URL's origin)")
 
 
-def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ExitCode:
     from audit.load import load_crawl
     from reports.sitemaps import entries, write_sitemaps
 
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                  compress=args.gzip)
     except OSError as exc:
         print(f"seo-audit: cannot write sitemaps to {args.out}: {exc}", file=sys.stderr)
-        return 4
+        return ExitCode.STORE_ERROR
     if not written.files:
         print("no indexable HTML page in the crawl: no sitemap written")
     else:
@@ -50,4 +51,4 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
               + (f", index {written.index}" if written.index else f": {written.files[0]}"))
     for why, count in written.skipped.items():
         print(f"left out: {count} {why}")
-    return 0
+    return ExitCode.OK
