@@ -3,7 +3,9 @@
 A fact is a name, a type and a line saying what it records. Everything else follows from
 PAGE_FACTS: the pages table of the store's schema, and so the column an older store gains when
 it is opened (crawler.store); which values a pages row holds as JSON; the dtype the audit loads
-each column as (audit.load). A new fact is an entry here plus its extraction.
+each column as (audit.load), and so pages.csv. A new fact is an entry here plus its extraction;
+a fact of the HTML is the crawler.extract.PageFacts field of its name, which a pages row takes
+by that name (and rendered_<name> takes the rendered DOM's).
 """
 
 from __future__ import annotations
