@@ -84,11 +84,8 @@ LINKS_PER_READER = 2_000_000
 #: many links rows (measured at 1M URLs, two processes reading: 17 to 24 and about 2
 #: microseconds): how much of the links a child reads while the pages are read
 PAGE_ROW_COST_IN_LINK_ROWS = 10
-_INT_COLUMNS = ("depth", "status", "content_length", "size", "canonical_count", "h1_count",
-                "word_count", "outlinks", "rendered_h1_count", "rendered_word_count", "rendered_outlinks",
-                "rendered_bytes", "rendered_requests", "structured_count")
-_FLOAT_COLUMNS = ("response_time", "ttfb", "render_time", "rendered_ttfb_ms", "rendered_dcl_ms", "rendered_load_ms",
-                  "rendered_lcp_ms", "rendered_cls")
+_INT_COLUMNS = crawl_store.PAGE_INTEGER_COLUMNS
+_FLOAT_COLUMNS = crawl_store.PAGE_REAL_COLUMNS
 #: links' seen_in values, by their code in the block query's flags
 SEEN_IN = ("raw", "rendered", "both")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
@@ -544,7 +541,7 @@ def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
     for col in _FLOAT_COLUMNS:
         pages[col] = pd.to_numeric(pages[col]).astype(float)
     for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
-                                         *crawl_store.PAGE_BLOB_COLUMNS, *_FLOAT_COLUMNS, "fetched_at"]):
+                                         *crawl_store.PAGE_BLOB_COLUMNS, *_FLOAT_COLUMNS]):
         pages[col] = pages[col].astype("str")
     return pages
 

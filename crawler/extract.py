@@ -1,6 +1,7 @@
 """What a search engine reads in an HTML page: facts only, no judging.
 
-One lxml parse per page and one pass over the elements that matter. Links are resolved
+One lxml parse per page, its elements that carry facts listed once; then a table of pure
+functions (EXTRACTORS), each reading its facts of the parsed page. Links are resolved
 the way a browser does (``<base href>``, relative, protocol-relative) and de-duplicated
 per page before anything else sees them. Malformed HTML, odd encodings and NUL bytes
 give whatever facts can be read, never an exception.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from lxml import etree
 
@@ -92,106 +94,214 @@ def parse_html(text: str):
         return None
 
 
-def extract(text: str, url: str) -> PageFacts:
-    """Facts of the HTML ``text`` served at ``url``."""
-    facts = PageFacts()
-    root = parse_html(text)
-    if root is None:
-        return facts
-    elements = list(root.iter(*_WANTED_TAGS))
-    facts.structured = structured_data([el.text or "" for el in elements if el.tag == "script" and is_json_ld(el)],
-                                       text, url)
-    base = url
-    for el in elements:
-        if el.tag == "base" and el.get("href"):
-            base = resolve(url, el.get("href")) or url
-            break
+class _Page:
+    """A parsed page as the extractors read it: its elements that carry facts, in document
+    order and by tag, and the base its links resolve against."""
 
-    robots: list[str] = []
+    def __init__(self, root, text: str, url: str) -> None:
+        self.root, self.text, self.url = root, text, url
+        #: (tag, element) in document order
+        self.elements = [(el.tag, el) for el in root.iter(*_WANTED_TAGS)]
+        self.tags: dict[str, list] = {}
+        for tag, el in self.elements:
+            self.tags.setdefault(tag, []).append(el)
+        self.base = next((resolve(url, el.get("href")) or url for el in self.tags.get("base", ())
+                          if el.get("href")), url)
+        self.description, self.robots, self.refresh = _meta_roles(self.tags.get("meta", ()))
+
+    def all(self, tag: str) -> list:
+        return self.tags.get(tag, [])
+
+    def first(self, tag: str):
+        found = self.tags.get(tag)
+        return found[0] if found else None
+
+    def resolve(self, href: str) -> str | None:
+        return resolve(self.base, href)
+
+
+def _meta_roles(metas) -> tuple:
+    """The <meta> elements that say something: the first description, every robots or
+    googlebot one, and the first refresh that is neither of those."""
+    description, robots, refresh = None, [], None
+    for el in metas:
+        name = (el.get("name") or "").lower()
+        if name == "description" and description is None:
+            description = el
+        elif name in ("robots", "googlebot"):
+            robots.append(el)
+        elif (el.get("http-equiv") or "").lower() == "refresh" and refresh is None:
+            refresh = el
+    return description, robots, refresh
+
+
+def _rels(el) -> list[str]:
+    return (el.get("rel") or "").lower().split()
+
+
+def _refresh_target(content: str) -> str:
+    match = _REFRESH_URL.match(content)
+    return match.group(1).strip() if match else ""
+
+
+def _hreflang_of(el) -> str | None:
+    """The language of a <link rel=alternate hreflang>, lower-cased; None for any other <link>."""
+    rels = _rels(el)
+    if "canonical" in rels or "alternate" not in rels or not el.get("hreflang"):
+        return None
+    return el.get("hreflang").strip().lower()
+
+
+# --- the extractors: each returns its facts of a page, in the order EXTRACTORS names them ---
+
+def _title(page: _Page) -> tuple:
+    el = page.first("title")
+    return (_text(el) if el is not None else None,)
+
+
+def _meta_description(page: _Page) -> tuple:
+    return ((page.description.get("content") or "").strip() if page.description is not None else None,)
+
+
+def _meta_robots(page: _Page) -> tuple:
+    robots = [(el.get("content") or "").strip().lower() for el in page.robots]
+    return (", ".join(r for r in robots if r) if robots else None,)
+
+
+def _meta_refresh(page: _Page) -> tuple:
+    if page.refresh is None:
+        return None, None
+    content = page.refresh.get("content") or ""
+    target = _refresh_target(content)
+    return content, (page.resolve(target) if target else None)
+
+
+def _canonical(page: _Page) -> tuple:
+    canonicals = [el for el in page.all("link") if "canonical" in _rels(el)]
+    targets = (page.resolve(el.get("href")) for el in canonicals if el.get("href"))
+    return next((target for target in targets if target is not None), None), len(canonicals)
+
+
+def _hreflang(page: _Page) -> tuple:
+    pairs = []
+    for el in page.all("link"):
+        lang = _hreflang_of(el)
+        target = page.resolve(el.get("href") or "") if lang is not None else None
+        if target:
+            pairs.append([lang, target])
+    return (pairs,)
+
+
+def _h1(page: _Page) -> tuple:
+    h1s = page.all("h1")
+    return len(h1s), (_text(h1s[0])[:200] if h1s else None)
+
+
+def _structured(page: _Page) -> tuple:
+    scripts = [el.text or "" for el in page.all("script") if is_json_ld(el)]
+    return (structured_data(scripts, page.text, page.url),)
+
+
+#: a link as written on the page: (href, kind, anchor, nofollow), before it is resolved
+_Href = tuple[str | None, str, str, bool]
+
+
+def _meta_link(page: _Page, el) -> _Href | None:
+    target = _refresh_target(el.get("content") or "") if el is page.refresh else ""
+    return (target, "meta-refresh", "", False) if target else None
+
+
+def _link_link(page: _Page, el) -> _Href | None:
+    rels, href = _rels(el), el.get("href")
+    if "canonical" in rels:
+        return href, "canonical", "", False
+    lang = _hreflang_of(el)
+    if lang is not None:
+        return href, "hreflang", lang, False
+    kind = next((_RESOURCE_RELS[r] for r in rels if r in _RESOURCE_RELS), None)
+    return (href, kind, "", False) if kind else None
+
+
+def _tag_link(page: _Page, el) -> _Href | None:
+    attr, kind = _TAG_LINKS[el.tag]
+    href = el.get(attr)
+    if not href:
+        return None
+    if kind == "a":
+        return href, "a", _text(el)[:200], "nofollow" in (el.get("rel") or "").lower()
+    if kind == "img":
+        return href, "img", (el.get("alt") or "")[:200], False
+    return href, kind, "", False
+
+
+#: the link of an element (None if it has none), by its tag
+_LINK_READERS: dict[str, Callable[[_Page, Any], _Href | None]] = {
+    "meta": _meta_link, "link": _link_link, **{tag: _tag_link for tag in _TAG_LINKS}}
+
+
+def _links(page: _Page) -> tuple:
+    """Every link of the page in document order, then those of its CSS (<style> elements and
+    style attributes, whose url()s resolve against the page's base, as a browser does), one
+    per (target, kind): followed if any of its links is."""
+    base = page.base
     seen: dict[tuple[str, str], Link] = {}
 
     def add(href: str | None, kind: str, anchor: str = "", nofollow: bool = False) -> None:
-        if not href:
-            return
-        target = resolve(base, href)
+        target = resolve(base, href) if href else None
         if target is None:
             return
-        key = (target, kind)
-        if key not in seen:
-            seen[key] = Link(target, kind, anchor, nofollow)
-        elif seen[key].nofollow and not nofollow:
-            seen[key].nofollow = False  # one followed link is enough for a crawler
+        link = seen.get((target, kind))
+        if link is None:
+            seen[(target, kind)] = Link(target, kind, anchor, nofollow)
+        elif link.nofollow and not nofollow:
+            link.nofollow = False  # one followed link is enough for a crawler
 
-    for el in elements:
-        tag = el.tag
-        if tag == "title":
-            if facts.title is None:
-                facts.title = _text(el)
-        elif tag == "meta":
-            name = (el.get("name") or "").lower()
-            if name == "description" and facts.meta_description is None:
-                facts.meta_description = (el.get("content") or "").strip()
-            elif name in ("robots", "googlebot"):
-                robots.append((el.get("content") or "").strip().lower())
-            elif (el.get("http-equiv") or "").lower() == "refresh" and facts.meta_refresh is None:
-                facts.meta_refresh = el.get("content") or ""
-                match = _REFRESH_URL.match(facts.meta_refresh)
-                target = match.group(1).strip() if match else ""
-                if target:
-                    facts.meta_refresh_url = resolve(base, target)
-                    add(target, "meta-refresh")
-        elif tag == "link":
-            rels = (el.get("rel") or "").lower().split()
-            href = el.get("href")
-            if "canonical" in rels:
-                facts.canonical_count += 1
-                if facts.canonical is None and href:
-                    facts.canonical = resolve(base, href)
-                add(href, "canonical")
-            elif "alternate" in rels and el.get("hreflang"):
-                target = resolve(base, href or "")
-                if target:
-                    facts.hreflang.append([el.get("hreflang").strip().lower(), target])
-                add(href, "hreflang", el.get("hreflang").strip().lower())
-            else:
-                kind = next((_RESOURCE_RELS[r] for r in rels if r in _RESOURCE_RELS), None)
-                if kind:
-                    add(href, kind)
-        elif tag == "h1":
-            facts.h1_count += 1
-            if facts.h1 is None:
-                facts.h1 = _text(el)[:200]
-        elif tag in _TAG_LINKS:
-            attr, kind = _TAG_LINKS[tag]
-            href = el.get(attr)
-            if not href:
-                continue
-            if kind == "a":
-                rel = (el.get("rel") or "").lower()
-                add(href, "a", _text(el)[:200], "nofollow" in rel)
-            elif kind == "img":
-                add(href, "img", (el.get("alt") or "")[:200])
-            else:
-                add(href, kind)
-
-    # CSS in the page: <style> elements and style attributes (read before the visible text is
-    # taken, which drops <style>); their url()s resolve against the page's base, as a browser does
-    for style in root.iter("style"):
+    for tag, el in page.elements:
+        reader = _LINK_READERS.get(tag)
+        written = reader(page, el) if reader else None
+        if written:
+            add(*written)
+    for style in page.root.iter("style"):
         for href, kind in stylesheet_references(style.text or ""):
             add(href, kind)
-    for style in root.xpath("//@style"):
+    for style in page.root.xpath("//@style"):
         for href, kind in style_attribute_references(style):
             add(href, kind)
+    return (list(seen.values()),)
 
-    if robots:
-        facts.meta_robots = ", ".join(r for r in robots if r)
-    words = _visible_words(root)
-    facts.word_count = len(words)
-    facts.content_hash = hashlib.blake2b(" ".join(words).encode("utf-8", "replace"),
-                                         digest_size=12).hexdigest()
-    facts.minhash = signature(words)
-    facts.links = list(seen.values())
-    return facts
+
+def _visible_text(page: _Page) -> tuple:
+    words = _visible_words(page.root)
+    digest = hashlib.blake2b(" ".join(words).encode("utf-8", "replace"), digest_size=12).hexdigest()
+    return len(words), digest, signature(words)
+
+
+#: (PageFacts fields, the extractor that reads them), run in this order: the visible text last,
+#: as reading it strips scripts and styles (JSON-LD, CSS) from the tree
+EXTRACTORS: tuple[tuple[tuple[str, ...], Callable[[_Page], tuple]], ...] = (
+    (("title",), _title),
+    (("meta_description",), _meta_description),
+    (("meta_robots",), _meta_robots),
+    (("meta_refresh", "meta_refresh_url"), _meta_refresh),
+    (("canonical", "canonical_count"), _canonical),
+    (("hreflang",), _hreflang),
+    (("h1_count", "h1"), _h1),
+    (("structured",), _structured),
+    (("links",), _links),
+    (("word_count", "content_hash", "minhash"), _visible_text),
+)
+
+
+def extract(text: str, url: str) -> PageFacts:
+    """Facts of the HTML ``text`` served at ``url``."""
+    root = parse_html(text)
+    if root is None:
+        return PageFacts()
+    page = _Page(root, text, url)
+    facts: dict[str, Any] = {}
+    for names, extractor in EXTRACTORS:
+        facts.update(zip(names, extractor(page), strict=True))
+    return PageFacts(**facts)
 
 
 def link_header_canonical(header: str | None, url: str) -> str | None:

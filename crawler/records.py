@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import time
 from datetime import datetime, timezone
 
 from .extract import PageFacts, link_header_canonical
+from .facts import PAGE_COLUMNS
 from .urls import resolve
 
 
@@ -50,20 +52,14 @@ def response_row(*, url: str, entry_fields: dict, method: str, status: int, head
     return row
 
 
+#: the PageFacts a pages row keeps as they are, in the column of their name
+STORED_FACTS = tuple(f.name for f in dataclasses.fields(PageFacts) if f.name in PAGE_COLUMNS)
+
+
 def html_fields(facts: PageFacts) -> dict:
     return {
-        "title": facts.title,
-        "meta_description": facts.meta_description,
-        "meta_robots": facts.meta_robots,
-        "canonical": facts.canonical,
-        "canonical_count": facts.canonical_count,
-        "hreflang": facts.hreflang or None,
-        "meta_refresh": facts.meta_refresh,
-        "meta_refresh_url": facts.meta_refresh_url,
-        "h1_count": facts.h1_count,
-        "word_count": facts.word_count,
-        "content_hash": facts.content_hash,
-        "minhash": facts.minhash,
+        **{name: getattr(facts, name) for name in STORED_FACTS},
+        "hreflang": facts.hreflang or None,  # NULL, not [], for a page without alternates
         **structured_fields(facts),
         "outlinks": len(facts.links),
     }

@@ -25,12 +25,13 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .extract import Link, PageFacts, extract
+from .facts import PAGE_COLUMNS
 from .records import says_nofollow
 from .urls import origin
 
@@ -137,6 +138,10 @@ def _limited(items: list) -> list:
     return items[:MAX_LISTED]
 
 
+#: the PageFacts of the rendered DOM a pages row keeps as they are, in rendered_<name>
+RENDERED_FACTS = tuple(f.name for f in fields(PageFacts) if f"rendered_{f.name}" in PAGE_COLUMNS)
+
+
 def rendered_fields(facts: PageFacts, probe: "RenderProbe", final_url: str) -> dict[str, Any]:
     """The rendered_* columns of a page from the facts of its rendered DOM and what the
     browser saw while it loaded."""
@@ -148,14 +153,7 @@ def rendered_fields(facts: PageFacts, probe: "RenderProbe", final_url: str) -> d
 
     return {
         "render_outcome": "ok",
-        "rendered_title": facts.title,
-        "rendered_meta_description": facts.meta_description,
-        "rendered_meta_robots": facts.meta_robots,
-        "rendered_canonical": facts.canonical,
-        "rendered_h1_count": facts.h1_count,
-        "rendered_h1": facts.h1,
-        "rendered_word_count": facts.word_count,
-        "rendered_content_hash": facts.content_hash,
+        **{f"rendered_{name}": getattr(facts, name) for name in RENDERED_FACTS},
         "rendered_outlinks": len(facts.links),
         "rendered_final_url": final_url,
         "rendered_console_errors": _limited(probe.console_errors),

@@ -15,7 +15,7 @@ crawls
 pages
     one row per URL met (the "records"): fetched ones with what a crawler saw, and
     unfetched ones with ``skip_reason`` (robots, out-of-scope, max-depth, trap...).
-    See PAGE_COLUMNS for each field.
+    Its columns are the page facts, declared in crawler.facts.
 links
     one row per (source, target, kind) found on a page or a stylesheet: a, img, script, css
     (a stylesheet: <link rel=stylesheet>, @import), css-url (a url() of a stylesheet, a <style>
@@ -51,86 +51,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-#: pages columns, in order, with what each one records.
-PAGE_COLUMNS: dict[str, str] = {
-    "url": "normalised URL (fragment stripped, scheme and host lower-cased, default port dropped)",
-    "fetch_kind": "page (GET), resource (HEAD, GET fallback; a stylesheet GET, to read its references), robots, sitemap, status-url",
-    "found_via": "start, link, sitemap, redirect, canonical, hreflang, meta-refresh, status-url; a sitemap "
-                 "file: robots (named in robots.txt), guess (/sitemap.xml tried), sitemap-index",
-    "depth": "clicks from the start URL (redirect hops keep their source's depth); NULL if not reached by links",
-    "referrer": "first page that linked here (or the redirecting URL, or the sitemap)",
-    "skip_reason": "why it was not fetched: robots, out-of-scope, max-depth, trap, sampled-out, excluded, scheme; NULL if fetched",
-    "robots_rule": "the robots.txt rule that blocks it, e.g. 'disallow: /private/'",
-    "method": "HTTP method of the final attempt",
-    "status": "HTTP status of the final attempt (NULL if none: error or skipped)",
-    "error": "network failure instead of a status: timeout, dns, connection-refused, connection-reset, max-size, ...",
-    "attempt_statuses": "JSON list of every attempt's status or error, retries included, e.g. [503, 503, 200]",
-    "redirect_target": "for 3xx: the Location header resolved against the URL and normalised",
-    "location": "raw Location header",
-    "content_type": "Content-Type header",
-    "content_length": "Content-Length header (bytes), if sent",
-    "x_robots_tag": "X-Robots-Tag header(s), joined with ', '",
-    "retry_after": "Retry-After header, raw",
-    "content_location": "Content-Location header",
-    "cache_control": "Cache-Control header(s), joined with ', '",
-    "expires": "Expires header, raw",
-    "link_canonical": "rel=canonical target from the Link header, normalised",
-    "hsts": "Strict-Transport-Security header, raw (browsers heed it on HTTPS only)",
-    "response_time": "seconds from request to response (Scrapy download latency: counts our own event loop's lag)",
-    "ttfb": "seconds from the request leaving to the response's first bytes arriving, by the kernel's TCP clocks (crawler.timing); NULL where not measured",
-    "size": "body bytes received",
-    "title": "<title> text",
-    "meta_description": "meta description content",
-    "meta_robots": "meta robots / googlebot content, lower-cased, joined with ', '",
-    "canonical": "<link rel=canonical> target, normalised (first one)",
-    "canonical_count": "number of <link rel=canonical> in the HTML",
-    "hreflang": "JSON list of [lang, url] pairs from <link rel=alternate hreflang>",
-    "meta_refresh": "meta refresh content, raw",
-    "meta_refresh_url": "meta refresh target, normalised",
-    "h1_count": "number of <h1>",
-    "word_count": "words of visible text",
-    "content_hash": "hash of the visible text (exact-duplicate detection)",
-    "outlinks": "number of distinct links found on the page",
-    "fetched_at": "unix time the response arrived",
-    "family": "URL family of a page fetched or sampled out (crawler.families): search, feed, login... or a path template with its query keys",
-    "family_verdict": "what the page said for its family's sample: noindex, canonicalised, duplicate, redirect, error, indexable, other; for a sampled-out URL, its family's sample verdict (e.g. noindex)",
-    "last_modified": "Last-Modified header, raw (a sitemap's <lastmod>)",
-    "structured_types": "JSON list of the structured data types found (JSON-LD, Microdata, RDFa), e.g. [\"Product\"]",
-    "structured_count": "number of structured data items (typed nodes, nested ones included); 0 for none",
-    "structured_errors": "JSON list of structured data parse errors, with the parser's message",
-    "structured_items": "JSON list of [syntax, type, [property names]] per structured data item",
-    "minhash": "MinHash signature of the visible text's word shingles, BLOB (crawler.minhash; near-duplicates)",
-    **{  # rendering (--render auto|all, crawler/render.py); NULL on pages not rendered
-        "render_reason": "why it was rendered: all, auto-sample, auto-resample, auto-template-differs",
-        "render_outcome": "ok, timeout (past --render-timeout), crashed (browser or page), error",
-        "render_error": "what stopped a render that is not ok",
-        "render_time": "seconds the render took, load and settling included",
-        "rendered_title": "<title> text of the rendered DOM",
-        "rendered_meta_description": "meta description of the rendered DOM",
-        "rendered_meta_robots": "meta robots / googlebot of the rendered DOM, as meta_robots",
-        "rendered_canonical": "<link rel=canonical> target of the rendered DOM, normalised",
-        "rendered_h1_count": "number of <h1> in the rendered DOM",
-        "rendered_h1": "text of the rendered DOM's first <h1>",
-        "rendered_word_count": "words of visible text in the rendered DOM",
-        "rendered_content_hash": "hash of the rendered DOM's visible text",
-        "rendered_outlinks": "number of distinct links in the rendered DOM",
-        "rendered_final_url": "URL the page ended on after client-side navigation (JS redirects)",
-        "rendered_differences": "JSON list of what differs from the raw HTML: links, title, meta_robots, canonical, h1, word_count",
-        "rendered_console_errors": "JSON list of console error messages",
-        "rendered_js_errors": "JSON list of uncaught exceptions",
-        "rendered_failed_requests": "JSON list of [url, error] of sub-resource requests that failed",
-        "rendered_xhr": "JSON list of [url, status] of every fetch/XHR the page made",
-        "rendered_blocked_resources": "JSON list of [url, type, robots rule] of sub-resources robots.txt blocked",
-        "rendered_blocked_changes": "JSON list of what the blocked resources change (a render without the block)",
-        "rendered_ttfb_ms": "lab: time to first byte (ms, Navigation Timing responseStart)",
-        "rendered_dcl_ms": "lab: DOMContentLoaded end (ms)",
-        "rendered_load_ms": "lab: load event end (ms)",
-        "rendered_lcp_ms": "lab: Largest Contentful Paint (ms, PerformanceObserver)",
-        "rendered_cls": "lab: Cumulative Layout Shift up to the end of the render",
-        "rendered_bytes": "lab: bytes transferred (Resource Timing transferSize, same-origin or allowed)",
-        "rendered_requests": "lab: requests made (the page and its resources)",
-    },
-}
+# the page columns are declared in crawler.facts; readers know them as the store's
+from .facts import (PAGE_BLOB_COLUMNS, PAGE_COLUMNS, PAGE_FACTS, PAGE_INTEGER_COLUMNS,  # noqa: F401
+                    PAGE_JSON_COLUMNS, PAGE_REAL_COLUMNS)
 
 LINK_COLUMNS = ("source", "target", "kind", "anchor", "nofollow", "seen_in")
 #: what LINK_COLUMNS' seen_in records
@@ -167,21 +90,6 @@ EXTRACTION_COLUMNS: dict[str, str] = {
 SEARCH_COLUMNS = ("url", "name", "matches")
 FRONTIER_COLUMNS = ("seq", "url", "fetch_kind", "found_via", "depth", "referrer", "pattern_run")
 
-_INTEGER = {"depth", "status", "content_length", "size", "canonical_count", "h1_count",
-            "word_count", "outlinks", "rendered_h1_count", "rendered_word_count", "rendered_outlinks",
-            "rendered_bytes", "rendered_requests", "structured_count"}
-_REAL = {"response_time", "ttfb", "fetched_at", "render_time", "rendered_ttfb_ms", "rendered_dcl_ms",
-         "rendered_load_ms", "rendered_lcp_ms", "rendered_cls"}
-#: pages columns holding bytes, not text
-PAGE_BLOB_COLUMNS = ("minhash",)
-
-
-def _decl(name: str) -> str:
-    kind = ("INTEGER" if name in _INTEGER else "REAL" if name in _REAL
-            else "BLOB" if name in PAGE_BLOB_COLUMNS else "TEXT")
-    return f"{name} {kind}"
-
-
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS crawls (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -197,7 +105,7 @@ CREATE TABLE IF NOT EXISTS crawls (
 );
 CREATE TABLE IF NOT EXISTS pages (
     crawl_id INTEGER NOT NULL,
-    {", ".join(_decl(c) for c in PAGE_COLUMNS)},
+    {", ".join(fact.sql for fact in PAGE_FACTS)},
     PRIMARY KEY (crawl_id, url)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS links (
@@ -256,13 +164,6 @@ CREATE TABLE IF NOT EXISTS log_audits (
     crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, summary TEXT NOT NULL
 );
 """
-
-#: JSON columns of pages, decoded by the readers.
-PAGE_JSON_COLUMNS = ("attempt_statuses", "hreflang", "rendered_differences", "rendered_console_errors",
-                     "rendered_js_errors", "rendered_failed_requests", "rendered_xhr",
-                     "rendered_blocked_resources", "rendered_blocked_changes", "structured_types",
-                     "structured_errors", "structured_items")
-
 
 class StoreError(Exception):
     """The store cannot be opened or written (path, permissions, disk full), is not a crawl

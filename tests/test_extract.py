@@ -93,3 +93,30 @@ def test_extract_never_raises(text):
                                  "//h/", "../", "\x00", "<!--", "-->", ">", "é", "<h1>"]), max_size=40))
 def test_extract_never_raises_on_tag_soup(parts):
     extract("".join(parts), URL)
+
+
+def test_css_links_json_ld_and_the_first_of_each_head_fact():
+    facts = extract("""<html><head><title>First</title><title>Second</title>
+        <meta name="description" content=" One "><meta name="description" content="Two">
+        <meta http-equiv="refresh" content="5; URL=/next"><meta http-equiv="refresh" content="0; url=/later">
+        <link rel="canonical" href="javascript:void(0)"><link rel="canonical" href="/real">
+        <link rel="alternate" hreflang="DE"><link rel="alternate canonical" hreflang="fr" href="/fr">
+        <link rel="icon" href="/favicon.ico"><link rel="preload stylesheet" href="/p.css">
+        <style>body { background: url(/bg.png) } @import "/imported.css";</style>
+        <script type="application/ld+json">{"@type": "Product", "name": "Tent"}</script>
+        </head><body><h1> The  <b>heading</b> </h1><p style="background:url('/inline.png')">four words of text</p>
+        <area href="/map"><embed src="/e.swf"><source src="/v.mp4"><a href="/x" rel="nofollow">x</a>
+        <a href="/x">again</a></body></html>""", URL)
+    assert (facts.title, facts.meta_description, facts.h1) == ("First", "One", "The heading")
+    assert (facts.meta_refresh, facts.meta_refresh_url) == ("5; URL=/next", "http://x.com/next")
+    assert (facts.canonical, facts.canonical_count) == ("http://x.com/real", 3)
+    assert facts.hreflang == []  # no href, or a canonical (counted as such)
+    assert facts.structured.types == ["Product"] and facts.structured.errors == []
+    assert facts.word_count == 8  # the heading, the paragraph and the anchors; no script or style text
+    assert [(link.target, link.kind) for link in facts.links] == [
+        ("http://x.com/next", "meta-refresh"), ("http://x.com/real", "canonical"), ("http://x.com/fr", "canonical"),
+        ("http://x.com/favicon.ico", "link"), ("http://x.com/p.css", "link"),
+        ("http://x.com/map", "a"), ("http://x.com/e.swf", "iframe"), ("http://x.com/v.mp4", "img"),
+        ("http://x.com/x", "a"), ("http://x.com/bg.png", "css-url"), ("http://x.com/imported.css", "css"),
+        ("http://x.com/inline.png", "css-url")]
+    assert not facts.links[8].nofollow and facts.links[8].anchor == "x"
