@@ -36,8 +36,10 @@ from .extract import Link, PageFacts, extract
 from .records import says_nofollow
 from .urls import origin
 
-#: where Chromium is looked for, after $SEO_AUDIT_CHROMIUM
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+#: where Chromium is looked for, after $SEO_AUDIT_CHROMIUM: Debian's headless shell first (package
+#: chromium-headless-shell: the same Chromium without the desktop browser around it, which costs
+#: about half as much CPU again per page), else Debian's chromium
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium", "chromium", "chromium-browser")
 #: Debian's Chromium without what a crawler must not do: phone home, update, sync, use a GPU
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -94,8 +96,8 @@ class RenderUnavailable(ValueError):
 
 
 def chromium_executable() -> str | None:
-    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM if set (and only it), else Debian's;
-    None if there is none."""
+    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM if set (and only it), else Debian's
+    (CHROMIUM_CANDIDATES); None if there is none."""
     chosen = os.environ.get("SEO_AUDIT_CHROMIUM")
     for candidate in (chosen,) if chosen else CHROMIUM_CANDIDATES:
         path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
@@ -307,6 +309,10 @@ class RenderProbe:
     main_frame: Any = None  # the page's main frame, whose navigations are counted
     navigations: int = 0  # navigation requests of the main frame: the render's own, redirects, JS's
     downloads: int = 0
+    # A reused page's previous document lives until this render's navigation commits: what it
+    # does meanwhile (its last fetches failing, a timer's console error) is not this page's.
+    committed: bool = False  # the main frame committed a navigation of this render
+    requests: set = field(default_factory=set)  # this render's requests (the others are ignored)
 
     @property
     def page_reusable(self) -> bool:
@@ -314,10 +320,15 @@ class RenderProbe:
         no navigation but its own and no download, which could land in the next render."""
         return self.navigations <= 1 and not self.downloads
 
+    def restart(self) -> None:
+        """Forget what an attempt on another page recorded (crawler.render_handler)."""
+        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots).__dict__)
+
     def listeners(self) -> tuple:
         return (("console", self.on_console), ("pageerror", self.on_page_error), ("request", self.on_request),
                 ("requestfinished", self.on_request_finished), ("requestfailed", self.on_request_failed),
-                ("response", self.on_response), ("download", self.on_download))
+                ("response", self.on_response), ("download", self.on_download),
+                ("framenavigated", self.on_frame_navigated))
 
     def attach(self, page) -> None:
         self.main_frame = page.main_frame
@@ -329,39 +340,51 @@ class RenderProbe:
         for event, listener in self.listeners():
             page.remove_listener(event, listener)
 
+    def on_frame_navigated(self, frame) -> None:
+        if frame == self.main_frame:
+            self.committed = True
+
     def on_console(self, message) -> None:
-        if message.type == "error" and len(self.console_errors) < MAX_LISTED:
+        if self.committed and message.type == "error" and len(self.console_errors) < MAX_LISTED:
             self.console_errors.append(message.text[:500])
 
     def on_page_error(self, error) -> None:
-        if len(self.js_errors) < MAX_LISTED:
+        if self.committed and len(self.js_errors) < MAX_LISTED:
             self.js_errors.append(str(error)[:500])
 
     def on_request(self, request) -> None:
+        navigation = request.is_navigation_request() and request.frame == self.main_frame
+        if navigation:
+            self.navigations += 1
+        elif not self.committed:
+            return
+        self.requests.add(request)
         if request.resource_type in ("xhr", "fetch"):
             self.in_flight += 1
             self.last_activity = time.monotonic()
-        elif request.is_navigation_request() and request.frame == self.main_frame:
-            self.navigations += 1
 
     def on_download(self, download) -> None:
         self.downloads += 1
 
-    def _request_done(self, request) -> None:
+    def _request_done(self, request) -> bool:
+        """Whether ``request`` is this render's (then no longer in flight)."""
+        if request not in self.requests:
+            return False
         if request.resource_type in ("xhr", "fetch"):
             self.in_flight = max(0, self.in_flight - 1)
             self.last_activity = time.monotonic()
+        return True
 
     def on_request_finished(self, request) -> None:
         self._request_done(request)
 
     def on_request_failed(self, request) -> None:
-        self._request_done(request)
-        if len(self.failed_requests) < MAX_LISTED:
+        if self._request_done(request) and len(self.failed_requests) < MAX_LISTED:
             self.failed_requests.append([request.url, request.failure or "failed"])
 
     def on_response(self, response) -> None:
-        if response.request.resource_type in ("xhr", "fetch") and len(self.xhr) < MAX_LISTED:
+        request = response.request
+        if request in self.requests and request.resource_type in ("xhr", "fetch") and len(self.xhr) < MAX_LISTED:
             self.xhr.append([response.url, response.status])
 
     async def route(self, route, request) -> None:

@@ -5,25 +5,29 @@ about twice the CPU of navigating a page already open. So a page whose render we
 is handed to the next render of its context, through scrapy-playwright's own way of reusing a
 page (``meta["playwright_page"]``: it drops the old routes before the new navigation).
 
-A page is reused only when nothing of its last document can reach the next render: that render
-started no navigation but its own and no download (``RenderProbe.page_reusable``), and the page
-then went to ``about:blank`` (which ends the old document, its timers and fetches) without a
-download or navigation meanwhile. Any other page is closed, as scrapy-playwright closes the page
-of a failed render.
+Nothing of a page's last document may reach the next render:
+- a page is reused only after a render that started no navigation but its own and no download
+  (``RenderProbe.page_reusable``; a JS redirect or a download could land in the next render);
+  any other page is closed, as scrapy-playwright closes the page of a failed render;
+- the next render's probe ignores what the old document does until its own navigation commits
+  (``RenderProbe.committed``);
+- a render that fails on a reused page, other than by its time limit, is done again on a new
+  page: its outcome never depends on the page's previous document.
+(Going to about:blank between renders would end the old document too, but it cost Chromium a
+third more CPU per page: the blank document and the next one each need a renderer again.)
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 #: request meta: the Renderer's probe of the render (crawler.render.RenderProbe)
 PROBE = "render_probe"
 #: request meta: the render's context generation (crawler.render.Renderer recycles contexts)
 GENERATION = "render_generation"
-#: seconds a page is given to go to about:blank before it is closed instead
-RESET_TIMEOUT = 2.0
 
 
 class RenderHandler(ScrapyPlaywrightDownloadHandler):
@@ -36,17 +40,20 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
         self.idle: list = []  # free pages of the newest generation's context
         self.generation = -1  # the newest generation a render asked for
 
-    async def _download_request_with_retry(self, request, spider):
+    async def _download_request_with_retry(self, request, spider, reuse: bool = True):
         meta = request.meta
         if PROBE not in meta:
             return await super()._download_request_with_retry(request, spider)
         meta["playwright_include_page"] = True  # the page comes back here, not to the spider
-        meta["playwright_page"] = await self._idle_page(meta[GENERATION])
+        reused = meta["playwright_page"] = await self._idle_page(meta[GENERATION]) if reuse else None
         try:
             response = await super()._download_request_with_retry(request, spider)
-        except BaseException:
+        except BaseException as exc:  # cancelled by Scrapy's download timeout too
             await _close(meta.pop("playwright_page", None))
-            raise
+            if reused is None or not isinstance(exc, Exception) or isinstance(exc, PlaywrightTimeout):
+                raise
+            meta[PROBE].restart()
+            return await self._download_request_with_retry(request, spider, reuse=False)
         await self._release(meta, meta.pop("playwright_page", None))
         return response
 
@@ -69,34 +76,11 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
             return
         probe = meta[PROBE]
         probe.detach(page)
-        if (meta[GENERATION] == self.generation and meta.get("playwright_context") in self.context_wrappers
-                and probe.page_reusable and await _reset(page)):
+        if (probe.page_reusable and meta[GENERATION] == self.generation
+                and meta.get("playwright_context") in self.context_wrappers):
             self.idle.append(page)
         else:
             await _close(page)
-
-
-async def _reset(page) -> bool:
-    """Take ``page`` to about:blank; whether it got there with nothing else happening."""
-    events = []
-
-    def on_navigation(request):
-        if request.is_navigation_request():
-            events.append("navigation")
-
-    def on_download(download):
-        events.append("download")
-
-    page.on("download", on_download)
-    page.on("request", on_navigation)
-    try:
-        await page.goto("about:blank", timeout=RESET_TIMEOUT * 1000)
-        return not events and page.url == "about:blank"
-    except Exception:  # noqa: BLE001 - a page that cannot be reset is closed
-        return False
-    finally:
-        page.remove_listener("download", on_download)
-        page.remove_listener("request", on_navigation)
 
 
 async def _close(page) -> None:
