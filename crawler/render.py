@@ -49,8 +49,10 @@ RENDER_SLOT = "render"
 RENDER_BACKLOG = 500
 #: seconds between two render starts at least (see scrapy_settings)
 RENDER_SLOT_DELAY = 0.01
-#: after the load event, wait until no fetch/XHR has been in flight for this long (s)...
-SETTLE_QUIET = 0.2
+#: after the load event, wait until no fetch/XHR has been in flight for this long (s), counted
+#: from the render's start or the last fetch/XHR to start or end: a fetch chained on another's
+#: answer starts within it...
+SETTLE_QUIET = 0.1
 #: ...but no longer than this (s), within the page's time limit
 SETTLE_MAX = 3.0
 #: sub-resource kinds whose robots.txt block is re-checked by a render without it
@@ -220,10 +222,11 @@ def url_pattern(url: str) -> str:
 def template_key(url: str, html: str, facts: PageFacts) -> tuple:
     """The group a page is sampled in (``auto``): its URL family and the shape of its raw HTML,
     that is the scripts it loads (by path), how many script tags it has, and its amount of
-    text and links in powers of two. Pages of one template built by one script share it."""
+    text in powers of four (an app shell has next to none). Pages of one template built by one
+    script share it, however many links each lists."""
     scripts = tuple(sorted({src.rsplit("/", 1)[-1] for src in _SCRIPT_SRC.findall(html)}))
     return (url_pattern(url), scripts, min(len(_SCRIPT_TAG.findall(html)), 8),
-            facts.word_count.bit_length() // 2, len(facts.links).bit_length() // 2)
+            facts.word_count.bit_length() // 2)
 
 
 # --- auto: sample each template, render the templates where it matters -------------------
@@ -246,7 +249,7 @@ class AutoSampler:
     page, then each time its count doubles (one template can behave differently further in, but
     each alike sample makes that less likely: a few renders per template over the whole crawl)."""
 
-    def __init__(self, sample: int = 2, resample_every: int = 25, hold: int = 200):
+    def __init__(self, sample: int = 2, resample_every: int = 100, hold: int = 200):
         self.sample = sample
         self.resample_every = resample_every
         self.hold = hold

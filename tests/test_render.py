@@ -47,6 +47,10 @@ def test_templates_group_by_url_family_and_raw_shape():
     app = "<div id=app></div><script src='/static/app.js?v=3'></script>"
     one = template_key("http://s.test/shop/a", app, facts(app))
     assert one == template_key("http://s.test/shop/b", app.replace("v=3", "v=4"), facts(app))
+    text = app + "<p>" + "word " * 300 + "</p>"  # a template's pages list more or fewer links
+    listing = text + "".join(f"<a href='/{i}'>item</a>" for i in range(20))
+    assert template_key("http://s.test/shop/d", text, facts(text)) == template_key(
+        "http://s.test/shop/e", listing, facts(listing))
     plain = "<p>text</p>"
     assert one != template_key("http://s.test/shop/c", plain, facts(plain))
 
