@@ -113,7 +113,8 @@ def require_chromium() -> str:
     if path is None:
         raise RenderUnavailable(
             "--render needs Chromium and none was found: install Debian's package `chromium` "
-            "(apt-get install chromium), or point SEO_AUDIT_CHROMIUM at a Chromium executable")
+            "(apt-get install chromium; chromium-headless-shell renders faster), or point "
+            "SEO_AUDIT_CHROMIUM at a Chromium executable")
     return path
 
 
