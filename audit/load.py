@@ -213,7 +213,8 @@ class CrawlOutline:
 
 
 #: the pages columns of an outline: answers, what bounded the crawl, timings (seo_audit.compare)
-OUTLINE_PAGE_COLUMNS = ("url", "status", "error", "skip_reason", "ttfb", "response_time")
+OUTLINE_PAGE_COLUMNS = ("url", "status", "error", "skip_reason", "ttfb", "response_time", "rendered_lcp_ms",
+                        "rendered_load_ms", "rendered_cls")
 
 
 def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:

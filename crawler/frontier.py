@@ -155,6 +155,9 @@ class FrontierScheduler(BaseScheduler):
     def next_request(self) -> Request | None:
         if self._direct:
             return self._direct.popleft()
+        renderer = getattr(self._spider, "renderer", None)
+        if renderer is not None and renderer.backlogged:
+            return None  # renders are behind: fetching more pages would only queue more
         while (entry := self._frontier.pop()) is not None:
             if self._spider.session.sampled_out_now(entry):
                 continue

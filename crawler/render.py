@@ -25,6 +25,8 @@ import os
 import re
 import shutil
 import time
+import weakref
+from collections import deque
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -35,17 +37,23 @@ from .facts import PAGE_COLUMNS
 from .records import says_nofollow
 from .urls import origin
 
-#: where Chromium is looked for, after $SEO_AUDIT_CHROMIUM
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+#: where Chromium is looked for, after $SEO_AUDIT_CHROMIUM: Debian's headless shell first (package
+#: chromium-headless-shell: the same Chromium without the desktop browser around it, which costs
+#: about half as much CPU again per page), else Debian's chromium
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium", "chromium", "chromium-browser")
 #: Debian's Chromium without what a crawler must not do: phone home, update, sync, use a GPU
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RENDER_MODES = ("off", "auto", "all")
 RENDER_SLOT = "render"
+#: pages waiting for a render beyond which the raw crawl waits too (bounds what they hold)
+RENDER_BACKLOG = 500
 #: seconds between two render starts at least (see scrapy_settings)
 RENDER_SLOT_DELAY = 0.01
-#: after the load event, wait until no fetch/XHR has been in flight for this long (s)...
-SETTLE_QUIET = 0.2
+#: after the load event, wait until no fetch/XHR has been in flight for this long (s), counted
+#: from the render's start or the last fetch/XHR to start or end: a fetch chained on another's
+#: answer starts within it...
+SETTLE_QUIET = 0.1
 #: ...but no longer than this (s), within the page's time limit
 SETTLE_MAX = 3.0
 #: sub-resource kinds whose robots.txt block is re-checked by a render without it
@@ -91,8 +99,8 @@ class RenderUnavailable(ValueError):
 
 
 def chromium_executable() -> str | None:
-    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM if set (and only it), else Debian's;
-    None if there is none."""
+    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM if set (and only it), else Debian's
+    (CHROMIUM_CANDIDATES); None if there is none."""
     chosen = os.environ.get("SEO_AUDIT_CHROMIUM")
     for candidate in (chosen,) if chosen else CHROMIUM_CANDIDATES:
         path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
@@ -106,16 +114,19 @@ def require_chromium() -> str:
     if path is None:
         raise RenderUnavailable(
             "--render needs Chromium and none was found: install Debian's package `chromium` "
-            "(apt-get install chromium), or point SEO_AUDIT_CHROMIUM at a Chromium executable")
+            "(apt-get install chromium; chromium-headless-shell renders faster), or point "
+            "SEO_AUDIT_CHROMIUM at a Chromium executable")
     return path
 
 
 def scrapy_settings(options) -> dict[str, Any]:
     """The Scrapy settings rendering adds: scrapy-playwright's handler (only requests with
     meta playwright=True go through the browser), the system Chromium, and the bounds."""
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    handler = "crawler.render_handler.RenderHandler"
     return {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        # renders come on top of the raw crawl's fetches, which keep --concurrency to themselves
+        "CONCURRENT_REQUESTS": options.concurrency + options.render_concurrency,
         # Playwright's launch makes a fresh temporary profile (user-data dir) and talks to the
         # browser over a pipe: no listening port
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": require_chromium(), "headless": True,
@@ -210,10 +221,11 @@ def url_pattern(url: str) -> str:
 def template_key(url: str, html: str, facts: PageFacts) -> tuple:
     """The group a page is sampled in (``auto``): its URL family and the shape of its raw HTML,
     that is the scripts it loads (by path), how many script tags it has, and its amount of
-    text and links in powers of two. Pages of one template built by one script share it."""
+    text in powers of four (an app shell has next to none). Pages of one template built by one
+    script share it, however many links each lists."""
     scripts = tuple(sorted({src.rsplit("/", 1)[-1] for src in _SCRIPT_SRC.findall(html)}))
     return (url_pattern(url), scripts, min(len(_SCRIPT_TAG.findall(html)), 8),
-            facts.word_count.bit_length() // 2, len(facts.links).bit_length() // 2)
+            facts.word_count.bit_length() // 2)
 
 
 # --- auto: sample each template, render the templates where it matters -------------------
@@ -236,7 +248,7 @@ class AutoSampler:
     page, then each time its count doubles (one template can behave differently further in, but
     each alike sample makes that less likely: a few renders per template over the whole crawl)."""
 
-    def __init__(self, sample: int = 2, resample_every: int = 25, hold: int = 200):
+    def __init__(self, sample: int = 2, resample_every: int = 100, hold: int = 200):
         self.sample = sample
         self.resample_every = resample_every
         self.hold = hold
@@ -296,35 +308,85 @@ class RenderProbe:
     last_activity: float = field(default_factory=time.monotonic)
     context: Any = None  # the Playwright BrowserContext the page ran in
     started: float = field(default_factory=time.monotonic)
+    main_frame: Any = None  # the page's main frame, whose navigations are counted
+    navigations: int = 0  # navigation requests of the main frame: the render's own, redirects, JS's
+    downloads: int = 0
+    # A reused page's previous document lives until this render's navigation commits: what it
+    # does meanwhile (its last fetches failing, a timer's console error) is not this page's.
+    committed: bool = False  # the main frame committed a navigation of this render
+    requests: set = field(default_factory=set)  # this render's requests (the others are ignored)
+
+    @property
+    def page_reusable(self) -> bool:
+        """Whether the page may serve another render (crawler.render_handler): this one started
+        no navigation but its own and no download, which could land in the next render."""
+        return self.navigations <= 1 and not self.downloads
+
+    def restart(self) -> None:
+        """Forget what an attempt on another page recorded (crawler.render_handler)."""
+        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots).__dict__)
+
+    def listeners(self) -> tuple:
+        return (("console", self.on_console), ("pageerror", self.on_page_error), ("request", self.on_request),
+                ("requestfinished", self.on_request_finished), ("requestfailed", self.on_request_failed),
+                ("response", self.on_response), ("download", self.on_download),
+                ("framenavigated", self.on_frame_navigated))
+
+    def attach(self, page) -> None:
+        self.main_frame = page.main_frame
+        for event, listener in self.listeners():
+            page.on(event, listener)
+
+    def detach(self, page) -> None:
+        """This render's listeners off ``page``, before another render reuses it."""
+        for event, listener in self.listeners():
+            page.remove_listener(event, listener)
+
+    def on_frame_navigated(self, frame) -> None:
+        if frame == self.main_frame:
+            self.committed = True
 
     def on_console(self, message) -> None:
-        if message.type == "error" and len(self.console_errors) < MAX_LISTED:
+        if self.committed and message.type == "error" and len(self.console_errors) < MAX_LISTED:
             self.console_errors.append(message.text[:500])
 
     def on_page_error(self, error) -> None:
-        if len(self.js_errors) < MAX_LISTED:
+        if self.committed and len(self.js_errors) < MAX_LISTED:
             self.js_errors.append(str(error)[:500])
 
     def on_request(self, request) -> None:
+        navigation = request.is_navigation_request() and request.frame == self.main_frame
+        if navigation:
+            self.navigations += 1
+        elif not self.committed:
+            return
+        self.requests.add(request)
         if request.resource_type in ("xhr", "fetch"):
             self.in_flight += 1
             self.last_activity = time.monotonic()
 
-    def _request_done(self, request) -> None:
+    def on_download(self, download) -> None:
+        self.downloads += 1
+
+    def _request_done(self, request) -> bool:
+        """Whether ``request`` is this render's (then no longer in flight)."""
+        if request not in self.requests:
+            return False
         if request.resource_type in ("xhr", "fetch"):
             self.in_flight = max(0, self.in_flight - 1)
             self.last_activity = time.monotonic()
+        return True
 
     def on_request_finished(self, request) -> None:
         self._request_done(request)
 
     def on_request_failed(self, request) -> None:
-        self._request_done(request)
-        if len(self.failed_requests) < MAX_LISTED:
+        if self._request_done(request) and len(self.failed_requests) < MAX_LISTED:
             self.failed_requests.append([request.url, request.failure or "failed"])
 
     def on_response(self, response) -> None:
-        if response.request.resource_type in ("xhr", "fetch") and len(self.xhr) < MAX_LISTED:
+        request = response.request
+        if request in self.requests and request.resource_type in ("xhr", "fetch") and len(self.xhr) < MAX_LISTED:
             self.xhr.append([response.url, response.status])
 
     async def route(self, route, request) -> None:
@@ -339,21 +401,22 @@ class RenderProbe:
             await route.fallback()
 
 
+#: pages given their stall guards and init script: once per page, which serves many renders
+_PREPARED: "weakref.WeakSet" = weakref.WeakSet()
+
+
 async def init_page(page, request) -> None:
     """scrapy-playwright's page init callback: listen to the page, neutralise what could stall
     it, route its sub-resources through robots.txt. Runs before the navigation."""
     probe: RenderProbe = request.meta["render_probe"]
     probe.context = page.context
     probe.started = probe.last_activity = time.monotonic()  # the time limit counts from here
-    page.on("console", probe.on_console)
-    page.on("pageerror", probe.on_page_error)
-    page.on("request", probe.on_request)
-    page.on("requestfinished", probe.on_request_finished)
-    page.on("requestfailed", probe.on_request_failed)
-    page.on("response", probe.on_response)
-    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
-    page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
-    await page.add_init_script(INIT_SCRIPT)
+    if page not in _PREPARED:
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+        page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
+        await page.add_init_script(INIT_SCRIPT)
+        _PREPARED.add(page)
+    probe.attach(page)
     await page.route("**", probe.route)  # registered last, so asked first
 
 
@@ -403,7 +466,11 @@ class Renderer:
 
     ``add_links(url, links, bundle, follow, depth, parent, seen_in)`` is the spider's: it
     records links and follows them, so links found only in the rendered DOM meet the same
-    scope, robots and trap rules as raw ones. ``page_row`` makes a pages tuple of a row."""
+    scope, robots and trap rules as raw ones. ``page_row`` makes a pages tuple of a row.
+
+    Renders wait in a queue of their own and reach the downloader ``render_concurrency`` at a
+    time (see scrapy_settings): queued in Scrapy, they would fill the downloader and stall the
+    raw crawl behind them. The raw crawl pauses only while ``RENDER_BACKLOG`` pages wait."""
 
     def __init__(self, options, session, add_links: Callable, page_row: Callable):
         self.options = options
@@ -411,36 +478,60 @@ class Renderer:
         self.add_links = add_links
         self.page_row = page_row
         self.auto = AutoSampler() if options.render == "auto" else None
+        self._queue: deque[tuple[PendingPage, bool]] = deque()  # (page, honour robots.txt)
+        self._rendering = 0  # render requests handed to Scrapy, not back yet
         self._generation = 0
         self._in_generation = 0
-        self._outstanding: dict[int, int] = {}
+        self._outstanding: dict[int, int] = {}  # context generation -> its renders not back yet
+        self._contexts: dict[int, Any] = {}  # context generation -> its BrowserContext, once seen
         self._closing: set = set()
+
+    @property
+    def backlogged(self) -> bool:
+        """Whether the raw crawl should wait for renders (crawler.frontier.FrontierScheduler)."""
+        return len(self._queue) >= RENDER_BACKLOG
 
     def take(self, url: str, response, row: dict, facts: PageFacts, bundle, entry,
              child_depth: int | None) -> list:
-        """What the spider yields for a page whose raw record is complete: its render Request,
-        its record (not rendered), or nothing yet (held until its template's samples are back)."""
+        """What the spider yields for a page whose raw record is complete: a render Request,
+        its record (not rendered), or nothing yet (its render queued, or the page held until
+        its template's samples are back)."""
         pending = PendingPage(url, row, bundle, facts, entry, child_depth, None)
-        if self.auto is None:
-            return [self._render(pending, "all")]
-        pending.key = template_key(url, response.text, facts)
-        reason = self.auto.reason(pending.key, pending)
-        if reason == "held":
-            return []
-        return [self._render(pending, reason) if reason else self._finish(pending, rendered=False)]
+        reason = "all"
+        if self.auto is not None:
+            pending.key = template_key(url, response.text, facts)
+            reason = self.auto.reason(pending.key, pending)
+            if reason is None:
+                return [self._finish(pending, rendered=False)]
+        if reason != "held":
+            self._render(pending, reason)
+        return self._dispatch()
 
-    def _render(self, pending: PendingPage, reason: str):
+    def _render(self, pending: PendingPage, reason: str) -> None:
+        """Queue the page's render (see _dispatch)."""
         pending.row["render_reason"] = reason
         self.session.stats[f"render/{reason}"] += 1
-        return self._request(pending, honour_robots=not self.options.ignore_robots)
+        self._queue.append((pending, not self.options.ignore_robots))
+
+    def _dispatch(self) -> list:
+        """The queued renders there is room for now."""
+        requests = []
+        while self._queue and self._rendering < self.options.render_concurrency:
+            self._rendering += 1
+            requests.append(self._request(*self._queue.popleft()))
+        return requests
 
     def _learned(self, pending: PendingPage, differs: bool | None) -> list:
-        """What a render's result releases in ``auto``: the held pages of its template."""
+        """What a render's result releases in ``auto``: the held pages of its template, queued
+        for their renders or recorded raw (those records returned)."""
         if self.auto is None:
             return []
         render_all, released = self.auto.learn(pending.key, pending.row["render_reason"], differs)
-        return [self._render(held, "auto-template-differs") if render_all else self._finish(held, rendered=False)
-                for held in released]
+        if not render_all:
+            return [self._finish(held, rendered=False) for held in released]
+        for held in released:
+            self._render(held, "auto-template-differs")
+        return []
 
     def _request(self, pending: PendingPage, honour_robots: bool):
         from scrapy import Request
@@ -472,16 +563,25 @@ class Renderer:
         if self._in_generation >= self.options.render_pages_per_context:
             self._generation += 1
             self._in_generation = 0
+            self._close_finished_contexts()
         self._in_generation += 1
         self._outstanding[self._generation] = self._outstanding.get(self._generation, 0) + 1
         return self._generation
 
     def _page_done(self, meta: dict) -> None:
+        """A render is back: its context closed if it was an older one's last."""
         generation = meta["render_generation"]
         self._outstanding[generation] -= 1
+        self._rendering -= 1
         context = meta["render_probe"].context
-        if self._outstanding[generation] == 0 and generation != self._generation:
+        if context is not None:
+            self._contexts.setdefault(generation, context)
+        self._close_finished_contexts()
+
+    def _close_finished_contexts(self) -> None:
+        for generation in [g for g, n in self._outstanding.items() if n == 0 and g != self._generation]:
             del self._outstanding[generation]
+            context = self._contexts.pop(generation, None)
             if context is not None:
                 task = asyncio.ensure_future(self._close(context))
                 self._closing.add(task)
@@ -506,7 +606,7 @@ class Renderer:
         if pending.rendered is not None:  # the second render, robots.txt not honoured
             changed = differences(pending.rendered_facts, facts)
             pending.row["rendered_blocked_changes"] = changed
-            return [self._finish(pending)]
+            return [self._finish(pending), *self._dispatch()]
         diffs = differences(pending.raw, facts)
         fields["rendered_differences"] = diffs
         released = self._learned(pending, bool(diffs))
@@ -519,8 +619,9 @@ class Renderer:
             self._merge_links(pending, facts)
         if any(kind in RENDERING_RESOURCE_TYPES for _, kind, _ in probe.blocked):
             pending.rendered, pending.rendered_facts = fields, facts
-            return [self._request(pending, honour_robots=False), *released]
-        return [self._finish(pending), *released]
+            self._queue.appendleft((pending, False))
+            return [*released, *self._dispatch()]
+        return [self._finish(pending), *released, *self._dispatch()]
 
     def failed(self, failure):
         meta = failure.request.meta
@@ -538,7 +639,7 @@ class Renderer:
                                rendered_failed_requests=_limited(probe.failed_requests),
                                rendered_xhr=_limited(probe.xhr))
             self.session.stats[f"render/{outcome}"] += 1
-        return [self._finish(pending), *released]
+        return [self._finish(pending), *released, *self._dispatch()]
 
     def _merge_links(self, pending: PendingPage, facts: PageFacts) -> None:
         """Mark each raw link seen in the rendered DOM too as "both"; add and follow the links

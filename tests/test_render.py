@@ -47,6 +47,10 @@ def test_templates_group_by_url_family_and_raw_shape():
     app = "<div id=app></div><script src='/static/app.js?v=3'></script>"
     one = template_key("http://s.test/shop/a", app, facts(app))
     assert one == template_key("http://s.test/shop/b", app.replace("v=3", "v=4"), facts(app))
+    text = app + "<p>" + "word " * 300 + "</p>"  # a template's pages list more or fewer links
+    listing = text + "".join(f"<a href='/{i}'>item</a>" for i in range(20))
+    assert template_key("http://s.test/shop/d", text, facts(text)) == template_key(
+        "http://s.test/shop/e", listing, facts(listing))
     plain = "<p>text</p>"
     assert one != template_key("http://s.test/shop/c", plain, facts(plain))
 
@@ -436,3 +440,45 @@ def test_a_job_file_sets_rendering_and_slow_render_thresholds(tmp_path):
     job = build_job(read_job_file(path))
     assert (job.options.render, job.options.render_concurrency, job.options.render_timeout) == ("auto", 3, 9.5)
     assert job.audit.thresholds["slow-render"]["max_lcp_ms"] == 1800
+
+
+def test_compare_of_two_rendered_crawls_tells_rendering_findings_that_came_and_went(tmp_path):
+    """A script fixed on one page and added to another between two nightly rendered crawls."""
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    import pandas as pd
+
+    from seo_audit.sitekit import SiteServer, page as html_page
+
+    sets_title = "<script>document.title = 'Set by script';</script>"
+    adds_noindex = ("<script>const m = document.createElement('meta'); m.name = 'robots';"
+                    " m.content = 'noindex'; document.head.appendChild(m);</script>")
+    routes = {"/": html_page("Home", "<h1>Home</h1><a href='/product'>product</a> <a href='/about'>about</a>"),
+              "/product": html_page("Product", "<h1>Product</h1><p>A tent.</p>" + sets_title),
+              "/about": html_page("About", "<h1>About</h1><p>Us.</p>")}
+    store = tmp_path / "seo-audit.sqlite"
+    with SiteServer(routes) as site:
+        crawl = [sys.executable, "-m", "seo_audit", "crawl", f"{site.url}/", "--store", str(store), "--no-report",
+                 "--render", "all", "--no-resources", "-q"]
+        subprocess.run(crawl, check=True, timeout=180, capture_output=True)
+        routes["/product"] = html_page("Product", "<h1>Product</h1><p>A tent.</p>")  # the script fixed
+        routes["/about"] = html_page("About", "<h1>About</h1><p>Us.</p>" + adds_noindex)  # a script added
+        subprocess.run(crawl, check=True, timeout=180, capture_output=True)
+    command = [sys.executable, "-m", "seo_audit", "compare", "--store", str(store), "1", "2"]
+    comparison = json.loads(subprocess.run([*command, "--json"], check=True, capture_output=True, text=True,
+                                           timeout=120).stdout)
+    by_rule = comparison["findings"]["by_rule"]
+    assert by_rule["title-changed-by-js"]["fixed"] == [f"{site.url}/product"]
+    assert by_rule["noindex-added-by-js"]["new"] == [f"{site.url}/about"]
+    assert by_rule["noindex-added-by-js"]["severity"] == "warning"
+    assert (comparison["findings"]["new"], comparison["findings"]["fixed"]) == (1, 1)
+    assert comparison["status_changes"] == [] and comparison["appeared"] == comparison["disappeared"] == []
+    printed = subprocess.run([*command, "--out", str(tmp_path / "cmp")], check=True, capture_output=True, text=True,
+                             timeout=120).stdout
+    assert printed.startswith(f"crawl 1 -> crawl 2 of {site.url}/: 1 new findings, 1 fixed, ")
+    assert "(noindex-added-by-js +1, title-changed-by-js -1)" in printed
+    rows = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    rendering = rows[rows["rule"].isin(["title-changed-by-js", "noindex-added-by-js"])]
+    assert set(zip(rendering["rule"], rendering["url"], rendering["change"])) == {
+        ("title-changed-by-js", f"{site.url}/product", "finding-fixed"),
+        ("noindex-added-by-js", f"{site.url}/about", "finding-new")}

@@ -91,6 +91,25 @@ def test_a_timing_finding_is_new_only_past_its_threshold_by_the_margin(before, a
         [] if change == "persisting" else [f"finding-{change}"])
 
 
+def rendered(path: str, lcp: float, load: float = 500.0, cls: float = 0.0) -> dict:
+    return page(path, render_outcome="ok", rendered_lcp_ms=lcp, rendered_load_ms=load, rendered_cls=cls)
+
+
+@pytest.mark.parametrize("before, after, change", [
+    (dict(lcp=1000), dict(lcp=2900), "borderline"),    # LCP past 2,500 ms by less than 25%
+    (dict(lcp=1000), dict(lcp=3500), "new"),           # clearly past
+    (dict(lcp=1000), dict(lcp=2900, cls=0.2), "new"),  # LCP within the margin, CLS clearly past
+    (dict(lcp=2700), dict(lcp=2900), "persisting"),
+])
+def test_slow_render_is_compared_as_a_timing_rule(before, after, change):
+    old = audited(make_crawl(pages=[rendered("/page", **before)]))
+    new = audited(make_crawl(pages=[rendered("/page", **after)]))
+    changes = compare_crawls(old, new)["findings"]["by_rule"]["slow-render"]
+    assert (changes["new"], changes["borderline"], changes["persisting"]) == (
+        [u("/page")] if change == "new" else [], [u("/page")] if change == "borderline" else [],
+        int(change == "persisting"))
+
+
 def test_the_margin_follows_the_thresholds_in_force():
     old = audited(make_crawl(pages=[page("/page", ttfb=0.1)]))
     config = AuditConfig.from_dict({"rules": {"slow-response": {"max_seconds": 0.2, "new_margin": 1.0}}})

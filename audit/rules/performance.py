@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from audit.rules.base import fetched_pages, found, rule, rules_in, text
 
 CATEGORY = "performance"
@@ -35,10 +37,15 @@ def slow_response(crawl, t):
     return found(p.loc[hit, "url"], seconds[hit].round(2).astype(str) + measure[hit])
 
 
-#: timing rules, for comparisons: rule id -> the threshold it judges and the measure it judges
-#: it on (a function of the pages); a new finding of one counts as new only past the threshold
-#: in force by its ``new_margin`` (seo_audit.compare)
-TIMING_RULES = {"slow-response": ("max_seconds", response_seconds)}
+#: timing rules, for comparisons: rule id -> each threshold it judges with the measure it judges
+#: it on (a function of the pages); a new finding of one counts as new only where one of its
+#: measures is past its threshold in force by the rule's ``new_margin`` (seo_audit.compare).
+#: slow-render (audit.rules.rendering) judges the lab timings of a rendered page.
+TIMING_RULES = {
+    "slow-response": (("max_seconds", response_seconds),),
+    "slow-render": (("max_lcp_ms", itemgetter("rendered_lcp_ms")), ("max_load_ms", itemgetter("rendered_load_ms")),
+                    ("max_cls", itemgetter("rendered_cls"))),
+}
 
 
 @rule(id="large-html", severity="warning",

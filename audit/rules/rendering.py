@@ -12,6 +12,7 @@ import pandas as pd
 
 from audit.load import coded_isin
 from audit.rules.base import examples, found, link_rows, rule, rules_in, text, texts_match
+from audit.rules.performance import NEW_MARGIN
 from audit.rules.status import NOT_FOUND_TEXT
 
 CATEGORY = "rendering"
@@ -281,7 +282,8 @@ def render_blocked_by_robots(crawl, t):
       why="Rendering took long in Chromium on the crawling machine: Largest Contentful Paint, the load "
           "event or layout shifts beyond the thresholds. These are lab figures, not field data.",
       fix="Check the page with field data (Chrome UX Report) and speed up what it loads first.",
-      learn_more=WEB_VITALS, thresholds={"max_lcp_ms": 2500, "max_load_ms": 5000, "max_cls": 0.1},
+      learn_more=WEB_VITALS, thresholds={"max_lcp_ms": 2500, "max_load_ms": 5000, "max_cls": 0.1,
+                                         "new_margin": NEW_MARGIN},
       reads=("rendered_lcp_ms", "rendered_load_ms", "rendered_cls", "render_outcome"))
 def slow_render(crawl, t):
     p = rendered(crawl, "rendered_lcp_ms", "rendered_load_ms", "rendered_cls")

@@ -368,9 +368,9 @@ class SiteSpider(Spider):
         if self.renderer is not None and facts is not None and status == 200:  # as Google: 200s only
             # the page is recorded once its render is merged in: raw and rendered commit together
             yield from self.renderer.take(url, response, row, facts, bundle, entry, child_depth)
-            return
-        bundle.pages.insert(0, store.page_row(row))
-        yield PageRecord(bundle)
+        else:
+            bundle.pages.insert(0, store.page_row(row))
+            yield PageRecord(bundle)
         yield from door
 
     def _redirect(self, target: str, bundle: Bundle, entry: Entry) -> list:

@@ -1,0 +1,89 @@
+"""scrapy-playwright's download handler, with each context's pages kept open between renders.
+
+A new page per URL costs Chromium a new target (often a new renderer process) every time:
+about twice the CPU of navigating a page already open. So a page whose render went cleanly
+is handed to the next render of its context, through scrapy-playwright's own way of reusing a
+page (``meta["playwright_page"]``: it drops the old routes before the new navigation).
+
+Nothing of a page's last document may reach the next render:
+- a page is reused only after a render that started no navigation but its own and no download
+  (``RenderProbe.page_reusable``; a JS redirect or a download could land in the next render);
+  any other page is closed, as scrapy-playwright closes the page of a failed render;
+- the next render's probe ignores what the old document does until its own navigation commits
+  (``RenderProbe.committed``);
+- a render that fails on a reused page, other than by its time limit, is done again on a new
+  page: its outcome never depends on the page's previous document.
+(Going to about:blank between renders would end the old document too, but it cost Chromium a
+third more CPU per page: the blank document and the next one each need a renderer again.)
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+#: request meta: the Renderer's probe of the render (crawler.render.RenderProbe)
+PROBE = "render_probe"
+#: request meta: the render's context generation (crawler.render.Renderer recycles contexts)
+GENERATION = "render_generation"
+
+
+class RenderHandler(ScrapyPlaywrightDownloadHandler):
+    """Pages are kept for the newest context generation only: an older context gets no new
+    renders, so its pages are closed as soon as they are free (open pages stay at the render
+    concurrency)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.idle: list = []  # free pages of the newest generation's context
+        self.generation = -1  # the newest generation a render asked for
+
+    async def _download_request_with_retry(self, request, spider, reuse: bool = True):
+        meta = request.meta
+        if PROBE not in meta:
+            return await super()._download_request_with_retry(request, spider)
+        meta["playwright_include_page"] = True  # the page comes back here, not to the spider
+        reused = meta["playwright_page"] = await self._idle_page(meta[GENERATION]) if reuse else None
+        try:
+            response = await super()._download_request_with_retry(request, spider)
+        except BaseException as exc:  # cancelled by Scrapy's download timeout too
+            await _close(meta.pop("playwright_page", None))
+            if reused is None or not isinstance(exc, Exception) or isinstance(exc, PlaywrightTimeout):
+                raise
+            meta[PROBE].restart()
+            return await self._download_request_with_retry(request, spider, reuse=False)
+        await self._release(meta, meta.pop("playwright_page", None))
+        return response
+
+    async def _idle_page(self, generation: int):
+        """A free page for a render of ``generation``, or None (scrapy-playwright makes one)."""
+        if generation > self.generation:
+            self.generation = generation
+            stale, self.idle = self.idle, []
+            for page in stale:
+                await _close(page)
+        if generation == self.generation:
+            while self.idle:
+                page = self.idle.pop()
+                if not page.is_closed():
+                    return page
+        return None
+
+    async def _release(self, meta: dict, page) -> None:
+        if page is None or page.is_closed():
+            return
+        probe = meta[PROBE]
+        probe.detach(page)
+        if (probe.page_reusable and meta[GENERATION] == self.generation
+                and meta.get("playwright_context") in self.context_wrappers):
+            self.idle.append(page)
+        else:
+            await _close(page)
+
+
+async def _close(page) -> None:
+    if page is not None and not page.is_closed():
+        with suppress(Exception):  # already gone with a crashed browser or closed context
+            await page.close()
