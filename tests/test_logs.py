@@ -18,7 +18,7 @@ import pytest
 from audit.engine import AuditConfig, run_audit
 from audit.load import load_crawl
 from audit.logs import LogFormatError, analyse_logs, load_logs
-from audit.logs.read import detect_format
+from audit.logs.read import connect, detect_format, read_logs
 from audit.rules import RULES_BY_ID
 from audit.rules import logs as log_rules
 from reports.logs import log_section
@@ -116,6 +116,36 @@ def test_every_format_gives_the_same_googlebot_hits(site, name):
     assert per_url.loc[u(site, "/"), "hits"] == 2  # one from an IPv6 address
     assert set(facts.spoofed["url"]) == {u(site, "/about"), u(site, "/noindex")}
     assert int(facts.spoofed["hits"].sum()) == log_site.SPOOFED_HITS
+
+
+def _read_both_ways(paths):
+    """What read_logs gives with DuckDB's CSV reader splitting the lines, and reading them whole."""
+    answers = []
+    for native in (True, False):
+        with connect() as con:
+            read = read_logs(con, [str(p) for p in paths], native=native)
+            hits = con.execute("SELECT * FROM bot_hits ORDER BY ALL").fetchall()
+        rejected = sorted(map(str, read.rejected.to_dict("records")))
+        answers.append(((read.lines, read.humans, read.bots, rejected, hits), read.natively))
+    return answers
+
+
+def test_the_csv_reader_path_reads_the_hostile_logs_as_whole_lines_do(site, tmp_path):
+    """Every test log, malformed lines included, gives the same counts, refusals (line numbers
+    and reasons) and bot hits by either path; the files it can split are split by the CSV reader."""
+    # without its bot line of a bad date (read whole, its line number unknown to the CSV reader)
+    placed = tmp_path / "placed.log.gz"
+    placed.write_bytes(gzip.compress(b"\n".join(line for line in log_site.combined_log().split(b"\n")
+                                                 if b"99/Xxx" not in line)))
+    crlf = tmp_path / "crlf.log"
+    crlf.write_bytes(log_site.combined_log().replace(b"99/Xxx", b"10/Oct").replace(b"\n", b"\r\n"))
+    paths = [*site["logs"].values(), placed, crlf]
+    (native, natively), (whole, _) = _read_both_ways(paths)
+    assert native == whole
+    assert {Path(p).name for p in natively} == {"placed.log.gz", "crlf.log", "u_ex261010.log", "cloudfront.log.gz"}
+    lines, _, bots, rejected, _ = native
+    assert (lines[str(placed)], bots[str(placed)], lines[str(crlf)]) == (25, 19, 26)
+    assert sum(str(placed) in row for row in rejected) == 2  # not a combined line (21, 22), not UTF-8 (26)
 
 
 def test_odd_urls_are_read_whole_and_normalised(site):
