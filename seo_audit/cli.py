@@ -551,7 +551,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     from crawler.progress import step
     from seo_audit import jobs
     from seo_audit.compare import compare_crawls, load_for_compare, rules_signature
-    from seo_audit.logs_cmd import has_logs, join_for_job, place_for_job
+    from seo_audit.logs_cmd import has_logs, join_for_job, place_for_job, restore_for_job
 
     reporting = job.out is not None and not getattr(args, "no_report", False)
     if reporting:
@@ -575,6 +575,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     if with_logs:
         step("audit", "reading the server logs", steps)
         join_for_job(crawl, job)
+    else:  # the logs joined with this crawl before, if any (seo-audit report, audit)
+        with_logs = restore_for_job(crawl, store_path)
     step("audit", f"{len(RULES)} rules on {len(crawl.pages):,} URLs", steps)
     findings = run_audit(crawl, job.audit)
     step("audit", "crawl budget", steps)

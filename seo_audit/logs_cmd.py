@@ -74,9 +74,30 @@ def join_for_job(crawl: Any, job: Any) -> None:
                            verify_dns=bool(logs.get("verify_dns")), log_format=logs.get("log_format"))
 
 
+def restore_for_job(crawl: Any, store_path: Path) -> bool:
+    """The facts of the logs last joined with ``crawl`` read back from the store, as
+    ``crawl.logs``, when the job gives no logs: auditing it again (`seo-audit report`) keeps
+    the log findings and the report's "What Googlebot fetched". False if none were kept."""
+    from audit.logs import LogFacts
+    from crawler import store
+
+    conn = store.connect(store_path, readonly=True)
+    try:
+        parts = store.log_facts_of(conn, crawl.crawl_id)
+    finally:
+        conn.close()
+    if parts is None:
+        return False
+    crawl.logs = LogFacts.from_parts(parts)
+    log.info("logs: the server logs joined with crawl %d before are used again (%d lines read then)",
+             crawl.crawl_id, crawl.logs.lines_read)
+    return True
+
+
 def place_for_job(crawl: Any, findings: Any, store_path: Path) -> None:
     """After the audit: Googlebot's budget placed by ``findings``, said in the run's log and kept
-    in the store with the crawl (for `seo-audit compare`)."""
+    in the store with the crawl (for `seo-audit compare`), with the logs' facts when they were
+    just read (restore_for_job reads them back)."""
     from audit.logs import place_logs
     from crawler import store
 
@@ -85,6 +106,8 @@ def place_for_job(crawl: Any, findings: Any, store_path: Path) -> None:
     conn = store.connect(store_path)
     try:
         store.set_log_summary(conn, crawl.crawl_id, crawl.logs.headline())
+        if not crawl.logs.restored:
+            store.set_log_facts(conn, crawl.crawl_id, crawl.logs.to_parts())
     finally:
         conn.close()
 

@@ -389,6 +389,30 @@ def test_log_rules_are_rules_like_any_other(site, tmp_path):
     assert lenient.returncode == 0, lenient.stderr  # no previous crawl of the job: the baseline
 
 
+def test_report_without_the_logs_keeps_what_they_gave(site, tmp_path):
+    """`seo-audit report` audits the crawl again without log files: the logs joined with it
+    before are read back from the store, so their findings and the report's section stay."""
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(site["store"].read_bytes())
+    done = run_cli("logs", site["logs"]["combined-gz"], "--store", store, "--out", tmp_path / "first",
+                   "--bot-ranges", site["ranges"], "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    again = run_cli("report", "--store", store, "--out", tmp_path / "again", "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    out = tmp_path / "again"
+    findings = pd.read_csv(out / "findings.csv")
+    assert set(findings.loc[findings["rule"].eq("googlebot-got-202"), "url"]) == {u(site, "/sale")}
+    first = pd.read_csv(tmp_path / "first" / "findings.csv")
+    assert sorted(findings.loc[findings["category"].eq("logs"), "url"]) == sorted(
+        first.loc[first["category"].eq("logs"), "url"])
+    report = (out / "report.html").read_text()
+    assert "What Googlebot fetched" in report and "2026-11-30" in report  # the ranges' date
+    assert json.loads((out / "summary.json").read_text())["logs"]["googlebot"]["hits"] == log_site.GOOGLEBOT_HITS
+    assert pd.read_csv(out / "bot-hits.csv").equals(pd.read_csv(tmp_path / "first" / "bot-hits.csv"))
+    stored = load_crawl(store).findings
+    assert set(stored.loc[stored["rule"].eq("googlebot-got-202"), "url"]) == {u(site, "/sale")}
+
+
 def test_log_findings_are_not_compared_with_a_run_that_had_no_logs(site):
     crawl = site["crawl"]
     with_logs = dataclasses.replace(crawl, logs=facts_of(site, "combined"))

@@ -46,6 +46,41 @@ class LogFacts:
     googlebot_trust: str  # 'verified' or 'claimed' (no ranges nor DNS: Googlebot's word taken)
     window: tuple[Any, Any]
     dns: dict[str, Any] = field(default_factory=dict)
+    restored: bool = False  # read back from the store (from_parts), not from the log files
+
+    #: the frames kept in the store by to_parts
+    FRAMES = ("rejected", "bot_hits", "googlebot", "urls", "daily", "spoofed", "monitors")
+
+    def to_parts(self) -> dict[str, bytes]:
+        """What join_logs gave, for the store (crawler.store.set_log_facts): the figures as JSON,
+        each frame as Parquet (types kept). Googlebot's budget is left out: place_logs derives
+        it again from the audit that reads these facts."""
+        import io
+        import json
+
+        parts = {}
+        for name in self.FRAMES:
+            buffer = io.BytesIO()
+            getattr(self, name).to_parquet(buffer, index=False)
+            parts[name] = buffer.getvalue()
+        figures = {"files": self.files, "ranges": self.ranges, "googlebot_trust": self.googlebot_trust,
+                   "window": [None if t is None else t.isoformat() for t in self.window], "dns": self.dns}
+        parts["figures"] = json.dumps(figures, default=str).encode()
+        return parts
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, bytes]) -> "LogFacts":
+        """The facts to_parts kept, for a crawl audited again without its log files."""
+        import io
+        import json
+
+        figures = json.loads(parts["figures"])
+        frames = {name: pd.read_parquet(io.BytesIO(parts[name])) for name in cls.FRAMES}
+        frames["urls"] = frames["urls"][[c for c in frames["urls"].columns if c not in _CRAWL_FACTS]]
+        frames["rejected"]["samples"] = [[dict(s) for s in samples] for samples in frames["rejected"]["samples"]]
+        window = tuple(None if t is None else pd.Timestamp(t) for t in figures["window"])
+        return cls(figures["files"], budget={}, ranges=figures["ranges"], googlebot_trust=figures["googlebot_trust"],
+                   window=window, dns=figures["dns"], restored=True, **frames)
 
     @property
     def lines_read(self) -> int:
@@ -144,6 +179,10 @@ def place_logs(facts: LogFacts, crawl: Any, findings: pd.DataFrame) -> LogFacts:
 def analyse_logs(paths: Iterable[str], crawl: Any, **options: Any) -> LogFacts:
     """join_logs then place_logs, by the findings ``crawl`` holds (its stored audit)."""
     return place_logs(join_logs(paths, crawl, **options), crawl, crawl.findings)
+
+
+#: the columns _with_crawl_facts adds to LogFacts.urls
+_CRAWL_FACTS = ("in_crawl", "crawl_status", "indexable", "crawlable", "in_sitemap", "crawl_cause")
 
 
 def _with_crawl_facts(facts: pd.DataFrame, pages: pd.DataFrame, causes: pd.Series) -> pd.DataFrame:
