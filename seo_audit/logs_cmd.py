@@ -29,7 +29,8 @@ def add_log_args(p: argparse.ArgumentParser, *, files_flag: bool) -> None:
                         "or 'regex:PATTERN' with named groups (default: detected per file)")
     p.add_argument("--bot-ranges", action="append", metavar="[NAME=]FILE", default=argparse.SUPPRESS,
                    help="published IP ranges of a crawler (googlebot.json's format), named after the "
-                        "file (googlebot, special-crawlers, bingbot, ...); repeatable")
+                        "file (googlebot, special-crawlers, bingbot, ...); replaces the snapshot of Google's "
+                        "that ships under that name; repeatable")
     p.add_argument("--verify-dns", action="store_true", default=argparse.SUPPRESS,
                    help="also verify bots by reverse and forward DNS (cached, bounded)")
 
@@ -124,8 +125,11 @@ def _warn(facts: Any) -> None:
                     "Googlebot's user agent is taken at its word")
     for ranges in facts.ranges:
         if ranges["stale"]:
-            log.warning("logs: bot ranges %s are %s days old; download newer ones", ranges["file"],
-                        ranges["age_days"] if ranges["age_days"] is not None else "of unknown age")
+            log.warning("logs: %s ranges %s are %s days old (created %s); download newer ones from Google "
+                        "and give them with --bot-ranges %s.json", ranges["name"],
+                        "shipped with seo-audit" if ranges.get("shipped") else ranges["file"],
+                        ranges["age_days"] if ranges["age_days"] is not None else "an unknown number of",
+                        (ranges["creation_time"] or "?")[:10], ranges["name"])
     log.info("logs: %d lines read, %d bot hits, Googlebot: %d hits, %.0f%% wasted",
              facts.lines_read, sum(f["bot_lines"] for f in facts.files), facts.budget["hits"],
              facts.budget["waste_share"] * 100)

@@ -187,7 +187,7 @@ def test_unknown_format_and_missing_file_are_clear_errors(site, tmp_path):
 # --- verification -------------------------------------------------------------------------------
 
 def test_without_ranges_googlebot_is_taken_at_its_word_and_bingbot_unknown(site):
-    facts = analyse_logs([str(site["logs"]["combined"])], site["crawl"])
+    facts = analyse_logs([str(site["logs"]["combined"])], site["crawl"], shipped=False)
     assert facts.googlebot_trust == "claimed"
     assert facts.budget["hits"] == log_site.GOOGLEBOT_HITS + log_site.SPOOFED_HITS
     assert set(facts.bot_hits["verified"]) == {"unknown"}
@@ -199,8 +199,35 @@ def test_with_ranges_spoofed_googlebot_is_apart_and_ranges_described(site):
     verdicts = facts.bot_hits.groupby(["bot", "verified"])["hits"].sum().to_dict()
     assert verdicts == {("Bingbot", "unknown"): 4, ("Googlebot desktop", "no"): 2, ("Googlebot desktop", "yes"): 1,
                         ("Googlebot smartphone", "yes"): 12}
-    (ranges,) = facts.summary()["verification"]["ranges"]
-    assert (ranges["name"], ranges["prefixes"], ranges["creation_time"]) == ("googlebot", 2, "2026-11-30T23:00:00+00:00")
+    ranges = {r["name"]: r for r in facts.summary()["verification"]["ranges"]}
+    google = ranges.pop("googlebot")  # the given file replaces the shipped one of its name
+    assert (google["prefixes"], google["creation_time"], google["shipped"]) == (2, "2026-11-30T23:00:00+00:00", False)
+    assert set(ranges) == {"special-crawlers", "user-triggered-fetchers"}
+    assert all(r["shipped"] for r in ranges.values())
+
+
+#: an address inside Google's published googlebot ranges (the shipped snapshot: 66.249.66.0/27)
+GOOGLE_IP = "66.249.66.1"
+
+
+def test_the_shipped_snapshot_of_google_ranges_verifies_by_default_and_says_its_date(site, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text("".join(log_site.combined_line(ip, 10, "08:00:00", "GET", "/sale", 202, log_site.GOOGLEBOT_MOBILE)
+                           + "\n" for ip in (GOOGLE_IP, log_site.VERIFIED_V4)))
+    facts = analyse_logs([str(log)], site["crawl"])
+    assert facts.googlebot_trust == "verified"
+    assert facts.bot_hits.groupby("verified")["hits"].sum().to_dict() == {"yes": 1, "no": 1}
+    google = next(r for r in facts.ranges if r["name"] == "googlebot")
+    # Google's googlebot.json of 20 August 2026, as published (creationTime and all)
+    assert (google["shipped"], google["creation_time"][:10], google["prefixes"]) == (True, "2026-08-20", 315)
+    assert google["stale"] == (google["age_days"] > 90)
+    out = tmp_path / "out"
+    done = run_cli("logs", log, "--store", site["store"], "--out", out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = (out / "report.html").read_text()
+    assert "the snapshot of Google's published list shipped with seo-audit, created 2026-08-20" in report
+    if google["stale"]:
+        assert "older than 90 days" in report and "shipped with seo-audit are" in done.stderr
 
 
 # --- the join and Googlebot's budget ------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges
+from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges, shipped_ranges
 from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, googlebot_budget, join_hits, url_facts
 from audit.logs.read import FORMATS, LogFormatError, compression, connect, read_logs
 
@@ -140,13 +140,17 @@ def _expand(patterns: Iterable[str]) -> list[str]:
 
 def join_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Path | Ranges] = (),
               verify_dns: bool | DnsVerifier = False, log_format: str | None = None,
-              threads: int | None = None) -> LogFacts:
+              threads: int | None = None, shipped: bool = True) -> LogFacts:
     """The logs at ``paths`` (globs allowed) read, their bots verified and their hits joined with
-    ``crawl`` (audit.load_crawl): what the log rules read. Googlebot's budget and the crawl's
+    ``crawl`` (audit.load_crawl): what the log rules read. Bots are verified by the ranges the
+    package ships (audit.logs.bots.SHIPPED; ``shipped=False``: none) and ``ranges``, which
+    replace the shipped file of their name. Googlebot's budget and the crawl's
     facts per URL wait for the crawl's audit (place_logs)."""
     files = _expand(paths)
-    loaded = [r if isinstance(r, Ranges) else read_ranges(r) for r in ranges]
-    by_name = {r.name: r for r in loaded}
+    given = {r.name: r for r in (r if isinstance(r, Ranges) else read_ranges(r) for r in ranges)}
+    # the snapshot that ships, each file replaced by a given one of its name
+    by_name = {**({r.name: r for r in shipped_ranges()} if shipped else {}), **given}
+    loaded = list(by_name.values())
     dns = verify_dns if isinstance(verify_dns, DnsVerifier) else DnsVerifier() if verify_dns else None
     monitor_urls = crawl.pages.loc[crawl.pages["fetch_kind"].eq("status-url"), "url"].tolist()
     with connect(threads) as con:
