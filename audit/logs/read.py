@@ -1,11 +1,14 @@
 """Read server access logs with DuckDB: every line parsed in the engine, only bot hits kept.
 
-Each file is read as lines (one VARCHAR column; gzip natively, bz2 decompressed by Python in
-chunks through a FIFO, so no file is ever held whole in memory) and taken apart with vectorised
-string functions in its format, detected from its first lines (``detect_format``) or forced.
-One query per file groups what it read: a bot's hits row by row, a visitor's as one count
-per file (no visitor's IP, URL or user agent leaves the engine), unreadable lines as a count and
-a sample per file and reason (file, line number, why).
+Files of a format whose lines split at one character (the combined family at its quotes, W3C
+and CloudFront at their separator), plain or gzip, are split by DuckDB's CSV reader, many files
+in one parallel scan (``_native_select``); the others are read as whole lines (one VARCHAR
+column; bz2 decompressed by Python in chunks through a FIFO, so no file is ever held whole in
+memory), one query per file. Either way the lines are taken apart by the same vectorised string
+expressions of their format, detected from the first lines (``detect_format``) or forced, and
+grouped: a bot's hits row by row, a visitor's as one count per file (no visitor's IP, URL or
+user agent leaves the engine), unreadable lines as a count and a sample per file and reason
+(file, line number, why).
 """
 
 from __future__ import annotations
@@ -383,17 +386,15 @@ def _native_select(log: LogFile, sources: list[str]) -> str:
 
     The reader splits a line at each delimiter as the format's parts expression does, so the
     same expressions read the same values; it refuses, with their line numbers, the lines
-    whose count of parts is not the file's (read whole afterwards: _rejected_select). A line
+    whose count of parts is not the file's (read whole afterwards: _read_natively). A line
     it takes that the parts expression would have split otherwise (an escaped quote \\" of the
     combined family, a comment or blank line) is 'odd', as is any unreadable line it takes
-    (its line number is unknown): the file is then read whole (read_logs)."""
-    import re as regex
-
+    (its line number is unknown): the file is then read whole (_read_natively)."""
     delimiter, parts = log.native
     columns = [f"c{i}" for i in range(1, parts + 1)]
 
     def refer(sql: str) -> str:
-        sql = regex.sub(r"\bp\[(\d+)\]", lambda m: f"c{m[1]}" if int(m[1]) <= parts else "NULL", sql)
+        sql = re.sub(r"\bp\[(\d+)\]", lambda m: f"c{m[1]}" if int(m[1]) <= parts else "NULL", sql)
         return sql.replace("len(p)", str(parts))
 
     odd = ["starts_with(c1, '#')", "trim(c1) = ''"]
