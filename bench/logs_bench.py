@@ -144,11 +144,19 @@ def run(args: argparse.Namespace) -> dict:
     env["PYTHONPATH"] = REPO
     results = {"lines": args.lines, "files": args.files, "urls": args.urls, "cpus": os.cpu_count()}
 
+    def fresh_store(name: str) -> str:
+        """A copy of the synthetic store for one run: a logs run keeps its facts in the store,
+        which a later report of it would read back."""
+        copy = os.path.join(work, f"{name}.sqlite")
+        shutil.copyfile(store, copy)
+        return copy
+
     floor_out = os.path.join(work, "floor")
     shutil.rmtree(floor_out, ignore_errors=True)
     os.makedirs(floor_out)
     log("floor: seo-audit report (no logs) ...")
-    floor = measure([sys.executable, "-m", "seo_audit", "report", "--store", store, "--out", floor_out, "--quiet"],
+    floor = measure([sys.executable, "-m", "seo_audit", "report", "--store", fresh_store("floor"), "--out", floor_out,
+                     "--quiet"],
                     work, env, args.timeout, os.path.join(floor_out, "run"))
     results["floor"] = {k: floor[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "exit")}
     log(f"floor: {floor['wall_s']:.1f} s, peak RSS {floor['peak_rss_mb']:.0f} MiB")
@@ -156,7 +164,7 @@ def run(args: argparse.Namespace) -> dict:
     out = os.path.join(work, "out")
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    cmd = [sys.executable, "-m", "seo_audit", "logs", *paths, "--store", store, "--out", out,
+    cmd = [sys.executable, "-m", "seo_audit", "logs", *paths, "--store", fresh_store("ours"), "--out", out,
            "--bot-ranges", ranges, "--quiet"]
     log("ours: seo-audit logs ...")
     ours = measure(cmd, work, env, args.timeout, os.path.join(out, "run"))
