@@ -9,8 +9,12 @@ The bench writes its own logs (a realistic mix: 80% visitors, 15% Googlebot from
 range 192.0.2.0/24 its googlebot.json names, 1% spoofed Googlebot, 4% other bots; URLs of the crawl,
 parameter variants and old URLs; 200/301/404/202/503), a synthetic store (scale_bench's), and runs:
 
+- the floor: ``seo-audit report`` of the same crawl without logs (load, audit, write: what the
+  logs run does besides its logs), run first, so that the store holds no logs yet;
 - ours: ``python -m seo_audit logs DIR/access-*.log.gz --store S --out O --bot-ranges googlebot.json``,
   the whole run: read, verify, join, audit, write the report and its files;
+- the read stage alone (``audit.logs.read.read_logs``: read, split, keep the bots' hits, count
+  the rest), what compares with advertools' parse;
 - advertools: ``logs_to_df(file, output_file, errors_file, log_format="combined")`` in its own
   interpreter (install it apart: ``python -m venv /tmp/advenv && /tmp/advenv/bin/pip install
   advertools``), on ``--advertools-lines`` of the same lines (it reads plain text only; the file is
@@ -98,6 +102,14 @@ def _chunk(rng: np.random.Generator, n: int, first: int, lines: int, urls: int) 
     return "".join(rows)
 
 
+READ_STAGE = """
+import sys, time
+from audit.logs.read import connect, read_logs
+with connect() as con:
+    read = read_logs(con, sys.argv[1:])
+print(sum(read.lines.values()))
+"""
+
 ADVERTOOLS = """
 import sys, time
 from advertools import logs_to_df
@@ -132,10 +144,27 @@ def run(args: argparse.Namespace) -> dict:
     env["PYTHONPATH"] = REPO
     results = {"lines": args.lines, "files": args.files, "urls": args.urls, "cpus": os.cpu_count()}
 
+    def fresh_store(name: str) -> str:
+        """A copy of the synthetic store for one run: a logs run keeps its facts in the store,
+        which a later report of it would read back."""
+        copy = os.path.join(work, f"{name}.sqlite")
+        shutil.copyfile(store, copy)
+        return copy
+
+    floor_out = os.path.join(work, "floor")
+    shutil.rmtree(floor_out, ignore_errors=True)
+    os.makedirs(floor_out)
+    log("floor: seo-audit report (no logs) ...")
+    floor = measure([sys.executable, "-m", "seo_audit", "report", "--store", fresh_store("floor"), "--out", floor_out,
+                     "--quiet"],
+                    work, env, args.timeout, os.path.join(floor_out, "run"))
+    results["floor"] = {k: floor[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "exit")}
+    log(f"floor: {floor['wall_s']:.1f} s, peak RSS {floor['peak_rss_mb']:.0f} MiB")
+
     out = os.path.join(work, "out")
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    cmd = [sys.executable, "-m", "seo_audit", "logs", *paths, "--store", store, "--out", out,
+    cmd = [sys.executable, "-m", "seo_audit", "logs", *paths, "--store", fresh_store("ours"), "--out", out,
            "--bot-ranges", ranges, "--quiet"]
     log("ours: seo-audit logs ...")
     ours = measure(cmd, work, env, args.timeout, os.path.join(out, "run"))
@@ -148,6 +177,16 @@ def run(args: argparse.Namespace) -> dict:
                        "lines_per_s": args.lines / ours["wall_s"]}
     log(f"ours: {ours['wall_s']:.1f} s, CPU {ours['cpu_s']:.0f} s, peak RSS {ours['peak_rss_mb']:.0f} MiB "
         f"(tree {ours['tree_peak_rss_mb']:.0f}), {results['ours']['lines_per_s']:,.0f} lines/s")
+
+    script = os.path.join(work, "read_stage.py")
+    with open(script, "w") as f:
+        f.write(READ_STAGE)
+    log("read stage: read_logs ...")
+    stage = measure([sys.executable, script, *paths], work, env, args.timeout, os.path.join(work, "read-stage"))
+    results["read_stage"] = {**{k: stage[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "exit")},
+                             "lines_per_s": args.lines / stage["wall_s"]}
+    log(f"read stage: {stage['wall_s']:.1f} s, peak RSS {stage['peak_rss_mb']:.0f} MiB, "
+        f"{results['read_stage']['lines_per_s']:,.0f} lines/s")
 
     if args.advertools_python and os.path.exists(args.advertools_python):
         plain = os.path.join(work, "advertools-input.log")
@@ -175,14 +214,20 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def table(results: dict) -> str:
-    ours, adv = results["ours"], results.get("advertools")
+    ours, adv, floor, stage = results["ours"], results.get("advertools"), results["floor"], results["read_stage"]
     rows = [f"| contender | lines | wall (s) | CPU (s) | peak RSS (MiB) | lines/s |", "|---|---:|---:|---:|---:|---:|",
             f"| seo-audit logs (read, verify, join {results['urls']:,}-URL crawl, audit, write) | {results['lines']:,} "
-            f"| {ours['wall_s']:.1f} | {ours['cpu_s']:.0f} | {ours['peak_rss_mb']:.0f} | {ours['lines_per_s']:,.0f} |"]
+            f"| {ours['wall_s']:.1f} | {ours['cpu_s']:.0f} | {ours['peak_rss_mb']:.0f} | {ours['lines_per_s']:,.0f} |",
+            f"| seo-audit report of the same crawl, no logs (the floor) | 0 | {floor['wall_s']:.1f} | "
+            f"{floor['cpu_s']:.0f} | {floor['peak_rss_mb']:.0f} | |",
+            f"| read stage (audit.logs.read.read_logs: read, split, keep bots) | {results['lines']:,} | "
+            f"{stage['wall_s']:.1f} | {stage['cpu_s']:.0f} | {stage['peak_rss_mb']:.0f} | {stage['lines_per_s']:,.0f} |"]
     if adv:
         rows.append(f"| advertools logs_to_df (parse to parquet) | {adv['lines']:,} | {adv['wall_s']:.1f} | "
                     f"{adv['cpu_s']:.0f} | {adv['peak_rss_mb']:.0f} | {adv['lines_per_s']:,.0f} |")
-        rows.append(f"\nours / advertools lines/s: {ours['lines_per_s'] / adv['lines_per_s']:.1f}x")
+        rows.append(f"\nlines/s vs advertools: whole run {ours['lines_per_s'] / adv['lines_per_s']:.1f}x, "
+                    f"read stage {stage['lines_per_s'] / adv['lines_per_s']:.1f}x")
+    rows.append(f"the logs' own cost (whole run - floor): {ours['wall_s'] - floor['wall_s']:.1f} s")
     return "\n".join(rows)
 
 

@@ -163,6 +163,12 @@ CREATE TABLE IF NOT EXISTS audits (
 CREATE TABLE IF NOT EXISTS log_audits (
     crawl_id INTEGER PRIMARY KEY, audited_at REAL NOT NULL, summary TEXT NOT NULL
 );
+-- what the server logs last joined with a crawl gave (audit.logs.LogFacts, one part per name:
+-- its figures as JSON, its frames as Parquet), so that auditing the crawl again without the
+-- logs (seo-audit report) keeps their findings and the report's section
+CREATE TABLE IF NOT EXISTS log_facts (
+    crawl_id INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (crawl_id, name)
+);
 """
 
 class StoreError(Exception):
@@ -535,6 +541,23 @@ def set_log_summary(conn: sqlite3.Connection, crawl_id: int, summary: dict[str, 
     with conn:
         conn.execute("INSERT OR REPLACE INTO log_audits (crawl_id, audited_at, summary) VALUES (?, ?, ?)",
                      (crawl_id, time.time(), json.dumps(summary, default=str)))
+
+
+def set_log_facts(conn: sqlite3.Connection, crawl_id: int, parts: dict[str, bytes]) -> None:
+    """Keep what the logs joined with a crawl gave (name -> bytes), replacing earlier ones."""
+    with conn:
+        conn.execute("DELETE FROM log_facts WHERE crawl_id = ?", (crawl_id,))
+        conn.executemany("INSERT INTO log_facts (crawl_id, name, data) VALUES (?, ?, ?)",
+                         [(crawl_id, name, data) for name, data in parts.items()])
+
+
+def log_facts_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, bytes] | None:
+    """What set_log_facts kept for the crawl; None if its logs were never joined."""
+    try:
+        rows = conn.execute("SELECT name, data FROM log_facts WHERE crawl_id = ?", (crawl_id,)).fetchall()
+    except sqlite3.OperationalError:  # a read-only store written before the table existed
+        return None
+    return {name: bytes(data) for name, data in rows} or None
 
 
 def log_summary_of(conn: sqlite3.Connection, crawl_id: int) -> dict[str, Any] | None:

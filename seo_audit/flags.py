@@ -156,7 +156,8 @@ def add_log_args(p: argparse.ArgumentParser, *, files_flag: bool) -> None:
                         "or 'regex:PATTERN' with named groups (default: detected per file)")
     p.add_argument("--bot-ranges", action="append", metavar="[NAME=]FILE", default=argparse.SUPPRESS,
                    help="published IP ranges of a crawler (googlebot.json's format), named after the "
-                        "file (googlebot, special-crawlers, bingbot, ...); repeatable")
+                        "file (googlebot, special-crawlers, bingbot, ...); replaces the snapshot of Google's "
+                        "that ships under that name; repeatable")
     p.add_argument("--verify-dns", action="store_true", default=argparse.SUPPRESS,
                    help="also verify bots by reverse and forward DNS (cached, bounded)")
 

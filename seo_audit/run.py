@@ -196,6 +196,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     if with_logs:
         step("audit", "reading the server logs", steps)
         join_for_job(crawl, job)
+    else:  # the logs joined with this crawl before, if any (seo-audit report, audit)
+        with_logs = restore_for_job(crawl, store_path)
     step("audit", f"{len(RULES)} rules on {len(crawl.pages):,} URLs", steps)
     findings = run_audit(crawl, job.audit)
     step("audit", "crawl budget", steps)
@@ -299,9 +301,30 @@ def join_for_job(crawl: Any, job: Any) -> None:
                            verify_dns=bool(logs.get("verify_dns")), log_format=logs.get("log_format"))
 
 
+def restore_for_job(crawl: Any, store_path: Path) -> bool:
+    """The facts of the logs last joined with ``crawl`` read back from the store, as
+    ``crawl.logs``, when the job gives no logs: auditing it again (`seo-audit report`) keeps
+    the log findings and the report's "What Googlebot fetched". False if none were kept."""
+    from audit.logs import LogFacts
+    from crawler import store
+
+    conn = store.connect(store_path, readonly=True)
+    try:
+        parts = store.log_facts_of(conn, crawl.crawl_id)
+    finally:
+        conn.close()
+    if parts is None:
+        return False
+    crawl.logs = LogFacts.from_parts(parts)
+    log.info("logs: the server logs joined with crawl %d before are used again (%d lines read then)",
+             crawl.crawl_id, crawl.logs.lines_read)
+    return True
+
+
 def place_for_job(crawl: Any, findings: Any, store_path: Path) -> None:
     """After the audit: Googlebot's budget placed by ``findings``, said in the run's log and kept
-    in the store with the crawl (for `seo-audit compare`)."""
+    in the store with the crawl (for `seo-audit compare`), with the logs' facts when they were
+    just read (restore_for_job reads them back)."""
     from audit.logs import place_logs
     from crawler import store
 
@@ -310,6 +333,8 @@ def place_for_job(crawl: Any, findings: Any, store_path: Path) -> None:
     conn = store.connect(store_path)
     try:
         store.set_log_summary(conn, crawl.crawl_id, crawl.logs.headline())
+        if not crawl.logs.restored:
+            store.set_log_facts(conn, crawl.crawl_id, crawl.logs.to_parts())
     finally:
         conn.close()
 
@@ -326,8 +351,11 @@ def _warn(facts: Any) -> None:
                     "Googlebot's user agent is taken at its word")
     for ranges in facts.ranges:
         if ranges["stale"]:
-            log.warning("logs: bot ranges %s are %s days old; download newer ones", ranges["file"],
-                        ranges["age_days"] if ranges["age_days"] is not None else "of unknown age")
+            log.warning("logs: %s ranges %s are %s days old (created %s); download newer ones from Google "
+                        "and give them with --bot-ranges %s.json", ranges["name"],
+                        "shipped with seo-audit" if ranges.get("shipped") else ranges["file"],
+                        ranges["age_days"] if ranges["age_days"] is not None else "an unknown number of",
+                        (ranges["creation_time"] or "?")[:10], ranges["name"])
     log.info("logs: %d lines read, %d bot hits, Googlebot: %d hits, %.0f%% wasted",
              facts.lines_read, sum(f["bot_lines"] for f in facts.files), facts.budget["hits"],
              facts.budget["waste_share"] * 100)

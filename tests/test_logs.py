@@ -18,7 +18,7 @@ import pytest
 from audit.engine import AuditConfig, run_audit
 from audit.load import load_crawl
 from audit.logs import LogFormatError, analyse_logs, load_logs
-from audit.logs.read import detect_format
+from audit.logs.read import connect, detect_format, read_logs
 from audit.rules import RULES_BY_ID
 from audit.rules import logs as log_rules
 from reports.logs import log_section
@@ -118,6 +118,36 @@ def test_every_format_gives_the_same_googlebot_hits(site, name):
     assert int(facts.spoofed["hits"].sum()) == log_site.SPOOFED_HITS
 
 
+def _read_both_ways(paths):
+    """What read_logs gives with DuckDB's CSV reader splitting the lines, and reading them whole."""
+    answers = []
+    for native in (True, False):
+        with connect() as con:
+            read = read_logs(con, [str(p) for p in paths], native=native)
+            hits = con.execute("SELECT * FROM bot_hits ORDER BY ALL").fetchall()
+        rejected = sorted(map(str, read.rejected.to_dict("records")))
+        answers.append(((read.lines, read.humans, read.bots, rejected, hits), read.natively))
+    return answers
+
+
+def test_the_csv_reader_path_reads_the_hostile_logs_as_whole_lines_do(site, tmp_path):
+    """Every test log, malformed lines included, gives the same counts, refusals (line numbers
+    and reasons) and bot hits by either path; the files it can split are split by the CSV reader."""
+    # without its bot line of a bad date (read whole, its line number unknown to the CSV reader)
+    placed = tmp_path / "placed.log.gz"
+    placed.write_bytes(gzip.compress(b"\n".join(line for line in log_site.combined_log().split(b"\n")
+                                                 if b"99/Xxx" not in line)))
+    crlf = tmp_path / "crlf.log"
+    crlf.write_bytes(log_site.combined_log().replace(b"99/Xxx", b"10/Oct").replace(b"\n", b"\r\n"))
+    paths = [*site["logs"].values(), placed, crlf]
+    (native, natively), (whole, _) = _read_both_ways(paths)
+    assert native == whole
+    assert {Path(p).name for p in natively} == {"placed.log.gz", "crlf.log", "u_ex261010.log", "cloudfront.log.gz"}
+    lines, _, bots, rejected, _ = native
+    assert (lines[str(placed)], bots[str(placed)], lines[str(crlf)]) == (25, 19, 26)
+    assert sum(str(placed) in row for row in rejected) == 2  # not a combined line (21, 22), not UTF-8 (26)
+
+
 def test_odd_urls_are_read_whole_and_normalised(site):
     urls = set(facts_of(site, "combined").bot_hits["url"])
     assert u(site, "/search?q=%22quoted%22%20value") in urls
@@ -157,7 +187,7 @@ def test_unknown_format_and_missing_file_are_clear_errors(site, tmp_path):
 # --- verification -------------------------------------------------------------------------------
 
 def test_without_ranges_googlebot_is_taken_at_its_word_and_bingbot_unknown(site):
-    facts = analyse_logs([str(site["logs"]["combined"])], site["crawl"])
+    facts = analyse_logs([str(site["logs"]["combined"])], site["crawl"], shipped=False)
     assert facts.googlebot_trust == "claimed"
     assert facts.budget["hits"] == log_site.GOOGLEBOT_HITS + log_site.SPOOFED_HITS
     assert set(facts.bot_hits["verified"]) == {"unknown"}
@@ -169,8 +199,35 @@ def test_with_ranges_spoofed_googlebot_is_apart_and_ranges_described(site):
     verdicts = facts.bot_hits.groupby(["bot", "verified"])["hits"].sum().to_dict()
     assert verdicts == {("Bingbot", "unknown"): 4, ("Googlebot desktop", "no"): 2, ("Googlebot desktop", "yes"): 1,
                         ("Googlebot smartphone", "yes"): 12}
-    (ranges,) = facts.summary()["verification"]["ranges"]
-    assert (ranges["name"], ranges["prefixes"], ranges["creation_time"]) == ("googlebot", 2, "2026-11-30T23:00:00+00:00")
+    ranges = {r["name"]: r for r in facts.summary()["verification"]["ranges"]}
+    google = ranges.pop("googlebot")  # the given file replaces the shipped one of its name
+    assert (google["prefixes"], google["creation_time"], google["shipped"]) == (2, "2026-11-30T23:00:00+00:00", False)
+    assert set(ranges) == {"special-crawlers", "user-triggered-fetchers"}
+    assert all(r["shipped"] for r in ranges.values())
+
+
+#: an address inside Google's published googlebot ranges (the shipped snapshot: 66.249.66.0/27)
+GOOGLE_IP = "66.249.66.1"
+
+
+def test_the_shipped_snapshot_of_google_ranges_verifies_by_default_and_says_its_date(site, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text("".join(log_site.combined_line(ip, 10, "08:00:00", "GET", "/sale", 202, log_site.GOOGLEBOT_MOBILE)
+                           + "\n" for ip in (GOOGLE_IP, log_site.VERIFIED_V4)))
+    facts = analyse_logs([str(log)], site["crawl"])
+    assert facts.googlebot_trust == "verified"
+    assert facts.bot_hits.groupby("verified")["hits"].sum().to_dict() == {"yes": 1, "no": 1}
+    google = next(r for r in facts.ranges if r["name"] == "googlebot")
+    # Google's googlebot.json of 20 August 2026, as published (creationTime and all)
+    assert (google["shipped"], google["creation_time"][:10], google["prefixes"]) == (True, "2026-08-20", 315)
+    assert google["stale"] == (google["age_days"] > 90)
+    out = tmp_path / "out"
+    done = run_cli("logs", log, "--store", site["store"], "--out", out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = (out / "report.html").read_text()
+    assert "the snapshot of Google's published list shipped with seo-audit, created 2026-08-20" in report
+    if google["stale"]:
+        assert "older than 90 days" in report and "shipped with seo-audit are" in done.stderr
 
 
 # --- the join and Googlebot's budget ------------------------------------------------------------
@@ -357,6 +414,30 @@ def test_log_rules_are_rules_like_any_other(site, tmp_path):
     assert kept[["url", "severity"]].values.tolist() == [[u(site, "/sale"), "warning"]]
     lenient = run_cli("logs", "--config", job, "--fail-on", "new", "--json", cwd=tmp_path)
     assert lenient.returncode == 0, lenient.stderr  # no previous crawl of the job: the baseline
+
+
+def test_report_without_the_logs_keeps_what_they_gave(site, tmp_path):
+    """`seo-audit report` audits the crawl again without log files: the logs joined with it
+    before are read back from the store, so their findings and the report's section stay."""
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(site["store"].read_bytes())
+    done = run_cli("logs", site["logs"]["combined-gz"], "--store", store, "--out", tmp_path / "first",
+                   "--bot-ranges", site["ranges"], "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    again = run_cli("report", "--store", store, "--out", tmp_path / "again", "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    out = tmp_path / "again"
+    findings = pd.read_csv(out / "findings.csv")
+    assert set(findings.loc[findings["rule"].eq("googlebot-got-202"), "url"]) == {u(site, "/sale")}
+    first = pd.read_csv(tmp_path / "first" / "findings.csv")
+    assert sorted(findings.loc[findings["category"].eq("logs"), "url"]) == sorted(
+        first.loc[first["category"].eq("logs"), "url"])
+    report = (out / "report.html").read_text()
+    assert "What Googlebot fetched" in report and "2026-11-30" in report  # the ranges' date
+    assert json.loads((out / "summary.json").read_text())["logs"]["googlebot"]["hits"] == log_site.GOOGLEBOT_HITS
+    assert pd.read_csv(out / "bot-hits.csv").equals(pd.read_csv(tmp_path / "first" / "bot-hits.csv"))
+    stored = load_crawl(store).findings
+    assert set(stored.loc[stored["rule"].eq("googlebot-got-202"), "url"]) == {u(site, "/sale")}
 
 
 def test_log_findings_are_not_compared_with_a_run_that_had_no_logs(site):

@@ -40,6 +40,8 @@ def test_the_wheel_ships_every_template_and_the_report_loads_them_from_the_packa
                 "templates/explorer.js", "templates/__init__.py"} <= templates
         assert templates <= names, sorted(templates - names)
         assert {"seo_audit/cli.py", "seo_audit/demo_site.py", "reports/html.py"} <= names
+        ranges = {f"audit/logs/ranges/{path.name}" for path in (ROOT / "audit" / "logs" / "ranges").glob("*.json")}
+        assert "audit/logs/ranges/googlebot.json" in ranges and ranges <= names, sorted(ranges - names)
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         assert "seo-audit = seo_audit.cli:main" in wheel.read(entry_points).decode()
         wheel.extractall(tmp_path / "installed")
@@ -52,3 +54,11 @@ def test_the_wheel_ships_every_template_and_the_report_loads_them_from_the_packa
         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path / "installed")},
         check=True, capture_output=True, text=True, timeout=60).stdout.split()
     assert found == [str(tmp_path / "installed" / "templates" / "report.html.j2"), str(len(templates))]
+    # the snapshot of Google's crawler ranges, read from the wheel's files
+    shipped = subprocess.run(
+        [sys.executable, "-c", "from audit.logs.bots import shipped_ranges\n"
+         "print(sorted((r.name, r.path.startswith(__import__('sys').argv[1])) for r in shipped_ranges()))",
+         str(tmp_path / "installed")],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path / "installed")},
+        check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    assert shipped == str([(name, True) for name in ("googlebot", "special-crawlers", "user-triggered-fetchers")])

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges
+from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges, shipped_ranges
 from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, googlebot_budget, join_hits, url_facts
 from audit.logs.read import FORMATS, LogFormatError, compression, connect, read_logs
 
@@ -46,6 +46,41 @@ class LogFacts:
     googlebot_trust: str  # 'verified' or 'claimed' (no ranges nor DNS: Googlebot's word taken)
     window: tuple[Any, Any]
     dns: dict[str, Any] = field(default_factory=dict)
+    restored: bool = False  # read back from the store (from_parts), not from the log files
+
+    #: the frames kept in the store by to_parts
+    FRAMES = ("rejected", "bot_hits", "googlebot", "urls", "daily", "spoofed", "monitors")
+
+    def to_parts(self) -> dict[str, bytes]:
+        """What join_logs gave, for the store (crawler.store.set_log_facts): the figures as JSON,
+        each frame as Parquet (types kept). Googlebot's budget is left out: place_logs derives
+        it again from the audit that reads these facts."""
+        import io
+        import json
+
+        parts = {}
+        for name in self.FRAMES:
+            buffer = io.BytesIO()
+            getattr(self, name).to_parquet(buffer, index=False)
+            parts[name] = buffer.getvalue()
+        figures = {"files": self.files, "ranges": self.ranges, "googlebot_trust": self.googlebot_trust,
+                   "window": [None if t is None else t.isoformat() for t in self.window], "dns": self.dns}
+        parts["figures"] = json.dumps(figures, default=str).encode()
+        return parts
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, bytes]) -> "LogFacts":
+        """The facts to_parts kept, for a crawl audited again without its log files."""
+        import io
+        import json
+
+        figures = json.loads(parts["figures"])
+        frames = {name: pd.read_parquet(io.BytesIO(parts[name])) for name in cls.FRAMES}
+        frames["urls"] = frames["urls"][[c for c in frames["urls"].columns if c not in _CRAWL_FACTS]]
+        frames["rejected"]["samples"] = [[dict(s) for s in samples] for samples in frames["rejected"]["samples"]]
+        window = tuple(None if t is None else pd.Timestamp(t) for t in figures["window"])
+        return cls(figures["files"], budget={}, ranges=figures["ranges"], googlebot_trust=figures["googlebot_trust"],
+                   window=window, dns=figures["dns"], restored=True, **frames)
 
     @property
     def lines_read(self) -> int:
@@ -105,13 +140,17 @@ def _expand(patterns: Iterable[str]) -> list[str]:
 
 def join_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Path | Ranges] = (),
               verify_dns: bool | DnsVerifier = False, log_format: str | None = None,
-              threads: int | None = None) -> LogFacts:
+              threads: int | None = None, shipped: bool = True) -> LogFacts:
     """The logs at ``paths`` (globs allowed) read, their bots verified and their hits joined with
-    ``crawl`` (audit.load_crawl): what the log rules read. Googlebot's budget and the crawl's
+    ``crawl`` (audit.load_crawl): what the log rules read. Bots are verified by the ranges the
+    package ships (audit.logs.bots.SHIPPED; ``shipped=False``: none) and ``ranges``, which
+    replace the shipped file of their name. Googlebot's budget and the crawl's
     facts per URL wait for the crawl's audit (place_logs)."""
     files = _expand(paths)
-    loaded = [r if isinstance(r, Ranges) else read_ranges(r) for r in ranges]
-    by_name = {r.name: r for r in loaded}
+    given = {r.name: r for r in (r if isinstance(r, Ranges) else read_ranges(r) for r in ranges)}
+    # the snapshot that ships, each file replaced by a given one of its name
+    by_name = {**({r.name: r for r in shipped_ranges()} if shipped else {}), **given}
+    loaded = list(by_name.values())
     dns = verify_dns if isinstance(verify_dns, DnsVerifier) else DnsVerifier() if verify_dns else None
     monitor_urls = crawl.pages.loc[crawl.pages["fetch_kind"].eq("status-url"), "url"].tolist()
     with connect(threads) as con:
@@ -144,6 +183,10 @@ def place_logs(facts: LogFacts, crawl: Any, findings: pd.DataFrame) -> LogFacts:
 def analyse_logs(paths: Iterable[str], crawl: Any, **options: Any) -> LogFacts:
     """join_logs then place_logs, by the findings ``crawl`` holds (its stored audit)."""
     return place_logs(join_logs(paths, crawl, **options), crawl, crawl.findings)
+
+
+#: the columns _with_crawl_facts adds to LogFacts.urls
+_CRAWL_FACTS = ("in_crawl", "crawl_status", "indexable", "crawlable", "in_sitemap", "crawl_cause")
 
 
 def _with_crawl_facts(facts: pd.DataFrame, pages: pd.DataFrame, causes: pd.Series) -> pd.DataFrame:

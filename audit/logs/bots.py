@@ -4,12 +4,16 @@
 names it. A bot is *verified* when its IP address is inside the ranges its operator publishes
 (files in the format of Google's ``googlebot.json``: ``{"creationTime": ..., "prefixes":
 [{"ipv4Prefix": ...}, {"ipv6Prefix": ...}]}``), or when a reverse DNS lookup names a host of
-the operator's domains and the forward lookup of that host gives the IP back. No ranges ship
-with the package (this project cannot download them): give them with ``--bot-ranges``.
+the operator's domains and the forward lookup of that host gives the IP back. A dated snapshot
+of Google's published files ships in ``ranges/`` (``SHIPPED``: googlebot, special-crawlers,
+user-triggered-fetchers, as Google publishes them, each with its ``creationTime``); a file given
+with ``--bot-ranges`` replaces the snapshot of its name. Ranges older than STALE_AFTER_DAYS are
+reported as stale.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
@@ -99,6 +103,7 @@ class Ranges:
     path: str
     created: datetime | None
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+    shipped: bool = False  # the snapshot in SHIPPED, not a file the user gave
 
     def age_days(self, now: datetime | None = None) -> float | None:
         if self.created is None:
@@ -109,7 +114,7 @@ class Ranges:
         age = self.age_days(now)
         return {"name": self.name, "file": self.path, "creation_time": self.created.isoformat() if self.created else None,
                 "prefixes": len(self.networks), "age_days": None if age is None else round(age, 1),
-                "stale": age is None or age > STALE_AFTER_DAYS}
+                "stale": age is None or age > STALE_AFTER_DAYS, "shipped": self.shipped}
 
 
 class RangesError(ValueError):
@@ -142,6 +147,15 @@ def read_ranges(spec: str | Path) -> Ranges:
         raise RangesError(f"bot ranges {path}: no bot is verified by ranges named {name!r}; name the "
                           f"file after one of {', '.join(sorted(known))} or give NAME=PATH")
     return Ranges(name, str(path), created, networks)
+
+
+#: the snapshot of Google's published ranges files that ships with the package
+SHIPPED = Path(__file__).parent / "ranges"
+
+
+def shipped_ranges() -> list[Ranges]:
+    """The ranges of the snapshot in SHIPPED, one per file."""
+    return [dataclasses.replace(read_ranges(path), shipped=True) for path in sorted(SHIPPED.glob("*.json"))]
 
 
 def _as_int(ip: str) -> tuple[int, int] | None:

@@ -1,11 +1,14 @@
 """Read server access logs with DuckDB: every line parsed in the engine, only bot hits kept.
 
-Each file is read as lines (one VARCHAR column; gzip natively, bz2 decompressed by Python in
-chunks through a FIFO, so no file is ever held whole in memory) and taken apart with vectorised
-string functions in its format, detected from its first lines (``detect_format``) or forced.
-One query per file groups what it read: a bot's hits row by row, a visitor's as one count
-per file (no visitor's IP, URL or user agent leaves the engine), unreadable lines as a count and
-a sample per file and reason (file, line number, why).
+Files of a format whose lines split at one character (the combined family at its quotes, W3C
+and CloudFront at their separator), plain or gzip, are split by DuckDB's CSV reader, many files
+in one parallel scan (``_native_select``); the others are read as whole lines (one VARCHAR
+column; bz2 decompressed by Python in chunks through a FIFO, so no file is ever held whole in
+memory), one query per file. Either way the lines are taken apart by the same vectorised string
+expressions of their format, detected from the first lines (``detect_format``) or forced, and
+grouped: a bot's hits row by row, a visitor's as one count per file (no visitor's IP, URL or
+user agent leaves the engine), unreadable lines as a count and a sample per file and reason
+(file, line number, why).
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ class LogFile:
     format: str  # one of FORMATS, or "regex"
     fields: list[str] = field(default_factory=list)  # W3C/CloudFront: the #Fields header
     regex: str | None = None
+    #: (delimiter, parts) when DuckDB's CSV reader can split the file's lines as the format's
+    #: parts expression does (see _native_select); None: lines read whole and split in SQL
+    native: tuple[str, int] | None = None
 
 
 @dataclass
@@ -66,6 +72,7 @@ class LogRead:
     bots: dict[str, int]  # per file: bots' lines (in the BOT_HITS table)
     rejected: pd.DataFrame  # file, why, lines, samples (a list of {"line", "text"})
     unreadable: dict[str, str] = field(default_factory=dict)  # file -> why it was left out
+    natively: set[str] = field(default_factory=set)  # files whose lines DuckDB's CSV reader split
 
 
 # --- opening and detecting ------------------------------------------------------------------
@@ -114,6 +121,33 @@ def detect_format(path: str, forced: str | None = None) -> LogFile:
     if forced and forced not in FORMATS:
         raise LogFormatError(f"unknown log format {forced!r}; one of {', '.join(FORMATS)} or 'regex:PATTERN'")
     lines = first_lines(path)
+    log = _detect(path, forced, lines)
+    log.native = _native_shape(log, lines) if compression(path) != "bz2" else None
+    return log
+
+
+#: parts a line of the combined family has at least (split at its quotes)
+_MIN_PARTS = {"combined": 7, "vhost": 7, "common": 3}
+
+
+def _native_shape(log: LogFile, lines: list[str]) -> tuple[str, int] | None:
+    """(delimiter, parts) of the file's lines as its format splits them, when its first lines
+    agree on the count (most lines of a log have one shape); None for JSON and regex formats."""
+    if log.format in _MIN_PARTS:
+        counts = [line.replace('\\"', "%22").count('"') + 1 for line in lines if not line.startswith("#")]
+        delimiter, least = '"', _MIN_PARTS[log.format]
+    elif log.format in ("w3c", "cloudfront"):
+        delimiter = "\t" if log.format == "cloudfront" else " "
+        return delimiter, len(log.fields)
+    else:
+        return None
+    if not counts:
+        return None
+    parts = max(set(counts), key=counts.count)
+    return (delimiter, parts) if parts >= least else None
+
+
+def _detect(path: str, forced: str | None, lines: list[str]) -> LogFile:
     fields_line = next((line for line in lines if line.startswith("#Fields:")), None)
     if forced in ("w3c", "cloudfront") or (forced is None and fields_line):
         if not fields_line:
@@ -292,31 +326,83 @@ _READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape=''
                  f"max_line_size={MAX_LINE_BYTES}")
 
 
-def _file_select(index: int, log: LogFile, source: str) -> str:
-    """One file's lines as (file, line number, kind, why, LINE_COLUMNS): kind is 'bot',
-    'human', 'bad' or 'skip' (blank and comment lines); a visitor's columns are all NULL.
+def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], str]" = lambda sql: sql) -> str:
+    """The lines of the relation ``lines`` (file, lineno, line, and what ``parts`` reads) as
+    (file, line number, kind, why, line, LINE_COLUMNS): kind is 'bot', 'human', 'bad', 'skip'
+    (blank and comment lines) or 'odd' (see _native_select); a visitor's columns are all NULL. ``refer`` rewrites the format's
+    expressions on ``p`` (the parts) for relations that hold the parts as columns.
 
     Only a bot's line is taken apart (date, status, target...): a visitor's is checked for its
     shape and counted, so most lines cost a split and one look at their user agent."""
-    parts, cols, check = _format_sql(log)
+    _, cols, check = _format_sql(log)
+    cols = {name: refer(sql) for name, sql in cols.items()}
     names = [name for name in LINE_COLUMNS if name != "user_agent"]
     parsed = ", ".join(f"CASE WHEN is_bot THEN {cols[name]} END AS {name}" for name in names)
     why = ("coalesce(shape, CASE WHEN is_bot THEN CASE WHEN status IS NULL THEN 'no status' WHEN time IS NULL "
            "THEN 'bad date' WHEN target IS NULL OR target = '' THEN 'no request line' END END)")
     kept = ", ".join(f"CASE WHEN kind = 'bot' THEN {name} END AS {name}" for name in LINE_COLUMNS)
     return f"""
-    SELECT {index} AS file, lineno, kind, CASE WHEN kind = 'bad' THEN left(line, {SAMPLE_CHARS}) END AS line,
+    SELECT file, lineno, kind, CASE WHEN kind = 'bad' THEN left(line, {SAMPLE_CHARS}) END AS line,
            CASE WHEN kind = 'bad' THEN why END AS why, {kept}
     FROM (
-        SELECT *, CASE WHEN line IS NULL OR trim(line) = '' OR starts_with(line, '#') THEN 'skip'
-                       WHEN why IS NOT NULL THEN 'bad' WHEN is_bot THEN 'bot' ELSE 'human' END AS kind
+        SELECT *, CASE WHEN skip THEN 'skip' WHEN odd THEN 'odd' WHEN why IS NOT NULL THEN 'bad' WHEN is_bot THEN 'bot'
+                       ELSE 'human' END AS kind
         FROM (SELECT *, {why} AS why FROM (
             SELECT *, {parsed} FROM (
                 SELECT *, shape IS NULL AND coalesce(regexp_matches(user_agent, {_q(PREFILTER)}), false) AS is_bot
-                FROM (SELECT lineno, line, p, {check} AS shape, {cols["user_agent"]} AS user_agent
-                      FROM (SELECT ordinality AS lineno, line, {parts} AS p
-                            FROM read_csv({_q(source)}, {_READ_OPTIONS}) WITH ORDINALITY)))))
+                FROM (SELECT *, {refer(check)} AS shape, {cols["user_agent"]} AS user_agent
+                      FROM (SELECT *, {parts} FROM ({lines}))))))
     )"""
+
+
+def _whole_lines(log: LogFile, lines: str) -> str:
+    """_classified on a relation of whole lines (file, lineno, line)."""
+    parts, _, _ = _format_sql(log)
+    skip = "line IS NULL OR trim(line) = '' OR starts_with(line, '#')"
+    return _classified(log, lines, f"{parts} AS p, {skip} AS skip, false AS odd")
+
+
+def _file_select(index: int, log: LogFile, source: str) -> str:
+    """One file's lines, read whole and numbered, as _classified gives them."""
+    return _whole_lines(log, f"SELECT {index} AS file, ordinality AS lineno, line "
+                             f"FROM read_csv({_q(source)}, {_READ_OPTIONS}) WITH ORDINALITY")
+
+
+#: rejected records DuckDB's CSV reader keeps per file; past it the file is read whole
+REJECTS_LIMIT = 100_000
+
+
+def _native_options(delimiter: str, parts: int) -> str:
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, parts + 1))
+    return (f"columns={{{columns}}}, delim={_q(delimiter)}, quote='', escape='', header=false, auto_detect=false, "
+            f"strict_mode=true, null_padding=false, store_rejects=true, rejects_table='native_rejects', "
+            f"rejects_scan='native_scans', rejects_limit={REJECTS_LIMIT}, max_line_size={MAX_LINE_BYTES}, "
+            "filename=true")
+
+
+def _native_select(log: LogFile, sources: list[str]) -> str:
+    """The lines of ``sources`` (files of one format and shape: log.native) split by DuckDB's
+    CSV reader, in many threads, as _classified gives them (file is the file's path, lineno NULL).
+
+    The reader splits a line at each delimiter as the format's parts expression does, so the
+    same expressions read the same values; it refuses, with their line numbers, the lines
+    whose count of parts is not the file's (read whole afterwards: _read_natively). A line
+    it takes that the parts expression would have split otherwise (an escaped quote \\" of the
+    combined family, a comment or blank line) is 'odd', as is any unreadable line it takes
+    (its line number is unknown): the file is then read whole (_read_natively)."""
+    delimiter, parts = log.native
+    columns = [f"c{i}" for i in range(1, parts + 1)]
+
+    def refer(sql: str) -> str:
+        sql = re.sub(r"\bp\[(\d+)\]", lambda m: f"c{m[1]}" if int(m[1]) <= parts else "NULL", sql)
+        return sql.replace("len(p)", str(parts))
+
+    odd = ["starts_with(c1, '#')", "trim(c1) = ''"]
+    if log.format in _MIN_PARTS:
+        odd += [f"ends_with({c}, '\\')" for c in columns[:-1]]
+    relation = (f"SELECT filename AS file, NULL::BIGINT AS lineno, NULL::VARCHAR AS line, {', '.join(columns)} "
+                f"FROM read_csv([{', '.join(map(_q, sources))}], {_native_options(delimiter, parts)})")
+    return _classified(log, relation, f"false AS skip, ({' OR '.join(odd)}) AS odd", refer)
 
 
 @contextmanager
@@ -385,9 +471,11 @@ BOT_HIT_COLUMNS = ("file", "ip", "user_agent", "host", "scheme", "method", "targ
                    "first_hit", "last_hit", "hits", "response_time_sum", "response_times")
 
 
-def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | None = None) -> LogRead:
+def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | None = None, *,
+              native: bool = True) -> LogRead:
     """Read the log files at ``paths`` into the table BOT_HITS of ``con`` (see the module
-    docstring); the lines counted and refused are in the answer."""
+    docstring); the lines counted and refused are in the answer. ``native``: let DuckDB's CSV
+    reader split the lines of the files it can (False: every line read whole; the same answer)."""
     if not paths:
         raise LogFormatError("no log files given")
     files, unreadable = [], {}
@@ -401,7 +489,7 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
     piped: set[str] = set()
     while True:
         try:
-            rejects = _read_into(con, files, piped)
+            rejects, natively = _read_into(con, files, piped, native)
             break
         except duckdb.IOException as exc:
             # a gzip file cut short (still being written, a full disk): read through Python's
@@ -415,38 +503,115 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
     counts = con.execute(f"""SELECT file, kind, why, sum(hits)::BIGINT AS hits,
                                     min_by({{'line': bad_line, 'text': bad_text}}, bad_line, {SAMPLES})
                                         FILTER (WHERE kind = 'bad') AS samples
-                             FROM lines_read WHERE kind <> 'bot' GROUP BY file, kind, why""").df()
+                             FROM lines_read WHERE kind NOT IN ('bot', 'skip') GROUP BY file, kind, why""").df()
     bots = con.execute(f"SELECT file, sum(hits)::BIGINT AS hits FROM {BOT_HITS} GROUP BY file").df()
     con.execute("DROP TABLE lines_read")
-    read = _assemble(files, counts, bots, rejects)
+    read = _assemble(files, counts, bots, rejects, natively)
     read.unreadable = unreadable
+    read.natively = {files[i].path for i in natively}
     return read
 
 
-def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str]) -> dict:
-    """The pass over the lines into the table lines_read; the lines DuckDB refused, per file."""
+_LINES_READ = ("file INTEGER, kind VARCHAR, why VARCHAR, ip VARCHAR, user_agent VARCHAR, host VARCHAR, "
+               "scheme VARCHAR, method VARCHAR, target VARCHAR, status INTEGER, day DATE, bad_line BIGINT, "
+               "bad_text VARCHAR, first_hit TIMESTAMPTZ, last_hit TIMESTAMPTZ, hits BIGINT, "
+               "response_time_sum DOUBLE, response_times BIGINT")
+
+
+def _grouped(select: str) -> str:
+    """The lines of ``select`` (as _classified gives them) into lines_read: a bot's hits grouped
+    per day and answer, a visitor's lines collapsed into one count, each unreadable line kept
+    (sampled later), skipped lines as one row; only fixed-size aggregates, which DuckDB spills to
+    disk past its memory limit. (No filter here: DuckDB would push it down and work out every
+    line's kind, its user agent's regular expression first, once per reference.)"""
+    return f"""
+        INSERT INTO lines_read BY NAME
+        SELECT file::INTEGER AS file, kind, why::VARCHAR AS why, ip::VARCHAR AS ip, user_agent::VARCHAR AS user_agent,
+               host::VARCHAR AS host, scheme::VARCHAR AS scheme, method::VARCHAR AS method,
+               target::VARCHAR AS target, status::INTEGER AS status, CAST(time AS DATE) AS day,
+               CASE WHEN kind = 'bad' THEN lineno END AS bad_line, line::VARCHAR AS bad_text,
+               min(time::TIMESTAMPTZ) AS first_hit, max(time::TIMESTAMPTZ) AS last_hit, count(*) AS hits,
+               sum(response_time::DOUBLE) AS response_time_sum, count(response_time) AS response_times
+        FROM ({select})
+        GROUP BY ALL"""
+
+
+def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str],
+               native: bool) -> tuple[dict, set[int]]:
+    """The pass over the lines into the table lines_read: the files DuckDB's CSV reader can
+    split, those of one shape in one scan (many threads), then the others one query each.
+    Answers the lines DuckDB refused per file, and the files read by the CSV reader."""
     rejects: dict[int, list[tuple[int, str, str]]] = {}
     con.execute("DROP TABLE IF EXISTS lines_read")
-    with _readable(files, piped) as sources:
-        for i, (log, src) in enumerate(zip(files, sources)):
-            # one query per file (one over all of them held every file's groups at once and ran
-            # out of memory at 10M lines): a bot's hits grouped per day and answer, a visitor's
-            # lines collapsed into one count, each unreadable line kept (sampled later); only
-            # fixed-size aggregates, which DuckDB spills to disk past its memory limit
+    con.execute(f"CREATE TABLE lines_read ({_LINES_READ})")
+    shapes: dict[tuple, list[int]] = {}
+    for i, log in enumerate(files):
+        if native and log.native and log.path not in piped:
+            shapes.setdefault((log.format, tuple(log.fields), log.native), []).append(i)
+    natively: set[int] = set()
+    for group in shapes.values():
+        natively |= _read_natively(con, files, group, rejects)
+    whole = [i for i in range(len(files)) if i not in natively]
+    with _readable([files[i] for i in whole], piped) as sources:
+        for i, src in zip(whole, sources):
             con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-            into = "INSERT INTO lines_read" if i else "CREATE TABLE lines_read AS"
-            con.execute(f"""
-                {into}
-                SELECT file, kind, why::VARCHAR AS why, ip::VARCHAR AS ip, user_agent::VARCHAR AS user_agent,
-                       host::VARCHAR AS host, scheme::VARCHAR AS scheme, method::VARCHAR AS method,
-                       target::VARCHAR AS target, status::INTEGER AS status, CAST(time AS DATE) AS day,
-                       CASE WHEN kind = 'bad' THEN lineno END AS bad_line, line::VARCHAR AS bad_text,
-                       min(time::TIMESTAMPTZ) AS first_hit, max(time::TIMESTAMPTZ) AS last_hit, count(*) AS hits,
-                       sum(response_time::DOUBLE) AS response_time_sum, count(response_time) AS response_times
-                FROM ({_file_select(i, log, src)}) WHERE kind <> 'skip'
-                GROUP BY ALL""")
+            con.execute(_grouped(_file_select(i, files[i], src)))
             rejects.update({i: refused for refused in _rejects(con, [src]).values()})
-    return rejects
+    return rejects, natively
+
+
+def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], group: list[int],
+                   rejects: dict[int, list[tuple[int, str, str]]]) -> set[int]:
+    """Files ``group`` (of one shape) split by DuckDB's CSV reader into lines_read, the lines it
+    refused read whole; answers the files so read. A file with a line the reader took but
+    could not place (kind 'odd', or unreadable: its line number is unknown) or with more refused
+    lines than REJECTS_LIMIT is left out, to be read whole."""
+    log = files[group[0]]
+    paths = [files[i].path for i in group]
+    con.execute("DROP TABLE IF EXISTS native_rejects; DROP TABLE IF EXISTS native_scans")
+    # the file's index in ``files``, from the path the reader gives (the same for a whole chunk)
+    numbered = (f"SELECT * REPLACE ([{', '.join(map(str, group))}][list_position([{', '.join(map(_q, paths))}], file)] "
+                "AS file)")
+    con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths)})"))
+    refused = con.execute("""
+        SELECT s.file_path, e.line, any_value(e.csv_line) AS text, list(DISTINCT e.error_type) AS kinds,
+               count(*) OVER (PARTITION BY s.file_path) AS records
+        FROM native_rejects e JOIN native_scans s USING (scan_id, file_id) GROUP BY s.file_path, e.line""").fetchall()
+    index = {path: i for path, i in zip(paths, group)}
+    unplaced = {i for (i,) in con.execute(f"""SELECT DISTINCT file FROM lines_read WHERE kind IN ('odd', 'bad')
+                                                 AND file IN ({', '.join(map(str, group))})""").fetchall()}
+    unplaced |= {index[path] for path, _, _, _, records in refused if records >= REJECTS_LIMIT}
+    whole = []
+    for path, line, text, kinds, _ in refused:
+        i = index[path]
+        if i in unplaced:
+            continue
+        text = _bare(text)
+        csv_level = [_REFUSED[k] for k in kinds if k in _REFUSED]
+        if csv_level:
+            rejects.setdefault(i, []).append((int(line), csv_level[0], text))
+        else:
+            whole.append((i, int(line), text))
+    if whole:
+        frame = pd.DataFrame(whole, columns=["file", "lineno", "line"])
+        con.register("refused_lines", frame)
+        for i in sorted({f for f, _, _ in whole}):
+            con.execute(_grouped(_whole_lines(files[i], f"SELECT * FROM refused_lines WHERE file = {i}")))
+        con.unregister("refused_lines")
+    for i in rejects:
+        rejects[i].sort()
+    if unplaced:
+        con.execute(f"DELETE FROM lines_read WHERE file IN ({', '.join(map(str, unplaced))})")
+    return set(group) - unplaced
+
+
+#: why DuckDB's CSV reader refused a line, for the refusals that are not the format's
+_REFUSED = {"INVALID ENCODING": "not UTF-8 text", "LINE SIZE OVER MAXIMUM": f"longer than {MAX_LINE_BYTES} bytes"}
+
+
+def _bare(text: str | None) -> str:
+    """A refused line's text without the line breaks the reader leaves around it (CRLF files)."""
+    return (text or "").strip("\r\n")
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, list[tuple[int, str, str]]]:
@@ -458,10 +623,9 @@ def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, li
         return {}
     index = {src: i for i, src in enumerate(sources)}
     out: dict[int, list[tuple[int, str, str]]] = {}
-    reasons = {"INVALID ENCODING": "not UTF-8 text", "LINE SIZE OVER MAXIMUM": f"longer than {MAX_LINE_BYTES} bytes"}
     for path, line, kind, text in rows:
         if path in index:
-            out.setdefault(index[path], []).append((int(line), reasons.get(kind, str(kind).lower()), text or ""))
+            out.setdefault(index[path], []).append((int(line), _REFUSED.get(kind, str(kind).lower()), _bare(text)))
     return out
 
 
@@ -475,7 +639,8 @@ def _true_line(lineno: int, refused: list[int]) -> int:
     return lineno
 
 
-def _assemble(files: list[LogFile], counts: pd.DataFrame, bots: pd.DataFrame, rejects: dict) -> LogRead:
+def _assemble(files: list[LogFile], counts: pd.DataFrame, bots: pd.DataFrame, rejects: dict,
+              natively: set[int]) -> LogRead:
     names = [log.path for log in files]
     per_file = counts.groupby("file")["hits"].sum()
     bot_lines = bots.set_index("file")["hits"]
@@ -484,7 +649,8 @@ def _assemble(files: list[LogFile], counts: pd.DataFrame, bots: pd.DataFrame, re
     humans = counts[counts["kind"].eq("human")].groupby("file")["hits"].sum()
     rows = []
     for bad in counts[counts["kind"].eq("bad")].itertuples():
-        refused = [line for line, _, _ in rejects.get(bad.file, [])]
+        # a line read whole is numbered among those DuckDB gave; the CSV reader numbers them all
+        refused = [] if bad.file in natively else [line for line, _, _ in rejects.get(bad.file, [])]
         samples = [{"line": _true_line(int(s["line"]), refused), "text": s["text"]} for s in bad.samples]
         rows.append({"file": names[bad.file], "why": bad.why, "lines": int(bad.hits), "samples": samples})
     for i, refused in rejects.items():

@@ -135,7 +135,7 @@ def indexable_not_fetched_by_googlebot(crawl, t):
     if logs is None or not len(logs.googlebot):
         return NONE  # no Googlebot in the logs: nothing to conclude about any page
     p = crawl.pages
-    missed = p[p["indexable"] & p["is_html"] & p["is_page"] & ~p["url"].isin(logs.googlebot["url"])]
+    missed = p[p["indexable"] & p["is_html"] & p["is_page"] & ~p["url"].isin(logs.urls["url"])]  # one row per URL
     return found(missed["url"], f"no Googlebot hit between {_window(logs)}")
 
 
@@ -157,7 +157,7 @@ def sitemap_url_not_fetched_by_googlebot(crawl, t):
     if logs is None or not len(logs.googlebot):
         return NONE
     listed = pd.Series(crawl.sitemap_urls["url"].astype(str).unique())
-    missed = listed[~listed.isin(logs.googlebot["url"])]
+    missed = listed[~listed.isin(logs.urls["url"])]
     return found(missed, f"in the sitemap; no Googlebot hit between {_window(logs)}")
 
 
