@@ -12,9 +12,11 @@ learn_more; ``budget`` is a dict with fetched, indexable, wasted, waste_share, b
 Credentials in URLs are masked (``safe.redact``) on the way in, so no output can show them;
 masking never makes two URLs one, so what is keyed on URLs afterwards still holds.
 
-The largest files of a large crawl are written by new processes (``audit.parallel.in_new_process``),
-which import the main script as multiprocessing's "spawn" does: a script calling write_outputs
-keeps its work under ``if __name__ == "__main__":`` (a notebook needs nothing).
+links.csv is written by DuckDB from the crawl's links (``crawl.graph``, audit.graph.LinkGraph),
+which never become Python objects. The workbook of a large audit is written by a new process
+(``audit.parallel.in_new_process``), which imports the main script as multiprocessing's "spawn"
+does: a script calling write_outputs keeps its work under ``if __name__ == "__main__":`` (a
+notebook needs nothing).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from audit.parallel import in_new_process
 
 from .branding import Branding, BrandingError
 from .compare_csv import change_rows
-from .exports import (LINK_CSV_COLUMNS, dump_link_codes, export_pages_csv, workbook_contents,
-                      write_findings_csvs, write_links_csv, write_summary_json, write_workbook_of)
+from .exports import (export_pages_csv, workbook_contents, write_findings_csvs, write_links_csv,
+                      write_summary_json, write_workbook_of)
 from .html import render_report
 from .logs import LOG_OUTPUTS
 from .model import COMPARE_CSV, build_model, summary_dict
@@ -43,8 +45,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["BrandingError", "OutputsMissing", "export_pages_csv", "start_links_csv", "write_outputs"]
 
-#: a crawl with more links than this has links.csv written by a process of its own
-ROWS_FOR_A_PROCESS = 200_000
 #: the workbook of more findings than this is written by a process of its own
 FINDINGS_FOR_A_PROCESS = 100_000
 
@@ -96,8 +96,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
-    ``links_csv``: links.csv is already being written (``start_links_csv``); wait for it
-    instead of writing it here (``crawl.links`` may then be empty).
+    ``links_csv``: links.csv is already being written; wait for it instead of writing it here.
 
     Each output (and each part of report.html) is written on its own: if one fails, the others
     are still written, summary.json lists the missing ones under "missing", and OutputsMissing
@@ -109,7 +108,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     done = _Outputs(out)
     with done.writing("links.csv"):
         if links_csv is None:
-            links_csv = start_links_csv(out, crawl.links, bom=bom) or _now(_write_links_csv, out, crawl.links, bom)
+            links_csv = _now(_write_links_csv, out, crawl, bom)
     from_model = ["findings.csv", *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx"]
     model = masked = None
     with done.writing("pages.csv", *from_model):  # nothing is written unmasked
@@ -162,32 +161,19 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     return done.files
 
 
-def start_links_csv(out_dir: str | Path, links: pd.DataFrame, *, bom: bool = False) -> Callable[[], dict[str, Path]] | None:
-    """Start writing links.csv of a crawl's ``links`` into ``out_dir`` in a new process, on
-    another CPU while this one goes on with the crawl: the largest file of a large crawl.
-    Give the function returned to write_outputs. None if there are ROWS_FOR_A_PROCESS links or
-    fewer (quicker written with the rest).
-
-    The process gets the links as a file of codes (exports.LinkCodes), so it holds a few
-    hundred MB at most for tens of millions of links."""
-    if len(links) <= ROWS_FOR_A_PROCESS:
-        return None
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    codes = dump_link_codes(links.reindex(columns=LINK_CSV_COLUMNS), out)
-    writing = in_new_process(write_links_csv, out / "links.csv", codes, bom=bom)
-
-    def wait() -> dict[str, Path]:
-        try:
-            return {"links.csv": writing()}
-        finally:
-            codes.path.unlink(missing_ok=True)  # the writer removes it, unless it died first
-    return wait
+def start_links_csv(out_dir: str | Path, links: Any, *, bom: bool = False) -> None:
+    """Nothing to start: write_outputs writes links.csv with DuckDB, from the crawl's links where
+    they are (the CLI calls this until it stops; always None)."""
+    return None
 
 
-def _write_links_csv(out: Path, links: pd.DataFrame, bom: bool) -> dict[str, Path]:
-    return {"links.csv": write_csv(out / "links.csv", redact_frame(links.reindex(columns=LINK_CSV_COLUMNS)),
-                                   bom=bom)}
+def _write_links_csv(out: Path, crawl: Any, bom: bool) -> dict[str, Path]:
+    graph = getattr(crawl, "graph", None)
+    if graph is None:  # any object with a links frame (see the module docstring)
+        from audit.graph import LinkGraph
+
+        graph = LinkGraph.from_frame(crawl.links)
+    return {"links.csv": write_links_csv(out / "links.csv", graph, bom=bom)}
 
 
 def _now(work: Callable[..., T], *args: Any) -> Callable[[], T]:
@@ -198,7 +184,7 @@ def _now(work: Callable[..., T], *args: Any) -> Callable[[], T]:
 
 def _redacted(crawl: Any) -> Any:
     """A shallow copy of ``crawl`` whose pages, re-checks and meta show no URL credentials
-    (links.csv is masked by its own writer)."""
+    (links.csv is masked as DuckDB writes it)."""
     redacted = copy.copy(crawl)
     redacted.meta = redact_value(dict(crawl.meta or {}))
     redacted.pages = redact_frame(crawl.pages)
