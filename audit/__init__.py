@@ -11,10 +11,16 @@ In a notebook::
     audit.query("site.db", "SELECT kind, count(*) FROM links GROUP BY kind").df()
 """
 
-from audit.budget import crawl_budget
-from audit.engine import AuditConfig, run_audit, save_findings, summary_by_severity
-from audit.load import Crawl, CrawlOutline, load_crawl, load_outline, query
-from audit.rules import RULES, Rule
+import pandas as pd
+
+# pandas' text ("str") in Python objects, as without pyarrow (which the engine brings): crawled
+# text may hold lone surrogates, which Arrow's UTF-8 strings cannot
+pd.set_option("mode.string_storage", "python")
+
+from audit.budget import crawl_budget  # noqa: E402
+from audit.engine import AuditConfig, run_audit, save_findings, summary_by_severity  # noqa: E402
+from audit.load import Crawl, CrawlOutline, load_crawl, load_outline, query  # noqa: E402
+from audit.rules import RULES, Rule  # noqa: E402
 
 
 def load_logs(*args, **kwargs):

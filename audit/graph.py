@@ -80,7 +80,7 @@ class LinkGraph:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
         self.con, self.folder = con, folder
-        (self.rows,) = con.execute("SELECT count(*) FROM links").fetchone()
+        (self.rows,) = con.execute("SELECT count(*) FROM links").fetchall()[0]
 
     # -------------------------------------------------------------- making one
 
@@ -189,7 +189,7 @@ class LinkGraph:
         """Every link as a DataFrame: text columns categorical (source and target sharing one
         dtype), with followed and internal. For a notebook: tens of millions of links take GBs,
         query them instead (audit.query)."""
-        has_facts = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'link_facts'").fetchone()[0]
+        has_facts = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'link_facts'").fetchall()[0][0]
         extra = ", followed, internal" if has_facts else ""
         frame = self.con.execute(f"SELECT source, target, kind, anchor, nofollow, seen_in{extra} "
                                  f"FROM {'link_facts' if has_facts else 'links'} ORDER BY row").df()

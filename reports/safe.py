@@ -298,6 +298,10 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     (QUOTE_MINIMAL): a crawled title with a bare CR stays one cell instead of starting a new row
     in Excel (a row that could begin with a formula). Text is neutralised in SQL (csv_columns);
     list cells become JSON here, once per distinct list."""
+    if frame.shape[1] == 0 or "" in map(str, frame.columns):  # nothing SQL can select or name
+        Path(path).write_text(spreadsheet_safe(frame).to_csv(index=False, lineterminator="\r\n"),
+                              encoding="utf-8-sig" if bom else "utf-8", newline="")
+        return path
     prepared, kinds = _csv_frame(frame)
     con = duckdb.connect()
     try:
@@ -386,22 +390,28 @@ def _csv_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
         elif (isinstance(dtype, np.dtype) and dtype.kind in "iuf" and dtype.itemsize == 8) or \
                 (pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, np.dtype)):
             columns[key], kinds[key] = column, "number"
-        elif dtype == object or isinstance(dtype, pd.CategoricalDtype):
+        elif isinstance(dtype, pd.CategoricalDtype):  # numbers, dates...: written as their objects are
+            objects = np.append(dtype.categories.to_numpy(dtype=object), None)[column.array.codes]
+            columns[key], kinds[key] = pd.Series(_object_texts(objects), index=column.index, dtype=object), "plain"
+        elif dtype == object:
             # spreadsheet_safe's map, once per distinct object (list cells are mostly a few shared
-            # lists); what is not text then is written by str, as the csv module does
-            objects = column.to_numpy(dtype=object)
+            # lists): pandas infers the dtype of what it makes, whose values it then writes
+            objects = column.to_numpy()
             codes, first = _distinct_objects(objects)
-            made = [_cell_text(value) for value in objects[first].tolist()]
-            texts = np.array([None if _missing(v) else v if isinstance(v, str) else str(v) for v in made],
-                             dtype=object)
-            columns[key], kinds[key] = pd.Series(texts[codes], index=column.index, dtype=object), "plain"
+            made = pd.Series(objects[first], dtype=object).map(_cell_text)
+            texts = _object_texts(made.to_numpy()) if made.dtype == object else _pandas_texts(made)
+            columns[key], kinds[key] = pd.Series(np.array(texts, dtype=object)[codes], index=column.index,
+                                                 dtype=object), "plain"
         else:  # dates and other values only pandas knows how to write
             columns[key], kinds[key] = pd.Series(_pandas_texts(column), index=column.index, dtype=object), "plain"
     return pd.DataFrame(columns, index=frame.index), kinds
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+def _object_texts(values: np.ndarray) -> list[str | None]:
+    """Objects as the csv module writes them: missing as nothing (None here), others by str."""
+    missing = pd.isna(values).tolist()
+    return [None if gone else value if isinstance(value, str) else str(value)
+            for value, gone in zip(values.tolist(), missing)]
 
 
 def _pandas_texts(column: pd.Series) -> list[str | None]:
