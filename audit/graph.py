@@ -18,6 +18,7 @@ import contextlib
 import shutil
 import sqlite3
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -62,14 +63,21 @@ def parse_size(text: str | int | float) -> int:
     return value
 
 
-def connect(memory_budget: int | None = None) -> tuple[duckdb.DuckDBPyConnection, Path]:
-    """A DuckDB database in a new temporary folder, limited to MEMORY_SHARE of ``memory_budget``,
-    spilling into that folder; the folder is returned to be removed when done."""
-    folder = Path(tempfile.mkdtemp(prefix="seo-audit-engine-"))
-    con = duckdb.connect(str(folder / "links.duckdb"))
+def connect(memory_budget: int | None = None, *, in_memory: bool = False) -> tuple[duckdb.DuckDBPyConnection, Path | None]:
+    """A DuckDB database limited to MEMORY_SHARE of ``memory_budget``, spilling past it: in a new
+    temporary folder, returned to be removed when done; or (``in_memory``) a database in memory
+    spilling into a folder DuckDB makes and removes itself (None returned)."""
     limit = int((memory_budget or DEFAULT_MEMORY_BUDGET) * MEMORY_SHARE)
-    con.execute(f"SET memory_limit = '{limit // 2**20}MB'")
-    con.execute(f"SET temp_directory = '{folder / 'spill'}'")
+    if in_memory:
+        folder = None
+        con = duckdb.connect(":memory:")
+        spill = Path(tempfile.gettempdir()) / f"seo-audit-spill-{uuid.uuid4().hex}"
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="seo-audit-engine-"))
+        con = duckdb.connect(str(folder / "links.duckdb"))
+        spill = folder / "spill"
+    con.execute(f"SET memory_limit = '{limit // 2**20}MiB'")
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     con.execute("SET TimeZone = 'UTC'")
     return con, folder
 
@@ -85,10 +93,12 @@ class LinkGraph:
     # -------------------------------------------------------------- making one
 
     @classmethod
-    def from_store(cls, conn: sqlite3.Connection, crawl_id: int, memory_budget: int | None = None) -> "LinkGraph":
+    def from_store(cls, conn: sqlite3.Connection, crawl_id: int, memory_budget: int | None = None, *,
+                   in_memory: bool = False) -> "LinkGraph":
         """The links of ``crawl_id`` in the store ``conn`` is open on, streamed in Arrow batches
-        (adbc-driver-sqlite reads SQLite in C: no row becomes a Python object)."""
-        con, folder = connect(memory_budget)
+        (adbc-driver-sqlite reads SQLite in C: no row becomes a Python object); ``in_memory``:
+        see connect."""
+        con, folder = connect(memory_budget, in_memory=in_memory)
         with _store_batches(conn, crawl_id) as reader:  # noqa: F841 (DuckDB reads it by name)
             con.execute(f"CREATE TABLE links AS {_FROM_STORE}")
         return cls(con, folder)

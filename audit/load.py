@@ -220,16 +220,15 @@ def query(store: str | Path, sql: str, crawl_id: int | None = None, *,
         if not metas:
             raise LookupError("the store holds no crawl")
         crawl_id = metas[0]["id"] if crawl_id is None else crawl_id
-        graph = LinkGraph.from_store(conn, crawl_id, memory_budget)
+        # in memory (spilling past the budget): the relation returned outlives the graph object
+        graph = LinkGraph.from_store(conn, crawl_id, memory_budget, in_memory=True)
         pages = pd.read_sql_query("SELECT * FROM pages WHERE crawl_id = ?", conn, params=(crawl_id,))
     finally:
         conn.close()
     graph.con.register("pages_frame", pages)
     graph.con.execute("CREATE TABLE pages AS SELECT * FROM pages_frame")
     graph.con.unregister("pages_frame")
-    relation = graph.con.sql(sql)
-    relation.graph = graph  # the relation keeps its database (and temporary folder) alive
-    return relation
+    return graph.con.sql(sql)
 
 
 def _optional_table(table: Callable[[str], pd.DataFrame], name: str) -> pd.DataFrame | None:
