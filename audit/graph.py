@@ -43,8 +43,9 @@ SEEN_IN = ("raw", "rendered", "both")
 _STORE_QUERY = ("SELECT rowid AS row, source, target, kind, ifnull(anchor, '') AS anchor, anchor IS NULL "
                 "AS no_anchor, ifnull(nofollow, 0) <> 0 AS nofollow, ifnull(seen_in, 'raw') AS seen_in "
                 "FROM links WHERE crawl_id = ?")
-_FROM_STORE = ("SELECT row, source, target, kind, CASE WHEN no_anchor <> 0 THEN NULL ELSE anchor END AS anchor, "
-               "nofollow <> 0 AS nofollow, seen_in FROM reader")
+_FROM_STORE = ("SELECT row::BIGINT AS row, source::VARCHAR AS source, target::VARCHAR AS target, kind::VARCHAR AS kind, "
+               "CASE WHEN no_anchor <> 0 THEN NULL ELSE anchor END::VARCHAR AS anchor, (nofollow <> 0)::BOOLEAN AS nofollow, "
+               "seen_in::VARCHAR AS seen_in FROM reader")  # typed: a reader of no rows cannot tell the types
 
 
 def parse_size(text: str | int | float) -> int:
@@ -79,6 +80,7 @@ def connect(memory_budget: int | None = None, *, in_memory: bool = False) -> tup
     con.execute(f"SET memory_limit = '{limit // 2**20}MiB'")
     con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con, folder
 
 

@@ -305,6 +305,7 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     prepared, kinds = _csv_frame(frame)
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.register("frame", prepared)
         copy_csv(con, f"SELECT {csv_columns(kinds)} FROM frame", path, bom=bom)
     finally:
@@ -361,7 +362,8 @@ def copy_csv(con: Any, select: str, path: Path, *, bom: bool = False) -> None:
         renamed = [f"{_sql_name(names[0])} AS {_sql_name(chr(0xFEFF) + names[0])}", *map(_sql_name, names[1:])]
         select = f"SELECT {', '.join(renamed)} FROM ({select})"
     target = str(path).replace("'", "''")
-    con.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER, NEW_LINE '\\r\\n', COMMENT '')")
+    # rows in the order selected: without PRESERVE_ORDER, DuckDB's threads write them as they finish
+    con.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER, NEW_LINE '\\r\\n', COMMENT '', PRESERVE_ORDER true)")
 
 
 def register_redact(con: Any) -> None:
