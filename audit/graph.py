@@ -171,7 +171,7 @@ class LinkGraph:
         counted = counted.set_index("url")
         urls = pages.astype(object)
         inlinks = urls.map(counted["inlinks"]).fillna(0).astype("int64")
-        reached = urls.map(counted["reached"]).fillna(False).astype(bool)
+        reached = urls.map(counted["reached"]).eq(True)
         return inlinks, reached
 
     # -------------------------------------------------------------- reading some

@@ -12,9 +12,8 @@ import math
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
 
