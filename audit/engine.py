@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from audit.graph import DEFAULT_MEMORY_BUDGET
 from audit.load import Crawl
 from audit.rules import RULES, RULES_BY_ID, SEVERITIES, Rule
 from crawler import store as crawl_store
@@ -17,11 +18,13 @@ FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"
 
 @dataclass
 class AuditConfig:
-    """Which rules run, at what severity, with which thresholds (defaults: the rules' own)."""
+    """Which rules run, at what severity, with which thresholds (defaults: the rules' own), and
+    the memory the whole run may use (bytes; audit.graph: DuckDB's share of it spills past it)."""
 
     disabled: set[str] = field(default_factory=set)
     severities: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "AuditConfig":

@@ -19,7 +19,7 @@ blocked
 nofollow_page
     meta robots or X-Robots-Tag says nofollow or none: crawlers follow none of its links.
 inlinks
-    distinct pages with a followed ``<a>`` link to this URL (see ``_followed``; self-links excluded).
+    distinct pages with a followed ``<a>`` link to this URL (see LinkGraph.add_page_facts; self-links excluded).
 in_sitemap
     listed in at least one sitemap.
 crawlable
@@ -45,27 +45,24 @@ extract_NAME, search_NAME
 segment
     the page's segment (audit.segments): the job's [segments], else its first path folder.
 
-Derived links columns: ``followed`` (see ``_followed``) and ``internal`` (target in scope);
-``kind`` is categorical.
-
-Memory: a crawl of a million URLs can have tens of millions of links. Each distinct text is
-held once (``_read_interned``), links are joined to pages by row number (``_page_rows``),
-and nothing copies every column of the links to filter them.
+Links stay in DuckDB (``crawl.graph``, audit.graph.LinkGraph): its view ``link_facts`` adds
+``followed`` (see LinkGraph.add_page_facts) and ``internal`` (target in scope). ``crawl.links``
+gives them as a DataFrame for a notebook; a crawl too large for that is queried with
+``audit.query``.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from audit import parallel
+from audit.graph import LinkGraph
 from audit.custom import add_custom_columns, definitions_of
 from audit.segments import assign_segments, parse_segments
 from crawler import store as crawl_store
@@ -76,18 +73,10 @@ MAX_REDIRECT_HOPS = 20
 #: Link kinds a crawler follows to reach a URL.
 REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh", "js-redirect")
 
-#: rows fetched from SQLite at a time when loading pages and links
+#: rows fetched from SQLite at a time when loading pages
 READ_CHUNK_ROWS = 20_000
-#: a crawl with more links than this has them read by two processes
-LINKS_PER_READER = 2_000_000
-#: reading a pages row (and its share of the sitemap URLs) costs about as much as reading this
-#: many links rows (measured at 1M URLs, two processes reading: 17 to 24 and about 2
-#: microseconds): how much of the links a child reads while the pages are read
-PAGE_ROW_COST_IN_LINK_ROWS = 10
 _INT_COLUMNS = crawl_store.PAGE_INTEGER_COLUMNS
 _FLOAT_COLUMNS = crawl_store.PAGE_REAL_COLUMNS
-#: links' seen_in values, by their code in the block query's flags
-SEEN_IN = ("raw", "rendered", "both")
 _FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 #: a robots directive (meta robots or X-Robots-Tag) that keeps a page out of the index
 NOINDEX = r"\b(?:noindex|none)\b"
@@ -105,19 +94,37 @@ LIST_MODE_LACKS = {
 CRAWL_NEEDS = tuple(LIST_MODE_LACKS)
 
 
-@dataclass
 class Crawl:
-    """One crawl's records as DataFrames, with the shared derived columns on ``pages``."""
+    """One crawl's records as DataFrames, with the shared derived columns on ``pages``; its
+    links in DuckDB (``graph``), as a DataFrame on demand (``links``)."""
 
-    crawl_id: int | None
-    meta: dict[str, Any]
-    pages: pd.DataFrame
-    links: pd.DataFrame
-    sitemap_urls: pd.DataFrame
-    rechecks: pd.DataFrame
-    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_FINDING_COLUMNS))
-    #: the server logs joined with the crawl (audit.logs.LogFacts), which the log rules read; None: no logs
-    logs: Any = None
+    def __init__(self, crawl_id: int | None, meta: dict[str, Any], pages: pd.DataFrame,
+                 links: pd.DataFrame | None = None, sitemap_urls: pd.DataFrame | None = None,
+                 rechecks: pd.DataFrame | None = None, findings: pd.DataFrame | None = None,
+                 logs: Any = None, graph: LinkGraph | None = None) -> None:
+        self.crawl_id, self.meta, self.pages = crawl_id, meta, pages
+        self.graph = graph if graph is not None else LinkGraph.from_frame(links)
+        self._links: pd.DataFrame | None = None
+        self.sitemap_urls, self.rechecks = sitemap_urls, rechecks
+        self.findings = pd.DataFrame(columns=_FINDING_COLUMNS) if findings is None else findings
+        #: the server logs joined with the crawl (audit.logs.LogFacts), which the log rules read; None: no logs
+        self.logs = logs
+
+    @property
+    def links(self) -> pd.DataFrame:
+        """Every link (crawler.store.LINK_COLUMNS, with followed and internal) as a DataFrame,
+        made on first use: for a notebook. Rules and reports query ``graph`` instead."""
+        if self._links is None:
+            self._links = self.graph.frame()
+        return self._links
+
+    @links.setter
+    def links(self, frame: pd.DataFrame) -> None:
+        """Replace the links: the graph is made again from ``frame``, its facts from the pages."""
+        self.graph = LinkGraph.from_frame(frame)
+        self._links = None
+        if "in_scope" in self.pages:
+            _add_link_facts(self.graph, self.pages, self.start_url, scope_origins(self.meta))
 
     @property
     def start_url(self) -> str | None:
@@ -153,14 +160,13 @@ class Crawl:
 
 
 def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None, *,
-               findings: bool = True, on_links: Callable[[pd.DataFrame], Any] | None = None,
-               segments: Mapping[str, Any] | None = None) -> Crawl:
+               findings: bool = True, segments: Mapping[str, Any] | None = None,
+               memory_budget: int | None = None) -> Crawl:
     """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection;
     ``findings=False`` leaves its stored findings out (an audit about to replace them).
     ``segments``: a job's ``[segments]`` table (audit.segments), instead of the one the crawl
-    was made with.
-    ``on_links`` is called with the links (LINK_COLUMNS) as soon as they are read, before the
-    derived columns are computed: a report starts writing links.csv there, on another CPU."""
+    was made with. ``memory_budget``: bytes the whole run may use (audit.graph: DuckDB gets a
+    share and spills past it; default 2 GB)."""
     conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
     try:
         metas = crawl_store.crawls(conn)
@@ -178,10 +184,9 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             return frame.drop(columns="crawl_id", errors="ignore")
 
         meta = {**meta, "certificates": crawl_store.certificates_of(conn, crawl_id)}
-        pages, links, sitemap_urls = _read_crawl_tables(conn, crawl_id)
-        if on_links is not None:
-            on_links(links)
-        crawl = _derive(meta, pages=pages, links=links, sitemap_urls=sitemap_urls, rechecks=table("rechecks"),
+        graph = LinkGraph.from_store(conn, crawl_id, memory_budget)
+        pages, sitemap_urls = _read_crawl_tables(conn, crawl_id)
+        crawl = _derive(meta, pages=pages, graph=graph, sitemap_urls=sitemap_urls, rechecks=table("rechecks"),
                         custom=(_optional_table(table, "extractions"), _optional_table(table, "search_matches")),
                         segments=segments)
         if findings:
@@ -190,6 +195,34 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
     finally:
         if conn is not store:
             conn.close()
+
+
+def query(store: str | Path, sql: str, crawl_id: int | None = None, *,
+          memory_budget: int | None = None) -> Any:
+    """``sql`` over one crawl of ``store`` (the latest if None) in DuckDB, as a DuckDB relation
+    (``.df()``, ``.arrow()``, ``.fetchall()``, or more SQL on it): for a crawl too large for
+    ``load_crawl``'s DataFrames. Its links are the table ``links`` (row, source, target, kind,
+    anchor, nofollow, seen_in); ``pages`` is the store's pages table of that crawl, read as
+    DuckDB reads pandas, without the derived columns.
+
+        rel = audit.query("site.sqlite", "SELECT target, count(*) n FROM links GROUP BY target ORDER BY n DESC")
+        rel.limit(20).df()
+    """
+    conn = crawl_store.connect(store, readonly=True)
+    try:
+        metas = crawl_store.crawls(conn)
+        if not metas:
+            raise LookupError("the store holds no crawl")
+        crawl_id = metas[0]["id"] if crawl_id is None else crawl_id
+        # in memory (spilling past the budget): the relation returned outlives the graph object
+        graph = LinkGraph.from_store(conn, crawl_id, memory_budget, in_memory=True)
+        pages = pd.read_sql_query("SELECT * FROM pages WHERE crawl_id = ?", conn, params=(crawl_id,))
+    finally:
+        conn.close()
+    graph.con.register("pages_frame", pages)
+    graph.con.execute("CREATE TABLE pages AS SELECT * FROM pages_frame")
+    graph.con.unregister("pages_frame")
+    return graph.con.sql(sql)
 
 
 def _optional_table(table: Callable[[str], pd.DataFrame], name: str) -> pd.DataFrame | None:
@@ -240,25 +273,17 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         conn.close()
 
 
-def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The crawl's pages and sitemap URLs (each distinct text held once, a sitemap's URLs
-    sharing the pages' ones) and links (see _start_reading_links), from one snapshot of the
-    store even while a crawl writes. A large crawl's links are read partly by a forked child
-    while this process reads the pages."""
+def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The crawl's pages and sitemap URLs, each distinct text held once (a sitemap's URLs
+    sharing the pages' ones), from one snapshot of the store even while a crawl writes."""
     own_snapshot = not conn.in_transaction
     if own_snapshot:
         conn.execute("BEGIN")
     try:
-        urls = [url for (url,) in conn.execute("SELECT url FROM pages WHERE crawl_id = ?", (crawl_id,))]
-        read_links = _start_reading_links(conn, crawl_id, np.array(urls, dtype=object),
-                                          head_start=len(urls) * PAGE_ROW_COST_IN_LINK_ROWS)
-        texts = dict(zip(urls, urls))
+        texts: dict[str, str] = {}
         pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, texts)
-        if pages["url"].tolist() != urls:  # the same rows in the same order: links are coded by them
-            raise RuntimeError("the crawl's pages changed while they were read; load the crawl again")
         sitemap_urls = _read_interned(conn, "sitemap_urls", crawl_store.SITEMAP_COLUMNS, crawl_id, texts)
-        del texts  # millions of entries: gone before the links are joined
-        return pages, read_links(), sitemap_urls
+        return pages, sitemap_urls
     finally:
         if own_snapshot:
             conn.rollback()
@@ -288,227 +313,34 @@ def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...
                          for name, array in zip(columns, arrays)}, copy=False)
 
 
-#: the coded links arrays, and their types
-_LINK_ARRAYS = (("source", np.int32), ("target", np.int32), ("anchor", np.int32), ("kind", np.int32),
-                ("nofollow", np.bool_), ("seen_in", np.int8))
-
-
-@dataclass
-class _LinkPart:
-    """What reading the links of one rowid range found besides the codes it wrote: URLs no page
-    row has (coded from the page count on), anchors and kinds (coded by position), and how
-    many rows it read."""
-
-    rows: int
-    new_urls: list[str]
-    anchors: list[str]
-    kinds: list[str]
-
-
-def _start_reading_links(conn: sqlite3.Connection, crawl_id: int, page_urls: np.ndarray,
-                         head_start: int = 0) -> Callable[[], pd.DataFrame]:
-    """Start reading the crawl's links; the function returned finishes and returns them: a
-    frame with ``source`` and ``target`` as categoricals sharing one dtype whose categories
-    are ``page_urls`` (the pages' URLs in row order), then the URLs no page row has;
-    ``anchor`` and ``kind`` categorical too. Tens of millions of links cost 4 bytes per URL
-    and anchor, and joining them to pages is reading a code, not hashing a URL.
-
-    Past LINKS_PER_READER links, a forked child reads the first part at once while this
-    process does ``head_start`` link rows' worth of other work, then reads the rest (reading
-    rows is most of a large crawl's load time); both write their codes straight into arrays
-    in memory they share."""
-    first, last = (_first_link_rowid(conn, crawl_id, order) for order in ("ASC", "DESC"))
-    (total,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ?", (crawl_id,))
-    if total <= LINKS_PER_READER or not parallel.can_fork():
-        arrays = {name: np.empty(total, dtype) for name, dtype in _LINK_ARRAYS}
-        page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
-
-        def read_here() -> pd.DataFrame:
-            part = _read_link_part(conn, crawl_id, (first, last), page_codes, arrays)
-            return _joined_link_parts([part], [total], arrays, page_urls)
-        return read_here
-
-    # the child's share: half of all the work, this process's head start included
-    child_share = min(max((total + head_start) / 2 / total, 0.5), 0.95)
-    split = first + int((last - first) * child_share)
-    ranges = [(first, split), (split + 1, last)]
-    (in_first,), = conn.execute("SELECT count(*) FROM links WHERE crawl_id = ? AND rowid <= ?", (crawl_id, split))
-    counts = [in_first, total - in_first]
-    arrays = {name: parallel.shared_array(total, dtype) for name, dtype in _LINK_ARRAYS}
-    page_codes = dict(zip(page_urls.tolist(), range(len(page_urls))))
-    child_part = parallel.in_child(_read_link_part, _database_path(conn), crawl_id, ranges[0], page_codes,
-                                   {name: array[:counts[0]] for name, array in arrays.items()})
-
-    def read_rest() -> pd.DataFrame:
-        own_part = _read_link_part(conn, crawl_id, ranges[1], page_codes,
-                                   {name: array[counts[0]:] for name, array in arrays.items()})
-        parts = [child_part(), own_part]
-        if [part.rows for part in parts] != counts:
-            raise RuntimeError("the crawl's links changed while they were read; load the crawl again")
-        return _joined_link_parts(parts, counts, arrays, page_urls)
-    return read_rest
-
-
-def _database_path(conn: sqlite3.Connection) -> str:
-    (path,) = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
-    return path
-
-
-def _first_link_rowid(conn: sqlite3.Connection, crawl_id: int, order: str) -> int:
-    """The lowest (order ASC) or highest (DESC) rowid of the crawl's links, 0 if it has none:
-    read from the end of the crawl's part of the index, where min() and max() in one query
-    would scan all of it."""
-    row = conn.execute(f"SELECT rowid FROM links WHERE crawl_id = ? ORDER BY rowid {order} LIMIT 1",
-                       (crawl_id,)).fetchone()
-    return row[0] if row else 0
-
-
-#: links read per query, by rowid: one row of texts joined by SQLite per column and block
-LINK_BLOCK_ROWIDS = 20_000
-_LINK_SEPARATOR = "\n"
-# Each block's columns come as one text each, joined in SQLite's C code and split by Python's
-# (whether the anchor is missing, nofollow and seen_in as one character per link, '0' plus
-# 8 * both + 4 * rendered + 2 * missing + nofollow):
-# a row per link would cost a tuple and a call per row, about twice the time in all. A text
-# holding the separator makes its column split into too many parts: that block is read row by row.
-_LINK_BLOCK_COLUMNS = (
-    "count(*), group_concat(source, char(10)), group_concat(target, char(10)), "
-    "group_concat(kind, char(10)), group_concat(ifnull(anchor, ''), char(10)), "
-    "group_concat(char(48 + 8 * ifnull(seen_in = 'both', 0) + 4 * ifnull(seen_in = 'rendered', 0) "
-    "+ (anchor IS NULL) * 2 + ifnull(nofollow <> 0, 0)), '')")
-_LINKS_OF_BLOCK = "crawl_id = ? AND rowid BETWEEN ? AND ?"
-
-
-def _link_block_query(conn: sqlite3.Connection) -> str:
-    """The query of a block of links, joined in rowid order. SQLite hands an aggregate the rows
-    in the order it reads them, and the store's index of links by crawl lists each crawl's in
-    rowid order: read through it, they need no sort (sorting costs half as much again). A
-    store without that index (none is made so) has them sorted."""
-    indexed = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'links_by_crawl_id'"
-                           ).fetchone()
-    if indexed:
-        return f"SELECT {_LINK_BLOCK_COLUMNS} FROM links INDEXED BY links_by_crawl_id WHERE {_LINKS_OF_BLOCK}"
-    return f"SELECT {_LINK_BLOCK_COLUMNS} FROM (SELECT * FROM links WHERE {_LINKS_OF_BLOCK} ORDER BY rowid)"
-
-
-def _read_link_part(store: sqlite3.Connection | str, crawl_id: int, rowids: tuple[int, int],
-                    page_codes: Mapping[str, int], arrays: dict[str, np.ndarray]) -> _LinkPart:
-    """Code the links of ``crawl_id`` with rowids in the ``rowids`` range into ``arrays``
-    (one per _LINK_ARRAYS name, of the range's size); URLs by ``page_codes``, the rest as
-    _LinkPart says."""
-    conn = store if isinstance(store, sqlite3.Connection) else crawl_store.connect(store, readonly=True)
-    new_urls: dict[str, int] = {}
-    anchors: dict[str, int] = {}
-    kinds: dict[str, int] = {}
-    code_of = page_codes.get
-
-    def url_codes(urls: list[str]) -> np.ndarray:
-        codes = np.fromiter(map(code_of, urls, itertools.repeat(-1)), dtype=np.int32, count=len(urls))
-        for i in np.flatnonzero(codes < 0).tolist():  # rare: links to URLs no page row has
-            codes[i] = len(page_codes) + new_urls.setdefault(urls[i], len(new_urls))
-        return codes
-
-    def text_codes(texts: list[str], known: dict[str, int], missing: np.ndarray | None = None) -> np.ndarray:
-        values = np.array(texts, dtype=object)
-        if missing is not None:
-            values[missing] = None
-        codes, uniques = pd.factorize(values)  # a few distinct kinds and anchors; missing: -1
-        return np.array([known.setdefault(text, len(known)) for text in uniques] + [-1], dtype=np.int32)[codes]
-
-    start, size = 0, len(arrays["source"])
-    try:
-        block_query = _link_block_query(conn)
-        for low in range(rowids[0], rowids[1] + 1, LINK_BLOCK_ROWIDS):
-            high = min(low + LINK_BLOCK_ROWIDS - 1, rowids[1])
-            count, *texts, flags = conn.execute(block_query, (crawl_id, low, high)).fetchone()
-            if not count:
-                continue
-            if start + count > size:
-                raise RuntimeError("the crawl's links changed while they were read; load the crawl again")
-            columns = [text.split(_LINK_SEPARATOR) for text in texts]
-            if any(len(column) != count for column in columns):
-                columns = [list(column) for column in zip(*conn.execute(
-                    f"SELECT source, target, kind, ifnull(anchor, '') FROM links WHERE crawl_id = ? "
-                    "AND rowid BETWEEN ? AND ? ORDER BY rowid", (crawl_id, low, high)))]
-            sources, targets, kind_texts, anchor_texts = columns
-            block = slice(start, start + count)
-            arrays["source"][block], arrays["target"][block] = url_codes(sources), url_codes(targets)
-            arrays["kind"][block] = text_codes(kind_texts, kinds)
-            flag_bits = np.frombuffer(flags.encode("ascii"), dtype=np.uint8) - ord("0")
-            arrays["anchor"][block] = text_codes(anchor_texts, anchors, (flag_bits & 2).astype(bool))
-            arrays["nofollow"][block] = (flag_bits & 1).astype(bool)
-            arrays["seen_in"][block] = (flag_bits >> 2).astype(np.int8)
-            start += count
-    finally:
-        if conn is not store:
-            conn.close()
-    return _LinkPart(start, list(new_urls), list(anchors), list(kinds))
-
-
-def _joined_link_parts(parts: list[_LinkPart], counts: list[int], arrays: dict[str, np.ndarray],
-                       page_urls: np.ndarray) -> pd.DataFrame:
-    """The links frame (see _start_reading_links) from ``arrays`` holding the parts one after the other,
-    each coded with its own lists: recoded in place to lists shared by all parts."""
-    n_pages = len(page_urls)
-    new_urls: dict[str, int] = {}
-    anchors: dict[str, int] = {}
-    kinds: dict[str, int] = {}
-    start = 0
-    for part, count in zip(parts, counts):
-        rows = slice(start, start + count)
-        start += count
-        url_codes = np.array([n_pages + new_urls.setdefault(u, len(new_urls)) for u in part.new_urls],
-                             dtype=np.int32)
-        for name in ("source", "target"):
-            codes = arrays[name][rows]  # a view: recoded in place
-            new = codes >= n_pages
-            codes[new] = url_codes[codes[new] - n_pages]
-        for name, texts, shared in (("anchor", part.anchors, anchors), ("kind", part.kinds, kinds)):
-            # the appended -1 keeps a missing anchor (-1) missing
-            recode = np.array([shared.setdefault(t, len(shared)) for t in texts] + [-1], dtype=np.int32)
-            arrays[name][rows] = recode[arrays[name][rows]]
-    url_type = pd.CategoricalDtype(np.concatenate([page_urls, np.array(list(new_urls), dtype=object)]))
-    return pd.DataFrame({
-        "source": pd.Categorical.from_codes(arrays["source"], dtype=url_type),
-        "target": pd.Categorical.from_codes(arrays["target"], dtype=url_type),
-        "kind": pd.Categorical.from_codes(arrays["kind"], categories=list(kinds)),
-        "anchor": pd.Categorical.from_codes(arrays["anchor"], categories=list(anchors)),
-        "nofollow": arrays["nofollow"],
-        "seen_in": pd.Categorical.from_codes(arrays["seen_in"], categories=list(SEEN_IN)),
-    }, copy=False)
-
-
 def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
                 sitemap_urls: pd.DataFrame | None = None,
                 rechecks: pd.DataFrame | None = None) -> Crawl:
     """A Crawl from raw store-shaped frames: missing columns are added, derived ones computed.
     The frames given are copied, not changed."""
-    return _derive(meta, *(None if frame is None else frame.copy()
-                           for frame in (pages, links, sitemap_urls, rechecks)))
+    return _derive(meta, *(None if frame is None else frame.copy() for frame in (pages, sitemap_urls, rechecks)),
+                   graph=LinkGraph.from_frame(links))
 
 
-def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None,
-            sitemap_urls: pd.DataFrame | None, rechecks: pd.DataFrame | None,
+def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, sitemap_urls: pd.DataFrame | None,
+            rechecks: pd.DataFrame | None, graph: LinkGraph,
             custom: tuple[pd.DataFrame | None, pd.DataFrame | None] = (None, None),
             segments: Mapping[str, Any] | None = None) -> Crawl:
     """build_crawl on frames it may change in place."""
-    links = _with_columns(links, crawl_store.LINK_COLUMNS)
-    links["nofollow"] = links["nofollow"].fillna(0).astype(bool)
     sitemap_urls = _with_columns(sitemap_urls, crawl_store.SITEMAP_COLUMNS)
     rechecks = _with_columns(rechecks, crawl_store.RECHECK_COLUMNS)
     rechecks["status"] = rechecks["status"].astype("Int64")
     pages = _decode_pages(_with_columns(pages, tuple(crawl_store.PAGE_COLUMNS)))
-    _code_links(links, pages["url"])
     meta = dict(meta)
     crawl_id = meta.get("id")
-    pages = add_shared_columns(pages, links, sitemap_urls, rechecks, meta.get("start_url"),
+    pages = add_shared_columns(pages, graph, sitemap_urls, rechecks, meta.get("start_url"),
                                origins=scope_origins(meta))
     found = definitions_of(meta)
     add_custom_columns(pages, found, *custom)
     if segments is None:
         segments = (meta.get("settings") or {}).get("segments") or {}
     pages["segment"] = assign_segments(pages, parse_segments(segments))
-    return Crawl(crawl_id, meta, pages, links, sitemap_urls, rechecks)
+    return Crawl(crawl_id, meta, pages, sitemap_urls=sitemap_urls, rechecks=rechecks, graph=graph)
 
 
 def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -517,21 +349,6 @@ def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.Da
         if col not in frame:
             frame[col] = None
     return frame
-
-
-def _code_links(links: pd.DataFrame, page_urls: pd.Series) -> None:
-    """Make ``links`` as _start_reading_links reads them, in place, unless it already is: source and
-    target categorical with one dtype (page URLs first), kind and anchor categorical."""
-    if not (isinstance(links["source"].dtype, pd.CategoricalDtype) and links["source"].dtype == links["target"].dtype):
-        urls = pd.concat([page_urls, links["source"], links["target"]]).astype(object).dropna()
-        url_type = pd.CategoricalDtype(pd.unique(urls.to_numpy()))
-        links["source"] = links["source"].astype(object).astype(url_type)
-        links["target"] = links["target"].astype(object).astype(url_type)
-    for col in ("kind", "anchor"):
-        if not isinstance(links[col].dtype, pd.CategoricalDtype):
-            links[col] = links[col].astype(object).astype("category")
-    if not isinstance(links["seen_in"].dtype, pd.CategoricalDtype):
-        links["seen_in"] = pd.Categorical(links["seen_in"].astype(object).fillna("raw"), categories=list(SEEN_IN))
 
 
 def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
@@ -573,11 +390,11 @@ def scope_origins(meta: Mapping[str, Any]) -> list[str] | None:
     return (meta.get("stats") or {}).get("scope/origins")
 
 
-def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: pd.DataFrame,
+def add_shared_columns(pages: pd.DataFrame, graph: LinkGraph, sitemap_urls: pd.DataFrame,
                        rechecks: pd.DataFrame, start_url: str | None,
                        origins: list[str] | None = None) -> pd.DataFrame:
-    """Add the derived pages columns (module docstring) in place; also ``links.followed`` and
-    ``links.internal`` (``origins``: the crawl's scope, see urls_in_scope)."""
+    """Add the derived pages columns (module docstring) in place; also the graph's view of
+    links with ``followed`` and ``internal`` (``origins``: the crawl's scope, see urls_in_scope)."""
     p = pages
     status, skip = p["status"], p["skip_reason"]
     codes, statuses = pd.factorize(status)  # a few distinct statuses; missing: code -1
@@ -591,24 +408,12 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
 
     robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
     p["nofollow_page"] = _contains(robots_text, _NOFOLLOW)
-    # links joined to pages through their URL codes, not by URL text: source and target share
-    # one dtype (_code_links), each distinct URL is looked up once (``rows``: its page row, -1
-    # if none) and facts of pages reach links by code, with no array of rows per link
-    rows = _category_rows(p, links["source"])
-    source, target = links["source"].array.codes, links["target"].array.codes
-    to_a_page = (rows >= 0)[target]
-    links["followed"] = _followed(links, p, rows)
-    followed, kind = links["followed"].to_numpy(), links["kind"]
-
-    # followed <a> links all come from pages (see _followed), so every source here is a row
-    a_links = followed & kind.eq("a").to_numpy() & to_a_page
-    inlinks = _distinct_sources_per_target(source[a_links], target[a_links], len(rows) - 1)
-    p["inlinks"] = _by_page_row(inlinks, rows, len(p), 0)
+    _add_link_facts(graph, p, start_url, origins)
+    inlinks, reached = graph.per_page(p["url"], REACHING_LINK_KINDS)
+    p["inlinks"] = inlinks.to_numpy()
     p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
-    reached_url = np.zeros(len(rows), dtype=bool)
-    reached_url[target[followed & coded_isin(kind, REACHING_LINK_KINDS) & to_a_page]] = True
-    reached = _by_page_row(reached_url[:-1], rows, len(p), False)
-    reached |= p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy() | p["found_via"].eq("list").to_numpy()
+    reached = reached.to_numpy() | p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy() \
+        | p["found_via"].eq("list").to_numpy()
     p["crawlable"] = p["in_scope"] & ~p["blocked"] & reached
 
     p["noindex"] = _contains(robots_text, NOINDEX)
@@ -621,42 +426,16 @@ def add_shared_columns(pages: pd.DataFrame, links: pd.DataFrame, sitemap_urls: p
                       & p["canonical_self_or_absent"]).astype(bool)
     _add_redirect_columns(p)
     _add_settled_columns(p, rechecks)
-    links["internal"] = urls_in_scope(links["target"], p, start_url, rows=rows, origins=origins)
     return p
 
 
-def _page_rows(p: pd.DataFrame, urls: pd.Series | pd.Index) -> np.ndarray:
-    """For each URL, the position of its row in ``p`` (-1 if it has none); for a categorical,
-    each distinct URL is looked up once."""
-    if isinstance(urls.dtype, pd.CategoricalDtype):
-        return _category_rows(p, urls)[urls.array.codes]
-    return pd.Index(p["url"]).get_indexer(urls).astype(np.int32)
-
-
-def _category_rows(p: pd.DataFrame, urls: pd.Series) -> np.ndarray:
-    """The row in ``p`` of each category of the categorical ``urls``, then -1 for a missing
-    value's code (-1) to pick."""
-    return np.append(_page_rows(p, urls.cat.categories), np.int32(-1))
-
-
-def coded_isin(column: pd.Series, values: Any) -> np.ndarray:
-    """Which rows of a categorical ``crawl.links`` column hold one of ``values``: each value is
-    looked up once among the categories, not in each of tens of millions of rows (and no copy
-    of the rows is made, as Series.isin of a categorical does)."""
-    categories = column.cat.categories
-    wanted = np.zeros(len(categories) + 1, dtype=bool)  # the last one for code -1: missing
-    positions = categories.get_indexer(values)
-    wanted[positions[positions >= 0]] = True
-    return wanted[column.array.codes]
-
-
-def _by_page_row(per_category: np.ndarray, rows: np.ndarray, n: int, missing: Any) -> np.ndarray:
-    """A value per URL category (``rows``: their page rows, as _category_rows gives) as a value
-    per page row (``missing`` for a row no category has)."""
-    out = np.full(n, missing, dtype=per_category.dtype)
-    has_row = rows[:-1] >= 0
-    out[rows[:-1][has_row]] = per_category[has_row]
-    return out
+def _add_link_facts(graph: LinkGraph, p: pd.DataFrame, start_url: str | None, origins: list[str] | None) -> None:
+    """The graph's followed and internal, from the pages' status_class, nofollow_page and in_scope."""
+    if origins is None:
+        origins = [origin_of(pd.Series([start_url or ""])).iloc[0]]
+    passes = p["status_class"].eq("2xx") & ~p["nofollow_page"]
+    graph.add_page_facts(pd.DataFrame({"url": p["url"], "passes": passes, "in_scope": p["in_scope"]}),
+                         [None if pd.isna(o) else o for o in origins])
 
 
 def _contains(values: pd.Series, pattern: str) -> pd.Series:
@@ -666,45 +445,11 @@ def _contains(values: pd.Series, pattern: str) -> pd.Series:
     return pd.Series(np.append(hits.to_numpy(dtype=bool), False)[codes], index=values.index)
 
 
-def _distinct_sources_per_target(source: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
-    """For each of n targets (0 to n - 1), how many distinct sources link to it."""
-    # sorted in place rather than hashed: a hash table of millions of pairs costs several
-    # times their size
-    pairs = source.astype(np.int64)
-    pairs *= n
-    pairs += target
-    pairs.sort()
-    repeated = np.zeros(len(pairs), dtype=bool)
-    repeated[1:] = pairs[1:] == pairs[:-1]
-    pairs %= n
-    pairs[repeated] = n  # counted in a bin past the pages, dropped: no copy of the pairs
-    return np.bincount(pairs, minlength=n + 1)[:n]
-
-
-def _followed(links: pd.DataFrame, p: pd.DataFrame, rows: np.ndarray) -> pd.Series:
-    """Links a crawler follows: not rel=nofollow, to another URL, and either a redirect or a link
-    on a page that answered 2xx without a page-wide nofollow (links on error pages lead nowhere).
-    ``rows``: the page row of each URL category of the links (_category_rows)."""
-    passes_links_on = np.append((p["status_class"].eq("2xx") & ~p["nofollow_page"]).to_numpy(), False)
-    source, target = links["source"].array.codes, links["target"].array.codes
-    on_a_page = passes_links_on[rows][source]  # a URL with no page row (-1): the False appended
-    on_a_page &= coded_isin(links["kind"], ["a", "meta-refresh"])
-    elsewhere = (source != target) | (source < 0)  # a missing URL is nowhere, as pandas' ne says
-    return ~links["nofollow"] & (elsewhere & (on_a_page | links["kind"].eq("redirect").to_numpy()))
-
-
 def urls_in_scope(urls: pd.Series, pages: pd.DataFrame, start_url: str | None,
-                  rows: np.ndarray | None = None, origins: list[str] | None = None) -> pd.Series:
+                  origins: list[str] | None = None) -> pd.Series:
     """Whether each URL is in the crawl's scope: as recorded if it was met, else one of ``origins``
-    (the crawl's, if it recorded them), else same origin as the start.
-    ``rows``: the URLs' rows in ``pages`` if already known (_page_rows); for a categorical, its
-    categories' rows (_category_rows), each distinct URL being judged once."""
-    if isinstance(urls.dtype, pd.CategoricalDtype):
-        rows = _category_rows(pages, urls) if rows is None else rows
-        per_category = urls_in_scope(pd.Series(urls.cat.categories), pages, start_url, rows[:-1], origins)
-        return pd.Series(np.append(per_category.to_numpy(), False)[urls.array.codes],
-                         index=urls.index, name=urls.name)
-    rows = _page_rows(pages, urls) if rows is None else rows
+    (the crawl's, if it recorded them), else same origin as the start."""
+    rows = pd.Index(pages["url"]).get_indexer(urls).astype(np.int32)
     known = rows >= 0
     scope = np.zeros(len(urls), dtype=bool)
     scope[known] = pages["in_scope"].to_numpy(dtype=bool)[rows[known]]

@@ -12,9 +12,11 @@ learn_more; ``budget`` is a dict with fetched, indexable, wasted, waste_share, b
 Credentials in URLs are masked (``safe.redact``) on the way in, so no output can show them;
 masking never makes two URLs one, so what is keyed on URLs afterwards still holds.
 
-The largest files of a large crawl are written by new processes (``audit.parallel.in_new_process``),
-which import the main script as multiprocessing's "spawn" does: a script calling write_outputs
-keeps its work under ``if __name__ == "__main__":`` (a notebook needs nothing).
+links.csv is written by DuckDB from the crawl's links (``crawl.graph``, audit.graph.LinkGraph),
+which never become Python objects. The workbook of a large audit is written by a new process
+(``audit.parallel.in_new_process``), which imports the main script as multiprocessing's "spawn"
+does: a script calling write_outputs keeps its work under ``if __name__ == "__main__":`` (a
+notebook needs nothing).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from audit.parallel import in_new_process
 
 from .branding import Branding, BrandingError
 from .compare_csv import change_rows
-from .exports import (LINK_CSV_COLUMNS, dump_link_codes, export_pages_csv, workbook_contents,
-                      write_findings_csvs, write_links_csv, write_summary_json, write_workbook_of)
+from .exports import (export_pages_csv, workbook_contents, write_findings_csvs, write_links_csv,
+                      write_summary_json, write_workbook_of)
 from .html import render_report
 from .logs import LOG_OUTPUTS
 from .model import COMPARE_CSV, build_model, summary_dict
@@ -41,10 +43,8 @@ from .safe import redact_frame, redact_value, write_csv
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-__all__ = ["BrandingError", "OutputsMissing", "export_pages_csv", "start_links_csv", "write_outputs"]
+__all__ = ["BrandingError", "OutputsMissing", "export_pages_csv", "write_outputs"]
 
-#: a crawl with more links than this has links.csv written by a process of its own
-ROWS_FOR_A_PROCESS = 200_000
 #: the workbook of more findings than this is written by a process of its own
 FINDINGS_FOR_A_PROCESS = 100_000
 
@@ -87,8 +87,7 @@ class _Outputs:
 def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules: list[Any],
                   budget: Mapping[str, Any], *, branding: Mapping[str, Any] | None = None,
                   bom: bool = False, previous: dict | None = None,
-                  max_rows_per_rule: int = 300,
-                  links_csv: Callable[[], dict[str, Path]] | None = None) -> dict[str, Path]:
+                  max_rows_per_rule: int = 300) -> dict[str, Path]:
     """Write report.html, pages.csv, links.csv, findings.csv, findings-<rule>.csv per fired
     rule, summary.json and report.xlsx into ``out_dir``; return {file name: path}. A crawl
     with server logs attached (``crawl.logs``, audit.logs) adds bot-hits.csv and log-summary.json.
@@ -96,8 +95,6 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     ``previous`` (the comparison with the last crawl, seo_audit.compare's dict) adds the
     report's "Since last crawl" section and compare.csv, and is copied into summary.json.
     Raises BrandingError for a bad accent colour or unreadable logo before writing anything.
-    ``links_csv``: links.csv is already being written (``start_links_csv``); wait for it
-    instead of writing it here (``crawl.links`` may then be empty).
 
     Each output (and each part of report.html) is written on its own: if one fails, the others
     are still written, summary.json lists the missing ones under "missing", and OutputsMissing
@@ -108,8 +105,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     out.mkdir(parents=True, exist_ok=True)
     done = _Outputs(out)
     with done.writing("links.csv"):
-        if links_csv is None:
-            links_csv = start_links_csv(out, crawl.links, bom=bom) or _now(_write_links_csv, out, crawl.links, bom)
+        done.files.update(_write_links_csv(out, crawl, bom))
     from_model = ["findings.csv", *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx"]
     model = masked = None
     with done.writing("pages.csv", *from_model):  # nothing is written unmasked
@@ -118,7 +114,7 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
         crawl, findings, previous = masked
         with done.writing(*from_model):
             model = build_model(crawl, findings, rules, dict(budget or {}), max_rows_per_rule, previous)
-    waiting = [("links.csv", links_csv)] if links_csv is not None else []
+    waiting = []
     if model is not None:
         summary = summary_dict(model, [], previous)
         # The workbook of a large audit is written by a new process while this one writes the rest:
@@ -162,32 +158,13 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     return done.files
 
 
-def start_links_csv(out_dir: str | Path, links: pd.DataFrame, *, bom: bool = False) -> Callable[[], dict[str, Path]] | None:
-    """Start writing links.csv of a crawl's ``links`` into ``out_dir`` in a new process, on
-    another CPU while this one goes on with the crawl: the largest file of a large crawl.
-    Give the function returned to write_outputs. None if there are ROWS_FOR_A_PROCESS links or
-    fewer (quicker written with the rest).
+def _write_links_csv(out: Path, crawl: Any, bom: bool) -> dict[str, Path]:
+    graph = getattr(crawl, "graph", None)
+    if graph is None:  # any object with a links frame (see the module docstring)
+        from audit.graph import LinkGraph
 
-    The process gets the links as a file of codes (exports.LinkCodes), so it holds a few
-    hundred MB at most for tens of millions of links."""
-    if len(links) <= ROWS_FOR_A_PROCESS:
-        return None
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    codes = dump_link_codes(links.reindex(columns=LINK_CSV_COLUMNS), out)
-    writing = in_new_process(write_links_csv, out / "links.csv", codes, bom=bom)
-
-    def wait() -> dict[str, Path]:
-        try:
-            return {"links.csv": writing()}
-        finally:
-            codes.path.unlink(missing_ok=True)  # the writer removes it, unless it died first
-    return wait
-
-
-def _write_links_csv(out: Path, links: pd.DataFrame, bom: bool) -> dict[str, Path]:
-    return {"links.csv": write_csv(out / "links.csv", redact_frame(links.reindex(columns=LINK_CSV_COLUMNS)),
-                                   bom=bom)}
+        graph = LinkGraph.from_frame(crawl.links)
+    return {"links.csv": write_links_csv(out / "links.csv", graph, bom=bom)}
 
 
 def _now(work: Callable[..., T], *args: Any) -> Callable[[], T]:
@@ -198,7 +175,7 @@ def _now(work: Callable[..., T], *args: Any) -> Callable[[], T]:
 
 def _redacted(crawl: Any) -> Any:
     """A shallow copy of ``crawl`` whose pages, re-checks and meta show no URL credentials
-    (links.csv is masked by its own writer)."""
+    (links.csv is masked as DuckDB writes it)."""
     redacted = copy.copy(crawl)
     redacted.meta = redact_value(dict(crawl.meta or {}))
     redacted.pages = redact_frame(crawl.pages)

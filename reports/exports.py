@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
-from dataclasses import dataclass
+import shutil
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
 
 from crawler.store import PAGE_BLOB_COLUMNS
 
 from .model import ReportModel, rule_csv_name
-from .safe import is_str_dtype, neutralise, redacted_categories, spreadsheet_safe, write_csv, write_csv_rows
+from .safe import copy_csv, csv_columns, is_str_dtype, neutralise, register_redact, spreadsheet_safe, write_csv
 
 #: Excel's limits on a sheet name
 SHEET_NAME_LENGTH = 31
@@ -45,92 +42,31 @@ def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False
     return write_csv(Path(path), ordered, bom=bom)
 
 
-#: the categorical columns of links.csv (nofollow is boolean)
-_CODED_LINK_COLUMNS = ("source", "target", "kind", "anchor", "seen_in")
-#: links.csv rows a process writes from their codes at a time
-LINK_CODES_CHUNK_ROWS = 1_000_000
-
-
-@dataclass
-class LinkCodes:
-    """The links of a crawl as a file of codes and the categories they stand for: what a new
-    process needs to write links.csv, tens of millions of rows passed as a file it reads a
-    chunk at a time, not as a pickled copy. ``categories`` per coded column (source and
-    target share one list); the file holds each coded column's int32 codes, then nofollow as
-    bytes."""
-
-    path: Path
-    rows: int
-    categories: dict[str, list[Any]]
-
-
-def dump_link_codes(links: pd.DataFrame, folder: Path) -> LinkCodes:
-    """``links`` (LINK_CSV_COLUMNS) as LinkCodes, their file a hidden one in ``folder``."""
-    handle, name = tempfile.mkstemp(prefix=".links-codes-", dir=folder)
-    lists: dict[int, list[Any]] = {}  # categories listed once per dtype
-    categories = {}
-    with os.fdopen(handle, "wb") as file:
-        for column in _CODED_LINK_COLUMNS:
-            values = links[column]
-            if not isinstance(values.dtype, pd.CategoricalDtype):
-                values = values.astype(object).astype("category")
-            index = values.cat.categories
-            categories[column] = lists.setdefault(id(index), index.tolist())
-            values.array.codes.astype(np.int32, copy=False).tofile(file)
-        links["nofollow"].to_numpy(dtype=bool).tofile(file)
-    return LinkCodes(Path(name), len(links), categories)
-
-
-def write_links_csv(path: Path, codes: LinkCodes, *, bom: bool = False) -> Path:
-    """links.csv from LinkCodes, masked (safe.redact) and neutralised as write_csv writes a
-    frame of them; the codes file is removed."""
-    dtypes: dict[int, pd.CategoricalDtype] = {}
-    for categories in codes.categories.values():
-        if id(categories) not in dtypes:
-            masked = redacted_categories(pd.Index(categories))
-            dtypes[id(categories)] = pd.CategoricalDtype(categories if masked is None else masked)
-    made: dict = {}
-    with open(codes.path, "rb") as file, open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-        os.unlink(codes.path)  # read through the open file: nothing is left behind, whatever happens
-        for start in range(0, max(codes.rows, 1), LINK_CODES_CHUNK_ROWS):
-            rows = min(LINK_CODES_CHUNK_ROWS, codes.rows - start)
-            chunk = {}
-            for i, (column, categories) in enumerate(codes.categories.items()):
-                file.seek((i * codes.rows + start) * 4)
-                coded = np.fromfile(file, dtype=np.int32, count=rows)
-                chunk[column] = pd.Categorical.from_codes(coded, dtype=dtypes[id(categories)])
-            file.seek(len(_CODED_LINK_COLUMNS) * codes.rows * 4 + start)
-            chunk["nofollow"] = np.fromfile(file, dtype=bool, count=rows)
-            write_csv_rows(out, pd.DataFrame(chunk, columns=LINK_CSV_COLUMNS), header=start == 0, made=made)
+def write_links_csv(path: Path, graph: Any, *, bom: bool = False) -> Path:
+    """links.csv: every link of ``graph`` (audit.graph.LinkGraph) in the store's order, written
+    by DuckDB as write_csv writes a frame of them: URLs, kinds and anchors masked (safe.redact,
+    called for the few texts that may hold credentials) and neutralised in SQL."""
+    kinds = {**{column: "text" for column in LINK_CSV_COLUMNS}, "nofollow": "bool"}
+    register_redact(graph.con)
+    masked = ("source", "target", "kind", "anchor", "seen_in")
+    copy_csv(graph.con, f"SELECT {csv_columns(kinds, masked)} FROM links", path, bom=bom)
     return path
 
 
 def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict[str, Path]:
     """findings.csv with every finding, and findings-<rule>.csv per fired rule.
 
-    findings.csv lists the rules' findings one rule after the other (findings_table's order),
-    so each rule's rows are formatted once and written to both files."""
-    encoding = "utf-8-sig" if bom else "utf-8"
+    findings.csv lists the rules' findings one rule after the other (findings_table's order):
+    each rule's file is written once, then copied after the header into findings.csv."""
     written = {"findings.csv": out_dir / "findings.csv"}
-    with open(written["findings.csv"], "w", encoding=encoding, newline="") as everything:
-        write_csv_rows(everything, model.findings_table.iloc[:0], header=True)
+    header = write_csv(written["findings.csv"], model.findings_table.iloc[:0], bom=bom).read_bytes()
+    with open(written["findings.csv"], "ab") as everything:
         for section, rows in model.rule_findings():
-            written[section.csv_name] = out_dir / section.csv_name
-            with open(written[section.csv_name], "w", encoding=encoding, newline="") as own:
-                write_csv_rows(own, rows.iloc[:0], header=True)
-                write_csv_rows(_Both(everything, own), rows, header=False)
+            written[section.csv_name] = write_csv(out_dir / section.csv_name, rows, bom=bom)
+            with open(written[section.csv_name], "rb") as own:
+                own.seek(len(header))  # the same header (and BOM): the columns are findings_table's
+                shutil.copyfileobj(own, everything)
     return written
-
-
-class _Both:
-    """Two text files written as one."""
-
-    def __init__(self, first: Any, second: Any) -> None:
-        self.first, self.second = first, second
-
-    def write(self, text: str) -> None:
-        self.first.write(text)
-        self.second.write(text)
 
 
 def _json_default(value: Any) -> Any:

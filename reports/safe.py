@@ -13,6 +13,7 @@ value to a digest of its own: masking never makes two URLs one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -22,13 +23,14 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, Iterable, Mapping
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_CHUNK_ROWS = 100_000
 
 # Browsers strip control characters and spaces from a URL before reading its scheme, so
 # anything but a plain "http(s)://" followed by visible characters is refused.
@@ -43,8 +45,7 @@ SECRET_PARAMETERS = (
     "x-amz-signature", "x-amz-security-token", "x-goog-signature",
 )
 #: hex digits of a masked value's digest: 48 bits, so two of 20,000 secrets share them about once
-#: in a million runs (of a million secrets, once in 500); the second gets more digits (Masks, in
-#: each process: one writing links.csv apart masks a value the same unless it met such a pair)
+#: in a million runs (of a million secrets, once in 500); the second gets more digits (Masks)
 MASK_DIGITS = 12
 #: the environment variable holding the masks' key: set by the first process of a run, so the
 #: processes it starts mask alike; set it yourself to get the same masks in every run
@@ -290,175 +291,132 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
-    """Write ``frame`` as spreadsheet-safe UTF-8 CSV (with a BOM for Excel if asked).
+    """Write ``frame`` as spreadsheet-safe UTF-8 CSV (with a BOM for Excel if asked): the bytes of
+    ``spreadsheet_safe(frame).to_csv(index=False, lineterminator="\r\n")``, written by DuckDB.
 
-    Rows end in CRLF (RFC 4180): the csv writer quotes a cell holding any character of the
-    line ending, so a crawled title with a bare CR stays one cell instead of starting a new
-    row in Excel (a row that could begin with a formula). Written in chunks: a neutralised
-    copy of a few million links at once would double the memory the report needs.
-    """
-    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-        write_csv_rows(out, frame, header=True)
+    Rows end in CRLF (RFC 4180), and a cell holding a comma, a quote, a CR or an LF is quoted
+    (QUOTE_MINIMAL): a crawled title with a bare CR stays one cell instead of starting a new row
+    in Excel (a row that could begin with a formula). Text is neutralised in SQL (csv_columns);
+    list cells become JSON here, once per distinct list."""
+    if frame.shape[1] == 0 or "" in map(str, frame.columns):  # nothing SQL can select or name
+        Path(path).write_text(spreadsheet_safe(frame).to_csv(index=False, lineterminator="\r\n"),
+                              encoding="utf-8-sig" if bom else "utf-8", newline="")
+        return path
+    prepared, kinds = _csv_frame(frame)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("frame", prepared)
+        copy_csv(con, f"SELECT {csv_columns(kinds)} FROM frame", path, bom=bom)
+    finally:
+        con.close()
     return path
 
 
-CSV_LINE_END = "\r\n"
-# what the csv module (QUOTE_MINIMAL) quotes a field for: the delimiter, the quote, the line end
-_CSV_QUOTED_CHARS = ',"\r\n'
-_NULLABLE_INTEGERS = (pd.BooleanDtype, pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype,
-                      pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype, pd.UInt64Dtype)
-# cells (and as many separators) joined into one string and written at a time
-_JOINED_CELLS = 1_000_000
-# DataFrame.to_csv formats this many cells at a time (its rows-per-chunk is this over the columns)
-_PANDAS_CSV_CELLS = 100_000
+#: what a spreadsheet runs as a formula, as SQL: the first character one of FORMULA_STARTS
+_FORMULA_SQL = "left({v}, 1) IN (" + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + ")"
+# A text holding no credentials redact() would mask, told apart in SQL: userinfo needs "//" and
+# "@"; a secret parameter needs "=" and, in ASCII text, one of SECRET_PARAMETERS' names after ?, &,
+# ; or # (ignoring ASCII case). Text that is not ASCII goes to redact(): Python's IGNORECASE
+# folds beyond ASCII (the Kelvin sign matches k).
+_SUSPECT_SQL = ("((contains({v}, '@') AND contains({v}, '//')) OR (contains({v}, '=') AND "
+                "(regexp_matches({v}, '[?&;#](?i:" + "|".join(re.escape(n) for n in SECRET_PARAMETERS) + ")=') "
+                "OR NOT regexp_full_match({v}, '[[:ascii:]]*'))))")
 
 
-def write_csv_rows(out: TextIO, frame: pd.DataFrame, *, header: bool,
-                   made: dict[int, tuple[pd.Index, np.ndarray]] | None = None) -> None:
-    """``frame``'s rows (after its header line if ``header``) into ``out``, as write_csv writes them.
-
-    The bytes are those of ``spreadsheet_safe(chunk).to_csv(index=False, lineterminator="\r\n")``
-    (categories decoded first), made without pandas' row-by-row csv writer: each column of a chunk
-    becomes an array of finished fields (distinct values and categories formatted once, text
-    scanned by numpy for what needs neutralising or quoting), then a chunk is one string join.
-    ``made``: given, the fields of categories are kept there for the next call (a frame written
-    in parts whose categoricals have the same categories objects).
-    """
-    if header:
-        out.write(frame.iloc[:0].to_csv(index=False, lineterminator=CSV_LINE_END))
-    if frame.shape[1] == 0:  # rows with no cells are bare line ends
-        out.write(CSV_LINE_END * len(frame))
-        return
-    made = {} if made is None else made  # categories' fields, shared by columns (and chunks) of one dtype
-    columns = [_ColumnFields(frame.iloc[:, i], frame.shape[1], made) for i in range(frame.shape[1])]
-    # rows as cells and separators, a block of rows at a time: one join, one write per block
-    block_rows = max(_JOINED_CELLS // (2 * len(columns)), 1)
-    cells = np.empty((min(block_rows, len(frame)), 2 * len(columns)), dtype=object)
-    cells[:, 1::2] = [","] * (len(columns) - 1) + [CSV_LINE_END]
-    for start in range(0, len(frame), CSV_CHUNK_ROWS):
-        fields = [column.fields(slice(start, start + CSV_CHUNK_ROWS)) for column in columns]
-        if len(columns) == 1:  # the csv module quotes a row's only field when it is empty
-            fields[0][fields[0] == ""] = '""'
-        for block in range(0, len(fields[0]), block_rows):
-            block_cells = cells[:len(fields[0]) - block]
-            for i, column_fields in enumerate(fields):
-                block_cells[:, 2 * i] = column_fields[block:block + block_rows]
-            out.write("".join(block_cells.ravel().tolist()))
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-class _ColumnFields:
-    """One column's CSV fields, a chunk of rows at a time."""
+def csv_columns(kinds: Mapping[str, str], masked: Iterable[str] = ()) -> str:
+    """The SELECT list writing columns as to_csv writes a spreadsheet_safe frame: ``kinds`` maps
+    each column to 'text' (neutralised), 'plain' (text written as it is), 'bool' (True/False)
+    or 'number'; text columns in ``masked`` are redacted first (register_redact's function,
+    called only for a text that may hold credentials). A missing value and an empty text are
+    an empty field, as the csv module writes them; a frame of one column quotes its empty
+    fields, as the csv module does a row's only field."""
+    masked = set(masked)
+    exprs = []
+    for name, kind in kinds.items():
+        v = _sql_name(name)
+        if kind in ("text", "plain"):
+            v = f"{v}::VARCHAR"
+            if name in masked:
+                v = f"CASE WHEN {_SUSPECT_SQL.format(v=v)} THEN redact_text({v}) ELSE {v} END"
+            if kind == "text":
+                v = f"CASE WHEN {_FORMULA_SQL.format(v=v)} THEN chr(39) || {v} ELSE {v} END"
+            v = f"coalesce({v}, '')" if len(kinds) == 1 else f"nullif({v}, '')"
+        elif kind == "bool":
+            v = f"CASE WHEN {v} THEN 'True' WHEN NOT {v} THEN 'False' END"
+        if len(kinds) == 1 and kind not in ("text", "plain"):
+            v = f"coalesce({v}::VARCHAR, '')"
+        exprs.append(f"{v} AS {_sql_name(name)}")
+    return ", ".join(exprs)
 
-    def __init__(self, column: pd.Series, frame_width: int, made: dict[int, tuple[pd.Index, np.ndarray]]) -> None:
-        """``made``: the category fields of the frame's other columns, by id of their categories
-        (the source and target URLs of links share theirs: a million URLs formatted once)."""
-        self.column = column
-        # pandas formats dates and other such values for its chunk of rows: the same rows here
-        self.format_rows = max(_PANDAS_CSV_CELLS // frame_width, 1)
-        self.codes = self.category_fields = self.categories = None
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            self.codes = column.array.codes
-            index = column.cat.categories
-            known, fields = made.get(id(index), (None, None))
-            if known is index:
-                self.category_fields = fields
-                return
-            safe = spreadsheet_safe(pd.DataFrame({"c": index}))["c"]
-            categories = safe.to_numpy(dtype=object)  # decoded as objects, as pandas writes them
-            if is_str_dtype(safe.dtype) or safe.dtype.kind in "biuf":
-                # text and numbers are written the same whichever chunk they are in: each
-                # category's field is made once
-                self.category_fields = np.append(self._csv_fields(pd.Series(categories)), "")  # -1: missing
-                made[id(index)] = (index, self.category_fields)
-            else:  # dates and such: pandas formats each chunk's decoded values its own way
-                self.categories = np.append(categories, None)
 
-    def fields(self, rows: slice) -> np.ndarray:
-        if self.category_fields is not None:
-            return self.category_fields[self.codes[rows]]
-        if self.categories is not None:
-            return self._csv_fields(pd.Series(self.categories[self.codes[rows]]))
-        return self._safe_fields(self.column.iloc[rows])
+def copy_csv(con: Any, select: str, path: Path, *, bom: bool = False) -> None:
+    """COPY ``select`` to ``path`` as to_csv writes (header, CRLF, QUOTE_MINIMAL), with a BOM if
+    asked (as the start of the first header cell: DuckDB writes the file whole)."""
+    if bom:
+        names = con.sql(f"SELECT * FROM ({select}) LIMIT 0").columns
+        renamed = [f"{_sql_name(names[0])} AS {_sql_name(chr(0xFEFF) + names[0])}", *map(_sql_name, names[1:])]
+        select = f"SELECT {', '.join(renamed)} FROM ({select})"
+    target = str(path).replace("'", "''")
+    # rows in the order selected: without PRESERVE_ORDER, DuckDB's threads write them as they finish
+    con.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER, NEW_LINE '\\r\\n', COMMENT '', PRESERVE_ORDER true)")
 
-    def _safe_fields(self, column: pd.Series) -> np.ndarray:
-        """The fields of ``spreadsheet_safe``'s ``column``."""
-        if is_str_dtype(column.dtype):
-            return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=True)
-        if column.dtype == object:
+
+def register_redact(con: Any) -> None:
+    """Give ``con`` the SQL function redact_text(text): this process's ``redact``, so a value is
+    masked in a file DuckDB writes as in every other output (the same Masks)."""
+    def redact_texts(texts: pa.Array) -> pa.Array:
+        return pa.array([None if text is None else redact(text) for text in texts.to_pylist()], type=pa.string())
+
+    with contextlib.suppress(duckdb.Error):
+        con.remove_function("redact_text")
+    con.create_function("redact_text", redact_texts, ["VARCHAR"], "VARCHAR", type="arrow")
+
+
+def _csv_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``frame`` as csv_columns takes it (names as text; list and other object cells as their
+    text, neutralised as spreadsheet_safe does) and the kind of each column."""
+    columns, kinds = {}, {}
+    for i, name in enumerate(frame.columns):
+        column, key = frame.iloc[:, i], str(name)
+        dtype = column.dtype
+        if is_str_dtype(dtype) or (isinstance(dtype, pd.CategoricalDtype)
+                                   and pd.api.types.is_string_dtype(dtype.categories.dtype)):
+            columns[key], kinds[key] = column, "text"
+        elif pd.api.types.is_bool_dtype(dtype):
+            columns[key], kinds[key] = column, "bool"
+        elif (isinstance(dtype, np.dtype) and dtype.kind in "iuf" and dtype.itemsize == 8) or \
+                (pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, np.dtype)):
+            columns[key], kinds[key] = column, "number"
+        elif isinstance(dtype, pd.CategoricalDtype):  # numbers, dates...: written as their objects are
+            objects = np.append(dtype.categories.to_numpy(dtype=object), None)[column.array.codes]
+            columns[key], kinds[key] = pd.Series(_object_texts(objects), index=column.index, dtype=object), "plain"
+        elif dtype == object:
             # spreadsheet_safe's map, once per distinct object (list cells are mostly a few shared
-            # lists): pandas infers the result's dtype from the kinds of values, however many
+            # lists): pandas infers the dtype of what it makes, whose values it then writes
             objects = column.to_numpy()
             codes, first = _distinct_objects(objects)
-            distinct = pd.Series(objects[first], dtype=object).map(_cell_text)
-            if _formatted_alone(distinct.dtype):
-                return self._csv_fields(distinct)[codes]
-            return self._csv_fields(column.map(_cell_text))
-        return self._csv_fields(column)
-
-    def _csv_fields(self, column: pd.Series) -> np.ndarray:
-        """The fields DataFrame.to_csv writes for ``column``."""
-        dtype = column.dtype
-        if not _formatted_alone(dtype):
-            return _text_fields(self._pandas_texts(column), neutralised=False)
-        if is_str_dtype(dtype):
-            return _text_fields(column.to_numpy(dtype=object, na_value="").tolist(), neutralised=False)
-        if dtype == object:
-            return _text_fields(_object_texts(column.to_numpy()), neutralised=False)
-        if isinstance(dtype, np.dtype):
-            return _number_fields(column.to_numpy())
-        codes, uniques = pd.factorize(column.array)  # nullable integers and booleans
-        return _coded_fields(map(str, uniques.astype(object)), codes)
-
-    def _pandas_texts(self, column: pd.Series) -> list[str]:
-        """The texts pandas makes of values only it knows how to write (dates, periods...)."""
-        texts: list[str] = []
-        for start in range(0, len(column), self.format_rows):
-            written = column.iloc[start:start + self.format_rows].to_frame().to_csv(index=False, header=False)
-            texts += [row[0] for row in csv.reader(io.StringIO(written, newline=""))]
-        return texts
+            made = pd.Series(objects[first], dtype=object).map(_cell_text)
+            texts = _object_texts(made.to_numpy()) if made.dtype == object else _pandas_texts(made)
+            columns[key], kinds[key] = pd.Series(np.array(texts, dtype=object)[codes], index=column.index,
+                                                 dtype=object), "plain"
+        else:  # dates and other values only pandas knows how to write
+            columns[key], kinds[key] = pd.Series(_pandas_texts(column), index=column.index, dtype=object), "plain"
+    return pd.DataFrame(columns, index=frame.index), kinds
 
 
-def _formatted_alone(dtype: Any) -> bool:
-    """Whether to_csv writes each value of ``dtype`` the same whatever the others (not so dates)."""
-    return (is_str_dtype(dtype) or dtype == object or isinstance(dtype, _NULLABLE_INTEGERS)
-            or (isinstance(dtype, np.dtype) and dtype.kind in "biuf" and dtype.itemsize <= 8))
-
-
-def _object_texts(values: np.ndarray) -> list[str]:
-    """Objects as the csv module writes them: missing as nothing (to_csv's na_rep), others by str."""
+def _object_texts(values: np.ndarray) -> list[str | None]:
+    """Objects as the csv module writes them: missing as nothing (None here), others by str."""
     missing = pd.isna(values).tolist()
-    return ["" if gone else value if isinstance(value, str) else str(value)
+    return [None if gone else value if isinstance(value, str) else str(value)
             for value, gone in zip(values.tolist(), missing)]
 
 
-def _number_fields(values: np.ndarray) -> np.ndarray:
-    """Numbers and booleans as to_csv writes them, each distinct value formatted once: floats as
-    numpy's str, missing as nothing; integers and booleans as Python's str."""
-    floats = values.dtype.kind == "f"
-    # floats are told apart by their bits: factorize would take -0.0 for 0.0
-    codes, uniques = pd.factorize(values.view(f"i{values.itemsize}") if floats else values)
-    if floats:
-        codes[np.isnan(values)] = -1
-        uniques = uniques.view(values.dtype)
-        # numpy's str of a float64 is Python's repr (the shortest text that reads back), made quicker
-        texts = ([repr(value) for value in uniques.tolist()] if values.dtype == np.float64
-                 else uniques.astype(str).astype(object))
-    else:
-        texts = [str(value) for value in uniques.tolist()]
-    return _coded_fields(texts, codes)
-
-
-def _coded_fields(texts: Iterable[str], codes: np.ndarray) -> np.ndarray:
-    """``texts`` by code; code -1 (missing) as an empty field."""
-    return np.array([*texts, ""], dtype=object)[codes]
-
-
-def _text_fields(texts: list[str], *, neutralised: bool) -> np.ndarray:
-    """``texts`` as CSV fields: neutralised if asked, then quoted as the csv module quotes."""
-    fields = np.array(texts, dtype=object)
-    characters = _Characters(texts)
-    quoted, risky = characters.scan(holding=_CSV_QUOTED_CHARS, starting_with=FORMULA_STARTS if neutralised else "")
-    for i in np.flatnonzero(quoted | risky).tolist():
-        text = neutralise(texts[i]) if risky[i] else texts[i]
-        fields[i] = '"' + text.replace('"', '""') + '"' if quoted[i] else text
-    return fields
+def _pandas_texts(column: pd.Series) -> list[str | None]:
+    """The fields DataFrame.to_csv writes for ``column`` (dates, periods...), missing as None."""
+    written = column.to_frame().to_csv(index=False, header=False, lineterminator="\r\n")
+    return [row[0] or None for row in csv.reader(io.StringIO(written, newline=""))]

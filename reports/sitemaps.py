@@ -72,10 +72,11 @@ def entries(crawl: Crawl, *, images: bool = False) -> list[SitemapEntry]:
     listed = crawl.pages.loc[sitemap_pages(crawl), ["url", "last_modified"]]
     per_page: dict[str, list[str]] = {}
     if images and len(listed):
-        links = crawl.links
-        img = links[links["kind"].eq("img").to_numpy()]
-        img = img[img["source"].isin(listed["url"]).to_numpy()]
-        for source, target in zip(img["source"].astype(str), img["target"].astype(str)):
+        img = crawl.graph.query("SELECT source, target FROM links WHERE kind = 'img' AND source IN "
+                                "(SELECT url FROM listed) QUALIFY row_number() OVER (PARTITION BY source "
+                                "ORDER BY row) <= ? ORDER BY row", (MAX_IMAGES,),
+                                {"listed": pd.DataFrame({"url": listed["url"].astype(object).to_numpy()})})
+        for source, target in zip(img["source"].tolist(), img["target"].tolist()):
             per_page.setdefault(source, []).append(target)
     return [SitemapEntry(url, lastmod(modified if isinstance(modified, str) else None),
                          per_page.get(url, [])[:MAX_IMAGES])

@@ -11,6 +11,7 @@ command line instead)::
     webhook = "https://hooks.example.com/seo"   # POST the run's summary JSON here
     fail_on = "new"                # critical, warning, notice or new
     csv_bom = false
+    memory_budget = "2GB"          # peak memory of the audit and report (larger crawls spill to disk)
     logs = ["/var/log/nginx/access.log*"]   # server access logs joined with each crawl (globs)
     bot_ranges = ["googlebot.json"]          # published crawler IP ranges that verify bots
 
@@ -59,6 +60,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from audit import AuditConfig
+from audit.graph import parse_size
 from crawler.options import CrawlOptions
 from crawler.url_list import UrlList, read_url_list
 from crawler.urls import normalise
@@ -82,7 +84,7 @@ CRAWL_KEYS: dict[str, Any] = {_CRAWL_KEY_OF_FIELD.get(name, name): hint
                               if name not in _NOT_IN_CRAWL_TABLE}
 TOP_LEVEL_KEYS: dict[str, Any] = {
     "job": str, "start_url": str, "out": str, "store": str, "retention": int, "webhook": str,
-    "fail_on": str, "csv_bom": bool, "crawl": dict, "rules": dict, "branding": dict,
+    "fail_on": str, "csv_bom": bool, "memory_budget": str, "crawl": dict, "rules": dict, "branding": dict,
     # server access logs (audit.logs): files or globs, format, crawler ranges files, DNS checks
     "logs": list[str], "log_format": str, "bot_ranges": list[str], "verify_dns": bool,
     "extract": dict[str, str], "search": dict[str, str], "search_absent": dict[str, str], "segments": dict,
@@ -223,7 +225,7 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
         name=settings.get("job"),
         out=_out(settings) if crawl else (Path(settings["out"]) if settings.get("out") else None),
         options=options,
-        audit=AuditConfig.from_dict({"rules": settings.get("rules", {})}),
+        audit=_audit_config(settings),
         branding=dict(settings.get("branding", {})),
         retention=settings.get("retention"),
         webhook=settings.get("webhook"),
@@ -234,6 +236,13 @@ def build_job(settings: Mapping[str, Any], *, crawl: bool = True) -> Job:
               "verify_dns": bool(settings.get("verify_dns", False))},
         segments=dict(settings["segments"]) if "segments" in settings else None,
     )
+
+
+def _audit_config(settings: Mapping[str, Any]) -> AuditConfig:
+    config = AuditConfig.from_dict({"rules": settings.get("rules", {})})
+    if settings.get("memory_budget") is not None:
+        config.memory_budget = parse_size(settings["memory_budget"])
+    return config
 
 
 def _listed(settings: Mapping[str, Any]) -> tuple[Mapping[str, Any], UrlList | None]:
@@ -299,6 +308,11 @@ def _check_run_settings(settings: Mapping[str, Any]) -> None:
     job = settings.get("job")
     if job is not None and not job.strip():
         raise ValueError("job must not be empty")
+    if settings.get("memory_budget") is not None:
+        try:
+            parse_size(settings["memory_budget"])
+        except ValueError as exc:
+            raise ValueError(f"memory_budget: {exc}") from None
 
 
 def _check_custom(settings: Mapping[str, Any]) -> None:

@@ -54,8 +54,15 @@ def add_output_args(p: argparse.ArgumentParser, default_out: str | None) -> None
     p.add_argument("--webhook", metavar="URL", help="POST the run's summary JSON here when it ends")
     p.add_argument("--retention", type=positive_int, metavar="N",
                    help="keep only the last N crawls of this job in the store")
+    add_memory_arg(p)
     add_script_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's full log")
+
+
+def add_memory_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--memory-budget", metavar="SIZE",
+                   help="peak memory of the audit and report, e.g. 2GB (the default) or 512MB; larger "
+                        "crawls spill to disk and take longer")
 
 
 def add_script_args(p: argparse.ArgumentParser) -> None:
@@ -166,7 +173,8 @@ def add_log_args(p: argparse.ArgumentParser, *, files_flag: bool) -> None:
 
 #: top-level job settings and the flag that sets each
 _FLAG_OF_SETTING = {"start_url": "url", "out": "out", "store": "store", "job": "job",
-                    "retention": "retention", "webhook": "webhook", "fail_on": "fail_on"}
+                    "retention": "retention", "webhook": "webhook", "fail_on": "fail_on",
+                    "memory_budget": "memory_budget"}
 
 
 def flag_settings(args: argparse.Namespace) -> dict[str, Any]:

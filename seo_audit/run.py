@@ -179,20 +179,11 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         from reports.branding import Branding
 
         Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
-    links_csv = None
-
-    def write_links_csv(links) -> None:
-        from reports import start_links_csv
-
-        nonlocal links_csv
-        # the largest file, written by a process of its own while this one derives and audits
-        links_csv = start_links_csv(job.out, links, bom=job.csv_bom)
-
     with_logs = has_logs(job)
     steps = 5 if with_logs else 4
     step("audit", "loading the crawl", steps)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
-                       on_links=write_links_csv if reporting else None, segments=job.segments)
+                       segments=job.segments, memory_budget=job.audit.memory_budget)
     if with_logs:
         step("audit", "reading the server logs", steps)
         join_for_job(crawl, job)
@@ -205,9 +196,6 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     if with_logs:
         place_for_job(crawl, findings, store_path)
     step("audit", f"saving {len(findings):,} findings", steps)
-    if links_csv is not None:
-        # links.csv is written by the child: tens of millions of links need not stay here
-        crawl.links = crawl.links.iloc[:0].copy()  # a copy: a slice would keep all the rows alive
     if len(findings) > FINDINGS_STORED_APART:
         # a million findings take seconds to insert: a new process stores them while this one reports
         stored = in_new_process(store_audit, store_path, crawl.crawl_id, findings, budget)
@@ -230,7 +218,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
             step("report", f"report.html and exports in {job.out}", 1)
             try:
                 paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                                      bom=job.csv_bom, previous=comparison, links_csv=links_csv)
+                                      bom=job.csv_bom, previous=comparison)
             except OutputsMissing as exc:  # each one logged by name; every other output is written
                 paths, missing = exc.files, exc.missing
             if "report.html" in paths:

@@ -20,7 +20,7 @@ PLANTED = [page("/sale", status=202), page("/gone", status=404), page("/slow", r
 def test_public_surface():
     assert sorted(audit.__all__) == sorted(["load_crawl", "load_outline", "Crawl", "CrawlOutline", "run_audit",
                                             "AuditConfig", "RULES", "Rule", "crawl_budget", "save_findings",
-                                            "summary_by_severity", "load_logs"])
+                                            "summary_by_severity", "load_logs", "query"])
     assert all(hasattr(audit, name) for name in audit.__all__)
 
 

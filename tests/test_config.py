@@ -40,6 +40,8 @@ def job_file(tmp_path, text: str, name: str = "site.toml"):
     ("[branding]\naccent = 'url(evil)'\n", "branding.accent", 2, "is not a CSS colour"),
     ("[branding]\nlogo = 'missing.png'\n", "branding.logo", 2, "cannot read logo"),
     ("[branding]\nfont = 'Arial'\n", "branding.font", 2, "unknown key"),
+    ("memory_budget = 'lots'\n", "memory_budget", 1, "not a size"),
+    ("memory_budget = '1MB'\n", "memory_budget", 1, "under 64 MB"),
 ])
 def test_bad_key_or_value_names_file_key_and_line(tmp_path, text, key, line, words):
     path = job_file(tmp_path, text)
@@ -49,6 +51,14 @@ def test_bad_key_or_value_names_file_key_and_line(tmp_path, text, key, line, wor
     assert (error.path, error.key, error.line) == (path, key, line)
     assert words in str(error)
     assert str(error).startswith(f"{path}, line {line}, key {key}: ")
+
+
+def test_memory_budget_reaches_the_audit_config(tmp_path):
+    from audit.graph import DEFAULT_MEMORY_BUDGET
+
+    job = build_job(read_job_file(job_file(tmp_path, "memory_budget = '1.5 GB'\n")), crawl=False)
+    assert job.audit.memory_budget == int(1.5 * 2**30)
+    assert build_job({}, crawl=False).audit.memory_budget == DEFAULT_MEMORY_BUDGET == 2 * 2**30
 
 
 def test_toml_syntax_error_says_where(tmp_path):

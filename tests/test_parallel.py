@@ -1,4 +1,4 @@
-"""Work done in a child process: the result comes back, and so does a failure."""
+"""Work done in a new process: the result comes back, and so does a failure."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.parallel import ChildError, in_child, in_new_process
+from audit.parallel import ChildError, in_new_process
 
-#: a forked child and a new interpreter report alike
-starts = pytest.mark.parametrize("start", [in_child, in_new_process], ids=["forked", "new-process"])
+starts = pytest.mark.parametrize("start", [in_new_process], ids=["new-process"])
 
 
 def _write_text(path: Path, text: str) -> Path:

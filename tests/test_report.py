@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from crawler.store import PAGE_COLUMNS
-from reports import BrandingError, export_pages_csv, start_links_csv, write_outputs
+from reports import BrandingError, export_pages_csv, write_outputs
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 FORMULA_TITLE = '=HYPERLINK("http://evil.example/","click")'
@@ -413,7 +413,7 @@ def test_workbook_has_a_summary_and_a_sheet_per_fired_rule(outputs):
     assert "&apos;=HYPERLINK" in cells or "'=HYPERLINK" in cells
 
 
-def test_links_csv_of_a_large_crawl_is_written_by_a_process_of_its_own(tmp_path, monkeypatch):
+def test_links_csv_is_masked_neutralised_and_quoted_with_or_without_a_bom(tmp_path):
     from audit import load_crawl
     from crawler import store
 
@@ -431,16 +431,9 @@ def test_links_csv_of_a_large_crawl_is_written_by_a_process_of_its_own(tmp_path,
     conn.close()
     crawl = load_crawl(path)
     here = write_outputs(tmp_path / "here", crawl, crawl.findings, RULES, BUDGET)
-    assert start_links_csv(tmp_path / "child", crawl.links) is None  # 4 rows: written with the rest
-    monkeypatch.setattr("reports.ROWS_FOR_A_PROCESS", 0)
-    writing = start_links_csv(tmp_path / "child", crawl.links, bom=True)
-    crawl.links = crawl.links.iloc[:0]  # the child has them: the caller may let them go
-    files = write_outputs(tmp_path / "child", crawl, crawl.findings, RULES, BUDGET, links_csv=writing, bom=True)
-    for name in ("pages.csv", "links.csv"):
+    files = write_outputs(tmp_path / "bom", crawl, crawl.findings, RULES, BUDGET, bom=True)
+    for name in ("pages.csv", "links.csv", "findings.csv"):
         assert files[name].read_bytes() == b"\xef\xbb\xbf" + here[name].read_bytes()
-    # without a writer started, write_outputs starts one itself
-    assert write_outputs(tmp_path / "own", load_crawl(path), crawl.findings, RULES, BUDGET)["links.csv"].read_bytes() \
-        == here["links.csv"].read_bytes()
     links = here["links.csv"].read_bytes()
     assert b"'=HYPERLINK" in links and b"hunter2" not in links and b"'-1" in links
     assert links.count(b"\r\n") == 5  # the quoted CR stays inside its cell
@@ -714,27 +707,29 @@ def test_an_empty_crawl_renders(tmp_path):
 def test_public_surface():
     import reports
 
-    assert reports.__all__ == ["BrandingError", "OutputsMissing", "export_pages_csv", "start_links_csv", "write_outputs"]
+    assert reports.__all__ == ["BrandingError", "OutputsMissing", "export_pages_csv", "write_outputs"]
 
 
-def test_links_csv_from_codes_is_links_csv_of_the_frame(tmp_path, monkeypatch):
-    """A new process writes links.csv of a large crawl from a file of codes, a chunk at a time:
-    the bytes of write_csv of the masked frame, whatever the chunks and categories."""
+def test_links_csv_by_duckdb_is_write_csv_of_the_masked_frame(tmp_path):
+    """links.csv, written by DuckDB from the crawl's links where they are, has the bytes of
+    write_csv of the masked frame: masked alike (one Masks), neutralised and quoted alike."""
+    from audit.graph import LinkGraph
     from reports import exports
     from reports.safe import redact_frame, write_csv
 
-    urls = pd.CategoricalDtype([f"{SITE}/", f"{SITE}/a?token=1", f"{SITE}/a?token=2", "=cmd", STAGING])
+    kelvin = f"{SITE}/a?\u212aey=secret"  # the Kelvin sign: Python's IGNORECASE reads it as k
+    urls = pd.CategoricalDtype([f"{SITE}/", f"{SITE}/a?token=1", f"{SITE}/a?token=2", "=cmd", STAGING, kelvin,
+                                f"{SITE}/a?TOKEN=3&x=1", f"{SITE}/a?tokens=4"])
     links = pd.DataFrame({
-        "source": pd.Categorical.from_codes([0, 0, 1, 3, 4, 2, 0], dtype=urls),
-        "target": pd.Categorical.from_codes([1, 2, 3, 4, 0, -1, 2], dtype=urls),
-        "kind": pd.Categorical(["a", "a", "img", "canonical", "a", "a", "redirect"]),
-        "anchor": pd.Categorical(["x", None, "-1", 'say "hi"', "line\rbreak", "", None]),
-        "nofollow": [False, True, False, False, True, False, False],
-        "seen_in": pd.Categorical(["raw", "both", "rendered", "raw", "raw", "both", "raw"])})
+        "source": pd.Categorical.from_codes([0, 0, 1, 3, 4, 2, 0, 5, 6], dtype=urls),
+        "target": pd.Categorical.from_codes([1, 2, 3, 4, 0, -1, 2, 6, 7], dtype=urls),
+        "kind": pd.Categorical(["a", "a", "img", "canonical", "a", "a", "redirect", "a", "a"]),
+        "anchor": pd.Categorical(["x", None, "-1", 'say "hi"', "line\rbreak", "", None, STAGING, "@x"]),
+        "nofollow": [False, True, False, False, True, False, False, False, True],
+        "seen_in": pd.Categorical(["raw", "both", "rendered", "raw", "raw", "both", "raw", "raw", "raw"])})
     expected = write_csv(tmp_path / "frame.csv", redact_frame(links), bom=True).read_bytes()
-    monkeypatch.setattr(exports, "LINK_CODES_CHUNK_ROWS", 3)
-    codes = exports.dump_link_codes(links, tmp_path)
-    assert codes.categories["source"] is codes.categories["target"]
-    written = exports.write_links_csv(tmp_path / "links.csv", codes, bom=True)
-    assert written.read_bytes() == expected and b"token=1" not in expected
-    assert not codes.path.exists()  # the codes file is gone once read
+    written = exports.write_links_csv(tmp_path / "links.csv", LinkGraph.from_frame(links), bom=True)
+    assert written.read_bytes() == expected
+    assert b"token=1" not in expected and b"secret" not in expected and b"TOKEN=3" not in expected
+    assert b"tokens=4" in expected  # not a secret parameter
+

@@ -71,15 +71,14 @@ def test_synthetic_store_loads(tmp_path):
 
 
 def test_report_of_a_large_store_writes_what_a_small_one_does(tmp_path, monkeypatch):
-    """The processes a large store's report forks (links read by two, links.csv and the findings
-    files written by their own) change nothing in the files."""
+    """The processes a large store's report starts (the workbook and the findings saved by their
+    own) change nothing in the files."""
     from seo_audit.cli import main
 
     store = tmp_path / "synthetic.sqlite"
     scale_bench.write_synthetic_store(str(store), 600)
     assert main(["report", "--store", str(store), "--out", str(tmp_path / "small"), "--quiet"]) == 0
-    for name, rows in (("audit.load.LINKS_PER_READER", 100), ("reports.ROWS_FOR_A_PROCESS", 0),
-                       ("reports.FINDINGS_FOR_A_PROCESS", 0), ("seo_audit.run.FINDINGS_STORED_APART", 0)):
+    for name, rows in (("reports.FINDINGS_FOR_A_PROCESS", 0), ("seo_audit.run.FINDINGS_STORED_APART", 0)):
         monkeypatch.setattr(name, rows)
     with sqlite3.connect(store) as conn:
         stored = conn.execute("SELECT rule, url, evidence FROM findings ORDER BY rowid").fetchall()

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, TypeVar
 import numpy as np
 import pandas as pd
 
-from audit.load import CRAWL_NEEDS, NOINDEX, Crawl, coded_isin
+from audit.load import CRAWL_NEEDS, NOINDEX, Crawl
 
 SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
@@ -151,7 +151,7 @@ def texts_match(texts: pd.Series, test: Callable[[str], bool]) -> pd.Series:
 def derived(crawl: Crawl, name: str, compute: Callable[[Crawl], T]) -> T:
     """``compute(crawl)``, computed once per crawl: what several rules (or the crawl budget)
     derive from a million rows. Computed again if the crawl's frames were replaced since."""
-    frames = (crawl.pages, crawl.links, crawl.sitemap_urls)
+    frames = (crawl.pages, crawl.graph, crawl.sitemap_urls)
     memo = vars(crawl).get("_derived")
     if memo is None or any(then() is not now for then, now in zip(memo["frames"], frames)):
         # weak references: a frame the crawl lets go of (its links, once written) is freed
@@ -199,18 +199,20 @@ def examples(keys: pd.Series, items: pd.Series, total: pd.Series | None = None) 
     return pd.Series(shown, index=distinct, dtype="str")
 
 
-def distinct_links(crawl: Crawl, mask: np.ndarray | pd.Series, key: str) -> pd.DataFrame:
-    """The distinct (source, target) links where ``mask`` holds, only the first EXAMPLES per
-    ``key``, as text, with how many there are of their ``key`` in column 'total' (for examples()).
-    Deduplicated and counted on ``crawl.links``' codes: a large crawl has tens of millions of links."""
-    links = crawl.links.loc[mask, ["source", "target", "anchor"]]
-    pairs = pd.DataFrame({col: links[col].array.codes for col in ("source", "target")})
-    links = links[~pairs.duplicated().to_numpy()]
-    group = links[key].array.codes  # grouping by a categorical of a million URLs recodes them all
-    grouped = links.groupby(group, sort=False)
-    links = links.assign(total=grouped[key].transform("size"))
-    first = links[grouped.cumcount().to_numpy() < EXAMPLES]
-    return first.assign(**{col: first[col].astype("str") for col in ("source", "target", "anchor")})
+def distinct_links(crawl: Crawl, where: str, key: str, params: tuple = (),
+                   frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The distinct (source, target) links where the SQL condition ``where`` holds (over
+    ``crawl.graph``'s link_facts; ``params`` and ``frames`` as LinkGraph.query takes them), the
+    first of each pair in the store's order, only the first EXAMPLES per ``key``, with how many
+    there are of their ``key`` in column 'total' (for examples()). Deduplicated and counted in
+    DuckDB: a large crawl has hundreds of millions of links."""
+    return crawl.graph.query(f"""
+        SELECT row, source, target, anchor, kind, total FROM (
+            SELECT *, count(*) OVER (PARTITION BY {key}) AS total,
+                   row_number() OVER (PARTITION BY {key} ORDER BY row) AS rank
+            FROM (SELECT row, source, target, anchor, kind FROM link_facts WHERE {where}
+                  QUALIFY row_number() OVER (PARTITION BY source, target ORDER BY row) = 1))
+        WHERE rank <= {EXAMPLES} ORDER BY row""", params, frames)
 
 
 def attempts_match(p: pd.DataFrame, test: Callable[[list], bool]) -> pd.Series:
@@ -228,18 +230,28 @@ def attempts_text(p: pd.DataFrame) -> pd.Series:
     return p["attempt_statuses"].map(lambda attempts: ", ".join(map(str, attempts)))
 
 
-def link_rows(crawl: Crawl, mask: pd.Series) -> pd.DataFrame:
-    """The links where ``mask`` holds, with source, target and anchor as text (``crawl.links``
-    holds them as categorical codes: a large crawl has tens of millions of links)."""
-    rows = crawl.links[mask]
-    return rows.assign(**{col: rows[col].astype("str") for col in ("source", "target", "anchor")})
+def link_rows(crawl: Crawl, where: str, params: tuple = (),
+              frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The links where the SQL condition ``where`` holds (LinkGraph.select), text as str."""
+    return crawl.graph.select(where, params, frames=frames)
+
+
+def url_frame(urls: pd.Series) -> pd.DataFrame:
+    """``urls`` as a frame of one column, url, for a links query to join."""
+    return pd.DataFrame({"url": urls.astype(object).to_numpy()})
+
+
+def linked_targets(crawl: Crawl, urls: pd.Series, kinds: tuple[str, ...]) -> pd.Series:
+    """Mask on ``urls``: those a link of one of ``kinds`` points to."""
+    hit = crawl.graph.query("SELECT DISTINCT target FROM links WHERE list_contains(?::VARCHAR[], kind) "
+                            "AND target IN (SELECT url FROM wanted)", (list(kinds),), {"wanted": url_frame(urls)})
+    return urls.isin(hit["target"])
 
 
 def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",)) -> pd.Series:
     """Per target URL: "linked from <source> ('<anchor>'), ..." over followed-or-not links."""
-    links = crawl.links
-    first = distinct_links(crawl, coded_isin(links["kind"], kinds) & coded_isin(links["target"], targets),
-                           "target")
+    first = distinct_links(crawl, "list_contains(?::VARCHAR[], kind) AND target IN (SELECT url FROM wanted)",
+                           "target", (list(kinds),), {"wanted": url_frame(targets)})
     item = first["source"] + first["anchor"].map(_quoted_anchor)
     return "linked from " + examples(first["target"], item, first["total"])
 

@@ -26,8 +26,7 @@ def hreflang_pairs(crawl) -> pd.DataFrame:
       fix="Remove rel=nofollow from internal links; use robots.txt or noindex for what must stay out.",
       learn_more=GOOGLE_NOFOLLOW, reads=("links.kind", "links.nofollow", "links.internal"))
 def nofollow_internal_link(crawl, t):
-    links = crawl.links
-    first = distinct_links(crawl, links["kind"].eq("a") & links["nofollow"] & links["internal"], "source")
+    first = distinct_links(crawl, "kind = 'a' AND nofollow AND internal", "source")
     listed = examples(first["source"], first["target"], first["total"])
     return found(pd.Series(listed.index), "nofollow links to " + listed.to_numpy())
 

@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from audit.rules.base import found, rule, rules_in, text
+from audit.rules.base import found, link_rows, rule, rules_in, text
 
 CATEGORY = "status"
 RFC_202 = "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3"
@@ -22,9 +22,8 @@ def _monitors(crawl) -> pd.DataFrame:
     """Status monitors that answered 2xx, with the 202 URL that named each."""
     p = crawl.pages
     monitors = p[p["fetch_kind"].eq("status-url") & p["status_class"].eq("2xx")]
-    links = crawl.links
-    named = links[links["kind"].eq("status-url").to_numpy()]
-    source = pd.Series(named["source"].astype(str).to_numpy(), index=named["target"].astype(str).to_numpy())
+    named = link_rows(crawl, "kind = 'status-url'")
+    source = pd.Series(named["source"].to_numpy(dtype=object), index=named["target"].to_numpy(dtype=object))
     source = source[~source.index.duplicated()]
     return monitors.assign(named_by=monitors["url"].map(source).astype(object).fillna("a 202"))
 

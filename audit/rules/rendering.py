@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.load import coded_isin
 from audit.rules.base import examples, found, link_rows, rule, rules_in, text, texts_match
 from audit.rules.performance import NEW_MARGIN
 from audit.rules.status import NOT_FOUND_TEXT
@@ -147,8 +146,7 @@ def h1_changed_by_js(crawl, t):
       fix="Render navigation and in-content links as <a href> in the raw HTML.",
       learn_more=JS_SEO, reads=("links.seen_in", "links.kind", "links.source", "links.target"))
 def links_only_in_rendered_dom(crawl, t):
-    links = crawl.links
-    rows = link_rows(crawl, coded_isin(links["kind"], ("a",)) & links["seen_in"].eq("rendered").to_numpy())
+    rows = link_rows(crawl, "kind = 'a' AND seen_in = 'rendered'")
     if rows.empty:
         return found(pd.Series(dtype="str"), "")
     counts = rows.groupby("source", sort=False)["target"].size()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from audit.rules.base import (answers, attempts_match, attempts_text, coded_isin, every_fetch, found,
-                              linked_from, rule, rules_in, text)
+from audit.rules.base import (answers, attempts_match, attempts_text, every_fetch, found,
+                              linked_from, linked_targets, rule, rules_in, text)
 
 CATEGORY = "robots"
 GOOGLE_ROBOTS = "https://developers.google.com/search/docs/crawling-indexing/robots/robots_txt"
@@ -58,8 +58,7 @@ def blocked_in_sitemap(crawl, t):
       learn_more=GOOGLE_ROBOTS, reads=("blocked", "robots_rule", "links.kind", "links.target"))
 def blocked_signal_target(crawl, t):
     p = _blocked(crawl)
-    links = crawl.links
-    hit = p[p["url"].isin(links.loc[coded_isin(links["kind"], SIGNAL_KINDS), "target"].unique())]
+    hit = p[linked_targets(crawl, p["url"], SIGNAL_KINDS)]
     sources = hit["url"].map(linked_from(crawl, hit["url"], SIGNAL_KINDS))
     return found(hit["url"], _rule(hit) + "; named as canonical or hreflang alternate, " + sources)
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.load import coded_isin
 from audit.rules.base import (Rule, derived, distinct_links, examples, fetched_pages, found,
-                              linked_from, rule, rules_in, text, texts_match)
+                              link_rows, linked_from, rule, rules_in, text, texts_match)
 from audit.rules.links import hreflang_pairs
 
 CATEGORY = "security"
@@ -61,26 +60,14 @@ def _https_html(crawl, *columns: str) -> pd.DataFrame:
     return p[_secure_pages(crawl)[p.index] & p["is_html"] & p["status"].between(200, 299)]
 
 
-def _link_url_schemes(crawl) -> tuple[np.ndarray, np.ndarray]:
-    """For each URL category of crawl.links, then for code -1 (no URL): http://?, https://?"""
-    urls = pd.Series(crawl.links["source"].cat.categories, dtype="str")
-    return tuple(np.append(_starts(urls, prefix).to_numpy(), False) for prefix in ("http://", "https://"))
-
-
-def _http_links_on_https(crawl, kinds: tuple[str, ...], same_host: bool) -> np.ndarray:
-    """Mask on crawl.links: links of ``kinds`` from an https:// page to an http:// URL, on the same
-    host as the page (``same_host``) or anywhere. Judged once per distinct URL (the categories)."""
-    links = crawl.links
-    plain, secure = derived(crawl, "link_url_schemes", _link_url_schemes)
-    source, target = links["source"].array.codes, links["target"].array.codes
-    mask = coded_isin(links["kind"], kinds) & secure[source] & plain[target]
-    if same_host and mask.any():
-        involved = np.unique(np.concatenate([source[mask], target[mask]]))
-        host_code = np.full(len(plain), -1, dtype=np.int64)
-        urls = pd.Series(links["source"].cat.categories[involved], dtype="str")
-        host_code[involved] = pd.factorize(_hosts(urls))[0]
-        mask &= host_code[source] == host_code[target]
-    return mask
+def _http_links_on_https(crawl, kinds: tuple[str, ...], same_host: bool) -> pd.DataFrame:
+    """The links of ``kinds`` from an https:// page to an http:// URL (link_rows), on the same
+    host as the page (``same_host``) or anywhere."""
+    rows = link_rows(crawl, "list_contains(?::VARCHAR[], kind) AND starts_with(source, 'https://') "
+                     "AND starts_with(target, 'http://')", (list(kinds),))
+    if same_host and len(rows):
+        rows = rows[(_hosts(rows["source"]) == _hosts(rows["target"])).fillna(False).to_numpy()]
+    return rows
 
 
 # --- certificates ------------------------------------------------------------------------
@@ -184,8 +171,8 @@ def http_to_https_temporary_redirect(crawl, t):
       fix="Write the links with https:// (or as relative links).",
       learn_more=SCREAMING_FROG_SECURITY, reads=("links",))
 def internal_link_to_http(crawl, t):
-    mask = _http_links_on_https(crawl, ("a",), same_host=True)
-    targets = pd.Series(pd.unique(crawl.links.loc[mask, "target"].astype("str")), dtype="str")
+    rows = _http_links_on_https(crawl, ("a",), same_host=True)
+    targets = pd.Series(pd.unique(rows["target"]), dtype="str")
     return found(targets, linked_from(crawl, targets).reindex(targets).to_numpy())
 
 
@@ -198,11 +185,9 @@ def internal_link_to_http(crawl, t):
       fix="Load every resource with https:// (host it yourself if its server has no HTTPS).",
       learn_more=MDN_MIXED_CONTENT, reads=("links",))
 def mixed_content(crawl, t):
-    mask = _http_links_on_https(crawl, MIXED_CONTENT_KINDS, same_host=False)
-    links = crawl.links
-    first = distinct_links(crawl, mask, "source")
-    kinds = links.loc[first.index, "kind"].astype("str")
-    listed = examples(first["source"], kinds + " " + first["target"], first["total"])
+    rows = _http_links_on_https(crawl, MIXED_CONTENT_KINDS, same_host=False)
+    first = distinct_links(crawl, "row IN (SELECT row FROM chosen)", "source", frames={"chosen": rows[["row"]]})
+    listed = examples(first["source"], first["kind"] + " " + first["target"], first["total"])
     return found(pd.Series(listed.index, dtype="str"), "loads over HTTP: " + listed.to_numpy())
 
 

@@ -150,7 +150,7 @@ def in_sitemap_202(crawl, t):
       fix="Make the status URL answer (200 with the job's state, or 303 to the result).",
       learn_more=RFC_202, reads=("links.kind", "links.target", "status", "error"))
 def status_url_error(crawl, t):
-    links = link_rows(crawl, crawl.links["kind"].eq("status-url"))
+    links = link_rows(crawl, "kind = 'status-url'")
     answer = answers(crawl, links["target"])
     bad = links[~answer.str.match(r"^[123]\d\d$") & answer.ne("not fetched")]
     return found(bad["source"], "status URL " + bad["target"] + " answered " + answer[bad.index])

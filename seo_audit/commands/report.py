@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from seo_audit.exit_codes import ExitCode
-from seo_audit.flags import FAIL_ON, add_stored_crawl_args, stored_job
+from seo_audit.flags import FAIL_ON, add_memory_arg, add_stored_crawl_args, stored_job
 from seo_audit.output import end, live
 from seo_audit.run import audit_and_render
 
@@ -18,10 +18,12 @@ def add_parser(verbs) -> None:
     add_stored_crawl_args(report)
     report.add_argument("--out", type=Path, help="output folder (default: the job file's, else required)")
     report.add_argument("--csv-bom", action="store_true")
+    add_memory_arg(report)
 
     audit = verbs.add_parser("audit", help="re-run the audit rules on a stored crawl and print the summary")
     add_stored_crawl_args(audit)
     audit.add_argument("--fail-on", choices=FAIL_ON)
+    add_memory_arg(audit)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ExitCode:

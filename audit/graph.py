@@ -1,0 +1,260 @@
+"""A crawl's links in DuckDB: read from the store without becoming Python objects, joined and
+aggregated there, spilled to disk past the memory budget.
+
+A crawl of ten million URLs has hundreds of millions of links: more than pandas can hold on a
+laptop. ``LinkGraph`` keeps them in a DuckDB table (``links``: row, source, target, kind,
+anchor, nofollow, seen_in; ``row`` is the store's order) in a database file of its own in a
+temporary folder, so DuckDB compresses them and evicts what it does not use; the link-graph
+facts the loader adds to pages (inlinks, reachability) are queries over it, and rules ask it
+for the few links they report (``select``).
+
+``memory_budget`` (bytes) bounds DuckDB's memory (MEMORY_SHARE of it: the rest is the pages
+in pandas); past it, DuckDB spills to its temporary folder and goes slower, it does not fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from crawler import store as crawl_store
+
+#: the whole run's memory, by default: `--memory-budget` and the job file's memory_budget
+DEFAULT_MEMORY_BUDGET = 2 * 2**30
+#: DuckDB's share of the memory budget: the rest holds the pages (pandas) and the report
+MEMORY_SHARE = 0.5
+#: rows of links in one Arrow batch read from the store
+BATCH_ROWS = 65_536
+#: the links columns, as LinkGraph's table holds them
+COLUMNS = ("row", "source", "target", "kind", "anchor", "nofollow", "seen_in")
+#: links' seen_in values (crawler.store.SEEN_IN), a missing one counting as raw
+SEEN_IN = ("raw", "rendered", "both")
+# The store's links as the table wants them: a missing anchor told apart from an empty one by a
+# flag (a reader infers a column's type from its first rows, and a NULL has none)
+_STORE_QUERY = ("SELECT rowid AS row, source, target, kind, ifnull(anchor, '') AS anchor, anchor IS NULL "
+                "AS no_anchor, ifnull(nofollow, 0) <> 0 AS nofollow, ifnull(seen_in, 'raw') AS seen_in "
+                "FROM links WHERE crawl_id = ?")
+_FROM_STORE = ("SELECT row::BIGINT AS row, source::VARCHAR AS source, target::VARCHAR AS target, kind::VARCHAR AS kind, "
+               "CASE WHEN no_anchor <> 0 THEN NULL ELSE anchor END::VARCHAR AS anchor, (nofollow <> 0)::BOOLEAN AS nofollow, "
+               "seen_in::VARCHAR AS seen_in FROM reader")  # typed: a reader of no rows cannot tell the types
+
+
+def parse_size(text: str | int | float) -> int:
+    """Bytes of a size such as "2GB", "512 MB", "1.5G" or a number of bytes."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = int(text)
+    else:
+        cleaned = str(text).strip().upper().replace(" ", "").removesuffix("IB").removesuffix("B")
+        units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+        try:
+            value = int(float(cleaned[:-1]) * units[cleaned[-1]]) if cleaned[-1:] in units else int(cleaned)
+        except (ValueError, IndexError):
+            raise ValueError(f"not a size: {text!r} (say 2GB, 512MB or a number of bytes)") from None
+    if value < 64 * 2**20:
+        raise ValueError(f"a memory budget under 64 MB cannot hold a crawl's working set: {text!r}")
+    return value
+
+
+def connect(memory_budget: int | None = None, *, in_memory: bool = False) -> tuple[duckdb.DuckDBPyConnection, Path | None]:
+    """A DuckDB database limited to MEMORY_SHARE of ``memory_budget``, spilling past it: in a new
+    temporary folder, returned to be removed when done; or (``in_memory``) a database in memory
+    spilling into a folder DuckDB makes and removes itself (None returned)."""
+    limit = int((memory_budget or DEFAULT_MEMORY_BUDGET) * MEMORY_SHARE)
+    if in_memory:
+        folder = None
+        con = duckdb.connect(":memory:")
+        spill = Path(tempfile.gettempdir()) / f"seo-audit-spill-{uuid.uuid4().hex}"
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="seo-audit-engine-"))
+        con = duckdb.connect(str(folder / "links.duckdb"))
+        spill = folder / "spill"
+    con.execute(f"SET memory_limit = '{limit // 2**20}MiB'")
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con, folder
+
+
+class LinkGraph:
+    """The links of one crawl in DuckDB (module docstring). Close it (or let it be collected)
+    to remove its temporary folder."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
+        self.con, self.folder = con, folder
+        (self.rows,) = con.execute("SELECT count(*) FROM links").fetchall()[0]
+
+    # -------------------------------------------------------------- making one
+
+    @classmethod
+    def from_store(cls, conn: sqlite3.Connection, crawl_id: int, memory_budget: int | None = None, *,
+                   in_memory: bool = False) -> "LinkGraph":
+        """The links of ``crawl_id`` in the store ``conn`` is open on, streamed in Arrow batches
+        (adbc-driver-sqlite reads SQLite in C: no row becomes a Python object); ``in_memory``:
+        see connect."""
+        con, folder = connect(memory_budget, in_memory=in_memory)
+        with _store_batches(conn, crawl_id) as reader:  # noqa: F841 (DuckDB reads it by name)
+            con.execute(f"CREATE TABLE links AS {_FROM_STORE}")
+        return cls(con, folder)
+
+    @classmethod
+    def from_frame(cls, links: pd.DataFrame | None, memory_budget: int | None = None) -> "LinkGraph":
+        """The links of a DataFrame of crawler.store.LINK_COLUMNS (missing ones added), in its order."""
+        con, folder = connect(memory_budget)
+        frame = pd.DataFrame(index=range(0 if links is None else len(links)))
+        for col in crawl_store.LINK_COLUMNS:
+            values = links[col] if links is not None and col in links else None
+            frame[col] = None if values is None else (values.to_numpy() if col == "nofollow" else
+                                                      values.astype(object).to_numpy())
+        frame["nofollow"] = frame["nofollow"].fillna(0).astype(bool)
+        frame["seen_in"] = frame["seen_in"].fillna("raw")
+        frame.insert(0, "row", range(len(frame)))
+        con.register("frame", frame)
+        con.execute("CREATE TABLE links AS SELECT row::BIGINT AS row, source::VARCHAR AS source, target::VARCHAR "
+                    "AS target, kind::VARCHAR AS kind, anchor::VARCHAR AS anchor, nofollow::BOOLEAN AS nofollow, "
+                    "seen_in::VARCHAR AS seen_in FROM frame ORDER BY row")
+        con.unregister("frame")
+        return cls(con, folder)
+
+    # -------------------------------------------------------------- the facts pages get
+
+    def add_page_facts(self, pages: pd.DataFrame, origins: list[Any]) -> None:
+        """Make the view ``link_facts``: the links with ``followed`` (a crawler follows it: not
+        nofollow, to another URL, a redirect or a link of kind a or meta-refresh on a page
+        that answered 2xx without a page-wide nofollow), ``internal`` (its target in scope: as
+        the target's page says, else its origin one of ``origins``) and ``to_a_page``.
+        ``pages``: url, passes (2xx, no page-wide nofollow), in_scope."""
+        facts = pd.DataFrame({"url": pages["url"].astype(object).to_numpy(),
+                              "passes": pages["passes"].to_numpy(dtype=bool),
+                              "in_scope": pages["in_scope"].to_numpy(dtype=bool)})
+        self.con.execute("DROP TABLE IF EXISTS page_facts")
+        self.con.register("facts", facts)
+        # a URL is a page once: a frame holding it twice counts its first row, as pandas' look-ups do
+        self.con.execute("CREATE TABLE page_facts AS SELECT url, first(passes ORDER BY rowid) AS passes, "
+                         "first(in_scope ORDER BY rowid) AS in_scope FROM (SELECT *, row_number() OVER () AS rowid "
+                         "FROM facts) WHERE url IS NOT NULL GROUP BY url")
+        self.con.unregister("facts")
+        known = [o for o in origins if isinstance(o, str)]
+        any_missing = len(known) < len(origins)  # pandas' isin matches a missing origin with a missing one
+        origin = "nullif(lower(regexp_extract(l.target, '^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)', 1)), '')"
+        in_origins = f"coalesce({origin} IN (SELECT unnest(?::VARCHAR[])), false)"
+        if any_missing:
+            in_origins = f"({in_origins} OR ({origin} IS NULL AND l.target IS NOT NULL))"
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP VIEW link_facts AS
+            SELECT l.*,
+                   NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
+                   AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
+                        OR coalesce(l.kind = 'redirect', false)) AS followed,
+                   CASE WHEN t.url IS NOT NULL THEN t.in_scope ELSE {in_origins} END AS internal,
+                   t.url IS NOT NULL AS to_a_page
+            FROM links l LEFT JOIN page_facts s ON s.url = l.source LEFT JOIN page_facts t ON t.url = l.target
+        """.replace("?::VARCHAR[]", _sql_list(known)))
+
+    def per_page(self, pages: pd.Series, reaching_kinds: Iterable[str]) -> tuple[pd.Series, pd.Series]:
+        """For each URL of ``pages``: its inlinks (distinct sources of followed <a> links to
+        it) and whether a followed link of ``reaching_kinds`` leads to it."""
+        kinds = _sql_list(reaching_kinds)
+        counted = self.con.execute(f"""
+            SELECT target AS url, count(DISTINCT source) FILTER (WHERE kind = 'a') AS inlinks,
+                   bool_or(kind IN (SELECT unnest({kinds}))) AS reached
+            FROM link_facts WHERE followed AND to_a_page GROUP BY target
+        """).df()
+        counted = counted.set_index("url")
+        urls = pages.astype(object)
+        inlinks = urls.map(counted["inlinks"]).fillna(0).astype("int64")
+        reached = urls.map(counted["reached"]).eq(True)
+        return inlinks, reached
+
+    # -------------------------------------------------------------- reading some
+
+    def select(self, where: str = "true", params: Iterable[Any] = (), columns: str = "*",
+               frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        """The links of ``link_facts`` where the SQL condition ``where`` holds, in the store's
+        order, as a DataFrame (text as pandas' str dtype); ``frames`` are registered by name
+        for the query to join (a list of target URLs...)."""
+        return self.query(f"SELECT {columns} FROM link_facts WHERE {where} ORDER BY row", params, frames)
+
+    def query(self, sql: str, params: Iterable[Any] = (), frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        """``sql`` over ``links``, ``link_facts`` and ``page_facts`` (and ``frames``), as a DataFrame."""
+        for name, frame in (frames or {}).items():
+            self.con.register(name, frame)
+        try:
+            result = self.con.execute(sql, list(params)).df()
+        finally:
+            for name in frames or {}:
+                self.con.unregister(name)
+        for col in result.columns:
+            if result[col].dtype == object:
+                result[col] = result[col].astype("str")
+        return result
+
+    def frame(self) -> pd.DataFrame:
+        """Every link as a DataFrame: text columns categorical (source and target sharing one
+        dtype), with followed and internal. For a notebook: tens of millions of links take GBs,
+        query them instead (audit.query)."""
+        has_facts = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'link_facts'").fetchall()[0][0]
+        extra = ", followed, internal" if has_facts else ""
+        frame = self.con.execute(f"SELECT source, target, kind, anchor, nofollow, seen_in{extra} "
+                                 f"FROM {'link_facts' if has_facts else 'links'} ORDER BY row").df()
+        urls = pd.CategoricalDtype(pd.unique(pd.concat([frame["source"], frame["target"]]).dropna().to_numpy()))
+        frame["source"] = frame["source"].astype(urls)
+        frame["target"] = frame["target"].astype(urls)
+        for col in ("kind", "anchor"):
+            frame[col] = frame[col].astype("category")
+        frame["seen_in"] = pd.Categorical(frame["seen_in"], categories=list(SEEN_IN))
+        return frame
+
+    def close(self) -> None:
+        if self.folder is not None:
+            self.con.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+def _sql_list(values: Iterable[Any]) -> str:
+    """A SQL list literal of texts."""
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]::VARCHAR[]"
+
+
+def database_path(conn: sqlite3.Connection) -> str:
+    """The file of the store ``conn`` is open on ('' for an in-memory one)."""
+    (path,) = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+    return path
+
+
+@contextlib.contextmanager
+def _store_batches(conn: sqlite3.Connection, crawl_id: int) -> Iterator[pa.RecordBatchReader]:
+    """The crawl's links (_STORE_QUERY) as a stream of Arrow batches."""
+    path = database_path(conn)
+    if path:
+        import adbc_driver_sqlite.dbapi
+
+        with adbc_driver_sqlite.dbapi.connect(Path(path).resolve().as_uri() + "?mode=ro") as reader_conn, \
+                reader_conn.cursor() as cursor:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+            cursor.execute(_STORE_QUERY, (crawl_id,))
+            yield cursor.fetch_record_batch()
+        return
+    # an in-memory store (tests): read here, by this connection (DuckDB reads on its own threads)
+    rows = conn.execute(_STORE_QUERY, (crawl_id,)).fetchall()
+    schema = pa.schema([("row", pa.int64()), ("source", pa.string()), ("target", pa.string()),
+                        ("kind", pa.string()), ("anchor", pa.string()), ("no_anchor", pa.int64()),
+                        ("nofollow", pa.int64()), ("seen_in", pa.string())])
+    columns = list(zip(*rows)) or [[] for _ in schema]
+    table = pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema)], schema=schema)
+    yield pa.RecordBatchReader.from_batches(schema, table.to_batches())

@@ -1,0 +1,65 @@
+"""A crawl's links in DuckDB (audit.graph): bounded by the memory budget, queried by SQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import audit
+from audit.graph import LinkGraph, parse_size
+from crawler import store
+
+SITE = "https://shop.test"
+
+
+def _store(tmp_path):
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    crawl_id = store.new_crawl(conn, f"{SITE}/", {})
+    pages = [{**dict.fromkeys(store.PAGE_COLUMNS), "url": f"{SITE}/{p}", "status": 200, "fetch_kind": "page",
+              "content_type": "text/html"} for p in ("", "a", "b")]
+    store.insert_pages(conn, crawl_id, [tuple(page[c] for c in store.PAGE_COLUMNS) for page in pages])
+    store.insert_links(conn, crawl_id, [(f"{SITE}/", f"{SITE}/a", "a", "A", 0), (f"{SITE}/", f"{SITE}/b", "a", None, 1),
+                                        (f"{SITE}/a", f"{SITE}/b", "img", "", 0), (f"{SITE}/b", f"{SITE}/a", "a", "x", 0)])
+    store.finish_crawl(conn, crawl_id, "complete")
+    conn.close()
+    return path
+
+
+def test_duckdb_gets_its_share_of_the_memory_budget_and_a_folder_to_spill_into():
+    graph = LinkGraph.from_frame(None, memory_budget=parse_size("512MB"))
+    (limit,), = graph.con.execute("SELECT current_setting('memory_limit')").fetchall()
+    assert limit == "256.0 MiB"
+    (spill,), = graph.con.execute("SELECT current_setting('temp_directory')").fetchall()
+    folder = graph.folder
+    assert spill.startswith(str(folder))
+    graph.close()
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize("text, size", [("2GB", 2 * 2**30), ("512 MB", 512 * 2**20), ("1.5G", int(1.5 * 2**30)),
+                                        ("3GiB", 3 * 2**30), (2**30, 2**30), ("1073741824", 2**30)])
+def test_sizes(text, size):
+    assert parse_size(text) == size
+
+
+def test_a_crawl_too_large_for_dataframes_is_queried_in_sql(tmp_path):
+    path = _store(tmp_path)
+    relation = audit.query(path, "SELECT target, count(*) AS n FROM links WHERE kind = 'a' GROUP BY target ORDER BY target")
+    assert relation.fetchall() == [(f"{SITE}/a", 2), (f"{SITE}/b", 1)]
+    joined = audit.query(path, "SELECT p.url, count(l.row) AS out FROM pages p LEFT JOIN links l ON l.source = p.url "
+                               "GROUP BY p.url ORDER BY p.url").df()
+    assert joined["out"].tolist() == [2, 1, 1]
+
+
+def test_notebook_links_are_a_dataframe_as_stored(tmp_path):
+    crawl = audit.load_crawl(_store(tmp_path))
+    links = crawl.links
+    assert list(links.columns) == ["source", "target", "kind", "anchor", "nofollow", "seen_in", "followed", "internal"]
+    assert links["anchor"].astype(object).where(links["anchor"].notna(), None).tolist() == ["A", None, "", "x"]
+    assert links["nofollow"].tolist() == [False, True, False, False]
+    assert links["followed"].tolist() == [True, False, False, True]
+    assert crawl.pages.set_index("url")["inlinks"].to_dict() == {f"{SITE}/": 0, f"{SITE}/a": 2, f"{SITE}/b": 0}
+    # links replaced from a frame: the graph and its facts follow
+    crawl.links = pd.DataFrame([(f"{SITE}/a", f"{SITE}/b", "a", "new", 0)], columns=store.LINK_COLUMNS[:5])
+    assert crawl.graph.select()["anchor"].tolist() == ["new"] and crawl.links["followed"].tolist() == [True]
