@@ -163,16 +163,22 @@ class LinkGraph:
         """For each URL of ``pages``: its inlinks (distinct sources of followed <a> links to
         it) and whether a followed link of ``reaching_kinds`` leads to it."""
         kinds = _sql_list(reaching_kinds)
-        counted = self.con.execute(f"""
-            SELECT target AS url, count(DISTINCT source) FILTER (WHERE kind = 'a') AS inlinks,
-                   bool_or(kind IN (SELECT unnest({kinds}))) AS reached
-            FROM link_facts WHERE followed AND to_a_page GROUP BY target
-        """).df()
-        counted = counted.set_index("url")
+        # DISTINCT pairs then a count, not count(DISTINCT): DuckDB spills the first past its memory
+        # limit, the second ran out of it at 20M links in 1 GB
+        self.con.execute("CREATE OR REPLACE TEMP TABLE followed_links AS SELECT target, source, kind "
+                         "FROM link_facts WHERE followed AND to_a_page")
+        try:
+            inlinks = self.con.execute("""
+                SELECT target AS url, count(*) AS inlinks
+                FROM (SELECT DISTINCT target, source FROM followed_links WHERE kind = 'a' AND source IS NOT NULL)
+                GROUP BY target
+            """).df().set_index("url")["inlinks"]
+            reached = self.con.execute(f"SELECT DISTINCT target AS url FROM followed_links "
+                                       f"WHERE kind IN (SELECT unnest({kinds}))").df()["url"]
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS followed_links")
         urls = pages.astype(object)
-        inlinks = urls.map(counted["inlinks"]).fillna(0).astype("int64")
-        reached = urls.map(counted["reached"]).eq(True)
-        return inlinks, reached
+        return urls.map(inlinks).fillna(0).astype("int64"), urls.isin(reached)
 
     # -------------------------------------------------------------- reading some
 
