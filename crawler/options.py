@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .extraction import Definitions, definitions
-from .render import RENDER_MODES, require_chromium
+from .chromium import RENDER_MODES, require_chromium
 from .urls import normalise
 
 #: user-agent presets (Google's published strings; the robots.txt token is "Googlebot")

@@ -21,30 +21,20 @@ Pure parts (tested as such): ``rendered_fields``, ``differences``, ``template_ke
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
 import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from .chromium import LAUNCH_ARGS, RENDER_MODES, RenderUnavailable, chromium_executable, require_chromium
 from .extract import Link, PageFacts, extract
 from .facts import PAGE_COLUMNS
 from .records import says_nofollow
 from .urls import origin
 
-#: where Chromium is looked for, after $SEO_AUDIT_CHROMIUM: Debian's headless shell first (package
-#: chromium-headless-shell: the same Chromium without the desktop browser around it, which costs
-#: about half as much CPU again per page), else Debian's chromium
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium", "chromium", "chromium-browser")
-#: Debian's Chromium without what a crawler must not do: phone home, update, sync, use a GPU
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-RENDER_MODES = ("off", "auto", "all")
 RENDER_SLOT = "render"
 #: pages waiting for a render beyond which the raw crawl waits too (bounds what they hold)
 RENDER_BACKLOG = 500
@@ -92,31 +82,6 @@ METRICS_SCRIPT = """
           bytes: bytes, requests: 1 + resources.length};
 }
 """
-
-
-class RenderUnavailable(ValueError):
-    """Rendering was asked for and cannot run here (no Chromium)."""
-
-
-def chromium_executable() -> str | None:
-    """The system Chromium to drive: $SEO_AUDIT_CHROMIUM if set (and only it), else Debian's
-    (CHROMIUM_CANDIDATES); None if there is none."""
-    chosen = os.environ.get("SEO_AUDIT_CHROMIUM")
-    for candidate in (chosen,) if chosen else CHROMIUM_CANDIDATES:
-        path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
-        if path and os.access(path, os.X_OK) and Path(path).is_file():
-            return path
-    return None
-
-
-def require_chromium() -> str:
-    path = chromium_executable()
-    if path is None:
-        raise RenderUnavailable(
-            "--render needs Chromium and none was found: install Debian's package `chromium` "
-            "(apt-get install chromium; chromium-headless-shell renders faster), or point "
-            "SEO_AUDIT_CHROMIUM at a Chromium executable")
-    return path
 
 
 def scrapy_settings(options) -> dict[str, Any]:

@@ -66,6 +66,13 @@ def test_the_command_modules_import_without_cycles():
     tuple(graphlib.TopologicalSorter(graph).static_order())  # CycleError names the cycle
 
 
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_package_has_an_import_cycle(package):
+    graph = module_imports(package)
+    assert len(graph) > 3
+    tuple(graphlib.TopologicalSorter(graph).static_order())  # CycleError names the cycle
+
+
 def test_the_check_sees_relative_and_lazy_imports(tmp_path, monkeypatch):
     fake = tmp_path / "crawler"
     fake.mkdir()
