@@ -366,12 +366,14 @@ class OursCrawl(Contender):
 
 
 class Ours(Contender):
-    """The whole product: `seo-audit crawl --no-report` (crawl, then the audit)."""
+    """The whole product: `seo-audit crawl --no-report` (crawl, then the audit), or with
+    ``report`` the report too (crawl, audit, report in one command)."""
 
     name = "ours-cli"
 
-    def __init__(self, extra: list[str] | None = None):
+    def __init__(self, extra: list[str] | None = None, report: bool = False):
         self.extra = list(extra or [])
+        self.report = report
         self.base: list[str] | None = None
         self.flags: set[str] = set()
         self.notes: list[str] = []
@@ -416,7 +418,7 @@ class Ours(Contender):
             cmd += ["--concurrency", str(conc)]
         if "--max-pages" in self.flags:
             cmd += ["--max-pages", str(n + 1000)]
-        if "--no-report" in self.flags:
+        if "--no-report" in self.flags and not self.report:
             cmd += ["--no-report"]
         if self.extra:
             cmd += self.extra
@@ -727,6 +729,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profile-format", choices=("speedscope", "raw"), default="speedscope")
     ap.add_argument("--ours-args", default="", metavar="'FLAGS'",
                     help="extra flags for seo-audit crawl, e.g. '--trap-cap 100000' (shown under the table)")
+    ap.add_argument("--ours-report", action="store_true",
+                    help="ours-cli writes its report too (crawl, audit and report in one command)")
     ap.add_argument("--workdir", help="where the site, nginx config and outputs go (default: a new /tmp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the workdir (site, outputs, logs)")
     ap.add_argument("--results-dir", default=os.path.join(BENCH, "results"))
@@ -763,7 +767,7 @@ def main(argv=None) -> int:
 
     classes = {"ours": OursCrawl, "bare": Bare, "advertools": Advertools}
     def make(name):
-        return Ours(shlex.split(a.ours_args)) if name == "ours-cli" else classes[name]()
+        return Ours(shlex.split(a.ours_args), report=a.ours_report) if name == "ours-cli" else classes[name]()
 
     contenders = {name: make(name) for name in only}
     if a.profile and a.profile not in contenders:
