@@ -13,7 +13,7 @@ from audit.load import Crawl
 from audit.rules import RULES, RULES_BY_ID, SEVERITIES, Rule
 from crawler import store as crawl_store
 
-FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
+FINDING_COLUMNS = list(crawl_store.FINDING_COLUMNS)
 
 
 @dataclass

@@ -77,7 +77,6 @@ REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh", "js-redirect")
 READ_CHUNK_ROWS = 20_000
 _INT_COLUMNS = crawl_store.PAGE_INTEGER_COLUMNS
 _FLOAT_COLUMNS = crawl_store.PAGE_REAL_COLUMNS
-_FINDING_COLUMNS = ["crawl_id", "rule", "severity", "category", "url", "evidence"]
 #: a robots directive (meta robots or X-Robots-Tag) that keeps a page out of the index
 NOINDEX = r"\b(?:noindex|none)\b"
 _NOFOLLOW = r"\b(?:nofollow|none)\b"
@@ -106,7 +105,7 @@ class Crawl:
         self.graph = graph if graph is not None else LinkGraph.from_frame(links)
         self._links: pd.DataFrame | None = None
         self.sitemap_urls, self.rechecks = sitemap_urls, rechecks
-        self.findings = pd.DataFrame(columns=_FINDING_COLUMNS) if findings is None else findings
+        self.findings = pd.DataFrame(columns=list(crawl_store.FINDING_COLUMNS)) if findings is None else findings
         #: the server logs joined with the crawl (audit.logs.LogFacts), which the log rules read; None: no logs
         self.logs = logs
 
@@ -266,7 +265,7 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         pages["status"] = pages["status"].astype("Int64")
         for col in pages.columns.intersection(_FLOAT_COLUMNS):
             pages[col] = pd.to_numeric(pages[col]).astype(float)
-        findings = pd.read_sql_query(f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
+        findings = pd.read_sql_query(f"SELECT {', '.join(crawl_store.FINDING_COLUMNS)} FROM findings WHERE crawl_id = ?",
                                      conn, params=(crawl_id,))
         return CrawlOutline(crawl_id, meta, pages, findings, budget, crawl_store.audit_rules_of(conn, crawl_id))
     finally:

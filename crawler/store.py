@@ -529,11 +529,17 @@ def audit_rules_of(conn: sqlite3.Connection, crawl_id: int) -> str | None:
     return row[0] if row else None
 
 
+#: a finding's severities, worst first, and the findings table's columns: defined here, with the
+#: table, for every layer above (the CLI reads them without importing the audit)
+SEVERITIES = ("critical", "warning", "notice")
+FINDING_COLUMNS = ("crawl_id", "rule", "severity", "category", "url", "evidence")
+
+
 def replace_findings(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tuple]) -> None:
     """Findings of a crawl: (rule, severity, category, url, evidence) rows, replacing any earlier audit."""
     with conn:
         conn.execute("DELETE FROM findings WHERE crawl_id = ?", (crawl_id,))
-        _insert(conn, "findings", ("rule", "severity", "category", "url", "evidence"), crawl_id, rows)
+        _insert(conn, "findings", FINDING_COLUMNS[1:], crawl_id, rows)
 
 
 def set_log_summary(conn: sqlite3.Connection, crawl_id: int, summary: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 from markupsafe import Markup, escape
 
+from audit.rules import SEVERITIES
+
 #: click depths above this are drawn as one "N+" column
 DEPTH_BINS = 10
 #: response-time bin edges, seconds
@@ -20,7 +22,6 @@ RESPONSE_TIME_EDGES = (0.1, 0.25, 0.5, 0.8, 1.5, 3.0)
 SLOW_RESPONSE = 0.8
 #: status codes beyond the most common ones are drawn as one "other" bar
 STATUS_BARS = 10
-SEVERITIES = ("critical", "warning", "notice")
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import pandas as pd
 
 from .rendering import Rendering, rendering_summary
 from reports.listmode import list_facts
+from audit.rules import SEVERITIES
 from audit.segments import segment_of_urls
 
-SEVERITIES = ("critical", "warning", "notice")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error", "skipped")
 #: how many rules the "fix these first" list names
 FIX_FIRST = 5
@@ -36,7 +36,7 @@ CHANGED_ROWS = 20
 #: the comparison's CSV, written beside the report when there is a previous crawl
 COMPARE_CSV = "compare.csv"
 #: findings.csv columns, in order: the first four are a public contract
-FINDING_COLUMNS = ("rule", "severity", "url", "evidence", "category", "title", "crawl_id", "segment")
+REPORT_FINDING_COLUMNS = ("rule", "severity", "url", "evidence", "category", "title", "crawl_id", "segment")
 #: segments the report breaks its tables and charts down by (the most URLs first); summary.json has all
 SEGMENTS_SHOWN = 12
 
@@ -370,14 +370,14 @@ def segment_views(budget: dict[str, Any], sections: list[RuleSection]) -> list[S
 def findings_table(findings: pd.DataFrame, sections: list[RuleSection],
                    pages: pd.DataFrame | None = None) -> pd.DataFrame:
     """findings with each rule's title and each URL's segment (from ``pages``), in
-    FINDING_COLUMNS order and fix-first rule order."""
+    REPORT_FINDING_COLUMNS order and fix-first rule order."""
     titles = {s.id: s.title for s in sections}
     order = {s.id: i for i, s in enumerate(sections)}
     table = findings.assign(title=findings["rule"].map(titles))
     if pages is not None and "segment" in pages:
         table["segment"] = segment_of_urls(table["url"], pages)
     table = table.iloc[table["rule"].map(order).argsort(kind="stable")]
-    return table.reindex(columns=list(FINDING_COLUMNS)).reset_index(drop=True)
+    return table.reindex(columns=list(REPORT_FINDING_COLUMNS)).reset_index(drop=True)
 
 
 def _rule_changes(by_rule: dict[str, Any], rules: list[Any], sections: list[RuleSection]) -> list[RuleChange]:

@@ -64,11 +64,9 @@ from audit.graph import parse_size
 from crawler.options import CrawlOptions
 from crawler.url_list import UrlList, read_url_list
 from crawler.urls import normalise
+from seo_audit.jobs import DEFAULT_STORE_NAME, FAIL_ON
 
-#: what --fail-on and fail_on accept: a severity (that or worse fails) or "new" (regressions)
-FAIL_ON = ("critical", "warning", "notice", "new")
 DEFAULT_OUT = Path("audit-output")
-DEFAULT_STORE_NAME = "seo-audit.sqlite"
 
 #: CrawlOptions fields a job cannot set in [crawl]: they have top-level keys, or are per run
 _NOT_IN_CRAWL_TABLE = {"start_url", "store", "job", "resume", "log_level", "list_urls", "list_counts"}

@@ -7,10 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from seo_audit.jobs import SEVERITIES
-
-FAIL_ON = (*SEVERITIES, "new")
-DEFAULT_STORE_NAME = "seo-audit.sqlite"
+from seo_audit.jobs import DEFAULT_STORE_NAME, FAIL_ON
 
 
 def positive_int(text: str) -> int:

@@ -17,10 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from crawler.store import SEVERITIES
+
 #: crawls that ran to their end (a limit in the options is an end too): only these are compared,
 #: because an interrupted crawl would show every URL it did not reach as "disappeared"
 FINISHED_STATES = ("complete", "stopped-at-limit")
-SEVERITIES = ("critical", "warning", "notice")
+#: what --fail-on and fail_on accept: a severity (that or worse fails) or "new" (regressions)
+FAIL_ON = (*SEVERITIES, "new")
+#: a job's store in its output folder, unless it names one
+DEFAULT_STORE_NAME = "seo-audit.sqlite"
 
 
 class LockHeld(RuntimeError):

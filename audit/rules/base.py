@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from audit.load import CRAWL_NEEDS, NOINDEX, Crawl
+from crawler.store import SEVERITIES
 
-SEVERITIES = ("critical", "warning", "notice")
 CATEGORIES = ("status", "redirects", "robots", "indexability", "sitemaps", "duplicates",
               "performance", "architecture", "links", "content", "rendering", "security", "structured-data",
               "logs")
