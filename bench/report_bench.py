@@ -65,13 +65,15 @@ def _titles(rng: np.random.Generator, n: int) -> np.ndarray:
     return titles
 
 
-def synthetic_pages(n: int, rng: np.random.Generator) -> pd.DataFrame:
+def synthetic_pages(n: int, rng: np.random.Generator, first: int = 0) -> pd.DataFrame:
+    """n synthetic URLs numbered from ``first`` (the site's home page is number 0)."""
     shares = np.array([kind[0] for kind in URL_MIX])
     kind = rng.choice(len(URL_MIX), size=n, p=shares / shares.sum())
     column = lambda i: np.array([URL_MIX[k][i] for k in range(len(URL_MIX))], dtype=object)[kind]  # noqa: E731
-    urls = np.array([f"{SITE}/c{i % 40}/p{i}" + (".jpg" if k == 1 else "") for i, k in enumerate(kind)],
+    urls = np.array([f"{SITE}/c{i % 40}/p{i}" + (".jpg" if k == 1 else "") for i, k in enumerate(kind, first)],
                     dtype=object)
-    urls[0] = f"{SITE}/"
+    if first == 0:
+        urls[0] = f"{SITE}/"
     codes = np.array([k[1] or 0 for k in URL_MIX])[kind]  # 0: no status
     status = pd.array(np.where(codes > 0, codes, None), dtype="Int64")
     fetched = pd.isna(column(4))
@@ -95,7 +97,7 @@ def synthetic_pages(n: int, rng: np.random.Generator) -> pd.DataFrame:
     pages["h1_count"] = pd.array(np.where(html, 1, 0), dtype="Int64")
     pages["outlinks"] = pd.array(np.where(html, rng.integers(10, 80, n), 0), dtype="Int64")
     pages["redirect_target"] = np.where(codes == 301, urls + "/", None)
-    pages["fetched_at"] = 1_790_000_000.0 + np.arange(n) * 0.01
+    pages["fetched_at"] = 1_790_000_000.0 + np.arange(first, first + n) * 0.01
     pages["status_class"] = column(2)
     pages["is_html"] = html
     pages["in_scope"] = True

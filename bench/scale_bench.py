@@ -52,7 +52,7 @@ import crawl_bench  # noqa: E402
 from crawl_bench import RssSampler, clean_env, jsonl_rows, log, measure, tail  # noqa: E402
 from crawler import store as crawl_store  # noqa: E402
 from pagegen_server import PagegenServer  # noqa: E402
-from report_bench import synthetic_pages  # noqa: E402
+from report_bench import SITE, synthetic_pages  # noqa: E402
 
 CONTENDERS = ("ours", "bare")
 CURVE_POINTS = (0.10, 0.25, 0.50, 0.75, 1.00)
@@ -62,6 +62,8 @@ PROGRESS_EVERY = 120
 LINKS_MIN, LINKS_MAX = 10, 40
 #: of those, links to the same few category pages (the navigation every page repeats)
 NAV_LINKS = 8
+#: URLs a synthetic store makes and writes at a time
+PAGES_PER_CHUNK = 500_000
 ANCHORS = np.array(["Home", "Shoes", "Boots", "Sale", "Next", "Read more", "Shop now", "Kids",
                     "Women", "Men", "Trail running shoes", "Winter boots -50%", ""], dtype=object)
 
@@ -254,52 +256,70 @@ def write_synthetic_store(path: str, n: int, seed: int = 1) -> dict:
     """A store holding one complete crawl of ``n`` URLs: report_bench's mix of answers (200 HTML,
     images, 301, 404, 500, 202, timeouts, robots-blocked), plus 2% noindex, 3% canonicalised
     to another URL, 10% duplicate titles, 5% duplicate descriptions, 5% duplicate content, and
-    10-40 links per HTML page (8 of them navigation, 2% nofollow)."""
+    10-40 links per HTML page (8 of them navigation, 2% nofollow). Pages are made and written
+    PAGES_PER_CHUNK at a time, so 10M URLs fit in a few GB."""
     rng = np.random.default_rng(seed)
-    pages = synthetic_pages(n, rng)
-    urls = pages["url"].to_numpy()
-    html_ok = (pages["is_html"] & pages["status"].eq(200).fillna(False)).to_numpy()
-    pages["canonical"] = np.where(html_ok, urls, None)
-    canonicalised = html_ok & (rng.random(n) < 0.03)
-    pages.loc[canonicalised, "canonical"] = urls[rng.integers(0, n, int(canonicalised.sum()))]
-    pages["canonical_count"] = pd.array(np.where(html_ok, 1, 0), dtype="Int64")
-    # report_bench gives nearly every page the same description and titles of 4 words out of 21:
-    # here most are unique and a realistic share repeats (templates), 10% titles, 5% descriptions
-    numbered = pages["title"].astype(object) + [f" #{i}" for i in range(n)]
-    pages["title"] = np.where(rng.random(n) < 0.10, pages["title"], numbered)
-    pages["meta_description"] = np.where(pages["meta_description"].isna() | (rng.random(n) < 0.05),
-                                         pages["meta_description"], "About " + numbered)
-    pages["meta_robots"] = np.where(html_ok & (rng.random(n) < 0.02), "noindex, follow", None)
-    pages["content_hash"] = np.where(html_ok, [f"h{i % (n // 50 + 1) if i % 20 == 0 else i}" for i in range(n)],
-                                     None)
-    pages["retry_after"] = np.where(pages["status"].eq(202).fillna(False), "2", None)
-
     conn = crawl_store.connect(path)
     try:
-        crawl_id = crawl_store.new_crawl(conn, urls[0], {"max_pages": n, "concurrency": 16}, job="scale-bench")
-        columns = [_nullable(pages[c].tolist()) if c not in crawl_store.PAGE_JSON_COLUMNS else
-                   [json.dumps(v) if v is not None else None for v in pages[c].tolist()]
-                   for c in crawl_store.PAGE_COLUMNS]
-        crawl_store.insert_pages(conn, crawl_id, zip(*columns))
+        crawl_id = crawl_store.new_crawl(conn, f"{SITE}/", {"max_pages": n, "concurrency": 16}, job="scale-bench")
+        url_parts, html_parts, redirects = [], [], 0
+        for first in range(0, n, PAGES_PER_CHUNK):
+            urls, html_ok, chunk_redirects = _write_synthetic_pages(conn, crawl_id, first,
+                                                                    min(PAGES_PER_CHUNK, n - first), n, rng)
+            url_parts.append(urls)
+            html_parts.append(html_ok)
+            redirects += chunk_redirects
+        urls, html_ok = np.concatenate(url_parts), np.concatenate(html_parts)
+        del url_parts, html_parts
         links = 0
         for chunk in np.array_split(np.flatnonzero(html_ok), max(1, n // 50_000)):
             rows = list(_synthetic_links(urls, chunk, rng))
             crawl_store.insert_links(conn, crawl_id, rows)
             links += len(rows)
-        redirects = pages["status"].eq(301).fillna(False).to_numpy()
-        crawl_store.insert_links(conn, crawl_id, zip(urls[redirects], pages["redirect_target"].to_numpy()[redirects],
-                                                     ["redirect"] * int(redirects.sum()), [None] * int(redirects.sum()),
-                                                     [0] * int(redirects.sum())))
-        accepted = pages["status"].eq(202).fillna(False).to_numpy()
-        crawl_store.insert_rechecks(conn, crawl_id, ((u, 1, 2.0, 200, None, None, 1_790_000_100.0)
-                                                     for u in urls[accepted]))
-        crawl_store.insert_sitemap_urls(conn, crawl_id, ((f"{urls[0]}sitemap.xml", u, None)
-                                                         for u in urls[html_ok & (rng.random(n) < 0.85)]))
         conn.commit()
         crawl_store.finish_crawl(conn, crawl_id, "complete")
     finally:
         conn.close()
-    return {"urls": n, "links": links + int(redirects.sum()), "bytes": os.path.getsize(path)}
+    return {"urls": n, "links": links + redirects, "bytes": os.path.getsize(path)}
+
+
+def _write_synthetic_pages(conn: sqlite3.Connection, crawl_id: int, first: int, count: int, n: int,
+                           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
+    """URLs first..first+count-1 of an n-URL synthetic store, with their redirect links, 202
+    rechecks and sitemap entries: (their URLs, which are HTML pages answering 200, redirects)."""
+    pages = synthetic_pages(count, rng, first)
+    urls = pages["url"].to_numpy()
+    numbers = np.arange(first, first + count)
+    html_ok = (pages["is_html"] & pages["status"].eq(200).fillna(False)).to_numpy()
+    pages["canonical"] = np.where(html_ok, urls, None)
+    canonicalised = html_ok & (rng.random(count) < 0.03)
+    pages.loc[canonicalised, "canonical"] = urls[rng.integers(0, count, int(canonicalised.sum()))]
+    pages["canonical_count"] = pd.array(np.where(html_ok, 1, 0), dtype="Int64")
+    # report_bench gives nearly every page the same description and titles of 4 words out of 21:
+    # here most are unique and a realistic share repeats (templates), 10% titles, 5% descriptions
+    numbered = pages["title"].astype(object) + [f" #{i}" for i in numbers]
+    pages["title"] = np.where(rng.random(count) < 0.10, pages["title"], numbered)
+    pages["meta_description"] = np.where(pages["meta_description"].isna() | (rng.random(count) < 0.05),
+                                         pages["meta_description"], "About " + numbered)
+    pages["meta_robots"] = np.where(html_ok & (rng.random(count) < 0.02), "noindex, follow", None)
+    pages["content_hash"] = np.where(html_ok, [f"h{i % (n // 50 + 1) if i % 20 == 0 else i}" for i in numbers],
+                                     None)
+    pages["retry_after"] = np.where(pages["status"].eq(202).fillna(False), "2", None)
+    columns = [_nullable(pages[c].tolist()) if c not in crawl_store.PAGE_JSON_COLUMNS else
+               [json.dumps(v) if v is not None else None for v in pages[c].tolist()]
+               for c in crawl_store.PAGE_COLUMNS]
+    crawl_store.insert_pages(conn, crawl_id, zip(*columns))
+    redirects = pages["status"].eq(301).fillna(False).to_numpy()
+    crawl_store.insert_links(conn, crawl_id, zip(urls[redirects], pages["redirect_target"].to_numpy()[redirects],
+                                                 ["redirect"] * int(redirects.sum()), [None] * int(redirects.sum()),
+                                                 [0] * int(redirects.sum())))
+    accepted = pages["status"].eq(202).fillna(False).to_numpy()
+    crawl_store.insert_rechecks(conn, crawl_id, ((u, 1, 2.0, 200, None, None, 1_790_000_100.0)
+                                                 for u in urls[accepted]))
+    crawl_store.insert_sitemap_urls(conn, crawl_id, ((f"{SITE}/sitemap.xml", u, None)
+                                                     for u in urls[html_ok & (rng.random(count) < 0.85)]))
+    conn.commit()
+    return urls, html_ok, int(redirects.sum())
 
 
 def _synthetic_links(urls: np.ndarray, sources: np.ndarray, rng: np.random.Generator):
