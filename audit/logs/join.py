@@ -96,14 +96,13 @@ def _register_target_urls(con: duckdb.DuckDBPyConnection, schemes: Mapping[str, 
                          AND target_urls.scheme IS NOT DISTINCT FROM f.scheme AND target_urls.target = f.target""")
 
 
-def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
-              ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None,
-              monitor_urls: Sequence[str] = ()) -> Joined:
-    """Name, verify and place the hits of the BOT_HITS table (see the module docstring);
-    ``monitor_urls``: the crawl's 202 status monitors."""
+def verify_senders(con: duckdb.DuckDBPyConnection, ranges: Mapping[str, Ranges],
+                   dns: DnsVerifier | None = None) -> None:
+    """The table verdicts: the bot each distinct (user agent, IP) of the BOT_HITS table claims
+    to be and its verdict (audit.logs.bots.verify), each address verified once per bot it
+    claims, however many user agents and hits it has."""
     senders = con.execute(f"SELECT DISTINCT user_agent, ip FROM {BOT_HITS}").fetchall()
     bots = {ua: classify(ua) for ua in {ua for ua, _ in senders}}
-    # each address verified once per bot it claims, however many user agents and hits it has
     pairs = list(dict.fromkeys((bots[ua], ip or "") for ua, ip in senders if bots[ua] is not None))
     verdict = dict(zip(pairs, verify(pairs, ranges, dns)))
     known = [(ua, ip) for ua, ip in senders if bots[ua] is not None]
@@ -113,6 +112,13 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
         "bot": pd.Series([bots[ua] for ua, _ in known], dtype=object),
         "verified": pd.Series([verdict[bots[ua], ip or ""] for ua, ip in known], dtype=object)}))
 
+
+def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
+              ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None,
+              monitor_urls: Sequence[str] = ()) -> Joined:
+    """Place the hits of the BOT_HITS table, named and verified by verify_senders (see the
+    module docstring); ``ranges`` and ``dns`` as verify_senders had them; ``monitor_urls``: the
+    crawl's 202 status monitors."""
     schemes = site_origins(page_urls)
     default_host = next(iter(site_origins(pd.Series([start_url or ""])).keys()), None)
     _register_target_urls(con, schemes, default_host)
@@ -137,7 +143,7 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
         FROM (SELECT url, bot, verified, status, sum(hits) AS n, sum(hits) AS hits,
                      min(first_hit) AS first_hit, max(last_hit) AS last_hit
               FROM hits GROUP BY ALL)
-        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot""").df()
+        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot, verified""").df()
     googlebot = con.execute(f"""
         SELECT url, day, status, sum(hits)::BIGINT AS hits, min(first_hit) AS first_hit, max(last_hit) AS last_hit
         FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL ORDER BY url, day, status""").df()
