@@ -131,14 +131,15 @@ NEXT = {"read": "verify", "verify": "join", "join": "the facts assembled"}
 class Stages(logging.Handler):  # join_logs's own timings of read, verify, join
     def emit(self, record):
         if hasattr(record, "stage"):
-            stages.append([record.stage, record.seconds])
+            stages.append(["  " + record.stage, record.seconds])
             current[0] = NEXT[record.stage]
 
 def timed(name, call):
-    current[0] = name
-    started = time.perf_counter()
+    current[0] = "read" if name.startswith("join_logs") else name
+    at, started = len(stages), time.perf_counter()
     answer = call()
-    stages.append([name, time.perf_counter() - started])
+    stages.insert(at, [name, time.perf_counter() - started])  # before the stages it holds
+    peaks[name] = max(peaks.get(key, 0) for key in [name, *NEXT, *NEXT.values()])
     return answer
 
 store, out, ranges, *paths = sys.argv[1:]
@@ -147,8 +148,7 @@ logger = logging.getLogger("audit.logs")
 logger.setLevel(logging.DEBUG)
 logger.addHandler(Stages())
 crawl = timed("load the crawl (not a log stage)", lambda: load_crawl(store, findings=False))
-current[0] = "read"
-facts = join_logs(paths, crawl, ranges=[ranges])
+facts = timed("join_logs: read, verify, join", lambda: join_logs(paths, crawl, ranges=[ranges]))
 timed("write bot-hits.csv", lambda: write_bot_hits_csv(Path(out), facts))
 timed("write log-summary.json", lambda: write_log_summary_json(Path(out), facts))
 print(json.dumps({"stages": stages, "peaks": peaks}))
@@ -290,7 +290,8 @@ def table(results: dict) -> str:
     if "stages" in results:
         peaks = results["stages"]["peaks"]
         rows += ["", "| stage (one process) | wall (s) | peak RSS (MiB) |", "|---|---:|---:|"]
-        rows += [f"| {name} | {seconds:.1f} | {peaks.get(name, 0):,.0f} |" for name, seconds in results["stages"]["stages"]]
+        rows += [f"| {name} | {seconds:.1f} | {peaks.get(name.strip(), 0):,.0f} |"
+                 for name, seconds in results["stages"]["stages"]]
     return "\n".join(rows)
 
 
