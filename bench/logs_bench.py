@@ -15,6 +15,9 @@ parameter variants and old URLs; 200/301/404/202/503), a synthetic store (scale_
   the whole run: read, verify, join, audit, write the report and its files;
 - the read stage alone (``audit.logs.read.read_logs``: read, split, keep the bots' hits, count
   the rest), what compares with advertools' parse;
+- the stages, in one process: the crawl loaded, ``join_logs`` whole and its read, verify and join
+  (its own debug records), then the writers of bot-hits.csv and log-summary.json, each with the
+  process's peak RSS while it ran;
 - advertools: ``logs_to_df(file, output_file, errors_file, log_format="combined")`` in its own
   interpreter (install it apart: ``python -m venv /tmp/advenv && /tmp/advenv/bin/pip install
   advertools``), on ``--advertools-lines`` of the same lines (it reads plain text only; the file is
