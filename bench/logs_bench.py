@@ -15,6 +15,9 @@ parameter variants and old URLs; 200/301/404/202/503), a synthetic store (scale_
   the whole run: read, verify, join, audit, write the report and its files;
 - the read stage alone (``audit.logs.read.read_logs``: read, split, keep the bots' hits, count
   the rest), what compares with advertools' parse;
+- the stages, in one process: the crawl loaded, ``join_logs`` whole and its read, verify and join
+  (its own debug records), then the writers of bot-hits.csv and log-summary.json, each with the
+  process's peak RSS while it ran;
 - advertools: ``logs_to_df(file, output_file, errors_file, log_format="combined")`` in its own
   interpreter (install it apart: ``python -m venv /tmp/advenv && /tmp/advenv/bin/pip install
   advertools``), on ``--advertools-lines`` of the same lines (it reads plain text only; the file is
@@ -110,6 +113,50 @@ with connect() as con:
 print(sum(read.lines.values()))
 """
 
+STAGES = """
+import json, logging, os, sys, threading, time
+from pathlib import Path
+from audit.load import load_crawl
+from audit.logs import join_logs
+from reports.logs import write_bot_hits_csv, write_log_summary_json
+
+stages, current, peaks = [], [None], {}
+
+def sample():  # the process's RSS every 50 ms, its peak per stage
+    while True:
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        peaks[current[0]] = max(peaks.get(current[0], 0), rss)
+        time.sleep(0.05)
+
+NEXT = {"read": "verify", "verify": "join", "join": "the facts assembled"}
+
+class Stages(logging.Handler):  # join_logs's own timings of read, verify, join
+    def emit(self, record):
+        if hasattr(record, "stage"):
+            stages.append(["  " + record.stage, record.seconds])
+            current[0] = NEXT[record.stage]
+
+def timed(name, call):
+    current[0] = "read" if name.startswith("join_logs") else name
+    at, started = len(stages), time.perf_counter()
+    answer = call()
+    stages.insert(at, [name, time.perf_counter() - started])  # before the stages it holds
+    peaks[name] = max(peaks.get(key, 0) for key in [name, *NEXT, *NEXT.values()])
+    return answer
+
+store, out, ranges, *paths = sys.argv[1:]
+threading.Thread(target=sample, daemon=True).start()
+logger = logging.getLogger("audit.logs")
+logger.setLevel(logging.DEBUG)
+logger.addHandler(Stages())
+crawl = timed("load the crawl (not a log stage)", lambda: load_crawl(store, findings=False))
+facts = timed("join_logs: read, verify, join", lambda: join_logs(paths, crawl, ranges=[ranges]))
+timed("write bot-hits.csv", lambda: write_bot_hits_csv(Path(out), facts))
+timed("write log-summary.json", lambda: write_log_summary_json(Path(out), facts))
+print(json.dumps({"stages": stages, "peaks": peaks}))
+"""
+
 ADVERTOOLS = """
 import sys, time
 from advertools import logs_to_df
@@ -188,6 +235,21 @@ def run(args: argparse.Namespace) -> dict:
     log(f"read stage: {stage['wall_s']:.1f} s, peak RSS {stage['peak_rss_mb']:.0f} MiB, "
         f"{results['read_stage']['lines_per_s']:,.0f} lines/s")
 
+    script = os.path.join(work, "stages.py")
+    with open(script, "w") as f:
+        f.write(STAGES)
+    stages_out = os.path.join(work, "stages")
+    shutil.rmtree(stages_out, ignore_errors=True)
+    os.makedirs(stages_out)
+    log("stages: load, join_logs (read, verify, join), writers, timed in one process ...")
+    timed = measure([sys.executable, script, fresh_store("stages"), stages_out, ranges, *paths], work, env,
+                    args.timeout, os.path.join(stages_out, "run"))
+    if timed["exit"] == 0:
+        with open(os.path.join(stages_out, "run.stdout")) as f:
+            results["stages"] = json.loads(f.read().strip().splitlines()[-1])
+    else:
+        log(tail(os.path.join(stages_out, "run.stderr"), 3000))
+
     if args.advertools_python and os.path.exists(args.advertools_python):
         plain = os.path.join(work, "advertools-input.log")
         with gzip.open(paths[0], "rb") as src, open(plain, "wb") as dst:
@@ -228,6 +290,11 @@ def table(results: dict) -> str:
         rows.append(f"\nlines/s vs advertools: whole run {ours['lines_per_s'] / adv['lines_per_s']:.1f}x, "
                     f"read stage {stage['lines_per_s'] / adv['lines_per_s']:.1f}x")
     rows.append(f"the logs' own cost (whole run - floor): {ours['wall_s'] - floor['wall_s']:.1f} s")
+    if "stages" in results:
+        peaks = results["stages"]["peaks"]
+        rows += ["", "| stage (one process) | wall (s) | peak RSS (MiB) |", "|---|---:|---:|"]
+        rows += [f"| {name} | {seconds:.1f} | {peaks.get(name.strip(), 0):,.0f} |"
+                 for name, seconds in results["stages"]["stages"]]
     return "\n".join(rows)
 
 

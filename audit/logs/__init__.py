@@ -15,6 +15,9 @@ frame, file or store row holds a visitor's IP address.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -22,11 +25,23 @@ from typing import Any, Iterable
 import pandas as pd
 
 from audit.logs.bots import BOTS, DnsVerifier, Ranges, RangesError, read_ranges, shipped_ranges
-from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, googlebot_budget, join_hits, url_facts
+from audit.logs.join import BOT_HITS_COLUMNS, GOOGLEBOT, googlebot_budget, join_hits, url_facts, verify_senders
 from audit.logs.read import FORMATS, LogFormatError, compression, connect, read_logs
 
 __all__ = ["LogFacts", "load_logs", "analyse_logs", "join_logs", "place_logs", "FORMATS", "LogFormatError", "RangesError",
            "BOTS", "BOT_HITS_COLUMNS", "GOOGLEBOT", "DnsVerifier"]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _timed(stage: str):
+    """Logs (debug) how long a stage of join_logs took; its record carries ``stage`` and
+    ``seconds`` for the benchmark's table of stages."""
+    started = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - started
+    log.debug("logs: %s in %.1f s", stage, seconds, extra={"stage": stage, "seconds": seconds})
 
 
 @dataclass
@@ -154,8 +169,12 @@ def join_logs(paths: Iterable[str], crawl: Any, *, ranges: Iterable[str | Path |
     dns = verify_dns if isinstance(verify_dns, DnsVerifier) else DnsVerifier() if verify_dns else None
     monitor_urls = crawl.pages.loc[crawl.pages["fetch_kind"].eq("status-url"), "url"].tolist()
     with connect(threads) as con:
-        read = read_logs(con, files, log_format)
-        joined = join_hits(con, crawl.pages["url"], crawl.start_url, by_name, dns, monitor_urls)
+        with _timed("read"):
+            read = read_logs(con, files, log_format)
+        with _timed("verify"):
+            verify_senders(con, by_name, dns)
+        with _timed("join"):
+            joined = join_hits(con, crawl.pages["url"], crawl.start_url, by_name, dns, monitor_urls)
     rejected = read.rejected.groupby("file")["lines"].sum()
     described = [{"file": f.path, "format": f.format, "compression": compression(f.path),
                   "lines": read.lines[f.path], "bot_lines": read.bots[f.path],

@@ -96,32 +96,43 @@ def _register_target_urls(con: duckdb.DuckDBPyConnection, schemes: Mapping[str, 
                          AND target_urls.scheme IS NOT DISTINCT FROM f.scheme AND target_urls.target = f.target""")
 
 
+def verify_senders(con: duckdb.DuckDBPyConnection, ranges: Mapping[str, Ranges],
+                   dns: DnsVerifier | None = None) -> None:
+    """The table verdicts: the bot each distinct (user agent, IP) of the BOT_HITS table claims
+    to be and its verdict (audit.logs.bots.verify), each address verified once per bot it
+    claims, however many user agents and hits it has."""
+    senders = con.execute(f"SELECT DISTINCT user_agent, ip FROM {BOT_HITS}").fetchall()
+    bots = {ua: classify(ua) for ua in {ua for ua, _ in senders}}
+    pairs = list(dict.fromkeys((bots[ua], ip or "") for ua, ip in senders if bots[ua] is not None))
+    verdict = dict(zip(pairs, verify(pairs, ranges, dns)))
+    known = [(ua, ip) for ua, ip in senders if bots[ua] is not None]
+    con.register("verdicts", pd.DataFrame({
+        "user_agent": pd.Series([ua for ua, _ in known], dtype=object),
+        "ip": pd.Series([ip for _, ip in known], dtype=object),
+        "bot": pd.Series([bots[ua] for ua, _ in known], dtype=object),
+        "verified": pd.Series([verdict[bots[ua], ip or ""] for ua, ip in known], dtype=object)}))
+
+
 def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
               ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None,
               monitor_urls: Sequence[str] = ()) -> Joined:
-    """Name, verify and place the hits of the BOT_HITS table (see the module docstring);
-    ``monitor_urls``: the crawl's 202 status monitors."""
-    distinct = [ua for (ua,) in con.execute(f"SELECT DISTINCT user_agent FROM {BOT_HITS}").fetchall()]
-    agents = pd.DataFrame({"user_agent": pd.Series(distinct, dtype=object), "bot": [classify(ua) for ua in distinct]})
-    con.register("agent_bots", agents)
-    pairs = con.execute(f"""SELECT DISTINCT a.bot, h.ip FROM {BOT_HITS} h
-                            JOIN agent_bots a ON h.user_agent IS NOT DISTINCT FROM a.user_agent
-                            WHERE a.bot IS NOT NULL""").df()
-    pairs["verified"] = verify(zip(pairs["bot"], pairs["ip"].fillna("")), ranges, dns)
-    con.register("verdicts", pairs)
-
+    """Place the hits of the BOT_HITS table, named and verified by verify_senders (see the
+    module docstring); ``ranges`` and ``dns`` as verify_senders had them; ``monitor_urls``: the
+    crawl's 202 status monitors."""
     schemes = site_origins(page_urls)
     default_host = next(iter(site_origins(pd.Series([start_url or ""])).keys()), None)
     _register_target_urls(con, schemes, default_host)
+    # grouped by what the figures below read: the address only where it is counted (spoofed hits)
     con.execute(f"""CREATE OR REPLACE TABLE hits AS
-        SELECT t.url, a.bot, v.verified, h.ip, h.method, h.status, h.day, h.first_hit, h.last_hit, h.hits,
-               h.response_time_sum, h.response_times
+        SELECT t.url, v.bot, v.verified, CASE WHEN v.verified = 'no' THEN h.ip END AS ip, h.status, h.day,
+               min(h.first_hit) AS first_hit, max(h.last_hit) AS last_hit, sum(h.hits) AS hits,
+               sum(h.response_time_sum) AS response_time_sum, sum(h.response_times) AS response_times
         FROM {BOT_HITS} h
-        JOIN agent_bots a ON h.user_agent IS NOT DISTINCT FROM a.user_agent
-        JOIN verdicts v ON a.bot = v.bot AND h.ip IS NOT DISTINCT FROM v.ip
+        JOIN verdicts v ON h.user_agent = v.user_agent AND h.ip IS NOT DISTINCT FROM v.ip
         JOIN target_urls t ON h.host IS NOT DISTINCT FROM t.host AND h.scheme IS NOT DISTINCT FROM t.scheme
                           AND h.target IS NOT DISTINCT FROM t.target
-        WHERE t.url IS NOT NULL""")
+        WHERE t.url IS NOT NULL
+        GROUP BY ALL""")
     google = ", ".join(f"'{name}'" for name in GOOGLEBOT)
     proven = "googlebot" in ranges or dns is not None
     trusted = "verified = 'yes'" if proven else "verified <> 'no'"
@@ -132,7 +143,7 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
         FROM (SELECT url, bot, verified, status, sum(hits) AS n, sum(hits) AS hits,
                      min(first_hit) AS first_hit, max(last_hit) AS last_hit
               FROM hits GROUP BY ALL)
-        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot""").df()
+        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot, verified""").df()
     googlebot = con.execute(f"""
         SELECT url, day, status, sum(hits)::BIGINT AS hits, min(first_hit) AS first_hit, max(last_hit) AS last_hit
         FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL ORDER BY url, day, status""").df()

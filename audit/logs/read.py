@@ -465,7 +465,7 @@ def connect(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-#: the bot hits table: a bot's lines grouped by who asked what and got what on one day
+#: the bot hits (a view of the rows read): a bot's lines grouped by who asked what and got what on one day
 BOT_HITS = "bot_hits"
 BOT_HIT_COLUMNS = ("file", "ip", "user_agent", "host", "scheme", "method", "target", "status", "day",
                    "first_hit", "last_hit", "hits", "response_time_sum", "response_times")
@@ -498,14 +498,15 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
             if damaged is None:
                 raise LogFormatError(f"cannot read the logs: {exc}") from exc
             piped.add(damaged)
-    con.execute(f"CREATE OR REPLACE TABLE {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
+    # a view, not a copy: the bots' rows are most of lines_read
+    con.execute(f"CREATE OR REPLACE VIEW {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
                 "FROM lines_read WHERE kind = 'bot'")
     counts = con.execute(f"""SELECT file, kind, why, sum(hits)::BIGINT AS hits,
                                     min_by({{'line': bad_line, 'text': bad_text}}, bad_line, {SAMPLES})
                                         FILTER (WHERE kind = 'bad') AS samples
-                             FROM lines_read WHERE kind NOT IN ('bot', 'skip') GROUP BY file, kind, why""").df()
-    bots = con.execute(f"SELECT file, sum(hits)::BIGINT AS hits FROM {BOT_HITS} GROUP BY file").df()
-    con.execute("DROP TABLE lines_read")
+                             FROM lines_read WHERE kind <> 'skip' GROUP BY file, kind, why""").df()
+    bots = counts[counts["kind"].eq("bot")]
+    counts = counts[counts["kind"].ne("bot")]
     read = _assemble(files, counts, bots, rejects, natively)
     read.unreadable = unreadable
     read.natively = {files[i].path for i in natively}
