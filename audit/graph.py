@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -127,11 +128,14 @@ class LinkGraph:
     # -------------------------------------------------------------- the facts pages get
 
     def add_page_facts(self, pages: pd.DataFrame, origins: list[Any]) -> None:
-        """Make the view ``link_facts``: the links with ``followed`` (a crawler follows it: not
+        """Make the table ``link_facts``: the links with ``followed`` (a crawler follows it: not
         nofollow, to another URL, a redirect or a link of kind a or meta-refresh on a page
         that answered 2xx without a page-wide nofollow), ``internal`` (its target in scope: as
         the target's page says, else its origin one of ``origins``) and ``to_a_page``.
-        ``pages``: url, passes (2xx, no page-wide nofollow), in_scope."""
+        ``pages``: url, passes (2xx, no page-wide nofollow), in_scope.
+
+        A table, made once: every rule reading links would otherwise join them with the pages
+        again (twice, on URL texts), the main cost of a large audit."""
         facts = pd.DataFrame({"url": pages["url"].astype(object).to_numpy(),
                               "passes": pages["passes"].to_numpy(dtype=bool),
                               "in_scope": pages["in_scope"].to_numpy(dtype=bool)})
@@ -149,7 +153,7 @@ class LinkGraph:
         if any_missing:
             in_origins = f"({in_origins} OR ({origin} IS NULL AND l.target IS NOT NULL))"
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP VIEW link_facts AS
+            CREATE OR REPLACE TABLE link_facts AS
             SELECT l.*,
                    NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
                    AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
@@ -163,22 +167,26 @@ class LinkGraph:
         """For each URL of ``pages``: its inlinks (distinct sources of followed <a> links to
         it) and whether a followed link of ``reaching_kinds`` leads to it."""
         kinds = _sql_list(reaching_kinds)
-        # DISTINCT pairs then a count, not count(DISTINCT): DuckDB spills the first past its memory
-        # limit, the second ran out of it at 20M links in 1 GB
-        self.con.execute("CREATE OR REPLACE TEMP TABLE followed_links AS SELECT target, source, kind "
-                         "FROM link_facts WHERE followed AND to_a_page")
+        urls = pd.DataFrame({"url": pages.astype(object).to_numpy(), "position": np.arange(len(pages))})
+        self.con.register("urls", urls)
         try:
-            inlinks = self.con.execute("""
-                SELECT target AS url, count(*) AS inlinks
-                FROM (SELECT DISTINCT target, source FROM followed_links WHERE kind = 'a' AND source IS NOT NULL)
-                GROUP BY target
-            """).df().set_index("url")["inlinks"]
-            reached = self.con.execute(f"SELECT DISTINCT target AS url FROM followed_links "
-                                       f"WHERE kind IN (SELECT unnest({kinds}))").df()["url"]
+            # DISTINCT pairs then a count, not count(DISTINCT): DuckDB spills the first past its memory
+            # limit, the second ran out of it at 20M links in 1 GB
+            per_url = self.con.execute(f"""
+                WITH followed AS (SELECT target, source, kind FROM link_facts WHERE followed AND to_a_page),
+                inlinks AS (SELECT target, count(*) AS inlinks FROM (SELECT DISTINCT target, source FROM followed
+                                                                    WHERE kind = 'a' AND source IS NOT NULL)
+                            GROUP BY target),
+                reached AS (SELECT DISTINCT target FROM followed WHERE kind IN (SELECT unnest({kinds})))
+                SELECT coalesce(i.inlinks, 0) AS inlinks, r.target IS NOT NULL AS reached
+                FROM urls u
+                LEFT JOIN inlinks i ON i.target = u.url LEFT JOIN reached r ON r.target = u.url
+                ORDER BY u.position
+            """).df()
         finally:
-            self.con.execute("DROP TABLE IF EXISTS followed_links")
-        urls = pages.astype(object)
-        return urls.map(inlinks).fillna(0).astype("int64"), urls.isin(reached)
+            self.con.unregister("urls")
+        return (pd.Series(per_url["inlinks"].to_numpy(dtype="int64"), index=pages.index),
+                pd.Series(per_url["reached"].to_numpy(dtype=bool), index=pages.index))
 
     # -------------------------------------------------------------- reading some
 
@@ -207,7 +215,7 @@ class LinkGraph:
         """Every link as a DataFrame: text columns categorical (source and target sharing one
         dtype), with followed and internal. For a notebook: tens of millions of links take GBs,
         query them instead (audit.query)."""
-        has_facts = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'link_facts'").fetchall()[0][0]
+        has_facts = self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'link_facts'").fetchall()[0][0]
         extra = ", followed, internal" if has_facts else ""
         frame = self.con.execute(f"SELECT source, target, kind, anchor, nofollow, seen_in{extra} "
                                  f"FROM {'link_facts' if has_facts else 'links'} ORDER BY row").df()

@@ -45,7 +45,7 @@ extract_NAME, search_NAME
 segment
     the page's segment (audit.segments): the job's [segments], else its first path folder.
 
-Links stay in DuckDB (``crawl.graph``, audit.graph.LinkGraph): its view ``link_facts`` adds
+Links stay in DuckDB (``crawl.graph``, audit.graph.LinkGraph): its table ``link_facts`` adds
 ``followed`` (see LinkGraph.add_page_facts) and ``internal`` (target in scope). ``crawl.links``
 gives them as a DataFrame for a notebook; a crawl too large for that is queried with
 ``audit.query``.
