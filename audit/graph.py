@@ -20,9 +20,10 @@ import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -34,18 +35,16 @@ DEFAULT_MEMORY_BUDGET = 2 * 2**30
 MEMORY_SHARE = 0.5
 #: rows of links in one Arrow batch read from the store
 BATCH_ROWS = 65_536
-#: the links columns, as LinkGraph's table holds them
-COLUMNS = ("row", "source", "target", "kind", "anchor", "nofollow", "seen_in")
 #: links' seen_in values (crawler.store.SEEN_IN), a missing one counting as raw
 SEEN_IN = ("raw", "rendered", "both")
-# The store's links as the table wants them: a missing anchor told apart from an empty one by a
-# flag (a reader infers a column's type from its first rows, and a NULL has none)
-_STORE_QUERY = ("SELECT rowid AS row, source, target, kind, ifnull(anchor, '') AS anchor, anchor IS NULL "
-                "AS no_anchor, ifnull(nofollow, 0) <> 0 AS nofollow, ifnull(seen_in, 'raw') AS seen_in "
+#: the store's links as the table holds them (``row``: the store's order)
+LINK_SCHEMA = pa.schema([("row", pa.int64()), ("source", pa.string()), ("target", pa.string()),
+                         ("kind", pa.string()), ("anchor", pa.string()), ("nofollow", pa.bool_()),
+                         ("seen_in", pa.string())])
+_LINKS_QUERY = ("SELECT rowid, source, target, kind, anchor, ifnull(nofollow, 0) <> 0, ifnull(seen_in, 'raw') "
                 "FROM links WHERE crawl_id = ?")
-_FROM_STORE = ("SELECT row::BIGINT AS row, source::VARCHAR AS source, target::VARCHAR AS target, kind::VARCHAR AS kind, "
-               "CASE WHEN no_anchor <> 0 THEN NULL ELSE anchor END::VARCHAR AS anchor, (nofollow <> 0)::BOOLEAN AS nofollow, "
-               "seen_in::VARCHAR AS seen_in FROM reader")  # typed: a reader of no rows cannot tell the types
+#: the links columns, as LinkGraph's table holds them
+COLUMNS = tuple(LINK_SCHEMA.names)
 
 
 def parse_size(text: str | int | float) -> int:
@@ -98,11 +97,11 @@ class LinkGraph:
     def from_store(cls, conn: sqlite3.Connection, crawl_id: int, memory_budget: int | None = None, *,
                    in_memory: bool = False) -> "LinkGraph":
         """The links of ``crawl_id`` in the store ``conn`` is open on, streamed in Arrow batches
-        (adbc-driver-sqlite reads SQLite in C: no row becomes a Python object); ``in_memory``:
-        see connect."""
+        (store_snapshot: no row becomes a Python object); ``in_memory``: see connect."""
         con, folder = connect(memory_budget, in_memory=in_memory)
-        with _store_batches(conn, crawl_id) as reader:  # noqa: F841 (DuckDB reads it by name)
-            con.execute(f"CREATE TABLE links AS {_FROM_STORE}")
+        with store_snapshot(conn) as read:
+            reader = read(_LINKS_QUERY, (crawl_id,), LINK_SCHEMA)  # noqa: F841 (DuckDB reads it by name)
+            con.execute("CREATE TABLE links AS SELECT * FROM reader")
         return cls(con, folder)
 
     @classmethod
@@ -127,11 +126,14 @@ class LinkGraph:
     # -------------------------------------------------------------- the facts pages get
 
     def add_page_facts(self, pages: pd.DataFrame, origins: list[Any]) -> None:
-        """Make the view ``link_facts``: the links with ``followed`` (a crawler follows it: not
+        """Make the table ``link_facts``: the links with ``followed`` (a crawler follows it: not
         nofollow, to another URL, a redirect or a link of kind a or meta-refresh on a page
         that answered 2xx without a page-wide nofollow), ``internal`` (its target in scope: as
         the target's page says, else its origin one of ``origins``) and ``to_a_page``.
-        ``pages``: url, passes (2xx, no page-wide nofollow), in_scope."""
+        ``pages``: url, passes (2xx, no page-wide nofollow), in_scope.
+
+        A table, made once: every rule reading links would otherwise join them with the pages
+        again (twice, on URL texts), the main cost of a large audit."""
         facts = pd.DataFrame({"url": pages["url"].astype(object).to_numpy(),
                               "passes": pages["passes"].to_numpy(dtype=bool),
                               "in_scope": pages["in_scope"].to_numpy(dtype=bool)})
@@ -149,7 +151,7 @@ class LinkGraph:
         if any_missing:
             in_origins = f"({in_origins} OR ({origin} IS NULL AND l.target IS NOT NULL))"
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP VIEW link_facts AS
+            CREATE OR REPLACE TABLE link_facts AS
             SELECT l.*,
                    NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
                    AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
@@ -163,22 +165,26 @@ class LinkGraph:
         """For each URL of ``pages``: its inlinks (distinct sources of followed <a> links to
         it) and whether a followed link of ``reaching_kinds`` leads to it."""
         kinds = _sql_list(reaching_kinds)
-        # DISTINCT pairs then a count, not count(DISTINCT): DuckDB spills the first past its memory
-        # limit, the second ran out of it at 20M links in 1 GB
-        self.con.execute("CREATE OR REPLACE TEMP TABLE followed_links AS SELECT target, source, kind "
-                         "FROM link_facts WHERE followed AND to_a_page")
+        urls = pd.DataFrame({"url": pages.astype(object).to_numpy(), "position": np.arange(len(pages))})
+        self.con.register("urls", urls)
         try:
-            inlinks = self.con.execute("""
-                SELECT target AS url, count(*) AS inlinks
-                FROM (SELECT DISTINCT target, source FROM followed_links WHERE kind = 'a' AND source IS NOT NULL)
-                GROUP BY target
-            """).df().set_index("url")["inlinks"]
-            reached = self.con.execute(f"SELECT DISTINCT target AS url FROM followed_links "
-                                       f"WHERE kind IN (SELECT unnest({kinds}))").df()["url"]
+            # DISTINCT pairs then a count, not count(DISTINCT): DuckDB spills the first past its memory
+            # limit, the second ran out of it at 20M links in 1 GB
+            per_url = self.con.execute(f"""
+                WITH followed AS (SELECT target, source, kind FROM link_facts WHERE followed AND to_a_page),
+                inlinks AS (SELECT target, count(*) AS inlinks FROM (SELECT DISTINCT target, source FROM followed
+                                                                    WHERE kind = 'a' AND source IS NOT NULL)
+                            GROUP BY target),
+                reached AS (SELECT DISTINCT target FROM followed WHERE kind IN (SELECT unnest({kinds})))
+                SELECT coalesce(i.inlinks, 0) AS inlinks, r.target IS NOT NULL AS reached
+                FROM urls u
+                LEFT JOIN inlinks i ON i.target = u.url LEFT JOIN reached r ON r.target = u.url
+                ORDER BY u.position
+            """).df()
         finally:
-            self.con.execute("DROP TABLE IF EXISTS followed_links")
-        urls = pages.astype(object)
-        return urls.map(inlinks).fillna(0).astype("int64"), urls.isin(reached)
+            self.con.unregister("urls")
+        return (pd.Series(per_url["inlinks"].to_numpy(dtype="int64"), index=pages.index),
+                pd.Series(per_url["reached"].to_numpy(dtype=bool), index=pages.index))
 
     # -------------------------------------------------------------- reading some
 
@@ -207,7 +213,7 @@ class LinkGraph:
         """Every link as a DataFrame: text columns categorical (source and target sharing one
         dtype), with followed and internal. For a notebook: tens of millions of links take GBs,
         query them instead (audit.query)."""
-        has_facts = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'link_facts'").fetchall()[0][0]
+        has_facts = self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'link_facts'").fetchall()[0][0]
         extra = ", followed, internal" if has_facts else ""
         frame = self.con.execute(f"SELECT source, target, kind, anchor, nofollow, seen_in{extra} "
                                  f"FROM {'link_facts' if has_facts else 'links'} ORDER BY row").df()
@@ -243,24 +249,64 @@ def database_path(conn: sqlite3.Connection) -> str:
     return path
 
 
-@contextlib.contextmanager
-def _store_batches(conn: sqlite3.Connection, crawl_id: int) -> Iterator[pa.RecordBatchReader]:
-    """The crawl's links (_STORE_QUERY) as a stream of Arrow batches."""
-    path = database_path(conn)
-    if path:
-        import adbc_driver_sqlite.dbapi
+Read = Callable[[str, Sequence[Any], pa.Schema], pa.RecordBatchReader]
 
-        with adbc_driver_sqlite.dbapi.connect(Path(path).resolve().as_uri() + "?mode=ro") as reader_conn, \
-                reader_conn.cursor() as cursor:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
-            cursor.execute(_STORE_QUERY, (crawl_id,))
-            yield cursor.fetch_record_batch()
+
+@contextlib.contextmanager
+def store_snapshot(conn: sqlite3.Connection) -> Iterator[Read]:
+    """``read(sql, params, schema)``: the rows of a query over the store ``conn`` is open on, as
+    a stream of Arrow batches of ``schema`` (its columns in the query's order), every query read
+    from one snapshot of the store, even while a crawl writes. Read each stream before the next.
+
+    adbc-driver-sqlite reads SQLite in C, no row becoming a Python object. It infers a column's
+    type from its first rows, and a column whose first rows are NULL would get the wrong one:
+    each query gets a first row of the schema's types, dropped from the stream."""
+    path = database_path(conn)
+    if not path:  # an in-memory store (tests): read here, by this connection
+        own_snapshot = not conn.in_transaction
+        if own_snapshot:
+            conn.execute("BEGIN")
+        try:
+            yield lambda sql, params, schema: _rows_batches(conn.execute(sql, params).fetchall(), schema)
+        finally:
+            if own_snapshot:
+                conn.rollback()
         return
-    # an in-memory store (tests): read here, by this connection (DuckDB reads on its own threads)
-    rows = conn.execute(_STORE_QUERY, (crawl_id,)).fetchall()
-    schema = pa.schema([("row", pa.int64()), ("source", pa.string()), ("target", pa.string()),
-                        ("kind", pa.string()), ("anchor", pa.string()), ("no_anchor", pa.int64()),
-                        ("nofollow", pa.int64()), ("seen_in", pa.string())])
+    import adbc_driver_sqlite.dbapi
+
+    with adbc_driver_sqlite.dbapi.connect(Path(path).resolve().as_uri() + "?mode=ro") as reader_conn, \
+            contextlib.ExitStack() as cursors:
+        def read(sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.RecordBatchReader:
+            cursor = cursors.enter_context(reader_conn.cursor())
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+            typed = ", ".join(_TYPED_VALUES[_stored_type(f.type)] for f in schema)
+            cursor.execute(f"SELECT {typed} UNION ALL {sql}", params)
+            return _cast(cursor.fetch_record_batch(), schema)
+        yield read
+
+
+#: a value of each Arrow type as SQLite gives it (_stored_type)
+_TYPED_VALUES = {pa.int64(): "0", pa.float64(): "0.0", pa.string(): "''", pa.binary(): "x''"}
+
+
+def _stored_type(arrow_type: pa.DataType) -> pa.DataType:
+    """The Arrow type SQLite's values of a column of ``arrow_type`` are read as (no booleans)."""
+    return pa.int64() if arrow_type == pa.bool_() else arrow_type
+
+
+def _cast(reader: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchReader:
+    """``reader``'s batches but its first row (the typed one), cast to ``schema``."""
+    def batches() -> Iterator[pa.RecordBatch]:
+        first = True
+        for batch in reader:
+            if first:
+                batch, first = batch.slice(1), False
+            yield batch.rename_columns(schema.names).cast(schema)
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _rows_batches(rows: list[tuple], schema: pa.Schema) -> pa.RecordBatchReader:
+    """Rows read by sqlite3 as a stream of Arrow batches of ``schema``."""
     columns = list(zip(*rows)) or [[] for _ in schema]
-    table = pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema)], schema=schema)
-    yield pa.RecordBatchReader.from_batches(schema, table.to_batches())
+    arrays = [pa.array(col, type=_stored_type(f.type)).cast(f.type) for col, f in zip(columns, schema)]
+    return pa.RecordBatchReader.from_batches(schema, pa.Table.from_arrays(arrays, schema=schema).to_batches())
