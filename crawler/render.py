@@ -263,6 +263,8 @@ class RenderProbe:
 
     blocked_rule: Callable[[str], str | None]  # robots.txt rule blocking a sub-resource URL
     honour_robots: bool = True
+    # the URLs whose robots.txt may block them (their origins'), a regex; None: nothing to check
+    robots_scope: re.Pattern | None = None
     console_errors: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
     failed_requests: list[list[str]] = field(default_factory=list)
@@ -289,7 +291,7 @@ class RenderProbe:
 
     def restart(self) -> None:
         """Forget what an attempt on another page recorded (crawler.render_handler)."""
-        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots).__dict__)
+        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots, self.robots_scope).__dict__)
 
     def listeners(self) -> tuple:
         return (("console", self.on_console), ("pageerror", self.on_page_error), ("request", self.on_request),
@@ -357,7 +359,7 @@ class RenderProbe:
     async def route(self, route, request) -> None:
         """Googlebot's renderer honours robots.txt for what a page loads: so does this one."""
         rule = None
-        if self.honour_robots and not request.is_navigation_request():
+        if not request.is_navigation_request():
             rule = self.blocked_rule(request.url)
         if rule:
             self.blocked.append([request.url, request.resource_type, rule])
@@ -372,7 +374,9 @@ _PREPARED: "weakref.WeakSet" = weakref.WeakSet()
 
 async def init_page(page, request) -> None:
     """scrapy-playwright's page init callback: listen to the page, neutralise what could stall
-    it, route its sub-resources through robots.txt. Runs before the navigation."""
+    it. Runs before the navigation (crawler.render_handler then routes, for robots.txt, the
+    URLs of ``probe.robots_scope`` to ``probe.route``: only those, as each routed request is a
+    round trip from Chromium through Playwright's driver to this process and back)."""
     probe: RenderProbe = request.meta["render_probe"]
     probe.context = page.context
     probe.started = probe.last_activity = time.monotonic()  # the time limit counts from here
@@ -382,7 +386,6 @@ async def init_page(page, request) -> None:
         await page.add_init_script(INIT_SCRIPT)
         _PREPARED.add(page)
     probe.attach(page)
-    await page.route("**", probe.route)  # registered last, so asked first
 
 
 async def settle(page, probe: RenderProbe, time_limit: float) -> None:
@@ -503,7 +506,8 @@ class Renderer:
         from scrapy_playwright.page import PageMethod
 
         generation = self._context_generation()
-        probe = RenderProbe(blocked_rule=self._robots_rule, honour_robots=honour_robots)
+        probe = RenderProbe(blocked_rule=self._robots_rule, honour_robots=honour_robots,
+                            robots_scope=self._robots_scope() if honour_robots else None)
         return Request(
             pending.url, callback=self.parse, errback=self.failed, dont_filter=True,
             meta={"playwright": True, "playwright_context": f"render-{generation}",
@@ -518,6 +522,12 @@ class Renderer:
         return {"accept_downloads": False, "service_workers": "block",
                 "user_agent": self.options.user_agent_string, "java_script_enabled": True,
                 "viewport": {"width": 1280, "height": 1024}}
+
+    def _robots_scope(self) -> re.Pattern | None:
+        """The URLs ``_robots_rule`` may block: those of the origins whose robots.txt has a
+        Disallow for the crawl's user agent (None if there are none)."""
+        origins = sorted(o for o, policy in self.session.robots.items() if policy.may_block(self.session.user_agent))
+        return re.compile("^(?:" + "|".join(map(re.escape, origins)) + ")/", re.I) if origins else None
 
     def _robots_rule(self, url: str) -> str | None:
         policy = self.session.robots.get(origin(url))
