@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -116,15 +117,14 @@ def process_kind(pid: int, crawl: int) -> str:
         return "python"
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            argv = fh.read().split(b"\0")
+            # Chromium's children rewrite theirs: one string, arguments joined by spaces
+            cmdline = fh.read().replace(b"\0", b" ")
     except OSError:
         return "gone"
-    if b"run-driver" in argv or argv[0].endswith(b"node"):
+    if b"run-driver" in cmdline or cmdline.split(b" ", 1)[0].endswith(b"node"):
         return "node"
-    for arg in argv:
-        if arg.startswith(b"--type="):
-            return arg[7:].decode()
-    return "browser"
+    kind = re.search(rb"--type=([\w-]+)", cmdline)
+    return kind.group(1).decode() if kind else "browser"
 
 
 def cpu_seconds(pid: int) -> float:
