@@ -160,19 +160,22 @@ def run_mode(mode: str, url: str, work: str, args) -> dict:
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples = []  # (unix time, pages, rendered, pss)
     cpu: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last sample)
+    busy = []  # (unix time, pages, rendered, the crawl's CPU seconds, all its processes' CPU seconds)
     while proc.poll() is None:
         tree = descendants(proc.pid)
         for pid in tree:
             kind = cpu[pid][0] if pid in cpu else process_kind(pid, proc.pid)
             cpu[pid] = (kind, max(cpu_seconds(pid), cpu[pid][1] if pid in cpu else 0.0))
         samples.append((time.time(), *recorded(store), sum(map(_pss, tree))))
+        busy.append((round(samples[-1][0], 2), samples[-1][1], samples[-1][2],
+                     round(cpu[proc.pid][1], 2), round(sum(c for _, c in cpu.values()), 2)))
         time.sleep(0.5)
     out, err = proc.communicate()
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{mode}: exit {proc.returncode}\n{err[-3000:]}")
     conn = sqlite3.connect(store)
     started_at, finished_at = conn.execute("SELECT started_at, finished_at FROM crawls ORDER BY id DESC").fetchone()
-    raw_done = conn.execute("SELECT max(fetched_at) FROM pages").fetchone()[0]
+    fetched = [t for (t,) in conn.execute("SELECT fetched_at FROM pages WHERE fetched_at IS NOT NULL ORDER BY 1")]
     pages, rendered = conn.execute("SELECT count(*), count(render_outcome) FROM pages WHERE status IS NOT NULL").fetchone()
     reasons = dict(conn.execute("SELECT render_reason, count(*) FROM pages WHERE render_reason IS NOT NULL GROUP BY 1"))
     conn.close()
@@ -187,7 +190,8 @@ def run_mode(mode: str, url: str, work: str, args) -> dict:
     for kind, seconds in cpu.values():
         by_kind[kind] = round(by_kind.get(kind, 0.0) + seconds, 1)
     # when the raw crawl's last response came, and when renders were done (pages committed with them)
-    timeline = {"raw_fetched_s": round(raw_done - started_at, 1) if raw_done else None}
+    timeline = {f"raw_{int(share * 100)}pct_s": round(fetched[int(share * (len(fetched) - 1))] - started_at, 1)
+                for share in (0.5, 0.9, 1.0) if fetched}
     if rendered:
         for share in (0.5, 0.9):
             at = next((s[0] for s in samples if s[2] >= share * rendered), None)
@@ -195,7 +199,8 @@ def run_mode(mode: str, url: str, work: str, args) -> dict:
     return {"mode": mode, "pages": pages, "rendered": rendered, "reasons": reasons, "seconds": round(crawl_s, 1),
             "pages_per_s": round(pages / crawl_s, 1), "rendered_per_s": round(rendered / crawl_s, 1) if rendered else 0,
             "peak_pss_mb": round(peak / 2**20), "last_1000_mb": None if last_1000 is None else round(last_1000 / 2**20, 1),
-            "cpu_s": by_kind, "timeline": timeline}
+            "cpu_s": by_kind, "timeline": timeline,
+            "samples": [(round(t - started_at, 1), *rest) for t, *rest in busy]}
 
 
 def main(argv: list[str] | None = None) -> int:
