@@ -8,10 +8,14 @@ each under its own first path segment (/t03/p123.html), pages linking onwards br
 ``--js-share`` of the templates load /static/app.js, which sets the title, adds text and a link.
 Each mode runs ``seo-audit crawl`` in its own process, one after the other, in one run. Measured
 from outside, every 0.5 s: the memory (PSS: shared pages counted once) of the crawl and all its
-descendants (Playwright's driver and Chromium included), and the pages recorded in the store.
-Printed: pages/s, rendered pages, rendered pages/s, peak memory, and how much the last 1,000
-pages added (memory flat: < 50 MB). Targets (issue 14): auto
->= 0.5x the speed of off; all >= 10 rendered pages/s on 2 cores; memory flat.
+descendants (Playwright's driver and Chromium included), the CPU seconds of each of those
+processes (by kind: python, node, browser, renderer, gpu-process, utility), and the pages
+recorded in the store. Printed: pages/s, rendered pages, rendered pages/s, peak memory, how much
+the last 1,000 pages added (memory flat: < 50 MB); then per mode the CPU seconds by process
+kind and a timeline: when half, nine tenths and all of the raw fetches were done, and half and
+nine tenths of the renders (a page is stored with its render, so stored counts lag fetches).
+Targets (issue 14): auto >= 0.5x the speed of off; all >= 10 rendered pages/s on 2 cores;
+memory flat.
 """
 
 from __future__ import annotations
