@@ -36,6 +36,17 @@ class RobotsPolicy:
             return None
         return _matching_rule(self.parser, url, user_agent) or "disallow (rule not identified)"
 
+    def may_block(self, user_agent: str) -> bool:
+        """Whether any URL may be blocked for ``user_agent``: False only when its group has no
+        Disallow rule (a renderer then needs no robots.txt check of what pages load)."""
+        if self.parser is None:
+            return False
+        try:
+            ruleset = self.parser._get_matching_rule_set(user_agent)
+            return ruleset is not None and any(rule.field == "disallow" for rule in ruleset._rules)
+        except Exception:  # noqa: BLE001 - Protego's internals changed: assume it may
+            return True
+
     def crawl_delay(self, user_agent: str) -> float | None:
         return self.parser.crawl_delay(user_agent) if self.parser else None
 
