@@ -46,9 +46,9 @@ _WASTE_MASK = sum(_BITS[v] for v in WASTE_VERDICTS)
 _SHIFT = len(VERDICTS)
 
 
-@lru_cache(maxsize=65536)
-def url_family(url: str) -> str | None:
-    """The family of a (normalised) URL, or None if it is one of a kind."""
+def family_of(url: str) -> str | None:
+    """The family of a (normalised) URL, or None if it is one of a kind. Uncached: the crawl
+    asks once per page, and a cache would keep every URL crawled (url_family caches it)."""
     # split by hand: a normalised URL is scheme://netloc/path[?query], and urlsplit would cost
     # several times the rest on the crawl's and the audit's hot paths
     start = url.find("/", url.find("://") + 3)
@@ -69,6 +69,10 @@ def url_family(url: str) -> str | None:
         template = f"{template[:last.start()]}/{{slug}}{last[2]}"
     shown = sorted({f"{key}={value}" if key.lower() in _VERB_KEYS else key for key, _, value in pairs})
     return f"{template}?{'&'.join(shown)}"
+
+
+#: family_of, cached for the audit, which maps the same URLs again and again
+url_family = lru_cache(maxsize=65536)(family_of)
 
 
 def _cms_family(path: str, keys: set[str]) -> str | None:
@@ -157,7 +161,7 @@ class FamilySampler:
 
     def sampled_out_url(self, url: str) -> str | None:
         """sampled_out of the URL's family (none is looked up before a family is sampled out)."""
-        return self._out.get(url_family(url)) if self._out else None
+        return self._out.get(family_of(url)) if self._out else None
 
     def sampled_out(self, family: str | None) -> str | None:
         """The sample's verdict if ``family`` is sampled out (e.g. 'noindex'), else None."""

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import store
-from .families import FamilySampler, page_verdict, url_family
+from .families import FamilySampler, family_of, page_verdict
 from .frontier import Entry, Frontier, FrontierLike
 from .options import CrawlOptions
 from .robots import RobotsPolicy
@@ -222,7 +222,7 @@ class CrawlSession:
         if skip == "sampled-out":  # ``rule`` is the family's sample verdict
             self.stats["skipped/sampled-out"] += 1
             bundle.pages.append(skipped_row(url, fetch_kind, found_via, depth, referrer, skip, None,
-                                            url_family(url), rule))
+                                            family_of(url), rule))
             return None
         if skip:
             self.stats[f"skipped/{skip}"] += 1
@@ -290,7 +290,7 @@ class CrawlSession:
         if self.sampler is None or entry.fetch_kind != "page":
             return
         duplicate = self.sampler.is_duplicate(row.get("content_hash"))
-        family = url_family(entry.url)
+        family = family_of(entry.url)
         if family is None:
             return
         verdict = page_verdict(entry.url, row, duplicate)
@@ -313,7 +313,7 @@ class CrawlSession:
         self.admitted -= 1
         self.record(Bundle(pages=[skipped_row(entry.url, entry.fetch_kind, entry.found_via, entry.depth,
                                               entry.referrer, "sampled-out", None,
-                                              url_family(entry.url), verdict)]))
+                                              family_of(entry.url), verdict)]))
         return True
 
     def set_robots(self, origin_url: str, policy: RobotsPolicy) -> None:
