@@ -299,8 +299,10 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     return path
 
 
-#: what a spreadsheet runs as a formula, as SQL: the first character one of FORMULA_STARTS
-_FORMULA_SQL = "left({v}, 1) IN (" + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + ")"
+#: what a spreadsheet runs as a formula, as SQL: the first character one of FORMULA_STARTS. Each
+#: of them is below "A", so a byte comparison (DuckDB compares a short text's inlined prefix) lets
+#: most texts (URLs, titles) skip left()
+_FORMULA_SQL = ("({v} < 'A' AND left({v}, 1) IN (" + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + "))")
 # A text holding no credentials redact() would mask, told apart in SQL: userinfo needs "//" and
 # "@"; a secret parameter needs "=" and, in ASCII text, one of SECRET_PARAMETERS' names after ?, &,
 # ; or # (ignoring ASCII case). Text that is not ASCII goes to redact(): Python's IGNORECASE
