@@ -57,6 +57,10 @@ EXPLORER_COLUMNS = (
 )
 
 
+#: the columns of pages and of findings the charts read (charts.py)
+CHART_PAGE_COLUMNS = ("status", "status_class", "depth", "response_time")
+CHART_FINDING_COLUMNS = ("url", "category", "severity")
+
 #: columns that follow EXPLORER_COLUMNS: a page's segment, then its custom extractions and searches
 _CUSTOM_PREFIXES = ("extract_", "search_")
 
@@ -221,10 +225,24 @@ def _segment_charts(model: ReportModel, crawl: Any,
     if "segment" not in pages or not model.segments:
         return []
 
+    @functools.cache
+    def by_segment() -> tuple[pd.DataFrame, dict, pd.DataFrame, dict]:
+        """The columns of pages and findings the charts read, and each segment's rows of both,
+        found once on the first segment drawn: a row filter of the whole pages frame per segment
+        copies every column (1M URLs, 12 segments: 11 s)."""
+        segment = pages["segment"].to_numpy()
+        rows = pd.Index(pages["url"]).get_indexer(findings["url"])
+        on_pages = rows >= 0  # a segment's findings are those on its pages' URLs
+        found = findings.loc[on_pages, list(CHART_FINDING_COLUMNS)]
+        return (pages[list(CHART_PAGE_COLUMNS)], pages.groupby(segment, sort=False).indices,
+                found, found.groupby(segment[rows[on_pages]], sort=False).indices)
+
     def charts_of(name: str) -> Callable[[], list[tuple[str, Callable[[], Markup]]]]:
-        mine = pages["segment"].eq(name)
-        urls = pages.loc[mine, "url"]
-        return lambda: _charts_of(pages[mine], findings[findings["url"].isin(urls)])
+        def charts() -> list[tuple[str, Callable[[], Markup]]]:
+            charted, of_page, found, of_finding = by_segment()
+            none = np.array([], dtype=np.intp)
+            return _charts_of(charted.iloc[of_page.get(name, none)], found.iloc[of_finding.get(name, none)])
+        return charts
     return [(view.name, charts_of(view.name)) for view in model.segments]
 
 

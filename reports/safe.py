@@ -194,7 +194,9 @@ def _redacted_texts(column: pd.Series) -> pd.Series:
     """``column`` (str dtype) redacted; ``column`` itself if nothing in it changes."""
     # only the cells that could hold credentials go through Python, each distinct text once
     # (a content type with "charset=" is on every page)
-    suspect = _Characters(column.to_numpy(dtype=object, na_value="").tolist()).holding("@=")
+    # (pandas' string methods: Arrow's kernels on the column's own buffers when pyarrow holds it)
+    suspect = (column.str.contains("@", regex=False, na=False)
+               | column.str.contains("=", regex=False, na=False)).to_numpy(dtype=bool)
     if suspect.any():
         codes, texts = pd.factorize(column.to_numpy()[suspect])
         masked = np.array([redact(text) for text in texts], dtype=object)
@@ -216,32 +218,16 @@ class _Characters:
 
     def holding(self, chars: str) -> np.ndarray:
         """Which texts hold any of ``chars``."""
-        return self.scan(holding=chars)[0]
-
-    def starting_with(self, chars: Iterable[str]) -> np.ndarray:
-        """Which texts start with one of ``chars`` (single characters)."""
-        return self.scan(starting_with=chars)[1]
-
-    def scan(self, holding: str = "", starting_with: Iterable[str] = "") -> tuple[np.ndarray, np.ndarray]:
-        """holding(holding) and starting_with(starting_with) in one pass (an empty one: all False)."""
-        found, first = np.zeros(len(self.texts), dtype=bool), np.zeros(len(self.texts), dtype=bool)
-        held, firsts = _ords(holding), _ords(starting_with)
+        found, held = np.zeros(len(self.texts), dtype=bool), _ords(chars)
         for at in range(0, len(self.texts), self.BLOCK):
             block = self.texts[at:at + self.BLOCK]
-            lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
-            ends = np.cumsum(lengths)
-            starts = ends - lengths
+            ends = np.cumsum(np.fromiter(map(len, block), dtype=np.int64, count=len(block)))
             joined = "".join(block)
             # one code per character (lone surrogates included: crawled text can hold them)
             codes = (np.frombuffer(joined.encode("ascii"), dtype=np.uint8) if joined.isascii()
                      else np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
-            rows = slice(at, at + len(block))
-            if held:
-                found[rows][np.searchsorted(ends, np.flatnonzero(np.isin(codes, held)), side="right")] = True
-            if firsts:
-                nonempty = ends > starts
-                first[rows][nonempty] = np.isin(codes[starts[nonempty]], firsts)
-        return found, first
+            found[at:at + len(block)][np.searchsorted(ends, np.flatnonzero(np.isin(codes, held)), side="right")] = True
+        return found
 
 
 def _ords(chars: Iterable[str]) -> list[int]:
@@ -282,7 +268,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
                 out[name] = column.cat.rename_categories(column.cat.categories.map(neutralise))
         elif is_str_dtype(column.dtype):
             # pandas' own str dtype holds only text and NA: the vectorised path
-            risky = _Characters(column.to_numpy(dtype=object, na_value="").tolist()).starting_with(FORMULA_STARTS)
+            risky = column.str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool)
             if risky.any():
                 out[name] = column.where(~risky, "'" + column)
         elif column.dtype == object:
@@ -313,8 +299,10 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     return path
 
 
-#: what a spreadsheet runs as a formula, as SQL: the first character one of FORMULA_STARTS
-_FORMULA_SQL = "left({v}, 1) IN (" + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + ")"
+#: what a spreadsheet runs as a formula, as SQL: the first character one of FORMULA_STARTS. Each
+#: of them is below "A", so a byte comparison (DuckDB compares a short text's inlined prefix) lets
+#: most texts (URLs, titles) skip left()
+_FORMULA_SQL = ("({v} < 'A' AND left({v}, 1) IN (" + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + "))")
 # A text holding no credentials redact() would mask, told apart in SQL: userinfo needs "//" and
 # "@"; a secret parameter needs "=" and, in ASCII text, one of SECRET_PARAMETERS' names after ?, &,
 # ; or # (ignoring ASCII case). Text that is not ASCII goes to redact(): Python's IGNORECASE

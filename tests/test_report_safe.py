@@ -357,3 +357,8 @@ def test_redact_frame_masks_shared_lists_and_repeated_text_alike():
     assert list(map(_shape, redacted["type"].tolist()[:4])) == ["text/html; charset=utf-8"] * 3 + ["https://h/?token=<masked>"]
     assert pd.isna(redacted["type"].iloc[4]) and redacted["type"].dtype == frame["type"].dtype
     assert frame["chain"].iloc[0] == ["https://u:p@h/", "https://h/?sig=2"]  # the input is not changed
+
+
+def test_every_formula_start_is_below_the_sql_prefix_test():
+    # csv_columns skips left() for a text not below "A": a new formula start above it would pass unneutralised
+    assert max(map(ord, FORMULA_STARTS)) < ord("A")
