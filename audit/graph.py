@@ -20,7 +20,7 @@ import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator
 
 import duckdb
 import numpy as np
@@ -35,16 +35,18 @@ DEFAULT_MEMORY_BUDGET = 2 * 2**30
 MEMORY_SHARE = 0.5
 #: rows of links in one Arrow batch read from the store
 BATCH_ROWS = 65_536
+#: the links columns, as LinkGraph's table holds them
+COLUMNS = ("row", "source", "target", "kind", "anchor", "nofollow", "seen_in")
 #: links' seen_in values (crawler.store.SEEN_IN), a missing one counting as raw
 SEEN_IN = ("raw", "rendered", "both")
-#: the store's links as the table holds them (``row``: the store's order)
-LINK_SCHEMA = pa.schema([("row", pa.int64()), ("source", pa.string()), ("target", pa.string()),
-                         ("kind", pa.string()), ("anchor", pa.string()), ("nofollow", pa.bool_()),
-                         ("seen_in", pa.string())])
-_LINKS_QUERY = ("SELECT rowid, source, target, kind, anchor, ifnull(nofollow, 0) <> 0, ifnull(seen_in, 'raw') "
+# The store's links as the table wants them: a missing anchor told apart from an empty one by a
+# flag (a reader infers a column's type from its first rows, and a NULL has none)
+_STORE_QUERY = ("SELECT rowid AS row, source, target, kind, ifnull(anchor, '') AS anchor, anchor IS NULL "
+                "AS no_anchor, ifnull(nofollow, 0) <> 0 AS nofollow, ifnull(seen_in, 'raw') AS seen_in "
                 "FROM links WHERE crawl_id = ?")
-#: the links columns, as LinkGraph's table holds them
-COLUMNS = tuple(LINK_SCHEMA.names)
+_FROM_STORE = ("SELECT row::BIGINT AS row, source::VARCHAR AS source, target::VARCHAR AS target, kind::VARCHAR AS kind, "
+               "CASE WHEN no_anchor <> 0 THEN NULL ELSE anchor END::VARCHAR AS anchor, (nofollow <> 0)::BOOLEAN AS nofollow, "
+               "seen_in::VARCHAR AS seen_in FROM reader")  # typed: a reader of no rows cannot tell the types
 
 
 def parse_size(text: str | int | float) -> int:
@@ -97,11 +99,11 @@ class LinkGraph:
     def from_store(cls, conn: sqlite3.Connection, crawl_id: int, memory_budget: int | None = None, *,
                    in_memory: bool = False) -> "LinkGraph":
         """The links of ``crawl_id`` in the store ``conn`` is open on, streamed in Arrow batches
-        (store_snapshot: no row becomes a Python object); ``in_memory``: see connect."""
+        (adbc-driver-sqlite reads SQLite in C: no row becomes a Python object); ``in_memory``:
+        see connect."""
         con, folder = connect(memory_budget, in_memory=in_memory)
-        with store_snapshot(conn) as read:
-            reader = read(_LINKS_QUERY, (crawl_id,), LINK_SCHEMA)  # noqa: F841 (DuckDB reads it by name)
-            con.execute("CREATE TABLE links AS SELECT * FROM reader")
+        with _store_batches(conn, crawl_id) as reader:  # noqa: F841 (DuckDB reads it by name)
+            con.execute(f"CREATE TABLE links AS {_FROM_STORE}")
         return cls(con, folder)
 
     @classmethod
@@ -249,64 +251,24 @@ def database_path(conn: sqlite3.Connection) -> str:
     return path
 
 
-Read = Callable[[str, Sequence[Any], pa.Schema], pa.RecordBatchReader]
-
-
 @contextlib.contextmanager
-def store_snapshot(conn: sqlite3.Connection) -> Iterator[Read]:
-    """``read(sql, params, schema)``: the rows of a query over the store ``conn`` is open on, as
-    a stream of Arrow batches of ``schema`` (its columns in the query's order), every query read
-    from one snapshot of the store, even while a crawl writes. Read each stream before the next.
-
-    adbc-driver-sqlite reads SQLite in C, no row becoming a Python object. It infers a column's
-    type from its first rows, and a column whose first rows are NULL would get the wrong one:
-    each query gets a first row of the schema's types, dropped from the stream."""
+def _store_batches(conn: sqlite3.Connection, crawl_id: int) -> Iterator[pa.RecordBatchReader]:
+    """The crawl's links (_STORE_QUERY) as a stream of Arrow batches."""
     path = database_path(conn)
-    if not path:  # an in-memory store (tests): read here, by this connection
-        own_snapshot = not conn.in_transaction
-        if own_snapshot:
-            conn.execute("BEGIN")
-        try:
-            yield lambda sql, params, schema: _rows_batches(conn.execute(sql, params).fetchall(), schema)
-        finally:
-            if own_snapshot:
-                conn.rollback()
-        return
-    import adbc_driver_sqlite.dbapi
+    if path:
+        import adbc_driver_sqlite.dbapi
 
-    with adbc_driver_sqlite.dbapi.connect(Path(path).resolve().as_uri() + "?mode=ro") as reader_conn, \
-            contextlib.ExitStack() as cursors:
-        def read(sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.RecordBatchReader:
-            cursor = cursors.enter_context(reader_conn.cursor())
+        with adbc_driver_sqlite.dbapi.connect(Path(path).resolve().as_uri() + "?mode=ro") as reader_conn, \
+                reader_conn.cursor() as cursor:
             cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
-            typed = ", ".join(_TYPED_VALUES[_stored_type(f.type)] for f in schema)
-            cursor.execute(f"SELECT {typed} UNION ALL {sql}", params)
-            return _cast(cursor.fetch_record_batch(), schema)
-        yield read
-
-
-#: a value of each Arrow type as SQLite gives it (_stored_type)
-_TYPED_VALUES = {pa.int64(): "0", pa.float64(): "0.0", pa.string(): "''", pa.binary(): "x''"}
-
-
-def _stored_type(arrow_type: pa.DataType) -> pa.DataType:
-    """The Arrow type SQLite's values of a column of ``arrow_type`` are read as (no booleans)."""
-    return pa.int64() if arrow_type == pa.bool_() else arrow_type
-
-
-def _cast(reader: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchReader:
-    """``reader``'s batches but its first row (the typed one), cast to ``schema``."""
-    def batches() -> Iterator[pa.RecordBatch]:
-        first = True
-        for batch in reader:
-            if first:
-                batch, first = batch.slice(1), False
-            yield batch.rename_columns(schema.names).cast(schema)
-    return pa.RecordBatchReader.from_batches(schema, batches())
-
-
-def _rows_batches(rows: list[tuple], schema: pa.Schema) -> pa.RecordBatchReader:
-    """Rows read by sqlite3 as a stream of Arrow batches of ``schema``."""
+            cursor.execute(_STORE_QUERY, (crawl_id,))
+            yield cursor.fetch_record_batch()
+        return
+    # an in-memory store (tests): read here, by this connection (DuckDB reads on its own threads)
+    rows = conn.execute(_STORE_QUERY, (crawl_id,)).fetchall()
+    schema = pa.schema([("row", pa.int64()), ("source", pa.string()), ("target", pa.string()),
+                        ("kind", pa.string()), ("anchor", pa.string()), ("no_anchor", pa.int64()),
+                        ("nofollow", pa.int64()), ("seen_in", pa.string())])
     columns = list(zip(*rows)) or [[] for _ in schema]
-    arrays = [pa.array(col, type=_stored_type(f.type)).cast(f.type) for col, f in zip(columns, schema)]
-    return pa.RecordBatchReader.from_batches(schema, pa.Table.from_arrays(arrays, schema=schema).to_batches())
+    table = pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema)], schema=schema)
+    yield pa.RecordBatchReader.from_batches(schema, table.to_batches())

@@ -61,9 +61,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from audit.graph import LinkGraph, store_snapshot
+from audit.graph import LinkGraph
 from audit.custom import add_custom_columns, definitions_of
 from audit.segments import assign_segments, parse_segments
 from crawler import store as crawl_store
@@ -74,6 +73,8 @@ MAX_REDIRECT_HOPS = 20
 #: Link kinds a crawler follows to reach a URL.
 REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh", "js-redirect")
 
+#: rows fetched from SQLite at a time when loading pages
+READ_CHUNK_ROWS = 20_000
 _INT_COLUMNS = crawl_store.PAGE_INTEGER_COLUMNS
 _FLOAT_COLUMNS = crawl_store.PAGE_REAL_COLUMNS
 #: a robots directive (meta robots or X-Robots-Tag) that keeps a page out of the index
@@ -272,31 +273,43 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
 
 
 def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The crawl's pages and sitemap URLs, read as Arrow (audit.graph.store_snapshot: no row
-    becomes Python objects) from one snapshot of the store even while a crawl writes; text
-    columns as pandas' str dtype (Arrow's own buffers), a column of no text at all as missing
-    values (object), as ``pd.read_sql_query`` infers it."""
-    with store_snapshot(conn) as read:
-        return tuple(_frame(read(f"SELECT {', '.join(columns)} FROM {table} WHERE crawl_id = ?", (crawl_id,),
-                                 pa.schema([(col, _ARROW_TYPES.get(col, pa.string())) for col in columns])))
-                     for table, columns in (("pages", crawl_store.PAGE_COLUMNS), ("sitemap_urls",
-                                                                                 crawl_store.SITEMAP_COLUMNS)))
+    """The crawl's pages and sitemap URLs, each distinct text held once (a sitemap's URLs
+    sharing the pages' ones), from one snapshot of the store even while a crawl writes."""
+    own_snapshot = not conn.in_transaction
+    if own_snapshot:
+        conn.execute("BEGIN")
+    try:
+        texts: dict[str, str] = {}
+        pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, texts)
+        sitemap_urls = _read_interned(conn, "sitemap_urls", crawl_store.SITEMAP_COLUMNS, crawl_id, texts)
+        return pages, sitemap_urls
+    finally:
+        if own_snapshot:
+            conn.rollback()
 
 
-#: the pages columns read as other Arrow types than text
-_ARROW_TYPES = {**dict.fromkeys(_INT_COLUMNS, pa.int64()), **dict.fromkeys(_FLOAT_COLUMNS, pa.float64()),
-                **dict.fromkeys(crawl_store.PAGE_BLOB_COLUMNS, pa.binary())}
+def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...],
+                   crawl_id: int, texts: dict[str, str]) -> pd.DataFrame:
+    """``columns`` of ``table`` for one crawl, read in chunks, each distinct text held once
+    (``texts``: the ones known already, added to); dtypes inferred as ``pd.read_sql_query``
+    infers them. Call it within a transaction: the count and the rows from one snapshot.
 
-
-def _frame(reader: pa.RecordBatchReader) -> pd.DataFrame:
-    table = reader.read_all()
-    no_text = [col for col, array in zip(table.column_names, table.columns)
-               if array.type == pa.string() and array.null_count == len(array)]
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan),
-                                          pa.int64(): pd.Int64Dtype()}.get, self_destruct=True)
-    for col in no_text:
-        frame[col] = pd.Series(None, index=frame.index, dtype=object)
-    return frame
+    Rows go straight into arrays of the table's size: arrays per chunk joined at the end
+    would leave their sum as freed but unreturned heap (the allocator keeps it)."""
+    where = f"FROM {table} WHERE crawl_id = ?"
+    (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
+    arrays = [np.empty(count, dtype=object) for _ in columns]
+    cursor = conn.execute(f"SELECT {', '.join(columns)} {where}", (crawl_id,))
+    start = 0
+    while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+        for array, values in zip(arrays, zip(*rows)):
+            if values.count(None) == len(values):
+                continue  # the arrays start as None: many columns are empty on most rows
+            array[start:start + len(rows)] = [texts.setdefault(v, v) if v.__class__ is str else v
+                                              for v in values]
+        start += len(rows)
+    return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects()
+                         for name, array in zip(columns, arrays)}, copy=False)
 
 
 def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
