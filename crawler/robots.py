@@ -42,8 +42,7 @@ class RobotsPolicy:
         if self.parser is None:
             return False
         try:
-            ruleset = self.parser._get_matching_rule_set(user_agent)
-            return ruleset is not None and any(rule.field == "disallow" for rule in ruleset._rules)
+            return any(rule.field == "disallow" for rule in _group_rules(self.parser, user_agent))
         except Exception:  # noqa: BLE001 - Protego's internals changed: assume it may
             return True
 
@@ -52,6 +51,14 @@ class RobotsPolicy:
 
     def sitemaps(self) -> list[str]:
         return list(self.parser.sitemaps) if self.parser else []
+
+
+def _group_rules(parser: Protego, user_agent: str) -> list:
+    """The rules of the group that applies to ``user_agent`` (none: no group applies), from
+    Protego's rule set: Protego exposes only verdicts, so callers guard against its internals
+    changing."""
+    ruleset = parser._get_matching_rule_set(user_agent)
+    return [] if ruleset is None else ruleset._rules
 
 
 def _matching_rule(parser: Protego, url: str, user_agent: str) -> str | None:
@@ -63,9 +70,8 @@ def _matching_rule(parser: Protego, url: str, user_agent: str) -> str | None:
     try:
         from protego._utils import _quote_path
 
-        ruleset = parser._get_matching_rule_set(user_agent)
         quoted = _quote_path(url)
-        for rule in ruleset._rules:
+        for rule in _group_rules(parser, user_agent):
             if rule.value.match(quoted):
                 return f"{rule.field}: {rule.value._pattern}"
     except Exception:  # noqa: BLE001 - evidence only
