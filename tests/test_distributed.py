@@ -52,7 +52,8 @@ def planted_site(delay: float) -> dict:
     """The crawl-engine fixture site, and behind /about a tree of GENERATED_PAGES pages, each
     answering after ``delay`` s (slow enough that every worker gets a share)."""
     routes = fixture_routes()
-    routes["/slow"] = Reply(200, "<html><title>Slow</title></html>", delay=2)  # > timeout: errback path
+    # > timeout by far: a loaded machine must not see it answer before the timer fires
+    routes["/slow"] = Reply(200, "<html><title>Slow</title></html>", delay=8)
     routes["/about"] = page("About", "<a href='/'>home</a><a href='/p/0'>catalogue</a>")
     routes["/p/*"] = lambda hit: _tree_page(int(hit.path.rsplit("/", 1)[1]), delay)
     return routes
