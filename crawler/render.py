@@ -26,6 +26,7 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -263,6 +264,8 @@ class RenderProbe:
 
     blocked_rule: Callable[[str], str | None]  # robots.txt rule blocking a sub-resource URL
     honour_robots: bool = True
+    # the URLs whose robots.txt may block them (their origins'), a regex; None: nothing to check
+    robots_scope: re.Pattern | None = None
     console_errors: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
     failed_requests: list[list[str]] = field(default_factory=list)
@@ -289,23 +292,22 @@ class RenderProbe:
 
     def restart(self) -> None:
         """Forget what an attempt on another page recorded (crawler.render_handler)."""
-        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots).__dict__)
+        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots, self.robots_scope).__dict__)
 
-    def listeners(self) -> tuple:
-        return (("console", self.on_console), ("pageerror", self.on_page_error), ("request", self.on_request),
-                ("requestfinished", self.on_request_finished), ("requestfailed", self.on_request_failed),
-                ("response", self.on_response), ("download", self.on_download),
-                ("framenavigated", self.on_frame_navigated))
+    #: the page events a probe listens to: (event, method)
+    EVENTS = (("console", "on_console"), ("pageerror", "on_page_error"), ("request", "on_request"),
+              ("requestfinished", "on_request_finished"), ("requestfailed", "on_request_failed"),
+              ("response", "on_response"), ("download", "on_download"), ("framenavigated", "on_frame_navigated"))
 
     def attach(self, page) -> None:
+        """Take ``page``'s events (see PageEvents) for this render."""
         self.main_frame = page.main_frame
-        for event, listener in self.listeners():
-            page.on(event, listener)
+        _EVENTS[page].probe = self
 
     def detach(self, page) -> None:
-        """This render's listeners off ``page``, before another render reuses it."""
-        for event, listener in self.listeners():
-            page.remove_listener(event, listener)
+        """Give ``page``'s events up, before another render reuses it."""
+        if _EVENTS[page].probe is self:
+            _EVENTS[page].probe = None
 
     def on_frame_navigated(self, frame) -> None:
         if frame == self.main_frame:
@@ -357,7 +359,7 @@ class RenderProbe:
     async def route(self, route, request) -> None:
         """Googlebot's renderer honours robots.txt for what a page loads: so does this one."""
         rule = None
-        if self.honour_robots and not request.is_navigation_request():
+        if not request.is_navigation_request():
             rule = self.blocked_rule(request.url)
         if rule:
             self.blocked.append([request.url, request.resource_type, rule])
@@ -366,23 +368,40 @@ class RenderProbe:
             await route.fallback()
 
 
-#: pages given their stall guards and init script: once per page, which serves many renders
-_PREPARED: "weakref.WeakSet" = weakref.WeakSet()
+class PageEvents:
+    """A page's event listeners, attached once when the page is made, handing each event to
+    the probe of the render the page serves (none between renders). Attached and removed per
+    render, they had Playwright's driver asked to subscribe to the page's events and to drop
+    them again every time: a tenth of the crawl process's busy time in rendering."""
+
+    def __init__(self, page):
+        self.probe: RenderProbe | None = None
+        for event, method in RenderProbe.EVENTS:
+            page.on(event, partial(self.forward, method))
+
+    def forward(self, method: str, argument) -> None:
+        if self.probe is not None:
+            getattr(self.probe, method)(argument)
+
+
+#: pages given their listeners, stall guards and init script: once per page, which serves many renders
+_EVENTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 async def init_page(page, request) -> None:
     """scrapy-playwright's page init callback: listen to the page, neutralise what could stall
-    it, route its sub-resources through robots.txt. Runs before the navigation."""
+    it. Runs before the navigation (crawler.render_handler then routes, for robots.txt, the
+    URLs of ``probe.robots_scope`` to ``probe.route``: only those, as each routed request is a
+    round trip from Chromium through Playwright's driver to this process and back)."""
     probe: RenderProbe = request.meta["render_probe"]
     probe.context = page.context
     probe.started = probe.last_activity = time.monotonic()  # the time limit counts from here
-    if page not in _PREPARED:
+    if page not in _EVENTS:
+        _EVENTS[page] = PageEvents(page)
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
         page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
         await page.add_init_script(INIT_SCRIPT)
-        _PREPARED.add(page)
     probe.attach(page)
-    await page.route("**", probe.route)  # registered last, so asked first
 
 
 async def settle(page, probe: RenderProbe, time_limit: float) -> None:
@@ -503,7 +522,8 @@ class Renderer:
         from scrapy_playwright.page import PageMethod
 
         generation = self._context_generation()
-        probe = RenderProbe(blocked_rule=self._robots_rule, honour_robots=honour_robots)
+        probe = RenderProbe(blocked_rule=self._robots_rule, honour_robots=honour_robots,
+                            robots_scope=self._robots_scope() if honour_robots else None)
         return Request(
             pending.url, callback=self.parse, errback=self.failed, dont_filter=True,
             meta={"playwright": True, "playwright_context": f"render-{generation}",
@@ -518,6 +538,12 @@ class Renderer:
         return {"accept_downloads": False, "service_workers": "block",
                 "user_agent": self.options.user_agent_string, "java_script_enabled": True,
                 "viewport": {"width": 1280, "height": 1024}}
+
+    def _robots_scope(self) -> re.Pattern | None:
+        """The URLs ``_robots_rule`` may block: those of the origins whose robots.txt has a
+        Disallow for the crawl's user agent (None if there are none)."""
+        origins = sorted(o for o, policy in self.session.robots.items() if policy.may_block(self.session.user_agent))
+        return re.compile("^(?:" + "|".join(map(re.escape, origins)) + ")/", re.I) if origins else None
 
     def _robots_rule(self, url: str) -> str | None:
         policy = self.session.robots.get(origin(url))

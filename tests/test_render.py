@@ -291,6 +291,36 @@ def test_report_has_the_rendering_section_side_by_side_and_links_csv_says_where(
     assert links.loc[links["target"].eq(base + "/only-js/a"), "seen_in"].tolist() == ["rendered"]
 
 
+@pytest.mark.browser
+def test_a_render_sends_the_crawl_headers_with_the_page_request_only(tmp_path):
+    """The page's own request carries the crawl's headers (staging credentials, say), as its raw
+    fetch did; what the page loads goes out with the crawl's user agent and no such header."""
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from seo_audit.sitekit import Reply, SiteServer, page
+
+    seen: dict[str, list[dict]] = {}
+
+    def recorded(reply):
+        def route(hit):
+            seen.setdefault(hit.path, []).append({k.lower(): v for k, v in hit.headers.items()})
+            return reply
+        return route
+
+    routes = {"/": recorded(page("Home", "<h1>Home</h1><script src='/app.js'></script>")),
+              "/app.js": recorded(Reply(body="document.title = 'Rendered';", content_type="text/javascript"))}
+    with SiteServer(routes) as site:
+        result = crawl_site(f"{site.url}/", tmp_path / "h.sqlite", render="all", render_timeout=4,
+                            headers={"X-Staging": "let-me-in"}, timeout=3, retries=0)
+    home = pages_by_url(tmp_path / "h.sqlite", result.crawl_id)[f"{site.url}/"]
+    assert home["render_outcome"] == "ok" and home["rendered_title"] == "Rendered"
+    raw, rendered = seen["/"]
+    assert raw["x-staging"] == rendered["x-staging"] == "let-me-in"
+    script = seen["/app.js"][-1]  # the browser's (the raw crawl fetches it as a resource first)
+    assert rendered["user-agent"] == raw["user-agent"] == script["user-agent"]
+    assert "x-staging" not in script
+
+
 def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
     if CHROMIUM is None:
         pytest.skip("no system Chromium (apt-get install chromium)")
