@@ -42,8 +42,9 @@ RENDER_BACKLOG = 500
 #: seconds between two render starts at least (see scrapy_settings)
 RENDER_SLOT_DELAY = 0.01
 #: after the load event, wait until no fetch/XHR has been in flight for this long (s), counted
-#: from the render's start or the last fetch/XHR to start or end: a fetch chained on another's
-#: answer starts within it...
+#: from the render's start or the last fetch/XHR to start or end, and until every fetch/XHR the
+#: page says it started (INIT_SCRIPT) has been seen: a fetch chained on another's answer starts
+#: within it...
 SETTLE_QUIET = 0.1
 #: ...but no longer than this (s), within the page's time limit
 SETTLE_MAX = 3.0
@@ -54,13 +55,34 @@ WORD_RATIO = 1.5
 #: kept per list column (console errors, XHRs...): a page with thousands says enough with these
 MAX_LISTED = 50
 
-# Neutralise what could stall a page (popups, dialogs), and record LCP and CLS from the start.
+# Neutralise what could stall a page (popups, dialogs), record LCP and CLS from the start, and
+# count the fetches and XHRs (http and https: those Chromium makes requests of) the document starts.
 INIT_SCRIPT = """
 (() => {
   if (window.__seoAudit) return;
-  const state = window.__seoAudit = {lcp: null, cls: 0};
+  const state = window.__seoAudit = {lcp: null, cls: 0, fetches: 0};
   window.open = () => null;
   window.alert = window.confirm = window.prompt = () => undefined;
+  const started = url => {
+    try { if (/^https?:$/.test(new URL(url, location.href).protocol)) state.fetches++; } catch (e) {}
+  };
+  const fetch = window.fetch;
+  window.fetch = function (input) {
+    const answer = fetch.apply(this, arguments);
+    started(input instanceof Request ? input.url : input);
+    return answer;
+  };
+  const open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url) {
+    const answer = open.apply(this, arguments);
+    this.__seoAuditUrl = url;
+    return answer;
+  };
+  XMLHttpRequest.prototype.send = function () {
+    const answer = send.apply(this, arguments);
+    started(this.__seoAuditUrl);
+    return answer;
+  };
   try {
     new PerformanceObserver(list => {
       for (const e of list.getEntries()) state.lcp = e.renderTime || e.loadTime || e.startTime;
@@ -80,7 +102,7 @@ METRICS_SCRIPT = """
   const bytes = resources.reduce((sum, r) => sum + (r.transferSize || 0), nav.transferSize || 0);
   return {ttfb: nav.responseStart || null, dcl: nav.domContentLoadedEventEnd || null,
           load: nav.loadEventEnd || null, lcp: state.lcp, cls: state.cls || 0,
-          bytes: bytes, requests: 1 + resources.length};
+          bytes: bytes, requests: 1 + resources.length, fetches: state.fetches || 0};
 }
 """
 
@@ -273,6 +295,7 @@ class RenderProbe:
     blocked: list[list[str]] = field(default_factory=list)  # [url, resource type, rule]
     metrics: dict[str, Any] | None = None
     in_flight: int = 0
+    fetches: int = 0  # fetch/XHR requests of the main frame seen (the page counts those it starts)
     last_activity: float = field(default_factory=time.monotonic)
     context: Any = None  # the Playwright BrowserContext the page ran in
     started: float = field(default_factory=time.monotonic)
@@ -330,6 +353,7 @@ class RenderProbe:
         self.requests.add(request)
         if request.resource_type in ("xhr", "fetch"):
             self.in_flight += 1
+            self.fetches += request.frame == self.main_frame
             self.last_activity = time.monotonic()
 
     def on_download(self, download) -> None:
@@ -406,26 +430,44 @@ async def init_page(page, request) -> None:
 
 async def settle(page, probe: RenderProbe, time_limit: float) -> None:
     """After the load event: wait for the page's fetches and XHRs to go quiet (bounded), then
-    read Chromium's timings. A navigation meanwhile (a JS redirect) is waited for."""
+    read Chromium's timings. A navigation meanwhile (a JS redirect) is waited for.
+
+    The probe learns of a request from Playwright's driver, which (a page having routes) tells
+    of it only once Chromium's network layer has paused it: that can be after the load event,
+    and a fetch started during or by the load would look like none. So the page's own count of
+    the fetches and XHRs it started (read with the timings) must be met too: while the probe has
+    seen fewer, or one started or ended while they were read, the rest are waited for and the
+    timings read again."""
     from playwright.async_api import Error as PlaywrightError
 
     deadline = probe.started + time_limit
     limit = min(deadline, time.monotonic() + SETTLE_MAX)
-    while time.monotonic() < limit:
-        quiet = time.monotonic() - probe.last_activity
-        if probe.in_flight == 0 and quiet >= SETTLE_QUIET:
-            break
-        await asyncio.sleep(max(0.02, SETTLE_QUIET - quiet) if probe.in_flight == 0 else 0.05)
-    for _ in range(3):
+    started = 0  # the fetches/XHRs the page said it started
+    navigations = 0
+    while True:
+        while time.monotonic() < limit:
+            quiet = time.monotonic() - probe.last_activity
+            in_flight = probe.in_flight + max(0, started - probe.fetches)
+            if in_flight == 0 and quiet >= SETTLE_QUIET:
+                break
+            await asyncio.sleep(max(0.02, SETTLE_QUIET - quiet) if in_flight == 0 else 0.05)
+        activity = probe.last_activity
         try:
             probe.metrics = await page.evaluate(METRICS_SCRIPT)
-            return
         except PlaywrightError:  # the page navigated away (JS redirect): read the new one
+            navigations += 1
+            if navigations == 3:
+                return
             remaining = max(0.1, deadline - time.monotonic())
             try:
                 await page.wait_for_load_state("load", timeout=remaining * 1000)
             except PlaywrightError:
                 return
+            continue
+        started = probe.metrics["fetches"]
+        # done if all were seen and none started or ended meanwhile (its answer may change the page)
+        if (started <= probe.fetches and probe.last_activity == activity) or time.monotonic() >= limit:
+            return
 
 
 # --- orchestration -------------------------------------------------------------------------
