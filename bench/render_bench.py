@@ -8,10 +8,14 @@ each under its own first path segment (/t03/p123.html), pages linking onwards br
 ``--js-share`` of the templates load /static/app.js, which sets the title, adds text and a link.
 Each mode runs ``seo-audit crawl`` in its own process, one after the other, in one run. Measured
 from outside, every 0.5 s: the memory (PSS: shared pages counted once) of the crawl and all its
-descendants (Playwright's driver and Chromium included), and the pages recorded in the store.
-Printed: pages/s, rendered pages, rendered pages/s, peak memory, and how much the last 1,000
-pages added (memory flat: < 50 MB). Targets (issue 14): auto
->= 0.5x the speed of off; all >= 10 rendered pages/s on 2 cores; memory flat.
+descendants (Playwright's driver and Chromium included), the CPU seconds of each of those
+processes (by kind: python, node, browser, renderer, gpu-process, utility), and the pages
+recorded in the store. Printed: pages/s, rendered pages, rendered pages/s, peak memory, how much
+the last 1,000 pages added (memory flat: < 50 MB); then per mode the CPU seconds by process
+kind and a timeline: when half, nine tenths and all of the raw fetches were done, and half and
+nine tenths of the renders (a page is stored with its render, so stored counts lag fetches).
+Targets (issue 14): auto >= 0.5x the speed of off; all >= 10 rendered pages/s on 2 cores;
+memory flat.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -88,9 +93,9 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def tree_memory(pid: int) -> int:
-    """PSS bytes of ``pid`` and all its descendants (from /proc): the crawl, Playwright's driver
-    and every Chromium process."""
+def descendants(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc): the crawl, Playwright's driver and every
+    Chromium process."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -101,12 +106,39 @@ def tree_memory(pid: int) -> int:
             children.setdefault(parent, []).append(int(entry))
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [pid]
+    found, stack = [], [pid]
     while stack:
         here = stack.pop()
-        total += _pss(here)
+        found.append(here)
         stack.extend(children.get(here, ()))
-    return total
+    return found
+
+
+def process_kind(pid: int, crawl: int) -> str:
+    """What a process of the crawl's tree is: the crawl (python), Playwright's driver (node), or
+    a Chromium process by its --type (browser, renderer, gpu-process, utility, zygote)."""
+    if pid == crawl:
+        return "python"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            # Chromium's children rewrite theirs: one string, arguments joined by spaces
+            cmdline = fh.read().replace(b"\0", b" ")
+    except OSError:
+        return "gone"
+    if b"run-driver" in cmdline or cmdline.split(b" ", 1)[0].endswith(b"node"):
+        return "node"
+    kind = re.search(rb"--type=([\w-]+)", cmdline)
+    return kind.group(1).decode() if kind else "browser"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds ``pid`` has used so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            utime, stime = fh.read().rsplit(")", 1)[1].split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def recorded(store: str) -> tuple[int, int]:
@@ -129,17 +161,25 @@ def run_mode(mode: str, url: str, work: str, args) -> dict:
            "--render-concurrency", str(args.render_concurrency), "--max-pages", str(args.pages * 3),
            "--no-resources"]
     env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    samples = []  # (seconds, pages, rendered, rss)
+    samples = []  # (unix time, pages, rendered, pss)
+    cpu: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last sample)
+    busy = []  # (unix time, pages, rendered, the crawl's CPU seconds, all its processes' CPU seconds)
     while proc.poll() is None:
-        samples.append((time.monotonic() - started, *recorded(store), tree_memory(proc.pid)))
+        tree = descendants(proc.pid)
+        for pid in tree:
+            kind = cpu[pid][0] if pid in cpu else process_kind(pid, proc.pid)
+            cpu[pid] = (kind, max(cpu_seconds(pid), cpu[pid][1] if pid in cpu else 0.0))
+        samples.append((time.time(), *recorded(store), sum(map(_pss, tree))))
+        busy.append((round(samples[-1][0], 2), samples[-1][1], samples[-1][2],
+                     round(cpu[proc.pid][1], 2), round(sum(c for _, c in cpu.values()), 2)))
         time.sleep(0.5)
     out, err = proc.communicate()
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{mode}: exit {proc.returncode}\n{err[-3000:]}")
     conn = sqlite3.connect(store)
     started_at, finished_at = conn.execute("SELECT started_at, finished_at FROM crawls ORDER BY id DESC").fetchone()
+    fetched = [t for (t,) in conn.execute("SELECT fetched_at FROM pages WHERE fetched_at IS NOT NULL ORDER BY 1")]
     pages, rendered = conn.execute("SELECT count(*), count(render_outcome) FROM pages WHERE status IS NOT NULL").fetchone()
     reasons = dict(conn.execute("SELECT render_reason, count(*) FROM pages WHERE render_reason IS NOT NULL GROUP BY 1"))
     conn.close()
@@ -150,9 +190,21 @@ def run_mode(mode: str, url: str, work: str, args) -> dict:
     total = rendered if rendered else pages
     before = [s[3] for s in samples if s[counted] <= total - 1000]
     last_1000 = (peak - max(before)) if before and total > 1000 else None
+    by_kind: dict[str, float] = {}
+    for kind, seconds in cpu.values():
+        by_kind[kind] = round(by_kind.get(kind, 0.0) + seconds, 1)
+    # when the raw crawl's last response came, and when renders were done (pages committed with them)
+    timeline = {f"raw_{int(share * 100)}pct_s": round(fetched[int(share * (len(fetched) - 1))] - started_at, 1)
+                for share in (0.5, 0.9, 1.0) if fetched}
+    if rendered:
+        for share in (0.5, 0.9):
+            at = next((s[0] for s in samples if s[2] >= share * rendered), None)
+            timeline[f"rendered_{int(share * 100)}pct_s"] = round(at - started_at, 1) if at is not None else None
     return {"mode": mode, "pages": pages, "rendered": rendered, "reasons": reasons, "seconds": round(crawl_s, 1),
             "pages_per_s": round(pages / crawl_s, 1), "rendered_per_s": round(rendered / crawl_s, 1) if rendered else 0,
-            "peak_pss_mb": round(peak / 2**20), "last_1000_mb": None if last_1000 is None else round(last_1000 / 2**20, 1)}
+            "peak_pss_mb": round(peak / 2**20), "last_1000_mb": None if last_1000 is None else round(last_1000 / 2**20, 1),
+            "cpu_s": by_kind, "timeline": timeline,
+            "samples": [(round(t - started_at, 1), *rest) for t, *rest in busy]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         if r["reasons"]:
             print(f"\n{r['mode']}: rendered by reason {r['reasons']}")
+    for r in results:
+        cpu = ", ".join(f"{kind} {seconds}" for kind, seconds in sorted(r["cpu_s"].items(), key=lambda kv: -kv[1]))
+        per_render = (f"; {1000 * (sum(r['cpu_s'].values()) - r['cpu_s'].get('python', 0)) / r['rendered']:.0f} ms "
+                      f"outside python a render" if r["rendered"] else "")
+        print(f"\n{r['mode']}: CPU s by process {cpu} (total {sum(r['cpu_s'].values()):.1f}{per_render}); "
+              f"timeline {r['timeline']}, crawl {r['seconds']} s")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"args": vars(args), "results": results}, fh, indent=2)

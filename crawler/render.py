@@ -26,6 +26,7 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -41,8 +42,9 @@ RENDER_BACKLOG = 500
 #: seconds between two render starts at least (see scrapy_settings)
 RENDER_SLOT_DELAY = 0.01
 #: after the load event, wait until no fetch/XHR has been in flight for this long (s), counted
-#: from the render's start or the last fetch/XHR to start or end: a fetch chained on another's
-#: answer starts within it...
+#: from the render's start or the last fetch/XHR to start or end, and until every fetch/XHR the
+#: page says it started (INIT_SCRIPT) has been seen: a fetch chained on another's answer starts
+#: within it...
 SETTLE_QUIET = 0.1
 #: ...but no longer than this (s), within the page's time limit
 SETTLE_MAX = 3.0
@@ -53,13 +55,34 @@ WORD_RATIO = 1.5
 #: kept per list column (console errors, XHRs...): a page with thousands says enough with these
 MAX_LISTED = 50
 
-# Neutralise what could stall a page (popups, dialogs), and record LCP and CLS from the start.
+# Neutralise what could stall a page (popups, dialogs), record LCP and CLS from the start, and
+# count the fetches and XHRs (http and https: those Chromium makes requests of) the document starts.
 INIT_SCRIPT = """
 (() => {
   if (window.__seoAudit) return;
-  const state = window.__seoAudit = {lcp: null, cls: 0};
+  const state = window.__seoAudit = {lcp: null, cls: 0, fetches: 0};
   window.open = () => null;
   window.alert = window.confirm = window.prompt = () => undefined;
+  const started = url => {
+    try { if (/^https?:$/.test(new URL(url, location.href).protocol)) state.fetches++; } catch (e) {}
+  };
+  const fetch = window.fetch;
+  window.fetch = function (input) {
+    const answer = fetch.apply(this, arguments);
+    started(input instanceof Request ? input.url : input);
+    return answer;
+  };
+  const open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url) {
+    const answer = open.apply(this, arguments);
+    this.__seoAuditUrl = url;
+    return answer;
+  };
+  XMLHttpRequest.prototype.send = function () {
+    const answer = send.apply(this, arguments);
+    started(this.__seoAuditUrl);
+    return answer;
+  };
   try {
     new PerformanceObserver(list => {
       for (const e of list.getEntries()) state.lcp = e.renderTime || e.loadTime || e.startTime;
@@ -79,7 +102,7 @@ METRICS_SCRIPT = """
   const bytes = resources.reduce((sum, r) => sum + (r.transferSize || 0), nav.transferSize || 0);
   return {ttfb: nav.responseStart || null, dcl: nav.domContentLoadedEventEnd || null,
           load: nav.loadEventEnd || null, lcp: state.lcp, cls: state.cls || 0,
-          bytes: bytes, requests: 1 + resources.length};
+          bytes: bytes, requests: 1 + resources.length, fetches: state.fetches || 0};
 }
 """
 
@@ -263,6 +286,8 @@ class RenderProbe:
 
     blocked_rule: Callable[[str], str | None]  # robots.txt rule blocking a sub-resource URL
     honour_robots: bool = True
+    # the URLs whose robots.txt may block them (their origins'), a regex; None: nothing to check
+    robots_scope: re.Pattern | None = None
     console_errors: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
     failed_requests: list[list[str]] = field(default_factory=list)
@@ -270,6 +295,7 @@ class RenderProbe:
     blocked: list[list[str]] = field(default_factory=list)  # [url, resource type, rule]
     metrics: dict[str, Any] | None = None
     in_flight: int = 0
+    fetches: int = 0  # fetch/XHR requests of the main frame seen (the page counts those it starts)
     last_activity: float = field(default_factory=time.monotonic)
     context: Any = None  # the Playwright BrowserContext the page ran in
     started: float = field(default_factory=time.monotonic)
@@ -289,23 +315,22 @@ class RenderProbe:
 
     def restart(self) -> None:
         """Forget what an attempt on another page recorded (crawler.render_handler)."""
-        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots).__dict__)
+        self.__dict__.update(RenderProbe(self.blocked_rule, self.honour_robots, self.robots_scope).__dict__)
 
-    def listeners(self) -> tuple:
-        return (("console", self.on_console), ("pageerror", self.on_page_error), ("request", self.on_request),
-                ("requestfinished", self.on_request_finished), ("requestfailed", self.on_request_failed),
-                ("response", self.on_response), ("download", self.on_download),
-                ("framenavigated", self.on_frame_navigated))
+    #: the page events a probe listens to: (event, method)
+    EVENTS = (("console", "on_console"), ("pageerror", "on_page_error"), ("request", "on_request"),
+              ("requestfinished", "on_request_finished"), ("requestfailed", "on_request_failed"),
+              ("response", "on_response"), ("download", "on_download"), ("framenavigated", "on_frame_navigated"))
 
     def attach(self, page) -> None:
+        """Take ``page``'s events (see PageEvents) for this render."""
         self.main_frame = page.main_frame
-        for event, listener in self.listeners():
-            page.on(event, listener)
+        _EVENTS[page].probe = self
 
     def detach(self, page) -> None:
-        """This render's listeners off ``page``, before another render reuses it."""
-        for event, listener in self.listeners():
-            page.remove_listener(event, listener)
+        """Give ``page``'s events up, before another render reuses it."""
+        if _EVENTS[page].probe is self:
+            _EVENTS[page].probe = None
 
     def on_frame_navigated(self, frame) -> None:
         if frame == self.main_frame:
@@ -328,6 +353,7 @@ class RenderProbe:
         self.requests.add(request)
         if request.resource_type in ("xhr", "fetch"):
             self.in_flight += 1
+            self.fetches += request.frame == self.main_frame
             self.last_activity = time.monotonic()
 
     def on_download(self, download) -> None:
@@ -357,7 +383,7 @@ class RenderProbe:
     async def route(self, route, request) -> None:
         """Googlebot's renderer honours robots.txt for what a page loads: so does this one."""
         rule = None
-        if self.honour_robots and not request.is_navigation_request():
+        if not request.is_navigation_request():
             rule = self.blocked_rule(request.url)
         if rule:
             self.blocked.append([request.url, request.resource_type, rule])
@@ -366,47 +392,82 @@ class RenderProbe:
             await route.fallback()
 
 
-#: pages given their stall guards and init script: once per page, which serves many renders
-_PREPARED: "weakref.WeakSet" = weakref.WeakSet()
+class PageEvents:
+    """A page's event listeners, attached once when the page is made, handing each event to
+    the probe of the render the page serves (none between renders). Attached and removed per
+    render, they had Playwright's driver asked to subscribe to the page's events and to drop
+    them again every time: a tenth of the crawl process's busy time in rendering."""
+
+    def __init__(self, page):
+        self.probe: RenderProbe | None = None
+        for event, method in RenderProbe.EVENTS:
+            page.on(event, partial(self.forward, method))
+
+    def forward(self, method: str, argument) -> None:
+        if self.probe is not None:
+            getattr(self.probe, method)(argument)
+
+
+#: pages given their listeners, stall guards and init script: once per page, which serves many renders
+_EVENTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 async def init_page(page, request) -> None:
     """scrapy-playwright's page init callback: listen to the page, neutralise what could stall
-    it, route its sub-resources through robots.txt. Runs before the navigation."""
+    it. Runs before the navigation (crawler.render_handler then routes, for robots.txt, the
+    URLs of ``probe.robots_scope`` to ``probe.route``: only those, as each routed request is a
+    round trip from Chromium through Playwright's driver to this process and back)."""
     probe: RenderProbe = request.meta["render_probe"]
     probe.context = page.context
     probe.started = probe.last_activity = time.monotonic()  # the time limit counts from here
-    if page not in _PREPARED:
+    if page not in _EVENTS:
+        _EVENTS[page] = PageEvents(page)
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
         page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
         await page.add_init_script(INIT_SCRIPT)
-        _PREPARED.add(page)
     probe.attach(page)
-    await page.route("**", probe.route)  # registered last, so asked first
 
 
 async def settle(page, probe: RenderProbe, time_limit: float) -> None:
     """After the load event: wait for the page's fetches and XHRs to go quiet (bounded), then
-    read Chromium's timings. A navigation meanwhile (a JS redirect) is waited for."""
+    read Chromium's timings. A navigation meanwhile (a JS redirect) is waited for.
+
+    The probe learns of a request from Playwright's driver, which (a page having routes) tells
+    of it only once Chromium's network layer has paused it: that can be after the load event,
+    and a fetch started during or by the load would look like none. So the page's own count of
+    the fetches and XHRs it started (read with the timings) must be met too: while the probe has
+    seen fewer, or one started or ended while they were read, the rest are waited for and the
+    timings read again."""
     from playwright.async_api import Error as PlaywrightError
 
     deadline = probe.started + time_limit
     limit = min(deadline, time.monotonic() + SETTLE_MAX)
-    while time.monotonic() < limit:
-        quiet = time.monotonic() - probe.last_activity
-        if probe.in_flight == 0 and quiet >= SETTLE_QUIET:
-            break
-        await asyncio.sleep(max(0.02, SETTLE_QUIET - quiet) if probe.in_flight == 0 else 0.05)
-    for _ in range(3):
+    started = 0  # the fetches/XHRs the page said it started
+    navigations = 0
+    while True:
+        while time.monotonic() < limit:
+            quiet = time.monotonic() - probe.last_activity
+            in_flight = probe.in_flight + max(0, started - probe.fetches)
+            if in_flight == 0 and quiet >= SETTLE_QUIET:
+                break
+            await asyncio.sleep(max(0.02, SETTLE_QUIET - quiet) if in_flight == 0 else 0.05)
+        activity = probe.last_activity
         try:
             probe.metrics = await page.evaluate(METRICS_SCRIPT)
-            return
         except PlaywrightError:  # the page navigated away (JS redirect): read the new one
+            navigations += 1
+            if navigations == 3:
+                return
             remaining = max(0.1, deadline - time.monotonic())
             try:
                 await page.wait_for_load_state("load", timeout=remaining * 1000)
             except PlaywrightError:
                 return
+            continue
+        started = probe.metrics["fetches"]
+        # done if all were seen and none started or ended meanwhile (its answer may change the page)
+        if (started <= probe.fetches and probe.last_activity == activity) or time.monotonic() >= limit:
+            return
 
 
 # --- orchestration -------------------------------------------------------------------------
@@ -503,7 +564,8 @@ class Renderer:
         from scrapy_playwright.page import PageMethod
 
         generation = self._context_generation()
-        probe = RenderProbe(blocked_rule=self._robots_rule, honour_robots=honour_robots)
+        probe = RenderProbe(blocked_rule=self._robots_rule, honour_robots=honour_robots,
+                            robots_scope=self._robots_scope() if honour_robots else None)
         return Request(
             pending.url, callback=self.parse, errback=self.failed, dont_filter=True,
             meta={"playwright": True, "playwright_context": f"render-{generation}",
@@ -518,6 +580,12 @@ class Renderer:
         return {"accept_downloads": False, "service_workers": "block",
                 "user_agent": self.options.user_agent_string, "java_script_enabled": True,
                 "viewport": {"width": 1280, "height": 1024}}
+
+    def _robots_scope(self) -> re.Pattern | None:
+        """The URLs ``_robots_rule`` may block: those of the origins whose robots.txt has a
+        Disallow for the crawl's user agent (None if there are none)."""
+        origins = sorted(o for o, policy in self.session.robots.items() if policy.may_block(self.session.user_agent))
+        return re.compile("^(?:" + "|".join(map(re.escape, origins)) + ")/", re.I) if origins else None
 
     def _robots_rule(self, url: str) -> str | None:
         policy = self.session.robots.get(origin(url))

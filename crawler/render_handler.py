@@ -15,10 +15,21 @@ Nothing of a page's last document may reach the next render:
   page: its outcome never depends on the page's previous document.
 (Going to about:blank between renders would end the old document too, but it cost Chromium a
 third more CPU per page: the blank document and the next one each need a renderer again.)
+
+scrapy-playwright routes every request of a page ("**") to give the page's own request the
+crawl's headers (its Authorization, say): each script, style, image and XHR would then be a
+round trip from Chromium through Playwright's driver to this process and back. Here only the
+page's URL is routed, through scrapy-playwright's own handler; what the page loads goes
+straight out, with the context's user agent (as scrapy-playwright's headers would have it).
+Chromium still has its cache off for every render (Playwright turns it off for a page with
+routes): transferred bytes and timings stay those of a first visit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+import weakref
 from contextlib import suppress
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -39,6 +50,7 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
         super().__init__(*args, **kwargs)
         self.idle: list = []  # free pages of the newest generation's context
         self.generation = -1  # the newest generation a render asked for
+        self.routes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> its render's routes
 
     async def _download_request_with_retry(self, request, spider, reuse: bool = True):
         meta = request.meta
@@ -47,7 +59,11 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
         meta["playwright_include_page"] = True  # the page comes back here, not to the spider
         reused = meta["playwright_page"] = await self._idle_page(meta[GENERATION]) if reuse else None
         try:
-            response = await super()._download_request_with_retry(request, spider)
+            page = reused or await self._create_page(request=request, spider=spider)
+            meta["playwright_page"] = page
+            await meta["playwright_page_init_callback"](page, request)
+            await self._route(page, request, spider)
+            response = await self._download_request_with_page(request, page, spider)
         except BaseException as exc:  # cancelled by Scrapy's download timeout too
             await _close(meta.pop("playwright_page", None))
             if reused is None or not isinstance(exc, Exception) or isinstance(exc, PlaywrightTimeout):
@@ -56,6 +72,26 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
             return await self._download_request_with_retry(request, spider, reuse=False)
         await self._release(meta, meta.pop("playwright_page", None))
         return response
+
+    async def _route(self, page, request, spider) -> None:
+        """Route the page's own request (its URL, give or take a trailing slash) to get the
+        crawl's headers, and what robots.txt may block to the probe (registered last, so asked
+        first); then drop the previous render's routes. Added before the old ones go, so that
+        the page never has none: Playwright would turn interception off and on again, and
+        Chromium's cache with it."""
+        probe = request.meta[PROBE]
+        url = request.url.split("#", 1)[0].rstrip("/")
+        routes = [(re.compile("^" + re.escape(url) + "/?$"), self._make_request_handler(
+            context_name=request.meta["playwright_context"], method=request.method, url=request.url,
+            headers=request.headers, body=request.body, encoding=request.encoding, spider=spider,
+            initial_request_done=asyncio.Event()))]
+        if probe.honour_robots and probe.robots_scope is not None:
+            routes.append((probe.robots_scope, probe.route))
+        for pattern, handler in routes:
+            await page.route(pattern, handler)
+        for pattern, handler in self.routes.get(page, ()):
+            await page.unroute(pattern, handler)
+        self.routes[page] = routes
 
     async def _idle_page(self, generation: int):
         """A free page for a render of ``generation``, or None (scrapy-playwright makes one)."""

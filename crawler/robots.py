@@ -36,11 +36,29 @@ class RobotsPolicy:
             return None
         return _matching_rule(self.parser, url, user_agent) or "disallow (rule not identified)"
 
+    def may_block(self, user_agent: str) -> bool:
+        """Whether any URL may be blocked for ``user_agent``: False only when its group has no
+        Disallow rule (a renderer then needs no robots.txt check of what pages load)."""
+        if self.parser is None:
+            return False
+        try:
+            return any(rule.field == "disallow" for rule in _group_rules(self.parser, user_agent))
+        except Exception:  # noqa: BLE001 - Protego's internals changed: assume it may
+            return True
+
     def crawl_delay(self, user_agent: str) -> float | None:
         return self.parser.crawl_delay(user_agent) if self.parser else None
 
     def sitemaps(self) -> list[str]:
         return list(self.parser.sitemaps) if self.parser else []
+
+
+def _group_rules(parser: Protego, user_agent: str) -> list:
+    """The rules of the group that applies to ``user_agent`` (none: no group applies), from
+    Protego's rule set: Protego exposes only verdicts, so callers guard against its internals
+    changing."""
+    ruleset = parser._get_matching_rule_set(user_agent)
+    return [] if ruleset is None else ruleset._rules
 
 
 def _matching_rule(parser: Protego, url: str, user_agent: str) -> str | None:
@@ -52,9 +70,8 @@ def _matching_rule(parser: Protego, url: str, user_agent: str) -> str | None:
     try:
         from protego._utils import _quote_path
 
-        ruleset = parser._get_matching_rule_set(user_agent)
         quoted = _quote_path(url)
-        for rule in ruleset._rules:
+        for rule in _group_rules(parser, user_agent):
             if rule.value.match(quoted):
                 return f"{rule.field}: {rule.value._pattern}"
     except Exception:  # noqa: BLE001 - evidence only

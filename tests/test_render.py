@@ -291,6 +291,66 @@ def test_report_has_the_rendering_section_side_by_side_and_links_csv_says_where(
     assert links.loc[links["target"].eq(base + "/only-js/a"), "seen_in"].tolist() == ["rendered"]
 
 
+@pytest.mark.browser
+def test_a_render_sends_the_crawl_headers_with_the_page_request_only(tmp_path):
+    """The page's own request carries the crawl's headers (staging credentials, say), as its raw
+    fetch did; what the page loads goes out with the crawl's user agent and no such header."""
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from seo_audit.sitekit import Reply, SiteServer, page
+
+    seen: dict[str, list[dict]] = {}
+
+    def recorded(reply):
+        def route(hit):
+            seen.setdefault(hit.path, []).append({k.lower(): v for k, v in hit.headers.items()})
+            return reply
+        return route
+
+    routes = {"/": recorded(page("Home", "<h1>Home</h1><script src='/app.js'></script>")),
+              "/app.js": recorded(Reply(body="document.title = 'Rendered';", content_type="text/javascript"))}
+    with SiteServer(routes) as site:
+        result = crawl_site(f"{site.url}/", tmp_path / "h.sqlite", render="all", render_timeout=4,
+                            headers={"X-Staging": "let-me-in"}, timeout=3, retries=0)
+    home = pages_by_url(tmp_path / "h.sqlite", result.crawl_id)[f"{site.url}/"]
+    assert home["render_outcome"] == "ok" and home["rendered_title"] == "Rendered"
+    raw, rendered = seen["/"]
+    assert raw["x-staging"] == rendered["x-staging"] == "let-me-in"
+    script = seen["/app.js"][-1]  # the browser's (the raw crawl fetches it as a resource first)
+    assert rendered["user-agent"] == raw["user-agent"] == script["user-agent"]
+    assert "x-staging" not in script
+
+
+
+@pytest.mark.browser
+def test_a_render_waits_for_the_fetches_a_page_starts_at_its_load_event(tmp_path):
+    """A fetch started by the load event (after a slow image, so the load comes late) is waited
+    for: with routes, Playwright tells of its request only once Chromium's network layer paused
+    it, often after the load (the demo's /stores/finder once lost its links so under load); the
+    page's own count of what it started says it is still to come."""
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from seo_audit.sitekit import Reply, SiteServer, page
+
+    count = 6
+    routes = {"/": page("Home", "".join(f"<a href='/p{i}'>p{i}</a>" for i in range(count))),
+              "/slow.png": Reply(body=b"", content_type="image/png", delay=0.3)}
+    for i in range(count):
+        routes[f"/p{i}"] = page(f"P{i}", "<ul id='list'></ul><img src='/slow.png' alt=''>" + (
+            "<script>addEventListener('load', () => fetch('/api/%d.json').then(r => r.json()).then(href => {"
+            " document.getElementById('list').innerHTML = `<li><a href='${href}'>more</a></li>`; }));</script>" % i))
+        routes[f"/api/{i}.json"] = Reply(body=json.dumps(f"/from-js/{i}"), content_type="application/json")
+        routes[f"/from-js/{i}"] = page("From JS", "<p>Linked by a script.</p>")
+    with SiteServer(routes) as site:
+        result = crawl_site(f"{site.url}/", tmp_path / "l.sqlite", render="all", render_timeout=6,
+                            timeout=3, retries=0)
+    pages = pages_by_url(tmp_path / "l.sqlite", result.crawl_id)
+    for i in range(count):
+        rendered = pages[f"{site.url}/p{i}"]
+        assert json.loads(rendered["rendered_xhr"]) == [[f"{site.url}/api/{i}.json", 200]], i
+        assert rendered["rendered_outlinks"] == rendered["outlinks"] + 1, i
+        assert pages[f"{site.url}/from-js/{i}"]["status"] == 200, i
+
 def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
     if CHROMIUM is None:
         pytest.skip("no system Chromium (apt-get install chromium)")
