@@ -398,7 +398,7 @@ def _csv_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
                                                  dtype=object), "plain"
         else:  # dates and other values only pandas knows how to write
             columns[key], kinds[key] = pd.Series(_pandas_texts(column), index=column.index, dtype=object), "plain"
-    return pd.DataFrame(columns, index=frame.index), kinds
+    return pd.DataFrame(columns, index=frame.index, copy=False), kinds  # a copy: as much again as the pages
 
 
 def _object_texts(values: np.ndarray) -> list[str | None]:
