@@ -187,7 +187,9 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
         for col in ("first_hit", "last_hit"):
             frame[col] = pd.to_datetime(frame[col], utc=True)
     for frame in (googlebot, daily, monitors):
-        frame["day"] = pd.to_datetime(frame["day"]).dt.date
+        # a datetime.date per cell, one object per distinct day (a million hits fall on a few days)
+        codes, days = pd.factorize(pd.to_datetime(frame["day"]), use_na_sentinel=False)
+        frame["day"] = pd.Series(np.asarray(days.date, dtype=object)[codes], index=frame.index, dtype=object)
     googlebot["status"] = googlebot["status"].astype("Int64")
     return Joined(bot_hits[BOT_HITS_COLUMNS], googlebot, googlebot_urls, daily, spoofed, monitors,
                   "verified" if proven else "claimed",
