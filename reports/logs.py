@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from . import charts
 from .exports import write_summary_json
-from .safe import redact_frame, write_csv
+from .safe import copy_csv, csv_columns, register_redact
 
 BOT_HITS_CSV = "bot-hits.csv"
 LOG_SUMMARY_JSON = "log-summary.json"
@@ -26,8 +26,26 @@ _CLASS_CSS = {"2xx": "fill-2xx", "3xx": "fill-3xx", "4xx": "fill-4xx", "5xx": "f
 
 
 def write_bot_hits_csv(out: Path, logs: Any, *, bom: bool = False) -> Path:
-    bot_hits = logs.bot_hits.assign(first_hit=_iso(logs.bot_hits["first_hit"]), last_hit=_iso(logs.bot_hits["last_hit"]))
-    return write_csv(out / BOT_HITS_CSV, redact_frame(bot_hits), bom=bom)
+    """bot-hits.csv by DuckDB's COPY, as safe.write_csv writes the frame redacted with its times
+    in ISO 8601: the times formatted and the texts masked in SQL (pandas' strftime and the
+    frame's redaction took seconds on a million rows)."""
+    import duckdb
+
+    path = out / BOT_HITS_CSV
+    kinds = {name: "number" if name == "hits" else "text" for name in logs.bot_hits.columns}
+    times = ", ".join(f"strftime({name}, '%Y-%m-%dT%H:%M:%SZ') AS {name}" for name in ("first_hit", "last_hit"))
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        register_redact(con)
+        con.register("bot_hits", logs.bot_hits)
+        texts = [name for name, kind in kinds.items() if kind == "text"]
+        copy_csv(con, f"SELECT {csv_columns(kinds, masked=texts)} FROM (SELECT * REPLACE ({times}) FROM bot_hits)",
+                 path, bom=bom)
+    finally:
+        con.close()
+    return path
 
 
 def write_log_summary_json(out: Path, logs: Any, *, bom: bool = False) -> Path:
@@ -36,10 +54,6 @@ def write_log_summary_json(out: Path, logs: Any, *, bom: bool = False) -> Path:
 
 #: the logs' outputs, each written on its own: {file name: writer(out dir, logs, bom=)}
 LOG_OUTPUTS = {BOT_HITS_CSV: write_bot_hits_csv, LOG_SUMMARY_JSON: write_log_summary_json}
-
-
-def _iso(times: pd.Series) -> pd.Series:
-    return times.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _daily_chart(daily: pd.DataFrame) -> Markup | None:

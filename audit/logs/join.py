@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from audit.logs.bots import BY_NAME, DnsVerifier, Ranges, classify, verify
 from audit.logs.read import BOT_HITS
@@ -113,6 +114,21 @@ def verify_senders(con: duckdb.DuckDBPyConnection, ranges: Mapping[str, Ranges],
         "verified": pd.Series([verdict[bots[ua], ip or ""] for ua, ip in known], dtype=object)}))
 
 
+def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """The answer of ``sql`` as a DataFrame by way of Arrow, each distinct text one Python object
+    (dictionary-encoded, then pandas' categories taken back to text): DuckDB's own conversion
+    made an object per cell, seconds and hundreds of MiB on a million rows that name a dozen
+    bots, three verdicts and a few lists of statuses."""
+    table = con.sql(sql).to_arrow_table()
+
+    def column(values: pa.ChunkedArray) -> pd.Series:
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            return values.dictionary_encode().to_pandas().astype("str")
+        return values.to_pandas()
+
+    return pd.DataFrame({name: column(table.column(name)) for name in table.column_names})
+
+
 def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
               ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None,
               monitor_urls: Sequence[str] = ()) -> Joined:
@@ -136,42 +152,44 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
     google = ", ".join(f"'{name}'" for name in GOOGLEBOT)
     proven = "googlebot" in ranges or dns is not None
     trusted = "verified = 'yes'" if proven else "verified <> 'no'"
-    bot_hits = con.execute("""
+    bot_hits = _frame(con, """
         SELECT url, bot, verified, sum(hits)::BIGINT AS hits,
                string_agg(status || ': ' || n, ', ' ORDER BY status) AS statuses,
                min(first_hit) AS first_hit, max(last_hit) AS last_hit
         FROM (SELECT url, bot, verified, status, sum(hits) AS n, sum(hits) AS hits,
                      min(first_hit) AS first_hit, max(last_hit) AS last_hit
               FROM hits GROUP BY ALL)
-        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot, verified""").df()
-    googlebot = con.execute(f"""
+        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot, verified""")
+    googlebot = _frame(con, f"""
         SELECT url, day, status, sum(hits)::BIGINT AS hits, min(first_hit) AS first_hit, max(last_hit) AS last_hit
-        FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL ORDER BY url, day, status""").df()
-    daily = con.execute("""
+        FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL ORDER BY url, day, status""")
+    daily = _frame(con, """
         SELECT day, bot, verified, (status // 100) || 'xx' AS status_class, sum(hits)::BIGINT AS hits,
                sum(response_time_sum) / nullif(sum(response_times), 0) AS response_time
-        FROM hits GROUP BY ALL ORDER BY day, bot, verified, status_class""").df()
-    spoofed = con.execute(f"""
+        FROM hits GROUP BY ALL ORDER BY day, bot, verified, status_class""")
+    spoofed = _frame(con, f"""
         SELECT url, sum(hits)::BIGINT AS hits, count(DISTINCT ip) AS addresses
-        FROM hits WHERE bot IN ({google}) AND verified = 'no' GROUP BY url ORDER BY hits DESC, url""").df()
-    googlebot_urls = con.execute(f"""
+        FROM hits WHERE bot IN ({google}) AND verified = 'no' GROUP BY url ORDER BY hits DESC, url""")
+    googlebot_urls = _frame(con, f"""
         SELECT url, sum(n)::BIGINT AS hits, string_agg(status || ': ' || n, ', ' ORDER BY status) AS statuses,
                min(first_hit) AS first_hit, max(last_hit) AS last_hit
         FROM (SELECT url, status, sum(hits) AS n, min(first_hit) AS first_hit, max(last_hit) AS last_hit
               FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL)
-        GROUP BY url ORDER BY url""").df()
+        GROUP BY url ORDER BY url""")
     con.register("monitor_urls", pd.DataFrame({"url": pd.Series(list(monitor_urls), dtype=object)}))
-    monitors = con.execute("""
+    monitors = _frame(con, """
         SELECT day, bot, coalesce(sum(hits) FILTER (WHERE status = 202), 0)::BIGINT AS got_202,
                coalesce(sum(hits) FILTER (WHERE url IN (SELECT url FROM monitor_urls)), 0)::BIGINT AS monitor_hits
         FROM hits WHERE verified <> 'no' GROUP BY day, bot
-        HAVING got_202 > 0 OR monitor_hits > 0 ORDER BY day, bot""").df()
+        HAVING got_202 > 0 OR monitor_hits > 0 ORDER BY day, bot""")
     window = con.execute("SELECT min(first_hit), max(last_hit) FROM hits").fetchone()
     for frame in (bot_hits, googlebot, googlebot_urls):
         for col in ("first_hit", "last_hit"):
             frame[col] = pd.to_datetime(frame[col], utc=True)
     for frame in (googlebot, daily, monitors):
-        frame["day"] = pd.to_datetime(frame["day"]).dt.date
+        # a datetime.date per cell, one object per distinct day (a million hits fall on a few days)
+        codes, days = pd.factorize(pd.to_datetime(frame["day"]), use_na_sentinel=False)
+        frame["day"] = pd.Series(np.asarray(days.date, dtype=object)[codes], index=frame.index, dtype=object)
     googlebot["status"] = googlebot["status"].astype("Int64")
     return Joined(bot_hits[BOT_HITS_COLUMNS], googlebot, googlebot_urls, daily, spoofed, monitors,
                   "verified" if proven else "claimed",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit.rules.base import examples, found, rule, rules_in
@@ -25,8 +26,13 @@ NONE = pd.DataFrame(columns=["url", "evidence"])
 def _days(frame: pd.DataFrame) -> pd.Series:
     """Per URL: "2026-10-10 (3), 2026-10-11 (1)": its hits by day."""
     per_day = frame.groupby(["url", "day"], sort=True)["hits"].sum().reset_index()
-    per_day["text"] = per_day["day"].astype(str) + " (" + per_day["hits"].astype(str) + ")"
-    return per_day.groupby("url")["text"].agg(", ".join)
+    texts = (per_day["day"].astype(str) + " (" + per_day["hits"].astype(str) + ")").tolist()
+    # each URL's rows are consecutive (sorted): joined a slice at a time, not by pandas' groups
+    # one Python call each (seconds for a hundred thousand URLs)
+    starts = np.flatnonzero(per_day["url"].ne(per_day["url"].shift()).to_numpy()).tolist()
+    ends = starts[1:] + [len(texts)]
+    return pd.Series([", ".join(texts[a:b]) for a, b in zip(starts, ends)],
+                     index=pd.Index(per_day["url"].iloc[starts], name="url"), dtype="str")
 
 
 def _got(crawl: Any, statuses) -> pd.DataFrame:
