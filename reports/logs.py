@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from . import charts
 from .exports import write_summary_json
-from .safe import copy_csv, csv_columns, register_redact
+from .safe import copy_frame_csv, csv_columns
 
 BOT_HITS_CSV = "bot-hits.csv"
 LOG_SUMMARY_JSON = "log-summary.json"
@@ -29,22 +29,12 @@ def write_bot_hits_csv(out: Path, logs: Any, *, bom: bool = False) -> Path:
     """bot-hits.csv by DuckDB's COPY, as safe.write_csv writes the frame redacted with its times
     in ISO 8601: the times formatted and the texts masked in SQL (pandas' strftime and the
     frame's redaction took seconds on a million rows)."""
-    import duckdb
-
     path = out / BOT_HITS_CSV
     kinds = {name: "number" if name == "hits" else "text" for name in logs.bot_hits.columns}
     times = ", ".join(f"strftime({name}, '%Y-%m-%dT%H:%M:%SZ') AS {name}" for name in ("first_hit", "last_hit"))
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
-        register_redact(con)
-        con.register("bot_hits", logs.bot_hits)
-        texts = [name for name, kind in kinds.items() if kind == "text"]
-        copy_csv(con, f"SELECT {csv_columns(kinds, masked=texts)} FROM (SELECT * REPLACE ({times}) FROM bot_hits)",
-                 path, bom=bom)
-    finally:
-        con.close()
+    texts = [name for name, kind in kinds.items() if kind == "text"]
+    select = f"SELECT {csv_columns(kinds, masked=texts)} FROM (SELECT * REPLACE ({times}) FROM frame)"
+    copy_frame_csv(logs.bot_hits, select, path, bom=bom)
     return path
 
 
