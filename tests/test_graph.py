@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pandas as pd
 import pytest
 
 import audit
-from audit.graph import LinkGraph, parse_size
+from audit.graph import BYTES_PER_LINK, MEMORY_FLOOR, LinkGraph, _links_span, memory_limit, parse_size
 from crawler import store
 
 SITE = "https://shop.test"
@@ -26,10 +28,22 @@ def _store(tmp_path):
     return path
 
 
-def test_duckdb_gets_its_share_of_the_memory_budget_and_a_folder_to_spill_into():
-    graph = LinkGraph.from_frame(None, memory_budget=parse_size("512MB"))
+def test_duckdb_gets_memory_by_the_crawls_links_within_its_share_of_the_budget_and_a_folder_to_spill_into(tmp_path):
+    budget = parse_size("512MB")
+    assert memory_limit(budget, None) == 256 * 2**20  # links not known: the whole share
+    assert memory_limit(budget, 10**7) == 256 * 2**20  # many links: no more than the share
+    assert memory_limit(parse_size("2GB"), 3 * 10**6) == 3 * 10**6 * BYTES_PER_LINK
+    assert memory_limit(budget, 4) == MEMORY_FLOOR
+    with sqlite3.connect(_store(tmp_path)) as conn:  # a second crawl after it: its own links counted
+        crawl_id = store.new_crawl(conn, f"{SITE}/", {})
+        store.insert_links(conn, crawl_id, [(f"{SITE}/", f"{SITE}/{n}", "a", "", 0) for n in range(3 * 10**6 // BYTES_PER_LINK)])
+        assert _links_span(conn, crawl_id) == 3 * 10**6 // BYTES_PER_LINK
+        assert _links_span(conn, crawl_id + 1) == 0
+    graph = LinkGraph.from_store(sqlite3.connect(tmp_path / "site.db"), crawl_id, memory_budget=budget)
     (limit,), = graph.con.execute("SELECT current_setting('memory_limit')").fetchall()
-    assert limit == "256.0 MiB"
+    assert limit == "128.0 MiB"  # the floor: 3M / 64 links need 3 MB
+    graph.close()
+    graph = LinkGraph.from_frame(None, memory_budget=budget)
     (spill,), = graph.con.execute("SELECT current_setting('temp_directory')").fetchall()
     folder = graph.folder
     assert spill.startswith(str(folder))
