@@ -22,7 +22,7 @@ import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import duckdb
 import numpy as np
@@ -279,19 +279,56 @@ def _store_batches(conn: sqlite3.Connection, crawl_id: int) -> Iterator[pa.Recor
     """The crawl's links (_STORE_QUERY) as a stream of Arrow batches."""
     path = database_path(conn)
     if path:
-        import adbc_driver_sqlite.dbapi
-
-        with adbc_driver_sqlite.dbapi.connect(Path(path).resolve().as_uri() + "?mode=ro") as reader_conn, \
-                reader_conn.cursor() as cursor:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+        with _adbc_cursor(path) as cursor:
             cursor.execute(_STORE_QUERY, (crawl_id,))
             yield cursor.fetch_record_batch()
         return
-    # an in-memory store (tests): read here, by this connection (DuckDB reads on its own threads)
-    rows = conn.execute(_STORE_QUERY, (crawl_id,)).fetchall()
     schema = pa.schema([("row", pa.int64()), ("source", pa.string()), ("target", pa.string()),
                         ("kind", pa.string()), ("anchor", pa.string()), ("no_anchor", pa.int64()),
                         ("nofollow", pa.int64()), ("seen_in", pa.string())])
+    yield pa.RecordBatchReader.from_batches(schema, _rows_table(conn, _STORE_QUERY, (crawl_id,), schema).to_batches())
+
+
+@contextlib.contextmanager
+def store_snapshot(conn: sqlite3.Connection) -> Iterator[Callable[[str, tuple[Any, ...], pa.Schema], Iterator[pa.RecordBatch]]]:
+    """A reader of the store ``conn`` is open on, every query from one snapshot even while a crawl
+    writes: ``read(sql, params, schema)`` gives the rows as Arrow batches of ``schema`` (BATCH_ROWS
+    rows), read in C (no row becomes Python objects). The reader infers a column's type from the
+    first batch, so the rows must give every column a value of its type there (a NULL has none)."""
+    path = database_path(conn)
+    if not path:  # an in-memory store (tests): read by this connection, in one transaction
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            yield lambda sql, params, schema: iter(_rows_table(conn, sql, params, schema).to_batches(BATCH_ROWS))
+        finally:
+            if own:
+                conn.rollback()
+        return
+    with _adbc_cursor(path) as cursor:  # not autocommit: one read transaction, one snapshot
+
+        def read(sql: str, params: tuple[Any, ...], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+            cursor.execute(sql, params)
+            for batch in cursor.fetch_record_batch():
+                yield batch.cast(schema)
+
+        yield read
+
+
+@contextlib.contextmanager
+def _adbc_cursor(path: str) -> Iterator[Any]:
+    """A cursor of adbc-driver-sqlite on the store file ``path``, read-only, BATCH_ROWS a batch."""
+    import adbc_driver_sqlite.dbapi
+
+    with adbc_driver_sqlite.dbapi.connect(Path(path).resolve().as_uri() + "?mode=ro") as reader_conn, \
+            reader_conn.cursor() as cursor:
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+        yield cursor
+
+
+def _rows_table(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], schema: pa.Schema) -> pa.Table:
+    """``sql``'s rows read by ``conn`` (DuckDB reads on its own threads: not from this one), as Arrow."""
+    rows = conn.execute(sql, params).fetchall()
     columns = list(zip(*rows)) or [[] for _ in schema]
-    table = pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema)], schema=schema)
-    yield pa.RecordBatchReader.from_batches(schema, table.to_batches())
+    return pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema)], schema=schema)

@@ -61,11 +61,13 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from audit.graph import LinkGraph
+from audit.graph import LinkGraph, store_snapshot
 from audit.custom import add_custom_columns, definitions_of
 from audit.segments import assign_segments, parse_segments
 from crawler import store as crawl_store
+from crawler.facts import FactType
 
 #: Redirect walks stop here, as Scrapy's REDIRECT_MAX_TIMES does by default.
 MAX_REDIRECT_HOPS = 20
@@ -73,8 +75,6 @@ MAX_REDIRECT_HOPS = 20
 #: Link kinds a crawler follows to reach a URL.
 REACHING_LINK_KINDS = ("a", "redirect", "meta-refresh", "js-redirect")
 
-#: rows fetched from SQLite at a time when loading pages
-READ_CHUNK_ROWS = 20_000
 _INT_COLUMNS = crawl_store.PAGE_INTEGER_COLUMNS
 _FLOAT_COLUMNS = crawl_store.PAGE_REAL_COLUMNS
 #: a robots directive (meta robots or X-Robots-Tag) that keeps a page out of the index
@@ -275,41 +275,54 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
 def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The crawl's pages and sitemap URLs, each distinct text held once (a sitemap's URLs
     sharing the pages' ones), from one snapshot of the store even while a crawl writes."""
-    own_snapshot = not conn.in_transaction
-    if own_snapshot:
-        conn.execute("BEGIN")
-    try:
-        texts: dict[str, str] = {}
-        pages = _read_interned(conn, "pages", tuple(crawl_store.PAGE_COLUMNS), crawl_id, texts)
-        sitemap_urls = _read_interned(conn, "sitemap_urls", crawl_store.SITEMAP_COLUMNS, crawl_id, texts)
-        return pages, sitemap_urls
-    finally:
-        if own_snapshot:
-            conn.rollback()
+    texts: dict[str, str] = {}
+    with store_snapshot(conn) as read:
+        pages = _read_interned(read, "pages", tuple((fact.name, fact.type) for fact in crawl_store.PAGE_FACTS),
+                               crawl_id, texts)
+        sitemap_urls = _read_interned(read, "sitemap_urls", tuple((name, FactType.TEXT) for name in crawl_store.SITEMAP_COLUMNS),
+                                      crawl_id, texts)
+    return pages, sitemap_urls
 
 
-def _read_interned(conn: sqlite3.Connection, table: str, columns: tuple[str, ...],
+#: a value of each type, in SQL and in Arrow, for the first row of a query read as Arrow
+_TYPED_VALUES = {FactType.TEXT: ("''", pa.string()), FactType.JSON: ("''", pa.string()),
+                 FactType.INTEGER: ("0", pa.int64()), FactType.REAL: ("0.0", pa.float64()),
+                 FactType.BLOB: ("x''", pa.binary())}
+
+
+def _read_interned(read: Callable[..., Any], table: str, columns: tuple[tuple[str, FactType], ...],
                    crawl_id: int, texts: dict[str, str]) -> pd.DataFrame:
-    """``columns`` of ``table`` for one crawl, read in chunks, each distinct text held once
-    (``texts``: the ones known already, added to); dtypes inferred as ``pd.read_sql_query``
-    infers them. Call it within a transaction: the count and the rows from one snapshot.
+    """``columns`` of ``table`` for one crawl, each distinct text held once (``texts``: the ones
+    known already, added to), as ``pd.read_sql_query`` types them; numbers as float (NaN for
+    NULL), typed by _decode_pages. ``read``: audit.graph.store_snapshot's reader.
 
-    Rows go straight into arrays of the table's size: arrays per chunk joined at the end
-    would leave their sum as freed but unreturned heap (the allocator keeps it)."""
+    The query starts with a row of a value of each column's type (the reader infers the types
+    from the first rows; most columns are NULL on most rows), dropped. Rows go straight into
+    arrays of the table's size: arrays per batch joined at the end would leave their sum as
+    freed but unreturned heap (the allocator keeps it)."""
     where = f"FROM {table} WHERE crawl_id = ?"
-    (count,) = conn.execute(f"SELECT count(*) {where}", (crawl_id,)).fetchone()
-    arrays = [np.empty(count, dtype=object) for _ in columns]
-    cursor = conn.execute(f"SELECT {', '.join(columns)} {where}", (crawl_id,))
-    start = 0
-    while rows := cursor.fetchmany(READ_CHUNK_ROWS):
-        for array, values in zip(arrays, zip(*rows)):
-            if values.count(None) == len(values):
-                continue  # the arrays start as None: many columns are empty on most rows
-            array[start:start + len(rows)] = [texts.setdefault(v, v) if v.__class__ is str else v
-                                              for v in values]
-        start += len(rows)
+    (count,) = next(read(f"SELECT count(*) AS n {where}", (crawl_id,), pa.schema([("n", pa.int64())])))["n"].to_pylist()
+    typed = ", ".join(f"{_TYPED_VALUES[kind][0]} AS {name}" for name, kind in columns)
+    sql = f"SELECT {typed} UNION ALL SELECT {', '.join(name for name, _ in columns)} {where}"
+    numeric = [kind in (FactType.INTEGER, FactType.REAL) for _, kind in columns]
+    arrays = [np.full(count, np.nan) if number else np.empty(count, dtype=object) for number in numeric]
+    start = -1  # the typed row
+    for batch in read(sql, (crawl_id,), pa.schema([(name, _TYPED_VALUES[kind][1]) for name, kind in columns])):
+        if start < 0:
+            batch, start = batch.slice(1), 0
+        for array, values, (_, kind) in zip(arrays, batch.columns, columns):
+            if values.null_count == len(values):
+                continue  # the arrays start as None or NaN: many columns are empty on most rows
+            if kind in (FactType.TEXT, FactType.JSON):
+                encoded = values.dictionary_encode()
+                words = np.array([*(texts.setdefault(v, v) for v in encoded.dictionary.to_pylist()), None], dtype=object)
+                values = words[encoded.indices.fill_null(len(words) - 1).to_numpy()]
+            else:
+                values = values.to_numpy(zero_copy_only=False)
+            array[start:start + len(values)] = values
+        start += batch.num_rows
     return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects()
-                         for name, array in zip(columns, arrays)}, copy=False)
+                         for (name, _), array in zip(columns, arrays)}, copy=False)
 
 
 def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
