@@ -20,6 +20,7 @@ import re
 import shutil
 import tempfile
 import threading
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -388,7 +389,7 @@ def _known_agents(con: duckdb.DuckDBPyConnection, files: list[LogFile]) -> None:
     for log in files:
         try:
             sample = pd.DataFrame({"line": pd.Series(first_lines(log.path, AGENT_SAMPLE), dtype=object)})
-        except (OSError, EOFError, ValueError):
+        except (OSError, EOFError, ValueError, zlib.error):
             continue  # a damaged file: its lines go through the expression
         parts, cols, _ = _format_sql(log)
         con.register("agent_sample", sample)
