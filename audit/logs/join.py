@@ -129,6 +129,17 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     return pd.DataFrame({name: column(table.column(name)) for name in table.column_names})
 
 
+def _statuses(con: duckdb.DuckDBPyConnection) -> str:
+    """The aggregate "200: 5, 202: 1" of the table hits's statuses in a group, ascending: one sum
+    per status the hits hold (a few), which costs half the ordered string_agg over a group per
+    status did."""
+    found = [int(status) for (status,) in con.execute("SELECT DISTINCT status FROM hits ORDER BY status").fetchall()]
+    if not found:
+        return "NULL::VARCHAR"
+    sums = ", ".join(f"'{status}: ' || sum(hits) FILTER (WHERE status = {status})" for status in found)
+    return f"concat_ws(', ', {sums})"
+
+
 def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: str | None,
               ranges: Mapping[str, Ranges], dns: DnsVerifier | None = None,
               monitor_urls: Sequence[str] = ()) -> Joined:
@@ -152,14 +163,11 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
     google = ", ".join(f"'{name}'" for name in GOOGLEBOT)
     proven = "googlebot" in ranges or dns is not None
     trusted = "verified = 'yes'" if proven else "verified <> 'no'"
-    bot_hits = _frame(con, """
-        SELECT url, bot, verified, sum(hits)::BIGINT AS hits,
-               string_agg(status || ': ' || n, ', ' ORDER BY status) AS statuses,
+    statuses = _statuses(con)
+    bot_hits = _frame(con, f"""
+        SELECT url, bot, verified, sum(hits)::BIGINT AS hits, {statuses} AS statuses,
                min(first_hit) AS first_hit, max(last_hit) AS last_hit
-        FROM (SELECT url, bot, verified, status, sum(hits) AS n, sum(hits) AS hits,
-                     min(first_hit) AS first_hit, max(last_hit) AS last_hit
-              FROM hits GROUP BY ALL)
-        GROUP BY url, bot, verified ORDER BY hits DESC, url, bot, verified""")
+        FROM hits GROUP BY url, bot, verified ORDER BY hits DESC, url, bot, verified""")
     googlebot = _frame(con, f"""
         SELECT url, day, status, sum(hits)::BIGINT AS hits, min(first_hit) AS first_hit, max(last_hit) AS last_hit
         FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL ORDER BY url, day, status""")
@@ -171,11 +179,9 @@ def join_hits(con: duckdb.DuckDBPyConnection, page_urls: pd.Series, start_url: s
         SELECT url, sum(hits)::BIGINT AS hits, count(DISTINCT ip) AS addresses
         FROM hits WHERE bot IN ({google}) AND verified = 'no' GROUP BY url ORDER BY hits DESC, url""")
     googlebot_urls = _frame(con, f"""
-        SELECT url, sum(n)::BIGINT AS hits, string_agg(status || ': ' || n, ', ' ORDER BY status) AS statuses,
+        SELECT url, sum(hits)::BIGINT AS hits, {statuses} AS statuses,
                min(first_hit) AS first_hit, max(last_hit) AS last_hit
-        FROM (SELECT url, status, sum(hits) AS n, min(first_hit) AS first_hit, max(last_hit) AS last_hit
-              FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY ALL)
-        GROUP BY url ORDER BY url""")
+        FROM hits WHERE bot IN ({google}) AND {trusted} GROUP BY url ORDER BY url""")
     con.register("monitor_urls", pd.DataFrame({"url": pd.Series(list(monitor_urls), dtype=object)}))
     monitors = _frame(con, """
         SELECT day, bot, coalesce(sum(hits) FILTER (WHERE status = 202), 0)::BIGINT AS got_202,

@@ -20,6 +20,7 @@ import re
 import shutil
 import tempfile
 import threading
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -199,12 +200,22 @@ def _q(text: str) -> str:
 _TIME_FORMATS = "['%d/%b/%Y:%H:%M:%S %z', '%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S']"
 
 
+#: the protocols of a request line whose target _request_columns cuts out by position (9 characters)
+_HTTP_ENDS = (" HTTP/1.1", " HTTP/1.0", " HTTP/2.0")
+
+
 def _request_columns(request: str) -> dict[str, str]:
     """method and target from a request line "GET /a?b HTTP/1.1" (a target with spaces kept whole)."""
+    # most request lines are "METHOD target HTTP/x.y" with no whitespace but spaces: their target
+    # cut out by position, seven times faster than the regular expression, which reads the others
+    space = f"strpos({request}, ' ')"
+    plain = (f"{space} > 1 AND len({request}) - 9 >= {space} AND "
+             f"({' OR '.join(f'ends_with({request}, {_q(end)})' for end in _HTTP_ENDS)}) AND NOT "
+             f"({' OR '.join(f'contains({request}, chr({c}))' for c in (9, 10, 12, 13))})")
     return {
         "method": f"nullif(split_part({request}, ' ', 1), '')",
-        "target": f"CASE WHEN strpos({request}, ' ') > 0 THEN "
-                  f"regexp_extract({request}, '^\\S+ (.*?)(?: HTTP/[0-9.]+)?$', 1) END",
+        "target": f"CASE WHEN {plain} THEN substr({request}, {space} + 1, len({request}) - 9 - {space}) "
+                  f"WHEN {space} > 0 THEN regexp_extract({request}, '^\\S+ (.*?)(?: HTTP/[0-9.]+)?$', 1) END",
     }
 
 
@@ -213,10 +224,14 @@ def _combined_family(fmt: str) -> tuple[str, dict[str, str], str]:
     the line split at its quotes (a quote escaped as \\" first made %22)."""
     parts = "string_split(CASE WHEN contains(line, '\\\"') THEN replace(line, '\\\"', '%22') ELSE line END, '\"')"
     head = "p[1]"
+    stamp = f"substr({head}, strpos({head}, '[') + 1)"
     first = 2 if fmt == "vhost" else 1
     cols = {
         "ip": f"split_part({head}, ' ', {first})",
-        "time": f"try_strptime(regexp_extract({head}, '\\[([^\\]]*)\\]', 1), '%d/%b/%Y:%H:%M:%S %z')",
+        # the text between the first [ and the next ] (as regexp_extract '\[([^\]]*)\]' reads it): string
+        # functions, twice as fast as the regular expression
+        "time": f"try_strptime(CASE WHEN strpos({head}, '[') > 0 AND strpos({stamp}, ']') > 0 "
+                f"THEN split_part({stamp}, ']', 1) ELSE '' END, '%d/%b/%Y:%H:%M:%S %z')",
         **_request_columns("p[2]"),
         "status": "try_cast(split_part(trim(p[3]), ' ', 1) AS INTEGER)",
         "user_agent": "NULL" if fmt == "common" else "p[6]",
@@ -333,14 +348,16 @@ def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], st
     expressions on ``p`` (the parts) for relations that hold the parts as columns.
 
     Only a bot's line is taken apart (date, status, target...): a visitor's is checked for its
-    shape and counted, so most lines cost a split and one look at their user agent."""
+    shape and counted, so most lines cost a split and one look at their user agent: in the
+    table KNOWN_AGENTS (_known_agents), else by the regular expression."""
     _, cols, check = _format_sql(log)
     cols = {name: refer(sql) for name, sql in cols.items()}
     names = [name for name in LINE_COLUMNS if name != "user_agent"]
     parsed = ", ".join(f"CASE WHEN is_bot THEN {cols[name]} END AS {name}" for name in names)
     why = ("coalesce(shape, CASE WHEN is_bot THEN CASE WHEN status IS NULL THEN 'no status' WHEN time IS NULL "
            "THEN 'bad date' WHEN target IS NULL OR target = '' THEN 'no request line' END END)")
-    kept = ", ".join(f"CASE WHEN kind = 'bot' THEN {name} END AS {name}" for name in LINE_COLUMNS)
+    kept = ", ".join(name if name != "user_agent" else "CASE WHEN is_bot THEN user_agent END AS user_agent"
+                     for name in LINE_COLUMNS)
     return f"""
     SELECT file, lineno, kind, CASE WHEN kind = 'bad' THEN left(line, {SAMPLE_CHARS}) END AS line,
            CASE WHEN kind = 'bad' THEN why END AS why, {kept}
@@ -349,10 +366,38 @@ def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], st
                        ELSE 'human' END AS kind
         FROM (SELECT *, {why} AS why FROM (
             SELECT *, {parsed} FROM (
-                SELECT *, shape IS NULL AND coalesce(regexp_matches(user_agent, {_q(PREFILTER)}), false) AS is_bot
+                SELECT u.*, shape IS NULL AND coalesce(k.agent_is_bot, regexp_matches(user_agent, {_q(PREFILTER)}),
+                                                       false) AS is_bot
                 FROM (SELECT *, {refer(check)} AS shape, {cols["user_agent"]} AS user_agent
-                      FROM (SELECT *, {parts} FROM ({lines}))))))
+                      FROM (SELECT *, {parts} FROM ({lines}))) u
+                LEFT JOIN {KNOWN_AGENTS} k ON u.user_agent = k.agent)))
     )"""
+
+
+#: the user agents met in the first lines of the files, each with whether PREFILTER matches it
+KNOWN_AGENTS = "known_agents"
+#: lines per file whose user agents go into KNOWN_AGENTS (a log repeats a few user agents)
+AGENT_SAMPLE = 5000
+
+
+def _known_agents(con: duckdb.DuckDBPyConnection, files: list[LogFile]) -> None:
+    """The table KNOWN_AGENTS: the user agents of each file's first AGENT_SAMPLE lines (read by
+    its format's expressions) and whether PREFILTER matches each. A line's user agent is looked up
+    there, a hash join, and only the others go through the regular expression, which cost six
+    times more; whatever the sample holds, a line's answer is the expression's."""
+    con.execute(f"CREATE OR REPLACE TABLE {KNOWN_AGENTS} (agent VARCHAR PRIMARY KEY, agent_is_bot BOOLEAN)")
+    for log in files:
+        try:
+            sample = pd.DataFrame({"line": pd.Series(first_lines(log.path, AGENT_SAMPLE), dtype=object)})
+        except (OSError, EOFError, ValueError, zlib.error):
+            continue  # a damaged file: its lines go through the expression
+        parts, cols, _ = _format_sql(log)
+        con.register("agent_sample", sample)
+        con.execute(f"""INSERT OR IGNORE INTO {KNOWN_AGENTS}
+                        SELECT agent, coalesce(regexp_matches(agent, {_q(PREFILTER)}), false)
+                        FROM (SELECT DISTINCT {cols["user_agent"]} AS agent FROM (SELECT {parts} AS p FROM agent_sample))
+                        WHERE agent IS NOT NULL""")
+        con.unregister("agent_sample")
 
 
 def _whole_lines(log: LogFile, lines: str) -> str:
@@ -397,7 +442,8 @@ def _native_select(log: LogFile, sources: list[str]) -> str:
         sql = re.sub(r"\bp\[(\d+)\]", lambda m: f"c{m[1]}" if int(m[1]) <= parts else "NULL", sql)
         return sql.replace("len(p)", str(parts))
 
-    odd = ["starts_with(c1, '#')", "trim(c1) = ''"]
+    # a line of spaces (trim only when no '[' says otherwise: trim on every line cost more than the split)
+    odd = ["starts_with(c1, '#')", "CASE WHEN contains(c1, '[') THEN false ELSE trim(c1) = '' END"]
     if log.format in _MIN_PARTS:
         odd += [f"ends_with({c}, '\\')" for c in columns[:-1]]
     relation = (f"SELECT filename AS file, NULL::BIGINT AS lineno, NULL::VARCHAR AS line, {', '.join(columns)} "
@@ -545,6 +591,7 @@ def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[
     rejects: dict[int, list[tuple[int, str, str]]] = {}
     con.execute("DROP TABLE IF EXISTS lines_read")
     con.execute(f"CREATE TABLE lines_read ({_LINES_READ})")
+    _known_agents(con, files)
     shapes: dict[tuple, list[int]] = {}
     for i, log in enumerate(files):
         if native and log.native and log.path not in piped:
