@@ -1,9 +1,10 @@
 """Rendering: what a page looks like after its JavaScript ran, beside what its raw HTML said.
 
 The raw fetch of a page stays exactly as it is. When a page is to be rendered (``--render all``,
-or ``auto``: see ``AutoSampler``), the spider hands its finished raw record to ``Renderer``,
-which asks for the same URL again through scrapy-playwright (``meta["playwright"]``, a download
-slot of its own, no retry, no dedup) in the system Chromium. The rendered facts are merged into
+or ``auto``: see ``AutoSampler``; a page that can run no script, ``may_script``, is not), the
+spider hands its finished raw record to ``Renderer``, which asks for the same URL again through
+scrapy-playwright (``meta["playwright"]``, a download slot of its own, no retry, no dedup) in the
+system Chromium. The rendered facts are merged into
 the same bundle, so a page's raw and rendered rows are committed together (a SIGKILL between
 the two loses both, and ``--resume`` fetches the page again).
 
