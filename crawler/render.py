@@ -1,9 +1,10 @@
 """Rendering: what a page looks like after its JavaScript ran, beside what its raw HTML said.
 
 The raw fetch of a page stays exactly as it is. When a page is to be rendered (``--render all``,
-or ``auto``: see ``AutoSampler``), the spider hands its finished raw record to ``Renderer``,
-which asks for the same URL again through scrapy-playwright (``meta["playwright"]``, a download
-slot of its own, no retry, no dedup) in the system Chromium. The rendered facts are merged into
+or ``auto``: see ``AutoSampler``; a page that can run no script, ``may_script``, is not), the
+spider hands its finished raw record to ``Renderer``, which asks for the same URL again through
+scrapy-playwright (``meta["playwright"]``, a download slot of its own, no retry, no dedup) in the
+system Chromium. The rendered facts are merged into
 the same bundle, so a page's raw and rendered rows are committed together (a SIGKILL between
 the two loses both, and ``--resume`` fetches the page again).
 
@@ -15,7 +16,7 @@ Googlebot's renderer does; a page that had some blocked is rendered once more wi
 block, to say whether they changed what the page shows. Requests to other origins are made by
 the browser and recorded (XHR list), never followed as pages.
 
-Pure parts (tested as such): ``rendered_fields``, ``differences``, ``template_key``.
+Pure parts (tested as such): ``rendered_fields``, ``differences``, ``template_key``, ``may_script``.
 """
 
 from __future__ import annotations
@@ -55,12 +56,19 @@ WORD_RATIO = 1.5
 #: kept per list column (console errors, XHRs...): a page with thousands says enough with these
 MAX_LISTED = 50
 
-# Neutralise what could stall a page (popups, dialogs), record LCP and CLS from the start, and
-# count the fetches and XHRs (http and https: those Chromium makes requests of) the document starts.
+# Neutralise what could stall a page (popups, dialogs), record LCP and CLS from the start,
+# count the fetches and XHRs (http and https: those Chromium makes requests of) the document
+# starts, and keep the browser's own serializers for reading the DOM back (state.html: what
+# Playwright's page.content() returns, read in the page's world: page.content() runs in a world
+# of Playwright's own, which each new document has to build, a fifth of a render's CPU).
 INIT_SCRIPT = """
 (() => {
   if (window.__seoAudit) return;
   const state = window.__seoAudit = {lcp: null, cls: 0, fetches: 0};
+  const Serializer = XMLSerializer, serialize = XMLSerializer.prototype.serializeToString;
+  const outerHTML = Object.getOwnPropertyDescriptor(Element.prototype, 'outerHTML').get;
+  state.html = () => (document.doctype ? serialize.call(new Serializer(), document.doctype) : '') +
+                     (document.documentElement ? outerHTML.call(document.documentElement) : '');
   window.open = () => null;
   window.alert = window.confirm = window.prompt = () => undefined;
   const started = url => {
@@ -93,7 +101,8 @@ INIT_SCRIPT = """
   } catch (e) {}
 })();
 """
-# Chromium's own figures for this load: navigation timing, resource timing, the observers above.
+# Chromium's own figures for this load: navigation timing, resource timing, the observers above;
+# and the DOM (read with them: one round trip less).
 METRICS_SCRIPT = """
 () => {
   const nav = performance.getEntriesByType('navigation')[0] || {};
@@ -102,7 +111,8 @@ METRICS_SCRIPT = """
   const bytes = resources.reduce((sum, r) => sum + (r.transferSize || 0), nav.transferSize || 0);
   return {ttfb: nav.responseStart || null, dcl: nav.domContentLoadedEventEnd || null,
           load: nav.loadEventEnd || null, lcp: state.lcp, cls: state.cls || 0,
-          bytes: bytes, requests: 1 + resources.length, fetches: state.fetches || 0};
+          bytes: bytes, requests: 1 + resources.length, fetches: state.fetches || 0,
+          html: typeof state.html === 'function' ? state.html() : null};
 }
 """
 
@@ -189,6 +199,19 @@ def differences(raw: PageFacts, rendered: PageFacts) -> list[str]:
     if high > max(low, 1) * WORD_RATIO and high - low >= 20:
         found.append("word_count")
     return found
+
+
+# What can run script or load a document that can (a same-origin frame may reach its parent):
+# script tags, inline event handlers (<img onerror=...>, <body onload=...>), javascript: URLs,
+# frames, objects and embeds, an XSLT stylesheet. Text that only looks like one costs a render.
+_SCRIPTING = re.compile(r"""<script\b|<i?frame\b|<object\b|<embed\b|<\?xml-stylesheet|javascript:"""
+                        r"""|[\s/"']on[a-z]+\s*=""", re.I)
+
+
+def may_script(html: str) -> bool:
+    """Whether a page's raw HTML can run JavaScript at all: one that cannot renders as it reads
+    (``auto`` records it raw, as "no-script", without spending a render or a sample on it)."""
+    return _SCRIPTING.search(html) is not None
 
 
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>?#]+)""", re.I)
@@ -294,6 +317,7 @@ class RenderProbe:
     xhr: list[list] = field(default_factory=list)  # [url, status]
     blocked: list[list[str]] = field(default_factory=list)  # [url, resource type, rule]
     metrics: dict[str, Any] | None = None
+    html: str | None = None  # the DOM once settled (None: read it with page.content())
     in_flight: int = 0
     fetches: int = 0  # fetch/XHR requests of the main frame seen (the page counts those it starts)
     last_activity: float = field(default_factory=time.monotonic)
@@ -400,6 +424,7 @@ class PageEvents:
 
     def __init__(self, page):
         self.probe: RenderProbe | None = None
+        self.cdp = None  # the CDP session that keeps the page's cache off
         for event, method in RenderProbe.EVENTS:
             page.on(event, partial(self.forward, method))
 
@@ -422,6 +447,11 @@ async def init_page(page, request) -> None:
     probe.started = probe.last_activity = time.monotonic()  # the time limit counts from here
     if page not in _EVENTS:
         _EVENTS[page] = PageEvents(page)
+        # a first visit's bytes and timings, routes or not (Playwright turns the cache off only
+        # for a page with routes): the session is kept with the page, as the setting lasts as long
+        _EVENTS[page].cdp = await page.context.new_cdp_session(page)
+        await _EVENTS[page].cdp.send("Network.enable")
+        await _EVENTS[page].cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
         page.on("popup", lambda popup: asyncio.ensure_future(popup.close()))
         await page.add_init_script(INIT_SCRIPT)
@@ -454,8 +484,10 @@ async def settle(page, probe: RenderProbe, time_limit: float) -> None:
         activity = probe.last_activity
         try:
             probe.metrics = await page.evaluate(METRICS_SCRIPT)
+            probe.html = probe.metrics.pop("html", None)
         except PlaywrightError:  # the page navigated away (JS redirect): read the new one
             navigations += 1
+            probe.html = None  # the old document's
             if navigations == 3:
                 return
             remaining = max(0.1, deadline - time.monotonic())
@@ -525,6 +557,9 @@ class Renderer:
         pending = PendingPage(url, row, bundle, facts, entry, child_depth, None)
         reason = "all"
         if self.auto is not None:
+            if not may_script(response.text):
+                self.session.stats["render/no-script"] += 1
+                return [self._finish(pending, rendered=False)]
             pending.key = template_key(url, response.text, facts)
             reason = self.auto.reason(pending.key, pending)
             if reason is None:
@@ -574,11 +609,14 @@ class Renderer:
                   "playwright_page_goto_kwargs": {"wait_until": "load"},
                   "playwright_page_methods": [PageMethod(settle, probe, self.options.render_timeout)],
                   "render_probe": probe, "render_pending": pending, "render_generation": generation,
+                  "render_own_headers": bool(self.options.headers),
                   "download_slot": RENDER_SLOT, "dont_retry": True, "url": pending.url})
 
     def _context_kwargs(self) -> dict:
+        # locale: the raw fetch's Accept-Language (the page's request is not given the crawl's
+        # headers unless it has its own: crawler.render_handler)
         return {"accept_downloads": False, "service_workers": "block",
-                "user_agent": self.options.user_agent_string, "java_script_enabled": True,
+                "user_agent": self.options.user_agent_string, "locale": "en", "java_script_enabled": True,
                 "viewport": {"width": 1280, "height": 1024}}
 
     def _robots_scope(self) -> re.Pattern | None:
@@ -715,5 +753,5 @@ def describe_render_failure(failure) -> tuple[str, str]:
 
 
 __all__ = ["AutoSampler", "RENDER_MODES", "RenderProbe", "RenderUnavailable", "Renderer",
-           "chromium_executable", "differences", "rendered_fields", "require_chromium",
+           "chromium_executable", "differences", "may_script", "rendered_fields", "require_chromium",
            "scrapy_settings", "template_key", "url_pattern"]

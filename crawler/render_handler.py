@@ -18,11 +18,17 @@ third more CPU per page: the blank document and the next one each need a rendere
 
 scrapy-playwright routes every request of a page ("**") to give the page's own request the
 crawl's headers (its Authorization, say): each script, style, image and XHR would then be a
-round trip from Chromium through Playwright's driver to this process and back. Here only the
-page's URL is routed, through scrapy-playwright's own handler; what the page loads goes
-straight out, with the context's user agent (as scrapy-playwright's headers would have it).
-Chromium still has its cache off for every render (Playwright turns it off for a page with
-routes): transferred bytes and timings stay those of a first visit.
+round trip from Chromium through Playwright's driver to this process and back. Here the page's
+URL is routed, through scrapy-playwright's own handler, only when the crawl sends headers of
+its own (``--header``, credentials in the start URL); otherwise the browser sends its own, with
+the context's user agent and language (the raw fetch's), and nothing is intercepted. What the
+page loads goes straight out. Chromium's cache is off for every render (Playwright turns it off
+for a page with routes; crawler.render.init_page for the others): transferred bytes and timings
+stay those of a first visit.
+
+scrapy-playwright reads the rendered HTML with ``page.content()``, which runs in a world of
+Playwright's own that each new document has to build again; ``settle`` has read the same HTML
+in the page's world already (crawler.render.METRICS_SCRIPT), and ``_Settled`` hands it over.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 PROBE = "render_probe"
 #: request meta: the render's context generation (crawler.render.Renderer recycles contexts)
 GENERATION = "render_generation"
+#: request meta: whether the crawl sends headers of its own, which the page's request must carry
+OWN_HEADERS = "render_own_headers"
 
 
 class RenderHandler(ScrapyPlaywrightDownloadHandler):
@@ -63,28 +71,31 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
             meta["playwright_page"] = page
             await meta["playwright_page_init_callback"](page, request)
             await self._route(page, request, spider)
-            response = await self._download_request_with_page(request, page, spider)
+            response = await self._download_request_with_page(request, _Settled(page, meta[PROBE]), spider)
         except BaseException as exc:  # cancelled by Scrapy's download timeout too
             await _close(meta.pop("playwright_page", None))
             if reused is None or not isinstance(exc, Exception) or isinstance(exc, PlaywrightTimeout):
                 raise
             meta[PROBE].restart()
             return await self._download_request_with_retry(request, spider, reuse=False)
-        await self._release(meta, meta.pop("playwright_page", None))
+        meta.pop("playwright_page", None)
+        await self._release(meta, page)
         return response
 
     async def _route(self, page, request, spider) -> None:
-        """Route the page's own request (its URL, give or take a trailing slash) to get the
-        crawl's headers, and what robots.txt may block to the probe (registered last, so asked
-        first); then drop the previous render's routes. Added before the old ones go, so that
-        the page never has none: Playwright would turn interception off and on again, and
-        Chromium's cache with it."""
+        """Route the page's own request (its URL, give or take a trailing slash) to give it the
+        crawl's headers if it has some, and what robots.txt may block to the probe (registered
+        last, so asked first); then drop the previous render's routes. Added before the old ones
+        go, so that a page with routes never goes without: Playwright would turn interception
+        off and on again, and Chromium's cache with it."""
         probe = request.meta[PROBE]
-        url = request.url.split("#", 1)[0].rstrip("/")
-        routes = [(re.compile("^" + re.escape(url) + "/?$"), self._make_request_handler(
-            context_name=request.meta["playwright_context"], method=request.method, url=request.url,
-            headers=request.headers, body=request.body, encoding=request.encoding, spider=spider,
-            initial_request_done=asyncio.Event()))]
+        routes = []
+        if request.meta[OWN_HEADERS]:
+            url = request.url.split("#", 1)[0].rstrip("/")
+            routes.append((re.compile("^" + re.escape(url) + "/?$"), self._make_request_handler(
+                context_name=request.meta["playwright_context"], method=request.method, url=request.url,
+                headers=request.headers, body=request.body, encoding=request.encoding, spider=spider,
+                initial_request_done=asyncio.Event())))
         if probe.honour_robots and probe.robots_scope is not None:
             routes.append((probe.robots_scope, probe.route))
         for pattern, handler in routes:
@@ -117,6 +128,21 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
             self.idle.append(page)
         else:
             await _close(page)
+
+
+class _Settled:
+    """The page as scrapy-playwright's download sees it, with the HTML ``settle`` read as its
+    content (page.content() if it read none: a JS redirect left it the old document's)."""
+
+    def __init__(self, page, probe):
+        self._page, self._probe = page, probe
+
+    def __getattr__(self, name):
+        return getattr(self._page, name)
+
+    async def content(self) -> str:
+        html, self._probe.html = self._probe.html, None
+        return html if html is not None else await self._page.content()
 
 
 async def _close(page) -> None:

@@ -62,7 +62,9 @@ def _summary_line(summary: dict[str, Any]) -> str:
                         if summary.get("waste_share") is not None else ""))
     if summary.get("rendered_by_reason") is not None:
         reasons = ", ".join(f"{n} {why}" for why, n in summary["rendered_by_reason"].items())
-        parts.append(f"{summary['rendered']} pages rendered" + (f" ({reasons})" if reasons else ""))
+        not_rendered = ", ".join(f"{n} {why}" for why, n in summary.get("not_rendered_by_reason", {}).items())
+        parts.append(f"{summary['rendered']} pages rendered" + (f" ({reasons})" if reasons else "")
+                     + (f", not rendered: {not_rendered}" if not_rendered else ""))
     if summary.get("googlebot_waste_share") is not None:
         parts.append(f"logs: {summary['log_lines']} lines, {summary['googlebot_hits']} Googlebot hits, "
                      f"{summary['googlebot_waste_share']:.0%} of them wasted")

@@ -15,8 +15,8 @@ import pytest
 from audit import load_crawl, run_audit
 from crawler.extract import extract
 from crawler.options import CrawlOptions
-from crawler.render import (AutoSampler, RenderUnavailable, chromium_executable, differences, template_key,
-                            url_pattern)
+from crawler.render import (AutoSampler, RenderUnavailable, chromium_executable, differences, may_script,
+                            template_key, url_pattern)
 from tests import render_site
 from tests.conftest import crawl_site, pages_by_url, read_table
 
@@ -53,6 +53,19 @@ def test_templates_group_by_url_family_and_raw_shape():
         "http://s.test/shop/e", listing, facts(listing))
     plain = "<p>text</p>"
     assert one != template_key("http://s.test/shop/c", plain, facts(plain))
+
+
+def test_only_a_page_that_can_run_script_is_worth_rendering():
+    for html in ("<p>x</p><script src='/a.js'></script>", "<SCRIPT>document.title='t'</SCRIPT>",
+                 "<img src=x onerror=\"document.title='t'\">", "<body onload='go()'><p>x</p>",
+                 "<img src=x/onerror=go()>", "<a href='javascript:go()'>x</a>", "<iframe src='/f'></iframe>",
+                 "<frameset><frame src='/f'></frameset>", "<object data='/x.svg'></object>", "<embed src='/x.swf'>",
+                 "<?xml-stylesheet href='/s.xsl' type='text/xsl'?><doc/>", "<svg><script>go()</script></svg>"):
+        assert may_script(html), html
+    for html in ("<h1>Static</h1><p>Nothing to run, online or on paper.</p><a href='/next'>next</a>",
+                 "<link rel=stylesheet href='/s.css'><noscript><p>no script here</p></noscript>",
+                 "<meta http-equiv=refresh content='0; url=/other'>"):
+        assert not may_script(html), html
 
 
 def test_auto_samples_each_template_then_renders_only_templates_that_differ():
