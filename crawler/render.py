@@ -40,6 +40,10 @@ from .urls import origin
 RENDER_SLOT = "render"
 #: pages waiting for a render beyond which the raw crawl waits too (bounds what they hold)
 RENDER_BACKLOG = 500
+#: why a page was rendered, and why one was not (auto: its raw HTML can run no script): the
+#: crawl's render/<why> stats
+RENDER_REASONS = ("all", "auto-sample", "auto-template-differs", "auto-resample")
+NOT_RENDERED_REASONS = ("no-script",)
 #: seconds between two render starts at least (see scrapy_settings)
 RENDER_SLOT_DELAY = 0.01
 #: after the load event, wait until no fetch/XHR has been in flight for this long (s), counted
@@ -206,6 +210,11 @@ def differences(raw: PageFacts, rendered: PageFacts) -> list[str]:
 # frames, objects and embeds, an XSLT stylesheet. Text that only looks like one costs a render.
 _SCRIPTING = re.compile(r"""<script\b|<i?frame\b|<object\b|<embed\b|<\?xml-stylesheet|javascript:"""
                         r"""|[\s/"']on[a-z]+\s*=""", re.I)
+
+
+def render_counts(stats: dict, reasons: tuple[str, ...]) -> dict[str, int]:
+    """The crawl's render/<why> stats for the given whys, by why."""
+    return {why: int(stats[f"render/{why}"]) for why in reasons if stats.get(f"render/{why}")}
 
 
 def may_script(html: str) -> bool:
@@ -753,5 +762,6 @@ def describe_render_failure(failure) -> tuple[str, str]:
 
 
 __all__ = ["AutoSampler", "RENDER_MODES", "RenderProbe", "RenderUnavailable", "Renderer",
-           "chromium_executable", "differences", "may_script", "rendered_fields", "require_chromium",
+           "chromium_executable", "differences", "may_script", "render_counts", "RENDER_REASONS",
+           "NOT_RENDERED_REASONS", "rendered_fields", "require_chromium",
            "scrapy_settings", "template_key", "url_pattern"]

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from crawler.render import NOT_RENDERED_REASONS, render_counts
+
 from .rendering import Rendering, rendering_summary
 from reports.listmode import list_facts
 from audit.rules import SEVERITIES
@@ -443,7 +445,8 @@ def build_model(crawl: Any, findings: pd.DataFrame, rules: list[Any], budget: di
         accepted_202=_accepted_202(pages, getattr(crawl, "rechecks", None)),
         findings_table=findings_table(findings, sections, pages),
         since_last_crawl=None if previous is None else since_last_crawl(previous, rules, sections),
-        rendering=rendering_summary(pages),
+        rendering=rendering_summary(pages, render_counts((crawl.meta or {}).get("stats") or {},
+                                                         NOT_RENDERED_REASONS)),
         site_found=getattr(crawl, "site", None),
         certificates=list(getattr(crawl, "certificates", None) or []),
         list_mode=list_facts(crawl, rules) if getattr(crawl, "mode", "site") == "list" else None,

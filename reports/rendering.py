@@ -39,13 +39,15 @@ class Rendering:
     rendered: int
     html_pages: int
     by_reason: dict[str, int]
+    not_rendered: dict[str, int]  # why auto left pages raw (crawler.render.NOT_RENDERED_REASONS)
     by_outcome: dict[str, int]
     differences: dict[str, int]  # label -> pages
     worst: list[RenderedPage]
     lab: list[tuple[str, str, float | None, float | None]]  # (label, unit, median, p90)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rendered": self.rendered, "by_reason": self.by_reason, "by_outcome": self.by_outcome,
+        return {"rendered": self.rendered, "by_reason": self.by_reason,
+                "not_rendered_by_reason": self.not_rendered, "by_outcome": self.by_outcome,
                 "differences": self.differences}
 
 
@@ -70,8 +72,10 @@ def _score(row: pd.Series) -> int:
             + 3 * (row["render_outcome"] != "ok") + bool(row["rendered_js_errors"]))
 
 
-def rendering_summary(pages: pd.DataFrame, worst: int = WORST_PAGES) -> Rendering | None:
-    """The section's facts; None when the crawl rendered nothing."""
+def rendering_summary(pages: pd.DataFrame, not_rendered: dict[str, int] | None = None,
+                      worst: int = WORST_PAGES) -> Rendering | None:
+    """The section's facts (``not_rendered``: pages auto left raw, by why); None when the crawl
+    rendered nothing."""
     if "render_reason" not in pages:
         return None
     done = pages[pages["render_reason"].notna() & pages["render_outcome"].notna()]
@@ -94,5 +98,6 @@ def rendering_summary(pages: pd.DataFrame, worst: int = WORST_PAGES) -> Renderin
                     float(values.quantile(0.9)) if len(values) else None))
     return Rendering(rendered=len(done), html_pages=int(pages["is_html"].sum()),
                      by_reason={k: int(v) for k, v in done["render_reason"].value_counts().items()},
+                     not_rendered=dict(not_rendered or {}),
                      by_outcome={k: int(v) for k, v in done["render_outcome"].value_counts().items()},
                      differences={k: v for k, v in counts.items() if v}, worst=shown, lab=lab)

@@ -13,10 +13,6 @@ from seo_audit.exit_codes import ExitCode
 from seo_audit.jobs import SEVERITIES
 from seo_audit.output import end, live, log, print_severity_table
 
-#: why a page was rendered (crawler.render), as the summary counts them
-RENDER_REASONS = ("all", "auto-sample", "auto-template-differs", "auto-resample")
-#: why a page was not rendered in auto (crawler.render): its raw HTML can run no script
-NOT_RENDERED_REASONS = ("no-script",)
 #: the full log of a run (Scrapy's included), appended in the output folder (or the store's)
 LOG_FILE_NAME = "crawl.log"
 #: an audit with more findings than this is saved to the store by a process of its own
@@ -127,18 +123,16 @@ def _crawl_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
 def _render_facts(store_path: Path, crawl_id: int) -> dict[str, Any]:
     """How many pages the crawl rendered, and did not, by why (the crawl's render/* stats)."""
     from crawler import store
+    from crawler.render import NOT_RENDERED_REASONS, RENDER_REASONS, render_counts
 
     conn = store.connect(store_path, readonly=True)
     try:
         stats = next((c["stats"] for c in store.crawls(conn) if c["id"] == crawl_id), {})
     finally:
         conn.close()
-    def by(reasons: tuple) -> dict:
-        return {key.split("/", 1)[1]: value for key, value in stats.items()
-                if key.startswith("render/") and key.split("/", 1)[1] in reasons}
-
-    return {"rendered": int(stats.get("render/pages", 0)), "rendered_by_reason": by(RENDER_REASONS),
-            "not_rendered_by_reason": by(NOT_RENDERED_REASONS)}
+    return {"rendered": int(stats.get("render/pages", 0)),
+            "rendered_by_reason": render_counts(stats, RENDER_REASONS),
+            "not_rendered_by_reason": render_counts(stats, NOT_RENDERED_REASONS)}
 
 
 def _start_problem(store_path: Path, crawl_id: int, options) -> str | None:
@@ -300,6 +294,7 @@ def restore_for_job(crawl: Any, store_path: Path) -> bool:
     the log findings and the report's "What Googlebot fetched". False if none were kept."""
     from audit.logs import LogFacts
     from crawler import store
+    from crawler.render import NOT_RENDERED_REASONS, RENDER_REASONS, render_counts
 
     conn = store.connect(store_path, readonly=True)
     try:

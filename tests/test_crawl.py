@@ -286,6 +286,16 @@ def test_opens_no_listening_port():
     assert not settings.getbool("REMOTE_CONTROL_ENABLED")
 
 
+def test_no_callback_source_parsed_per_response():
+    """Scrapy's return-value check re-parses a bound callback's source on each response (its
+    weak-keyed cache never holds a bound method): it stays off."""
+    from crawler.options import CrawlOptions
+    from crawler.runner import scrapy_settings
+
+    settings = scrapy_settings(CrawlOptions(start_url="http://127.0.0.1:1/"))
+    assert not settings.getbool("WARN_ON_GENERATOR_RETURN_VALUE")
+
+
 def test_googlebot_preset_sent_and_matched_in_robots(serve, tmp_path):
     from seo_audit.sitekit import Reply, page
 

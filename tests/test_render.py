@@ -379,13 +379,17 @@ def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
     rendering = summary["rendering"]
     assert rendering["rendered"] == sum(rendering["by_reason"].values()) > 0
     assert set(rendering["by_reason"]) <= {"auto-sample", "auto-template-differs", "auto-resample"}
+    # the demo's static pages hold no script: auto leaves them raw and says so, in the report too
+    left_raw = rendering["not_rendered_by_reason"]["no-script"]
+    assert left_raw > 0 and rendering["rendered"] + left_raw <= summary["pages"]["total"]
     findings = pd.read_csv(out / "findings.csv")
     paths = findings.assign(path=findings["url"].str.replace(r"^http://127\.0\.0\.1:\d+", "", regex=True))
     for rule_id, planted in PLANTED_RENDERED.items():
         assert set(planted) <= set(paths.loc[paths["rule"].eq(rule_id), "path"]), rule_id
     rendering_rules = set(paths.loc[paths["category"].eq("rendering"), "path"])
     assert not rendering_rules & set(CLEAN_PATHS)
-    assert 'id="rendering"' in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert 'id="rendering"' in report and f"not rendered: {left_raw} no-script" in report
     assert f"{rendering['rendered']} pages rendered (" in proc.stdout  # the summary line says why
 
 
