@@ -205,16 +205,16 @@ def differences(raw: PageFacts, rendered: PageFacts) -> list[str]:
     return found
 
 
+def render_counts(stats: dict, reasons: tuple[str, ...]) -> dict[str, int]:
+    """The crawl's render/<why> stats for the given whys, by why."""
+    return {why: int(stats[f"render/{why}"]) for why in reasons if stats.get(f"render/{why}")}
+
+
 # What can run script or load a document that can (a same-origin frame may reach its parent):
 # script tags, inline event handlers (<img onerror=...>, <body onload=...>), javascript: URLs,
 # frames, objects and embeds, an XSLT stylesheet. Text that only looks like one costs a render.
 _SCRIPTING = re.compile(r"""<script\b|<i?frame\b|<object\b|<embed\b|<\?xml-stylesheet|javascript:"""
                         r"""|[\s/"']on[a-z]+\s*=""", re.I)
-
-
-def render_counts(stats: dict, reasons: tuple[str, ...]) -> dict[str, int]:
-    """The crawl's render/<why> stats for the given whys, by why."""
-    return {why: int(stats[f"render/{why}"]) for why in reasons if stats.get(f"render/{why}")}
 
 
 def may_script(html: str) -> bool:
