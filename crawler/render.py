@@ -49,7 +49,8 @@ RENDER_SLOT_DELAY = 0.01
 #: after the load event, wait until no fetch/XHR has been in flight for this long (s), counted
 #: from the render's start or the last fetch/XHR to start or end, and until every fetch/XHR the
 #: page says it started (INIT_SCRIPT) has been seen: a fetch chained on another's answer starts
-#: within it...
+#: within it; and until the page started none for as long after its load event ended
+#: (METRICS_SCRIPT): a timer the load sets going starts its fetch within it...
 SETTLE_QUIET = 0.1
 #: ...but no longer than this (s), within the page's time limit
 SETTLE_MAX = 3.0
@@ -76,7 +77,12 @@ INIT_SCRIPT = """
   window.open = () => null;
   window.alert = window.confirm = window.prompt = () => undefined;
   const started = url => {
-    try { if (/^https?:$/.test(new URL(url, location.href).protocol)) state.fetches++; } catch (e) {}
+    try {
+      if (/^https?:$/.test(new URL(url, location.href).protocol)) {
+        state.fetches++;
+        state.lastFetch = performance.now();
+      }
+    } catch (e) {}
   };
   const fetch = window.fetch;
   window.fetch = function (input) {
@@ -106,12 +112,21 @@ INIT_SCRIPT = """
 })();
 """
 # Chromium's own figures for this load: navigation timing, resource timing, the observers above;
-# and the DOM (read with them: one round trip less).
+# and the DOM (read with them: one round trip less). Read once the page started no fetch/XHR for
+# [quiet] ms since its load event ended (at most [longest] ms from now): a timer the load sets
+# going (setTimeout(fetch, 50)) starts its fetch in that window, and then it is waited for.
+# Counted in the page's own clock, that window has mostly passed by the time this runs.
 METRICS_SCRIPT = """
-() => {
+async ([quiet, longest]) => {
   const nav = performance.getEntriesByType('navigation')[0] || {};
-  const resources = performance.getEntriesByType('resource');
   const state = window.__seoAudit || {};
+  const until = performance.now() + longest, loaded = nav.loadEventEnd || performance.now();
+  for (;;) {
+    const wait = Math.min(Math.max(loaded, state.lastFetch || 0) + quiet, until) - performance.now();
+    if (wait <= 0) break;
+    await new Promise(done => setTimeout(done, wait));
+  }
+  const resources = performance.getEntriesByType('resource');
   const bytes = resources.reduce((sum, r) => sum + (r.transferSize || 0), nav.transferSize || 0);
   return {ttfb: nav.responseStart || null, dcl: nav.domContentLoadedEventEnd || null,
           load: nav.loadEventEnd || null, lcp: state.lcp, cls: state.cls || 0,
@@ -476,7 +491,8 @@ async def settle(page, probe: RenderProbe, time_limit: float) -> None:
     and a fetch started during or by the load would look like none. So the page's own count of
     the fetches and XHRs it started (read with the timings) must be met too: while the probe has
     seen fewer, or one started or ended while they were read, the rest are waited for and the
-    timings read again."""
+    timings read again. The page reads them only once it started no fetch for SETTLE_QUIET
+    after its load event (METRICS_SCRIPT), so that one a timer starts just after is counted."""
     from playwright.async_api import Error as PlaywrightError
 
     deadline = probe.started + time_limit
@@ -492,7 +508,8 @@ async def settle(page, probe: RenderProbe, time_limit: float) -> None:
             await asyncio.sleep(max(0.02, SETTLE_QUIET - quiet) if in_flight == 0 else 0.05)
         activity = probe.last_activity
         try:
-            probe.metrics = await page.evaluate(METRICS_SCRIPT)
+            window = max(0.0, limit - time.monotonic())
+            probe.metrics = await page.evaluate(METRICS_SCRIPT, [SETTLE_QUIET * 1000, window * 1000])
             probe.html = probe.metrics.pop("html", None)
         except PlaywrightError:  # the page navigated away (JS redirect): read the new one
             navigations += 1

@@ -364,6 +364,36 @@ def test_a_render_waits_for_the_fetches_a_page_starts_at_its_load_event(tmp_path
         assert rendered["rendered_outlinks"] == rendered["outlinks"] + 1, i
         assert pages[f"{site.url}/from-js/{i}"]["status"] == 200, i
 
+
+@pytest.mark.browser
+def test_a_render_waits_for_a_fetch_a_timer_starts_just_after_the_load_event(tmp_path):
+    """A fetch that a timer set by the load event starts 50 ms later (at the load, nothing is
+    in flight and the page has started no fetch yet) is waited for: the page is read only once
+    it started none for a while after its load event, in its own clock."""
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from seo_audit.sitekit import Reply, SiteServer, page
+
+    count = 4
+    routes = {"/": page("Home", "".join(f"<a href='/p{i}'>p{i}</a>" for i in range(count)))}
+    for i in range(count):
+        routes[f"/p{i}"] = page(f"P{i}", "<ul id='list'></ul>" + (
+            "<script>addEventListener('load', () => setTimeout(() => fetch('/api/%d.json').then(r => r.json())"
+            ".then(href => { document.getElementById('list').innerHTML = `<li><a href='${href}'>more</a></li>`; }),"
+            " 50));</script>" % i))
+        routes[f"/api/{i}.json"] = Reply(body=json.dumps(f"/from-timer/{i}"), content_type="application/json")
+        routes[f"/from-timer/{i}"] = page("From a timer", "<p>Linked by a script.</p>")
+    with SiteServer(routes) as site:
+        result = crawl_site(f"{site.url}/", tmp_path / "t.sqlite", render="all", render_timeout=6,
+                            timeout=3, retries=0)
+    pages = pages_by_url(tmp_path / "t.sqlite", result.crawl_id)
+    for i in range(count):
+        rendered = pages[f"{site.url}/p{i}"]
+        assert json.loads(rendered["rendered_xhr"]) == [[f"{site.url}/api/{i}.json", 200]], i
+        assert rendered["rendered_outlinks"] == rendered["outlinks"] + 1, i
+        assert pages[f"{site.url}/from-timer/{i}"]["status"] == 200, i
+
+
 def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
     if CHROMIUM is None:
         pytest.skip("no system Chromium (apt-get install chromium)")
