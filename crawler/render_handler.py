@@ -26,6 +26,11 @@ page loads goes straight out. Chromium's cache is off for every render (Playwrig
 for a page with routes; crawler.render.init_page for the others): transferred bytes and timings
 stay those of a first visit.
 
+After the navigation scrapy-playwright asks Playwright's driver for the response's full
+headers, TLS details and server address, one round trip each through the crawl's busy thread;
+none of them is recorded for a render (the raw fetch records its own), so ``_Settled.goto``
+answers them from what Playwright already has (``_answer_locally``).
+
 scrapy-playwright reads the rendered HTML with ``page.content()``, which runs in a world of
 Playwright's own that each new document has to build again; ``settle`` has read the same HTML
 in the page's world already (crawler.render.METRICS_SCRIPT), and ``_Settled`` hands it over.
@@ -140,9 +145,31 @@ class _Settled:
     def __getattr__(self, name):
         return getattr(self._page, name)
 
+    async def goto(self, *args, **kwargs):
+        response = await self._page.goto(*args, **kwargs)
+        if response is not None:
+            _answer_locally(response)
+        return response
+
     async def content(self) -> str:
         html, self._probe.html = self._probe.html, None
         return html if html is not None else await self._page.content()
+
+
+def _answer_locally(response) -> None:
+    """Spare scrapy-playwright's three round trips after the navigation: its headers from
+    Playwright's own copy (``response.headers``, which only lacks cookie headers: the rendered
+    response only gives its body's content type, the raw fetch records the headers), and no TLS
+    details or server address (the raw fetch records those)."""
+    headers = response.headers
+
+    async def all_headers() -> dict:
+        return headers
+
+    async def nothing() -> None:
+        return None
+
+    response.all_headers, response.security_details, response.server_addr = all_headers, nothing, nothing
 
 
 async def _close(page) -> None:
