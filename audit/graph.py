@@ -205,6 +205,19 @@ class LinkGraph:
 
     # -------------------------------------------------------------- reading some
 
+    def to_targets(self, urls: pd.Series, name: str) -> tuple[str, dict[str, pd.DataFrame]]:
+        """A condition on link_facts, its target one of ``urls``, and the frames it reads (named
+        after ``name``): matched on the pages' numbers (add_page_facts), on the texts only of
+        the URLs that are no page, so a scan of the links joins integers."""
+        ids = self.page_urls.get_indexer(urls.astype(object).to_numpy())
+        frames = {name: pd.DataFrame({"id": ids[ids >= 0]})}
+        condition = f"target_id IN (SELECT id FROM {name})"
+        if (ids < 0).any():
+            frames[f"{name}_texts"] = pd.DataFrame({"url": urls.astype(object).to_numpy()[ids < 0]})
+            condition = f"({condition} OR (target_id IS NULL AND target IN (SELECT url FROM {name}_texts)))"
+        return condition, frames
+
+
     def select(self, where: str = "true", params: Iterable[Any] = (), columns: str = "*",
                frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         """The links of ``link_facts`` where the SQL condition ``where`` holds, in the store's
