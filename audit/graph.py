@@ -146,7 +146,9 @@ class LinkGraph:
         """Make the table ``link_facts``: the links with ``followed`` (a crawler follows it: not
         nofollow, to another URL, a redirect or a link of kind a or meta-refresh on a page
         that answered 2xx without a page-wide nofollow), ``internal`` (its target in scope: as
-        the target's page says, else its origin one of ``origins``) and ``to_a_page``.
+        the target's page says, else its origin one of ``origins``), ``to_a_page``, and
+        ``source_id``/``target_id``: the number of the source's and target's page (``page_facts.id``,
+        a URL's position among the pages' distinct URLs; NULL for a URL that is no page).
         ``pages``: url, passes (2xx, no page-wide nofollow), in_scope.
 
         A table, made once: every rule reading links would otherwise join them with the pages
