@@ -146,20 +146,26 @@ class LinkGraph:
         """Make the table ``link_facts``: the links with ``followed`` (a crawler follows it: not
         nofollow, to another URL, a redirect or a link of kind a or meta-refresh on a page
         that answered 2xx without a page-wide nofollow), ``internal`` (its target in scope: as
-        the target's page says, else its origin one of ``origins``) and ``to_a_page``.
+        the target's page says, else its origin one of ``origins``), ``to_a_page``, and
+        ``source_id``/``target_id``: the number of the source's and target's page (``page_facts.id``,
+        a URL's position among the pages' distinct URLs; NULL for a URL that is no page).
         ``pages``: url, passes (2xx, no page-wide nofollow), in_scope.
 
         A table, made once: every rule reading links would otherwise join them with the pages
         again (twice, on URL texts), the main cost of a large audit."""
-        facts = pd.DataFrame({"url": pages["url"].astype(object).to_numpy(),
-                              "passes": pages["passes"].to_numpy(dtype=bool),
-                              "in_scope": pages["in_scope"].to_numpy(dtype=bool)})
+        # a URL is a page once, numbered by its first row (as pandas' look-ups count a frame holding
+        # it twice): links get those numbers here, so the graph's queries join integers, not URL texts
+        codes, urls = pd.factorize(pages["url"].astype(object).to_numpy())
+        first = np.unique(codes[codes >= 0], return_index=True)[1]
+        rows = np.flatnonzero(codes >= 0)[first]
+        facts = pd.DataFrame({"id": np.arange(len(urls), dtype=np.int64), "url": urls.astype(object),
+                              "passes": pages["passes"].to_numpy(dtype=bool)[rows],
+                              "in_scope": pages["in_scope"].to_numpy(dtype=bool)[rows]})
+        self.page_urls = pd.Index(urls)
         self.con.execute("DROP TABLE IF EXISTS page_facts")
         self.con.register("facts", facts)
-        # a URL is a page once: a frame holding it twice counts its first row, as pandas' look-ups do
-        self.con.execute("CREATE TABLE page_facts AS SELECT url, first(passes ORDER BY rowid) AS passes, "
-                         "first(in_scope ORDER BY rowid) AS in_scope FROM (SELECT *, row_number() OVER () AS rowid "
-                         "FROM facts) WHERE url IS NOT NULL GROUP BY url")
+        self.con.execute("CREATE TABLE page_facts AS SELECT id::INTEGER AS id, url::VARCHAR AS url, passes, in_scope "
+                         "FROM facts")
         self.con.unregister("facts")
         known = [o for o in origins if isinstance(o, str)]
         any_missing = len(known) < len(origins)  # pandas' isin matches a missing origin with a missing one
@@ -169,7 +175,7 @@ class LinkGraph:
             in_origins = f"({in_origins} OR ({origin} IS NULL AND l.target IS NOT NULL))"
         self.con.execute(f"""
             CREATE OR REPLACE TABLE link_facts AS
-            SELECT l.*,
+            SELECT l.*, s.id AS source_id, t.id AS target_id,
                    NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
                    AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
                         OR coalesce(l.kind = 'redirect', false)) AS followed,
@@ -182,28 +188,37 @@ class LinkGraph:
         """For each URL of ``pages``: its inlinks (distinct sources of followed <a> links to
         it) and whether a followed link of ``reaching_kinds`` leads to it."""
         kinds = _sql_list(reaching_kinds)
-        urls = pd.DataFrame({"url": pages.astype(object).to_numpy(), "position": np.arange(len(pages))})
-        self.con.register("urls", urls)
-        try:
-            # DISTINCT pairs then a count, not count(DISTINCT): DuckDB spills the first past its memory
-            # limit, the second ran out of it at 20M links in 1 GB
-            per_url = self.con.execute(f"""
-                WITH followed AS (SELECT target, source, kind FROM link_facts WHERE followed AND to_a_page),
-                inlinks AS (SELECT target, count(*) AS inlinks FROM (SELECT DISTINCT target, source FROM followed
-                                                                    WHERE kind = 'a' AND source IS NOT NULL)
-                            GROUP BY target),
-                reached AS (SELECT DISTINCT target FROM followed WHERE kind IN (SELECT unnest({kinds})))
-                SELECT coalesce(i.inlinks, 0) AS inlinks, r.target IS NOT NULL AS reached
-                FROM urls u
-                LEFT JOIN inlinks i ON i.target = u.url LEFT JOIN reached r ON r.target = u.url
-                ORDER BY u.position
-            """).df()
-        finally:
-            self.con.unregister("urls")
-        return (pd.Series(per_url["inlinks"].to_numpy(dtype="int64"), index=pages.index),
-                pd.Series(per_url["reached"].to_numpy(dtype=bool), index=pages.index))
+        # on the pages' numbers (add_page_facts), not their URLs: a followed <a> link's source
+        # passes, so is a page. DISTINCT pairs then a count, not count(DISTINCT): DuckDB spills the
+        # first past its memory limit, the second ran out of it at 20M links in 1 GB
+        inlinks = self.con.execute("""
+            SELECT target_id AS id, count(*) AS inlinks FROM (
+                SELECT DISTINCT target_id, source_id FROM link_facts
+                WHERE followed AND kind = 'a' AND target_id IS NOT NULL) GROUP BY target_id""").fetchnumpy()
+        (reached,) = self.con.execute(f"""
+            SELECT DISTINCT target_id AS id FROM link_facts
+            WHERE followed AND target_id IS NOT NULL AND kind IN (SELECT unnest({kinds}))""").fetchnumpy().values()
+        counts = np.zeros(len(self.page_urls) + 1, dtype=np.int64)  # the last one: a URL not a page
+        counts[np.asarray(inlinks["id"], dtype=np.int64)] = inlinks["inlinks"]
+        hit = np.zeros(len(self.page_urls) + 1, dtype=bool)
+        hit[np.asarray(reached, dtype=np.int64)] = True
+        ids = self.page_urls.get_indexer(pages.astype(object).to_numpy())
+        return pd.Series(counts[ids], index=pages.index), pd.Series(hit[ids], index=pages.index)
 
     # -------------------------------------------------------------- reading some
+
+    def to_targets(self, urls: pd.Series, name: str) -> tuple[str, dict[str, pd.DataFrame]]:
+        """A condition on link_facts, its target one of ``urls``, and the frames it reads (named
+        after ``name``): matched on the pages' numbers (add_page_facts), on the texts only of
+        the URLs that are no page, so a scan of the links joins integers."""
+        ids = self.page_urls.get_indexer(urls.astype(object).to_numpy())
+        frames = {name: pd.DataFrame({"id": ids[ids >= 0]})}
+        condition = f"target_id IN (SELECT id FROM {name})"
+        if (ids < 0).any():
+            frames[f"{name}_texts"] = pd.DataFrame({"url": urls.astype(object).to_numpy()[ids < 0]})
+            condition = f"({condition} OR (target_id IS NULL AND target IN (SELECT url FROM {name}_texts)))"
+        return condition, frames
+
 
     def select(self, where: str = "true", params: Iterable[Any] = (), columns: str = "*",
                frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:

@@ -3,7 +3,7 @@ memory on large stores.
 
     python bench/scale_bench.py [--sizes 20000,100000,1000000] [--only ours,bare] [--concurrency 16]
                                 [--audit-sizes 100000,1000000] [--audit-baseline REV]
-                                [--skip-crawl] [--skip-audit]
+                                [--store-cache DIR] [--skip-crawl] [--skip-audit]
 
 Crawls: for each size N, bench/pagegen_server.py serves an N-page site generated on the fly
 (127.0.0.1, about 2 KB a page, so 1M pages need no disk) and each contender crawls it fully:
@@ -339,14 +339,24 @@ def _synthetic_links(urls: np.ndarray, sources: np.ndarray, rng: np.random.Gener
                    nofollow.tolist())
 
 
-def audit_size(n: int, work: str, timeout: float, variants: dict[str, str]) -> list[dict]:
+def audit_size(n: int, work: str, timeout: float, variants: dict[str, str], cache: str | None = None) -> list[dict]:
     """Time ``python -m seo_audit report`` on a synthetic store of n URLs, once per variant
-    (label -> directory holding the packages to import)."""
-    store = os.path.join(work, f"synthetic-{n}.sqlite")
-    started = time.perf_counter()
-    facts = write_synthetic_store(store, n)
-    log(f"synthetic store: {facts['urls']} URLs, {facts['links']} links, "
-        f"{facts['bytes'] / 2**20:.0f} MiB, written in {time.perf_counter() - started:.0f} s")
+    (label -> directory holding the packages to import). ``cache``: a folder keeping the store
+    between runs (1M URLs take minutes to write), with its facts beside it."""
+    store = os.path.join(cache or work, f"synthetic-{n}.sqlite")
+    kept = store + ".json"
+    if cache and os.path.exists(kept):
+        with open(kept) as fh:
+            facts = json.load(fh)
+        log(f"synthetic store: {facts['urls']} URLs, {facts['links']} links, kept in {store}")
+    else:
+        started = time.perf_counter()
+        facts = write_synthetic_store(store, n)
+        log(f"synthetic store: {facts['urls']} URLs, {facts['links']} links, "
+            f"{facts['bytes'] / 2**20:.0f} MiB, written in {time.perf_counter() - started:.0f} s")
+        if cache:
+            with open(kept, "w") as fh:
+                json.dump(facts, fh)
     runs = []
     for label, audit_root in variants.items():
         out = tempfile.mkdtemp(prefix=f"report-{n}-{label}-", dir=work)
@@ -363,7 +373,8 @@ def audit_size(n: int, work: str, timeout: float, variants: dict[str, str]) -> l
         log(f"report {n} ({label}): {result['wall_s']:.0f} s, CPU {result['cpu_s']:.0f} s, "
             f"peak RSS {result['peak_rss_mb']:.0f} MiB [{runs[-1]['status']}]")
         shutil.rmtree(out, ignore_errors=True)
-    os.remove(store)
+    if not cache:
+        os.remove(store)
     return runs
 
 
@@ -405,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="synthetic store sizes in URLs (20 links each): 100000,1000000,10000000")
     parser.add_argument("--audit-baseline", metavar="REV",
                         help="also run the report with the code of this git revision")
+    parser.add_argument("--store-cache", metavar="DIR",
+                        help="keep the synthetic stores in DIR and reuse them (remove DIR when write_synthetic_store changes)")
     parser.add_argument("--skip-crawl", action="store_true")
     parser.add_argument("--skip-audit", action="store_true")
     parser.add_argument("--timeout", type=float, default=7200, help="seconds before a run is killed")
@@ -435,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.audit_baseline:
                 variants = {args.audit_baseline: audit_of_revision(args.audit_baseline, work), **variants}
             for n in args.audit_sizes:
-                audit_runs += audit_size(n, work, args.timeout, variants)
+                audit_runs += audit_size(n, work, args.timeout, variants, args.store_cache)
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)

@@ -250,8 +250,8 @@ def linked_targets(crawl: Crawl, urls: pd.Series, kinds: tuple[str, ...]) -> pd.
 
 def linked_from(crawl: Crawl, targets: pd.Series, kinds: tuple[str, ...] = ("a",)) -> pd.Series:
     """Per target URL: "linked from <source> ('<anchor>'), ..." over followed-or-not links."""
-    first = distinct_links(crawl, "list_contains(?::VARCHAR[], kind) AND target IN (SELECT url FROM wanted)",
-                           "target", (list(kinds),), {"wanted": url_frame(targets)})
+    to_targets, frames = crawl.graph.to_targets(targets, "wanted")
+    first = distinct_links(crawl, f"list_contains(?::VARCHAR[], kind) AND {to_targets}", "target", (list(kinds),), frames)
     item = first["source"] + first["anchor"].map(_quoted_anchor)
     return "linked from " + examples(first["target"], item, first["total"])
 
