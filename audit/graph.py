@@ -219,7 +219,6 @@ class LinkGraph:
             condition = f"({condition} OR (target_id IS NULL AND target IN (SELECT url FROM {name}_texts)))"
         return condition, frames
 
-
     def select(self, where: str = "true", params: Iterable[Any] = (), columns: str = "*",
                frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         """The links of ``link_facts`` where the SQL condition ``where`` holds, in the store's
