@@ -42,7 +42,7 @@ class FrontierLike(Protocol):
 
 
 class Frontier:
-    def __init__(self, memory_limit: int = 20000):
+    def __init__(self, memory_limit: int = 5000):
         self.memory_limit = memory_limit
         self._seen: set[int] = set()
         self._pending: deque[Entry] = deque()

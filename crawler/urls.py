@@ -20,9 +20,13 @@ NON_FETCHABLE_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "cal
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FILE_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
+#: entries of each cache below: what repeats is a site's nav and footer links and a page's own
+#: URL over its links, a few thousand at most; caches sized for the crawl's URLs (131072 entries)
+#: grew with it until full (22 MB for _resolve_in alone after 10k pages), for hits a small one gets
+CACHE_SIZE = 4096
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=CACHE_SIZE)
 def normalise(url: str) -> str | None:
     """The canonical spelling of an absolute URL, or None if it is not http(s).
 
@@ -80,7 +84,7 @@ def resolve(base: str, href: str) -> str | None:
     return _resolve_in(path_base[: path_base.rfind("/") + 1], href)
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=CACHE_SIZE)
 def _resolve_in(base_dir: str, href: str) -> str | None:
     try:
         return normalise(urljoin(base_dir, href))
@@ -104,7 +108,7 @@ def looks_like_file(url: str) -> bool:
 _DIGITS = re.compile(r"\d+")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def trap_pattern(url: str) -> str | None:
     """The URL with its variable parts blanked (numbers, query values); None if it has none.
 

@@ -519,9 +519,10 @@ class SiteSpider(Spider):
         session.flush()
         bundle = Bundle()
         added = 0
+        # row by row: the sitemaps' URLs, as many as the site's, are not held in a list at once
         rows = session.conn.execute(
             "SELECT url, min(sitemap) FROM sitemap_urls WHERE crawl_id = ? GROUP BY url",
-            (session.crawl_id,)).fetchall()
+            (session.crawl_id,))
         for url, sitemap in rows:
             if session.discover(url, bundle, found_via="sitemap", depth=None, referrer=sitemap):
                 added += 1
