@@ -119,8 +119,11 @@ def bot_url_not_in_crawl(crawl, t):
     logs = crawl.logs
     if logs is None:
         return NONE
-    hits = logs.bot_hits[logs.bot_hits["verified"].ne("no")]
-    hits = hits[~hits["url"].isin(crawl.pages["url"])]
+    b = logs.bot_hits
+    # one mask, then only the columns the evidence reads: not two filtered copies of the whole
+    # frame (800k rows on the bench)
+    kept = (b["verified"].ne("no") & ~b["url"].isin(crawl.pages["url"])).to_numpy()
+    hits = b.loc[kept, ["url", "bot", "hits", "statuses"]]
     if not len(hits):
         return NONE
     item = hits["bot"] + ": " + hits["hits"].astype(str) + " hits (" + hits["statuses"] + ")"
