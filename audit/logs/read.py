@@ -343,7 +343,8 @@ _READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape=''
 
 def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], str]" = lambda sql: sql) -> str:
     """The lines of the relation ``lines`` (file, lineno, line, and what ``parts`` reads) as
-    (file, line number, kind, why, line, LINE_COLUMNS): kind is 'bot', 'human', 'bad', 'skip'
+    (file, line number, kind, why, line, LINE_COLUMNS, agent_id: the user agent's number in
+    KNOWN_AGENTS): kind is 'bot', 'human', 'bad', 'skip'
     (blank and comment lines) or 'odd' (see _native_select); a visitor's columns are all NULL. ``refer`` rewrites the format's
     expressions on ``p`` (the parts) for relations that hold the parts as columns.
 
@@ -356,8 +357,10 @@ def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], st
     parsed = ", ".join(f"CASE WHEN is_bot THEN {cols[name]} END AS {name}" for name in names)
     why = ("coalesce(shape, CASE WHEN is_bot THEN CASE WHEN status IS NULL THEN 'no status' WHEN time IS NULL "
            "THEN 'bad date' WHEN target IS NULL OR target = '' THEN 'no request line' END END)")
-    kept = ", ".join(name if name != "user_agent" else "CASE WHEN is_bot THEN user_agent END AS user_agent"
-                     for name in LINE_COLUMNS)
+    # a bot's user agent as its number in KNOWN_AGENTS when it is there: a small key to group by
+    # instead of a long text (the view BOT_HITS gives the text back)
+    kept = ", ".join(name if name != "user_agent" else "CASE WHEN is_bot AND agent_id IS NULL THEN user_agent END "
+                     "AS user_agent, CASE WHEN is_bot THEN agent_id END AS agent_id" for name in LINE_COLUMNS)
     return f"""
     SELECT file, lineno, kind, CASE WHEN kind = 'bad' THEN left(line, {SAMPLE_CHARS}) END AS line,
            CASE WHEN kind = 'bad' THEN why END AS why, {kept}
@@ -366,7 +369,7 @@ def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], st
                        ELSE 'human' END AS kind
         FROM (SELECT *, {why} AS why FROM (
             SELECT *, {parsed} FROM (
-                SELECT u.*, shape IS NULL AND coalesce(k.agent_is_bot, regexp_matches(user_agent, {_q(PREFILTER)}),
+                SELECT u.*, k.agent_id, shape IS NULL AND coalesce(k.agent_is_bot, regexp_matches(user_agent, {_q(PREFILTER)}),
                                                        false) AS is_bot
                 FROM (SELECT *, {refer(check)} AS shape, {cols["user_agent"]} AS user_agent
                       FROM (SELECT *, {parts} FROM ({lines}))) u
@@ -374,7 +377,7 @@ def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], st
     )"""
 
 
-#: the user agents met in the first lines of the files, each with whether PREFILTER matches it
+#: the user agents met in the first lines of the files, each with a number and whether PREFILTER matches it
 KNOWN_AGENTS = "known_agents"
 #: lines per file whose user agents go into KNOWN_AGENTS (a log repeats a few user agents)
 AGENT_SAMPLE = 5000
@@ -385,7 +388,9 @@ def _known_agents(con: duckdb.DuckDBPyConnection, files: list[LogFile]) -> None:
     its format's expressions) and whether PREFILTER matches each. A line's user agent is looked up
     there, a hash join, and only the others go through the regular expression, which cost six
     times more; whatever the sample holds, a line's answer is the expression's."""
-    con.execute(f"CREATE OR REPLACE TABLE {KNOWN_AGENTS} (agent VARCHAR PRIMARY KEY, agent_is_bot BOOLEAN)")
+    con.execute(f"""DROP TABLE IF EXISTS {KNOWN_AGENTS}; CREATE OR REPLACE SEQUENCE known_agent_ids;
+                    CREATE TABLE {KNOWN_AGENTS} (agent VARCHAR PRIMARY KEY, agent_is_bot BOOLEAN,
+                                                            agent_id INTEGER DEFAULT nextval('known_agent_ids'))""")
     for log in files:
         try:
             sample = pd.DataFrame({"line": pd.Series(first_lines(log.path, AGENT_SAMPLE), dtype=object)})
@@ -393,7 +398,7 @@ def _known_agents(con: duckdb.DuckDBPyConnection, files: list[LogFile]) -> None:
             continue  # a damaged file: its lines go through the expression
         parts, cols, _ = _format_sql(log)
         con.register("agent_sample", sample)
-        con.execute(f"""INSERT OR IGNORE INTO {KNOWN_AGENTS}
+        con.execute(f"""INSERT OR IGNORE INTO {KNOWN_AGENTS} (agent, agent_is_bot)
                         SELECT agent, coalesce(regexp_matches(agent, {_q(PREFILTER)}), false)
                         FROM (SELECT DISTINCT {cols["user_agent"]} AS agent FROM (SELECT {parts} AS p FROM agent_sample))
                         WHERE agent IS NOT NULL""")
@@ -545,8 +550,10 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
                 raise LogFormatError(f"cannot read the logs: {exc}") from exc
             piped.add(damaged)
     # a view, not a copy: the bots' rows are most of lines_read
-    con.execute(f"CREATE OR REPLACE VIEW {BOT_HITS} AS SELECT {', '.join(BOT_HIT_COLUMNS)} "
-                "FROM lines_read WHERE kind = 'bot'")
+    columns = ", ".join("coalesce(k.agent, h.user_agent) AS user_agent" if name == "user_agent" else f"h.{name}"
+                        for name in BOT_HIT_COLUMNS)
+    con.execute(f"CREATE OR REPLACE VIEW {BOT_HITS} AS SELECT {columns} "
+                f"FROM lines_read h LEFT JOIN {KNOWN_AGENTS} k USING (agent_id) WHERE h.kind = 'bot'")
     counts = con.execute(f"""SELECT file, kind, why, sum(hits)::BIGINT AS hits,
                                     min_by({{'line': bad_line, 'text': bad_text}}, bad_line, {SAMPLES})
                                         FILTER (WHERE kind = 'bad') AS samples
@@ -559,7 +566,7 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
     return read
 
 
-_LINES_READ = ("file INTEGER, kind VARCHAR, why VARCHAR, ip VARCHAR, user_agent VARCHAR, host VARCHAR, "
+_LINES_READ = ("file INTEGER, kind VARCHAR, why VARCHAR, ip VARCHAR, user_agent VARCHAR, agent_id INTEGER, host VARCHAR, "
                "scheme VARCHAR, method VARCHAR, target VARCHAR, status INTEGER, day DATE, bad_line BIGINT, "
                "bad_text VARCHAR, first_hit TIMESTAMPTZ, last_hit TIMESTAMPTZ, hits BIGINT, "
                "response_time_sum DOUBLE, response_times BIGINT")
@@ -574,8 +581,11 @@ def _grouped(select: str) -> str:
     return f"""
         INSERT INTO lines_read BY NAME
         SELECT file::INTEGER AS file, kind, why::VARCHAR AS why, ip::VARCHAR AS ip, user_agent::VARCHAR AS user_agent,
+               agent_id::INTEGER AS agent_id,
                host::VARCHAR AS host, scheme::VARCHAR AS scheme, method::VARCHAR AS method,
-               target::VARCHAR AS target, status::INTEGER AS status, CAST(time AS DATE) AS day,
+               target::VARCHAR AS target, status::INTEGER AS status,
+               -- the UTC day by arithmetic on the instant: the cast of a TIMESTAMPTZ goes through ICU, slower
+               CAST(make_timestamp(epoch_us(time)) AS DATE) AS day,
                CASE WHEN kind = 'bad' THEN lineno END AS bad_line, line::VARCHAR AS bad_text,
                min(time::TIMESTAMPTZ) AS first_hit, max(time::TIMESTAMPTZ) AS last_hit, count(*) AS hits,
                sum(response_time::DOUBLE) AS response_time_sum, count(response_time) AS response_times
