@@ -125,8 +125,8 @@ def store_audit(store_path: Any, crawl_id: int, findings: pd.DataFrame,
     """Save an audit to the store at ``store_path``: its crawl budget, and its findings
     (save_findings), or, more than FINDINGS_STORED_APART of them, by a new process while this
     one goes on (a million findings take seconds to insert); the function returned waits for them.
-    That process reads them from an Arrow file a batch at a time: pickled to it, they were held
-    twice more (the pickle and its copy) beside an interpreter that imported the audit."""
+    That process reads them from an Arrow file a batch at a time: pickled to it, they would be
+    held twice more at once (the pickle and its copy)."""
     conn = crawl_store.connect(store_path)
     try:
         crawl_store.set_budget(conn, crawl_id, dict(budget))

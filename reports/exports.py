@@ -150,7 +150,7 @@ def start_workbook(path: Path, model: ReportModel, summary: dict[str, Any], *, a
     """Write report.xlsx (write_workbook's), by a new process while this one goes on if
     ``apart`` (audit.parallel.in_new_process), else now; return the function waiting for it.
     The sheets' rows reach the writer through an Arrow file (workbook_contents), removed once
-    it is written: pickled, they were held twice more at once."""
+    it is written: pickled, they would be held twice more at once (the pickle and its copy)."""
     descriptor, sheets_file = tempfile.mkstemp(prefix="seo-audit-sheets-", suffix=".arrow")
     os.close(descriptor)
     try:
