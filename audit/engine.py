@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
+import pyarrow as pa
 
 from audit.graph import DEFAULT_MEMORY_BUDGET
 from audit.load import Crawl
+from audit.parallel import in_new_process
 from audit.rules import RULES, RULES_BY_ID, SEVERITIES, Rule
 from crawler import store as crawl_store
 
 FINDING_COLUMNS = list(crawl_store.FINDING_COLUMNS)
+#: an audit with more findings than this has them saved to the store by a process of its own
+FINDINGS_STORED_APART = 100_000
+#: findings written to the Arrow file that process reads per batch of this many
+FINDINGS_BATCH_ROWS = 65_536
 
 
 @dataclass
@@ -112,15 +120,47 @@ def save_findings(conn: sqlite3.Connection, crawl_id: int, findings: pd.DataFram
     crawl_store.replace_findings(conn, crawl_id, rows)
 
 
-def store_audit(store_path: Any, crawl_id: int, findings: pd.DataFrame, budget: Mapping[str, Any]) -> None:
-    """Save an audit to the store at ``store_path``: its findings (save_findings) and crawl budget.
-    A function of plain arguments: a process of its own can do it while the report is written."""
+def store_audit(store_path: Any, crawl_id: int, findings: pd.DataFrame,
+                budget: Mapping[str, Any]) -> Callable[[], None]:
+    """Save an audit to the store at ``store_path``: its crawl budget, and its findings
+    (save_findings), or, more than FINDINGS_STORED_APART of them, by a new process while this
+    one goes on (a million findings take seconds to insert); the function returned waits for them.
+    That process reads them from an Arrow file a batch at a time: pickled to it, they would be
+    held twice more at once (the pickle and its copy)."""
     conn = crawl_store.connect(store_path)
     try:
-        save_findings(conn, crawl_id, findings)
         crawl_store.set_budget(conn, crawl_id, dict(budget))
+        if len(findings) <= FINDINGS_STORED_APART:
+            save_findings(conn, crawl_id, findings)
+            return lambda: None
     finally:
         conn.close()
+    descriptor, findings_file = tempfile.mkstemp(prefix="seo-audit-findings-", suffix=".arrow")
+    os.close(descriptor)
+    try:
+        _write_findings_file(findings, findings_file)
+        wait = in_new_process(crawl_store.replace_findings_from_file, str(store_path), crawl_id, findings_file)
+    except BaseException:
+        os.remove(findings_file)
+        raise
+
+    def stored() -> None:
+        try:
+            wait()
+        finally:
+            os.remove(findings_file)
+
+    return stored
+
+
+def _write_findings_file(findings: pd.DataFrame, path: str) -> None:
+    """The stored columns of ``findings`` as an Arrow IPC file, FINDINGS_BATCH_ROWS a batch."""
+    schema = pa.schema([(name, pa.string()) for name in crawl_store.FINDING_COLUMNS[1:]])
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for start in range(0, len(findings), FINDINGS_BATCH_ROWS):
+            part = findings.iloc[start:start + FINDINGS_BATCH_ROWS]
+            writer.write_batch(pa.RecordBatch.from_arrays(
+                [pa.array(part[name], type=pa.string(), from_pandas=True) for name in schema.names], schema=schema))
 
 
 def summary_by_severity(findings: pd.DataFrame) -> pd.DataFrame:

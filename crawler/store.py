@@ -542,6 +542,24 @@ def replace_findings(conn: sqlite3.Connection, crawl_id: int, rows: Iterable[tup
         _insert(conn, "findings", FINDING_COLUMNS[1:], crawl_id, rows)
 
 
+def replace_findings_from_file(path: str | Path, crawl_id: int, findings_file: str | Path) -> None:
+    """replace_findings in the store at ``path`` with the findings of an Arrow IPC file (text
+    columns rule, severity, category, url, evidence), read a batch at a time: a process of its
+    own stores a million findings holding one batch of them, and imports no more than this module."""
+    import pyarrow as pa
+
+    def rows(reader: Any) -> Iterable[tuple]:
+        for i in range(reader.num_record_batches):
+            yield from zip(*(column.to_pylist() for column in reader.get_batch(i).columns))
+
+    conn = connect(path)
+    try:
+        with pa.OSFile(str(findings_file)) as source:
+            replace_findings(conn, crawl_id, rows(pa.ipc.open_file(source)))
+    finally:
+        conn.close()
+
+
 def set_log_summary(conn: sqlite3.Connection, crawl_id: int, summary: dict[str, Any]) -> None:
     """Keep the figures of the logs joined with a crawl, replacing earlier ones."""
     with conn:

@@ -25,22 +25,18 @@ import contextlib
 import copy
 import logging
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
-from audit.parallel import in_new_process
-
 from .branding import Branding, BrandingError
 from .compare_csv import change_rows
-from .exports import (export_pages_csv, workbook_contents, write_findings_csvs, write_links_csv,
-                      write_summary_json, write_workbook_of)
+from .exports import export_pages_csv, start_workbook, write_findings_csvs, write_links_csv, write_summary_json
 from .html import render_report
 from .logs import LOG_OUTPUTS
 from .model import COMPARE_CSV, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 __all__ = ["BrandingError", "OutputsMissing", "export_pages_csv", "write_outputs"]
@@ -119,10 +115,9 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
         summary = summary_dict(model, [], previous)
         # The workbook of a large audit is written by a new process while this one writes the rest:
         # a forked one would come to hold a copy of the pages this one reads meanwhile
-        # (in_new_process); what it needs is a few lists of findings.
-        start = in_new_process if len(findings) > FINDINGS_FOR_A_PROCESS else _now
+        # (in_new_process); what it needs is the sheets' rows, which it reads from a file.
         with done.writing("report.xlsx"):
-            workbook = start(write_workbook_of, out / "report.xlsx", *workbook_contents(model, summary))
+            workbook = start_workbook(out / "report.xlsx", model, summary, apart=len(findings) > FINDINGS_FOR_A_PROCESS)
             waiting.append(("report.xlsx", lambda: {"report.xlsx": workbook()}))
         with done.writing("findings.csv"):
             done.files.update(write_findings_csvs(out, model, bom=bom))
@@ -165,12 +160,6 @@ def _write_links_csv(out: Path, crawl: Any, bom: bool) -> dict[str, Path]:
 
         graph = LinkGraph.from_frame(crawl.links)
     return {"links.csv": write_links_csv(out / "links.csv", graph, bom=bom)}
-
-
-def _now(work: Callable[..., T], *args: Any) -> Callable[[], T]:
-    """in_new_process's answer for work done here and now."""
-    result = work(*args)
-    return lambda: result
 
 
 def _redacted(crawl: Any) -> Any:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
+import pyarrow as pa
 import xlsxwriter
 
+from audit.parallel import in_new_process
 from crawler.store import PAGE_BLOB_COLUMNS
 
 from .model import ReportModel, rule_csv_name
@@ -139,16 +143,50 @@ def _write_table(sheet: Any, frame: pd.DataFrame, header_format: Any, first_row:
 def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> Path:
     """report.xlsx: a summary sheet, then one sheet per fired rule with its findings (URL and
     evidence; the first WORKBOOK_ROWS_PER_RULE)."""
-    return write_workbook_of(path, *workbook_contents(model, summary))
+    return start_workbook(path, model, summary, apart=False)()
 
 
-def workbook_contents(model: ReportModel, summary: dict[str, Any]) -> tuple[
-        tuple[list[tuple[str, Any]], pd.DataFrame], list[tuple[str, pd.DataFrame, int]]]:
+def start_workbook(path: Path, model: ReportModel, summary: dict[str, Any], *, apart: bool) -> Callable[[], Path]:
+    """Write report.xlsx (write_workbook's), by a new process while this one goes on if
+    ``apart`` (audit.parallel.in_new_process), else now; return the function waiting for it.
+    The sheets' rows reach the writer through an Arrow file (workbook_contents), removed once
+    it is written: pickled, they would be held twice more at once (the pickle and its copy)."""
+    descriptor, sheets_file = tempfile.mkstemp(prefix="seo-audit-sheets-", suffix=".arrow")
+    os.close(descriptor)
+    try:
+        contents = workbook_contents(model, summary, sheets_file)
+        if apart:
+            wait = in_new_process(write_workbook_of, path, *contents, sheets_file)
+        else:
+            write_workbook_of(path, *contents, sheets_file)
+            wait = lambda: path  # noqa: E731
+    except BaseException:
+        os.remove(sheets_file)
+        raise
+
+    def written() -> Path:
+        try:
+            return wait()
+        finally:
+            os.remove(sheets_file)
+
+    return written
+
+
+def workbook_contents(model: ReportModel, summary: dict[str, Any], sheets_file: str) -> tuple[
+        tuple[list[tuple[str, Any]], pd.DataFrame], list[tuple[str, int]]]:
     """What write_workbook_of writes: the summary sheet (workbook_summary), and per fired rule
-    in its order the rule id, the rows its sheet shows and how many findings it has. Small
-    enough to pickle to another process: a sheet holds WORKBOOK_ROWS_PER_RULE rows at most."""
-    sheets = [(section.id, rows[list(RULE_SHEET_COLUMNS)].iloc[:WORKBOOK_ROWS_PER_RULE], len(rows))
-              for section, rows in model.rule_findings()]
+    in its order the rule id and how many findings it has; the rows each rule's sheet shows (at
+    most WORKBOOK_ROWS_PER_RULE) are one record batch each, in that order, of the Arrow IPC
+    file ``sheets_file``, which the writer reads a sheet at a time."""
+    schema = pa.schema([(name, pa.string()) for name in RULE_SHEET_COLUMNS])
+    sheets = []
+    with pa.OSFile(sheets_file, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for section, rows in model.rule_findings():
+            shown = rows.iloc[:WORKBOOK_ROWS_PER_RULE]
+            writer.write_batch(pa.RecordBatch.from_arrays(
+                [pa.array(shown[name], type=pa.string(), from_pandas=True) for name in RULE_SHEET_COLUMNS], schema=schema))
+            sheets.append((section.id, len(rows)))
     return workbook_summary(model, summary), sheets
 
 
@@ -175,14 +213,16 @@ def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[
 
 
 def write_workbook_of(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame],
-                      rule_sheets: list[tuple[str, pd.DataFrame, int]]) -> Path:
+                      rule_sheets: list[tuple[str, int]], sheets_file: str) -> Path:
     """report.xlsx from workbook_contents: the summary sheet's facts and rules table, and
-    (rule id, rows shown, findings) per fired rule in the table's order."""
+    (rule id, findings) per fired rule in the table's order, with the rows its sheet shows
+    read from ``sheets_file``."""
     facts, rules = summary_sheet
     # Formulas and links are never made from text: a crawled "=HYPERLINK(...)" stays text.
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                "constant_memory": True}
-    with xlsxwriter.Workbook(str(path), options) as book:
+    with xlsxwriter.Workbook(str(path), options) as book, pa.OSFile(sheets_file) as source:
+        shown_rows = pa.ipc.open_file(source)
         bold = book.add_format({"bold": True})
         header = book.add_format({"bold": True, "bg_color": "#EEF1F5", "bottom": 1})
         sheet = book.add_worksheet("Summary")
@@ -194,7 +234,8 @@ def write_workbook_of(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd
         _write_table(sheet, spreadsheet_safe(rules), header, first_row=len(facts) + 1)
 
         names = _sheet_names(list(rules["rule"]))
-        for (rule_id, shown, findings), name in zip(rule_sheets, names):
+        for sheet_number, ((rule_id, findings), name) in enumerate(zip(rule_sheets, names)):
+            shown = shown_rows.get_batch(sheet_number).to_pandas()
             rule_sheet = book.add_worksheet(name)
             rule_sheet.set_column(0, 1, 70)
             # the rule's own columns (id, severity, title...) are the same on every row: the

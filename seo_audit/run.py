@@ -4,6 +4,7 @@ with the previous crawl of the job, write the report, prune; the exit code it en
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sqlite3
 from pathlib import Path
@@ -15,8 +16,6 @@ from seo_audit.output import end, live, log, print_severity_table
 
 #: the full log of a run (Scrapy's included), appended in the output folder (or the store's)
 LOG_FILE_NAME = "crawl.log"
-#: an audit with more findings than this is saved to the store by a process of its own
-FINDINGS_STORED_APART = 100_000
 
 
 def run_job(job, args: argparse.Namespace) -> ExitCode:
@@ -167,7 +166,6 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     the --fail-on exit code."""
     from audit import RULES, crawl_budget, load_crawl, run_audit
     from audit.engine import store_audit
-    from audit.parallel import in_new_process
     from crawler import store
     from crawler.progress import step
     from seo_audit import jobs
@@ -195,12 +193,7 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     if with_logs:
         place_for_job(crawl, findings, store_path)
     step("audit", f"saving {len(findings):,} findings", steps)
-    if len(findings) > FINDINGS_STORED_APART:
-        # a million findings take seconds to insert: a new process stores them while this one reports
-        stored = in_new_process(store_audit, store_path, crawl.crawl_id, findings, budget)
-    else:
-        store_audit(store_path, crawl.crawl_id, findings, budget)
-        stored = _done
+    stored = store_audit(store_path, crawl.crawl_id, findings, budget)  # a large audit's, while this reports
     conn = store.connect(store_path, readonly=True)
     try:
         previous_id = jobs.previous_crawl(conn, crawl.crawl_id)
@@ -247,10 +240,6 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         summary.update(missing=list(missing), error=f"not written in {job.out}: {', '.join(missing)}")
         return ExitCode.STORE_ERROR
     return _fail_on_code(job.fail_on, summary, comparison)
-
-
-def _done() -> None:
-    """Waiting for work already done."""
 
 
 def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict | None) -> ExitCode:
@@ -325,6 +314,9 @@ def place_for_job(crawl: Any, findings: Any, store_path: Path) -> None:
             store.set_log_facts(conn, crawl.crawl_id, crawl.logs.to_parts())
     finally:
         conn.close()
+    # the report shows none of Googlebot's hits one by one (their budget is placed, the facts are
+    # kept): a million rows are freed before it
+    crawl.logs = dataclasses.replace(crawl.logs, googlebot=crawl.logs.googlebot.iloc[:0])
 
 
 def _warn(facts: Any) -> None:

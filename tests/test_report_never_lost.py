@@ -115,7 +115,7 @@ def test_a_failing_chart_and_section_leave_the_rest_of_the_report(tmp_path, monk
 
 def test_a_failing_export_leaves_every_other_output(tmp_path, monkeypatch, caplog):
     whole = write_outputs(tmp_path / "whole", fixture_crawl(), fixture_findings(), REPORT_RULES, BUDGET)
-    monkeypatch.setattr("reports.write_workbook_of", _fail)
+    monkeypatch.setattr("reports.exports.write_workbook_of", _fail)
     # an in-process `seo-audit` run earlier in the session gave "reports" its own handler
     monkeypatch.setattr(logging.getLogger("reports"), "propagate", True)
     with caplog.at_level(logging.ERROR, logger="reports"), pytest.raises(OutputsMissing) as raised:

@@ -72,19 +72,19 @@ def test_synthetic_store_loads(tmp_path):
 
 def test_report_of_a_large_store_writes_what_a_small_one_does(tmp_path, monkeypatch):
     """The processes a large store's report starts (the workbook and the findings saved by their
-    own) change nothing in the files."""
+    own) change nothing in the files, nor in the findings stored."""
     from seo_audit.cli import main
 
     store = tmp_path / "synthetic.sqlite"
     scale_bench.write_synthetic_store(str(store), 600)
     assert main(["report", "--store", str(store), "--out", str(tmp_path / "small"), "--quiet"]) == 0
-    for name, rows in (("reports.FINDINGS_FOR_A_PROCESS", 0), ("seo_audit.run.FINDINGS_STORED_APART", 0)):
+    for name, rows in (("reports.FINDINGS_FOR_A_PROCESS", 0), ("audit.engine.FINDINGS_STORED_APART", 0)):
         monkeypatch.setattr(name, rows)
     with sqlite3.connect(store) as conn:
         stored = conn.execute("SELECT rule, url, evidence FROM findings ORDER BY rowid").fetchall()
         conn.execute("DELETE FROM findings")
     assert main(["report", "--store", str(store), "--out", str(tmp_path / "large"), "--quiet"]) == 0
-    # saved anew by a process of its own: the same findings, once
+    # saved anew by a process of its own: the same findings, once, in the same order
     assert sqlite3.connect(store).execute("SELECT rule, url, evidence FROM findings ORDER BY rowid").fetchall() == stored
     small = sorted(p.name for p in (tmp_path / "small").glob("*.csv"))
     assert len(small) > 5 and small == sorted(p.name for p in (tmp_path / "large").glob("*.csv"))
