@@ -27,9 +27,10 @@ for a page with routes; crawler.render.init_page for the others): transferred by
 stay those of a first visit.
 
 After the navigation scrapy-playwright asks Playwright's driver for the response's full
-headers, TLS details and server address, one round trip each through the crawl's busy thread;
-none of them is recorded for a render (the raw fetch records its own), so ``_Settled.goto``
-answers them from what Playwright already has (``_answer_locally``).
+headers, TLS details and server address, and its response listener asks every response of the
+render for its full headers: one round trip each through the crawl's busy thread. None of them
+is recorded for a render (the raw fetch records its own), so ``_Settled`` answers them from
+what Playwright already has (``_answer_locally``).
 
 scrapy-playwright reads the rendered HTML with ``page.content()``, which runs in a world of
 Playwright's own that each new document has to build again; ``settle`` has read the same HTML
@@ -137,13 +138,27 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
 
 class _Settled:
     """The page as scrapy-playwright's download sees it, with the HTML ``settle`` read as its
-    content (page.content() if it read none: a JS redirect left it the old document's)."""
+    content (page.content() if it read none: a JS redirect left it the old document's), and
+    each response's headers answered locally (``_answer_locally``): scrapy-playwright's listener
+    asks every response of the render for its full headers, a round trip each, to describe a
+    download (which a render refuses)."""
 
     def __init__(self, page, probe):
         self._page, self._probe = page, probe
+        self._listeners: dict = {}  # scrapy-playwright's response listener -> the one the page has
 
     def __getattr__(self, name):
         return getattr(self._page, name)
+
+    def on(self, event: str, listener):
+        if event == "response":
+            listener = self._listeners.setdefault(listener, _with_local_answers(listener))
+        return self._page.on(event, listener)
+
+    def remove_listener(self, event: str, listener):
+        if event == "response":
+            listener = self._listeners.pop(listener, listener)
+        return self._page.remove_listener(event, listener)
 
     async def goto(self, *args, **kwargs):
         response = await self._page.goto(*args, **kwargs)
@@ -156,8 +171,15 @@ class _Settled:
         return html if html is not None else await self._page.content()
 
 
+def _with_local_answers(listener):
+    def on_response(response):
+        _answer_locally(response)
+        return listener(response)
+    return on_response
+
+
 def _answer_locally(response) -> None:
-    """Spare scrapy-playwright's three round trips after the navigation: its headers from
+    """Spare scrapy-playwright's round trips to a response: its headers from
     Playwright's own copy (``response.headers``, which only lacks cookie headers: the rendered
     response only gives its body's content type, the raw fetch records the headers), and no TLS
     details or server address (the raw fetch records those)."""
