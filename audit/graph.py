@@ -35,11 +35,13 @@ from crawler import store as crawl_store
 DEFAULT_MEMORY_BUDGET = 2 * 2**30
 #: DuckDB's share of the memory budget: the rest holds the pages (pandas) and the report
 MEMORY_SHARE = 0.5
-#: DuckDB's memory per link of the crawl (memory_limit): 20M links ran at 1 GiB, twice as slow at
-#: 512 MiB; 1.9M links (a 40k-page crawl) as fast at 128 MiB as at 1 GiB
-BYTES_PER_LINK = 64
-#: the least memory DuckDB gets, however few the links
-MEMORY_FLOOR = 128 * 2**20
+#: DuckDB's memory per link of the crawl (memory_limit): 20M links ran at 1 GiB (53 bytes a link),
+#: twice as slow at 512 MiB; 1.9M links (a 40k-page crawl) as fast at the floor as at 1 GiB
+BYTES_PER_LINK = 53
+#: the least memory DuckDB gets, however few the links: what it takes then does not grow with the
+#: crawl (it fills its buffers toward the limit). links.csv's ordered COPY takes 32 MiB a thread:
+#: at 64 MiB on two threads it ran out of memory
+MEMORY_FLOOR = 96 * 2**20
 #: rows of links in one Arrow batch read from the store
 BATCH_ROWS = 65_536
 #: the links columns, as LinkGraph's table holds them

@@ -41,7 +41,7 @@ def test_duckdb_gets_memory_by_the_crawls_links_within_its_share_of_the_budget_a
         assert _links_span(conn, crawl_id + 1) == 0
     graph = LinkGraph.from_store(sqlite3.connect(tmp_path / "site.db"), crawl_id, memory_budget=budget)
     (limit,), = graph.con.execute("SELECT current_setting('memory_limit')").fetchall()
-    assert limit == "128.0 MiB"  # the floor: 3M / 64 links need 3 MB
+    assert limit == f"{MEMORY_FLOOR / 2**20:.1f} MiB"  # the floor: 3M / BYTES_PER_LINK links need 3 MB
     graph.close()
     graph = LinkGraph.from_frame(None, memory_budget=budget)
     (spill,), = graph.con.execute("SELECT current_setting('temp_directory')").fetchall()
