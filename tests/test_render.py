@@ -335,29 +335,27 @@ def test_a_render_sends_the_crawl_headers_with_the_page_request_only(tmp_path):
 
 
 
-@pytest.mark.browser
-def test_a_render_waits_for_the_fetches_a_page_starts_at_its_load_event(tmp_path):
-    """A fetch started by the load event (after a slow image, so the load comes late) is waited
-    for: with routes, Playwright tells of its request only once Chromium's network layer paused
-    it, often after the load (the demo's /stores/finder once lost its links so under load); the
-    page's own count of what it started says it is still to come."""
+def _assert_a_late_fetch_is_waited_for(tmp_path, fetch_at_load: str, extra_routes=None,
+                                       extra_html: str = "", count: int = 4) -> None:
+    """Crawl ``count`` pages whose load event runs ``fetch_at_load`` (JS with ``FETCH``: a fetch
+    of a JSON that names a link, added to the page), rendered: each page's rendered facts hold the
+    fetch and its link, and the link is crawled."""
     if CHROMIUM is None:
         pytest.skip("no system Chromium (apt-get install chromium)")
     from seo_audit.sitekit import Reply, SiteServer, page
 
-    count = 6
-    routes = {"/": page("Home", "".join(f"<a href='/p{i}'>p{i}</a>" for i in range(count))),
-              "/slow.png": Reply(body=b"", content_type="image/png", delay=0.3)}
+    routes = {"/": page("Home", "".join(f"<a href='/p{i}'>p{i}</a>" for i in range(count))), **(extra_routes or {})}
     for i in range(count):
-        routes[f"/p{i}"] = page(f"P{i}", "<ul id='list'></ul><img src='/slow.png' alt=''>" + (
-            "<script>addEventListener('load', () => fetch('/api/%d.json').then(r => r.json()).then(href => {"
-            " document.getElementById('list').innerHTML = `<li><a href='${href}'>more</a></li>`; }));</script>" % i))
+        fetch = ("fetch('/api/%d.json').then(r => r.json()).then(href => {"
+                 " document.getElementById('list').innerHTML = `<li><a href='${href}'>more</a></li>`; })" % i)
+        routes[f"/p{i}"] = page(f"P{i}", "<ul id='list'></ul>" + extra_html + (
+            "<script>addEventListener('load', () => %s);</script>" % fetch_at_load.replace("FETCH", fetch)))
         routes[f"/api/{i}.json"] = Reply(body=json.dumps(f"/from-js/{i}"), content_type="application/json")
         routes[f"/from-js/{i}"] = page("From JS", "<p>Linked by a script.</p>")
     with SiteServer(routes) as site:
-        result = crawl_site(f"{site.url}/", tmp_path / "l.sqlite", render="all", render_timeout=6,
+        result = crawl_site(f"{site.url}/", tmp_path / "late.sqlite", render="all", render_timeout=6,
                             timeout=3, retries=0)
-    pages = pages_by_url(tmp_path / "l.sqlite", result.crawl_id)
+    pages = pages_by_url(tmp_path / "late.sqlite", result.crawl_id)
     for i in range(count):
         rendered = pages[f"{site.url}/p{i}"]
         assert json.loads(rendered["rendered_xhr"]) == [[f"{site.url}/api/{i}.json", 200]], i
@@ -366,32 +364,24 @@ def test_a_render_waits_for_the_fetches_a_page_starts_at_its_load_event(tmp_path
 
 
 @pytest.mark.browser
+def test_a_render_waits_for_the_fetches_a_page_starts_at_its_load_event(tmp_path):
+    """A fetch started by the load event (after a slow image, so the load comes late) is waited
+    for: with routes, Playwright tells of its request only once Chromium's network layer paused
+    it, often after the load (the demo's /stores/finder once lost its links so under load); the
+    page's own count of what it started says it is still to come."""
+    from seo_audit.sitekit import Reply
+
+    _assert_a_late_fetch_is_waited_for(
+        tmp_path, "FETCH", count=6, extra_html="<img src='/slow.png' alt=''>",
+        extra_routes={"/slow.png": Reply(body=b"", content_type="image/png", delay=0.3)})
+
+
+@pytest.mark.browser
 def test_a_render_waits_for_a_fetch_a_timer_starts_just_after_the_load_event(tmp_path):
     """A fetch that a timer set by the load event starts 50 ms later (at the load, nothing is
     in flight and the page has started no fetch yet) is waited for: the page is read only once
     it started none for a while after its load event, in its own clock."""
-    if CHROMIUM is None:
-        pytest.skip("no system Chromium (apt-get install chromium)")
-    from seo_audit.sitekit import Reply, SiteServer, page
-
-    count = 4
-    routes = {"/": page("Home", "".join(f"<a href='/p{i}'>p{i}</a>" for i in range(count)))}
-    for i in range(count):
-        routes[f"/p{i}"] = page(f"P{i}", "<ul id='list'></ul>" + (
-            "<script>addEventListener('load', () => setTimeout(() => fetch('/api/%d.json').then(r => r.json())"
-            ".then(href => { document.getElementById('list').innerHTML = `<li><a href='${href}'>more</a></li>`; }),"
-            " 50));</script>" % i))
-        routes[f"/api/{i}.json"] = Reply(body=json.dumps(f"/from-timer/{i}"), content_type="application/json")
-        routes[f"/from-timer/{i}"] = page("From a timer", "<p>Linked by a script.</p>")
-    with SiteServer(routes) as site:
-        result = crawl_site(f"{site.url}/", tmp_path / "t.sqlite", render="all", render_timeout=6,
-                            timeout=3, retries=0)
-    pages = pages_by_url(tmp_path / "t.sqlite", result.crawl_id)
-    for i in range(count):
-        rendered = pages[f"{site.url}/p{i}"]
-        assert json.loads(rendered["rendered_xhr"]) == [[f"{site.url}/api/{i}.json", 200]], i
-        assert rendered["rendered_outlinks"] == rendered["outlinks"] + 1, i
-        assert pages[f"{site.url}/from-timer/{i}"]["status"] == 200, i
+    _assert_a_late_fetch_is_waited_for(tmp_path, "setTimeout(() => FETCH, 50)")
 
 
 def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
