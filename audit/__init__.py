@@ -9,7 +9,12 @@ In a notebook::
     logs = audit.load_logs(["access.log.gz"], "site.db")  # what Googlebot fetched (audit.logs)
     # a crawl too large for DataFrames: SQL in DuckDB, a relation (.df(), .arrow())
     audit.query("site.db", "SELECT kind, count(*) FROM links GROUP BY kind").df()
+
+The names below are imported on first use: a process that needs one part of the package (a
+child of audit.parallel, the logs' reader) does not pay for the rules, Scrapy and the rest.
 """
+
+import importlib
 
 import pandas as pd
 
@@ -17,18 +22,26 @@ import pandas as pd
 # text may hold lone surrogates, which Arrow's UTF-8 strings cannot
 pd.set_option("mode.string_storage", "python")
 
-from audit.budget import crawl_budget  # noqa: E402
-from audit.engine import AuditConfig, run_audit, save_findings, summary_by_severity  # noqa: E402
-from audit.load import Crawl, CrawlOutline, load_crawl, load_outline, query  # noqa: E402
-from audit.rules import RULES, Rule  # noqa: E402
+#: public name -> the module that defines it
+_HOMES = {
+    "crawl_budget": "audit.budget",
+    **dict.fromkeys(("AuditConfig", "run_audit", "save_findings", "summary_by_severity"), "audit.engine"),
+    **dict.fromkeys(("Crawl", "CrawlOutline", "load_crawl", "load_outline", "query"), "audit.load"),
+    **dict.fromkeys(("RULES", "Rule"), "audit.rules"),
+    "load_logs": "audit.logs",
+}
 
 
-def load_logs(*args, **kwargs):
-    """Server access logs joined with a stored crawl: ``audit.logs.load_logs`` (imported on first
-    use: it needs DuckDB)."""
-    from audit.logs import load_logs as load
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'audit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value  # looked up once
+    return value
 
-    return load(*args, **kwargs)
+
+def __dir__():
+    return sorted([*globals(), *_HOMES])
 
 
 __all__ = ["load_crawl", "load_outline", "query", "Crawl", "CrawlOutline", "run_audit", "AuditConfig", "RULES", "Rule", "crawl_budget",

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import pandas as pd
-import pyarrow as pa
 
 from audit.graph import DEFAULT_MEMORY_BUDGET
 from audit.load import Crawl
-from audit.parallel import in_new_process
+from audit.parallel import handed_over, in_new_process, write_text_batches
 from audit.rules import RULES, RULES_BY_ID, SEVERITIES, Rule
 from crawler import store as crawl_store
 
@@ -135,32 +132,13 @@ def store_audit(store_path: Any, crawl_id: int, findings: pd.DataFrame,
             return lambda: None
     finally:
         conn.close()
-    descriptor, findings_file = tempfile.mkstemp(prefix="seo-audit-findings-", suffix=".arrow")
-    os.close(descriptor)
-    try:
-        _write_findings_file(findings, findings_file)
-        wait = in_new_process(crawl_store.replace_findings_from_file, str(store_path), crawl_id, findings_file)
-    except BaseException:
-        os.remove(findings_file)
-        raise
+    def start(findings_file: str) -> Callable[[], None]:
+        stored = crawl_store.FINDING_COLUMNS[1:]
+        write_text_batches(findings_file, (findings.iloc[at:at + FINDINGS_BATCH_ROWS]
+                                           for at in range(0, len(findings), FINDINGS_BATCH_ROWS)), stored)
+        return in_new_process(crawl_store.replace_findings_from_file, str(store_path), crawl_id, findings_file)
 
-    def stored() -> None:
-        try:
-            wait()
-        finally:
-            os.remove(findings_file)
-
-    return stored
-
-
-def _write_findings_file(findings: pd.DataFrame, path: str) -> None:
-    """The stored columns of ``findings`` as an Arrow IPC file, FINDINGS_BATCH_ROWS a batch."""
-    schema = pa.schema([(name, pa.string()) for name in crawl_store.FINDING_COLUMNS[1:]])
-    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-        for start in range(0, len(findings), FINDINGS_BATCH_ROWS):
-            part = findings.iloc[start:start + FINDINGS_BATCH_ROWS]
-            writer.write_batch(pa.RecordBatch.from_arrays(
-                [pa.array(part[name], type=pa.string(), from_pandas=True) for name in schema.names], schema=schema))
+    return handed_over("seo-audit-findings-", start)
 
 
 def summary_by_severity(findings: pd.DataFrame) -> pd.DataFrame:

@@ -4,16 +4,20 @@ previous crawl for a comparison). The heavy lifting over links is DuckDB's, whic
 CPU by itself.
 
 ``in_new_process`` starts a new interpreter that gets its work pickled: it holds nothing of this
-process's memory but its arguments (keep them small: a few lists, a path). Only results travel
-back, pickled.
+process's memory but its arguments (keep them small: a few lists, a path), and imports only the
+work's module (this package's ``__init__`` imports its parts on first use). Only results travel
+back, pickled. Many texts go to it in a file: ``handed_over`` a temporary file that
+``write_text_batches`` fills with Arrow record batches, which the work reads one at a time
+(pickled, they would be held twice more at once: the pickle and its copy).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 import traceback
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -70,3 +74,37 @@ def _child(send: Any, job: list) -> None:
         send.send(("error", "".join(traceback.format_exception_only(type(exc), exc)).strip()))
     finally:
         send.close()
+
+
+def handed_over(prefix: str, start: Callable[[str], Callable[[], T]]) -> Callable[[], T]:
+    """``start(path)`` given a new temporary file's path (named ``prefix``...``.arrow``): it fills
+    the file and starts the work that reads it (in_new_process), answering the function that
+    waits for that work. Answers that function, which removes the file once the work is done;
+    the file is removed at once if ``start`` fails."""
+    descriptor, path = tempfile.mkstemp(prefix=prefix, suffix=".arrow")
+    os.close(descriptor)
+    try:
+        wait = start(path)
+    except BaseException:
+        os.remove(path)
+        raise
+
+    def done() -> T:
+        try:
+            return wait()
+        finally:
+            os.remove(path)
+
+    return done
+
+
+def write_text_batches(path: str, frames: Iterable[Any], columns: Sequence[str]) -> None:
+    """``columns`` of each of ``frames`` (pandas DataFrames) as text, one record batch a frame, in
+    the Arrow IPC file at ``path`` (pyarrow.ipc.open_file reads a batch at a time)."""
+    import pyarrow as pa
+
+    schema = pa.schema([(name, pa.string()) for name in columns])
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for frame in frames:
+            writer.write_batch(pa.RecordBatch.from_arrays(
+                [pa.array(frame[name], type=pa.string(), from_pandas=True) for name in columns], schema=schema))

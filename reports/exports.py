@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
 import xlsxwriter
 
-from audit.parallel import in_new_process
+from audit.parallel import handed_over, in_new_process, write_text_batches
 from crawler.store import PAGE_BLOB_COLUMNS
 
 from .model import ReportModel, rule_csv_name
@@ -151,26 +149,14 @@ def start_workbook(path: Path, model: ReportModel, summary: dict[str, Any], *, a
     ``apart`` (audit.parallel.in_new_process), else now; return the function waiting for it.
     The sheets' rows reach the writer through an Arrow file (workbook_contents), removed once
     it is written: pickled, they would be held twice more at once (the pickle and its copy)."""
-    descriptor, sheets_file = tempfile.mkstemp(prefix="seo-audit-sheets-", suffix=".arrow")
-    os.close(descriptor)
-    try:
+    def start(sheets_file: str) -> Callable[[], Path]:
         contents = workbook_contents(model, summary, sheets_file)
         if apart:
-            wait = in_new_process(write_workbook_of, path, *contents, sheets_file)
-        else:
-            write_workbook_of(path, *contents, sheets_file)
-            wait = lambda: path  # noqa: E731
-    except BaseException:
-        os.remove(sheets_file)
-        raise
+            return in_new_process(write_workbook_of, path, *contents, sheets_file)
+        write_workbook_of(path, *contents, sheets_file)
+        return lambda: path
 
-    def written() -> Path:
-        try:
-            return wait()
-        finally:
-            os.remove(sheets_file)
-
-    return written
+    return handed_over("seo-audit-sheets-", start)
 
 
 def workbook_contents(model: ReportModel, summary: dict[str, Any], sheets_file: str) -> tuple[
@@ -179,14 +165,14 @@ def workbook_contents(model: ReportModel, summary: dict[str, Any], sheets_file: 
     in its order the rule id and how many findings it has; the rows each rule's sheet shows (at
     most WORKBOOK_ROWS_PER_RULE) are one record batch each, in that order, of the Arrow IPC
     file ``sheets_file``, which the writer reads a sheet at a time."""
-    schema = pa.schema([(name, pa.string()) for name in RULE_SHEET_COLUMNS])
     sheets = []
-    with pa.OSFile(sheets_file, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+
+    def shown() -> Iterator[pd.DataFrame]:
         for section, rows in model.rule_findings():
-            shown = rows.iloc[:WORKBOOK_ROWS_PER_RULE]
-            writer.write_batch(pa.RecordBatch.from_arrays(
-                [pa.array(shown[name], type=pa.string(), from_pandas=True) for name in RULE_SHEET_COLUMNS], schema=schema))
             sheets.append((section.id, len(rows)))
+            yield rows.iloc[:WORKBOOK_ROWS_PER_RULE]
+
+    write_text_batches(sheets_file, shown(), RULE_SHEET_COLUMNS)
     return workbook_summary(model, summary), sheets
 
 
