@@ -70,14 +70,9 @@ class LogFacts:
         """What join_logs gave, for the store (crawler.store.set_log_facts): the figures as JSON,
         each frame as Parquet (types kept). Googlebot's budget is left out: place_logs derives
         it again from the audit that reads these facts."""
-        import io
         import json
 
-        parts = {}
-        for name in self.FRAMES:
-            buffer = io.BytesIO()
-            getattr(self, name).to_parquet(buffer, index=False)
-            parts[name] = buffer.getvalue()
+        parts = {name: _parquet(getattr(self, name)) for name in self.FRAMES}
         figures = {"files": self.files, "ranges": self.ranges, "googlebot_trust": self.googlebot_trust,
                    "window": [None if t is None else t.isoformat() for t in self.window], "dns": self.dns}
         parts["figures"] = json.dumps(figures, default=str).encode()
@@ -135,6 +130,28 @@ class LogFacts:
         summary = self.summary()
         return {key: summary[key] for key in ("lines_read", "lines_rejected", "bot_lines", "human_lines",
                                               "window", "bots", "googlebot", "spoofed_googlebot_hits")}
+
+
+#: rows of a frame turned into Parquet at a time (to_parts): a million-row frame whole in Arrow
+#: held a hundred MiB more at once
+PARQUET_ROWS = 65_536
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    """``frame`` (its index left out) as Parquet, as pandas' to_parquet writes it, PARQUET_ROWS
+    rows of it in Arrow at a time."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    buffer = io.BytesIO()
+    with pq.ParquetWriter(buffer, schema) as writer:
+        for at in range(0, len(frame), PARQUET_ROWS):
+            writer.write_table(pa.Table.from_pandas(frame.iloc[at:at + PARQUET_ROWS], schema=schema,
+                                                    preserve_index=False))
+    return buffer.getvalue()
 
 
 def _expand(patterns: Iterable[str]) -> list[str]:

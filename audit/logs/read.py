@@ -39,6 +39,8 @@ SAMPLE_CHARS = 200
 DETECT_LINES = 50
 #: DuckDB's memory limit: past it, the grouping of bot hits spills to its temporary folder
 MEMORY_LIMIT = "500MB"
+#: files of one shape DuckDB's CSV reader splits in one scan
+FILES_PER_SCAN = 2
 #: bytes decompressed by Python (bz2, damaged gzip) handed to DuckDB at a time
 PIPE_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
@@ -608,7 +610,8 @@ def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[
             shapes.setdefault((log.format, tuple(log.fields), log.native), []).append(i)
     natively: set[int] = set()
     for group in shapes.values():
-        natively |= _read_natively(con, files, group, rejects)
+        for at in range(0, len(group), FILES_PER_SCAN):
+            natively |= _read_natively(con, files, group[at:at + FILES_PER_SCAN], rejects)
     whole = [i for i in range(len(files)) if i not in natively]
     with _readable([files[i] for i in whole], piped) as sources:
         for i, src in zip(whole, sources):
