@@ -1,8 +1,8 @@
 """Read server access logs with DuckDB: every line parsed in the engine, only bot hits kept.
 
 Files of a format whose lines split at one character (the combined family at its quotes, W3C
-and CloudFront at their separator), plain or gzip, are split by DuckDB's CSV reader, many files
-in one parallel scan (``_native_select``); the others are read as whole lines (one VARCHAR
+and CloudFront at their separator), plain or gzip, are split by DuckDB's CSV reader, FILES_PER_SCAN
+files in a parallel scan (``_native_select``); the others are read as whole lines (one VARCHAR
 column; bz2 decompressed by Python in chunks through a FIFO, so no file is ever held whole in
 memory), one query per file. Either way the lines are taken apart by the same vectorised string
 expressions of their format, detected from the first lines (``detect_format``) or forced, and
@@ -39,7 +39,7 @@ SAMPLE_CHARS = 200
 DETECT_LINES = 50
 #: DuckDB's memory limit: past it, the grouping of bot hits spills to its temporary folder
 MEMORY_LIMIT = "500MB"
-#: files of one shape DuckDB's CSV reader splits in one scan
+#: files of one shape DuckDB's CSV reader splits in one scan: more at once spill their grouping to disk
 FILES_PER_SCAN = 2
 #: bytes decompressed by Python (bz2, damaged gzip) handed to DuckDB at a time
 PIPE_CHUNK = 1 << 20
@@ -598,7 +598,7 @@ def _grouped(select: str) -> str:
 def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str],
                native: bool) -> tuple[dict, set[int]]:
     """The pass over the lines into the table lines_read: the files DuckDB's CSV reader can
-    split, those of one shape in one scan (many threads), then the others one query each.
+    split, those of one shape FILES_PER_SCAN a scan (many threads), then the others one query each.
     Answers the lines DuckDB refused per file, and the files read by the CSV reader."""
     rejects: dict[int, list[tuple[int, str, str]]] = {}
     con.execute("DROP TABLE IF EXISTS lines_read")
