@@ -42,8 +42,9 @@ BYTES_PER_LINK = 53
 #: crawl (it fills its buffers toward the limit). links.csv's ordered COPY takes 32 MiB a thread:
 #: at 64 MiB on two threads it ran out of memory
 MEMORY_FLOOR = 96 * 2**20
-#: rows of links in one Arrow batch read from the store
-BATCH_ROWS = 65_536
+#: rows in one Arrow batch read from the store: a batch of pages (95 columns) is held two or three
+#: times while it becomes the frame's columns, so a batch of 65,536 rows held a 40k-page crawl whole
+BATCH_ROWS = 8192
 #: the links columns, as LinkGraph's table holds them
 COLUMNS = ("row", "source", "target", "kind", "anchor", "nofollow", "seen_in")
 #: links' seen_in values (crawler.store.SEEN_IN), a missing one counting as raw
@@ -99,6 +100,9 @@ def connect(memory_budget: int | None = None, *, in_memory: bool = False,
     con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    # jemalloc's background threads give freed memory back to the system as DuckDB goes: without
+    # them, what a query freed stays in the process until a later allocation reuses it
+    con.execute("SET allocator_background_threads = true")
     return con, folder
 
 

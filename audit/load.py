@@ -281,6 +281,7 @@ def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.Data
                                crawl_id, texts)
         sitemap_urls = _read_interned(read, "sitemap_urls", tuple((name, FactType.TEXT) for name in crawl_store.SITEMAP_COLUMNS),
                                       crawl_id, texts)
+    pa.default_memory_pool().release_unused()  # the batches' buffers, which the pool would keep
     return pages, sitemap_urls
 
 

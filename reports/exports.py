@@ -51,7 +51,13 @@ def write_links_csv(path: Path, graph: Any, *, bom: bool = False) -> Path:
     kinds = {**{column: "text" for column in LINK_CSV_COLUMNS}, "nofollow": "bool"}
     register_redact(graph.con)
     masked = ("source", "target", "kind", "anchor", "seen_in")
-    copy_csv(graph.con, f"SELECT {csv_columns(kinds, masked)} FROM links", path, bom=bom)
+    # on one thread: COPY's ordered output holds the chunks each thread read ahead (32 MiB a thread)
+    (threads,) = graph.con.execute("SELECT current_setting('threads')").fetchone()
+    graph.con.execute("SET threads = 1")
+    try:
+        copy_csv(graph.con, f"SELECT {csv_columns(kinds, masked)} FROM links", path, bom=bom)
+    finally:
+        graph.con.execute(f"SET threads = {int(threads)}")
     return path
 
 
