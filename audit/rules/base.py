@@ -206,13 +206,14 @@ def distinct_links(crawl: Crawl, where: str, key: str, params: tuple = (),
     first of each pair in the store's order, only the first EXAMPLES per ``key``, with how many
     there are of their ``key`` in column 'total' (for examples()). Deduplicated and counted in
     DuckDB: a large crawl has hundreds of millions of links."""
+    # hash aggregates, not windows: a window sorts every matching link by its partition (1.5M
+    # links to 50k blocked URLs at 20M links: twice the time)
     return crawl.graph.query(f"""
-        SELECT row, source, target, anchor, kind, total FROM (
-            SELECT *, count(*) OVER (PARTITION BY {key}) AS total,
-                   row_number() OVER (PARTITION BY {key} ORDER BY row) AS rank
-            FROM (SELECT row, source, target, anchor, kind FROM link_facts WHERE {where}
-                  QUALIFY row_number() OVER (PARTITION BY source, target ORDER BY row) = 1))
-        WHERE rank <= {EXAMPLES} ORDER BY row""", params, frames)
+        WITH matching AS (SELECT row, source, target, anchor, kind FROM link_facts WHERE {where}),
+        pairs AS (SELECT min(row) AS row, any_value({key}) AS key FROM matching GROUP BY source, target),
+        keys AS (SELECT count(*) AS total, min(row, {EXAMPLES}) AS shown FROM pairs GROUP BY key)
+        SELECT row, source, target, anchor, kind, total FROM matching
+        JOIN (SELECT unnest(shown) AS row, total FROM keys) USING (row) ORDER BY row""", params, frames)
 
 
 def attempts_match(p: pd.DataFrame, test: Callable[[list], bool]) -> pd.Series:
