@@ -384,6 +384,32 @@ def test_a_render_waits_for_a_fetch_a_timer_starts_just_after_the_load_event(tmp
     _assert_a_late_fetch_is_waited_for(tmp_path, "setTimeout(() => FETCH, 50)")
 
 
+@pytest.mark.browser
+def test_a_render_waits_for_xhrs_and_records_their_statuses(tmp_path):
+    """The page follows its XHRs itself: a synchronous one (it ends within send) and a slow
+    one whose answer (202) adds a link, waited for; each with its URL and status."""
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from seo_audit.sitekit import Reply, SiteServer, page
+
+    script = ("const s = new XMLHttpRequest(); s.open('GET', '/api/now', false); s.send();"
+              "const x = new XMLHttpRequest(); x.open('GET', '/api/later');"
+              "x.onload = () => { document.body.insertAdjacentHTML('beforeend', \"<a href='/from-xhr'>more</a>\"); };"
+              "x.send();")
+    routes = {"/": page("Home", f"<p>XHRs.</p><script>{script}</script>"),
+              "/api/now": Reply(body="{}", content_type="application/json"),
+              "/api/later": Reply(status=202, body="{}", content_type="application/json", delay=0.3),
+              "/from-xhr": page("From XHR", "<p>Linked after an XHR.</p>")}
+    with SiteServer(routes) as site:
+        result = crawl_site(f"{site.url}/", tmp_path / "xhr.sqlite", render="all", render_timeout=6,
+                            timeout=3, retries=0)
+    pages = pages_by_url(tmp_path / "xhr.sqlite", result.crawl_id)
+    home = pages[f"{site.url}/"]
+    assert json.loads(home["rendered_xhr"]) == [[f"{site.url}/api/now", 200], [f"{site.url}/api/later", 202]]
+    assert home["rendered_outlinks"] == home["outlinks"] + 1
+    assert pages[f"{site.url}/from-xhr"]["status"] == 200
+
+
 def test_demo_with_render_auto_shows_its_javascript_pages(tmp_path):
     if CHROMIUM is None:
         pytest.skip("no system Chromium (apt-get install chromium)")
