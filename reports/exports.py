@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pandas as pd
-import pyarrow as pa
-import xlsxwriter
 
 from audit.parallel import handed_over, in_new_process, write_text_batches
 from crawler.store import PAGE_BLOB_COLUMNS
 
 from .model import ReportModel, rule_csv_name
-from .safe import copy_csv, csv_columns, is_str_dtype, neutralise, register_redact, spreadsheet_safe, write_csv
+from .safe import copy_csv, csv_columns, register_redact, write_csv
+from .workbook import write_workbook_of
 
-#: Excel's limits on a sheet name
-SHEET_NAME_LENGTH = 31
-_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
 #: links.csv columns (the store's link columns)
 LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow", "seen_in"]
 #: columns of a rule's sheet in the workbook
@@ -105,45 +100,6 @@ def write_summary_json(path: Path, summary: dict[str, Any]) -> Path:
     return path
 
 
-def _sheet_names(rule_ids: list[str]) -> list[str]:
-    """Unique, valid sheet names for the rules ("Summary" is taken)."""
-    taken = {"summary"}
-    names = []
-    for rule_id in rule_ids:
-        base = _SHEET_NAME_FORBIDDEN.sub("-", rule_id)[:SHEET_NAME_LENGTH] or "rule"
-        name, n = base, 2
-        while name.lower() in taken:
-            suffix = f"~{n}"
-            name, n = base[:SHEET_NAME_LENGTH - len(suffix)] + suffix, n + 1
-        taken.add(name.lower())
-        names.append(name)
-    return names
-
-
-def _cell(value: Any) -> Any:
-    """A value xlsxwriter can write: NA as blank, numpy scalars as Python ones."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
-def _write_table(sheet: Any, frame: pd.DataFrame, header_format: Any, first_row: int = 0) -> None:
-    sheet.write_row(first_row, 0, list(frame.columns), header_format)
-    if all(is_str_dtype(frame[name].dtype) for name in frame.columns):
-        # a rule's sheet: text cells straight to write_string (write_row would ask each cell's
-        # type), missing ones left blank as write_row leaves them; 100,000 rows a sheet
-        columns = [frame[name].to_numpy(dtype=object, na_value=None).tolist() for name in frame.columns]
-        write_string = sheet.write_string
-        for offset, row in enumerate(zip(*columns), start=first_row + 1):
-            for column, text in enumerate(row):
-                if text is not None:
-                    write_string(offset, column, text)
-        return
-    for offset, row in enumerate(frame.itertuples(index=False, name=None), start=first_row + 1):
-        sheet.write_row(offset, 0, [_cell(v) for v in row])
-
-
-
 def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> Path:
     """report.xlsx: a summary sheet, then one sheet per fired rule with its findings (URL and
     evidence; the first WORKBOOK_ROWS_PER_RULE)."""
@@ -168,14 +124,14 @@ def start_workbook(path: Path, model: ReportModel, summary: dict[str, Any], *, a
 def workbook_contents(model: ReportModel, summary: dict[str, Any], sheets_file: str) -> tuple[
         tuple[list[tuple[str, Any]], pd.DataFrame], list[tuple[str, int]]]:
     """What write_workbook_of writes: the summary sheet (workbook_summary), and per fired rule
-    in its order the rule id and how many findings it has; the rows each rule's sheet shows (at
+    in its order the name of the CSV of its findings and how many; the rows each rule's sheet shows (at
     most WORKBOOK_ROWS_PER_RULE) are one record batch each, in that order, of the Arrow IPC
     file ``sheets_file``, which the writer reads a sheet at a time."""
     sheets = []
 
     def shown() -> Iterator[pd.DataFrame]:
         for section, rows in model.rule_findings():
-            sheets.append((section.id, len(rows)))
+            sheets.append((rule_csv_name(section.id), len(rows)))
             yield rows.iloc[:WORKBOOK_ROWS_PER_RULE]
 
     write_text_batches(sheets_file, shown(), RULE_SHEET_COLUMNS)
@@ -202,38 +158,3 @@ def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[
         columns=["rule", "severity", "category", "title", "findings", "urls"],
     )
     return facts, rules
-
-
-def write_workbook_of(path: Path, summary_sheet: tuple[list[tuple[str, Any]], pd.DataFrame],
-                      rule_sheets: list[tuple[str, int]], sheets_file: str) -> Path:
-    """report.xlsx from workbook_contents: the summary sheet's facts and rules table, and
-    (rule id, findings) per fired rule in the table's order, with the rows its sheet shows
-    read from ``sheets_file``."""
-    facts, rules = summary_sheet
-    # Formulas and links are never made from text: a crawled "=HYPERLINK(...)" stays text.
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-               "constant_memory": True}
-    with xlsxwriter.Workbook(str(path), options) as book, pa.OSFile(sheets_file) as source:
-        shown_rows = pa.ipc.open_file(source)
-        bold = book.add_format({"bold": True})
-        header = book.add_format({"bold": True, "bg_color": "#EEF1F5", "bottom": 1})
-        sheet = book.add_worksheet("Summary")
-        sheet.set_column(0, 0, 34)
-        sheet.set_column(1, 5, 16)
-        for row, (label, value) in enumerate(facts):
-            sheet.write(row, 0, label, bold)
-            sheet.write(row, 1, neutralise(value) if isinstance(value, str) else _cell(value))
-        _write_table(sheet, spreadsheet_safe(rules), header, first_row=len(facts) + 1)
-
-        names = _sheet_names(list(rules["rule"]))
-        for sheet_number, ((rule_id, findings), name) in enumerate(zip(rule_sheets, names)):
-            shown = shown_rows.get_batch(sheet_number).to_pandas()
-            rule_sheet = book.add_worksheet(name)
-            rule_sheet.set_column(0, 1, 70)
-            # the rule's own columns (id, severity, title...) are the same on every row: the
-            # sheet's name and the summary's table say them once
-            _write_table(rule_sheet, spreadsheet_safe(shown), header)
-            if findings > len(shown):
-                rule_sheet.write_string(len(shown) + 1, 0, f"... and {findings - len(shown):,} more: "
-                                        f"{rule_csv_name(rule_id)} has all {findings:,}", bold)
-    return path

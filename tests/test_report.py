@@ -442,7 +442,7 @@ def test_links_csv_is_masked_neutralised_and_quoted_with_or_without_a_bom(tmp_pa
 def test_the_workbook_of_a_large_audit_is_written_by_a_process_of_its_own(tmp_path, monkeypatch):
     findings = fixture_findings()
     here = write_outputs(tmp_path / "here", fixture_crawl(), findings, RULES, BUDGET)
-    monkeypatch.setattr("reports.FINDINGS_FOR_A_PROCESS", 0)
+    monkeypatch.setattr("reports.outputs.FINDINGS_FOR_A_PROCESS", 0)
     files = write_outputs(tmp_path / "out", fixture_crawl(), findings, RULES, BUDGET)
     assert set(files) == set(here)
     csvs = [name for name in here if name.endswith(".csv")]

@@ -130,7 +130,7 @@ def test_a_failing_export_leaves_every_other_output(tmp_path, monkeypatch, caplo
 
 
 def test_without_a_model_the_csvs_of_the_crawl_are_still_written(tmp_path, monkeypatch):
-    monkeypatch.setattr("reports.build_model", _fail)
+    monkeypatch.setattr("reports.outputs.build_model", _fail)
     with pytest.raises(OutputsMissing) as raised:
         write_outputs(tmp_path, fixture_crawl(), fixture_findings(), REPORT_RULES, BUDGET)
     assert set(raised.value.missing) == {"findings.csv", "report.html", "report.xlsx"}
@@ -162,7 +162,7 @@ def test_the_cli_names_the_missing_output_and_exits_4_without_a_traceback(serve,
     site = serve(shop_site())
     store = tmp_path / "crawl.sqlite"
     crawl_site(f"{site.url}/", store)
-    monkeypatch.setattr("reports.exports.spreadsheet_safe", _fail)  # the workbook's cells
+    monkeypatch.setattr("reports.workbook.spreadsheet_safe", _fail)  # the workbook's cells
     code = cli_in_process(["report", "--store", str(store), "--out", str(tmp_path / "out"), "--json"])
     captured = capsys.readouterr()
     assert code == 4

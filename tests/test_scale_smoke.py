@@ -78,7 +78,7 @@ def test_report_of_a_large_store_writes_what_a_small_one_does(tmp_path, monkeypa
     store = tmp_path / "synthetic.sqlite"
     scale_bench.write_synthetic_store(str(store), 600)
     assert main(["report", "--store", str(store), "--out", str(tmp_path / "small"), "--quiet"]) == 0
-    for name, rows in (("reports.FINDINGS_FOR_A_PROCESS", 0), ("audit.engine.FINDINGS_STORED_APART", 0)):
+    for name, rows in (("reports.outputs.FINDINGS_FOR_A_PROCESS", 0), ("audit.engine.FINDINGS_STORED_APART", 0)):
         monkeypatch.setattr(name, rows)
     with sqlite3.connect(store) as conn:
         stored = conn.execute("SELECT rule, url, evidence FROM findings ORDER BY rowid").fetchall()
