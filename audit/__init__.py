@@ -14,9 +14,10 @@ The names below are imported on first use: a process that needs one part of the 
 child of audit.parallel, the logs' reader) does not pay for the rules, Scrapy and the rest.
 """
 
-import importlib
 
 import pandas as pd
+
+from audit.lazy import names_on_first_use
 
 # pandas' text ("str") in Python objects, as without pyarrow (which the engine brings): crawled
 # text may hold lone surrogates, which Arrow's UTF-8 strings cannot
@@ -32,16 +33,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _HOMES:
-        raise AttributeError(f"module 'audit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__():
-    return sorted([*globals(), *_HOMES])
+__getattr__, __dir__ = names_on_first_use(globals(), _HOMES)
 
 
 __all__ = ["load_crawl", "load_outline", "query", "Crawl", "CrawlOutline", "run_audit", "AuditConfig", "RULES", "Rule", "crawl_budget",

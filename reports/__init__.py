@@ -24,7 +24,7 @@ audit.parallel.in_new_process) imports only that output's module, not the report
 
 from __future__ import annotations
 
-import importlib
+from audit.lazy import names_on_first_use
 
 #: public name -> the module that defines it
 _HOMES = {
@@ -36,13 +36,4 @@ _HOMES = {
 __all__ = ["BrandingError", "OutputsMissing", "export_pages_csv", "write_outputs"]
 
 
-def __getattr__(name: str):
-    if name not in _HOMES:
-        raise AttributeError(f"module 'reports' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__():
-    return sorted([*globals(), *_HOMES])
+__getattr__, __dir__ = names_on_first_use(globals(), _HOMES)
