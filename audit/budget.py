@@ -18,8 +18,15 @@ import pandas as pd
 from audit.load import Crawl
 from audit.rules import RULES_BY_ID, WASTE_CAUSES, Rule
 from audit.rules.base import fetched, indexable_html_mask, pages_named
-from audit.rules.families import family_budget
+from audit.rules.families import RULE_ID as FAMILY_RULE_ID, family_budget
 from audit.segments import segment_budget
+
+#: the pages columns crawl_budget and waste_causes read besides those of the rules whose findings
+#: they count (Rule.touched): the causes, the fetched and indexable pages, the segments, and the
+#: URL families (family_budget reads what the family rule reads, enabled or not)
+PAGES_READ = ("url", "status", "error", "status_class", "is_page", "is_redirect", "blocked", "robots_rule",
+              "noindex", "canonical_self_or_absent", "indexable", "is_html", "segment",
+              *RULES_BY_ID[FAMILY_RULE_ID].reads)
 
 
 def waste_causes(crawl: Crawl, findings: pd.DataFrame,

@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
+from audit.budget import PAGES_READ as BUDGET_READS
 from audit.graph import DEFAULT_MEMORY_BUDGET
 from audit.load import Crawl
 from audit.parallel import handed_over, in_new_process, write_text_batches
@@ -79,6 +80,14 @@ class AuditConfig:
         return [(rule, self.severities.get(rule.id, rule.severity),
                  {**rule.thresholds, **self.thresholds.get(rule.id, {})})
                 for rule in (RULES if rules is None else rules) if rule.id not in self.disabled]
+
+
+def pages_read(config: AuditConfig | None = None, rules: list[Rule] | None = None) -> set[str]:
+    """The pages columns an audit by ``config`` (of ``rules``, the registry's by default) and its
+    crawl budget read: what load_crawl(..., columns=) needs for them. Each enabled rule's
+    ``reads`` (names of other tables are ignored by the loader) and audit.budget.PAGES_READ."""
+    active = (config or AuditConfig()).active(rules)
+    return {*BUDGET_READS, *(column for rule, _, _ in active for column in rule.reads)}
 
 
 def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = None,

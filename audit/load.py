@@ -45,6 +45,10 @@ extract_NAME, search_NAME
 segment
     the page's segment (audit.segments): the job's [segments], else its first path folder.
 
+``load_crawl(..., columns=...)`` reads only the stored facts among ``columns`` and those the
+derived columns are made of (``DERIVED_FROM``): a million URLs' hundred facts, mostly text, are
+most of an audit's memory, and a run reads a few dozen of them (seo_audit.run).
+
 Links stay in DuckDB (``crawl.graph``, audit.graph.LinkGraph): its table ``link_facts`` adds
 ``followed`` (see LinkGraph.add_page_facts) and ``internal`` (target in scope). ``crawl.links``
 gives them as a DataFrame for a notebook; a crawl too large for that is queried with
@@ -57,17 +61,17 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from audit.graph import LinkGraph, store_snapshot
+from audit.graph import LinkGraph, database_path, store_snapshot
 from audit.custom import add_custom_columns, definitions_of
 from audit.segments import assign_segments, parse_segments
 from crawler import store as crawl_store
-from crawler.facts import FactType
+from crawler.facts import FactType, PageFact
 
 #: Redirect walks stop here, as Scrapy's REDIRECT_MAX_TIMES does by default.
 MAX_REDIRECT_HOPS = 20
@@ -92,6 +96,11 @@ LIST_MODE_LACKS = {
 }
 CRAWL_NEEDS = tuple(LIST_MODE_LACKS)
 
+#: the stored facts the derived columns (module docstring) are made of: loaded whatever columns
+#: a load asks for
+DERIVED_FROM = ("url", "status", "skip_reason", "content_type", "fetch_kind", "found_via", "meta_robots",
+                "x_robots_tag", "canonical", "link_canonical", "redirect_target", "meta_refresh_url")
+
 
 class Crawl:
     """One crawl's records as DataFrames, with the shared derived columns on ``pages``; its
@@ -100,8 +109,11 @@ class Crawl:
     def __init__(self, crawl_id: int | None, meta: dict[str, Any], pages: pd.DataFrame,
                  links: pd.DataFrame | None = None, sitemap_urls: pd.DataFrame | None = None,
                  rechecks: pd.DataFrame | None = None, findings: pd.DataFrame | None = None,
-                 logs: Any = None, graph: LinkGraph | None = None) -> None:
+                 logs: Any = None, graph: LinkGraph | None = None, store: Path | None = None) -> None:
         self.crawl_id, self.meta, self.pages = crawl_id, meta, pages
+        #: the store file the pages were read from (pages.csv reads their stored facts there); None
+        #: for a crawl built from frames or read from a store in memory
+        self.store = store
         self.graph = graph if graph is not None else LinkGraph.from_frame(links)
         self._links: pd.DataFrame | None = None
         self.sitemap_urls, self.rechecks = sitemap_urls, rechecks
@@ -160,9 +172,13 @@ class Crawl:
 
 def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = None, *,
                findings: bool = True, segments: Mapping[str, Any] | None = None,
-               memory_budget: int | None = None) -> Crawl:
+               memory_budget: int | None = None, columns: Iterable[str] | None = None) -> Crawl:
     """The crawl ``crawl_id`` (the latest if None) from a store path or an open connection;
     ``findings=False`` leaves its stored findings out (an audit about to replace them).
+    ``columns``: the pages columns the caller reads (stored or derived; other names are
+    ignored): the pages hold those of the stored facts and DERIVED_FROM, the derived columns,
+    and no other stored fact (None: every one; a store in memory, which cannot be read again for
+    pages.csv, gives every one too).
     ``segments``: a job's ``[segments]`` table (audit.segments), instead of the one the crawl
     was made with. ``memory_budget``: bytes the whole run may use (audit.graph: DuckDB gets a
     share and spills past it; default 2 GB)."""
@@ -184,10 +200,13 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
 
         meta = {**meta, "certificates": crawl_store.certificates_of(conn, crawl_id)}
         graph = LinkGraph.from_store(conn, crawl_id, memory_budget)
-        pages, sitemap_urls = _read_crawl_tables(conn, crawl_id)
+        path = database_path(conn)
+        facts = stored_facts(columns if path else None)
+        pages, sitemap_urls = _read_crawl_tables(conn, crawl_id, facts)
         crawl = _derive(meta, pages=pages, graph=graph, sitemap_urls=sitemap_urls, rechecks=table("rechecks"),
                         custom=(_optional_table(table, "extractions"), _optional_table(table, "search_matches")),
-                        segments=segments)
+                        segments=segments, facts=tuple(fact.name for fact in facts))
+        crawl.store = Path(path) if path else None
         if findings:
             crawl.findings = table("findings", "crawl_id, rule, severity, category, url, evidence")
         return crawl
@@ -272,13 +291,22 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         conn.close()
 
 
-def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The crawl's pages and sitemap URLs, each distinct text held once (a sitemap's URLs
-    sharing the pages' ones), from one snapshot of the store even while a crawl writes."""
+def stored_facts(columns: Iterable[str] | None) -> tuple[PageFact, ...]:
+    """The page facts (crawler.facts.PAGE_FACTS, in their order) a load reading ``columns``
+    needs: those among them and DERIVED_FROM; every one for None."""
+    if columns is None:
+        return crawl_store.PAGE_FACTS
+    wanted = {*columns, *DERIVED_FROM}
+    return tuple(fact for fact in crawl_store.PAGE_FACTS if fact.name in wanted)
+
+
+def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int,
+                       facts: tuple[PageFact, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The crawl's pages (``facts`` of them) and sitemap URLs, each distinct text held once (a
+    sitemap's URLs sharing the pages' ones), from one snapshot of the store even while a crawl writes."""
     texts: dict[str, str] = {}
     with store_snapshot(conn) as read:
-        pages = _read_interned(read, "pages", tuple((fact.name, fact.type) for fact in crawl_store.PAGE_FACTS),
-                               crawl_id, texts)
+        pages = _read_interned(read, "pages", tuple((fact.name, fact.type) for fact in facts), crawl_id, texts)
         sitemap_urls = _read_interned(read, "sitemap_urls", tuple((name, FactType.TEXT) for name in crawl_store.SITEMAP_COLUMNS),
                                       crawl_id, texts)
     pa.default_memory_pool().release_unused()  # the batches' buffers, which the pool would keep
@@ -291,26 +319,47 @@ _TYPED_VALUES = {FactType.TEXT: ("''", pa.string()), FactType.JSON: ("''", pa.st
                  FactType.BLOB: ("x''", pa.binary())}
 
 
+def stored_rows(read: Callable[..., Any], table: str, crawl_id: int) -> int:
+    """How many rows of ``table`` crawl ``crawl_id`` has (``read``: store_snapshot's reader)."""
+    sql = f"SELECT count(*) AS n FROM {table} WHERE crawl_id = ?"
+    (count,) = next(read(sql, (crawl_id,), pa.schema([("n", pa.int64())])))["n"].to_pylist()
+    return count
+
+
+def typed_reader(read: Callable[..., Any], table: str, columns: tuple[tuple[str, FactType], ...],
+                 crawl_id: int) -> pa.RecordBatchReader:
+    """``columns`` of ``table``'s rows of one crawl as a stream of Arrow batches of their types
+    (``read``: store_snapshot's reader), in the store's order (pages: by URL, their primary key).
+
+    The query starts with a row of a value of each column's type (the reader infers the types
+    from the first rows; most columns are NULL on most rows), dropped."""
+    typed = ", ".join(f"{_TYPED_VALUES[kind][0]} AS {name}" for name, kind in columns)
+    sql = (f"SELECT {typed} UNION ALL SELECT {', '.join(name for name, _ in columns)} "
+           f"FROM {table} WHERE crawl_id = ?")
+    schema = pa.schema([(name, _TYPED_VALUES[kind][1]) for name, kind in columns])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        rows = read(sql, (crawl_id,), schema)
+        yield next(rows).slice(1)  # the typed row
+        yield from rows
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
 def _read_interned(read: Callable[..., Any], table: str, columns: tuple[tuple[str, FactType], ...],
                    crawl_id: int, texts: dict[str, str]) -> pd.DataFrame:
     """``columns`` of ``table`` for one crawl, each distinct text held once (``texts``: the ones
     known already, added to), as ``pd.read_sql_query`` types them; numbers as float (NaN for
     NULL), typed by _decode_pages. ``read``: audit.graph.store_snapshot's reader.
 
-    The query starts with a row of a value of each column's type (the reader infers the types
-    from the first rows; most columns are NULL on most rows), dropped. Rows go straight into
+    Rows (typed_reader) go straight into
     arrays of the table's size: arrays per batch joined at the end would leave their sum as
     freed but unreturned heap (the allocator keeps it)."""
-    where = f"FROM {table} WHERE crawl_id = ?"
-    (count,) = next(read(f"SELECT count(*) AS n {where}", (crawl_id,), pa.schema([("n", pa.int64())])))["n"].to_pylist()
-    typed = ", ".join(f"{_TYPED_VALUES[kind][0]} AS {name}" for name, kind in columns)
-    sql = f"SELECT {typed} UNION ALL SELECT {', '.join(name for name, _ in columns)} {where}"
+    count = stored_rows(read, table, crawl_id)
     numeric = [kind in (FactType.INTEGER, FactType.REAL) for _, kind in columns]
     arrays = [np.full(count, np.nan) if number else np.empty(count, dtype=object) for number in numeric]
-    start = -1  # the typed row
-    for batch in read(sql, (crawl_id,), pa.schema([(name, _TYPED_VALUES[kind][1]) for name, kind in columns])):
-        if start < 0:
-            batch, start = batch.slice(1), 0
+    start = 0
+    for batch in typed_reader(read, table, columns, crawl_id):
         for array, values, (_, kind) in zip(arrays, batch.columns, columns):
             if values.null_count == len(values):
                 continue  # the arrays start as None or NaN: many columns are empty on most rows
@@ -338,12 +387,14 @@ def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFram
 def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, sitemap_urls: pd.DataFrame | None,
             rechecks: pd.DataFrame | None, graph: LinkGraph,
             custom: tuple[pd.DataFrame | None, pd.DataFrame | None] = (None, None),
-            segments: Mapping[str, Any] | None = None) -> Crawl:
-    """build_crawl on frames it may change in place."""
+            segments: Mapping[str, Any] | None = None,
+            facts: tuple[str, ...] = tuple(crawl_store.PAGE_COLUMNS)) -> Crawl:
+    """build_crawl on frames it may change in place; ``facts``: the stored facts the pages hold
+    (those missing from the frame added, empty)."""
     sitemap_urls = _with_columns(sitemap_urls, crawl_store.SITEMAP_COLUMNS)
     rechecks = _with_columns(rechecks, crawl_store.RECHECK_COLUMNS)
     rechecks["status"] = rechecks["status"].astype("Int64")
-    pages = _decode_pages(_with_columns(pages, tuple(crawl_store.PAGE_COLUMNS)))
+    pages = _decode_pages(_with_columns(pages, facts))
     meta = dict(meta)
     crawl_id = meta.get("id")
     pages = add_shared_columns(pages, graph, sitemap_urls, rechecks, meta.get("start_url"),
@@ -365,11 +416,11 @@ def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.Da
 
 
 def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
-    for col in crawl_store.PAGE_JSON_COLUMNS:
+    for col in pages.columns.intersection(crawl_store.PAGE_JSON_COLUMNS):
         pages[col] = _decoded_lists(pages[col])
-    for col in _INT_COLUMNS:
+    for col in pages.columns.intersection(_INT_COLUMNS):
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
-    for col in _FLOAT_COLUMNS:
+    for col in pages.columns.intersection(_FLOAT_COLUMNS):
         pages[col] = pd.to_numeric(pages[col]).astype(float)
     for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
                                          *crawl_store.PAGE_BLOB_COLUMNS, *_FLOAT_COLUMNS]):

@@ -15,11 +15,15 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
+from audit.graph import store_snapshot
+from audit.load import stored_rows, typed_reader
 from audit.parallel import handed_over, in_new_process, write_text_batches
-from crawler.store import PAGE_BLOB_COLUMNS
+from crawler import store as crawl_store
+from crawler.facts import FactType
+from crawler.store import PAGE_BLOB_COLUMNS, PAGE_COLUMNS, PAGE_FACTS
 
 from .model import ReportModel, rule_csv_name
-from .safe import copy_csv, csv_columns, register_redact, write_csv
+from .safe import copy_csv, csv_columns, register_redact, write_csv, write_csv_beside
 from .workbook import write_workbook_of
 
 #: links.csv columns (the store's link columns)
@@ -32,11 +36,29 @@ RULE_SHEET_COLUMNS = ("url", "evidence")
 WORKBOOK_ROWS_PER_RULE = 100_000
 
 
-def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False) -> Path:
-    """pages.csv: one row per URL, url and status first, list cells as JSON, text neutralised."""
-    first = [c for c in ("url", "status") if c in pages.columns]
-    ordered = pages[first + [c for c in pages.columns if c not in first and c not in PAGE_BLOB_COLUMNS]]
-    return write_csv(Path(path), ordered, bom=bom)
+def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False,
+                     store: Path | None = None, crawl_id: int | None = None) -> Path:
+    """pages.csv: one row per URL, url and status first, list cells as JSON, text neutralised.
+    ``store``: the store file ``pages`` were read from (audit.load_crawl), whose crawl
+    ``crawl_id`` gives the stored facts, every one whatever ``pages`` holds, streamed by DuckDB;
+    ``pages`` (masked) then gives only the derived columns."""
+    if store is None:
+        first = [c for c in ("url", "status") if c in pages.columns]
+        ordered = pages[first + [c for c in pages.columns if c not in first and c not in PAGE_BLOB_COLUMNS]]
+        return write_csv(Path(path), ordered, bom=bom)
+    first = [fact for name in ("url", "status") for fact in PAGE_FACTS if fact.name == name]
+    facts = (*first, *(fact for fact in PAGE_FACTS if fact not in first and fact.type is not FactType.BLOB))
+    kinds = {fact.name: {FactType.JSON: "json", FactType.TEXT: "text"}.get(fact.type, "number") for fact in facts}
+    derived = pages[[c for c in pages.columns if c not in PAGE_COLUMNS]]
+    conn = crawl_store.connect(store, readonly=True)
+    try:
+        with store_snapshot(conn) as read:
+            if stored_rows(read, "pages", crawl_id) != len(pages):
+                raise LookupError(f"crawl {crawl_id} of {store} has other pages than were loaded")
+            rows = typed_reader(read, "pages", tuple((fact.name, fact.type) for fact in facts), crawl_id)
+            return write_csv_beside(Path(path), rows, kinds, derived, bom=bom)
+    finally:
+        conn.close()
 
 
 def write_links_csv(path: Path, graph: Any, *, bom: bool = False) -> Path:

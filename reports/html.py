@@ -60,6 +60,11 @@ EXPLORER_COLUMNS = (
 #: the columns of pages and of findings the charts read (charts.py)
 CHART_PAGE_COLUMNS = ("status", "status_class", "depth", "response_time")
 CHART_FINDING_COLUMNS = ("url", "category", "severity")
+#: the pages columns render_report reads: the explorer's (the custom columns are derived), the
+#: charts', the segments' and the structured data table's (reports.toolkit)
+PAGES_READ = ("url", "status", "status_class", "content_type", "indexable", "depth", "inlinks", "response_time",
+              "word_count", "structured_types", "title", "error", "skip_reason", "segment", "is_html",
+              *CHART_PAGE_COLUMNS)
 
 #: columns that follow EXPLORER_COLUMNS: a page's segment, then its custom extractions and searches
 _CUSTOM_PREFIXES = ("extract_", "search_")

@@ -10,6 +10,10 @@ from audit.engine import rules_off
 from crawler.url_list import SKIP_REASONS
 
 
+#: the pages columns list_facts reads
+PAGES_READ = ("found_via", "status", "error", "skip_reason")
+
+
 def list_facts(crawl: Any, rules: list[Any] | None = None) -> dict[str, Any]:
     """The list of a list-mode crawl: source, sitemap, depth, lines, urls, skipped (reason -> lines,
     only those with some), sitemap_urls, hosts, answers (what the listed URLs answered: status code,

@@ -16,8 +16,8 @@ import pandas as pd
 
 from crawler.render import NOT_RENDERED_REASONS, render_counts
 
-from .rendering import Rendering, rendering_summary
-from reports.listmode import list_facts
+from .rendering import PAGES_READ as RENDERING_READS, Rendering, rendering_summary
+from reports.listmode import PAGES_READ as LIST_READS, list_facts
 from audit.rules import SEVERITIES
 from audit.segments import segment_of_urls
 
@@ -41,6 +41,8 @@ COMPARE_CSV = "compare.csv"
 REPORT_FINDING_COLUMNS = ("rule", "severity", "url", "evidence", "category", "title", "crawl_id", "segment")
 #: segments the report breaks its tables and charts down by (the most URLs first); summary.json has all
 SEGMENTS_SHOWN = 12
+#: the pages columns build_model reads
+PAGES_READ = ("url", "status", "status_class", "crawlable", "indexable", "segment", *RENDERING_READS, *LIST_READS)
 
 
 def rule_file_stem(rule_id: str) -> str:

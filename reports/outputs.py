@@ -13,15 +13,18 @@ import pandas as pd
 from .branding import Branding, BrandingError
 from .compare_csv import change_rows
 from .exports import export_pages_csv, start_workbook, write_findings_csvs, write_links_csv, write_summary_json
-from .html import render_report
+from .html import PAGES_READ as HTML_READS, render_report
 from .logs import LOG_OUTPUTS
-from .model import COMPARE_CSV, build_model, summary_dict
+from .model import COMPARE_CSV, PAGES_READ as MODEL_READS, build_model, summary_dict
 from .safe import redact_frame, redact_value, write_csv
 
 log = logging.getLogger(__name__)
 
 #: the workbook of more findings than this is written by a process of its own
 FINDINGS_FOR_A_PROCESS = 100_000
+#: the pages columns write_outputs reads (audit.load_crawl's ``columns``); pages.csv reads the
+#: stored facts from the store (reports.exports.export_pages_csv)
+PAGES_READ = (*MODEL_READS, *HTML_READS)
 
 
 class OutputsMissing(Exception):
@@ -120,7 +123,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
                 done.files[name] = write(out, logs, bom=bom)
     if masked is not None:
         with done.writing("pages.csv"):
-            done.files["pages.csv"] = export_pages_csv(out / "pages.csv", crawl.pages, bom=bom)
+            done.files["pages.csv"] = export_pages_csv(out / "pages.csv", crawl.pages, bom=bom,
+                                                       store=getattr(crawl, "store", None), crawl_id=crawl.crawl_id)
     for name, written in waiting:
         with done.writing(name):
             done.files.update(written())

@@ -22,6 +22,11 @@ LAB_COLUMNS = (("rendered_ttfb_ms", "Time to first byte", "ms"), ("rendered_dcl_
 SIDE_BY_SIDE = (("Title", "title", "rendered_title"), ("Meta robots", "meta_robots", "rendered_meta_robots"),
                 ("Canonical", "canonical", "rendered_canonical"), ("h1", "h1_count", "rendered_h1_count"),
                 ("Words", "word_count", "rendered_word_count"), ("Links", "outlinks", "rendered_outlinks"))
+#: the pages columns rendering_summary reads
+PAGES_READ = ("url", "is_html", "render_reason", "render_outcome", "render_error", "rendered_differences",
+              "rendered_xhr", "rendered_js_errors", "rendered_blocked_resources", "rendered_final_url",
+              *(column for _, *columns in SIDE_BY_SIDE for column in columns),
+              *(column for column, _, _ in LAB_COLUMNS))
 
 
 @dataclass

@@ -293,9 +293,20 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     return path
 
 
-def copy_frame_csv(frame: pd.DataFrame, select: str, path: Path, *, bom: bool = False) -> None:
-    """copy_csv of ``select`` over ``frame`` (by the name ``frame``), in a DuckDB connection of
-    its own: UTC times, redact_text registered (register_redact)."""
+def write_csv_beside(path: Path, rows: pa.RecordBatchReader, kinds: Mapping[str, str], frame: pd.DataFrame, *,
+                     bom: bool = False) -> Path:
+    """Write the columns of ``rows`` (``kinds`` as csv_columns takes them, every text and list
+    masked) and then those of ``frame`` (row by row beside them: as many rows, in their order;
+    masked already) as write_csv writes one frame of them all."""
+    prepared, frame_kinds = _csv_frame(frame)
+    columns = csv_columns({**kinds, **frame_kinds}, masked=[name for name, kind in kinds.items() if kind != "number"])
+    copy_frame_csv(prepared, f"SELECT {columns} FROM rows POSITIONAL JOIN frame", path, bom=bom, rows=rows)
+    return path
+
+
+def copy_frame_csv(frame: pd.DataFrame, select: str, path: Path, *, bom: bool = False, **tables: Any) -> None:
+    """copy_csv of ``select`` over ``frame`` (by the name ``frame``, and ``tables`` by theirs), in
+    a DuckDB connection of its own: UTC times, the functions of register_redact."""
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
@@ -305,7 +316,8 @@ def copy_frame_csv(frame: pd.DataFrame, select: str, path: Path, *, bom: bool = 
         # as much as the file (pages.csv of 1M URLs: +1.7 GB)
         con.execute("SET threads = 1")
         register_redact(con)
-        con.register("frame", frame)
+        for name, table in {"frame": frame, **tables}.items():
+            con.register(name, table)
         copy_csv(con, select, path, bom=bom)
     finally:
         con.close()
@@ -330,9 +342,10 @@ def _sql_name(name: str) -> str:
 
 def csv_columns(kinds: Mapping[str, str], masked: Iterable[str] = ()) -> str:
     """The SELECT list writing columns as to_csv writes a spreadsheet_safe frame: ``kinds`` maps
-    each column to 'text' (neutralised), 'plain' (text written as it is), 'bool' (True/False)
-    or 'number'; text columns in ``masked`` are redacted first (register_redact's function,
-    called only for a text that may hold credentials). A missing value and an empty text are
+    each column to 'text' (neutralised), 'plain' (text written as it is), 'json' (a JSON text,
+    written as spreadsheet_safe writes the list it holds; missing: an empty list), 'bool'
+    (True/False) or 'number'; text and JSON columns in ``masked`` are redacted first
+    (register_redact's functions; a text only if it may hold credentials). A missing value and an empty text are
     an empty field, as the csv module writes them; a frame of one column quotes its empty
     fields, as the csv module does a row's only field."""
     masked = set(masked)
@@ -345,6 +358,9 @@ def csv_columns(kinds: Mapping[str, str], masked: Iterable[str] = ()) -> str:
                 v = f"CASE WHEN {_SUSPECT_SQL.format(v=v)} THEN redact_text({v}) ELSE {v} END"
             if kind == "text":
                 v = f"CASE WHEN {_FORMULA_SQL.format(v=v)} THEN chr(39) || {v} ELSE {v} END"
+            v = f"coalesce({v}, '')" if len(kinds) == 1 else f"nullif({v}, '')"
+        elif kind == "json":
+            v = f"{'masked_' if name in masked else ''}list_text(coalesce({v}::VARCHAR, '[]'))"
             v = f"coalesce({v}, '')" if len(kinds) == 1 else f"nullif({v}, '')"
         elif kind == "bool":
             v = f"CASE WHEN {v} THEN 'True' WHEN NOT {v} THEN 'False' END"
@@ -367,14 +383,28 @@ def copy_csv(con: Any, select: str, path: Path, *, bom: bool = False) -> None:
 
 
 def register_redact(con: Any) -> None:
-    """Give ``con`` the SQL function redact_text(text): this process's ``redact``, so a value is
-    masked in a file DuckDB writes as in every other output (the same Masks)."""
+    """Give ``con`` the SQL functions redact_text(text): this process's ``redact``, so a value is
+    masked in a file DuckDB writes as in every other output (the same Masks); list_text(json) and
+    masked_list_text(json): the cell spreadsheet_safe makes of the list a JSON text holds (as the
+    loader decodes it: missing is an empty list), redacted first by the second."""
     def redact_texts(texts: pa.Array) -> pa.Array:
         return pa.array([None if text is None else redact(text) for text in texts.to_pylist()], type=pa.string())
 
-    with contextlib.suppress(duckdb.Error):
-        con.remove_function("redact_text")
-    con.create_function("redact_text", redact_texts, ["VARCHAR"], "VARCHAR", type="arrow")
+    def list_texts(masked: bool) -> Any:
+        def cells(texts: pa.Array) -> pa.Array:
+            # each distinct text once: most rows repeat a few lists ("[200]", "[]")
+            whole = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+            encoded = whole.dictionary_encode()
+            lists = [json.loads(text) for text in encoded.dictionary.to_pylist()]
+            made = _object_texts(np.array([_cell_text(redact_value(v) if masked else v) for v in lists], dtype=object))
+            return pa.array(made, type=pa.string()).take(encoded.indices)
+        return cells
+
+    for name, function in (("redact_text", redact_texts), ("list_text", list_texts(False)),
+                           ("masked_list_text", list_texts(True))):
+        with contextlib.suppress(duckdb.Error):
+            con.remove_function(name)
+        con.create_function(name, function, ["VARCHAR"], "VARCHAR", type="arrow")
 
 
 def _csv_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -180,7 +180,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     steps = 5 if with_logs else 4
     step("audit", "loading the crawl", steps)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
-                       segments=job.segments, memory_budget=job.audit.memory_budget)
+                       segments=job.segments, memory_budget=job.audit.memory_budget,
+                       columns=pages_read(job.audit, reporting=reporting, with_logs=with_logs))
     if with_logs:
         step("audit", "reading the server logs", steps)
         join_for_job(crawl, job)
@@ -240,6 +241,25 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         summary.update(missing=list(missing), error=f"not written in {job.out}: {', '.join(missing)}")
         return ExitCode.STORE_ERROR
     return _fail_on_code(job.fail_on, summary, comparison)
+
+
+def pages_read(audit: Any, *, reporting: bool, with_logs: bool) -> set[str]:
+    """The pages columns audit_and_render reads (what it loads): the audit's and its crawl
+    budget's, the comparison's, the logs join's, the list's summary and the report's."""
+    from audit.engine import pages_read as audit_reads
+    from audit.load import OUTLINE_PAGE_COLUMNS
+    from reports.listmode import PAGES_READ as LIST_READS
+
+    columns = {*audit_reads(audit), *OUTLINE_PAGE_COLUMNS, *LIST_READS}
+    if with_logs:
+        from audit.logs import PAGES_READ as LOG_READS
+
+        columns.update(LOG_READS)
+    if reporting:
+        from reports.outputs import PAGES_READ as REPORT_READS
+
+        columns.update(REPORT_READS)
+    return columns
 
 
 def _fail_on_code(fail_on: str | None, summary: dict[str, Any], comparison: dict | None) -> ExitCode:

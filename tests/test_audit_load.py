@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from audit import load_crawl
-from audit.load import walk_redirects
+from audit import RULES, load_crawl
+from audit.load import DERIVED_FROM, walk_redirects
 from crawler import store
 from tests.rule_frames import link, make_crawl, page, recheck, skipped, u
 
@@ -248,3 +250,60 @@ def test_links_are_read_as_stored_whatever_their_text(tmp_path):
         assert sorted(links["anchor"].cat.categories) == ["", "=1+1", "plain", "two\nlines"]
         with sqlite3.connect(path) as conn:
             conn.execute("DROP INDEX IF EXISTS links_by_crawl_id")
+
+
+# --- loading only the columns a run reads ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """tests/test_engine_outputs' crawl of the demo site (a copy: opening it upgrades it)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copy(Path(__file__).parent / "fixtures" / "engine-demo.sqlite", path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_crawl(demo_store):
+    return load_crawl(demo_store)
+
+
+def test_a_load_holds_the_stored_facts_asked_for_and_those_the_derived_columns_need(demo_crawl, demo_store):
+    narrow = load_crawl(demo_store, columns=("title", "inlinks", "links.kind", "logs"))
+    stored = set(narrow.pages.columns) & set(store.PAGE_COLUMNS)
+    assert stored == {"title", *DERIVED_FROM}
+    assert list(narrow.pages.columns) == [c for c in demo_crawl.pages.columns if c not in store.PAGE_COLUMNS
+                                          or c in stored]
+    assert set(demo_crawl.pages.columns) >= set(store.PAGE_COLUMNS)  # no columns: every stored fact
+    assert narrow.store == demo_crawl.store == demo_store.resolve()
+    pd.testing.assert_frame_equal(narrow.pages, demo_crawl.pages[narrow.pages.columns])
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_a_rule_finds_the_same_on_the_columns_it_reads(rule, demo_crawl, demo_store):
+    # a column a rule reads without declaring it is missing here (KeyError)
+    narrow = load_crawl(demo_store, columns=rule.reads)
+    if rule.off_for(demo_crawl):
+        return
+    hits, narrow_hits = rule.run(demo_crawl), rule.run(narrow)
+    pd.testing.assert_frame_equal(narrow_hits, hits)
+    assert rule.touched(narrow, narrow_hits).tolist() == rule.touched(demo_crawl, hits).tolist()
+    if rule.applies_to is not None:
+        assert rule.applies_to(narrow).tolist() == rule.applies_to(demo_crawl).tolist()
+
+
+def test_the_budget_and_the_report_read_only_what_they_declare(demo_crawl, demo_store, tmp_path):
+    from audit import crawl_budget, run_audit
+    from audit.engine import pages_read
+    from reports import write_outputs
+    from reports.outputs import PAGES_READ
+
+    narrow = load_crawl(demo_store, columns={*pages_read(), *PAGES_READ})
+    findings = run_audit(demo_crawl)
+    pd.testing.assert_frame_equal(run_audit(narrow), findings)
+    budget = crawl_budget(demo_crawl, findings)
+    assert crawl_budget(narrow, findings) == budget
+    for crawl, out in ((demo_crawl, tmp_path / "all"), (narrow, tmp_path / "narrow")):
+        write_outputs(out, crawl, findings, RULES, budget)
+    for written in sorted((tmp_path / "all").iterdir()):
+        if written.name not in ("report.html", "report.xlsx"):
+            assert (tmp_path / "narrow" / written.name).read_bytes() == written.read_bytes(), written.name

@@ -221,6 +221,8 @@ def analyse_logs(paths: Iterable[str], crawl: Any, **options: Any) -> LogFacts:
     return place_logs(join_logs(paths, crawl, **options), crawl, crawl.findings)
 
 
+#: the pages columns join_logs and place_logs read (besides audit.budget.waste_causes')
+PAGES_READ = ("url", "fetch_kind", "status", "indexable", "crawlable", "in_sitemap")
 #: the columns _with_crawl_facts adds to LogFacts.urls
 _CRAWL_FACTS = ("in_crawl", "crawl_status", "indexable", "crawlable", "in_sitemap", "crawl_cause")
 

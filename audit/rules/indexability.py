@@ -58,7 +58,7 @@ def noindex_linked(crawl, t):
       why="A canonical should name the final, indexable URL; a redirect makes the signal ambiguous.",
       fix="Point the canonical at the URL the redirect ends on.",
       learn_more=GOOGLE_CANONICAL,
-      reads=("canonical", "link_canonical", "status", "status_class", "final_url"))
+      reads=("canonical", "link_canonical", "status", "status_class", "final_url", "error"))
 def canonical_to_redirect(crawl, t):
     p = _canonicalised(crawl)
     hit = p[_target(crawl, p, "status_class").eq("3xx")]
@@ -73,7 +73,7 @@ def canonical_to_redirect(crawl, t):
       why="The page names as its preferred version a URL that answers 4xx, 5xx or not at all: the "
           "signal is ignored at best.",
       fix="Point the canonical at a working page, usually the page itself.",
-      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical", "status", "status_class"))
+      learn_more=GOOGLE_CANONICAL, reads=("canonical", "link_canonical", "status", "status_class", "error"))
 def canonical_to_error(crawl, t):
     p = _canonicalised(crawl)
     hit = p[_target(crawl, p, "status_class").isin(["4xx", "5xx", "error"])]

@@ -41,7 +41,7 @@ def _hops(p: pd.DataFrame) -> pd.Series:
       why="Every link through a redirect costs crawlers an extra request and delays the real page.",
       fix="Update the links listed to point straight at the final URL.",
       learn_more=GOOGLE_REDIRECTS, waste="redirects",
-      reads=("status_class", "redirect_target", "redirect_chain", "inlinks", "links.kind"), needs=("link-graph",))
+      reads=("status_class", "redirect_target", "redirect_chain", "inlinks", "links.kind", "error"), needs=("link-graph",))
 def internal_link_to_redirect(crawl, t):
     r = _redirects(crawl)
     hit = r[r["inlinks"].gt(0)]  # the target of a followed <a> link
@@ -56,7 +56,7 @@ def internal_link_to_redirect(crawl, t):
           "the end.",
       fix="Redirect the first URL straight to the final one, and update links to the final URL.",
       learn_more=GOOGLE_REDIRECTS, thresholds={"min_hops": 2}, waste="redirects",
-      reads=("status_class", "redirect_target", "redirect_chain", "chain_end"))
+      reads=("status_class", "redirect_target", "redirect_chain", "chain_end", "error"))
 def redirect_chain(crawl, t):
     heads = _chain_heads(crawl)
     hit = heads[_hops(heads).ge(t["min_hops"]) & heads["chain_end"].ne("loop")]
@@ -70,7 +70,7 @@ def redirect_chain(crawl, t):
           "indexed.",
       fix="Break the loop: make one URL of the cycle answer 200 or redirect outside it.",
       learn_more=GOOGLE_REDIRECTS, waste="redirects",
-      reads=("status_class", "redirect_target", "redirect_chain", "chain_end"))
+      reads=("status_class", "redirect_target", "redirect_chain", "chain_end", "error"))
 def redirect_loop(crawl, t):
     r = _redirects(crawl)
     hit = r[r["chain_end"].eq("loop")]
@@ -83,7 +83,7 @@ def redirect_loop(crawl, t):
       why="Google's crawlers follow up to 10 redirect hops; the content after that is never fetched.",
       fix="Redirect the first URL straight to the final one.",
       learn_more=GOOGLE_STATUS, thresholds={"max_hops": 10}, waste="redirects",
-      reads=("status_class", "redirect_target", "redirect_chain", "chain_end"))
+      reads=("status_class", "redirect_target", "redirect_chain", "chain_end", "error"))
 def too_many_hops(crawl, t):
     heads = _chain_heads(crawl)
     hit = heads[_hops(heads).gt(t["max_hops"]) & heads["chain_end"].ne("loop")]
@@ -126,7 +126,7 @@ def meta_refresh_redirect(crawl, t):
       why="Crawlers and visitors follow the redirect only to land on a 4xx, a 5xx or no answer.",
       fix="Point the redirect at a working page, or let the old URL answer 404/410.",
       learn_more=GOOGLE_STATUS, waste="redirects",
-      reads=("status_class", "redirect_target", "redirect_chain", "final_status", "chain_end"))
+      reads=("status_class", "redirect_target", "redirect_chain", "final_status", "chain_end", "error"))
 def redirect_to_error(crawl, t):
     r = _redirects(crawl)
     hit = r[r["final_status"].ge(400).fillna(False) | r["chain_end"].eq("error")]
@@ -139,7 +139,7 @@ def redirect_to_error(crawl, t):
       why="An internal URL sends crawlers to another site: the page's signals go elsewhere. Sometimes "
           "intended (a login provider, a partner), often a leftover.",
       fix="Check the redirect is intended; link to the external URL directly if it is.",
-      learn_more=GOOGLE_REDIRECTS, reads=("status_class", "redirect_target", "redirect_chain", "final_url"))
+      learn_more=GOOGLE_REDIRECTS, reads=("status_class", "redirect_target", "redirect_chain", "final_url", "error"))
 def redirect_off_site(crawl, t):
     r = _redirects(crawl)
     hit = r[~crawl.in_scope(r["final_url"])]

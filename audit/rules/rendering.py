@@ -58,7 +58,7 @@ def _changed(p: pd.DataFrame, raw: str, after: str) -> pd.Series:
       why="When the raw HTML says noindex, Google may skip rendering the page, so the script that "
           "removes the noindex never runs and the page stays out of the index.",
       fix="Serve the robots meta tag you mean in the raw HTML; never rely on JavaScript to remove a noindex.",
-      learn_more=ROBOTS_META, reads=("meta_robots", "rendered_meta_robots", "render_outcome"))
+      learn_more=ROBOTS_META, reads=("meta_robots", "rendered_meta_robots", "render_outcome", "rendered_final_url"))
 def noindex_only_in_raw_html(crawl, t):
     return _noindex_changed(crawl, removed=True)
 
@@ -69,7 +69,7 @@ def noindex_only_in_raw_html(crawl, t):
       why="The raw HTML lets the page be indexed and JavaScript then says noindex: until Google renders "
           "the page it may be indexed, and its links are queued as those of an indexable page.",
       fix="Put the noindex in the raw HTML (or an X-Robots-Tag header) if the page is not to be indexed.",
-      learn_more=ROBOTS_META, reads=("meta_robots", "rendered_meta_robots", "render_outcome"))
+      learn_more=ROBOTS_META, reads=("meta_robots", "rendered_meta_robots", "render_outcome", "rendered_final_url"))
 def noindex_added_by_js(crawl, t):
     return _noindex_changed(crawl, removed=False)
 
@@ -89,7 +89,7 @@ def _noindex_changed(crawl, removed: bool) -> pd.DataFrame:
       why="Google reads the canonical of the raw HTML and of the rendered page; when they disagree it "
           "may pick either one, or ignore both.",
       fix="Serve the final canonical in the raw HTML and leave it alone in scripts.",
-      learn_more=JS_SEO, reads=("canonical", "rendered_canonical", "render_outcome"))
+      learn_more=JS_SEO, reads=("canonical", "rendered_canonical", "render_outcome", "rendered_final_url"))
 def canonical_changed_by_js(crawl, t):
     p = rendered(crawl, "canonical", "rendered_canonical")
     hit = p[p["rendered_canonical"].notna() & _changed(p, "canonical", "rendered_canonical")]
@@ -110,7 +110,7 @@ def _text_changed(crawl, raw: str, after: str, what: str) -> pd.DataFrame:
       why="Crawlers that do not render (and Google before it renders) see the raw title; the rendered "
           "one is what Google indexes in the end.",
       fix="Serve the final title in the raw HTML (server-side rendering or pre-rendering).",
-      learn_more=JS_SEO, reads=("title", "rendered_title", "render_outcome"))
+      learn_more=JS_SEO, reads=("title", "rendered_title", "render_outcome", "rendered_final_url"))
 def title_changed_by_js(crawl, t):
     return _text_changed(crawl, "title", "rendered_title", "title")
 
@@ -120,7 +120,7 @@ def title_changed_by_js(crawl, t):
       title="Meta description changed by JavaScript",
       why="Snippets and social previews built from the raw HTML show a different description.",
       fix="Serve the final meta description in the raw HTML.",
-      learn_more=JS_SEO, reads=("meta_description", "rendered_meta_description", "render_outcome"))
+      learn_more=JS_SEO, reads=("meta_description", "rendered_meta_description", "render_outcome", "rendered_final_url"))
 def meta_description_changed_by_js(crawl, t):
     return _text_changed(crawl, "meta_description", "rendered_meta_description", "meta description")
 
@@ -130,7 +130,8 @@ def meta_description_changed_by_js(crawl, t):
       title="Main heading (h1) changed by JavaScript",
       why="The heading crawlers read in the raw HTML is not the one the rendered page shows.",
       fix="Serve the final h1 in the raw HTML.",
-      learn_more=JS_SEO, reads=("h1_count", "rendered_h1_count", "rendered_h1", "rendered_differences"))
+      learn_more=JS_SEO, reads=("h1_count", "rendered_h1_count", "rendered_h1", "rendered_differences",
+                                     "rendered_final_url", "render_outcome"))
 def h1_changed_by_js(crawl, t):
     p = rendered(crawl, "h1_count", "rendered_h1_count", "rendered_h1", "rendered_differences")
     hit = p[_lists_hold(p["rendered_differences"], lambda diffs: "h1" in diffs)]
@@ -162,7 +163,7 @@ def links_only_in_rendered_dom(crawl, t):
           "an empty page, and Google sees the content only once it renders.",
       fix="Serve the content in the raw HTML (server-side rendering, static generation or pre-rendering).",
       learn_more=DYNAMIC, thresholds={"min_added_words": 50, "ratio": 2.0},
-      reads=("word_count", "rendered_word_count", "render_outcome"))
+      reads=("word_count", "rendered_word_count", "render_outcome", "rendered_final_url"))
 def content_only_after_rendering(crawl, t):
     p = rendered(crawl, "word_count", "rendered_word_count")
     raw, after = p["word_count"].fillna(0), p["rendered_word_count"].fillna(0)
@@ -183,7 +184,7 @@ def _xhr_with(statuses: pd.Series, status: int) -> pd.Series:
           "the rendered page, the one Google indexes, shows a placeholder instead of its content.",
       fix="Have the data ready when the page is served (or render it server-side); answer 202 only to "
           "clients that poll for it, never on the path a crawler's render takes.",
-      learn_more=JS_FIX, reads=("status", "rendered_xhr", "rendered_word_count", "render_outcome"))
+      learn_more=JS_FIX, reads=("status", "rendered_xhr", "rendered_word_count", "render_outcome", "rendered_final_url"))
 def rendered_placeholder_after_202(crawl, t):
     p = rendered(crawl, "status", "rendered_xhr", "rendered_word_count")
     accepted = _xhr_with(p["rendered_xhr"], 202)
@@ -212,7 +213,7 @@ def js_redirect(crawl, t):
           "and crawlers that do not render index an error page.",
       fix="Answer 404 or 410 from the server for content that does not exist (or, in a single-page app, "
           "send the browser to a URL that answers 404, or add noindex).",
-      learn_more=JS_SEO, reads=("status", "title", "rendered_title", "rendered_h1", "render_outcome"))
+      learn_more=JS_SEO, reads=("status", "title", "rendered_title", "rendered_h1", "render_outcome", "rendered_final_url"))
 def soft_404_rendered_by_js(crawl, t):
     p = rendered(crawl, "status", "title", "rendered_title", "rendered_h1")
 
@@ -263,7 +264,7 @@ def render_timeout(crawl, t):
           "renders differently without them.",
       fix="Allow the listed resources in robots.txt.",
       learn_more="https://developers.google.com/search/docs/crawling-indexing/robots/intro",
-      reads=("rendered_blocked_resources", "rendered_blocked_changes", "render_outcome"))
+      reads=("rendered_blocked_resources", "rendered_blocked_changes", "render_outcome", "rendered_final_url"))
 def render_blocked_by_robots(crawl, t):
     p = rendered(crawl, "rendered_blocked_resources", "rendered_blocked_changes")
     hit = p[_lists_hold(p["rendered_blocked_changes"], bool)]
@@ -282,7 +283,7 @@ def render_blocked_by_robots(crawl, t):
       fix="Check the page with field data (Chrome UX Report) and speed up what it loads first.",
       learn_more=WEB_VITALS, thresholds={"max_lcp_ms": 2500, "max_load_ms": 5000, "max_cls": 0.1,
                                          "new_margin": NEW_MARGIN},
-      reads=("rendered_lcp_ms", "rendered_load_ms", "rendered_cls", "render_outcome"))
+      reads=("rendered_lcp_ms", "rendered_load_ms", "rendered_cls", "render_outcome", "rendered_final_url"))
 def slow_render(crawl, t):
     p = rendered(crawl, "rendered_lcp_ms", "rendered_load_ms", "rendered_cls")
     checks = (("rendered_lcp_ms", "max_lcp_ms", "LCP {:.0f} ms"), ("rendered_load_ms", "max_load_ms", "load {:.0f} ms"),

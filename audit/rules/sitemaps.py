@@ -146,7 +146,7 @@ def sitemap_file_error(crawl, t):
           "changed pages only by crawling links.",
       fix="Publish a sitemap of the canonical, indexable URLs (with <lastmod>), name it in robots.txt "
           "with a Sitemap: line, and submit it in Search Console.",
-      learn_more=GOOGLE_SITEMAPS, reads=("fetch_kind", "found_via", "status", "error"), needs=("site-sitemaps",))
+      learn_more=GOOGLE_SITEMAPS, reads=("fetch_kind", "found_via", "status", "error", "referrer"), needs=("site-sitemaps",))
 def no_xml_sitemap(crawl, t):
     sitemaps = _sitemap_files(crawl)
     if sitemaps["found_via"].eq("robots").any():
