@@ -46,8 +46,8 @@ segment
     the page's segment (audit.segments): the job's [segments], else its first path folder.
 
 ``load_crawl(..., columns=...)`` reads only the stored facts among ``columns`` and those the
-derived columns are made of (``DERIVED_FROM``): a million URLs' hundred facts, mostly text, are
-most of an audit's memory, and a run reads a few dozen of them (seo_audit.run).
+derived columns are made of (``DERIVED_FROM``): a run loads what its rules and report declare
+they read (seo_audit.run.pages_read), a notebook every fact.
 
 Links stay in DuckDB (``crawl.graph``, audit.graph.LinkGraph): its table ``link_facts`` adds
 ``followed`` (see LinkGraph.add_page_facts) and ``internal`` (target in scope). ``crawl.links``
@@ -109,11 +109,11 @@ class Crawl:
     def __init__(self, crawl_id: int | None, meta: dict[str, Any], pages: pd.DataFrame,
                  links: pd.DataFrame | None = None, sitemap_urls: pd.DataFrame | None = None,
                  rechecks: pd.DataFrame | None = None, findings: pd.DataFrame | None = None,
-                 logs: Any = None, graph: LinkGraph | None = None, store: Path | None = None) -> None:
+                 logs: Any = None, graph: LinkGraph | None = None) -> None:
         self.crawl_id, self.meta, self.pages = crawl_id, meta, pages
-        #: the store file the pages were read from (pages.csv reads their stored facts there); None
-        #: for a crawl built from frames or read from a store in memory
-        self.store = store
+        #: the store file load_crawl read the pages from (pages.csv reads their stored facts there);
+        #: None for a crawl built from frames or read from a store in memory
+        self.store: Path | None = None
         self.graph = graph if graph is not None else LinkGraph.from_frame(links)
         self._links: pd.DataFrame | None = None
         self.sitemap_urls, self.rechecks = sitemap_urls, rechecks

@@ -39,24 +39,26 @@ WORKBOOK_ROWS_PER_RULE = 100_000
 def export_pages_csv(path: str | Path, pages: pd.DataFrame, *, bom: bool = False,
                      store: Path | None = None, crawl_id: int | None = None) -> Path:
     """pages.csv: one row per URL, url and status first, list cells as JSON, text neutralised.
-    ``store``: the store file ``pages`` were read from (audit.load_crawl), whose crawl
-    ``crawl_id`` gives the stored facts, every one whatever ``pages`` holds, streamed by DuckDB;
-    ``pages`` (masked) then gives only the derived columns."""
+    ``store``: the store file ``pages`` (masked) were read from (audit.load_crawl), whose crawl
+    ``crawl_id`` gives the stored facts ``pages`` lacks (a run loads only those it reads) and the
+    lists, whose JSON text it holds (the frame's Python lists would be made JSON again), streamed
+    by DuckDB beside the frame's other columns."""
+    columns = pages.columns if store is None else pd.Index([*PAGE_COLUMNS, *pages.columns]).unique()
+    first = [c for c in ("url", "status") if c in columns]
+    order = first + [c for c in columns if c not in first and c not in PAGE_BLOB_COLUMNS]
     if store is None:
-        first = [c for c in ("url", "status") if c in pages.columns]
-        ordered = pages[first + [c for c in pages.columns if c not in first and c not in PAGE_BLOB_COLUMNS]]
-        return write_csv(Path(path), ordered, bom=bom)
-    first = [fact for name in ("url", "status") for fact in PAGE_FACTS if fact.name == name]
-    facts = (*first, *(fact for fact in PAGE_FACTS if fact not in first and fact.type is not FactType.BLOB))
-    kinds = {fact.name: {FactType.JSON: "json", FactType.TEXT: "text"}.get(fact.type, "number") for fact in facts}
-    derived = pages[[c for c in pages.columns if c not in PAGE_COLUMNS]]
+        return write_csv(Path(path), pages[order], bom=bom)
+    stored = [fact for fact in PAGE_FACTS if fact.name in order
+              and (fact.type is FactType.JSON or fact.name not in pages.columns)]
+    kinds = {fact.name: {FactType.JSON: "json", FactType.TEXT: "text"}.get(fact.type, "number") for fact in stored}
+    beside = pages[[name for name in order if name not in kinds]]
     conn = crawl_store.connect(store, readonly=True)
     try:
         with store_snapshot(conn) as read:
             if stored_rows(read, "pages", crawl_id) != len(pages):
                 raise LookupError(f"crawl {crawl_id} of {store} has other pages than were loaded")
-            rows = typed_reader(read, "pages", tuple((fact.name, fact.type) for fact in facts), crawl_id)
-            return write_csv_beside(Path(path), rows, kinds, derived, bom=bom)
+            rows = typed_reader(read, "pages", tuple((fact.name, fact.type) for fact in stored), crawl_id)
+            return write_csv_beside(Path(path), rows, kinds, beside, order, bom=bom)
     finally:
         conn.close()
 

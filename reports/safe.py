@@ -293,13 +293,15 @@ def write_csv(path: Path, frame: pd.DataFrame, *, bom: bool = False) -> Path:
     return path
 
 
-def write_csv_beside(path: Path, rows: pa.RecordBatchReader, kinds: Mapping[str, str], frame: pd.DataFrame, *,
-                     bom: bool = False) -> Path:
+def write_csv_beside(path: Path, rows: pa.RecordBatchReader, kinds: Mapping[str, str], frame: pd.DataFrame,
+                     order: Iterable[str], *, bom: bool = False) -> Path:
     """Write the columns of ``rows`` (``kinds`` as csv_columns takes them, every text and list
-    masked) and then those of ``frame`` (row by row beside them: as many rows, in their order;
-    masked already) as write_csv writes one frame of them all."""
+    masked) and those of ``frame`` (row by row beside them: as many rows, in their order; masked
+    already), in the ``order`` of their names, as write_csv writes one frame of them all."""
     prepared, frame_kinds = _csv_frame(frame)
-    columns = csv_columns({**kinds, **frame_kinds}, masked=[name for name, kind in kinds.items() if kind != "number"])
+    every = {**kinds, **frame_kinds}
+    columns = csv_columns({name: every[name] for name in order},
+                          masked=[name for name, kind in kinds.items() if kind != "number"])
     copy_frame_csv(prepared, f"SELECT {columns} FROM rows POSITIONAL JOIN frame", path, bom=bom, rows=rows)
     return path
 
