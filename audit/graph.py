@@ -184,17 +184,19 @@ class LinkGraph:
         # one copy of the links: link_facts replaces the table links, which becomes a view of its
         # columns; on one thread, so its rows stay in the store's order (links.csv is written in it)
         self.con.execute("SET threads = 1")
-        self.con.execute(f"""
-            CREATE OR REPLACE TABLE facts_of_links AS
-            SELECT l.*, s.id AS source_id, t.id AS target_id,
-                   NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
-                   AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
-                        OR coalesce(l.kind = 'redirect', false)) AS followed,
-                   CASE WHEN t.url IS NOT NULL THEN t.in_scope ELSE {in_origins} END AS internal,
-                   t.url IS NOT NULL AS to_a_page
-            FROM links l LEFT JOIN page_facts s ON s.url = l.source LEFT JOIN page_facts t ON t.url = l.target
-        """.replace("?::VARCHAR[]", _sql_list(known)))
-        self.con.execute("RESET threads")
+        try:
+            self.con.execute(f"""
+                CREATE OR REPLACE TABLE facts_of_links AS
+                SELECT l.*, s.id AS source_id, t.id AS target_id,
+                       NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
+                       AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
+                            OR coalesce(l.kind = 'redirect', false)) AS followed,
+                       CASE WHEN t.url IS NOT NULL THEN t.in_scope ELSE {in_origins} END AS internal,
+                       t.url IS NOT NULL AS to_a_page
+                FROM links l LEFT JOIN page_facts s ON s.url = l.source LEFT JOIN page_facts t ON t.url = l.target
+            """.replace("?::VARCHAR[]", _sql_list(known)))
+        finally:
+            self.con.execute("RESET threads")
         (made_before,) = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'links'").fetchone()
         self.con.execute("DROP VIEW links" if made_before else "DROP TABLE links")
         self.con.execute("DROP TABLE IF EXISTS link_facts")
