@@ -3,7 +3,8 @@ aggregated there, spilled to disk past the memory budget.
 
 A crawl of ten million URLs has hundreds of millions of links: more than pandas can hold on a
 laptop. ``LinkGraph`` keeps them in a DuckDB table (``links``: row, source, target, kind,
-anchor, nofollow, seen_in; ``row`` is the store's order) in a database file of its own in a
+anchor, nofollow, seen_in; ``row`` is the store's order; once the pages' facts are added, the
+table ``link_facts`` with them and ``links`` a view of it) in a database file of its own in a
 temporary folder, so DuckDB compresses them and evicts what it does not use; the link-graph
 facts the loader adds to pages (inlinks, reachability) are queries over it, and rules ask it
 for the few links they report (``select``).
@@ -155,7 +156,8 @@ class LinkGraph:
         the target's page says, else its origin one of ``origins``), ``to_a_page``, and
         ``source_id``/``target_id``: the number of the source's and target's page (``page_facts.id``,
         a URL's position among the pages' distinct URLs; NULL for a URL that is no page).
-        ``pages``: url, passes (2xx, no page-wide nofollow), in_scope.
+        ``pages``: url, passes (2xx, no page-wide nofollow), in_scope. ``links`` is then a view
+        of link_facts' columns of the store, in the same order.
 
         A table, made once: every rule reading links would otherwise join them with the pages
         again (twice, on URL texts), the main cost of a large audit."""
@@ -179,16 +181,27 @@ class LinkGraph:
         in_origins = f"coalesce({origin} IN (SELECT unnest(?::VARCHAR[])), false)"
         if any_missing:
             in_origins = f"({in_origins} OR ({origin} IS NULL AND l.target IS NOT NULL))"
-        self.con.execute(f"""
-            CREATE OR REPLACE TABLE link_facts AS
-            SELECT l.*, s.id AS source_id, t.id AS target_id,
-                   NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
-                   AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
-                        OR coalesce(l.kind = 'redirect', false)) AS followed,
-                   CASE WHEN t.url IS NOT NULL THEN t.in_scope ELSE {in_origins} END AS internal,
-                   t.url IS NOT NULL AS to_a_page
-            FROM links l LEFT JOIN page_facts s ON s.url = l.source LEFT JOIN page_facts t ON t.url = l.target
-        """.replace("?::VARCHAR[]", _sql_list(known)))
+        # one copy of the links: link_facts replaces the table links, which becomes a view of its
+        # columns; on one thread, so its rows stay in the store's order (links.csv is written in it)
+        self.con.execute("SET threads = 1")
+        try:
+            self.con.execute(f"""
+                CREATE OR REPLACE TABLE facts_of_links AS
+                SELECT l.*, s.id AS source_id, t.id AS target_id,
+                       NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
+                       AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
+                            OR coalesce(l.kind = 'redirect', false)) AS followed,
+                       CASE WHEN t.url IS NOT NULL THEN t.in_scope ELSE {in_origins} END AS internal,
+                       t.url IS NOT NULL AS to_a_page
+                FROM links l LEFT JOIN page_facts s ON s.url = l.source LEFT JOIN page_facts t ON t.url = l.target
+            """.replace("?::VARCHAR[]", _sql_list(known)))
+        finally:
+            self.con.execute("RESET threads")
+        (made_before,) = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'links'").fetchone()
+        self.con.execute("DROP VIEW links" if made_before else "DROP TABLE links")
+        self.con.execute("DROP TABLE IF EXISTS link_facts")
+        self.con.execute("ALTER TABLE facts_of_links RENAME TO link_facts")
+        self.con.execute(f"CREATE VIEW links AS SELECT {', '.join(COLUMNS)} FROM link_facts")
 
     def per_page(self, pages: pd.Series, reaching_kinds: Iterable[str]) -> tuple[pd.Series, pd.Series]:
         """For each URL of ``pages``: its inlinks (distinct sources of followed <a> links to

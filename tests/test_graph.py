@@ -77,3 +77,19 @@ def test_notebook_links_are_a_dataframe_as_stored(tmp_path):
     # links replaced from a frame: the graph and its facts follow
     crawl.links = pd.DataFrame([(f"{SITE}/a", f"{SITE}/b", "a", "new", 0)], columns=store.LINK_COLUMNS[:5])
     assert crawl.graph.select()["anchor"].tolist() == ["new"] and crawl.links["followed"].tolist() == [True]
+
+
+def test_links_are_held_once_a_view_of_link_facts_in_the_stores_order():
+    # more rows than DuckDB's row groups (122,880): on two threads their join would come out of order
+    n = 300_000
+    pages = pd.DataFrame({"url": [f"{SITE}/{i}" for i in range(1000)], "passes": True, "in_scope": True})
+    links = pd.DataFrame({"source": pages["url"].to_numpy()[pd.RangeIndex(n) % 1000],
+                          "target": pages["url"].to_numpy()[(pd.RangeIndex(n) * 7) % 1000], "kind": "a"})
+    graph = LinkGraph.from_frame(links)
+    for _ in range(2):  # made again on the same graph
+        graph.add_page_facts(pages, [SITE])
+        assert graph.con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name IN ('links', 'link_facts')").fetchall() \
+            == [("link_facts",)]
+        rows = graph.query("SELECT row, source FROM links")
+        assert rows["row"].tolist() == list(range(n)) and rows["source"].tolist() == links["source"].tolist()
+    graph.close()
