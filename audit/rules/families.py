@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from audit.rules.base import derived, examples, found, map_texts, rule, rules_in
-from crawler.families import CMS_FAMILIES, url_family
+from crawler.families import CMS_FAMILIES, family_of, url_family
 
 CATEGORY = "duplicates"
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
@@ -86,20 +86,42 @@ def family_table(crawl) -> pd.DataFrame:
 
 def family_members(crawl, families: pd.Series) -> pd.Series:
     """Mask on ``crawl.pages``: the members of ``families`` (a finding stands for its whole family)."""
-    return _families(crawl.pages).isin(families.dropna())
+    return _families(crawl).isin(families.dropna())
 
 
-def _families(p: pd.DataFrame) -> pd.Series:
+def _families(crawl) -> pd.Series:
     """Each page's family: as the crawl recorded it, else from its URL (a --no-sampling crawl)."""
+    return derived(crawl, "url_families", _page_families)
+
+
+def _page_families(crawl) -> pd.Series:
+    p = crawl.pages
     stored = p["family"]
     missing = stored.isna()
-    return stored.where(~missing, map_texts(p.loc[missing, "url"], url_family).reindex(p.index))
+    return stored.where(~missing, url_families(p.loc[missing, "url"]).reindex(p.index))
+
+
+#: what a URL with a family has (crawler.families.family_of): a query or an all-digit path
+#: segment, or the path of a CMS family (any case). A URL of printable ASCII with none of them has
+#: none: searched in the whole column (Arrow's regexes, a pattern each: one regex of all of them
+#: costs several times more), family_of maps only the others.
+_QUERY_OR_NUMBER = r"\?|/[0-9]+(?:/|$)"
+_CMS_PATH = r"/feed|/search/|/wp-login\.php|/wp-admin/|/attachment/|/author/|/comment-page-|/page/"
+
+
+def url_families(urls: pd.Series) -> pd.Series:
+    """crawler.families.family_of of each URL (missing: one of a kind), aligned on ``urls``."""
+    texts = urls.astype("string[pyarrow]")  # the pages' texts are Python's: their .str loops in Python
+    maybe = (texts.str.contains(_QUERY_OR_NUMBER, regex=True, na=False)
+             | texts.str.contains(_CMS_PATH, case=False, regex=True, na=False)
+             | texts.str.contains(r"[^!-~]", regex=True, na=False)).to_numpy(dtype=bool)
+    return map_texts(urls[maybe], family_of).reindex(urls.index)
 
 
 def _family_table(crawl) -> pd.DataFrame:
     p = crawl.pages
     pages = p[p["fetch_kind"].eq("page") & p["in_scope"]]
-    family = _families(pages)
+    family = _families(crawl).loc[pages.index]
     pages, family = pages[family.notna()], family[family.notna()]
     fetched = pages["status"].notna() | pages["error"].notna()
     # a copy of a text met earlier in the crawl (fetch order); the first of each is the original
