@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.rules.base import derived, examples, found, map_texts, rule, rules_in
+from audit.rules.base import arrow_texts, derived, examples, found, map_texts, rule, rules_in
 from crawler.families import CMS_FAMILIES, family_of, url_family
 
 CATEGORY = "duplicates"
@@ -111,7 +111,7 @@ _CMS_PATH = r"/feed|/search/|/wp-login\.php|/wp-admin/|/attachment/|/author/|/co
 
 def url_families(urls: pd.Series) -> pd.Series:
     """crawler.families.family_of of each URL (missing: one of a kind), aligned on ``urls``."""
-    texts = urls.astype("string[pyarrow]")  # the pages' texts are Python's: their .str loops in Python
+    texts = arrow_texts(urls)
     maybe = (texts.str.contains(_QUERY_OR_NUMBER, regex=True, na=False)
              | texts.str.contains(_CMS_PATH, case=False, regex=True, na=False)
              | texts.str.contains(r"[^!-~]", regex=True, na=False)).to_numpy(dtype=bool)
