@@ -262,35 +262,32 @@ def _rule_words(rule: Any, rule_id: str) -> dict[str, Any]:
     }
 
 
-def _worst(severities: pd.Series, default: str) -> str:
-    present = set(severities.dropna())
-    return next((s for s in SEVERITIES if s in present), default)
-
-
-def _first_present(values: pd.Series, default: str) -> str:
-    present = values.dropna()
-    return str(present.iloc[0]) if len(present) else default
-
-
 def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
               max_rows: int) -> list[RuleSection]:
+    if not len(findings):
+        return []
     by_id = {r.id: r for r in rules}
-    grouped = list(findings.groupby("rule", sort=False))
-    status = _status_of(pages, pd.concat([rows["url"].iloc[:max_rows] for _, rows in grouped]) if grouped else [])
+    rank = {severity: i for i, severity in enumerate(SEVERITIES)}
+    # per rule at once (a million findings): its worst severity, first category, URLs
+    per_rule = findings.assign(rank=findings["severity"].map(rank)).groupby("rule", sort=False).agg(
+        findings=("url", "size"), urls=("url", "nunique"), category=("category", "first"), rank=("rank", "min"))
+    shown = findings.groupby("rule", sort=False).head(max_rows)
+    status = _status_of(pages, shown["url"])
+    shown_by_rule = dict(list(shown.groupby("rule", sort=False)))
     sections = []
-    for rule_id, rows in grouped:
+    for rule_id, row in per_rule.iterrows():
         words = _rule_words(by_id.get(rule_id), str(rule_id))
-        shown = rows.iloc[:max_rows]
+        rows = shown_by_rule[rule_id]
         sections.append(RuleSection(
             id=str(rule_id),
             # findings carry the severity configuration gave them; the rule's is the default
-            severity=_worst(rows["severity"], default=words["severity"] or "notice"),
-            category=_first_present(rows["category"], default=words["category"] or "other"),
+            severity=SEVERITIES[int(row["rank"])] if pd.notna(row["rank"]) else words["severity"] or "notice",
+            category=str(row["category"]) if pd.notna(row["category"]) else words["category"] or "other",
             title=words["title"], why=words["why"], fix=words["fix"], learn_more=words["learn_more"],
-            findings=len(rows), urls=rows["url"].nunique(),
+            findings=int(row["findings"]), urls=int(row["urls"]),
             csv_name=rule_csv_name(rule_id),
             rows=[(url, "" if pd.isna(evidence) else str(evidence), _optional_int(code))
-                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status.get))],
+                  for url, evidence, code in zip(rows["url"], rows["evidence"], rows["url"].map(status.get))],
         ))
     return sections
 
@@ -344,8 +341,9 @@ def _accepted_202(pages: pd.DataFrame, rechecks: pd.DataFrame | None) -> list[Ac
     answered = pages[(pages["status"] == 202) & pages["crawlable"].fillna(False).astype(bool)]
     per_url = {}
     if rechecks is not None and len(rechecks):
-        grouped = rechecks[rechecks["url"].isin(answered["url"])].groupby("url")
-        per_url = {url: (len(rows), float(rows["waited"].fillna(0).sum())) for url, rows in grouped}
+        grouped = rechecks[rechecks["url"].isin(answered["url"])].groupby("url")["waited"]
+        counts, waited = grouped.size(), grouped.sum()
+        per_url = {url: (int(n), float(w)) for url, n, w in zip(counts.index, counts, waited)}
     settled = answered["settled_status"] if "settled_status" in answered else pd.Series(pd.NA, index=answered.index)
     accepted = []
     for url, status, retry_after in zip(answered["url"], settled, answered["retry_after"]):
