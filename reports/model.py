@@ -262,32 +262,35 @@ def _rule_words(rule: Any, rule_id: str) -> dict[str, Any]:
     }
 
 
+def _worst(severities: pd.Series, default: str) -> str:
+    present = set(severities.dropna())
+    return next((s for s in SEVERITIES if s in present), default)
+
+
+def _first_present(values: pd.Series, default: str) -> str:
+    present = values.dropna()
+    return str(present.iloc[0]) if len(present) else default
+
+
 def _sections(findings: pd.DataFrame, rules: list[Any], pages: pd.DataFrame,
               max_rows: int) -> list[RuleSection]:
-    if not len(findings):
-        return []
     by_id = {r.id: r for r in rules}
-    rank = {severity: i for i, severity in enumerate(SEVERITIES)}
-    # per rule at once (a million findings): its worst severity, first category, URLs
-    per_rule = findings.assign(rank=findings["severity"].map(rank)).groupby("rule", sort=False).agg(
-        findings=("url", "size"), urls=("url", "nunique"), category=("category", "first"), rank=("rank", "min"))
-    shown = findings.groupby("rule", sort=False).head(max_rows)
-    status = _status_of(pages, shown["url"])
-    shown_by_rule = dict(list(shown.groupby("rule", sort=False)))
+    grouped = list(findings.groupby("rule", sort=False))
+    status = _status_of(pages, pd.concat([rows["url"].iloc[:max_rows] for _, rows in grouped]) if grouped else [])
     sections = []
-    for rule_id, row in per_rule.iterrows():
+    for rule_id, rows in grouped:
         words = _rule_words(by_id.get(rule_id), str(rule_id))
-        rows = shown_by_rule[rule_id]
+        shown = rows.iloc[:max_rows]
         sections.append(RuleSection(
             id=str(rule_id),
             # findings carry the severity configuration gave them; the rule's is the default
-            severity=SEVERITIES[int(row["rank"])] if pd.notna(row["rank"]) else words["severity"] or "notice",
-            category=str(row["category"]) if pd.notna(row["category"]) else words["category"] or "other",
+            severity=_worst(rows["severity"], default=words["severity"] or "notice"),
+            category=_first_present(rows["category"], default=words["category"] or "other"),
             title=words["title"], why=words["why"], fix=words["fix"], learn_more=words["learn_more"],
-            findings=int(row["findings"]), urls=int(row["urls"]),
+            findings=len(rows), urls=rows["url"].nunique(),
             csv_name=rule_csv_name(rule_id),
             rows=[(url, "" if pd.isna(evidence) else str(evidence), _optional_int(code))
-                  for url, evidence, code in zip(rows["url"], rows["evidence"], rows["url"].map(status.get))],
+                  for url, evidence, code in zip(shown["url"], shown["evidence"], shown["url"].map(status.get))],
         ))
     return sections
 

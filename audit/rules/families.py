@@ -119,10 +119,12 @@ def url_families(urls: pd.Series) -> pd.Series:
 
 
 def _family_table(crawl) -> pd.DataFrame:
-    p = crawl.pages
-    pages = p[p["fetch_kind"].eq("page") & p["in_scope"]]
-    family = _families(crawl).loc[pages.index]
-    pages, family = pages[family.notna()], family[family.notna()]
+    p, family = crawl.pages, _families(crawl)
+    member = p["fetch_kind"].eq("page") & p["in_scope"] & family.notna()
+    # only the columns read: a copy of every column of a million pages costs more than the rest
+    pages = p.loc[member, ["url", "depth", "status", "error", "status_class", "noindex", "canonical_self_or_absent",
+                           "indexable", "is_html", "content_hash", "fetched_at", "skip_reason", "family_verdict"]]
+    family = family[member]
     fetched = pages["status"].notna() | pages["error"].notna()
     # a copy of a text met earlier in the crawl (fetch order); the first of each is the original
     duplicate = pages["content_hash"].notna() & pages.sort_values("fetched_at")["content_hash"].duplicated()
@@ -196,8 +198,9 @@ def _evidence(family: str, row: pd.Series, sample_size: Any) -> str:
           "(or a canonical to the real page).",
       learn_more=CRAWL_BUDGET,
       thresholds={"min_urls": 20, "min_waste_share": 0.8, "min_fetch_share": 0.1},
-      reads=("url", "fetch_kind", "status", "error", "skip_reason", "family", "family_verdict",
-             "noindex", "canonical_self_or_absent", "indexable", "content_hash", "fetched_at", "depth"),
+      reads=("url", "fetch_kind", "in_scope", "is_page", "status", "status_class", "error", "skip_reason", "family",
+             "family_verdict", "noindex", "canonical_self_or_absent", "indexable", "is_html", "content_hash",
+             "fetched_at", "depth"),
       touches=lambda crawl, hits: family_members(crawl, hits["url"].map(url_family)))
 def url_family_waste(crawl, t):
     hit = wasteful_families(crawl, t)
