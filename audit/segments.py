@@ -112,30 +112,27 @@ def segment_budget(pages: pd.DataFrame, cause: pd.Series, worth: pd.Series,
         return {}
     segment = pages["segment"]
     counts = segment.value_counts()
-    # every figure counted on the segments' numbers at once: a comparison of the whole column
-    # per segment costs seconds at a million URLs and fifty folders
-    names = counts.index
-    of_fetched = names.get_indexer(segment.loc[cause.index])
-    fetched = np.bincount(of_fetched, minlength=len(names))
-    indexable = np.bincount(of_fetched, weights=worth.to_numpy(dtype=bool), minlength=len(names))
-    cause_codes, causes = pd.factorize(cause)
-    wasting = cause_codes >= 0
-    pair = of_fetched[wasting] * len(causes) + cause_codes[wasting]
-    pairs, first, pair_counts = np.unique(pair, return_index=True, return_counts=True)
-    by_cause: dict[int, list[tuple[int, int, str]]] = {}
-    for key, at, n in zip(pairs.tolist(), first.tolist(), pair_counts.tolist()):
-        by_cause.setdefault(key // len(causes), []).append((-n, at, causes[key % len(causes)]))
+    of_fetched = segment.loc[cause.index]
+    fetched = of_fetched.value_counts()
+    indexable = worth.groupby(of_fetched).sum()
+    # each segment's causes, most first, ties in the order the pages met them: the (segment,
+    # cause) pairs in the order first met, stably sorted by their count
+    pairs = (pd.DataFrame({"segment": of_fetched, "cause": cause}).dropna(subset=["cause"])
+             .groupby(["segment", "cause"], sort=False).size().sort_values(ascending=False, kind="stable"))
+    by_cause: dict[str, dict[str, int]] = {}
+    for (name, why), n in pairs.items():
+        by_cause.setdefault(name, {})[str(why)] = int(n)
     by_rule = (findings.assign(segment=segment_of_urls(findings["url"], pages))
                .groupby(["segment", "rule"]).size() if len(findings) else pd.Series(dtype=int))
     out = {}
-    for code, (name, urls) in enumerate(counts.items()):
-        mine, fetches = sorted(by_cause.get(code, [])), int(fetched[code])
-        wasted = -sum(n for n, _, _ in mine)
+    for name, urls in counts.items():
+        causes, fetches = by_cause.get(name, {}), int(fetched.get(name, 0))
+        wasted = sum(causes.values())
         rules = by_rule.loc[name] if name in by_rule.index.get_level_values(0) else pd.Series(dtype=int)
         out[str(name)] = {
-            "urls": int(urls), "fetched": fetches, "indexable": int(indexable[code]),
+            "urls": int(urls), "fetched": fetches, "indexable": int(indexable.get(name, 0)),
             "wasted": wasted, "waste_share": wasted / fetches if fetches else 0.0,
-            "by_cause": {str(c): -n for n, _, c in mine},
+            "by_cause": causes,
             "findings": {str(k): int(v) for k, v in rules.items()},
         }
     return out

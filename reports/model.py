@@ -346,8 +346,9 @@ def _accepted_202(pages: pd.DataFrame, rechecks: pd.DataFrame | None) -> list[Ac
     answered = pages[(pages["status"] == 202) & pages["crawlable"].fillna(False).astype(bool)]
     per_url = {}
     if rechecks is not None and len(rechecks):
-        grouped = rechecks[rechecks["url"].isin(answered["url"])].groupby("url")
-        per_url = {url: (len(rows), float(rows["waited"].fillna(0).sum())) for url, rows in grouped}
+        grouped = rechecks[rechecks["url"].isin(answered["url"])].groupby("url")["waited"]
+        counts, waited = grouped.size(), grouped.sum()
+        per_url = {url: (int(n), float(w)) for url, n, w in zip(counts.index, counts, waited)}
     settled = answered["settled_status"] if "settled_status" in answered else pd.Series(pd.NA, index=answered.index)
     accepted = []
     for url, status, retry_after in zip(answered["url"], settled, answered["retry_after"]):

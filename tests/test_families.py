@@ -12,16 +12,17 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 
-from audit.rules.families import advice, robots_pattern
+from audit.rules.families import advice, robots_pattern, url_families
 from crawler.families import FamilySampler, page_verdict, url_family
 from seo_audit.sitekit import Reply, SiteServer, page
 
 H = "https://blog.test"
 
 
-@pytest.mark.parametrize("url, family", [
+URL_FAMILIES = [
     (f"{H}/feed/", "feed"),
     (f"{H}/2024/05/a-post/feed/", "feed"),
     (f"{H}/comments/feed/atom/", "feed"),
@@ -60,9 +61,22 @@ H = "https://blog.test"
     (f"{H}/about/", None),
     (f"{H}/category/news/", None),
     (f"{H}/post-12-tips/", None),
-])
+]
+
+
+@pytest.mark.parametrize("url, family", URL_FAMILIES)
 def test_url_family(url, family):
     assert url_family(url) == family
+
+
+def test_the_audit_maps_a_column_of_urls_as_the_crawl_maps_each():
+    # the URLs the audit's search rules out, the ones it leaves to family_of, and those whose
+    # Unicode or newline only Python's own regexes and lower() read as family_of does
+    urls = [url for url, _ in URL_FAMILIES] + [
+        f"{H}/wiki/Main_Page", f"{H}/Page/2/", f"{H}/FEED", f"{H}/c1/p1", f"{H}/p/\u0663/", f"{H}/x/12\n",
+        f"{H}/\u0130tem?Action=View&a&&=v", f"{H}/2024/05", "blog.test/2024/", f"{H}?x/12", f"{H}"]
+    families = url_families(pd.Series(urls, dtype="str"))
+    assert families.to_numpy(dtype=object, na_value=None).tolist() == [url_family(url) for url in urls]
 
 
 @pytest.mark.parametrize("row, duplicate, verdict", [

@@ -142,6 +142,13 @@ def map_texts(texts: pd.Series, func: Callable[[str], str]) -> pd.Series:
                      index=texts.index, dtype="str")
 
 
+def arrow_texts(texts: pd.Series) -> pd.Series:
+    """``texts`` as Arrow strings, whose ``.str`` methods run over the column in C (regexes too:
+    pandas uses Python's re only where Arrow's would answer otherwise, on non-ASCII text...);
+    the pages' texts are Python's (audit.load interns them), whose ``.str`` methods loop in Python."""
+    return texts.astype("string[pyarrow]")
+
+
 def texts_match(texts: pd.Series, test: Callable[[str], bool]) -> pd.Series:
     """Whether ``test`` holds for each text (never for a missing one), in a plain loop as map_texts."""
     return pd.Series([isinstance(value, str) and test(value) for value in texts.to_numpy()],

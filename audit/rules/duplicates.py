@@ -7,8 +7,8 @@ from typing import Callable
 
 import pandas as pd
 
-from audit.rules.base import (derived, found, group_members, indexable_html_mask, map_texts, pages_named,
-                              rule, rules_in)
+from audit.rules.base import (arrow_texts, derived, found, group_members, indexable_html_mask, map_texts,
+                              pages_named, rule, rules_in)
 from audit.rules.content import indexable_html
 
 CATEGORY = "duplicates"
@@ -26,7 +26,8 @@ _END_SLASH = re.compile(r"/(?=$|\?)")
 
 def url_pattern(urls: pd.Series) -> pd.Series:
     """URLs with query values and digit runs blanked: '/events?month=2031-02' -> '/events?month=*'."""
-    return map_texts(urls, lambda url: _DIGITS.sub("{n}", _QUERY_VALUE.sub("=*", url) if "=" in url else url))
+    blanked = arrow_texts(urls).str.replace(_QUERY_VALUE.pattern, "=*", regex=True)
+    return blanked.str.replace(_DIGITS.pattern, "{n}", regex=True).astype("str")
 
 
 def page_url_patterns(crawl) -> pd.Series:

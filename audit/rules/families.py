@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from audit.rules.base import derived, examples, found, map_texts, rule, rules_in
-from crawler.families import CMS_FAMILIES, url_family
+from audit.rules.base import arrow_texts, derived, examples, found, map_texts, rule, rules_in
+from crawler.families import CMS_FAMILIES, family_of, url_family
 
 CATEGORY = "duplicates"
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
@@ -86,21 +86,45 @@ def family_table(crawl) -> pd.DataFrame:
 
 def family_members(crawl, families: pd.Series) -> pd.Series:
     """Mask on ``crawl.pages``: the members of ``families`` (a finding stands for its whole family)."""
-    return _families(crawl.pages).isin(families.dropna())
+    return _families(crawl).isin(families.dropna())
 
 
-def _families(p: pd.DataFrame) -> pd.Series:
+def _families(crawl) -> pd.Series:
     """Each page's family: as the crawl recorded it, else from its URL (a --no-sampling crawl)."""
+    return derived(crawl, "url_families", _page_families)
+
+
+def _page_families(crawl) -> pd.Series:
+    p = crawl.pages
     stored = p["family"]
     missing = stored.isna()
-    return stored.where(~missing, map_texts(p.loc[missing, "url"], url_family).reindex(p.index))
+    return stored.where(~missing, url_families(p.loc[missing, "url"]).reindex(p.index))
+
+
+#: what a URL with a family has (crawler.families.family_of): a query or an all-digit path
+#: segment, or the path of a CMS family (any case). A URL of printable ASCII with none of them has
+#: none: searched in the whole column (Arrow's regexes, a pattern each: one regex of all of them
+#: costs several times more), family_of maps only the others.
+_QUERY_OR_NUMBER = r"\?|/[0-9]+(?:/|$)"
+_CMS_PATH = r"/feed|/search/|/wp-login\.php|/wp-admin/|/attachment/|/author/|/comment-page-|/page/"
+
+
+def url_families(urls: pd.Series) -> pd.Series:
+    """crawler.families.family_of of each URL (missing: one of a kind), aligned on ``urls``."""
+    texts = arrow_texts(urls)
+    maybe = (texts.str.contains(_QUERY_OR_NUMBER, regex=True, na=False)
+             | texts.str.contains(_CMS_PATH, case=False, regex=True, na=False)
+             | texts.str.contains(r"[^!-~]", regex=True, na=False)).to_numpy(dtype=bool)
+    return map_texts(urls[maybe], family_of).reindex(urls.index)
 
 
 def _family_table(crawl) -> pd.DataFrame:
-    p = crawl.pages
-    pages = p[p["fetch_kind"].eq("page") & p["in_scope"]]
-    family = _families(pages)
-    pages, family = pages[family.notna()], family[family.notna()]
+    p, family = crawl.pages, _families(crawl)
+    member = p["fetch_kind"].eq("page") & p["in_scope"] & family.notna()
+    # only the columns read: a copy of every column of a million pages costs more than the rest
+    pages = p.loc[member, ["url", "depth", "status", "error", "status_class", "noindex", "canonical_self_or_absent",
+                           "indexable", "is_html", "content_hash", "fetched_at", "skip_reason", "family_verdict"]]
+    family = family[member]
     fetched = pages["status"].notna() | pages["error"].notna()
     # a copy of a text met earlier in the crawl (fetch order); the first of each is the original
     duplicate = pages["content_hash"].notna() & pages.sort_values("fetched_at")["content_hash"].duplicated()
@@ -174,8 +198,9 @@ def _evidence(family: str, row: pd.Series, sample_size: Any) -> str:
           "(or a canonical to the real page).",
       learn_more=CRAWL_BUDGET,
       thresholds={"min_urls": 20, "min_waste_share": 0.8, "min_fetch_share": 0.1},
-      reads=("url", "fetch_kind", "status", "error", "skip_reason", "family", "family_verdict",
-             "noindex", "canonical_self_or_absent", "indexable", "content_hash", "fetched_at", "depth"),
+      reads=("url", "fetch_kind", "in_scope", "is_page", "status", "status_class", "error", "skip_reason", "family",
+             "family_verdict", "noindex", "canonical_self_or_absent", "indexable", "is_html", "content_hash",
+             "fetched_at", "depth"),
       touches=lambda crawl, hits: family_members(crawl, hits["url"].map(url_family)))
 def url_family_waste(crawl, t):
     hit = wasteful_families(crawl, t)
