@@ -344,11 +344,11 @@ _READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape=''
 
 
 def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], str]" = lambda sql: sql) -> str:
-    """The lines of the relation ``lines`` (file, lineno, line, and what ``parts`` reads) as
-    (file, line number, kind, why, line, LINE_COLUMNS, agent_id: the user agent's number in
-    KNOWN_AGENTS): kind is 'bot', 'human', 'bad', 'skip'
-    (blank and comment lines) or 'odd' (see _native_select); a visitor's columns are all NULL. ``refer`` rewrites the format's
-    expressions on ``p`` (the parts) for relations that hold the parts as columns.
+    """The lines of the relation ``lines`` (file, lineno, line, and what ``parts`` reads: skip,
+    odd) as (file, lineno, line, skip, odd, shape: why the line is not of the format or NULL,
+    is_bot, LINE_COLUMNS, agent_id: the user agent's number in KNOWN_AGENTS); a visitor's
+    columns are all NULL. ``refer`` rewrites the format's expressions on ``p`` (the parts) for
+    relations that hold the parts as columns. _grouped tells the line's kind from them.
 
     Only a bot's line is taken apart (date, status, target...): a visitor's is checked for its
     shape and counted, so most lines cost a split and one look at their user agent: in the
@@ -357,26 +357,19 @@ def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], st
     cols = {name: refer(sql) for name, sql in cols.items()}
     names = [name for name in LINE_COLUMNS if name != "user_agent"]
     parsed = ", ".join(f"CASE WHEN is_bot THEN {cols[name]} END AS {name}" for name in names)
-    why = ("coalesce(shape, CASE WHEN is_bot THEN CASE WHEN status IS NULL THEN 'no status' WHEN time IS NULL "
-           "THEN 'bad date' WHEN target IS NULL OR target = '' THEN 'no request line' END END)")
     # a bot's user agent as its number in KNOWN_AGENTS when it is there: a small key to group by
     # instead of a long text (the view BOT_HITS gives the text back)
     kept = ", ".join(name if name != "user_agent" else "CASE WHEN is_bot AND agent_id IS NULL THEN user_agent END "
                      "AS user_agent, CASE WHEN is_bot THEN agent_id END AS agent_id" for name in LINE_COLUMNS)
     return f"""
-    SELECT file, lineno, kind, CASE WHEN kind = 'bad' THEN left(line, {SAMPLE_CHARS}) END AS line,
-           CASE WHEN kind = 'bad' THEN why END AS why, {kept}
+    SELECT file, lineno, line, skip, odd, shape, is_bot, {kept}
     FROM (
-        SELECT *, CASE WHEN skip THEN 'skip' WHEN odd THEN 'odd' WHEN why IS NOT NULL THEN 'bad' WHEN is_bot THEN 'bot'
-                       ELSE 'human' END AS kind
-        FROM (SELECT *, {why} AS why FROM (
-            SELECT *, {parsed} FROM (
-                SELECT u.*, k.agent_id, shape IS NULL AND coalesce(k.agent_is_bot, regexp_matches(user_agent, {_q(PREFILTER)}),
-                                                       false) AS is_bot
-                FROM (SELECT *, {refer(check)} AS shape, {cols["user_agent"]} AS user_agent
-                      FROM (SELECT *, {parts} FROM ({lines}))) u
-                LEFT JOIN {KNOWN_AGENTS} k ON u.user_agent = k.agent)))
-    )"""
+        SELECT *, {parsed} FROM (
+            SELECT u.*, k.agent_id, shape IS NULL AND coalesce(k.agent_is_bot, regexp_matches(user_agent, {_q(PREFILTER)}),
+                                                   false) AS is_bot
+            FROM (SELECT *, {refer(check)} AS shape, {cols["user_agent"]} AS user_agent
+                  FROM (SELECT *, {parts} FROM ({lines}))) u
+            LEFT JOIN {KNOWN_AGENTS} k ON u.user_agent = k.agent))"""
 
 
 #: the user agents met in the first lines of the files, each with a number and whether PREFILTER matches it
@@ -574,25 +567,49 @@ _LINES_READ = ("file INTEGER, kind VARCHAR, why VARCHAR, ip VARCHAR, user_agent 
                "response_time_sum DOUBLE, response_times BIGINT")
 
 
-def _grouped(select: str) -> str:
+#: why a line is unreadable (NULL: it is not): its shape, else for a bot's line what its fields
+#: gave; {time} is its instant (or the first of its group's: a group's lines share their day)
+_WHY = ("coalesce(shape, CASE WHEN is_bot THEN CASE WHEN status IS NULL THEN 'no status' WHEN {time} IS NULL "
+        "THEN 'bad date' WHEN target IS NULL OR target = '' THEN 'no request line' END END)")
+#: a line's kind, from _classified's flags and _WHY
+_KIND = ("CASE WHEN skip THEN 'skip' WHEN odd THEN 'odd' WHEN why IS NOT NULL THEN 'bad' WHEN is_bot THEN 'bot' "
+         "ELSE 'human' END")
+#: what a group of lines_read is keyed by besides its file and kind
+_HIT_KEYS = ("ip::VARCHAR AS ip, user_agent::VARCHAR AS user_agent, agent_id::INTEGER AS agent_id, "
+             "host::VARCHAR AS host, scheme::VARCHAR AS scheme, method::VARCHAR AS method, "
+             "target::VARCHAR AS target, status::INTEGER AS status, "
+             # the UTC day by arithmetic on the instant: the cast of a TIMESTAMPTZ goes through ICU, slower
+             "CAST(make_timestamp(epoch_us(time)) AS DATE) AS day")
+_HITS = ("min(time::TIMESTAMPTZ) AS first_hit, max(time::TIMESTAMPTZ) AS last_hit, count(*) AS hits, "
+         "sum(response_time::DOUBLE) AS response_time_sum, count(response_time) AS response_times")
+
+
+def _grouped(select: str, numbered: bool) -> str:
     """The lines of ``select`` (as _classified gives them) into lines_read: a bot's hits grouped
-    per day and answer, a visitor's lines collapsed into one count, each unreadable line kept
-    (sampled later), skipped lines as one row; only fixed-size aggregates, which DuckDB spills to
-    disk past its memory limit. (No filter here: DuckDB would push it down and work out every
-    line's kind, its user agent's regular expression first, once per reference.)"""
+    per day and answer, a visitor's lines collapsed into one count, skipped lines as one row;
+    only fixed-size aggregates, which DuckDB spills to disk past its memory limit. (No filter
+    here: DuckDB would push it down and work out every line's kind, its user agent's regular
+    expression first, once per reference.)
+
+    ``numbered``: lines with their numbers, each unreadable one kept as a row of its own (sampled
+    later), its kind told line by line. Lines without (DuckDB's CSV reader: a file with an
+    unreadable line is read again whole) are grouped first, by the flags their kind comes from,
+    and their kinds told per group: the bots' fields are then worked out once, not again for
+    their kind."""
+    if numbered:
+        return f"""
+        INSERT INTO lines_read BY NAME
+        SELECT file::INTEGER AS file, kind, CASE WHEN kind = 'bad' THEN why END AS why, {_HIT_KEYS},
+               CASE WHEN kind = 'bad' THEN lineno END AS bad_line,
+               CASE WHEN kind = 'bad' THEN left(line, {SAMPLE_CHARS}) END AS bad_text, {_HITS}
+        FROM (SELECT *, {_KIND} AS kind FROM (SELECT *, {_WHY.format(time="time")} AS why FROM ({select})))
+        GROUP BY ALL"""
     return f"""
         INSERT INTO lines_read BY NAME
-        SELECT file::INTEGER AS file, kind, why::VARCHAR AS why, ip::VARCHAR AS ip, user_agent::VARCHAR AS user_agent,
-               agent_id::INTEGER AS agent_id,
-               host::VARCHAR AS host, scheme::VARCHAR AS scheme, method::VARCHAR AS method,
-               target::VARCHAR AS target, status::INTEGER AS status,
-               -- the UTC day by arithmetic on the instant: the cast of a TIMESTAMPTZ goes through ICU, slower
-               CAST(make_timestamp(epoch_us(time)) AS DATE) AS day,
-               CASE WHEN kind = 'bad' THEN lineno END AS bad_line, line::VARCHAR AS bad_text,
-               min(time::TIMESTAMPTZ) AS first_hit, max(time::TIMESTAMPTZ) AS last_hit, count(*) AS hits,
-               sum(response_time::DOUBLE) AS response_time_sum, count(response_time) AS response_times
-        FROM ({select})
-        GROUP BY ALL"""
+        SELECT * EXCLUDE (skip, odd, shape, is_bot, why), CASE WHEN kind = 'bad' THEN why END AS why
+        FROM (SELECT *, {_KIND} AS kind FROM (SELECT *, {_WHY.format(time="first_hit")} AS why FROM (
+            SELECT file::INTEGER AS file, skip, odd, shape, is_bot, {_HIT_KEYS}, {_HITS}
+            FROM ({select}) GROUP BY ALL)))"""
 
 
 def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str],
@@ -616,7 +633,7 @@ def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[
     with _readable([files[i] for i in whole], piped) as sources:
         for i, src in zip(whole, sources):
             con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-            con.execute(_grouped(_file_select(i, files[i], src)))
+            con.execute(_grouped(_file_select(i, files[i], src), numbered=True))
             rejects.update({i: refused for refused in _rejects(con, [src]).values()})
     return rejects, natively
 
@@ -633,7 +650,7 @@ def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], group: 
     # the file's index in ``files``, from the path the reader gives (the same for a whole chunk)
     numbered = (f"SELECT * REPLACE ([{', '.join(map(str, group))}][list_position([{', '.join(map(_q, paths))}], file)] "
                 "AS file)")
-    con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths)})"))
+    con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths)})", numbered=False))
     refused = con.execute("""
         SELECT s.file_path, e.line, any_value(e.csv_line) AS text, list(DISTINCT e.error_type) AS kinds,
                count(*) OVER (PARTITION BY s.file_path) AS records
@@ -657,7 +674,7 @@ def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], group: 
         frame = pd.DataFrame(whole, columns=["file", "lineno", "line"])
         con.register("refused_lines", frame)
         for i in sorted({f for f, _, _ in whole}):
-            con.execute(_grouped(_whole_lines(files[i], f"SELECT * FROM refused_lines WHERE file = {i}")))
+            con.execute(_grouped(_whole_lines(files[i], f"SELECT * FROM refused_lines WHERE file = {i}"), numbered=True))
         con.unregister("refused_lines")
     for i in rejects:
         rejects[i].sort()
