@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import audit
+import audit.graph as graph_module
 from audit.graph import BYTES_PER_LINK, MEMORY_FLOOR, LinkGraph, _links_span, memory_limit, parse_size
 from crawler import store
 
@@ -93,3 +94,21 @@ def test_links_are_held_once_a_view_of_link_facts_in_the_stores_order():
         rows = graph.query("SELECT row, source FROM links")
         assert rows["row"].tolist() == list(range(n)) and rows["source"].tolist() == links["source"].tolist()
     graph.close()
+
+
+def test_inlinks_counted_in_shares_of_the_targets_as_in_one(monkeypatch):
+    # distinct sources per target, duplicates and self-links among them, counted in one aggregate
+    # and in shares of the targets (what a crawl of more than PAIRS_PER_AGGREGATE links gets)
+    pages = pd.DataFrame({"url": [f"{SITE}/{i}" for i in range(50)], "passes": True, "in_scope": True})
+    sources = [f"{SITE}/{i % 50}" for i in range(2000)]
+    targets = [f"{SITE}/{(i * i) % 37}" for i in range(2000)]
+    graph = LinkGraph.from_frame(pd.DataFrame({"source": sources, "target": targets, "kind": "a"}))
+    graph.add_page_facts(pages, [SITE])
+    expected = {t: len({s for s, u in zip(sources, targets) if u == t and s != t}) for t in pages["url"]}
+    by_share = []
+    for pairs in (10**9, 300, 7):
+        monkeypatch.setattr(graph_module, "PAIRS_PER_AGGREGATE", pairs)
+        inlinks, _ = graph.per_page(pages["url"], ["a"])
+        by_share.append(dict(zip(pages["url"], inlinks.tolist())))
+    graph.close()
+    assert by_share == [expected] * 3 and max(expected.values()) > 1
