@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from audit.rules.base import arrow_texts, derived, examples, found, map_texts, rule, rules_in
-from crawler.families import CMS_FAMILIES, family_of, url_family
+from crawler.families import CMS_FAMILIES, FAMILY_SIGN_CMS_PATH, FAMILY_SIGN_QUERY_OR_NUMBER, family_of, url_family
 
 CATEGORY = "duplicates"
 CRAWL_BUDGET = "https://developers.google.com/crawling/docs/crawl-budget"
@@ -101,19 +101,11 @@ def _page_families(crawl) -> pd.Series:
     return stored.where(~missing, url_families(p.loc[missing, "url"]).reindex(p.index))
 
 
-#: what a URL with a family has (crawler.families.family_of): a query or an all-digit path
-#: segment, or the path of a CMS family (any case). A URL of printable ASCII with none of them has
-#: none: searched in the whole column (Arrow's regexes, a pattern each: one regex of all of them
-#: costs several times more), family_of maps only the others.
-_QUERY_OR_NUMBER = r"\?|/[0-9]+(?:/|$)"
-_CMS_PATH = r"/feed|/search/|/wp-login\.php|/wp-admin/|/attachment/|/author/|/comment-page-|/page/"
-
-
 def url_families(urls: pd.Series) -> pd.Series:
     """crawler.families.family_of of each URL (missing: one of a kind), aligned on ``urls``."""
     texts = arrow_texts(urls)
-    maybe = (texts.str.contains(_QUERY_OR_NUMBER, regex=True, na=False)
-             | texts.str.contains(_CMS_PATH, case=False, regex=True, na=False)
+    maybe = (texts.str.contains(FAMILY_SIGN_QUERY_OR_NUMBER, regex=True, na=False)
+             | texts.str.contains(FAMILY_SIGN_CMS_PATH, case=False, regex=True, na=False)
              | texts.str.contains(r"[^!-~]", regex=True, na=False)).to_numpy(dtype=bool)
     return map_texts(urls[maybe], family_of).reindex(urls.index)
 
