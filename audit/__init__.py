@@ -11,13 +11,13 @@ In a notebook::
     audit.query("site.db", "SELECT kind, count(*) FROM links GROUP BY kind").df()
 
 The names below are imported on first use: a process that needs one part of the package (a
-child of audit.parallel, the logs' reader) does not pay for the rules, Scrapy and the rest.
+child of crawler.parallel, the logs' reader) does not pay for the rules, Scrapy and the rest.
 """
 
 
 import pandas as pd
 
-from audit.lazy import names_on_first_use
+from crawler.lazy import names_on_first_use
 
 # pandas' text ("str") in Python objects, as without pyarrow (which the engine brings): crawled
 # text may hold lone surrogates, which Arrow's UTF-8 strings cannot

@@ -11,9 +11,9 @@ import pandas as pd
 from audit.budget import PAGES_READ as BUDGET_READS
 from audit.graph import DEFAULT_MEMORY_BUDGET
 from audit.load import Crawl
-from audit.parallel import handed_over, in_new_process, write_text_batches
 from audit.rules import RULES, RULES_BY_ID, SEVERITIES, Rule
 from crawler import store as crawl_store
+from crawler.parallel import handed_over, in_new_process, write_text_batches
 
 FINDING_COLUMNS = list(crawl_store.FINDING_COLUMNS)
 #: an audit with more findings than this has them saved to the store by a process of its own

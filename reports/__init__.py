@@ -14,17 +14,17 @@ masking never makes two URLs one, so what is keyed on URLs afterwards still hold
 
 links.csv is written by DuckDB from the crawl's links (``crawl.graph``, audit.graph.LinkGraph),
 which never become Python objects. The workbook of a large audit is written by a new process
-(``audit.parallel.in_new_process``), which imports the main script as multiprocessing's "spawn"
+(``crawler.parallel.in_new_process``), which imports the main script as multiprocessing's "spawn"
 does: a script calling write_outputs keeps its work under ``if __name__ == "__main__":`` (a
 notebook needs nothing).
 
 The names below are imported on first use: a process that writes one output (the workbook's,
-audit.parallel.in_new_process) imports only that output's module, not the report's.
+crawler.parallel.in_new_process) imports only that output's module, not the report's.
 """
 
 from __future__ import annotations
 
-from audit.lazy import names_on_first_use
+from crawler.lazy import names_on_first_use
 
 #: public name -> the module that defines it
 _HOMES = {

@@ -17,14 +17,14 @@ import pandas as pd
 
 from audit.graph import store_snapshot
 from audit.load import stored_rows, typed_reader
-from audit.parallel import handed_over, in_new_process, write_text_batches
 from crawler import store as crawl_store
 from crawler.facts import FactType
+from crawler.parallel import handed_over, in_new_process, write_text_batches
 from crawler.store import PAGE_BLOB_COLUMNS, PAGE_COLUMNS, PAGE_FACTS
 
 from .model import ReportModel, rule_csv_name
-from .safe import copy_csv, csv_columns, register_redact, write_csv, write_csv_beside
-from .workbook import write_workbook_of
+from .safe import copy_csv, csv_columns, neutralise, register_redact, spreadsheet_safe, write_csv, write_csv_beside
+from .workbook import sheet_names, write_workbook_of
 
 #: links.csv columns (the store's link columns)
 LINK_CSV_COLUMNS = ["source", "target", "kind", "anchor", "nofollow", "seen_in"]
@@ -132,7 +132,7 @@ def write_workbook(path: Path, model: ReportModel, summary: dict[str, Any]) -> P
 
 def start_workbook(path: Path, model: ReportModel, summary: dict[str, Any], *, apart: bool) -> Callable[[], Path]:
     """Write report.xlsx (write_workbook's), by a new process while this one goes on if
-    ``apart`` (audit.parallel.in_new_process), else now; return the function waiting for it.
+    ``apart`` (crawler.parallel.in_new_process), else now; return the function waiting for it.
     The sheets' rows reach the writer through an Arrow file (workbook_contents), removed once
     it is written: pickled, they would be held twice more at once (the pickle and its copy)."""
     def start(sheets_file: str) -> Callable[[], Path]:
@@ -146,20 +146,33 @@ def start_workbook(path: Path, model: ReportModel, summary: dict[str, Any], *, a
 
 
 def workbook_contents(model: ReportModel, summary: dict[str, Any], sheets_file: str) -> tuple[
-        tuple[list[tuple[str, Any]], pd.DataFrame], list[tuple[str, int]]]:
-    """What write_workbook_of writes: the summary sheet (workbook_summary), and per fired rule
-    in its order the name of the CSV of its findings and how many; the rows each rule's sheet shows (at
-    most WORKBOOK_ROWS_PER_RULE) are one record batch each, in that order, of the Arrow IPC
-    file ``sheets_file``, which the writer reads a sheet at a time."""
+        tuple[list[tuple[str, Any]], list[str], list[list[Any]]], list[tuple[str, str, int]]]:
+    """What write_workbook_of writes, every cell spreadsheet-safe and a plain Python value (its
+    process imports neither pandas nor reports.safe): the summary sheet (workbook_summary's facts,
+    the header and rows of its table), and per fired rule in its order the name of its sheet, the
+    name of the CSV of its findings and how many; the rows each rule's sheet shows (at most
+    WORKBOOK_ROWS_PER_RULE) are one record batch each, in that order, of the Arrow IPC file
+    ``sheets_file``, which the writer reads a sheet at a time."""
     sheets = []
 
     def shown() -> Iterator[pd.DataFrame]:
         for section, rows in model.rule_findings():
             sheets.append((rule_csv_name(section.id), len(rows)))
-            yield rows.iloc[:WORKBOOK_ROWS_PER_RULE]
+            yield spreadsheet_safe(rows.iloc[:WORKBOOK_ROWS_PER_RULE][list(RULE_SHEET_COLUMNS)])
 
     write_text_batches(sheets_file, shown(), RULE_SHEET_COLUMNS)
-    return workbook_summary(model, summary), sheets
+    facts, rules = workbook_summary(model, summary)
+    facts = [(label, neutralise(value) if isinstance(value, str) else _cell(value)) for label, value in facts]
+    rows = [[_cell(value) for value in row] for row in spreadsheet_safe(rules).itertuples(index=False, name=None)]
+    names = sheet_names(list(rules["rule"]))
+    return (facts, list(rules.columns), rows), [(name, *sheet) for sheet, name in zip(sheets, names)]
+
+
+def _cell(value: Any) -> Any:
+    """A value xlsxwriter can write: NA as blank, numpy scalars as Python ones."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def workbook_summary(model: ReportModel, summary: dict[str, Any]) -> tuple[list[tuple[str, Any]], pd.DataFrame]:

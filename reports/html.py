@@ -18,7 +18,7 @@ import json
 import logging
 import secrets
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import jinja2
 import jinja2.ext
@@ -276,12 +276,13 @@ def _charts_of(pages: pd.DataFrame, findings: pd.DataFrame) -> list[tuple[str, C
 
 
 def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, branding: Branding,
-                  max_rows_per_rule: int, failed_parts: dict[str, str] | None = None) -> str:
-    """The report's HTML. Parts that could not be drawn are notes in it, and {name: why} in
-    ``failed_parts``."""
+                  max_rows_per_rule: int, failed_parts: dict[str, str] | None = None) -> Iterator[str]:
+    """The report's HTML, a piece at a time as the template makes it (to be written as it
+    comes: a 100k-URL report held whole is tens of MiB, and as much again encoded). Parts that
+    could not be drawn are notes in it, and {name: why} in ``failed_parts`` once it is all read."""
     failed = {} if failed_parts is None else failed_parts
     explorer = explorer_pages(crawl.pages)
-    return _environment().get_template("report.html.j2").render(
+    return _environment().get_template("report.html.j2").generate(
         failed_parts=failed,
         model=model,
         since=model.since_last_crawl,

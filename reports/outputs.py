@@ -108,8 +108,8 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
                 done.files[COMPARE_CSV] = _write_compare_csv(out / COMPARE_CSV, previous, bom=bom)
         with done.writing("report.html"):
             failed_parts: dict[str, str] = {}
-            (out / "report.html").write_text(render_report(model, crawl, findings, brand, max_rows_per_rule,
-                                                           failed_parts), encoding="utf-8")
+            with (out / "report.html").open("w", encoding="utf-8") as html:
+                html.writelines(render_report(model, crawl, findings, brand, max_rows_per_rule, failed_parts))
             done.files["report.html"] = out / "report.html"
             done.missing.update((f"report.html: {part}", why) for part, why in failed_parts.items())
     else:  # what can be said without the model: which crawl, and what is missing

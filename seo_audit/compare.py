@@ -71,11 +71,11 @@ import pandas as pd
 
 from audit import AuditConfig, CrawlOutline, crawl_budget, load_crawl, load_outline, run_audit
 from audit.load import OUTLINE_PAGE_COLUMNS
-from audit.parallel import in_new_process
 from audit.rules import RULES_BY_ID
 from audit.rules.logs import CATEGORY as LOGS
 from audit.rules.performance import TIMING_RULES
 from crawler import store as crawl_store
+from crawler.parallel import in_new_process
 from reports.compare_csv import change_rows
 from reports.safe import write_csv
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.parallel import ChildError, in_new_process
+from crawler.parallel import ChildError, in_new_process
 
 starts = pytest.mark.parametrize("start", [in_new_process], ids=["new-process"])
 

@@ -162,7 +162,7 @@ def test_the_cli_names_the_missing_output_and_exits_4_without_a_traceback(serve,
     site = serve(shop_site())
     store = tmp_path / "crawl.sqlite"
     crawl_site(f"{site.url}/", store)
-    monkeypatch.setattr("reports.workbook.spreadsheet_safe", _fail)  # the workbook's cells
+    monkeypatch.setattr("reports.exports.spreadsheet_safe", _fail)  # the workbook's cells
     code = cli_in_process(["report", "--store", str(store), "--out", str(tmp_path / "out"), "--json"])
     captured = capsys.readouterr()
     assert code == 4

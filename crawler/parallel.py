@@ -4,8 +4,9 @@ previous crawl for a comparison). The heavy lifting over links is DuckDB's, whic
 CPU by itself.
 
 ``in_new_process`` starts a new interpreter that gets its work pickled: it holds nothing of this
-process's memory but its arguments (keep them small: a few lists, a path), and imports only the
-work's module (this package's ``__init__`` imports its parts on first use). Only results travel
+process's memory but its arguments (keep them small: a few lists, a path), and imports only this
+module and the work's (packages import their parts on first use, crawler.lazy; this one lives in
+the crawler package, whose ``__init__`` is empty: audit's imports pandas). Only results travel
 back, pickled. Many texts go to it in a file: ``handed_over`` a temporary file that
 ``write_text_batches`` fills with Arrow record batches, which the work reads one at a time
 (pickled, they would be held twice more at once: the pickle and its copy).
@@ -108,3 +109,4 @@ def write_text_batches(path: str, frames: Iterable[Any], columns: Sequence[str])
         for frame in frames:
             writer.write_batch(pa.RecordBatch.from_arrays(
                 [pa.array(frame[name], type=pa.string(), from_pandas=True) for name in columns], schema=schema))
+    pa.default_memory_pool().release_unused()  # the batches' buffers, which the pool would keep

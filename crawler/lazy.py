@@ -1,5 +1,5 @@
 """A package's public names imported on first use (PEP 562): a process that needs one part of a
-package (a child of audit.parallel) does not import the rest."""
+package (a child of crawler.parallel) does not import the rest."""
 
 from __future__ import annotations
 
