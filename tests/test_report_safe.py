@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from reports import charts
+from reports import charts, safe as safe_module
 from reports.branding import BrandingError, css_colour
 from reports.html import script_json
 from reports.safe import (FORMULA_STARTS, SECRET_PARAMETERS, http_url, neutralise, redact, redact_frame,
@@ -362,3 +362,20 @@ def test_redact_frame_masks_shared_lists_and_repeated_text_alike():
 def test_every_formula_start_is_below_the_sql_prefix_test():
     # csv_columns skips left() for a text not below "A": a new formula start above it would pass unneutralised
     assert max(map(ord, FORMULA_STARTS)) < ord("A")
+
+
+# pieces of texts that may or may not hold credentials: userinfo, secret parameters in any case,
+# characters Python's IGNORECASE folds to ASCII (the Kelvin sign, the long s), a lone surrogate
+_PIECES = st.sampled_from(["https://", "//", "u:p", "@", "h", "/", "?", "&", ";", "#", "=", "token", "KEY",
+                           "Sig", "\u212aey", "\u017fecret", "x-amz-signature", "a", " ", "é", "\ud800"])
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(_PIECES, max_size=8).map("".join)), max_size=20))
+def test_only_texts_told_apart_as_suspect_go_to_redact_and_every_one_redact_changes_is(texts):
+    suspect = safe_module._suspect_texts(np.array(texts, dtype=object))
+    assert suspect.dtype == bool and len(suspect) == len(texts)
+    for text, flagged in zip(texts, suspect.tolist()):
+        if isinstance(text, str) and redact(text) != text:
+            assert flagged, text
+        if text is None:
+            assert not flagged
