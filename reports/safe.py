@@ -460,8 +460,14 @@ def _csv_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
             # lists): pandas infers the dtype of what it makes, whose values it then writes
             objects = column.to_numpy()
             codes, first = _distinct_objects(objects)
-            made = pd.Series(objects[first], dtype=object).map(_cell_text)
-            texts = _object_texts(made.to_numpy()) if made.dtype == object else _pandas_texts(made)
+            distinct = objects[first]
+            if all(value.__class__ is list for value in distinct.tolist()):
+                # lists only (redirect chains, a million distinct ones): their JSON, which starts
+                # with "[" (no formula) and is never empty, is what pandas would write of it
+                texts = [_json_text(value) for value in distinct.tolist()]
+            else:
+                made = pd.Series(distinct, dtype=object).map(_cell_text)
+                texts = _object_texts(made.to_numpy()) if made.dtype == object else _pandas_texts(made)
             columns[key], kinds[key] = pd.Series(np.array(texts, dtype=object)[codes], index=column.index,
                                                  dtype=object), "plain"
         else:  # dates and other values only pandas knows how to write

@@ -306,6 +306,8 @@ _SHARED_URLS = pd.CategoricalDtype(["https://h/a", "=HYPERLINK(1)", "https://h/?
     pd.DataFrame({"cells": pd.Series([["=a", 'b"c'], [], (1, 2), {"k": "v,w"}, np.array([1, 2]), None, float("nan"),
                                       pd.NA, 7, -3.5, "=x", "a,b", True, np.float64(0.1), np.int64(4), {1, 2}, "",
                                       np.array(-5), "\nx", ['one "text", ü']], dtype=object), "n": range(_N)}),
+    pd.DataFrame({"chains": pd.Series([[t] for t in _HOSTILE_TEXTS[:16]] + [[], ["a", "=b"], [1, None], ["ü", '"']],
+                                      dtype=object), "n": range(_N)}),  # lists only (redirect chains)
     pd.DataFrame({"ints": pd.Series([7, None] * 10, dtype=object),  # written 7.0: pandas infers floats
                   "mixed": pd.Series([1.5, 2, "a", None] * 5, dtype=object)}),
     pd.DataFrame({"cat": pd.Categorical(_HOSTILE_TEXTS[:11] + [None] * 9,
@@ -327,7 +329,7 @@ _SHARED_URLS = pd.CategoricalDtype(["https://h/a", "=HYPERLINK(1)", "https://h/?
     pd.DataFrame({"a,b": [1], 'q"': [2], "": [3], "=x": [4]}),
     pd.DataFrame({"text": pd.array([], dtype="str"), "n": []}),
     pd.DataFrame(index=range(3)),
-], ids=["text", "one-column", "objects", "inferred", "categories", "shared-categories", "numbers", "dates", "header", "empty", "no-columns"])
+], ids=["text", "one-column", "objects", "lists", "inferred", "categories", "shared-categories", "numbers", "dates", "header", "empty", "no-columns"])
 def test_csv_is_pandas_to_csv_of_the_safe_frame(frame, tmp_path):
     """DuckDB writes the bytes DataFrame.to_csv writes of the spreadsheet_safe frame."""
     from reports import safe
