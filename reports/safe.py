@@ -352,10 +352,12 @@ def copy_frame_csv(frame: pd.DataFrame, select: str, path: Path, *, bom: bool = 
         con.close()
 
 
-#: what a spreadsheet runs as a formula, as SQL: the first character one of FORMULA_STARTS. Each
-#: of them is below "A", so a byte comparison (DuckDB compares a short text's inlined prefix) lets
-#: most texts (URLs, titles) skip left()
-_FORMULA_SQL = ("({v} < 'A' AND left({v}, 1) IN (" + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + "))")
+#: a text as a spreadsheet should get it, as SQL: a leading quote if its first character is one of
+#: FORMULA_STARTS, missing if empty. Each of them, and the empty text, is below "A", so one byte
+#: comparison (DuckDB compares a short text's inlined prefix) settles most texts (URLs, titles)
+_NEUTRALISED_SQL = ("CASE WHEN {v} < 'A' THEN (CASE WHEN left({v}, 1) IN ("
+                    + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + ") THEN chr(39) || {v} ELSE nullif({v}, '') END) "
+                    "ELSE {v} END")
 #: a SECRET_PARAMETERS name after ?, &, ; or #, then "=", ignoring ASCII case (RE2: DuckDB's and Arrow's)
 _SECRET_NAME = "[?&;#](?i:" + "|".join(re.escape(n) for n in SECRET_PARAMETERS) + ")="
 # A text holding no credentials redact() would mask, told apart in SQL: userinfo needs "//" and
@@ -386,9 +388,9 @@ def csv_columns(kinds: Mapping[str, str], masked: Iterable[str] = ()) -> str:
             v = f"{v}::VARCHAR"
             if name in masked:
                 v = f"CASE WHEN {_SUSPECT_SQL.format(v=v)} THEN redact_text({v}) ELSE {v} END"
-            if kind == "text":
-                v = f"CASE WHEN {_FORMULA_SQL.format(v=v)} THEN chr(39) || {v} ELSE {v} END"
-            v = f"coalesce({v}, '')" if len(kinds) == 1 else f"nullif({v}, '')"
+            v = _NEUTRALISED_SQL.format(v=v) if kind == "text" else f"nullif({v}, '')"
+            if len(kinds) == 1:
+                v = f"coalesce({v}, '')"
         elif kind == "json":
             v = f"{'masked_' if name in masked else ''}list_text(coalesce({v}::VARCHAR, '[]'))"
             v = f"coalesce({v}, '')" if len(kinds) == 1 else f"nullif({v}, '')"
