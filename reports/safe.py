@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -193,16 +194,42 @@ def is_str_dtype(dtype: Any) -> bool:
 def _redacted_texts(column: pd.Series) -> pd.Series:
     """``column`` (str dtype) redacted; ``column`` itself if nothing in it changes."""
     # only the cells that could hold credentials go through Python, each distinct text once
-    # (a content type with "charset=" is on every page)
-    # (pandas' string methods: Arrow's kernels on the column's own buffers when pyarrow holds it)
-    suspect = (column.str.contains("@", regex=False, na=False)
-               | column.str.contains("=", regex=False, na=False)).to_numpy(dtype=bool)
+    # (a query string's "=" is on many URLs)
+    suspect = _suspect_texts(column.to_numpy(dtype=object))
     if suspect.any():
         codes, texts = pd.factorize(column.to_numpy()[suspect])
         masked = np.array([redact(text) for text in texts], dtype=object)
         if (masked != texts).any():
             return column.mask(suspect, pd.Series(masked[codes], index=column.index[suspect], dtype=column.dtype))
     return column
+
+
+def _suspect_texts(texts: np.ndarray) -> np.ndarray:
+    """Which of ``texts`` (str or missing) may hold credentials redact() masks: _SUSPECT_SQL's
+    test, over the whole column in C (pandas' .str methods on Python strings loop in Python:
+    5 s for the 40 text columns of a million pages): a column whose texts joined hold neither
+    "@" nor "=" has none; in another, Arrow's kernels test each text. Texts Arrow cannot hold
+    (a lone surrogate) are tested by their characters."""
+    suspect = np.zeros(len(texts), dtype=bool)
+    held = np.flatnonzero(pd.notna(texts))
+    some = texts[held].tolist()
+    joined = "\0".join(some)
+    if "@" not in joined and "=" not in joined:
+        return suspect
+    try:
+        values = pa.array(some, type=pa.large_string())
+    except (pa.ArrowException, UnicodeError):
+        suspect[held] = _Characters(some).holding("@=")
+        return suspect
+    # the rest of the test on the texts holding "@" or "=" only: a regex costs more than the column
+    at, equals = pc.match_substring(values, "@"), pc.match_substring(values, "=")
+    either = np.flatnonzero(pc.or_(at, equals).to_numpy(zero_copy_only=False))
+    some_values = values.take(either)
+    userinfo = pc.and_(at.take(either), pc.match_substring(some_values, "//"))
+    parameter = pc.and_(equals.take(either), pc.or_(pc.match_substring_regex(some_values, _SECRET_NAME),
+                                                    pc.invert(pc.string_is_ascii(some_values))))
+    suspect[held[either]] = pc.or_(userinfo, parameter).to_numpy(zero_copy_only=False)
+    return suspect
 
 
 class _Characters:
@@ -325,17 +352,20 @@ def copy_frame_csv(frame: pd.DataFrame, select: str, path: Path, *, bom: bool = 
         con.close()
 
 
-#: what a spreadsheet runs as a formula, as SQL: the first character one of FORMULA_STARTS. Each
-#: of them is below "A", so a byte comparison (DuckDB compares a short text's inlined prefix) lets
-#: most texts (URLs, titles) skip left()
-_FORMULA_SQL = ("({v} < 'A' AND left({v}, 1) IN (" + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + "))")
+#: a text as a spreadsheet should get it, as SQL: a leading quote if its first character is one of
+#: FORMULA_STARTS, missing if empty. Each of them, and the empty text, is below "A", so one byte
+#: comparison (DuckDB compares a short text's inlined prefix) settles most texts (URLs, titles)
+_NEUTRALISED_SQL = ("CASE WHEN {v} < 'A' THEN (CASE WHEN left({v}, 1) IN ("
+                    + ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS) + ") THEN chr(39) || {v} ELSE nullif({v}, '') END) "
+                    "ELSE {v} END")
+#: a SECRET_PARAMETERS name after ?, &, ; or #, then "=", ignoring ASCII case (RE2: DuckDB's and Arrow's)
+_SECRET_NAME = "[?&;#](?i:" + "|".join(re.escape(n) for n in SECRET_PARAMETERS) + ")="
 # A text holding no credentials redact() would mask, told apart in SQL: userinfo needs "//" and
 # "@"; a secret parameter needs "=" and, in ASCII text, one of SECRET_PARAMETERS' names after ?, &,
 # ; or # (ignoring ASCII case). Text that is not ASCII goes to redact(): Python's IGNORECASE
 # folds beyond ASCII (the Kelvin sign matches k).
 _SUSPECT_SQL = ("((contains({v}, '@') AND contains({v}, '//')) OR (contains({v}, '=') AND "
-                "(regexp_matches({v}, '[?&;#](?i:" + "|".join(re.escape(n) for n in SECRET_PARAMETERS) + ")=') "
-                "OR NOT regexp_full_match({v}, '[[:ascii:]]*'))))")
+                "(regexp_matches({v}, '" + _SECRET_NAME + "') OR NOT regexp_full_match({v}, '[[:ascii:]]*'))))")
 
 
 def _sql_name(name: str) -> str:
@@ -358,9 +388,9 @@ def csv_columns(kinds: Mapping[str, str], masked: Iterable[str] = ()) -> str:
             v = f"{v}::VARCHAR"
             if name in masked:
                 v = f"CASE WHEN {_SUSPECT_SQL.format(v=v)} THEN redact_text({v}) ELSE {v} END"
-            if kind == "text":
-                v = f"CASE WHEN {_FORMULA_SQL.format(v=v)} THEN chr(39) || {v} ELSE {v} END"
-            v = f"coalesce({v}, '')" if len(kinds) == 1 else f"nullif({v}, '')"
+            v = _NEUTRALISED_SQL.format(v=v) if kind == "text" else f"nullif({v}, '')"
+            if len(kinds) == 1:
+                v = f"coalesce({v}, '')"
         elif kind == "json":
             v = f"{'masked_' if name in masked else ''}list_text(coalesce({v}::VARCHAR, '[]'))"
             v = f"coalesce({v}, '')" if len(kinds) == 1 else f"nullif({v}, '')"
@@ -432,8 +462,14 @@ def _csv_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
             # lists): pandas infers the dtype of what it makes, whose values it then writes
             objects = column.to_numpy()
             codes, first = _distinct_objects(objects)
-            made = pd.Series(objects[first], dtype=object).map(_cell_text)
-            texts = _object_texts(made.to_numpy()) if made.dtype == object else _pandas_texts(made)
+            distinct = objects[first]
+            if all(value.__class__ is list for value in distinct.tolist()):
+                # lists only (redirect chains, a million distinct ones): their JSON, which starts
+                # with "[" (no formula) and is never empty, is what pandas would write of it
+                texts = [_json_text(value) for value in distinct.tolist()]
+            else:
+                made = pd.Series(distinct, dtype=object).map(_cell_text)
+                texts = _object_texts(made.to_numpy()) if made.dtype == object else _pandas_texts(made)
             columns[key], kinds[key] = pd.Series(np.array(texts, dtype=object)[codes], index=column.index,
                                                  dtype=object), "plain"
         else:  # dates and other values only pandas knows how to write

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from reports import charts
+from reports import charts, safe as safe_module
 from reports.branding import BrandingError, css_colour
 from reports.html import script_json
 from reports.safe import (FORMULA_STARTS, SECRET_PARAMETERS, http_url, neutralise, redact, redact_frame,
@@ -306,6 +306,8 @@ _SHARED_URLS = pd.CategoricalDtype(["https://h/a", "=HYPERLINK(1)", "https://h/?
     pd.DataFrame({"cells": pd.Series([["=a", 'b"c'], [], (1, 2), {"k": "v,w"}, np.array([1, 2]), None, float("nan"),
                                       pd.NA, 7, -3.5, "=x", "a,b", True, np.float64(0.1), np.int64(4), {1, 2}, "",
                                       np.array(-5), "\nx", ['one "text", ü']], dtype=object), "n": range(_N)}),
+    pd.DataFrame({"chains": pd.Series([[t] for t in _HOSTILE_TEXTS[:16]] + [[], ["a", "=b"], [1, None], ["ü", '"']],
+                                      dtype=object), "n": range(_N)}),  # lists only (redirect chains)
     pd.DataFrame({"ints": pd.Series([7, None] * 10, dtype=object),  # written 7.0: pandas infers floats
                   "mixed": pd.Series([1.5, 2, "a", None] * 5, dtype=object)}),
     pd.DataFrame({"cat": pd.Categorical(_HOSTILE_TEXTS[:11] + [None] * 9,
@@ -327,7 +329,7 @@ _SHARED_URLS = pd.CategoricalDtype(["https://h/a", "=HYPERLINK(1)", "https://h/?
     pd.DataFrame({"a,b": [1], 'q"': [2], "": [3], "=x": [4]}),
     pd.DataFrame({"text": pd.array([], dtype="str"), "n": []}),
     pd.DataFrame(index=range(3)),
-], ids=["text", "one-column", "objects", "inferred", "categories", "shared-categories", "numbers", "dates", "header", "empty", "no-columns"])
+], ids=["text", "one-column", "objects", "lists", "inferred", "categories", "shared-categories", "numbers", "dates", "header", "empty", "no-columns"])
 def test_csv_is_pandas_to_csv_of_the_safe_frame(frame, tmp_path):
     """DuckDB writes the bytes DataFrame.to_csv writes of the spreadsheet_safe frame."""
     from reports import safe
@@ -362,3 +364,20 @@ def test_redact_frame_masks_shared_lists_and_repeated_text_alike():
 def test_every_formula_start_is_below_the_sql_prefix_test():
     # csv_columns skips left() for a text not below "A": a new formula start above it would pass unneutralised
     assert max(map(ord, FORMULA_STARTS)) < ord("A")
+
+
+# pieces of texts that may or may not hold credentials: userinfo, secret parameters in any case,
+# characters Python's IGNORECASE folds to ASCII (the Kelvin sign, the long s), a lone surrogate
+_PIECES = st.sampled_from(["https://", "//", "u:p", "@", "h", "/", "?", "&", ";", "#", "=", "token", "KEY",
+                           "Sig", "\u212aey", "\u017fecret", "x-amz-signature", "a", " ", "é", "\ud800"])
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(_PIECES, max_size=8).map("".join)), max_size=20))
+def test_only_texts_told_apart_as_suspect_go_to_redact_and_every_one_redact_changes_is(texts):
+    suspect = safe_module._suspect_texts(np.array(texts, dtype=object))
+    assert suspect.dtype == bool and len(suspect) == len(texts)
+    for text, flagged in zip(texts, suspect.tolist()):
+        if isinstance(text, str) and redact(text) != text:
+            assert flagged, text
+        if text is None:
+            assert not flagged
