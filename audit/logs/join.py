@@ -16,8 +16,6 @@ import pyarrow as pa
 
 from audit.logs.bots import BY_NAME, DnsVerifier, Ranges, classify, verify
 from audit.logs.read import BOT_HITS
-from audit.rules.base import WASTE_CAUSES
-from crawler.urls import normalise
 
 #: the Googlebot crawlers whose hits make Googlebot's crawl budget (Google search's own)
 GOOGLEBOT = tuple(bot.name for bot in BY_NAME.values() if bot.google_search)
@@ -57,6 +55,9 @@ def absolute_url(host: str | None, scheme: str | None, target: str, schemes: Map
     """The normalised URL a log line's request target names: an absolute target as it is; a path
     on the line's host (else ``default_host``), with the line's scheme, else the crawl's for that
     host, else https."""
+    # imported here: crawler.urls imports Scrapy, which a process reading the logs only never needs
+    from crawler.urls import normalise
+
     if not isinstance(target, str) or not target:
         return None
     if target[:8].lower().startswith(("http://", "https://")):
@@ -210,6 +211,9 @@ def googlebot_budget(googlebot: pd.DataFrame, pages: pd.DataFrame, crawl_causes:
     (WASTE_CAUSES): first by the status Googlebot got (3xx, 4xx/5xx, 202/204), then by the crawl's
     cause for the URL (blocked, noindex...); a URL the crawl never met with a query string is a
     parameter variant, 'duplicates'. ``crawl_causes``: audit.budget.waste_causes."""
+    # imported here: audit.rules imports every rule (and Scrapy), which a process reading the logs only never needs
+    from audit.rules.base import WASTE_CAUSES
+
     urls = googlebot["url"]
     rows = pd.Index(pages["url"]).get_indexer(urls)
     cause_of_page = crawl_causes.to_numpy(dtype=object)
