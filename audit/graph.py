@@ -121,14 +121,26 @@ class LinkGraph:
 
     @classmethod
     def from_store(cls, conn: sqlite3.Connection, crawl_id: int, memory_budget: int | None = None, *,
-                   in_memory: bool = False) -> "LinkGraph":
+                   in_memory: bool = False, pages: pd.DataFrame | None = None,
+                   origins: list[Any] | None = None) -> "LinkGraph":
         """The links of ``crawl_id`` in the store ``conn`` is open on, streamed in Arrow batches
         (adbc-driver-sqlite reads SQLite in C: no row becomes a Python object); ``in_memory``:
-        see connect."""
+        see connect. With ``pages`` and ``origins`` (as add_page_facts takes them), the links are
+        read straight into link_facts: DuckDB writes them once, not a table of them and then its copy."""
         con, folder = connect(memory_budget, in_memory=in_memory, links=_links_span(conn, crawl_id))
-        with _store_batches(conn, crawl_id) as reader:  # noqa: F841 (DuckDB reads it by name)
-            con.execute(f"CREATE TABLE links AS {_FROM_STORE}")
-        return cls(con, folder)
+        with _store_batches(conn, crawl_id) as reader:
+            con.register("reader", reader)
+            try:
+                if pages is None:
+                    con.execute(f"CREATE TABLE links AS {_FROM_STORE}")
+                else:
+                    page_urls = _make_link_facts(con, pages, origins or [], f"({_FROM_STORE})")
+            finally:
+                con.unregister("reader")
+        graph = cls(con, folder)
+        if pages is not None:
+            graph.page_urls = page_urls
+        return graph
 
     @classmethod
     def from_frame(cls, links: pd.DataFrame | None, memory_budget: int | None = None) -> "LinkGraph":
@@ -163,47 +175,7 @@ class LinkGraph:
 
         A table, made once: every rule reading links would otherwise join them with the pages
         again (twice, on URL texts), the main cost of a large audit."""
-        # a URL is a page once, numbered by its first row (as pandas' look-ups count a frame holding
-        # it twice): links get those numbers here, so the graph's queries join integers, not URL texts
-        codes, urls = pd.factorize(pages["url"].astype(object).to_numpy())
-        first = np.unique(codes[codes >= 0], return_index=True)[1]
-        rows = np.flatnonzero(codes >= 0)[first]
-        facts = pd.DataFrame({"id": np.arange(len(urls), dtype=np.int64), "url": urls.astype(object),
-                              "passes": pages["passes"].to_numpy(dtype=bool)[rows],
-                              "in_scope": pages["in_scope"].to_numpy(dtype=bool)[rows]})
-        self.page_urls = pd.Index(urls)
-        self.con.execute("DROP TABLE IF EXISTS page_facts")
-        self.con.register("facts", facts)
-        self.con.execute("CREATE TABLE page_facts AS SELECT id::INTEGER AS id, url::VARCHAR AS url, passes, in_scope "
-                         "FROM facts")
-        self.con.unregister("facts")
-        known = [o for o in origins if isinstance(o, str)]
-        any_missing = len(known) < len(origins)  # pandas' isin matches a missing origin with a missing one
-        origin = "nullif(lower(regexp_extract(l.target, '^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)', 1)), '')"
-        in_origins = f"coalesce({origin} IN (SELECT unnest(?::VARCHAR[])), false)"
-        if any_missing:
-            in_origins = f"({in_origins} OR ({origin} IS NULL AND l.target IS NOT NULL))"
-        # one copy of the links: link_facts replaces the table links, which becomes a view of its
-        # columns; on one thread, so its rows stay in the store's order (links.csv is written in it)
-        self.con.execute("SET threads = 1")
-        try:
-            self.con.execute(f"""
-                CREATE OR REPLACE TABLE facts_of_links AS
-                SELECT l.*, s.id AS source_id, t.id AS target_id,
-                       NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
-                       AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
-                            OR coalesce(l.kind = 'redirect', false)) AS followed,
-                       CASE WHEN t.url IS NOT NULL THEN t.in_scope ELSE {in_origins} END AS internal,
-                       t.url IS NOT NULL AS to_a_page
-                FROM links l LEFT JOIN page_facts s ON s.url = l.source LEFT JOIN page_facts t ON t.url = l.target
-            """.replace("?::VARCHAR[]", _sql_list(known)))
-        finally:
-            self.con.execute("RESET threads")
-        (made_before,) = self.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'links'").fetchone()
-        self.con.execute("DROP VIEW links" if made_before else "DROP TABLE links")
-        self.con.execute("DROP TABLE IF EXISTS link_facts")
-        self.con.execute("ALTER TABLE facts_of_links RENAME TO link_facts")
-        self.con.execute(f"CREATE VIEW links AS SELECT {', '.join(COLUMNS)} FROM link_facts")
+        self.page_urls = _make_link_facts(self.con, pages, origins, "links")
 
     def per_page(self, pages: pd.Series, reaching_kinds: Iterable[str]) -> tuple[pd.Series, pd.Series]:
         """For each URL of ``pages``: its inlinks (distinct sources of followed <a> links to
@@ -292,6 +264,57 @@ class LinkGraph:
 
     def __len__(self) -> int:
         return self.rows
+
+
+def _make_link_facts(con: duckdb.DuckDBPyConnection, pages: pd.DataFrame, origins: list[Any], links: str) -> pd.Index:
+    """LinkGraph.add_page_facts on the links of the relation ``links`` (SQL: a table's name or a
+    subquery), in its order; the pages' URLs, numbered, returned."""
+    # a URL is a page once, numbered by its first row (as pandas' look-ups count a frame holding
+    # it twice): links get those numbers here, so the graph's queries join integers, not URL texts
+    codes, urls = pd.factorize(pages["url"].astype(object).to_numpy())
+    first = np.unique(codes[codes >= 0], return_index=True)[1]
+    rows = np.flatnonzero(codes >= 0)[first]
+    facts = pd.DataFrame({"id": np.arange(len(urls), dtype=np.int64), "url": urls.astype(object),
+                          "passes": pages["passes"].to_numpy(dtype=bool)[rows],
+                          "in_scope": pages["in_scope"].to_numpy(dtype=bool)[rows]})
+    con.execute("DROP TABLE IF EXISTS page_facts")
+    con.register("facts", facts)
+    con.execute("CREATE TABLE page_facts AS SELECT id::INTEGER AS id, url::VARCHAR AS url, passes, in_scope "
+                "FROM facts")
+    con.unregister("facts")
+    known = [o for o in origins if isinstance(o, str)]
+    any_missing = len(known) < len(origins)  # pandas' isin matches a missing origin with a missing one
+    origin = "nullif(lower(regexp_extract(l.target, '^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)', 1)), '')"
+    # a constant list, not a subquery: CASE then extracts the origin of the links to no page only
+    in_origins = f"coalesce(list_contains({_sql_list(known)}, {origin}), false)"
+    if any_missing:
+        in_origins = f"({in_origins} OR ({origin} IS NULL AND l.target IS NOT NULL))"
+    # one copy of the links: link_facts replaces the table links, which becomes a view of its
+    # columns; on one thread, so its rows stay in the store's order (links.csv is written in it)
+    con.execute("SET threads = 1")
+    # the links probe the pages' hash table: a stream's size is not known, and the optimizer
+    # would build the table of it instead
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TABLE facts_of_links AS
+            SELECT l.*, s.id AS source_id, t.id AS target_id,
+                   NOT l.nofollow AND (l.source IS NULL OR l.source IS DISTINCT FROM l.target)
+                   AND ((coalesce(s.passes, false) AND coalesce(l.kind IN ('a', 'meta-refresh'), false))
+                        OR coalesce(l.kind = 'redirect', false)) AS followed,
+                   CASE WHEN t.url IS NOT NULL THEN t.in_scope ELSE {in_origins} END AS internal,
+                   t.url IS NOT NULL AS to_a_page
+            FROM {links} l LEFT JOIN page_facts s ON s.url = l.source LEFT JOIN page_facts t ON t.url = l.target
+        """)
+    finally:
+        con.execute("RESET threads")
+        con.execute("RESET disabled_optimizers")
+    for (kind,) in con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'links'").fetchall():
+        con.execute("DROP VIEW links" if kind == "VIEW" else "DROP TABLE links")
+    con.execute("DROP TABLE IF EXISTS link_facts")
+    con.execute("ALTER TABLE facts_of_links RENAME TO link_facts")
+    con.execute(f"CREATE VIEW links AS SELECT {', '.join(COLUMNS)} FROM link_facts")
+    return pd.Index(urls)
 
 
 def _sql_list(values: Iterable[Any]) -> str:

@@ -57,6 +57,7 @@ gives them as a DataFrame for a notebook; a crawl too large for that is queried 
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -199,11 +200,12 @@ def load_crawl(store: str | Path | sqlite3.Connection, crawl_id: int | None = No
             return frame.drop(columns="crawl_id", errors="ignore")
 
         meta = {**meta, "certificates": crawl_store.certificates_of(conn, crawl_id)}
-        graph = LinkGraph.from_store(conn, crawl_id, memory_budget)
         path = database_path(conn)
         facts = stored_facts(columns if path else None)
         pages, sitemap_urls = _read_crawl_tables(conn, crawl_id, facts)
-        crawl = _derive(meta, pages=pages, graph=graph, sitemap_urls=sitemap_urls, rechecks=table("rechecks"),
+        # the links are read once the pages say which ones a crawler follows (LinkGraph.from_store)
+        links = functools.partial(LinkGraph.from_store, conn, crawl_id, memory_budget)
+        crawl = _derive(meta, pages=pages, graph=links, sitemap_urls=sitemap_urls, rechecks=table("rechecks"),
                         custom=(_optional_table(table, "extractions"), _optional_table(table, "search_matches")),
                         segments=segments, facts=tuple(fact.name for fact in facts))
         crawl.store = Path(path) if path else None
@@ -385,19 +387,19 @@ def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFram
 
 
 def _derive(meta: Mapping[str, Any], pages: pd.DataFrame, sitemap_urls: pd.DataFrame | None,
-            rechecks: pd.DataFrame | None, graph: LinkGraph,
+            rechecks: pd.DataFrame | None, graph: LinkGraph | Callable[..., LinkGraph],
             custom: tuple[pd.DataFrame | None, pd.DataFrame | None] = (None, None),
             segments: Mapping[str, Any] | None = None,
             facts: tuple[str, ...] = tuple(crawl_store.PAGE_COLUMNS)) -> Crawl:
     """build_crawl on frames it may change in place; ``facts``: the stored facts the pages hold
-    (those missing from the frame added, empty)."""
+    (those missing from the frame added, empty); ``graph``: see add_shared_columns."""
     sitemap_urls = _with_columns(sitemap_urls, crawl_store.SITEMAP_COLUMNS)
     rechecks = _with_columns(rechecks, crawl_store.RECHECK_COLUMNS)
     rechecks["status"] = rechecks["status"].astype("Int64")
     pages = _decode_pages(_with_columns(pages, facts))
     meta = dict(meta)
     crawl_id = meta.get("id")
-    pages = add_shared_columns(pages, graph, sitemap_urls, rechecks, meta.get("start_url"),
+    graph = add_shared_columns(pages, graph, sitemap_urls, rechecks, meta.get("start_url"),
                                origins=scope_origins(meta))
     found = definitions_of(meta)
     add_custom_columns(pages, found, *custom)
@@ -454,11 +456,13 @@ def scope_origins(meta: Mapping[str, Any]) -> list[str] | None:
     return (meta.get("stats") or {}).get("scope/origins")
 
 
-def add_shared_columns(pages: pd.DataFrame, graph: LinkGraph, sitemap_urls: pd.DataFrame,
+def add_shared_columns(pages: pd.DataFrame, graph: LinkGraph | Callable[..., LinkGraph], sitemap_urls: pd.DataFrame,
                        rechecks: pd.DataFrame, start_url: str | None,
-                       origins: list[str] | None = None) -> pd.DataFrame:
+                       origins: list[str] | None = None) -> LinkGraph:
     """Add the derived pages columns (module docstring) in place; also the graph's view of
-    links with ``followed`` and ``internal`` (``origins``: the crawl's scope, see urls_in_scope)."""
+    links with ``followed`` and ``internal`` (``origins``: the crawl's scope, see urls_in_scope),
+    and return the graph. ``graph``: a LinkGraph, or what makes one from the page facts of its
+    links (``pages=``, ``origins=``: LinkGraph.from_store)."""
     p = pages
     status, skip = p["status"], p["skip_reason"]
     codes, statuses = pd.factorize(status)  # a few distinct statuses; missing: code -1
@@ -472,7 +476,7 @@ def add_shared_columns(pages: pd.DataFrame, graph: LinkGraph, sitemap_urls: pd.D
 
     robots_text = p["meta_robots"].fillna("") + " " + p["x_robots_tag"].fillna("")
     p["nofollow_page"] = _contains(robots_text, _NOFOLLOW)
-    _add_link_facts(graph, p, start_url, origins)
+    graph = _add_link_facts(graph, p, start_url, origins)
     inlinks, reached = graph.per_page(p["url"], REACHING_LINK_KINDS)
     p["inlinks"] = inlinks.to_numpy()
     p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
@@ -490,16 +494,22 @@ def add_shared_columns(pages: pd.DataFrame, graph: LinkGraph, sitemap_urls: pd.D
                       & p["canonical_self_or_absent"]).astype(bool)
     _add_redirect_columns(p)
     _add_settled_columns(p, rechecks)
-    return p
+    return graph
 
 
-def _add_link_facts(graph: LinkGraph, p: pd.DataFrame, start_url: str | None, origins: list[str] | None) -> None:
-    """The graph's followed and internal, from the pages' status_class, nofollow_page and in_scope."""
+def _add_link_facts(graph: LinkGraph | Callable[..., LinkGraph], p: pd.DataFrame, start_url: str | None,
+                    origins: list[str] | None) -> LinkGraph:
+    """The graph's followed and internal, from the pages' status_class, nofollow_page and in_scope
+    (``graph``: see add_shared_columns); the graph returned."""
     if origins is None:
         origins = [origin_of(pd.Series([start_url or ""])).iloc[0]]
     passes = p["status_class"].eq("2xx") & ~p["nofollow_page"]
-    graph.add_page_facts(pd.DataFrame({"url": p["url"], "passes": passes, "in_scope": p["in_scope"]}),
-                         [None if pd.isna(o) else o for o in origins])
+    facts = pd.DataFrame({"url": p["url"], "passes": passes, "in_scope": p["in_scope"]})
+    origins = [None if pd.isna(o) else o for o in origins]
+    if isinstance(graph, LinkGraph):
+        graph.add_page_facts(facts, origins)
+        return graph
+    return graph(pages=facts, origins=origins)
 
 
 def _contains(values: pd.Series, pattern: str) -> pd.Series:
