@@ -6,7 +6,8 @@ Candidate pairs come from locality-sensitive hashing (signatures cut into bands,
 count and width datasketch's MinHashLSH chooses for the threshold; pages sharing a band are
 candidates), done on the whole signature matrix at once with numpy: near linear in pages.
 Exact copies (same content_hash) are duplicate-content's findings: they are compared as one
-page, and never with each other.
+page, and never with each other. The signatures (512 bytes a page) are read from the store for the
+indexable HTML pages only, while the rule runs: the pages frame a run loads does not hold them.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from audit.graph import store_snapshot
+from audit.load import stored_rows, typed_reader
 from audit.rules.base import found, indexable_html_mask, rule, rules_in
 from audit.rules.duplicates import GOOGLE_DUPLICATES
-from crawler.minhash import NUM_PERM, signatures
+from crawler import store as crawl_store
+from crawler.facts import FactType
+from crawler.minhash import DTYPE, NUM_PERM, signatures
 
 CATEGORY = "duplicates"
 #: a page in a band bucket is compared with at most this many of the bucket's next members:
@@ -93,15 +99,52 @@ def closest_matches(sig: np.ndarray, threshold: float) -> pd.DataFrame:
     return best.reset_index()
 
 
+def judged_signatures(crawl, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(present, matrix): whether each page at positions ``rows`` (ascending) of ``crawl.pages``
+    has a MinHash signature, and those it has as an (present.sum(), NUM_PERM) matrix. From the
+    frame's column if it holds them (a notebook's load, a crawl built from frames), else from the
+    store (whose rows are the frame's, in order) as Arrow fixed-size binaries straight into the
+    matrix: no signature becomes a Python object."""
+    pages = crawl.pages
+    if "minhash" in pages:
+        blobs = pages["minhash"].iloc[rows]
+        present = blobs.notna().to_numpy()
+        return present, signatures(blobs[present].tolist())
+    matrix = np.zeros((len(rows), NUM_PERM), dtype=DTYPE)  # filled from the top: the rows left are never touched
+    present = np.zeros(len(rows), dtype=bool)
+    filled = 0
+    conn = crawl_store.connect(crawl.store, readonly=True)
+    try:
+        with store_snapshot(conn) as read:
+            if stored_rows(read, "pages", crawl.crawl_id) != len(pages):
+                raise LookupError(f"crawl {crawl.crawl_id} of {crawl.store} has other pages than were loaded")
+            start = 0
+            for batch in typed_reader(read, "pages", (("minhash", FactType.BLOB),), crawl.crawl_id):
+                lo, hi = np.searchsorted(rows, [start, start + batch.num_rows])
+                taken = batch.column(0).take(rows[lo:hi] - start)
+                present[lo:hi] = taken.is_valid().to_numpy(zero_copy_only=False)
+                signed = taken.drop_null().cast(pa.binary(NUM_PERM * DTYPE.itemsize))
+                matrix[filled:filled + len(signed)] = np.frombuffer(signed.buffers()[1], dtype=DTYPE,
+                                                                    count=len(signed) * NUM_PERM).reshape(-1, NUM_PERM)
+                filled += len(signed)
+                start += batch.num_rows
+    finally:
+        conn.close()
+    pa.default_memory_pool().release_unused()  # the batches' buffers, which the pool would keep
+    return present, matrix[:filled]
+
+
 def _near_duplicates(crawl, threshold: float) -> pd.DataFrame:
     """url, match (its closest near-duplicate's URL), similarity, matches for every indexable
     HTML page with a near-duplicate at ``threshold`` or above."""
-    p = crawl.pages
-    pages = p.loc[indexable_html_mask(crawl) & p["minhash"].notna(), ["url", "content_hash", "minhash"]]
-    # one row per distinct text: exact copies are compared as one page
-    first = ~pages["content_hash"].duplicated() | pages["content_hash"].isna()
-    texts = pages[first.to_numpy()]
-    best = closest_matches(signatures(texts["minhash"].tolist()), threshold)
+    judged = indexable_html_mask(crawl).to_numpy()
+    pages = crawl.pages.loc[judged, ["url", "content_hash"]]
+    # one row per distinct text: exact copies are compared as one page (the same text has a
+    # signature on every copy or on none: both are made of its words)
+    first = (~pages["content_hash"].duplicated() | pages["content_hash"].isna()).to_numpy()
+    present, sig = judged_signatures(crawl, np.flatnonzero(judged)[first])
+    texts = pages[first][present]
+    best = closest_matches(sig, threshold)
     text_urls = texts["url"].to_numpy()
     per_text = pd.DataFrame({"content_hash": texts["content_hash"].to_numpy()[best["row"]],
                              "url_of_text": text_urls[best["row"]],
@@ -110,7 +153,7 @@ def _near_duplicates(crawl, threshold: float) -> pd.DataFrame:
                              "matches": best["matches"].to_numpy()})
     by_url = per_text.set_index("url_of_text")
     # every copy of a text gets its text's closest match
-    copies = pages.loc[pages["content_hash"].isin(per_text["content_hash"]) & ~first.to_numpy(),
+    copies = pages.loc[pages["content_hash"].isin(per_text["content_hash"]) & ~first,
                        ["url", "content_hash"]]
     copy_rows = copies.merge(per_text.drop(columns="url_of_text"), on="content_hash")
     rows = pd.concat([by_url.reset_index().rename(columns={"url_of_text": "url"}), copy_rows])
@@ -125,7 +168,7 @@ def _near_duplicates(crawl, threshold: float) -> pd.DataFrame:
       fix="Merge the near-copies into one page, make each one distinct, or canonicalise them to the "
           "one you want indexed.",
       learn_more=GOOGLE_DUPLICATES, waste="duplicates", thresholds={"min_similarity": 0.9},
-      reads=("indexable", "is_html", "content_hash", "minhash"))
+      reads=("indexable", "is_html", "content_hash"))  # and the stored minhash: judged_signatures
 def near_duplicate_content(crawl, t):
     hits = _near_duplicates(crawl, float(t["min_similarity"]))
     more = hits["matches"] - 1
