@@ -359,22 +359,27 @@ def _read_interned(read: Callable[..., Any], table: str, columns: tuple[tuple[st
     freed but unreturned heap (the allocator keeps it)."""
     count = stored_rows(read, table, crawl_id)
     numeric = [kind in (FactType.INTEGER, FactType.REAL) for _, kind in columns]
-    arrays = [np.full(count, np.nan) if number else np.empty(count, dtype=object) for number in numeric]
+    # made at a column's first value: a column the crawl never filled is not allocated (its
+    # missing_column is made by _decode_pages)
+    arrays: list[np.ndarray | None] = [None] * len(columns)
     start = 0
     for batch in typed_reader(read, table, columns, crawl_id):
-        for array, values, (_, kind) in zip(arrays, batch.columns, columns):
+        for at, (values, (_, kind)) in enumerate(zip(batch.columns, columns)):
             if values.null_count == len(values):
                 continue  # the arrays start as None or NaN: many columns are empty on most rows
+            if arrays[at] is None:
+                arrays[at] = np.full(count, np.nan) if numeric[at] else np.empty(count, dtype=object)
             if kind in (FactType.TEXT, FactType.JSON):
                 encoded = values.dictionary_encode()
                 words = np.array([*(texts.setdefault(v, v) for v in encoded.dictionary.to_pylist()), None], dtype=object)
                 values = words[encoded.indices.fill_null(len(words) - 1).to_numpy()]
             else:
                 values = values.to_numpy(zero_copy_only=False)
-            array[start:start + len(values)] = values
+            arrays[at][start:start + len(values)] = values
         start += batch.num_rows
-    return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects()
-                         for (name, _), array in zip(columns, arrays)}, copy=False)
+    return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects() if array is not None
+                         else missing_column(FactType.REAL if number else FactType.TEXT, pd.RangeIndex(count))
+                         for (name, _), array, number in zip(columns, arrays, numeric)}, copy=False)
 
 
 def build_crawl(meta: Mapping[str, Any], pages: pd.DataFrame, links: pd.DataFrame | None = None,
@@ -418,16 +423,46 @@ def _with_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.Da
 
 
 def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
-    for col in pages.columns.intersection(crawl_store.PAGE_JSON_COLUMNS):
+    """The stored facts of ``pages`` as the audit types them (module docstring), in place; a
+    column without a value as a missing_column."""
+    empty = [col for col in pages.columns if pages[col].isna().all()]
+    for col in empty:
+        pages[col] = missing_column(_FACT_TYPES.get(col, FactType.TEXT), pages.index)
+    filled = pages.columns.difference(empty, sort=False)
+    for col in filled.intersection(crawl_store.PAGE_JSON_COLUMNS):
         pages[col] = _decoded_lists(pages[col])
-    for col in pages.columns.intersection(_INT_COLUMNS):
+    for col in filled.intersection(_INT_COLUMNS):
         pages[col] = pd.to_numeric(pages[col]).astype("Int64")
-    for col in pages.columns.intersection(_FLOAT_COLUMNS):
+    for col in filled.intersection(_FLOAT_COLUMNS):
         pages[col] = pd.to_numeric(pages[col]).astype(float)
-    for col in pages.columns.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
-                                         *crawl_store.PAGE_BLOB_COLUMNS, *_FLOAT_COLUMNS]):
+    for col in filled.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
+                                  *crawl_store.PAGE_BLOB_COLUMNS, *_FLOAT_COLUMNS]):
         pages[col] = pages[col].astype("str")
     return pages
+
+
+_FACT_TYPES = {fact.name: fact.type for fact in crawl_store.PAGE_FACTS}
+
+
+def missing_column(kind: FactType, index: pd.Index) -> pd.Series:
+    """Missing values of a page fact of type ``kind`` on ``index``, typed as the loaded pages type
+    them (text NaN, Int64 NA, float NaN, an empty list, None), held once for every row: a
+    read-only view of one value (stride 0). A fact the crawl never filled (every rendered_* fact
+    of a crawl that did not render) costs nothing however many pages; to change one, replace
+    the column rather than assign into it."""
+    rows = len(index)
+    if kind is FactType.INTEGER:
+        values = pd.arrays.IntegerArray(np.broadcast_to(np.int64(0), rows), np.broadcast_to(True, rows))
+    elif kind is FactType.REAL:
+        values = np.broadcast_to(np.nan, rows)
+    else:
+        one = np.empty(1, dtype=object)
+        one[0] = {FactType.JSON: [], FactType.TEXT: np.nan}.get(kind)
+        values = np.broadcast_to(one, rows)
+        if kind is FactType.TEXT:  # pandas' constructor would check the values through a writable buffer
+            values = pd.array([], dtype="str")._from_backing_data(values)
+    # a Series (assigned as a column, it is not copied) of objects (pandas would look for a type in them)
+    return pd.Series(values, index=index, dtype=values.dtype, copy=False)
 
 
 def _decoded_lists(values: pd.Series) -> pd.Series:

@@ -74,7 +74,9 @@ def assign_segments(pages: pd.DataFrame, rules: list[SegmentRule]) -> pd.Series:
     if not rules:
         folders = first_folders(pages["url"])
         kept = folders.value_counts().index[:MAX_FOLDERS]
-        return folders.where(folders.isin(kept), OTHER).astype("str")
+        # one text per segment, not one per page (a million pages hold a few dozen segments)
+        codes, names = pd.factorize(folders.where(folders.isin(kept), OTHER))
+        return pd.Series(names.to_numpy(dtype=object)[codes], index=pages.index, dtype="str")
     segment = np.full(len(pages), None, dtype=object)
     for rule in rules:
         column = f"extract_{rule.extract}" if rule.extract else "url"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import tracemalloc
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from audit import RULES, load_crawl
-from audit.load import DERIVED_FROM, walk_redirects
+from audit.load import DERIVED_FROM, missing_column, walk_redirects
 from crawler import store
+from crawler.facts import FactType
 from tests.rule_frames import link, make_crawl, page, recheck, skipped, u
 
 # --- the redirect walk, a pure function -----------------------------------------------------
@@ -179,6 +181,25 @@ def test_load_crawl_reads_the_latest_crawl_from_a_path(tmp_path):
 
     older = load_crawl(path, first)
     assert older.crawl_id == first and older.findings.empty
+
+
+def test_a_fact_the_crawl_never_filled_is_missing_on_every_page_at_no_cost(tmp_path):
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    write_crawl(conn)  # no page rendered, no TTFB, no structured data
+    conn.close()
+    pages = load_crawl(path).pages
+    assert pages["rendered_title"].dtype == "str" and pages["rendered_title"].isna().all()
+    assert pages["rendered_bytes"].dtype == "Int64" and pages["rendered_bytes"].isna().all()
+    assert pages["ttfb"].dtype == float and pages["ttfb"].isna().all()
+    assert pages["structured_types"].tolist() == [[]] * len(pages)
+    assert pages["rendered_title"].fillna(pages["url"]).tolist() == pages["url"].tolist()
+
+    tracemalloc.start()
+    rows = pd.RangeIndex(10_000_000)
+    columns = [missing_column(kind, rows) for kind in FactType]
+    assert tracemalloc.get_traced_memory()[1] < 2**20 and all(column.isna().all() for column in columns[:3])
+    tracemalloc.stop()
 
 
 def test_load_crawl_accepts_an_open_connection_and_leaves_it_open(tmp_path):
