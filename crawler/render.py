@@ -22,6 +22,7 @@ Pure parts (tested as such): ``rendered_fields``, ``differences``, ``template_ke
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import weakref
@@ -54,6 +55,8 @@ RENDER_SLOT_DELAY = 0.01
 SETTLE_QUIET = 0.1
 #: ...but no longer than this (s), within the page's time limit
 SETTLE_MAX = 3.0
+#: seconds a read of the page (read_page) may take beyond the wait it makes in the page
+READ_SLACK = 2.0
 #: sub-resource kinds whose robots.txt block is re-checked by a render without it
 RENDERING_RESOURCE_TYPES = ("script", "stylesheet", "xhr", "fetch")
 #: words rendered / raw beyond which the content is said to differ
@@ -348,6 +351,7 @@ class RenderProbe:
     context: Any = None  # the Playwright BrowserContext the page ran in
     started: float = field(default_factory=time.monotonic)
     main_frame: Any = None  # the page's main frame, whose navigations are counted
+    cdp: Any = None  # the page's CDP session (PageEvents), through which settle reads the page
     navigations: int = 0  # navigation requests of the main frame: the render's own, redirects, JS's
     downloads: int = 0
     # A reused page's previous document lives until this render's navigation commits: what it
@@ -373,6 +377,7 @@ class RenderProbe:
     def attach(self, page) -> None:
         """Take ``page``'s events (see PageEvents) for this render."""
         self.main_frame = page.main_frame
+        self.cdp = _EVENTS[page].cdp
         _EVENTS[page].probe = self
 
     def detach(self, page) -> None:
@@ -448,7 +453,7 @@ class PageEvents:
 
     def __init__(self, page):
         self.probe: RenderProbe | None = None
-        self.cdp = None  # the CDP session that keeps the page's cache off
+        self.cdp = None  # the CDP session that keeps the page's cache off and reads it (read_page)
         for event, method in RenderProbe.EVENTS:
             page.on(event, partial(self.forward, method))
 
@@ -482,6 +487,26 @@ async def init_page(page, request) -> None:
     probe.attach(page)
 
 
+async def read_page(cdp, function: str, args: list, time_limit: float) -> Any:
+    """``function(args)`` run in the page's main world, its value returned: through the page's
+    CDP session (Runtime.evaluate), not page.evaluate, which first has Playwright's driver
+    compile its utility script (the serializer of arguments and values) into every new
+    document: a seventh of a render's CPU on a small page. The value comes back as JSON.
+    Raises Playwright's Error if the page threw, or navigated away (its document's context
+    destroyed, or kept in the back/forward cache: the time limit)."""
+    from playwright.async_api import Error as PlaywrightError
+
+    expression = f"({function})({json.dumps(args)})"
+    try:
+        answer = await asyncio.wait_for(cdp.send("Runtime.evaluate", {
+            "expression": expression, "awaitPromise": True, "returnByValue": True}), time_limit)
+    except asyncio.TimeoutError:
+        raise PlaywrightError("the page's document did not answer (navigated away)") from None
+    if "exceptionDetails" in answer:
+        raise PlaywrightError(str(answer["exceptionDetails"].get("text", "the page threw")))
+    return answer["result"].get("value")
+
+
 async def settle(page, probe: RenderProbe, time_limit: float) -> None:
     """After the load event: wait for the page's fetches and XHRs to go quiet (bounded), then
     read Chromium's timings. A navigation meanwhile (a JS redirect) is waited for.
@@ -509,7 +534,8 @@ async def settle(page, probe: RenderProbe, time_limit: float) -> None:
         activity = probe.last_activity
         try:
             window = max(0.0, limit - time.monotonic())
-            probe.metrics = await page.evaluate(METRICS_SCRIPT, [SETTLE_QUIET * 1000, window * 1000])
+            probe.metrics = await read_page(probe.cdp, METRICS_SCRIPT, [SETTLE_QUIET * 1000, window * 1000],
+                                            window + READ_SLACK)
             probe.html = probe.metrics.pop("html", None)
         except PlaywrightError:  # the page navigated away (JS redirect): read the new one
             navigations += 1
