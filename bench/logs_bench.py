@@ -69,6 +69,14 @@ START = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc).timestamp()
 WINDOW_S = 7 * 86400
 
 
+def write_script(work: str, name: str, text: str) -> str:
+    """The path of ``text`` written as ``name`` in ``work``: a stage run in its own interpreter."""
+    script = os.path.join(work, name)
+    with open(script, "w") as f:
+        f.write(text)
+    return script
+
+
 def write_logs(folder: str, lines: int, files: int, urls: int, seed: int = 7) -> list[str]:
     """``files`` gzip files of ``lines`` combined-format lines in all, in time order."""
     rng = np.random.default_rng(seed)
@@ -232,9 +240,7 @@ def run(args: argparse.Namespace) -> dict:
             f"(tree {ours['tree_peak_rss_mb']:.0f}), {results['ours']['lines_per_s']:,.0f} lines/s")
 
     if "read" in args.only:
-        script = os.path.join(work, "read_stage.py")
-        with open(script, "w") as f:
-            f.write(READ_STAGE)
+        script = write_script(work, "read_stage.py", READ_STAGE)
         log("read stage: read_logs ...")
         stage = measure([sys.executable, script, *paths], work, env, args.timeout, os.path.join(work, "read-stage"))
         results["read_stage"] = {**{k: stage[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "exit")},
@@ -243,9 +249,7 @@ def run(args: argparse.Namespace) -> dict:
             f"{results['read_stage']['lines_per_s']:,.0f} lines/s")
 
     if "stages" in args.only:
-        script = os.path.join(work, "stages.py")
-        with open(script, "w") as f:
-            f.write(STAGES)
+        script = write_script(work, "stages.py", STAGES)
         stages_out = os.path.join(work, "stages")
         shutil.rmtree(stages_out, ignore_errors=True)
         os.makedirs(stages_out)
@@ -268,9 +272,7 @@ def run(args: argparse.Namespace) -> dict:
                 dst.write(line)
         with open(plain, "rb") as f:
             adv_lines = sum(1 for _ in f)
-        script = os.path.join(work, "adv.py")
-        with open(script, "w") as f:
-            f.write(ADVERTOOLS)
+        script = write_script(work, "adv.py", ADVERTOOLS)
         cmd = [args.advertools_python, script, plain, os.path.join(work, "adv.parquet"), os.path.join(work, "adv-errors.txt")]
         log(f"advertools: logs_to_df on {adv_lines:,} lines ...")
         adv = measure(cmd, work, clean_env(), args.timeout, os.path.join(work, "adv"))
