@@ -3,6 +3,7 @@ files joined with a 100k-URL crawl, side by side with advertools' ``logs_to_df``
 
     flock /tmp/bench.lock python bench/logs_bench.py [--lines 10000000] [--files 10] [--urls 100000]
         [--advertools-lines 1000000] [--advertools-python /tmp/advenv/bin/python] [--workdir DIR]
+        [--only floor,run,read,stages,advertools]   # e.g. --only read,advertools while working on the reader
     python bench/logs_bench.py --prepare --workdir DIR   # write the logs and the store first, unlocked
 
 The bench writes its own logs (a realistic mix: 80% visitors, 15% Googlebot from the documentation
@@ -68,6 +69,14 @@ START = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc).timestamp()
 WINDOW_S = 7 * 86400
 
 
+def write_script(work: str, name: str, text: str) -> str:
+    """The path of ``text`` written as ``name`` in ``work``: a stage run in its own interpreter."""
+    script = os.path.join(work, name)
+    with open(script, "w") as f:
+        f.write(text)
+    return script
+
+
 def write_logs(folder: str, lines: int, files: int, urls: int, seed: int = 7) -> list[str]:
     """``files`` gzip files of ``lines`` combined-format lines in all, in time order."""
     rng = np.random.default_rng(seed)
@@ -104,6 +113,9 @@ def _chunk(rng: np.random.Generator, n: int, first: int, lines: int, urls: int) 
             for i, (ip, path, st, ua) in enumerate(zip(ips, paths, status.tolist(), agents))]
     return "".join(rows)
 
+
+#: what a run measures (--only)
+PARTS = ("floor", "run", "read", "stages", "advertools")
 
 READ_STAGE = """
 import sys, time
@@ -198,59 +210,59 @@ def run(args: argparse.Namespace) -> dict:
         shutil.copyfile(store, copy)
         return copy
 
-    floor_out = os.path.join(work, "floor")
-    shutil.rmtree(floor_out, ignore_errors=True)
-    os.makedirs(floor_out)
-    log("floor: seo-audit report (no logs) ...")
-    floor = measure([sys.executable, "-m", "seo_audit", "report", "--store", fresh_store("floor"), "--out", floor_out,
-                     "--quiet"],
-                    work, env, args.timeout, os.path.join(floor_out, "run"))
-    results["floor"] = {k: floor[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "exit")}
-    log(f"floor: {floor['wall_s']:.1f} s, peak RSS {floor['peak_rss_mb']:.0f} MiB")
+    if "floor" in args.only:
+        floor_out = os.path.join(work, "floor")
+        shutil.rmtree(floor_out, ignore_errors=True)
+        os.makedirs(floor_out)
+        log("floor: seo-audit report (no logs) ...")
+        floor = measure([sys.executable, "-m", "seo_audit", "report", "--store", fresh_store("floor"), "--out", floor_out,
+                         "--quiet"],
+                        work, env, args.timeout, os.path.join(floor_out, "run"))
+        results["floor"] = {k: floor[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "exit")}
+        log(f"floor: {floor['wall_s']:.1f} s, peak RSS {floor['peak_rss_mb']:.0f} MiB")
 
-    out = os.path.join(work, "out")
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-    cmd = [sys.executable, "-m", "seo_audit", "logs", *paths, "--store", fresh_store("ours"), "--out", out,
-           "--bot-ranges", ranges, "--quiet"]
-    log("ours: seo-audit logs ...")
-    ours = measure(cmd, work, env, args.timeout, os.path.join(out, "run"))
-    ok = ours["exit"] in (0, 1) and not ours["timed_out"]
-    summary = json.load(open(os.path.join(out, "log-summary.json"))) if ok else {}
-    if not ok:
-        log(tail(os.path.join(out, "run.stderr"), 3000))
-    results["ours"] = {**{k: ours[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "exit")},
-                       "lines_read": summary.get("lines_read"), "googlebot": summary.get("googlebot", {}).get("hits"),
-                       "lines_per_s": args.lines / ours["wall_s"]}
-    log(f"ours: {ours['wall_s']:.1f} s, CPU {ours['cpu_s']:.0f} s, peak RSS {ours['peak_rss_mb']:.0f} MiB "
-        f"(tree {ours['tree_peak_rss_mb']:.0f}), {results['ours']['lines_per_s']:,.0f} lines/s")
+    if "run" in args.only:
+        out = os.path.join(work, "out")
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        cmd = [sys.executable, "-m", "seo_audit", "logs", *paths, "--store", fresh_store("ours"), "--out", out,
+               "--bot-ranges", ranges, "--quiet"]
+        log("ours: seo-audit logs ...")
+        ours = measure(cmd, work, env, args.timeout, os.path.join(out, "run"))
+        ok = ours["exit"] in (0, 1) and not ours["timed_out"]
+        summary = json.load(open(os.path.join(out, "log-summary.json"))) if ok else {}
+        if not ok:
+            log(tail(os.path.join(out, "run.stderr"), 3000))
+        results["ours"] = {**{k: ours[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb", "exit")},
+                           "lines_read": summary.get("lines_read"), "googlebot": summary.get("googlebot", {}).get("hits"),
+                           "lines_per_s": args.lines / ours["wall_s"]}
+        log(f"ours: {ours['wall_s']:.1f} s, CPU {ours['cpu_s']:.0f} s, peak RSS {ours['peak_rss_mb']:.0f} MiB "
+            f"(tree {ours['tree_peak_rss_mb']:.0f}), {results['ours']['lines_per_s']:,.0f} lines/s")
 
-    script = os.path.join(work, "read_stage.py")
-    with open(script, "w") as f:
-        f.write(READ_STAGE)
-    log("read stage: read_logs ...")
-    stage = measure([sys.executable, script, *paths], work, env, args.timeout, os.path.join(work, "read-stage"))
-    results["read_stage"] = {**{k: stage[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "exit")},
-                             "lines_per_s": args.lines / stage["wall_s"]}
-    log(f"read stage: {stage['wall_s']:.1f} s, peak RSS {stage['peak_rss_mb']:.0f} MiB, "
-        f"{results['read_stage']['lines_per_s']:,.0f} lines/s")
+    if "read" in args.only:
+        script = write_script(work, "read_stage.py", READ_STAGE)
+        log("read stage: read_logs ...")
+        stage = measure([sys.executable, script, *paths], work, env, args.timeout, os.path.join(work, "read-stage"))
+        results["read_stage"] = {**{k: stage[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "exit")},
+                                 "lines_per_s": args.lines / stage["wall_s"]}
+        log(f"read stage: {stage['wall_s']:.1f} s, peak RSS {stage['peak_rss_mb']:.0f} MiB, "
+            f"{results['read_stage']['lines_per_s']:,.0f} lines/s")
 
-    script = os.path.join(work, "stages.py")
-    with open(script, "w") as f:
-        f.write(STAGES)
-    stages_out = os.path.join(work, "stages")
-    shutil.rmtree(stages_out, ignore_errors=True)
-    os.makedirs(stages_out)
-    log("stages: load, join_logs (read, verify, join), writers, timed in one process ...")
-    timed = measure([sys.executable, script, fresh_store("stages"), stages_out, ranges, *paths], work, env,
-                    args.timeout, os.path.join(stages_out, "run"))
-    if timed["exit"] == 0:
-        with open(os.path.join(stages_out, "run.stdout")) as f:
-            results["stages"] = json.loads(f.read().strip().splitlines()[-1])
-    else:
-        log(tail(os.path.join(stages_out, "run.stderr"), 3000))
+    if "stages" in args.only:
+        script = write_script(work, "stages.py", STAGES)
+        stages_out = os.path.join(work, "stages")
+        shutil.rmtree(stages_out, ignore_errors=True)
+        os.makedirs(stages_out)
+        log("stages: load, join_logs (read, verify, join), writers, timed in one process ...")
+        timed = measure([sys.executable, script, fresh_store("stages"), stages_out, ranges, *paths], work, env,
+                        args.timeout, os.path.join(stages_out, "run"))
+        if timed["exit"] == 0:
+            with open(os.path.join(stages_out, "run.stdout")) as f:
+                results["stages"] = json.loads(f.read().strip().splitlines()[-1])
+        else:
+            log(tail(os.path.join(stages_out, "run.stderr"), 3000))
 
-    if args.advertools_python and os.path.exists(args.advertools_python):
+    if "advertools" in args.only and args.advertools_python and os.path.exists(args.advertools_python):
         plain = os.path.join(work, "advertools-input.log")
         with gzip.open(paths[0], "rb") as src, open(plain, "wb") as dst:
             for _ in range(args.advertools_lines):
@@ -260,9 +272,7 @@ def run(args: argparse.Namespace) -> dict:
                 dst.write(line)
         with open(plain, "rb") as f:
             adv_lines = sum(1 for _ in f)
-        script = os.path.join(work, "adv.py")
-        with open(script, "w") as f:
-            f.write(ADVERTOOLS)
+        script = write_script(work, "adv.py", ADVERTOOLS)
         cmd = [args.advertools_python, script, plain, os.path.join(work, "adv.parquet"), os.path.join(work, "adv-errors.txt")]
         log(f"advertools: logs_to_df on {adv_lines:,} lines ...")
         adv = measure(cmd, work, clean_env(), args.timeout, os.path.join(work, "adv"))
@@ -276,20 +286,27 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def table(results: dict) -> str:
-    ours, adv, floor, stage = results["ours"], results.get("advertools"), results["floor"], results["read_stage"]
-    rows = [f"| contender | lines | wall (s) | CPU (s) | peak RSS (MiB) | lines/s |", "|---|---:|---:|---:|---:|---:|",
-            f"| seo-audit logs (read, verify, join {results['urls']:,}-URL crawl, audit, write) | {results['lines']:,} "
-            f"| {ours['wall_s']:.1f} | {ours['cpu_s']:.0f} | {ours['peak_rss_mb']:.0f} | {ours['lines_per_s']:,.0f} |",
-            f"| seo-audit report of the same crawl, no logs (the floor) | 0 | {floor['wall_s']:.1f} | "
-            f"{floor['cpu_s']:.0f} | {floor['peak_rss_mb']:.0f} | |",
-            f"| read stage (audit.logs.read.read_logs: read, split, keep bots) | {results['lines']:,} | "
-            f"{stage['wall_s']:.1f} | {stage['cpu_s']:.0f} | {stage['peak_rss_mb']:.0f} | {stage['lines_per_s']:,.0f} |"]
+    ours, adv, floor, stage = (results.get(k) for k in ("ours", "advertools", "floor", "read_stage"))
+    rows = [f"| contender | lines | wall (s) | CPU (s) | peak RSS (MiB) | lines/s |", "|---|---:|---:|---:|---:|---:|"]
+    if ours:
+        rows.append(f"| seo-audit logs (read, verify, join {results['urls']:,}-URL crawl, audit, write) | "
+                    f"{results['lines']:,} | {ours['wall_s']:.1f} | {ours['cpu_s']:.0f} | {ours['peak_rss_mb']:.0f} | "
+                    f"{ours['lines_per_s']:,.0f} |")
+    if floor:
+        rows.append(f"| seo-audit report of the same crawl, no logs (the floor) | 0 | {floor['wall_s']:.1f} | "
+                    f"{floor['cpu_s']:.0f} | {floor['peak_rss_mb']:.0f} | |")
+    if stage:
+        rows.append(f"| read stage (audit.logs.read.read_logs: read, split, keep bots) | {results['lines']:,} | "
+                    f"{stage['wall_s']:.1f} | {stage['cpu_s']:.0f} | {stage['peak_rss_mb']:.0f} | "
+                    f"{stage['lines_per_s']:,.0f} |")
     if adv:
         rows.append(f"| advertools logs_to_df (parse to parquet) | {adv['lines']:,} | {adv['wall_s']:.1f} | "
                     f"{adv['cpu_s']:.0f} | {adv['peak_rss_mb']:.0f} | {adv['lines_per_s']:,.0f} |")
-        rows.append(f"\nlines/s vs advertools: whole run {ours['lines_per_s'] / adv['lines_per_s']:.1f}x, "
-                    f"read stage {stage['lines_per_s'] / adv['lines_per_s']:.1f}x")
-    rows.append(f"the logs' own cost (whole run - floor): {ours['wall_s'] - floor['wall_s']:.1f} s")
+        rows.append("")
+        rows += [f"lines/s vs advertools: {name} {part['lines_per_s'] / adv['lines_per_s']:.1f}x"
+                 for name, part in (("whole run", ours), ("read stage", stage)) if part]
+    if ours and floor:
+        rows.append(f"the logs' own cost (whole run - floor): {ours['wall_s'] - floor['wall_s']:.1f} s")
     if "stages" in results:
         peaks = results["stages"]["peaks"]
         rows += ["", "| stage (one process) | wall (s) | peak RSS (MiB) |", "|---|---:|---:|"]
@@ -310,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--prepare", action="store_true",
                         help="only write the logs and the store into --workdir (outside the bench lock)")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(PARTS),
+                        help=f"a comma-separated subset of {','.join(PARTS)} (all by default), e.g. read,advertools "
+                             "while working on the reader")
     parser.add_argument("--results-dir", default=os.path.join(BENCH, "results"))
     args = parser.parse_args(argv)
     results = run(args)
