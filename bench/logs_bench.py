@@ -117,6 +117,15 @@ def _chunk(rng: np.random.Generator, n: int, first: int, lines: int, urls: int) 
 #: what a run measures (--only)
 PARTS = ("floor", "run", "read", "stages", "advertools")
 
+
+def parts(text: str) -> set[str]:
+    """--only's parts; an unknown one is an error, not a run that measures nothing."""
+    chosen = set(text.split(","))
+    if chosen - set(PARTS):
+        raise argparse.ArgumentTypeError(f"unknown parts {', '.join(sorted(chosen - set(PARTS)))}: "
+                                         f"choose from {','.join(PARTS)}")
+    return chosen
+
 READ_STAGE = """
 import sys, time
 from audit.logs.read import connect, read_logs
@@ -327,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--prepare", action="store_true",
                         help="only write the logs and the store into --workdir (outside the bench lock)")
-    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(PARTS),
+    parser.add_argument("--only", type=parts, default=set(PARTS),
                         help=f"a comma-separated subset of {','.join(PARTS)} (all by default), e.g. read,advertools "
                              "while working on the reader")
     parser.add_argument("--results-dir", default=os.path.join(BENCH, "results"))
