@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,7 @@ import pytest
 from audit.engine import AuditConfig, run_audit
 from audit.load import load_crawl
 from audit.logs import LogFormatError, analyse_logs, load_logs
-from audit.logs.read import connect, detect_format, read_logs
+from audit.logs.read import PIPE_CHUNK, _inflate, connect, detect_format, read_logs
 from audit.rules import RULES_BY_ID
 from audit.rules import logs as log_rules
 from reports.logs import log_section
@@ -154,6 +155,50 @@ def test_the_csv_reader_path_reads_the_hostile_logs_as_whole_lines_do(site, tmp_
     lines, _, bots, rejected, _ = native
     assert (lines[str(placed)], bots[str(placed)], lines[str(crlf)]) == (25, 19, 26)
     assert sum(str(placed) in row for row in rejected) == 2  # not a combined line (21, 22), not UTF-8 (26)
+
+
+#: a line whose escaped quote makes up for a missing one: the CSV reader splits it in as many
+#: parts as a whole line, so only the escaped quote tells it apart (the file is then read whole)
+_PASSING_AS_WHOLE = (f'{log_site.VERIFIED_V4} - - [10/Oct/2026:09:00:00 +0000] "GET /a\\"b HTTP/1.1" 200 5 '
+                     f'"-" "{log_site.GOOGLEBOT_MOBILE}')
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, bytes], ids=["gzip", "bz2", "plain"])
+def test_an_escaped_quote_in_a_line_of_the_right_shape_sends_its_file_to_the_whole_path(tmp_path, compress):
+    clean = b"\n".join(line for line in log_site.combined_log().split(b"\n") if b"99/Xxx" not in line)
+    escaped = tmp_path / "escaped.log"
+    escaped.write_bytes(compress(clean + _PASSING_AS_WHOLE.encode() + b"\n"))
+    placed = tmp_path / "placed.log"
+    placed.write_bytes(compress(clean))
+    (native, natively), (whole, _) = _read_both_ways([escaped, placed])
+    assert native == whole
+    assert natively == {str(placed)}
+    rejected = [row for row in whole[3] if str(escaped) in row]
+    assert any("not a combined line" in row and "'line': 27" in row for row in rejected)
+
+
+def test_compressed_files_are_inflated_into_temporary_files_that_are_removed(site, tmp_path, monkeypatch):
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    paths = [site["logs"]["combined-gz"], site["logs"]["combined-bz2"], site["logs"]["cloudfront"]]
+    with connect() as con:
+        read = read_logs(con, [str(p) for p in paths])
+        assert con.execute("SELECT count(*) FROM bot_hits").fetchone()[0] > 0
+    assert str(site["logs"]["cloudfront"]) in read.natively
+    assert list(folder.iterdir()) == []
+
+
+def test_an_escaped_quote_across_two_chunks_is_found_and_an_unwritable_copy_said(tmp_path):
+    source = tmp_path / "a.log.gz"
+    text = b"x" * (PIPE_CHUNK - 1) + b'\\"' + b"y" * 10
+    source.write_bytes(gzip.compress(text))
+    target = tmp_path / "a.log"
+    assert _inflate(str(source), str(target)) is True
+    assert target.read_bytes() == text
+    source.write_bytes(gzip.compress(b"x\\y\n" * 1000))
+    assert _inflate(str(source), str(target)) is False
+    assert _inflate(str(source), str(tmp_path / "missing" / "a.log")) is None
 
 
 def test_odd_urls_are_read_whole_and_normalised(site):

@@ -1,10 +1,11 @@
 """Read server access logs with DuckDB: every line parsed in the engine, only bot hits kept.
 
 Files of a format whose lines split at one character (the combined family at its quotes, W3C
-and CloudFront at their separator), plain or gzip, are split by DuckDB's CSV reader, FILES_PER_SCAN
-files in a parallel scan (``_native_select``); the others are read as whole lines (one VARCHAR
-column; bz2 decompressed by Python in chunks through a FIFO, so no file is ever held whole in
-memory), one query per file. Either way the lines are taken apart by the same vectorised string
+and CloudFront at their separator) are split by DuckDB's CSV reader, FILES_PER_SCAN files in a
+parallel scan (``_native_select``), a compressed one inflated first into a temporary plain file
+(``_scanned``: DuckDB splits a plain file among its threads, a gzip file it reads in one); the
+others are read as whole lines (one VARCHAR column; bz2 decompressed by Python in chunks through
+a FIFO, so no file is ever held whole in memory), one query per file. Either way the lines are taken apart by the same vectorised string
 expressions of their format, detected from the first lines (``detect_format``) or forced, and
 grouped: a bot's hits row by row, a visitor's as one count per file (no visitor's IP, URL or
 user agent leaves the engine), unreadable lines as a count and a sample per file and reason
@@ -21,12 +22,14 @@ import shutil
 import tempfile
 import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import duckdb
 import pandas as pd
+from isal import igzip, isal_zlib
 
 from audit.logs.bots import PREFILTER
 
@@ -41,7 +44,7 @@ DETECT_LINES = 50
 MEMORY_LIMIT = "500MB"
 #: files of one shape DuckDB's CSV reader splits in one scan: more at once spill their grouping to disk
 FILES_PER_SCAN = 2
-#: bytes decompressed by Python (bz2, damaged gzip) handed to DuckDB at a time
+#: bytes decompressed by Python (bz2, damaged gzip, a file inflated for the CSV reader) at a time
 PIPE_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
 MAX_LINE_BYTES = 1 << 20
@@ -90,6 +93,10 @@ def compression(path: str) -> str | None:
     return None
 
 
+#: what reading a damaged compressed file raises (cut short, corrupt)
+DAMAGED = (OSError, EOFError, ValueError, zlib.error, isal_zlib.error)
+
+
 def _open(path: str):
     kind = compression(path)
     return gzip.open(path, "rb") if kind == "gzip" else bz2.open(path, "rb") if kind == "bz2" else open(path, "rb")
@@ -125,7 +132,7 @@ def detect_format(path: str, forced: str | None = None) -> LogFile:
         raise LogFormatError(f"unknown log format {forced!r}; one of {', '.join(FORMATS)} or 'regex:PATTERN'")
     lines = first_lines(path)
     log = _detect(path, forced, lines)
-    log.native = _native_shape(log, lines) if compression(path) != "bz2" else None
+    log.native = _native_shape(log, lines)
     return log
 
 
@@ -389,7 +396,7 @@ def _known_agents(con: duckdb.DuckDBPyConnection, files: list[LogFile]) -> None:
     for log in files:
         try:
             sample = pd.DataFrame({"line": pd.Series(first_lines(log.path, AGENT_SAMPLE), dtype=object)})
-        except (OSError, EOFError, ValueError, zlib.error):
+        except DAMAGED:
             continue  # a damaged file: its lines go through the expression
         parts, cols, _ = _format_sql(log)
         con.register("agent_sample", sample)
@@ -408,9 +415,11 @@ def _whole_lines(log: LogFile, lines: str) -> str:
 
 
 def _file_select(index: int, log: LogFile, source: str) -> str:
-    """One file's lines, read whole and numbered, as _classified gives them."""
+    """One file's lines, read whole and numbered, as _classified gives them (``source``: the
+    file, or a FIFO of its text). Its compression is the one its bytes say, whatever its name."""
+    kind = "gzip" if source == log.path and compression(log.path) == "gzip" else "none"
     return _whole_lines(log, f"SELECT {index} AS file, ordinality AS lineno, line "
-                             f"FROM read_csv({_q(source)}, {_READ_OPTIONS}) WITH ORDINALITY")
+                             f"FROM read_csv({_q(source)}, {_READ_OPTIONS}, compression='{kind}') WITH ORDINALITY")
 
 
 #: rejected records DuckDB's CSV reader keeps per file; past it the file is read whole
@@ -425,7 +434,7 @@ def _native_options(delimiter: str, parts: int) -> str:
             "filename=true")
 
 
-def _native_select(log: LogFile, sources: list[str]) -> str:
+def _native_select(log: LogFile, sources: list[str], escaped_quotes: bool = True) -> str:
     """The lines of ``sources`` (files of one format and shape: log.native) split by DuckDB's
     CSV reader, in many threads, as _classified gives them (file is the file's path, lineno NULL).
 
@@ -434,7 +443,8 @@ def _native_select(log: LogFile, sources: list[str]) -> str:
     whose count of parts is not the file's (read whole afterwards: _read_natively). A line
     it takes that the parts expression would have split otherwise (an escaped quote \\" of the
     combined family, a comment or blank line) is 'odd', as is any unreadable line it takes
-    (its line number is unknown): the file is then read whole (_read_natively)."""
+    (its line number is unknown): the file is then read whole (_read_natively).
+    ``escaped_quotes``: False when the sources are known to hold no \\" (no line to check for one)."""
     delimiter, parts = log.native
     columns = [f"c{i}" for i in range(1, parts + 1)]
 
@@ -444,7 +454,7 @@ def _native_select(log: LogFile, sources: list[str]) -> str:
 
     # a line of spaces (trim only when no '[' says otherwise: trim on every line cost more than the split)
     odd = ["starts_with(c1, '#')", "CASE WHEN contains(c1, '[') THEN false ELSE trim(c1) = '' END"]
-    if log.format in _MIN_PARTS:
+    if log.format in _MIN_PARTS and escaped_quotes:
         odd += [f"ends_with({c}, '\\')" for c in columns[:-1]]
     relation = (f"SELECT filename AS file, NULL::BIGINT AS lineno, NULL::VARCHAR AS line, {', '.join(columns)} "
                 f"FROM read_csv([{', '.join(map(_q, sources))}], {_native_options(delimiter, parts)})")
@@ -484,12 +494,90 @@ def _readable(files: list[LogFile], piped: set[str]) -> Iterator[list[str]]:
         os.rmdir(folder)
 
 
+@dataclass
+class _Scanned:
+    """A file as DuckDB's CSV reader scans it."""
+
+    path: str  # the file itself, or its text inflated into a temporary file
+    escaped_quotes: bool  # it may hold \\" (an escaped quote of the combined family)
+
+
+def _inflate(path: str, target: str) -> bool | None:
+    """The text of the compressed file ``path`` written to ``target``, up to where the file is
+    damaged if it is (as the piped path reads it); answers whether the text holds \\", None when
+    it could not be written (a full disk: the file is then read whole)."""
+    fast = compression(path) == "gzip"
+    try:
+        escaped, whole = _copy_text(igzip.open(path, "rb") if fast else _open(path), target)
+        if fast and not whole:  # isal drops what it inflated of a chunk cut short; Python's gzip gives it
+            escaped, _ = _copy_text(_open(path), target)
+    except OSError:
+        return None
+    return escaped
+
+
+def _copy_text(src, target: str) -> tuple[bool, bool]:
+    """(whether the text holds \\", whether it was read to its end) of ``src`` copied to ``target``."""
+    escaped, last = False, b""
+    with src, open(target, "wb") as dst:
+        while True:
+            try:
+                chunk = src.read1(PIPE_CHUNK)
+            except DAMAGED:
+                return escaped, False
+            if not chunk:
+                return escaped, True
+            dst.write(chunk)
+            # most logs hold no backslash at all, which memchr tells at once
+            if not escaped and (b"\\" in chunk or last == b"\\"):
+                escaped = b'\\"' in last + chunk
+            last = chunk[-1:]
+
+
+def _scanned_file(path: str, target: str) -> _Scanned | None:
+    if compression(path) is None:
+        return _Scanned(path, escaped_quotes=True)
+    escaped = _inflate(path, target)
+    return None if escaped is None else _Scanned(target, escaped)
+
+
+@contextmanager
+def _scanned(files: list[LogFile], batches: list[list[int]]) -> Iterator[Iterator[dict[int, _Scanned]]]:
+    """The files of each batch as DuckDB's CSV reader scans them, batch after batch (the index in
+    ``files`` of each): a compressed file's text inflated into a temporary plain file, which the
+    reader splits among its threads where it reads a gzip file in one. The next batch is inflated
+    (by threads: isal and bz2 let go of the GIL) while DuckDB reads this one, and a batch's files
+    are removed once the next is asked for: at most two batches are on disk at once. A file whose
+    text could not be written is left out of its batch (it is read whole afterwards)."""
+    folder = tempfile.mkdtemp(prefix="seo-audit-logs-")
+    pool = ThreadPoolExecutor(max_workers=FILES_PER_SCAN, thread_name_prefix="inflate")
+
+    def start(batch: list[int]) -> dict:
+        return {i: pool.submit(_scanned_file, files[i].path, os.path.join(folder, f"{i}.log")) for i in batch}
+
+    def batch_by_batch() -> Iterator[dict[int, _Scanned]]:
+        coming = start(batches[0]) if batches else {}
+        for at in range(len(batches)):
+            ready = {i: future.result() for i, future in coming.items()}
+            coming = start(batches[at + 1]) if at + 1 < len(batches) else {}
+            yield {i: scanned for i, scanned in ready.items() if scanned is not None}
+            for scanned in ready.values():
+                if scanned is not None and os.path.dirname(scanned.path) == folder:
+                    os.unlink(scanned.path)
+
+    try:
+        yield batch_by_batch()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _feed(path: str, fifo: str) -> None:
     try:
         with _open(path) as src, open(fifo, "wb") as dst:
             while chunk := src.read1(PIPE_CHUNK):
                 dst.write(chunk)
-    except (BrokenPipeError, OSError, EOFError, ValueError):
+    except DAMAGED:
         pass  # the reader went away, or the file is damaged (its lines are what DuckDB got)
 
 
@@ -528,7 +616,7 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
     for path in paths:
         try:
             files.append(detect_format(path, forced))
-        except (LogFormatError, OSError, EOFError) as exc:  # one bad file never stops the others
+        except (LogFormatError, *DAMAGED) as exc:  # one bad file never stops the others
             unreadable[path] = str(exc)
     if not files:
         raise LogFormatError("; ".join(unreadable.values()))
@@ -625,10 +713,12 @@ def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[
     for i, log in enumerate(files):
         if native and log.native and log.path not in piped:
             shapes.setdefault((log.format, tuple(log.fields), log.native), []).append(i)
+    batches = [group[at:at + FILES_PER_SCAN] for group in shapes.values() for at in range(0, len(group), FILES_PER_SCAN)]
     natively: set[int] = set()
-    for group in shapes.values():
-        for at in range(0, len(group), FILES_PER_SCAN):
-            natively |= _read_natively(con, files, group[at:at + FILES_PER_SCAN], rejects)
+    with _scanned(files, batches) as scanned:
+        for batch in scanned:
+            if batch:
+                natively |= _read_natively(con, files, batch, rejects)
     whole = [i for i in range(len(files)) if i not in natively]
     with _readable([files[i] for i in whole], piped) as sources:
         for i, src in zip(whole, sources):
@@ -638,19 +728,21 @@ def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[
     return rejects, natively
 
 
-def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], group: list[int],
+def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], scanned: dict[int, _Scanned],
                    rejects: dict[int, list[tuple[int, str, str]]]) -> set[int]:
-    """Files ``group`` (of one shape) split by DuckDB's CSV reader into lines_read, the lines it
-    refused read whole; answers the files so read. A file with a line the reader took but
+    """Files ``scanned`` (of one shape, by index in ``files``) split by DuckDB's CSV reader into
+    lines_read, the lines it refused read whole; answers the files so read. A file with a line the reader took but
     could not place (kind 'odd', or unreadable: its line number is unknown) or with more refused
     lines than REJECTS_LIMIT is left out, to be read whole."""
+    group = list(scanned)
     log = files[group[0]]
-    paths = [files[i].path for i in group]
+    paths = [scanned[i].path for i in group]
     con.execute("DROP TABLE IF EXISTS native_rejects; DROP TABLE IF EXISTS native_scans")
     # the file's index in ``files``, from the path the reader gives (the same for a whole chunk)
     numbered = (f"SELECT * REPLACE ([{', '.join(map(str, group))}][list_position([{', '.join(map(_q, paths))}], file)] "
                 "AS file)")
-    con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths)})", numbered=False))
+    escaped = any(scanned[i].escaped_quotes for i in group)
+    con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths, escaped)})", numbered=False))
     refused = con.execute("""
         SELECT s.file_path, e.line, any_value(e.csv_line) AS text, list(DISTINCT e.error_type) AS kinds,
                count(*) OVER (PARTITION BY s.file_path) AS records
