@@ -2,19 +2,19 @@
 
 Files of a format whose lines split at one character (the combined family at its quotes, W3C
 and CloudFront at their separator) are split by DuckDB's CSV reader, FILES_PER_SCAN files in a
-parallel scan (``_native_select``), a compressed one inflated first into a temporary plain file
-(``_scanned``: DuckDB splits a plain file among its threads, a gzip file it reads in one); the
-others are read as whole lines (one VARCHAR column; bz2 decompressed by Python in chunks through
-a FIFO, so no file is ever held whole in memory), one query per file. Either way the lines are taken apart by the same vectorised string
-expressions of their format, detected from the first lines (``detect_format``) or forced, and
-grouped: a bot's hits row by row, a visitor's as one count per file (no visitor's IP, URL or
-user agent leaves the engine), unreadable lines as a count and a sample per file and reason
-(file, line number, why).
+parallel scan (``_native_select``); the others are read as whole lines (one VARCHAR column), one
+query per file. A compressed file is fed to DuckDB through a FIFO by a thread that inflates it
+(``_Feeder``), so no file is ever held whole in memory or written out. Either way the lines are
+taken apart by the same vectorised string expressions of their format, detected from the first
+lines (``detect_format``) or forced, and grouped: a bot's hits row by row, a visitor's as one
+count per file (no visitor's IP, URL or user agent leaves the engine), unreadable lines as a
+count and a sample per file and reason (file, line number, why).
 """
 
 from __future__ import annotations
 
 import bz2
+import fcntl
 import gzip
 import os
 import re
@@ -22,7 +22,6 @@ import shutil
 import tempfile
 import threading
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -345,7 +344,8 @@ def _format_sql(log: LogFile) -> tuple[str, dict[str, str], str]:
     return _regex(log)
 
 
-_READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, "
+#: (plain text: a compressed file is fed through a FIFO, whatever its name says)
+_READ_OPTIONS = ("columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, compression='none', "
                  "auto_detect=false, strict_mode=false, store_rejects=true, "
                  f"max_line_size={MAX_LINE_BYTES}")
 
@@ -416,10 +416,9 @@ def _whole_lines(log: LogFile, lines: str) -> str:
 
 def _file_select(index: int, log: LogFile, source: str) -> str:
     """One file's lines, read whole and numbered, as _classified gives them (``source``: the
-    file, or a FIFO of its text). Its compression is the one its bytes say, whatever its name."""
-    kind = "gzip" if source == log.path and compression(log.path) == "gzip" else "none"
+    file, or a FIFO of its text)."""
     return _whole_lines(log, f"SELECT {index} AS file, ordinality AS lineno, line "
-                             f"FROM read_csv({_q(source)}, {_READ_OPTIONS}, compression='{kind}') WITH ORDINALITY")
+                             f"FROM read_csv({_q(source)}, {_READ_OPTIONS}) WITH ORDINALITY")
 
 
 #: rejected records DuckDB's CSV reader keeps per file; past it the file is read whole
@@ -428,7 +427,8 @@ REJECTS_LIMIT = 100_000
 
 def _native_options(delimiter: str, parts: int) -> str:
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, parts + 1))
-    return (f"columns={{{columns}}}, delim={_q(delimiter)}, quote='', escape='', header=false, auto_detect=false, "
+    return (f"columns={{{columns}}}, delim={_q(delimiter)}, quote='', escape='', header=false, compression='none', "
+            "auto_detect=false, "
             f"strict_mode=true, null_padding=false, store_rejects=true, rejects_table='native_rejects', "
             f"rejects_scan='native_scans', rejects_limit={REJECTS_LIMIT}, max_line_size={MAX_LINE_BYTES}, "
             "filename=true")
@@ -461,124 +461,91 @@ def _native_select(log: LogFile, sources: list[str], escaped_quotes: bool = True
     return _classified(log, relation, f"false AS skip, ({' OR '.join(odd)}) AS odd", refer)
 
 
-@contextmanager
-def _readable(files: list[LogFile], piped: set[str]) -> Iterator[list[str]]:
-    """Paths DuckDB can read for ``files``: bz2 files, and the ``piped`` ones, as FIFOs fed by
-    threads decompressing a chunk at a time."""
-    folder = tempfile.mkdtemp(prefix="seo-audit-logs-")
-    threads, fifos = [], []
+class _Feeder:
+    """A FIFO DuckDB reads, fed by a thread with the text of a compressed file a chunk at a time
+    (never the whole file in memory, nothing on disk), up to where the file is damaged if it is."""
+
+    def __init__(self, path: str, fifo: str):
+        self.path, self.fifo, self.escaped_quotes = path, fifo, False
+        os.mkfifo(fifo)
+        self.thread = threading.Thread(target=self._feed, daemon=True)
+        self.thread.start()
+
+    def _feed(self) -> None:
+        last = b""
+        try:
+            with open(self.fifo, "wb") as dst:
+                try:  # a larger pipe: fewer switches between this thread and DuckDB's
+                    fcntl.fcntl(dst.fileno(), fcntl.F_SETPIPE_SZ, PIPE_CHUNK)
+                except (AttributeError, OSError):
+                    pass
+                for chunk in _text_chunks(self.path):
+                    dst.write(chunk)
+                    # most logs hold no backslash at all, which memchr tells at once
+                    if not self.escaped_quotes and (b"\\" in chunk or last == b"\\"):
+                        self.escaped_quotes = b'\\"' in last + chunk
+                    last = chunk[-1:]
+        except OSError:
+            pass  # DuckDB went away (its error is the query's)
+
+    def held_escaped_quotes(self) -> bool:
+        """Whether the text held \\" (an escaped quote of the combined family), once DuckDB has
+        read the FIFO to its end (True if the feeding has not ended: the text is not known)."""
+        self.thread.join(timeout=5)
+        return self.escaped_quotes or self.thread.is_alive()
+
+    def close(self) -> None:
+        if self.thread.is_alive():  # DuckDB stopped early: let the writer open, fail and end
+            try:
+                os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+        self.thread.join(timeout=5)
+        os.unlink(self.fifo)
+
+
+def _text_chunks(path: str) -> Iterator[bytes]:
+    """The text of a compressed file, chunk by chunk, up to where it is damaged (cut short, corrupt).
+    gzip is inflated by ISA-L, three times faster than zlib (and than DuckDB's own reader)."""
+    given = 0
+    if compression(path) == "gzip":
+        try:
+            with igzip.open(path, "rb") as src:
+                while chunk := src.read1(PIPE_CHUNK):
+                    given += len(chunk)
+                    yield chunk
+            return
+        except DAMAGED:
+            pass  # ISA-L drops what it inflated of a chunk cut short; Python's gzip gives it, from there on
     try:
-        sources = []
-        for i, log in enumerate(files):
-            if compression(log.path) != "bz2" and log.path not in piped:
-                sources.append(log.path)
-                continue
-            fifo = os.path.join(folder, f"{i}.log")
-            os.mkfifo(fifo)
-            fifos.append(fifo)
-            thread = threading.Thread(target=_feed, args=(log.path, fifo), daemon=True)
-            thread.start()
-            threads.append(thread)
-            sources.append(fifo)
+        with _open(path) as src:
+            src.seek(given)
+            while chunk := src.read1(PIPE_CHUNK):
+                yield chunk
+    except DAMAGED:
+        return
+
+
+@contextmanager
+def _readable(paths: list[str]) -> Iterator[list[str | _Feeder]]:
+    """What DuckDB reads for each of ``paths``: a plain file itself, a compressed one through a
+    _Feeder (its ``fifo``; DuckDB's own gzip reader is slower and fails on a file cut short);
+    the FIFOs are removed at the end."""
+    folder = tempfile.mkdtemp(prefix="seo-audit-logs-")
+    sources: list[str | _Feeder] = []
+    try:
+        for i, path in enumerate(paths):
+            sources.append(_Feeder(path, os.path.join(folder, f"{i}.log")) if compression(path) else path)
         yield sources
     finally:
-        for fifo, thread in zip(fifos, threads):
-            if thread.is_alive():  # DuckDB stopped early: let the writer open, fail and end
-                try:
-                    os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
-                except OSError:
-                    pass
-                thread.join(timeout=5)
-        for fifo in fifos:
-            os.unlink(fifo)
+        for source in sources:
+            if isinstance(source, _Feeder):
+                source.close()
         os.rmdir(folder)
 
 
-@dataclass
-class _Scanned:
-    """A file as DuckDB's CSV reader scans it."""
-
-    path: str  # the file itself, or its text inflated into a temporary file
-    escaped_quotes: bool  # it may hold \\" (an escaped quote of the combined family)
-
-
-def _inflate(path: str, target: str) -> bool | None:
-    """The text of the compressed file ``path`` written to ``target``, up to where the file is
-    damaged if it is (as the piped path reads it); answers whether the text holds \\", None when
-    it could not be written (a full disk: the file is then read whole)."""
-    fast = compression(path) == "gzip"
-    try:
-        escaped, whole = _copy_text(igzip.open(path, "rb") if fast else _open(path), target)
-        if fast and not whole:  # isal drops what it inflated of a chunk cut short; Python's gzip gives it
-            escaped, _ = _copy_text(_open(path), target)
-    except OSError:
-        return None
-    return escaped
-
-
-def _copy_text(src, target: str) -> tuple[bool, bool]:
-    """(whether the text holds \\", whether it was read to its end) of ``src`` copied to ``target``."""
-    escaped, last = False, b""
-    with src, open(target, "wb") as dst:
-        while True:
-            try:
-                chunk = src.read1(PIPE_CHUNK)
-            except DAMAGED:
-                return escaped, False
-            if not chunk:
-                return escaped, True
-            dst.write(chunk)
-            # most logs hold no backslash at all, which memchr tells at once
-            if not escaped and (b"\\" in chunk or last == b"\\"):
-                escaped = b'\\"' in last + chunk
-            last = chunk[-1:]
-
-
-def _scanned_file(path: str, target: str) -> _Scanned | None:
-    if compression(path) is None:
-        return _Scanned(path, escaped_quotes=True)
-    escaped = _inflate(path, target)
-    return None if escaped is None else _Scanned(target, escaped)
-
-
-@contextmanager
-def _scanned(files: list[LogFile], batches: list[list[int]]) -> Iterator[Iterator[dict[int, _Scanned]]]:
-    """The files of each batch as DuckDB's CSV reader scans them, batch after batch (the index in
-    ``files`` of each): a compressed file's text inflated into a temporary plain file, which the
-    reader splits among its threads where it reads a gzip file in one. The next batch is inflated
-    (by threads: isal and bz2 let go of the GIL) while DuckDB reads this one, and a batch's files
-    are removed once the next is asked for: at most two batches are on disk at once. A file whose
-    text could not be written is left out of its batch (it is read whole afterwards)."""
-    folder = tempfile.mkdtemp(prefix="seo-audit-logs-")
-    pool = ThreadPoolExecutor(max_workers=FILES_PER_SCAN, thread_name_prefix="inflate")
-
-    def start(batch: list[int]) -> dict:
-        return {i: pool.submit(_scanned_file, files[i].path, os.path.join(folder, f"{i}.log")) for i in batch}
-
-    def batch_by_batch() -> Iterator[dict[int, _Scanned]]:
-        coming = start(batches[0]) if batches else {}
-        for at in range(len(batches)):
-            ready = {i: future.result() for i, future in coming.items()}
-            coming = start(batches[at + 1]) if at + 1 < len(batches) else {}
-            yield {i: scanned for i, scanned in ready.items() if scanned is not None}
-            for scanned in ready.values():
-                if scanned is not None and os.path.dirname(scanned.path) == folder:
-                    os.unlink(scanned.path)
-
-    try:
-        yield batch_by_batch()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _feed(path: str, fifo: str) -> None:
-    try:
-        with _open(path) as src, open(fifo, "wb") as dst:
-            while chunk := src.read1(PIPE_CHUNK):
-                dst.write(chunk)
-    except DAMAGED:
-        pass  # the reader went away, or the file is damaged (its lines are what DuckDB got)
+def _source_path(source: str | _Feeder) -> str:
+    return source.fifo if isinstance(source, _Feeder) else source
 
 
 @contextmanager
@@ -620,18 +587,10 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
             unreadable[path] = str(exc)
     if not files:
         raise LogFormatError("; ".join(unreadable.values()))
-    piped: set[str] = set()
-    while True:
-        try:
-            rejects, natively = _read_into(con, files, piped, native)
-            break
-        except duckdb.IOException as exc:
-            # a gzip file cut short (still being written, a full disk): read through Python's
-            # gzip, which gives its lines up to where it ends
-            damaged = next((f.path for f in files if f.path in str(exc) and f.path not in piped), None)
-            if damaged is None:
-                raise LogFormatError(f"cannot read the logs: {exc}") from exc
-            piped.add(damaged)
+    try:
+        rejects, natively = _read_into(con, files, native)
+    except duckdb.IOException as exc:
+        raise LogFormatError(f"cannot read the logs: {exc}") from exc
     # a view, not a copy: the bots' rows are most of lines_read
     columns = ", ".join("coalesce(k.agent, h.user_agent) AS user_agent" if name == "user_agent" else f"h.{name}"
                         for name in BOT_HIT_COLUMNS)
@@ -700,8 +659,7 @@ def _grouped(select: str, numbered: bool) -> str:
             FROM ({select}) GROUP BY ALL)))"""
 
 
-def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[str],
-               native: bool) -> tuple[dict, set[int]]:
+def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], native: bool) -> tuple[dict, set[int]]:
     """The pass over the lines into the table lines_read: the files DuckDB's CSV reader can
     split, those of one shape FILES_PER_SCAN a scan (many threads), then the others one query each.
     Answers the lines DuckDB refused per file, and the files read by the CSV reader."""
@@ -711,38 +669,42 @@ def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], piped: set[
     _known_agents(con, files)
     shapes: dict[tuple, list[int]] = {}
     for i, log in enumerate(files):
-        if native and log.native and log.path not in piped:
+        if native and log.native:
             shapes.setdefault((log.format, tuple(log.fields), log.native), []).append(i)
-    batches = [group[at:at + FILES_PER_SCAN] for group in shapes.values() for at in range(0, len(group), FILES_PER_SCAN)]
     natively: set[int] = set()
-    with _scanned(files, batches) as scanned:
-        for batch in scanned:
-            if batch:
-                natively |= _read_natively(con, files, batch, rejects)
+    for group in shapes.values():
+        for at in range(0, len(group), FILES_PER_SCAN):
+            natively |= _read_natively(con, files, group[at:at + FILES_PER_SCAN], rejects)
     whole = [i for i in range(len(files)) if i not in natively]
-    with _readable([files[i] for i in whole], piped) as sources:
-        for i, src in zip(whole, sources):
+    with _readable([files[i].path for i in whole]) as readable:
+        for i, src in zip(whole, map(_source_path, readable)):
             con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
             con.execute(_grouped(_file_select(i, files[i], src), numbered=True))
             rejects.update({i: refused for refused in _rejects(con, [src]).values()})
     return rejects, natively
 
 
-def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], scanned: dict[int, _Scanned],
-                   rejects: dict[int, list[tuple[int, str, str]]]) -> set[int]:
-    """Files ``scanned`` (of one shape, by index in ``files``) split by DuckDB's CSV reader into
-    lines_read, the lines it refused read whole; answers the files so read. A file with a line the reader took but
-    could not place (kind 'odd', or unreadable: its line number is unknown) or with more refused
-    lines than REJECTS_LIMIT is left out, to be read whole."""
-    group = list(scanned)
+def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], group: list[int],
+                   rejects: dict[int, list[tuple[int, str, str]]], checked: bool = False) -> set[int]:
+    """Files ``group`` (of one shape) split by DuckDB's CSV reader into lines_read, the lines it
+    refused read whole; answers the files so read. A file with a line the reader took but could
+    not place (kind 'odd', or unreadable: its line number is unknown) or with more refused lines
+    than REJECTS_LIMIT is left out, to be read whole.
+
+    A plain file's lines are checked one by one for an escaped quote (_native_select), a
+    compressed one's text as it is fed (_Feeder), and only a file whose text holds one is
+    scanned again with the lines checked (``checked``): most logs hold none."""
     log = files[group[0]]
-    paths = [scanned[i].path for i in group]
-    con.execute("DROP TABLE IF EXISTS native_rejects; DROP TABLE IF EXISTS native_scans")
-    # the file's index in ``files``, from the path the reader gives (the same for a whole chunk)
-    numbered = (f"SELECT * REPLACE ([{', '.join(map(str, group))}][list_position([{', '.join(map(_q, paths))}], file)] "
-                "AS file)")
-    escaped = any(scanned[i].escaped_quotes for i in group)
-    con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths, escaped)})", numbered=False))
+    given = [files[i].path for i in group]
+    with _readable(given) as readable:
+        paths = list(map(_source_path, readable))
+        con.execute("DROP TABLE IF EXISTS native_rejects; DROP TABLE IF EXISTS native_scans")
+        # the file's index in ``files``, from the path the reader gives (the same for a whole chunk)
+        numbered = (f"SELECT * REPLACE ([{', '.join(map(str, group))}][list_position([{', '.join(map(_q, paths))}], "
+                    "file)] AS file)")
+        checked = checked or any(not isinstance(source, _Feeder) for source in readable)
+        con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths, escaped_quotes=checked)})", numbered=False))
+        again = set() if checked else {i for i, source in zip(group, readable) if source.held_escaped_quotes()}
     refused = con.execute("""
         SELECT s.file_path, e.line, any_value(e.csv_line) AS text, list(DISTINCT e.error_type) AS kinds,
                count(*) OVER (PARTITION BY s.file_path) AS records
@@ -754,7 +716,7 @@ def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], scanned
     whole = []
     for path, line, text, kinds, _ in refused:
         i = index[path]
-        if i in unplaced:
+        if i in unplaced or i in again:
             continue
         text = _bare(text)
         csv_level = [_REFUSED[k] for k in kinds if k in _REFUSED]
@@ -770,9 +732,12 @@ def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], scanned
         con.unregister("refused_lines")
     for i in rejects:
         rejects[i].sort()
-    if unplaced:
-        con.execute(f"DELETE FROM lines_read WHERE file IN ({', '.join(map(str, unplaced))})")
-    return set(group) - unplaced
+    if unplaced | again:
+        con.execute(f"DELETE FROM lines_read WHERE file IN ({', '.join(map(str, unplaced | again))})")
+    read = set(group) - unplaced - again
+    if again - unplaced:
+        read |= _read_natively(con, files, sorted(again - unplaced), rejects, checked=True)
+    return read
 
 
 #: why DuckDB's CSV reader refused a line, for the refusals that are not the format's
