@@ -43,7 +43,7 @@ DETECT_LINES = 50
 MEMORY_LIMIT = "500MB"
 #: files of one shape DuckDB's CSV reader splits in one scan: more at once spill their grouping to disk
 FILES_PER_SCAN = 2
-#: bytes decompressed by Python (bz2, damaged gzip, a file inflated for the CSV reader) at a time
+#: bytes of a compressed file inflated, and handed to DuckDB through its FIFO, at a time
 PIPE_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
 MAX_LINE_BYTES = 1 << 20
