@@ -483,7 +483,7 @@ class _Feeder:
                     dst.write(chunk)
                     # most logs hold no backslash at all, which memchr tells at once
                     if not self.escaped_quotes and (b"\\" in chunk or last == b"\\"):
-                        self.escaped_quotes = b'\\"' in last + chunk
+                        self.escaped_quotes = b'\\"' in chunk or (last == b"\\" and chunk[:1] == b'"')
                     last = chunk[-1:]
         except OSError:
             pass  # DuckDB went away (its error is the query's)
