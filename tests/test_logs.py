@@ -20,7 +20,8 @@ import pytest
 from audit.engine import AuditConfig, run_audit
 from audit.load import load_crawl
 from audit.logs import LogFormatError, analyse_logs, load_logs
-from audit.logs.read import PIPE_CHUNK, _Feeder, _text_chunks, connect, detect_format, read_logs
+from audit.logs import read as log_read
+from audit.logs.read import PIPE_CHUNK, _Feeder, _known_agents, _text_chunks, connect, detect_format, read_logs
 from audit.rules import RULES_BY_ID
 from audit.rules import logs as log_rules
 from reports.logs import log_section
@@ -221,6 +222,25 @@ def test_a_gzip_file_cut_short_gives_its_text_up_to_the_cut(tmp_path):
             pass
     assert len(expected) > 3 * PIPE_CHUNK
     assert b"".join(_text_chunks(str(cut))) == expected
+
+
+@pytest.mark.parametrize("batch", [1, log_read.AGENT_BATCH], ids=["a-query-a-file", "one-query"])
+def test_known_agents_hold_every_files_sample_whatever_the_batching(site, tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(log_read, "AGENT_BATCH", batch)
+    other = tmp_path / "other.log.gz"
+    other.write_bytes(gzip.compress(f'{log_site.VERIFIED_V4} - - [10/Oct/2026:09:00:00 +0000] "GET / HTTP/1.1" '
+                                    f'200 5 "-" "Mozilla/5.0 (compatible; SeoTestBot/1.0)"\n'.encode()))
+    paths = [site["logs"]["combined"], other, site["logs"]["w3c"], site["logs"]["cloudflare"]]
+
+    def known(*logs):
+        with connect() as con:
+            _known_agents(con, [detect_format(str(p)) for p in logs])
+            return dict(con.execute("SELECT agent, agent_is_bot FROM known_agents").fetchall())
+
+    together = known(*paths)
+    assert together == {agent: is_bot for path in paths for agent, is_bot in known(path).items()}
+    assert together["Mozilla/5.0 (compatible; SeoTestBot/1.0)"] is True
+    assert together[log_site.GOOGLEBOT_MOBILE] is True and together[log_site.FIREFOX] is False
 
 
 def test_odd_urls_are_read_whole_and_normalised(site):

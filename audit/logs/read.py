@@ -383,6 +383,8 @@ def _classified(log: LogFile, lines: str, parts: str, refer: "Callable[[str], st
 KNOWN_AGENTS = "known_agents"
 #: lines per file whose user agents go into KNOWN_AGENTS (a log repeats a few user agents)
 AGENT_SAMPLE = 5000
+#: sampled lines whose user agents go into KNOWN_AGENTS in one query
+AGENT_BATCH = 10 * AGENT_SAMPLE
 
 
 def _known_agents(con: duckdb.DuckDBPyConnection, files: list[LogFile]) -> None:
@@ -393,18 +395,29 @@ def _known_agents(con: duckdb.DuckDBPyConnection, files: list[LogFile]) -> None:
     con.execute(f"""DROP TABLE IF EXISTS {KNOWN_AGENTS}; CREATE OR REPLACE SEQUENCE known_agent_ids;
                     CREATE TABLE {KNOWN_AGENTS} (agent VARCHAR PRIMARY KEY, agent_is_bot BOOLEAN,
                                                             agent_id INTEGER DEFAULT nextval('known_agent_ids'))""")
-    for log in files:
-        try:
-            sample = pd.DataFrame({"line": pd.Series(first_lines(log.path, AGENT_SAMPLE), dtype=object)})
-        except DAMAGED:
-            continue  # a damaged file: its lines go through the expression
-        parts, cols, _ = _format_sql(log)
-        con.register("agent_sample", sample)
+    def insert(parts: str, user_agent: str, lines: list[str]) -> None:
+        con.register("agent_sample", pd.DataFrame({"line": pd.Series(lines, dtype=object)}))
         con.execute(f"""INSERT OR IGNORE INTO {KNOWN_AGENTS} (agent, agent_is_bot)
                         SELECT agent, coalesce(regexp_matches(agent, {_q(PREFILTER)}), false)
-                        FROM (SELECT DISTINCT {cols["user_agent"]} AS agent FROM (SELECT {parts} AS p FROM agent_sample))
+                        FROM (SELECT DISTINCT {user_agent} AS agent FROM (SELECT {parts} AS p FROM agent_sample))
                         WHERE agent IS NOT NULL""")
         con.unregister("agent_sample")
+
+    # the samples of files read by the same expressions go in one query (a query costs more than
+    # the sample), AGENT_BATCH lines at most
+    samples: dict[tuple[str, str], list[str]] = {}
+    for log in files:
+        parts, cols, _ = _format_sql(log)
+        try:
+            lines = samples.setdefault((parts, cols["user_agent"]), [])
+            lines += first_lines(log.path, AGENT_SAMPLE)
+        except DAMAGED:
+            continue  # a damaged file: its lines go through the expression
+        if len(lines) >= AGENT_BATCH:
+            insert(parts, cols["user_agent"], samples.pop((parts, cols["user_agent"])))
+    for (parts, user_agent), lines in samples.items():
+        if lines:
+            insert(parts, user_agent, lines)
 
 
 def _whole_lines(log: LogFile, lines: str) -> str:
