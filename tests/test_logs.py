@@ -158,6 +158,30 @@ def test_the_csv_reader_path_reads_the_hostile_logs_as_whole_lines_do(site, tmp_
     assert sum(str(placed) in row for row in rejected) == 2  # not a combined line (21, 22), not UTF-8 (26)
 
 
+def test_files_read_at_once_each_give_what_they_give_alone(site, tmp_path):
+    """Files are read one query each, several at once on cursors of their own: every file's
+    counts, refusals and bot hits are those it gives read alone on one thread."""
+    placed = tmp_path / "placed.log.gz"
+    placed.write_bytes(gzip.compress(b"\n".join(line for line in log_site.combined_log().split(b"\n")
+                                                 if b"99/Xxx" not in line)))
+    paths = [str(p) for p in (*site["logs"].values(), placed)]
+
+    def per_file(paths, threads):
+        with connect(threads) as con:
+            read = read_logs(con, paths)
+            hits = con.execute("SELECT * EXCLUDE (file), file FROM bot_hits").fetchall()
+        rejected = read.rejected.assign(samples=read.rejected["samples"].map(str))
+        return {path: (read.lines[path], read.humans[path], read.bots[path],
+                       sorted(map(str, rejected[rejected["file"] == path].to_dict("records"))),
+                       sorted(map(str, (row[:-1] for row in hits if paths[row[-1]] == path))), path in read.natively)
+                for path in paths}
+
+    together = per_file(paths, 2)
+    assert len(together) == len(paths) > 2
+    for path, answer in together.items():
+        assert answer == per_file([path], 1)[path], path
+
+
 #: a line whose escaped quote makes up for a missing one: the CSV reader splits it in as many
 #: parts as a whole line, so only the escaped quote tells it apart (the file is then read whole)
 _PASSING_AS_WHOLE = (f'{log_site.VERIFIED_V4} - - [10/Oct/2026:09:00:00 +0000] "GET /a\\"b HTTP/1.1" 200 5 '

@@ -1,10 +1,10 @@
 """Read server access logs with DuckDB: every line parsed in the engine, only bot hits kept.
 
 Files of a format whose lines split at one character (the combined family at its quotes, W3C
-and CloudFront at their separator) are split by DuckDB's CSV reader, FILES_PER_SCAN files in a
-parallel scan (``_native_select``); the others are read as whole lines (one VARCHAR column), one
-query per file. A compressed file is fed to DuckDB through a FIFO by a thread that inflates it
-(``_Feeder``), so no file is ever held whole in memory or written out. Either way the lines are
+and CloudFront at their separator) are split by DuckDB's CSV reader (``_native_select``); the
+others are read as whole lines (one VARCHAR column); one query a file, as many at once as DuckDB
+has threads (``_read_into``). A compressed file is fed to DuckDB through a FIFO by a thread that
+inflates it (``_Feeder``), so no file is ever held whole in memory or written out. Either way the lines are
 taken apart by the same vectorised string expressions of their format, detected from the first
 lines (``detect_format``) or forced, and grouped: a bot's hits row by row, a visitor's as one
 count per file (no visitor's IP, URL or user agent leaves the engine), unreadable lines as a
@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -41,8 +42,6 @@ SAMPLE_CHARS = 200
 DETECT_LINES = 50
 #: DuckDB's memory limit: past it, the grouping of bot hits spills to its temporary folder
 MEMORY_LIMIT = "500MB"
-#: files of one shape DuckDB's CSV reader splits in one scan: more at once spill their grouping to disk
-FILES_PER_SCAN = 2
 #: bytes of a compressed file inflated, and handed to DuckDB through its FIFO, at a time
 PIPE_CHUNK = 1 << 20
 #: longest line read; a longer one is counted as unreadable
@@ -673,28 +672,43 @@ def _grouped(select: str, numbered: bool) -> str:
 
 
 def _read_into(con: duckdb.DuckDBPyConnection, files: list[LogFile], native: bool) -> tuple[dict, set[int]]:
-    """The pass over the lines into the table lines_read: the files DuckDB's CSV reader can
-    split, those of one shape FILES_PER_SCAN a scan (many threads), then the others one query each.
-    Answers the lines DuckDB refused per file, and the files read by the CSV reader."""
-    rejects: dict[int, list[tuple[int, str, str]]] = {}
+    """The pass over the lines into the table lines_read: one query a file (_read_file), as many
+    at once as DuckDB has threads, each on a cursor of its own (a file fed through a FIFO is split
+    by one thread: files in one scan waited at its end for the longest). Answers the lines DuckDB
+    refused per file, and the files read by the CSV reader."""
     con.execute("DROP TABLE IF EXISTS lines_read")
     con.execute(f"CREATE TABLE lines_read ({_LINES_READ})")
     _known_agents(con, files)
-    shapes: dict[tuple, list[int]] = {}
-    for i, log in enumerate(files):
-        if native and log.native:
-            shapes.setdefault((log.format, tuple(log.fields), log.native), []).append(i)
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
+
+    def read(i: int) -> tuple[dict, bool]:
+        with con.cursor() as cursor:
+            return _read_file(cursor, files, i, native)
+
+    rejects: dict[int, list[tuple[int, str, str]]] = {}
     natively: set[int] = set()
-    for group in shapes.values():
-        for at in range(0, len(group), FILES_PER_SCAN):
-            natively |= _read_natively(con, files, group[at:at + FILES_PER_SCAN], rejects)
-    whole = [i for i in range(len(files)) if i not in natively]
-    with _readable([files[i].path for i in whole]) as readable:
-        for i, src in zip(whole, map(_source_path, readable)):
-            con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-            con.execute(_grouped(_file_select(i, files[i], src), numbered=True))
-            rejects.update({i: refused for refused in _rejects(con, [src]).values()})
+    with ThreadPoolExecutor(max_workers=max(1, min(int(threads), len(files)))) as pool:
+        for i, (refused, split) in enumerate(pool.map(read, range(len(files)))):
+            rejects.update(refused)
+            if split:
+                natively.add(i)
     return rejects, natively
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, files: list[LogFile], i: int,
+               native: bool) -> tuple[dict[int, list[tuple[int, str, str]]], bool]:
+    """File ``i`` into lines_read: split by DuckDB's CSV reader if its format can be
+    (_read_natively), else, or if that left it out, its lines read whole. Answers the lines DuckDB
+    refused, and whether the CSV reader read it."""
+    rejects: dict[int, list[tuple[int, str, str]]] = {}
+    if native and files[i].native and _read_natively(con, files, [i], rejects):
+        return rejects, True
+    with _readable([files[i].path]) as readable:
+        source = _source_path(readable[0])
+        con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+        con.execute(_grouped(_file_select(i, files[i], source), numbered=True))
+        rejects.update({i: refused for refused in _rejects(con, [source]).values()})
+    return rejects, False
 
 
 def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], group: list[int],
