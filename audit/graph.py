@@ -17,6 +17,7 @@ them, so a 40k-page crawl given 1 GiB held it all.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import shutil
 import sqlite3
@@ -128,7 +129,7 @@ class LinkGraph:
         see connect. With ``pages`` and ``origins`` (as add_page_facts takes them), the links are
         read straight into link_facts: DuckDB writes them once, not a table of them and then its copy."""
         con, folder = connect(memory_budget, in_memory=in_memory, links=_links_span(conn, crawl_id))
-        with _store_batches(conn, crawl_id) as reader:
+        with _store_batches(conn, crawl_id) as stored, _read_ahead(stored) as reader:
             con.register("reader", reader)
             try:
                 if pages is None:
@@ -349,6 +350,21 @@ def _store_batches(conn: sqlite3.Connection, crawl_id: int) -> Iterator[pa.Recor
                         ("kind", pa.string()), ("anchor", pa.string()), ("no_anchor", pa.int64()),
                         ("nofollow", pa.int64()), ("seen_in", pa.string())])
     yield pa.RecordBatchReader.from_batches(schema, _rows_table(conn, _STORE_QUERY, (crawl_id,), schema).to_batches())
+
+
+@contextlib.contextmanager
+def _read_ahead(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatchReader]:
+    """``reader``'s batches, each next one read by a thread of its own while the one before is
+    consumed: the store is read (SQLite, in C) while DuckDB's one thread makes link_facts."""
+    batches = iter(reader)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="seo-audit-links") as pool:
+        def ahead() -> Iterator[pa.RecordBatch]:
+            coming = pool.submit(next, batches, None)
+            while (batch := coming.result()) is not None:
+                coming = pool.submit(next, batches, None)
+                yield batch
+
+        yield pa.RecordBatchReader.from_batches(reader.schema, ahead())
 
 
 @contextlib.contextmanager
