@@ -97,14 +97,18 @@ def test_links_are_held_once_a_view_of_link_facts_in_the_stores_order():
     graph.close()
 
 
-def test_links_read_ahead_of_duckdb_come_in_the_stores_order(tmp_path, monkeypatch):
-    # many small batches, each read while DuckDB's thread joins the one before
+def test_pages_and_links_read_ahead_come_in_the_stores_order(tmp_path, monkeypatch):
+    # many small batches, each read while the one before is decoded or joined by DuckDB's thread
     monkeypatch.setattr(graph_module, "BATCH_ROWS", 7)
     path = _store(tmp_path)
     targets = [f"{SITE}/{n % 5}" for n in range(2000)]
     with sqlite3.connect(path) as conn:
+        more = [{**dict.fromkeys(store.PAGE_COLUMNS), "url": f"{SITE}/p{n}", "status": n} for n in range(50)]
+        store.insert_pages(conn, 1, [tuple(page[c] for c in store.PAGE_COLUMNS) for page in more])
         store.insert_links(conn, 1, [(f"{SITE}/a", target, "a", str(n), 0) for n, target in enumerate(targets)])
+        stored_pages = conn.execute("SELECT url, status FROM pages WHERE crawl_id = 1").fetchall()
     crawl = audit.load_crawl(path)
+    assert list(zip(crawl.pages["url"], crawl.pages["status"].astype(object))) == stored_pages
     written = crawl.graph.con.execute("SELECT anchor FROM links").fetchall()  # the table's own order
     assert [anchor for (anchor,) in written][4:] == [str(n) for n in range(2000)]
     assert crawl.graph.select("kind = 'a' AND target = ?", (f"{SITE}/3",))["anchor"].tolist()[-1] == "1998"
