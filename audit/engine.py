@@ -127,7 +127,7 @@ def save_findings(conn: sqlite3.Connection, crawl_id: int, findings: pd.DataFram
 def store_audit(store_path: Any, crawl_id: int, findings: pd.DataFrame, budget: Mapping[str, Any]) -> None:
     """Save an audit to the store at ``store_path``: its crawl budget, and its findings, replacing
     those of any earlier audit of the crawl; the findings go as Arrow batches of
-    FINDINGS_BATCH_ROWS, bound in C (crawler.store.ingest_findings), so a million take about a second."""
+    FINDINGS_BATCH_ROWS, bound in C (crawler.store.ingest_findings): 1.8M in about 4 s."""
     conn = crawl_store.connect(store_path)
     try:
         crawl_store.set_budget(conn, crawl_id, dict(budget))
