@@ -358,7 +358,7 @@ def _read_ahead(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatchReader]:
     consumed: the store is read (SQLite, in C, without the GIL) while DuckDB's one thread makes
     link_facts, or the pages' batch before becomes the frame's columns."""
     batches = iter(reader)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="seo-audit-links") as pool:
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="seo-audit-store") as pool:
         def ahead() -> Iterator[pa.RecordBatch]:
             coming = pool.submit(next, batches, None)
             while (batch := coming.result()) is not None:
