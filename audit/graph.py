@@ -17,6 +17,7 @@ them, so a 40k-page crawl given 1 GiB held it all.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import shutil
 import sqlite3
@@ -128,7 +129,7 @@ class LinkGraph:
         see connect. With ``pages`` and ``origins`` (as add_page_facts takes them), the links are
         read straight into link_facts: DuckDB writes them once, not a table of them and then its copy."""
         con, folder = connect(memory_budget, in_memory=in_memory, links=_links_span(conn, crawl_id))
-        with _store_batches(conn, crawl_id) as reader:
+        with _store_batches(conn, crawl_id) as stored, _read_ahead(stored) as reader:
             con.register("reader", reader)
             try:
                 if pages is None:
@@ -352,10 +353,27 @@ def _store_batches(conn: sqlite3.Connection, crawl_id: int) -> Iterator[pa.Recor
 
 
 @contextlib.contextmanager
+def _read_ahead(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatchReader]:
+    """``reader``'s batches, each next one read by a thread of its own while the one before is
+    consumed: the store is read (SQLite, in C, without the GIL) while DuckDB's one thread makes
+    link_facts, or the pages' batch before becomes the frame's columns."""
+    batches = iter(reader)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="seo-audit-store") as pool:
+        def ahead() -> Iterator[pa.RecordBatch]:
+            coming = pool.submit(next, batches, None)
+            while (batch := coming.result()) is not None:
+                coming = pool.submit(next, batches, None)
+                yield batch
+
+        yield pa.RecordBatchReader.from_batches(reader.schema, ahead())
+
+
+@contextlib.contextmanager
 def store_snapshot(conn: sqlite3.Connection) -> Iterator[Callable[[str, tuple[Any, ...], pa.Schema], Iterator[pa.RecordBatch]]]:
     """A reader of the store ``conn`` is open on, every query from one snapshot even while a crawl
     writes: ``read(sql, params, schema)`` gives the rows as Arrow batches of ``schema`` (BATCH_ROWS
-    rows), read in C (no row becomes Python objects). The reader infers a column's type from the
+    rows), read in C (no row becomes Python objects) a batch ahead (_read_ahead): close one
+    ``read``'s batches, or take them all, before the next. The reader infers a column's type from the
     first batch, so the rows must give every column a value of its type there (a NULL has none)."""
     path = database_path(conn)
     if not path:  # an in-memory store (tests): read by this connection, in one transaction
@@ -372,8 +390,9 @@ def store_snapshot(conn: sqlite3.Connection) -> Iterator[Callable[[str, tuple[An
 
         def read(sql: str, params: tuple[Any, ...], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
             cursor.execute(sql, params)
-            for batch in cursor.fetch_record_batch():
-                yield batch.cast(schema)
+            with _read_ahead(cursor.fetch_record_batch()) as batches:
+                for batch in batches:
+                    yield batch.cast(schema)
 
         yield read
 

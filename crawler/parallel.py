@@ -1,5 +1,5 @@
 """Work in a new process while this one goes on: a second CPU for the few long jobs of a large
-audit that are Python's own (a workbook of a million findings, storing them, re-auditing the
+audit that are Python's own (a workbook of a million findings, re-auditing the
 previous crawl for a comparison). The heavy lifting over links is DuckDB's, which uses every
 CPU by itself.
 

@@ -194,31 +194,28 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     if with_logs:
         place_for_job(crawl, findings, store_path)
     step("audit", f"saving {len(findings):,} findings", steps)
-    stored = store_audit(store_path, crawl.crawl_id, findings, budget)  # a large audit's, while this reports
+    store_audit(store_path, crawl.crawl_id, findings, budget)
     conn = store.connect(store_path, readonly=True)
     try:
         previous_id = jobs.previous_crawl(conn, crawl.crawl_id)
     finally:
         conn.close()
-    crawl.findings = findings  # the audit being saved is the crawl's findings now
+    crawl.findings = findings  # the audit saved is the crawl's findings now
     comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
                   if previous_id else None)
     missing: dict[str, str] = {}
-    try:
-        if reporting:
-            from reports import OutputsMissing, write_outputs
+    if reporting:
+        from reports import OutputsMissing, write_outputs
 
-            step("report", f"report.html and exports in {job.out}", 1)
-            try:
-                paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                                      bom=job.csv_bom, previous=comparison)
-            except OutputsMissing as exc:  # each one logged by name; every other output is written
-                paths, missing = exc.files, exc.missing
-            if "report.html" in paths:
-                summary["report"] = str(paths["report.html"].resolve())
-                log.info("report written: %s", summary["report"])
-    finally:
-        stored()  # saved even if the report failed
+        step("report", f"report.html and exports in {job.out}", 1)
+        try:
+            paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+                                  bom=job.csv_bom, previous=comparison)
+        except OutputsMissing as exc:  # each one logged by name; every other output is written
+            paths, missing = exc.files, exc.missing
+        if "report.html" in paths:
+            summary["report"] = str(paths["report.html"].resolve())
+            log.info("report written: %s", summary["report"])
     conn = store.connect(store_path)
     try:
         store.set_audit_rules(conn, crawl.crawl_id, rules_signature(job.audit))

@@ -89,6 +89,34 @@ def test_findings_round_trip_through_the_store(tmp_path):
     assert set(stored["rule"]) == set(findings["rule"])
 
 
+def test_store_audit_saves_the_findings_as_save_findings_does(tmp_path, monkeypatch):
+    """store_audit's bulk ingest (Arrow batches) stores the rows executemany does, missing texts
+    as NULL, replacing the crawl's earlier findings and no other crawl's."""
+    from audit.engine import store_audit
+
+    monkeypatch.setattr("audit.engine.FINDINGS_BATCH_ROWS", 2)  # several batches
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    crawl_id, other = store.new_crawl(conn, u("/"), {}), store.new_crawl(conn, u("/"), {})
+    findings = run_audit(make_crawl(pages=PLANTED))
+    findings.loc[0, "evidence"] = None
+    findings.loc[1, "category"] = None
+    assert len(findings) > 4
+    query = "SELECT crawl_id, rule, severity, category, url, evidence FROM findings ORDER BY rowid"
+    save_findings(conn, crawl_id, findings)
+    expected = conn.execute(query).fetchall()
+    save_findings(conn, other, findings.iloc[:1])
+    conn.close()
+    store_audit(path, crawl_id, findings.iloc[:3], {"wasted": 1})
+    store_audit(path, crawl_id, findings, {"wasted": 2})  # replaces the first
+    conn = store.connect(path)
+    rows = conn.execute(query).fetchall()
+    assert [row for row in rows if row[0] == crawl_id] == expected
+    assert expected[0][5] is None and expected[1][3] is None
+    assert [row[0] for row in rows].count(other) == 1
+    assert store.budget_of(conn, crawl_id)["wasted"] == 2
+
+
 def test_summary_by_severity():
     findings = run_audit(make_crawl(pages=PLANTED))
     summary = summary_by_severity(findings)

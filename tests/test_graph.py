@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import audit
@@ -94,6 +95,39 @@ def test_links_are_held_once_a_view_of_link_facts_in_the_stores_order():
         rows = graph.query("SELECT row, source FROM links")
         assert rows["row"].tolist() == list(range(n)) and rows["source"].tolist() == links["source"].tolist()
     graph.close()
+
+
+def test_pages_and_links_read_ahead_come_in_the_stores_order(tmp_path, monkeypatch):
+    # many small batches, each read while the one before is decoded or joined by DuckDB's thread
+    monkeypatch.setattr(graph_module, "BATCH_ROWS", 7)
+    path = _store(tmp_path)
+    targets = [f"{SITE}/{n % 5}" for n in range(2000)]
+    with sqlite3.connect(path) as conn:
+        more = [{**dict.fromkeys(store.PAGE_COLUMNS), "url": f"{SITE}/p{n}", "status": n} for n in range(50)]
+        store.insert_pages(conn, 1, [tuple(page[c] for c in store.PAGE_COLUMNS) for page in more])
+        store.insert_links(conn, 1, [(f"{SITE}/a", target, "a", str(n), 0) for n, target in enumerate(targets)])
+        stored_pages = conn.execute("SELECT url, status FROM pages WHERE crawl_id = 1").fetchall()
+    crawl = audit.load_crawl(path)
+    assert list(zip(crawl.pages["url"], crawl.pages["status"].astype(object))) == stored_pages
+    written = crawl.graph.con.execute("SELECT anchor FROM links").fetchall()  # the table's own order
+    assert [anchor for (anchor,) in written][4:] == [str(n) for n in range(2000)]
+    assert crawl.graph.select("kind = 'a' AND target = ?", (f"{SITE}/3",))["anchor"].tolist()[-1] == "1998"
+
+
+def test_a_failing_store_read_fails_the_read_ahead():
+    schema = pa.schema([("n", pa.int64())])
+
+    def batches():
+        yield pa.record_batch([pa.array([1, 2])], schema=schema)
+        raise OSError("disk gone")
+
+    with graph_module._read_ahead(pa.RecordBatchReader.from_batches(schema, batches())) as reader:
+        assert reader.read_next_batch().column(0).to_pylist() == [1, 2]
+        with pytest.raises(OSError, match="disk gone"):
+            reader.read_next_batch()
+    full = pa.RecordBatchReader.from_batches(schema, (pa.record_batch([pa.array([n])], schema=schema) for n in range(50)))
+    with graph_module._read_ahead(full) as reader:  # left early: the thread reading ahead stops
+        assert reader.read_next_batch().column(0).to_pylist() == [0]
 
 
 def test_inlinks_counted_in_shares_of_the_targets_as_in_one(monkeypatch):
