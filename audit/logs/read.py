@@ -48,7 +48,7 @@ PIPE_CHUNK = 1 << 20
 MAX_LINE_BYTES = 1 << 20
 
 #: what a line's format gives (any may be NULL but time, status and target)
-LINE_COLUMNS = ("ip", "time", "method", "target", "status", "user_agent", "host", "scheme", "response_time")
+LINE_COLUMNS = ("ip", "time", "target", "status", "user_agent", "host", "scheme", "response_time")
 
 
 class LogFormatError(ValueError):
@@ -212,7 +212,7 @@ _HTTP_ENDS = (" HTTP/1.1", " HTTP/1.0", " HTTP/2.0")
 
 
 def _request_columns(request: str) -> dict[str, str]:
-    """method and target from a request line "GET /a?b HTTP/1.1" (a target with spaces kept whole)."""
+    """The target of a request line "GET /a?b HTTP/1.1" (a target with spaces kept whole)."""
     # most request lines are "METHOD target HTTP/x.y" with no whitespace but spaces: their target
     # cut out by position, seven times faster than the regular expression, which reads the others
     space = f"strpos({request}, ' ')"
@@ -220,7 +220,6 @@ def _request_columns(request: str) -> dict[str, str]:
              f"({' OR '.join(f'ends_with({request}, {_q(end)})' for end in _HTTP_ENDS)}) AND NOT "
              f"({' OR '.join(f'contains({request}, chr({c}))' for c in (9, 10, 12, 13))})")
     return {
-        "method": f"nullif(split_part({request}, ' ', 1), '')",
         "target": f"CASE WHEN {plain} THEN substr({request}, {space} + 1, len({request}) - 9 - {space}) "
                   f"WHEN {space} > 0 THEN regexp_extract({request}, '^\\S+ (.*?)(?: HTTP/[0-9.]+)?$', 1) END",
     }
@@ -255,7 +254,7 @@ def _combined_family(fmt: str) -> tuple[str, dict[str, str], str]:
 
 
 _W3C_COLUMNS = {  # our column: W3C fields, the first present wins
-    "ip": ("c-ip",), "method": ("cs-method",), "stem": ("cs-uri-stem",), "query": ("cs-uri-query",),
+    "ip": ("c-ip",), "stem": ("cs-uri-stem",), "query": ("cs-uri-query",),
     "status": ("sc-status",),
     "user_agent": ("cs(User-Agent)",), "host": ("x-host-header", "cs-host", "cs(Host)"),
     "response_time": ("time-taken",), "date": ("date",), "time": ("time",),
@@ -273,7 +272,6 @@ def _w3c(log: LogFile) -> tuple[str, dict[str, str], str]:
     cols = {
         "ip": where["ip"],
         "time": f"try_strptime({where['date']} || ' ' || {where['time']}, '%Y-%m-%d %H:%M:%S')",
-        "method": where["method"],
         "target": f"{where['stem']} || coalesce('?' || {where['query']}, '')",
         "status": f"try_cast({where['status']} AS INTEGER)",
         "user_agent": (f"url_decode({ua})" if log.format == "cloudfront" else f"replace({ua}, '+', ' ')"),
@@ -303,7 +301,6 @@ def _cloudflare() -> tuple[str, dict[str, str], str]:
         "time": f"CASE WHEN try_cast({stamp} AS DOUBLE) IS NULL THEN try_cast({stamp} AS TIMESTAMPTZ) "
                 f"WHEN try_cast({stamp} AS DOUBLE) > 1e14 THEN to_timestamp(try_cast({stamp} AS DOUBLE) / 1e9) "
                 f"ELSE to_timestamp(try_cast({stamp} AS DOUBLE)) END",
-        "method": at["ClientRequestMethod"],
         "target": at["ClientRequestURI"],
         "status": f"try_cast({at['EdgeResponseStatus']} AS INTEGER)",
         "user_agent": at["ClientRequestUserAgent"],
@@ -323,8 +320,7 @@ def _regex(log: LogFile) -> tuple[str, dict[str, str], str]:
     def group(name: str) -> str:
         return f"nullif(p.{name}, '')" if name in groups else "NULL"
 
-    request = _request_columns(group("request")) if "request" in groups else {
-        "method": group("method"), "target": group("url")}
+    request = _request_columns(group("request")) if "request" in groups else {"target": group("url")}
     cols = {
         "ip": group("ip"), "time": f"try_strptime({group('time')}, {_TIME_FORMATS})", **request,
         "status": f"try_cast({group('status')} AS INTEGER)", "user_agent": group("user_agent"), "host": group("host"),
@@ -580,7 +576,7 @@ def connect(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 #: the bot hits (a view of the rows read): a bot's lines grouped by who asked what and got what on one day
 BOT_HITS = "bot_hits"
-BOT_HIT_COLUMNS = ("file", "ip", "user_agent", "host", "scheme", "method", "target", "status", "day",
+BOT_HIT_COLUMNS = ("file", "ip", "user_agent", "host", "scheme", "target", "status", "day",
                    "first_hit", "last_hit", "hits", "response_time_sum", "response_times")
 
 
@@ -621,7 +617,7 @@ def read_logs(con: duckdb.DuckDBPyConnection, paths: list[str], forced: str | No
 
 
 _LINES_READ = ("file INTEGER, kind VARCHAR, why VARCHAR, ip VARCHAR, user_agent VARCHAR, agent_id INTEGER, host VARCHAR, "
-               "scheme VARCHAR, method VARCHAR, target VARCHAR, status INTEGER, day DATE, bad_line BIGINT, "
+               "scheme VARCHAR, target VARCHAR, status INTEGER, day DATE, bad_line BIGINT, "
                "bad_text VARCHAR, first_hit TIMESTAMPTZ, last_hit TIMESTAMPTZ, hits BIGINT, "
                "response_time_sum DOUBLE, response_times BIGINT")
 
@@ -635,7 +631,7 @@ _KIND = ("CASE WHEN skip THEN 'skip' WHEN odd THEN 'odd' WHEN why IS NOT NULL TH
          "ELSE 'human' END")
 #: what a group of lines_read is keyed by besides its file and kind
 _HIT_KEYS = ("ip::VARCHAR AS ip, user_agent::VARCHAR AS user_agent, agent_id::INTEGER AS agent_id, "
-             "host::VARCHAR AS host, scheme::VARCHAR AS scheme, method::VARCHAR AS method, "
+             "host::VARCHAR AS host, scheme::VARCHAR AS scheme, "
              "target::VARCHAR AS target, status::INTEGER AS status, "
              # the UTC day by arithmetic on the instant: the cast of a TIMESTAMPTZ goes through ICU, slower
              "CAST(make_timestamp(epoch_us(time)) AS DATE) AS day")
