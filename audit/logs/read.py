@@ -438,13 +438,12 @@ def _native_options(delimiter: str, parts: int) -> str:
     return (f"columns={{{columns}}}, delim={_q(delimiter)}, quote='', escape='', header=false, compression='none', "
             "auto_detect=false, "
             f"strict_mode=true, null_padding=false, store_rejects=true, rejects_table='native_rejects', "
-            f"rejects_scan='native_scans', rejects_limit={REJECTS_LIMIT}, max_line_size={MAX_LINE_BYTES}, "
-            "filename=true")
+            f"rejects_scan='native_scans', rejects_limit={REJECTS_LIMIT}, max_line_size={MAX_LINE_BYTES}")
 
 
-def _native_select(log: LogFile, sources: list[str], escaped_quotes: bool = True) -> str:
-    """The lines of ``sources`` (files of one format and shape: log.native) split by DuckDB's
-    CSV reader, in many threads, as _classified gives them (file is the file's path, lineno NULL).
+def _native_select(index: int, log: LogFile, source: str, escaped_quotes: bool = True) -> str:
+    """The lines of ``source`` (a file of log.native's format and shape) split by DuckDB's
+    CSV reader, in many threads, as _classified gives them (file ``index``, lineno NULL).
 
     The reader splits a line at each delimiter as the format's parts expression does, so the
     same expressions read the same values; it refuses, with their line numbers, the lines
@@ -452,7 +451,7 @@ def _native_select(log: LogFile, sources: list[str], escaped_quotes: bool = True
     it takes that the parts expression would have split otherwise (an escaped quote \\" of the
     combined family, a comment or blank line) is 'odd', as is any unreadable line it takes
     (its line number is unknown): the file is then read whole (_read_natively).
-    ``escaped_quotes``: False when the sources are known to hold no \\" (no line to check for one)."""
+    ``escaped_quotes``: False when the source is known to hold no \\" (no line to check for one)."""
     delimiter, parts = log.native
     columns = [f"c{i}" for i in range(1, parts + 1)]
 
@@ -464,8 +463,8 @@ def _native_select(log: LogFile, sources: list[str], escaped_quotes: bool = True
     odd = ["starts_with(c1, '#')", "CASE WHEN contains(c1, '[') THEN false ELSE trim(c1) = '' END"]
     if log.format in _MIN_PARTS and escaped_quotes:
         odd += [f"ends_with({c}, '\\')" for c in columns[:-1]]
-    relation = (f"SELECT filename AS file, NULL::BIGINT AS lineno, NULL::VARCHAR AS line, {', '.join(columns)} "
-                f"FROM read_csv([{', '.join(map(_q, sources))}], {_native_options(delimiter, parts)})")
+    relation = (f"SELECT {index} AS file, NULL::BIGINT AS lineno, NULL::VARCHAR AS line, {', '.join(columns)} "
+                f"FROM read_csv({_q(source)}, {_native_options(delimiter, parts)})")
     return _classified(log, relation, f"false AS skip, ({' OR '.join(odd)}) AS odd", refer)
 
 
@@ -535,20 +534,19 @@ def _text_chunks(path: str) -> Iterator[bytes]:
 
 
 @contextmanager
-def _readable(paths: list[str]) -> Iterator[list[str | _Feeder]]:
-    """What DuckDB reads for each of ``paths``: a plain file itself, a compressed one through a
-    _Feeder (its ``fifo``; DuckDB's own gzip reader is slower and fails on a file cut short);
-    the FIFOs are removed at the end."""
+def _readable(path: str) -> Iterator[str | _Feeder]:
+    """What DuckDB reads of the file ``path``: a plain file itself, a compressed one through a
+    _Feeder (its ``fifo``; DuckDB's own gzip reader is slower and fails on a file cut short),
+    removed at the end."""
+    if not compression(path):
+        yield path
+        return
     folder = tempfile.mkdtemp(prefix="seo-audit-logs-")
-    sources: list[str | _Feeder] = []
+    feeder = _Feeder(path, os.path.join(folder, "text.log"))
     try:
-        for i, path in enumerate(paths):
-            sources.append(_Feeder(path, os.path.join(folder, f"{i}.log")) if compression(path) else path)
-        yield sources
+        yield feeder
     finally:
-        for source in sources:
-            if isinstance(source, _Feeder):
-                source.close()
+        feeder.close()
         os.rmdir(folder)
 
 
@@ -703,71 +701,53 @@ def _read_file(con: duckdb.DuckDBPyConnection, files: list[LogFile], i: int,
     """File ``i`` into lines_read: split by DuckDB's CSV reader if its format can be
     (_read_natively), else, or if that left it out, its lines read whole. Answers the lines DuckDB
     refused, and whether the CSV reader read it."""
-    rejects: dict[int, list[tuple[int, str, str]]] = {}
-    if native and files[i].native and _read_natively(con, files, [i], rejects):
-        return rejects, True
-    with _readable([files[i].path]) as readable:
-        source = _source_path(readable[0])
+    refused = _read_natively(con, files[i], i) if native and files[i].native else None
+    if refused is not None:
+        return ({i: refused} if refused else {}), True
+    with _readable(files[i].path) as source:
         con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-        con.execute(_grouped(_file_select(i, files[i], source), numbered=True))
-        rejects.update({i: refused for refused in _rejects(con, [source]).values()})
-    return rejects, False
+        con.execute(_grouped(_file_select(i, files[i], _source_path(source)), numbered=True))
+        refused = _rejects(con)
+    return ({i: refused} if refused else {}), False
 
 
-def _read_natively(con: duckdb.DuckDBPyConnection, files: list[LogFile], group: list[int],
-                   rejects: dict[int, list[tuple[int, str, str]]], checked: bool = False) -> set[int]:
-    """Files ``group`` (of one shape) split by DuckDB's CSV reader into lines_read, the lines it
-    refused read whole; answers the files so read. A file with a line the reader took but could
-    not place (kind 'odd', or unreadable: its line number is unknown) or with more refused lines
-    than REJECTS_LIMIT is left out, to be read whole.
+def _read_natively(con: duckdb.DuckDBPyConnection, log: LogFile, i: int,
+                   checked: bool = False) -> list[tuple[int, str, str]] | None:
+    """File ``log`` (number ``i``) split by DuckDB's CSV reader into lines_read, the lines it
+    refused read whole; answers the lines it could not read at all (line, why, text), or None
+    when the file was left out, to be read whole: it had a line the reader took but could not
+    place (kind 'odd', or unreadable: its line number is unknown), or REJECTS_LIMIT refused
+    lines or more.
 
     A plain file's lines are checked one by one for an escaped quote (_native_select), a
     compressed one's text as it is fed (_Feeder), and only a file whose text holds one is
     scanned again with the lines checked (``checked``): most logs hold none."""
-    log = files[group[0]]
-    given = [files[i].path for i in group]
-    with _readable(given) as readable:
-        paths = list(map(_source_path, readable))
+    with _readable(log.path) as readable:
         con.execute("DROP TABLE IF EXISTS native_rejects; DROP TABLE IF EXISTS native_scans")
-        # the file's index in ``files``, from the path the reader gives (the same for a whole chunk)
-        numbered = (f"SELECT * REPLACE ([{', '.join(map(str, group))}][list_position([{', '.join(map(_q, paths))}], "
-                    "file)] AS file)")
-        checked = checked or any(not isinstance(source, _Feeder) for source in readable)
-        con.execute(_grouped(f"{numbered} FROM ({_native_select(log, paths, escaped_quotes=checked)})", numbered=False))
-        again = set() if checked else {i for i, source in zip(group, readable) if source.held_escaped_quotes()}
+        checked = checked or not isinstance(readable, _Feeder)
+        con.execute(_grouped(_native_select(i, log, _source_path(readable), escaped_quotes=checked), numbered=False))
+        again = not checked and readable.held_escaped_quotes()
     refused = con.execute("""
-        SELECT s.file_path, e.line, any_value(e.csv_line) AS text, list(DISTINCT e.error_type) AS kinds,
-               count(*) OVER (PARTITION BY s.file_path) AS records
-        FROM native_rejects e JOIN native_scans s USING (scan_id, file_id) GROUP BY s.file_path, e.line""").fetchall()
-    index = {path: i for path, i in zip(paths, group)}
-    unplaced = {i for (i,) in con.execute(f"""SELECT DISTINCT file FROM lines_read WHERE kind IN ('odd', 'bad')
-                                                 AND file IN ({', '.join(map(str, group))})""").fetchall()}
-    unplaced |= {index[path] for path, _, _, _, records in refused if records >= REJECTS_LIMIT}
-    whole = []
-    for path, line, text, kinds, _ in refused:
-        i = index[path]
-        if i in unplaced or i in again:
-            continue
+        SELECT line, any_value(csv_line) AS text, list(DISTINCT error_type) AS kinds
+        FROM native_rejects GROUP BY line""").fetchall()
+    unplaced = (len(refused) >= REJECTS_LIMIT
+                or bool(con.execute(f"SELECT 1 FROM lines_read WHERE kind IN ('odd', 'bad') AND file = {i} LIMIT 1").fetchall()))
+    if unplaced or again:
+        con.execute(f"DELETE FROM lines_read WHERE file = {i}")
+        return None if unplaced else _read_natively(con, log, i, checked=True)
+    unreadable, whole = [], []
+    for line, text, kinds in refused:
         text = _bare(text)
         csv_level = [_REFUSED[k] for k in kinds if k in _REFUSED]
         if csv_level:
-            rejects.setdefault(i, []).append((int(line), csv_level[0], text))
+            unreadable.append((int(line), csv_level[0], text))
         else:
-            whole.append((i, int(line), text))
+            whole.append((int(line), text))
     if whole:
-        frame = pd.DataFrame(whole, columns=["file", "lineno", "line"])
-        con.register("refused_lines", frame)
-        for i in sorted({f for f, _, _ in whole}):
-            con.execute(_grouped(_whole_lines(files[i], f"SELECT * FROM refused_lines WHERE file = {i}"), numbered=True))
+        con.register("refused_lines", pd.DataFrame(whole, columns=["lineno", "line"]))
+        con.execute(_grouped(_whole_lines(log, f"SELECT {i} AS file, * FROM refused_lines"), numbered=True))
         con.unregister("refused_lines")
-    for i in rejects:
-        rejects[i].sort()
-    if unplaced | again:
-        con.execute(f"DELETE FROM lines_read WHERE file IN ({', '.join(map(str, unplaced | again))})")
-    read = set(group) - unplaced - again
-    if again - unplaced:
-        read |= _read_natively(con, files, sorted(again - unplaced), rejects, checked=True)
-    return read
+    return sorted(unreadable)
 
 
 #: why DuckDB's CSV reader refused a line, for the refusals that are not the format's
@@ -779,19 +759,13 @@ def _bare(text: str | None) -> str:
     return (text or "").strip("\r\n")
 
 
-def _rejects(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[int, list[tuple[int, str, str]]]:
-    """Lines the CSV reader refused (not UTF-8, too long), per file index: (line, why, text)."""
+def _rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    """Lines the CSV reader refused in the file it read last (not UTF-8, too long): (line, why, text)."""
     try:
-        rows = con.execute("""SELECT s.file_path, e.line, e.error_type, e.csv_line FROM reject_errors e
-                              JOIN reject_scans s USING (scan_id, file_id) ORDER BY e.line""").fetchall()
+        rows = con.execute("SELECT line, error_type, csv_line FROM reject_errors ORDER BY line").fetchall()
     except duckdb.Error:
-        return {}
-    index = {src: i for i, src in enumerate(sources)}
-    out: dict[int, list[tuple[int, str, str]]] = {}
-    for path, line, kind, text in rows:
-        if path in index:
-            out.setdefault(index[path], []).append((int(line), _REFUSED.get(kind, str(kind).lower()), _bare(text)))
-    return out
+        return []
+    return [(int(line), _REFUSED.get(kind, str(kind).lower()), _bare(text)) for line, kind, text in rows]
 
 
 def _true_line(lineno: int, refused: list[int]) -> int:
