@@ -48,6 +48,9 @@ SECRET_PARAMETERS = (
 #: hex digits of a masked value's digest: 48 bits, so two of 20,000 secrets share them about once
 #: in a million runs (of a million secrets, once in 500); the second gets more digits (Masks)
 MASK_DIGITS = 12
+#: texts _suspect_texts tests at a time: the evidence of 1.8M findings tested at once was held
+#: twice more while tested (joined, then in Arrow): +316 MiB at the report's peak
+SUSPECT_CHUNK = 65_536
 #: the environment variable holding the masks' key: set by the first process of a run, so the
 #: processes it starts mask alike; set it yourself to get the same masks in every run
 MASK_KEY_VARIABLE = "SEO_AUDIT_MASK_KEY"
@@ -207,20 +210,27 @@ def _redacted_texts(column: pd.Series) -> pd.Series:
 def _suspect_texts(texts: np.ndarray) -> np.ndarray:
     """Which of ``texts`` (str or missing) may hold credentials redact() masks: _SUSPECT_SQL's
     test, over the whole column in C (pandas' .str methods on Python strings loop in Python:
-    5 s for the 40 text columns of a million pages): a column whose texts joined hold neither
-    "@" nor "=" has none; in another, Arrow's kernels test each text. Texts Arrow cannot hold
-    (a lone surrogate) are tested by their characters."""
+    5 s for the 40 text columns of a million pages), SUSPECT_CHUNK texts at a time (_suspect_chunk)."""
     suspect = np.zeros(len(texts), dtype=bool)
     held = np.flatnonzero(pd.notna(texts))
-    some = texts[held].tolist()
+    for at in range(0, len(held), SUSPECT_CHUNK):
+        rows = held[at:at + SUSPECT_CHUNK]
+        suspect[rows] = _suspect_chunk(texts[rows].tolist())
+    return suspect
+
+
+def _suspect_chunk(some: list[str]) -> np.ndarray:
+    """_suspect_texts' test of ``some`` texts: none may if their texts joined hold neither "@" nor
+    "="; else Arrow's kernels test each text. Texts Arrow cannot hold (a lone surrogate) are
+    tested by their characters."""
+    suspect = np.zeros(len(some), dtype=bool)
     joined = "\0".join(some)
     if "@" not in joined and "=" not in joined:
         return suspect
     try:
         values = pa.array(some, type=pa.large_string())
     except (pa.ArrowException, UnicodeError):
-        suspect[held] = _Characters(some).holding("@=")
-        return suspect
+        return _Characters(some).holding("@=")
     # the rest of the test on the texts holding "@" or "=" only: a regex costs more than the column
     at, equals = pc.match_substring(values, "@"), pc.match_substring(values, "=")
     either = np.flatnonzero(pc.or_(at, equals).to_numpy(zero_copy_only=False))
@@ -228,7 +238,7 @@ def _suspect_texts(texts: np.ndarray) -> np.ndarray:
     userinfo = pc.and_(at.take(either), pc.match_substring(some_values, "//"))
     parameter = pc.and_(equals.take(either), pc.or_(pc.match_substring_regex(some_values, _SECRET_NAME),
                                                     pc.invert(pc.string_is_ascii(some_values))))
-    suspect[held[either]] = pc.or_(userinfo, parameter).to_numpy(zero_copy_only=False)
+    suspect[either] = pc.or_(userinfo, parameter).to_numpy(zero_copy_only=False)
     return suspect
 
 

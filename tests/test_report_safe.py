@@ -7,6 +7,7 @@ import io
 import json
 import re
 import string
+from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
@@ -381,3 +382,18 @@ def test_only_texts_told_apart_as_suspect_go_to_redact_and_every_one_redact_chan
             assert flagged, text
         if text is None:
             assert not flagged
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(_PIECES, max_size=8).map("".join)), max_size=20))
+def test_texts_tested_a_chunk_at_a_time_are_masked_as_all_at_once(texts):
+    # a chunk with a lone surrogate is tested by its characters (more texts told suspect), the
+    # others by Arrow: which texts go to redact differs, what it makes of them does not
+    column = pd.Series(texts, dtype="str")
+    at_once = safe_module._redacted_texts(column)
+    with mock.patch.object(safe_module, "SUSPECT_CHUNK", 3):
+        suspect = safe_module._suspect_texts(column.to_numpy(dtype=object))
+        chunked = safe_module._redacted_texts(column)
+    pd.testing.assert_series_equal(chunked, at_once)
+    for text, flagged in zip(texts, suspect.tolist()):
+        if isinstance(text, str) and redact(text) != text:
+            assert flagged, text
