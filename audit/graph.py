@@ -12,7 +12,8 @@ for the few links they report (``select``).
 ``memory_budget`` (bytes) bounds DuckDB's memory (MEMORY_SHARE of it: the rest is the pages
 in pandas); past it, DuckDB spills to its temporary folder and goes slower, it does not fail.
 A smaller crawl gets less (``memory_limit``): DuckDB fills its buffers toward the limit and keeps
-them, so a 40k-page crawl given 1 GiB held it all.
+them, so a 40k-page crawl given 1 GiB held it all. Once the load's joins are done, DuckDB keeps
+at most MEMORY_AFTER_LOAD (``keep_less``).
 """
 
 from __future__ import annotations
