@@ -12,7 +12,8 @@ for the few links they report (``select``).
 ``memory_budget`` (bytes) bounds DuckDB's memory (MEMORY_SHARE of it: the rest is the pages
 in pandas); past it, DuckDB spills to its temporary folder and goes slower, it does not fail.
 A smaller crawl gets less (``memory_limit``): DuckDB fills its buffers toward the limit and keeps
-them, so a 40k-page crawl given 1 GiB held it all.
+them, so a 40k-page crawl given 1 GiB held it all. Once the load's joins are done, DuckDB keeps
+at most MEMORY_AFTER_LOAD (``keep_less``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ BYTES_PER_LINK = 53
 #: crawl (it fills its buffers toward the limit). links.csv's ordered COPY takes 32 MiB a thread:
 #: at 64 MiB on two threads it ran out of memory
 MEMORY_FLOOR = 96 * 2**20
+#: DuckDB's memory once the load's joins are done (LinkGraph.keep_less): the rules and the outputs
+#: read a few links at a time or stream them, as fast at 128 MiB as at 1 GiB (20M links), and the
+#: table's blocks DuckDB kept cached from the load (237 MiB at 20M links) give way to the report
+MEMORY_AFTER_LOAD = 128 * 2**20
 #: rows in one Arrow batch read from the store: a batch of pages (95 columns) is held two or three
 #: times while it becomes the frame's columns, so a batch of 65,536 rows held a 40k-page crawl whole
 BATCH_ROWS = 8192
@@ -203,6 +208,14 @@ class LinkGraph:
         ids = self.page_urls.get_indexer(pages.astype(object).to_numpy())
         return pd.Series(counts[ids], index=pages.index), pd.Series(hit[ids], index=pages.index)
 
+    def keep_less(self) -> None:
+        """Lower DuckDB's memory to MEMORY_AFTER_LOAD (never raise it): it evicts the blocks it
+        holds past that at once, and later queries spill past it."""
+        (limit,), = self.con.execute("SELECT current_setting('memory_limit')").fetchall()
+        if _size_of_setting(limit) > MEMORY_AFTER_LOAD:
+            with contextlib.suppress(duckdb.OutOfMemoryException):  # what it holds cannot be evicted: kept
+                self.con.execute(f"SET memory_limit = '{MEMORY_AFTER_LOAD // 2**20}MiB'")
+
     # -------------------------------------------------------------- reading some
 
     def to_targets(self, urls: pd.Series, name: str) -> tuple[str, dict[str, pd.DataFrame]]:
@@ -316,6 +329,12 @@ def _make_link_facts(con: duckdb.DuckDBPyConnection, pages: pd.DataFrame, origin
     con.execute("ALTER TABLE facts_of_links RENAME TO link_facts")
     con.execute(f"CREATE VIEW links AS SELECT {', '.join(COLUMNS)} FROM link_facts")
     return pd.Index(urls)
+
+
+def _size_of_setting(text: str) -> int:
+    """Bytes of a DuckDB memory setting as current_setting gives it ("1013.0 MiB", "96.0 MiB")."""
+    number, unit = text.split()
+    return int(float(number) * {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}.get(unit, 1))
 
 
 def _sql_list(values: Iterable[Any]) -> str:

@@ -513,6 +513,7 @@ def add_shared_columns(pages: pd.DataFrame, graph: LinkGraph | Callable[..., Lin
     p["nofollow_page"] = _contains(robots_text, _NOFOLLOW)
     graph = _add_link_facts(graph, p, start_url, origins)
     inlinks, reached = graph.per_page(p["url"], REACHING_LINK_KINDS)
+    graph.keep_less()  # the load's joins are done
     p["inlinks"] = inlinks.to_numpy()
     p["in_sitemap"] = p["url"].isin(sitemap_urls["url"])
     reached = reached.to_numpy() | p["in_sitemap"].to_numpy() | p["url"].eq(start_url).to_numpy() \

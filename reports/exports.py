@@ -86,7 +86,7 @@ def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict
     findings.csv lists the rules' findings one rule after the other (findings_table's order):
     each rule's file is written once, then copied after the header into findings.csv."""
     written = {"findings.csv": out_dir / "findings.csv"}
-    header = write_csv(written["findings.csv"], model.findings_table.iloc[:0], bom=bom).read_bytes()
+    header = write_csv(written["findings.csv"], model.findings_table.header, bom=bom).read_bytes()
     with open(written["findings.csv"], "ab") as everything:
         for section, rows in model.rule_findings():
             written[section.csv_name] = write_csv(out_dir / section.csv_name, rows, bom=bom)

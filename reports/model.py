@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from crawler.render import NOT_RENDERED_REASONS, render_counts
@@ -191,7 +192,7 @@ class ReportModel:
     sections: list[RuleSection]  # fix-first order: impact (rank_sections)
     severity_counts: dict[str, dict[str, int]]  # severity -> {"rules": n, "findings": n, "site_level": n}
     accepted_202: list[Accepted]
-    findings_table: pd.DataFrame = field(repr=False)
+    findings_table: FindingsTable = field(repr=False)
     since_last_crawl: SinceLastCrawl | None = None
     #: where the start URL's redirects led, if elsewhere: {"url", "scope", "redirect_hops"}
     site_found: dict[str, Any] | None = None
@@ -226,10 +227,11 @@ class ReportModel:
         """The rules shown as one site-level finding each, in fix-first order."""
         return [s for s in self.sections if s.site_level]
 
-    def rule_findings(self) -> list[tuple[RuleSection, pd.DataFrame]]:
-        """Each fired rule with all its rows of findings_table, in fix-first order."""
-        by_rule = dict(tuple(self.findings_table.groupby("rule", sort=False)))
-        return [(section, by_rule[section.id]) for section in self.sections]
+    def rule_findings(self) -> Iterator[tuple[RuleSection, pd.DataFrame]]:
+        """Each fired rule with all its rows of findings_table, in fix-first order, one at a time."""
+        stops = np.cumsum([section.findings for section in self.sections])
+        for section, stop in zip(self.sections, stops.tolist()):
+            yield section, self.findings_table.rows(stop - section.findings, stop)
 
     @property
     def site(self) -> str:
@@ -372,17 +374,39 @@ def segment_views(budget: dict[str, Any], sections: list[RuleSection]) -> list[S
     return sorted(views, key=lambda v: (-v.urls, v.name))
 
 
+@dataclass(frozen=True)
+class FindingsTable:
+    """The findings with each rule's title and each URL's segment, in REPORT_FINDING_COLUMNS
+    order and fix-first rule order (each rule's rows in the findings' order), made a few rows at
+    a time: a million findings are not copied whole."""
+
+    findings: pd.DataFrame
+    titles: dict[str, str]
+    order: np.ndarray  # positions in findings, fix-first
+    segments: pd.Series | None  # of each finding's URL, on findings' index; None: the pages have none
+
+    def rows(self, start: int, stop: int) -> pd.DataFrame:
+        """Rows ``start`` to ``stop`` of the table (a RangeIndex of them)."""
+        at = self.order[start:stop]
+        table = self.findings.iloc[at]
+        table = table.assign(title=table["rule"].map(self.titles))
+        if self.segments is not None:
+            table["segment"] = pd.Series(self.segments.array.take(at), index=table.index)
+        return table.reindex(columns=list(REPORT_FINDING_COLUMNS)).set_axis(pd.RangeIndex(start, stop))
+
+    @property
+    def header(self) -> pd.DataFrame:
+        return self.rows(0, 0)
+
+
 def findings_table(findings: pd.DataFrame, sections: list[RuleSection],
-                   pages: pd.DataFrame | None = None) -> pd.DataFrame:
+                   pages: pd.DataFrame | None = None) -> FindingsTable:
     """findings with each rule's title and each URL's segment (from ``pages``), in
     REPORT_FINDING_COLUMNS order and fix-first rule order."""
-    titles = {s.id: s.title for s in sections}
     order = {s.id: i for i, s in enumerate(sections)}
-    table = findings.assign(title=findings["rule"].map(titles))
-    if pages is not None and "segment" in pages:
-        table["segment"] = segment_of_urls(table["url"], pages)
-    table = table.iloc[table["rule"].map(order).argsort(kind="stable")]
-    return table.reindex(columns=list(REPORT_FINDING_COLUMNS)).reset_index(drop=True)
+    segments = segment_of_urls(findings["url"], pages) if pages is not None and "segment" in pages else None
+    return FindingsTable(findings, {s.id: s.title for s in sections},
+                         findings["rule"].map(order).argsort(kind="stable").to_numpy(), segments)
 
 
 def _rule_changes(by_rule: dict[str, Any], rules: list[Any], sections: list[RuleSection]) -> list[RuleChange]:
