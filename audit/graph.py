@@ -212,7 +212,7 @@ class LinkGraph:
         """Lower DuckDB's memory to MEMORY_AFTER_LOAD (never raise it): it evicts the blocks it
         holds past that at once, and later queries spill past it."""
         (limit,), = self.con.execute("SELECT current_setting('memory_limit')").fetchall()
-        if _size_of_setting(limit) > MEMORY_AFTER_LOAD:
+        if parse_size(limit) > MEMORY_AFTER_LOAD:
             with contextlib.suppress(duckdb.OutOfMemoryException):  # what it holds cannot be evicted: kept
                 self.con.execute(f"SET memory_limit = '{MEMORY_AFTER_LOAD // 2**20}MiB'")
 
@@ -329,12 +329,6 @@ def _make_link_facts(con: duckdb.DuckDBPyConnection, pages: pd.DataFrame, origin
     con.execute("ALTER TABLE facts_of_links RENAME TO link_facts")
     con.execute(f"CREATE VIEW links AS SELECT {', '.join(COLUMNS)} FROM link_facts")
     return pd.Index(urls)
-
-
-def _size_of_setting(text: str) -> int:
-    """Bytes of a DuckDB memory setting as current_setting gives it ("1013.0 MiB", "96.0 MiB")."""
-    number, unit = text.split()
-    return int(float(number) * {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}.get(unit, 1))
 
 
 def _sql_list(values: Iterable[Any]) -> str:
