@@ -15,13 +15,24 @@ child of crawler.parallel, the logs' reader) does not pay for the rules, Scrapy 
 """
 
 
+import os
+
 import pandas as pd
+import pyarrow as pa
 
 from crawler.lazy import names_on_first_use
 
 # pandas' text ("str") in Python objects, as without pyarrow (which the engine brings): crawled
-# text may hold lone surrogates, which Arrow's UTF-8 strings cannot
+# text may hold lone surrogates, which Arrow's UTF-8 strings cannot (the texts a store holds
+# can: audit.load keeps some of them Arrow's, PageFact.distinct)
 pd.set_option("mode.string_storage", "python")
+
+# Arrow's memory from jemalloc, which gives what is freed back at once: Arrow's default pool
+# (mimalloc) keeps what the rules' passing arrays took, 170 MiB at a million pages. A pool
+# the user chose (ARROW_DEFAULT_MEMORY_POOL) stays.
+if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ and "jemalloc" in pa.supported_memory_backends():
+    pa.set_memory_pool(pa.jemalloc_memory_pool())
+    pa.jemalloc_set_decay_ms(0)
 
 #: public name -> the module that defines it
 _HOMES = {

@@ -62,11 +62,12 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from audit.graph import LinkGraph, database_path, store_snapshot
 from audit.custom import add_custom_columns, definitions_of
@@ -308,7 +309,8 @@ def _read_crawl_tables(conn: sqlite3.Connection, crawl_id: int,
     sitemap's URLs sharing the pages' ones), from one snapshot of the store even while a crawl writes."""
     texts: dict[str, str] = {}
     with store_snapshot(conn) as read:
-        pages = _read_interned(read, "pages", tuple((fact.name, fact.type) for fact in facts), crawl_id, texts)
+        pages = _read_interned(read, "pages", tuple((fact.name, fact.type) for fact in facts), crawl_id, texts,
+                               arrow_texts={fact.name for fact in facts if fact.distinct})
         sitemap_urls = _read_interned(read, "sitemap_urls", tuple((name, FactType.TEXT) for name in crawl_store.SITEMAP_COLUMNS),
                                       crawl_id, texts)
     pa.default_memory_pool().release_unused()  # the batches' buffers, which the pool would keep
@@ -349,10 +351,12 @@ def typed_reader(read: Callable[..., Any], table: str, columns: tuple[tuple[str,
 
 
 def _read_interned(read: Callable[..., Any], table: str, columns: tuple[tuple[str, FactType], ...],
-                   crawl_id: int, texts: dict[str, str]) -> pd.DataFrame:
+                   crawl_id: int, texts: dict[str, str], arrow_texts: Collection[str] = ()) -> pd.DataFrame:
     """``columns`` of ``table`` for one crawl, each distinct text held once (``texts``: the ones
     known already, added to), as ``pd.read_sql_query`` types them; numbers as float (NaN for
-    NULL), typed by _decode_pages. ``read``: audit.graph.store_snapshot's reader.
+    NULL), typed by _decode_pages. ``read``: audit.graph.store_snapshot's reader. The texts of
+    ``arrow_texts`` (columns whose pages mostly hold a text of their own, PageFact.distinct)
+    stay Arrow's, as pandas' "str" of pyarrow storage: interning would find nothing to share.
 
     Rows (typed_reader) go straight into
     arrays of the table's size: arrays per batch joined at the end would leave their sum as
@@ -361,10 +365,14 @@ def _read_interned(read: Callable[..., Any], table: str, columns: tuple[tuple[st
     numeric = [kind in (FactType.INTEGER, FactType.REAL) for _, kind in columns]
     # made at a column's first value: a column the crawl never filled is not allocated (its
     # missing_column is made by _decode_pages)
-    arrays: list[np.ndarray | None] = [None] * len(columns)
+    arrays: list[np.ndarray | ArrowStringArray | None] = [None] * len(columns)
+    chunks: dict[int, list[pa.Array]] = {at: [] for at, (name, _) in enumerate(columns) if name in arrow_texts}
     start = 0
     for batch in typed_reader(read, table, columns, crawl_id):
         for at, (values, (_, kind)) in enumerate(zip(batch.columns, columns)):
+            if at in chunks:  # a copy (a column of the reader's batch holds the whole batch), as pandas holds it
+                chunks[at].append(pa.concat_arrays([values.cast(pa.large_string())]))
+                continue
             if values.null_count == len(values):
                 continue  # the arrays start as None or NaN: many columns are empty on most rows
             if arrays[at] is None:
@@ -377,7 +385,12 @@ def _read_interned(read: Callable[..., Any], table: str, columns: tuple[tuple[st
                 values = values.to_numpy(zero_copy_only=False)
             arrays[at][start:start + len(values)] = values
         start += batch.num_rows
-    return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects() if array is not None
+    for at, parts in chunks.items():
+        if any(part.null_count < len(part) for part in parts):  # else a missing_column, as above
+            arrays[at] = ArrowStringArray(pa.chunked_array(parts, pa.large_string()),
+                                          dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects() if isinstance(array, np.ndarray)
+                         else pd.Series(array, copy=False) if array is not None
                          else missing_column(FactType.REAL if number else FactType.TEXT, pd.RangeIndex(count))
                          for (name, _), array, number in zip(columns, arrays, numeric)}, copy=False)
 
@@ -437,7 +450,8 @@ def _decode_pages(pages: pd.DataFrame) -> pd.DataFrame:
         pages[col] = pd.to_numeric(pages[col]).astype(float)
     for col in filled.difference([*_INT_COLUMNS, *crawl_store.PAGE_JSON_COLUMNS,
                                   *crawl_store.PAGE_BLOB_COLUMNS, *_FLOAT_COLUMNS]):
-        pages[col] = pages[col].astype("str")
+        if not isinstance(pages[col].dtype, pd.StringDtype):  # Arrow's texts stay Arrow's (_read_interned)
+            pages[col] = pages[col].astype("str")
     return pages
 
 

@@ -36,6 +36,9 @@ class PageFact:
     name: str
     type: FactType
     doc: str  # what it records
+    #: most pages hold a text of their own (a title, a hash): the audit holds the column as Arrow
+    #: text, 4 bytes a page beside its characters, not a Python object a page (57 bytes more)
+    distinct: bool = False
 
     @property
     def sql(self) -> str:
@@ -80,8 +83,8 @@ PAGE_FACTS: tuple[PageFact, ...] = (
     PageFact("ttfb", REAL, "seconds from the request leaving to the response's first bytes arriving, by "
                            "the kernel's TCP clocks (crawler.timing); NULL where not measured"),
     PageFact("size", INTEGER, "body bytes received"),
-    PageFact("title", TEXT, "<title> text"),
-    PageFact("meta_description", TEXT, "meta description content"),
+    PageFact("title", TEXT, "<title> text", distinct=True),
+    PageFact("meta_description", TEXT, "meta description content", distinct=True),
     PageFact("meta_robots", TEXT, "meta robots / googlebot content, lower-cased, joined with ', '"),
     PageFact("canonical", TEXT, "<link rel=canonical> target, normalised (first one)"),
     PageFact("canonical_count", INTEGER, "number of <link rel=canonical> in the HTML"),
@@ -90,7 +93,7 @@ PAGE_FACTS: tuple[PageFact, ...] = (
     PageFact("meta_refresh_url", TEXT, "meta refresh target, normalised"),
     PageFact("h1_count", INTEGER, "number of <h1>"),
     PageFact("word_count", INTEGER, "words of visible text"),
-    PageFact("content_hash", TEXT, "hash of the visible text (exact-duplicate detection)"),
+    PageFact("content_hash", TEXT, "hash of the visible text (exact-duplicate detection)", distinct=True),
     PageFact("outlinks", INTEGER, "number of distinct links found on the page"),
     PageFact("fetched_at", REAL, "unix time the response arrived"),
     PageFact("family", TEXT, "URL family of a page fetched or sampled out (crawler.families): search, "
@@ -115,14 +118,14 @@ PAGE_FACTS: tuple[PageFact, ...] = (
     PageFact("render_outcome", TEXT, "ok, timeout (past --render-timeout), crashed (browser or page), error"),
     PageFact("render_error", TEXT, "what stopped a render that is not ok"),
     PageFact("render_time", REAL, "seconds the render took, load and settling included"),
-    PageFact("rendered_title", TEXT, "<title> text of the rendered DOM"),
-    PageFact("rendered_meta_description", TEXT, "meta description of the rendered DOM"),
+    PageFact("rendered_title", TEXT, "<title> text of the rendered DOM", distinct=True),
+    PageFact("rendered_meta_description", TEXT, "meta description of the rendered DOM", distinct=True),
     PageFact("rendered_meta_robots", TEXT, "meta robots / googlebot of the rendered DOM, as meta_robots"),
     PageFact("rendered_canonical", TEXT, "<link rel=canonical> target of the rendered DOM, normalised"),
     PageFact("rendered_h1_count", INTEGER, "number of <h1> in the rendered DOM"),
-    PageFact("rendered_h1", TEXT, "text of the rendered DOM's first <h1>"),
+    PageFact("rendered_h1", TEXT, "text of the rendered DOM's first <h1>", distinct=True),
     PageFact("rendered_word_count", INTEGER, "words of visible text in the rendered DOM"),
-    PageFact("rendered_content_hash", TEXT, "hash of the rendered DOM's visible text"),
+    PageFact("rendered_content_hash", TEXT, "hash of the rendered DOM's visible text", distinct=True),
     PageFact("rendered_outlinks", INTEGER, "number of distinct links in the rendered DOM"),
     PageFact("rendered_final_url", TEXT, "URL the page ended on after client-side navigation (JS redirects)"),
     PageFact("rendered_differences", JSON, "JSON list of what differs from the raw HTML: links, title, "

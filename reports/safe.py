@@ -198,9 +198,10 @@ def _redacted_texts(column: pd.Series) -> pd.Series:
     """``column`` (str dtype) redacted; ``column`` itself if nothing in it changes."""
     # only the cells that could hold credentials go through Python, each distinct text once
     # (a query string's "=" is on many URLs)
-    suspect = _suspect_texts(column.to_numpy(dtype=object))
+    suspect = _suspect_arrow(pa.array(column.array)) if column.dtype.storage == "pyarrow" \
+        else _suspect_texts(column.to_numpy(dtype=object))
     if suspect.any():
-        codes, texts = pd.factorize(column.to_numpy()[suspect])
+        codes, texts = pd.factorize(column[suspect].to_numpy(dtype=object))
         masked = np.array([redact(text) for text in texts], dtype=object)
         if (masked != texts).any():
             return column.mask(suspect, pd.Series(masked[codes], index=column.index[suspect], dtype=column.dtype))
@@ -231,9 +232,17 @@ def _suspect_chunk(some: list[str]) -> np.ndarray:
         values = pa.array(some, type=pa.large_string())
     except (pa.ArrowException, UnicodeError):
         return _Characters(some).holding("@=")
+    return _suspect_arrow(values)
+
+
+def _suspect_arrow(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """_suspect_texts' test of Arrow texts (a missing one is not suspect)."""
+    suspect = np.zeros(len(values), dtype=bool)
     # the rest of the test on the texts holding "@" or "=" only: a regex costs more than the column
     at, equals = pc.match_substring(values, "@"), pc.match_substring(values, "=")
-    either = np.flatnonzero(pc.or_(at, equals).to_numpy(zero_copy_only=False))
+    either = np.flatnonzero(pc.or_(at, equals).fill_null(False).to_numpy(zero_copy_only=False))
+    if not len(either):
+        return suspect
     some_values = values.take(either)
     userinfo = pc.and_(at.take(either), pc.match_substring(some_values, "//"))
     parameter = pc.and_(equals.take(either), pc.or_(pc.match_substring_regex(some_values, _SECRET_NAME),
