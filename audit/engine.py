@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from audit.budget import PAGES_READ as BUDGET_READS
 from audit.graph import DEFAULT_MEMORY_BUDGET
-from audit.load import Crawl
+from audit.load import ARROW_TEXT, Crawl, arrow_text_array
 from audit.rules import RULES, RULES_BY_ID, SEVERITIES, Rule
 from crawler import store as crawl_store
 
@@ -100,6 +100,7 @@ def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = Non
             continue
         hits = rule.run(crawl, thresholds)
         if len(hits):
+            hits["evidence"] = arrow_texts(hits["evidence"].astype("str"))
             # each rule's hits sorted by URL on their own: a million URLs sorted as one
             # column cost twice as much
             parts.append((SEVERITIES.index(severity), rule.id, hits.sort_values("url", kind="stable").assign(
@@ -107,9 +108,23 @@ def run_audit(crawl: Crawl, config: AuditConfig | Mapping[str, Any] | None = Non
     if not parts:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     parts.sort(key=lambda part: part[:2])  # by severity, then rule
+    if len({hits["evidence"].dtype.storage for *_, hits in parts}) > 1:  # an evidence text Arrow cannot hold
+        for *_, hits in parts:
+            hits["evidence"] = hits["evidence"].astype("str")
     findings = pd.concat([hits for *_, hits in parts], ignore_index=True)[FINDING_COLUMNS]
-    findings["evidence"] = findings["evidence"].astype("str")
+    if findings["evidence"].dtype == ARROW_TEXT:  # the rules' arrays as one (arrow_text_array)
+        findings["evidence"] = pd.Series(arrow_text_array(pa.array(findings["evidence"].array)), index=findings.index)
     return findings
+
+
+def arrow_texts(texts: pd.Series) -> pd.Series:
+    """``texts`` (str) as Arrow's: 8 bytes a text beside its characters, not a Python object of 57
+    more (1.8M findings' evidence: 90 MiB less); as they are if Arrow cannot hold one (a lone
+    surrogate, which crawled text can hold)."""
+    try:
+        return texts.astype(ARROW_TEXT)
+    except (pa.ArrowException, UnicodeError):
+        return texts
 
 
 def rules_off(crawl: Crawl, rules: list[Rule] | None = None) -> list[dict[str, str]]:
@@ -136,8 +151,8 @@ def store_audit(store_path: Any, crawl_id: int, findings: pd.DataFrame, budget: 
     columns = crawl_store.FINDING_COLUMNS[1:]
     schema = pa.schema([(name, pa.string()) for name in columns])
     parts = (findings.iloc[at:at + FINDINGS_BATCH_ROWS] for at in range(0, len(findings), FINDINGS_BATCH_ROWS))
-    batches = (pa.RecordBatch.from_arrays([pa.array(part[name], type=pa.string(), from_pandas=True) for name in columns],
-                                          schema=schema) for part in parts)
+    batches = (batch for part in parts
+               for batch in pa.Table.from_pandas(part[list(columns)], schema=schema, preserve_index=False).to_batches())
     crawl_store.ingest_findings(store_path, crawl_id, pa.RecordBatchReader.from_batches(schema, batches))
 
 

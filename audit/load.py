@@ -294,6 +294,18 @@ def load_outline(store: str | Path, crawl_id: int) -> CrawlOutline | None:
         conn.close()
 
 
+#: pandas' text of Arrow storage (as the global option makes "str" Python's, audit/__init__)
+ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def arrow_text_array(values: pa.Array | pa.ChunkedArray) -> ArrowStringArray:
+    """Arrow texts as pandas' ARROW_TEXT, in one chunk: Arrow takes rows of a chunked array by
+    joining its chunks first, a copy of the whole column each time pandas selects rows."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return ArrowStringArray(pa.chunked_array([values.cast(pa.large_string())]), dtype=ARROW_TEXT)
+
+
 def stored_facts(columns: Iterable[str] | None) -> tuple[PageFact, ...]:
     """The page facts (crawler.facts.PAGE_FACTS, in their order) a load reading ``columns``
     needs: those among them and DERIVED_FROM; every one for None."""
@@ -387,8 +399,7 @@ def _read_interned(read: Callable[..., Any], table: str, columns: tuple[tuple[st
         start += batch.num_rows
     for at, parts in chunks.items():
         if any(part.null_count < len(part) for part in parts):  # else a missing_column, as above
-            arrays[at] = ArrowStringArray(pa.chunked_array(parts, pa.large_string()),
-                                          dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+            arrays[at] = arrow_text_array(pa.concat_arrays(parts))
     return pd.DataFrame({name: pd.Series(array, copy=False).infer_objects() if isinstance(array, np.ndarray)
                          else pd.Series(array, copy=False) if array is not None
                          else missing_column(FactType.REAL if number else FactType.TEXT, pd.RangeIndex(count))

@@ -156,9 +156,9 @@ def workbook_contents(model: ReportModel, summary: dict[str, Any], sheets_file: 
     sheets = []
 
     def shown() -> Iterator[pd.DataFrame]:
-        for section, rows in model.rule_findings():
-            sheets.append((rule_csv_name(section.id), len(rows)))
-            yield spreadsheet_safe(rows.iloc[:WORKBOOK_ROWS_PER_RULE][list(RULE_SHEET_COLUMNS)])
+        for section, rows in model.rule_findings(limit=WORKBOOK_ROWS_PER_RULE):
+            sheets.append((rule_csv_name(section.id), section.findings))
+            yield spreadsheet_safe(rows[list(RULE_SHEET_COLUMNS)])
 
     write_text_batches(sheets_file, shown(), RULE_SHEET_COLUMNS)
     facts, rules = workbook_summary(model, summary)

@@ -227,11 +227,13 @@ class ReportModel:
         """The rules shown as one site-level finding each, in fix-first order."""
         return [s for s in self.sections if s.site_level]
 
-    def rule_findings(self) -> Iterator[tuple[RuleSection, pd.DataFrame]]:
-        """Each fired rule with all its rows of findings_table, in fix-first order, one at a time."""
+    def rule_findings(self, limit: int | None = None) -> Iterator[tuple[RuleSection, pd.DataFrame]]:
+        """Each fired rule with its rows of findings_table (all, or its first ``limit``), in
+        fix-first order, one at a time."""
         stops = np.cumsum([section.findings for section in self.sections])
         for section, stop in zip(self.sections, stops.tolist()):
-            yield section, self.findings_table.rows(stop - section.findings, stop)
+            start = stop - section.findings
+            yield section, self.findings_table.rows(start, stop if limit is None else min(stop, start + limit))
 
     @property
     def site(self) -> str:

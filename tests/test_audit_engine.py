@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import audit
 from audit import AuditConfig, crawl_budget, load_crawl, run_audit, save_findings, summary_by_severity
+from audit.load import ARROW_TEXT
 from crawler import store
 from tests.rule_frames import make_crawl, page, skipped, u
 
@@ -35,6 +40,17 @@ def test_run_audit_gives_sorted_findings_with_every_column():
             ("slow-response", u("/slow")), ("internal-link-to-redirect", u("/old"))} <= set(
         zip(findings["rule"], findings["url"]))
     assert findings["crawl_id"].eq(1).all()
+
+
+def test_the_findings_evidence_is_arrow_text_unless_a_rule_says_what_arrow_cannot_hold():
+    findings = run_audit(make_crawl(pages=PLANTED))
+    assert findings["evidence"].dtype == ARROW_TEXT and findings["evidence"].array.__arrow_array__().num_chunks == 1
+    # crawled text can hold a lone surrogate (a title, quoted by soft-404): then every rule's is Python's
+    odd = run_audit(make_crawl(pages=[*PLANTED, page("/lost", title="Page not found \ud800")]))
+    assert odd["evidence"].dtype == "str" and odd["evidence"].dtype.storage == "python"
+    assert "\ud800" in odd.loc[odd["url"].eq(u("/lost")) & odd["rule"].eq("soft-404"), "evidence"].iloc[0]
+    others = odd[odd["url"].ne(u("/lost"))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, findings.astype({"evidence": "str"}))
 
 
 def test_a_clean_site_has_no_findings():
@@ -186,3 +202,15 @@ def test_crawl_budget_of_an_empty_crawl():
     crawl.pages = crawl.pages.iloc[0:0]
     budget = crawl_budget(crawl, pd.DataFrame(columns=["rule", "url"]))
     assert budget["fetched"] == 0 and budget["waste_share"] == 0.0
+
+
+def test_arrow_memory_comes_from_jemalloc_unless_the_user_chose_a_pool():
+    code = "import audit, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    env = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
+
+    def pool(**chosen: str) -> str:
+        return subprocess.run([sys.executable, "-c", code], env={**env, **chosen}, capture_output=True,
+                              text=True, check=True, timeout=60).stdout.strip()
+
+    assert pool() == "jemalloc" or "jemalloc" not in pa.supported_memory_backends()
+    assert pool(ARROW_DEFAULT_MEMORY_POOL="system") == "system"

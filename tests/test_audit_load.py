@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import RULES, load_crawl
-from audit.load import DERIVED_FROM, missing_column, walk_redirects
+from audit import RULES, graph, load_crawl
+from audit.load import ARROW_TEXT, DERIVED_FROM, missing_column, walk_redirects
 from crawler import store
 from crawler.facts import FactType
 from tests.rule_frames import link, make_crawl, page, recheck, skipped, u
@@ -200,6 +200,35 @@ def test_a_fact_the_crawl_never_filled_is_missing_on_every_page_at_no_cost(tmp_p
     columns = [missing_column(kind, rows) for kind in FactType]
     assert tracemalloc.get_traced_memory()[1] < 2**20 and all(column.isna().all() for column in columns[:3])
     tracemalloc.stop()
+
+
+def test_the_texts_of_distinct_facts_load_as_one_arrow_array_with_their_stored_values(tmp_path, monkeypatch):
+    monkeypatch.setattr(graph, "BATCH_ROWS", 3)  # the pages come in batches, which make one array
+    path = tmp_path / "site.db"
+    conn = store.connect(path)
+    crawl_id = store.new_crawl(conn, u("/"), {})
+    titles = {u(f"/p{i}"): (None if i % 4 == 0 else "" if i % 4 == 1 else f"Title {i} \u00e9\U0001f600")
+              for i in range(10)}
+    store.insert_pages(conn, crawl_id, [store.page_row({"url": url, "fetch_kind": "page", "status": 200, "title": title,
+                                                        "content_hash": f"h{i % 3}", "h1_count": 1})
+                                        for i, (url, title) in enumerate(titles.items())])
+    store.finish_crawl(conn, crawl_id, "complete", {"pages": 10})
+    conn.commit()
+    conn.close()
+
+    pages = load_crawl(path).pages.set_index("url")
+    distinct = {fact.name for fact in store.PAGE_FACTS if fact.distinct}
+    assert {"title", "meta_description", "content_hash", "rendered_title"} <= distinct
+    for name in ("title", "content_hash"):
+        assert pages[name].dtype == ARROW_TEXT and pages[name].array.__arrow_array__().num_chunks == 1
+    assert pages["title"].fillna("<NULL>").to_dict() == {url: "<NULL>" if title is None else title
+                                                         for url, title in titles.items()}
+    assert pages["title"].isna().sum() == 3 and pages["title"].eq("").sum() == 3
+    assert pages["content_hash"].value_counts().to_dict() == {"h0": 4, "h1": 3, "h2": 3}
+    # a fact the crawl never filled is missing at no cost, Arrow's or not
+    assert pages["meta_description"].isna().all() and pages["meta_description"].dtype == "str"
+    # what pandas does with Python's text it does with these: the same string dtype and missing value
+    assert pages["title"].dtype == "str" and pages["title"].str.len().max() == len("Title 9 \u00e9\U0001f600")
 
 
 def test_load_crawl_accepts_an_open_connection_and_leaves_it_open(tmp_path):

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
+from audit.load import ARROW_TEXT
 from reports import charts, safe as safe_module
 from reports.branding import BrandingError, css_colour
 from reports.html import script_json
@@ -397,3 +398,14 @@ def test_texts_tested_a_chunk_at_a_time_are_masked_as_all_at_once(texts):
     for text, flagged in zip(texts, suspect.tolist()):
         if isinstance(text, str) and redact(text) != text:
             assert flagged, text
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(_PIECES.filter(lambda piece: piece != "\ud800"), max_size=8).map("".join)),
+                max_size=20))
+def test_arrow_texts_are_masked_as_python_texts_and_stay_arrow_texts(texts):
+    # a store's texts a load keeps Arrow's (audit.load, PageFact.distinct) are tested by Arrow's
+    # kernels over the whole column, not made Python objects first
+    python = safe_module._redacted_texts(pd.Series(texts, dtype="str"))
+    arrow = safe_module._redacted_texts(pd.Series(texts, dtype=ARROW_TEXT))
+    assert arrow.dtype == ARROW_TEXT
+    pd.testing.assert_series_equal(arrow.astype("str"), python)
