@@ -60,11 +60,12 @@ EXPLORER_COLUMNS = (
 #: the columns of pages and of findings the charts read (charts.py)
 CHART_PAGE_COLUMNS = ("status", "status_class", "depth", "response_time")
 CHART_FINDING_COLUMNS = ("url", "category", "severity")
+#: the pages columns the explorer's data reads (explorer_json), beside the segment and the custom columns
+EXPLORER_READS = ("url", "status", "status_class", "content_type", "indexable", "depth", "inlinks", "response_time",
+                  "word_count", "structured_types", "title", "error", "skip_reason")
 #: the pages columns render_report reads: the explorer's (the custom columns are derived), the
 #: charts', the segments' and the structured data table's (reports.toolkit)
-PAGES_READ = ("url", "status", "status_class", "content_type", "indexable", "depth", "inlinks", "response_time",
-              "word_count", "structured_types", "title", "error", "skip_reason", "segment", "is_html",
-              *CHART_PAGE_COLUMNS)
+PAGES_READ = (*EXPLORER_READS, "segment", "is_html", *CHART_PAGE_COLUMNS)
 
 #: columns that follow EXPLORER_COLUMNS: a page's segment, then its custom extractions and searches
 _CUSTOM_PREFIXES = ("extract_", "search_")
@@ -153,7 +154,10 @@ def _integers(column: pd.Series) -> pd.Series:
 def explorer_pages(pages: pd.DataFrame) -> pd.DataFrame:
     """The URLs the pages explorer holds: all, up to EXPLORER_MAX_URLS; past that, the URLs
     needing attention first (not a 2xx answer, or not indexable), then by click depth, so
-    the report stays quick to open (pages.csv has every URL)."""
+    the report stays quick to open (pages.csv has every URL). Only the columns the explorer
+    reads: 100,000 rows of every page fact would be a copy of tens of MiB."""
+    pages = pages[[name for name in pages.columns
+                   if name in EXPLORER_READS or name == "segment" or name.startswith(_CUSTOM_PREFIXES)]]
     if len(pages) <= EXPLORER_MAX_URLS:
         return pages
     fine = (pages["status_class"].eq("2xx") & pages["indexable"].fillna(False)).to_numpy(dtype=bool)
@@ -237,10 +241,10 @@ def _segment_charts(model: ReportModel, crawl: Any,
         copies every column (1M URLs, 12 segments: 11 s)."""
         segment = pages["segment"].to_numpy()
         rows = pd.Index(pages["url"]).get_indexer(findings["url"])
-        on_pages = rows >= 0  # a segment's findings are those on its pages' URLs
-        found = findings.loc[on_pages, list(CHART_FINDING_COLUMNS)]
+        on_pages = np.flatnonzero(rows >= 0)  # a segment's findings are those on its pages' URLs
+        of_finding = pd.Series(on_pages).groupby(segment[rows[on_pages]], sort=False).indices
         return (pages[list(CHART_PAGE_COLUMNS)], pages.groupby(segment, sort=False).indices,
-                found, found.groupby(segment[rows[on_pages]], sort=False).indices)
+                findings[list(CHART_FINDING_COLUMNS)], {name: on_pages[at] for name, at in of_finding.items()})
 
     def charts_of(name: str) -> Callable[[], list[tuple[str, Callable[[], Markup]]]]:
         def charts() -> list[tuple[str, Callable[[], Markup]]]:
