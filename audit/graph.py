@@ -122,6 +122,7 @@ class LinkGraph:
     def __init__(self, con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
         self.con, self.folder = con, folder
         (self.rows,) = con.execute("SELECT count(*) FROM links").fetchall()[0]
+        self.limit_before_keep_less: str | None = None  # DuckDB's limit keep_less lowered, if it did
 
     # -------------------------------------------------------------- making one
 
@@ -210,11 +211,13 @@ class LinkGraph:
 
     def keep_less(self) -> None:
         """Lower DuckDB's memory to MEMORY_AFTER_LOAD (never raise it): it evicts the blocks it
-        holds past that at once, and later queries spill past it."""
+        holds past that at once, and later queries spill past it. A query that cannot run in
+        it (an aggregate over 200M links) gets the limit back (query)."""
         (limit,), = self.con.execute("SELECT current_setting('memory_limit')").fetchall()
         if parse_size(limit) > MEMORY_AFTER_LOAD:
             with contextlib.suppress(duckdb.OutOfMemoryException):  # what it holds cannot be evicted: kept
                 self.con.execute(f"SET memory_limit = '{MEMORY_AFTER_LOAD // 2**20}MiB'")
+                self.limit_before_keep_less = limit
 
     # -------------------------------------------------------------- reading some
 
@@ -242,7 +245,14 @@ class LinkGraph:
         for name, frame in (frames or {}).items():
             self.con.register(name, frame)
         try:
-            result = self.con.execute(sql, list(params)).df()
+            try:
+                result = self.con.execute(sql, list(params)).df()
+            except duckdb.OutOfMemoryException:
+                if self.limit_before_keep_less is None:
+                    raise
+                self.con.execute(f"SET memory_limit = '{self.limit_before_keep_less}'")  # keep_less's, given back
+                self.limit_before_keep_less = None
+                result = self.con.execute(sql, list(params)).df()
         finally:
             for name in frames or {}:
                 self.con.unregister(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -63,6 +64,21 @@ def test_after_the_load_duckdb_keeps_less_memory_but_never_gets_more():
     graph.con.execute("SET memory_limit = '96MiB'")
     graph.keep_less()
     assert setting() == "96.0 MiB"
+    graph.close()
+
+
+def test_a_query_that_needs_more_than_keep_less_left_gets_the_load_limit_back(monkeypatch):
+    monkeypatch.setattr(graph_module, "MEMORY_AFTER_LOAD", 64 * 2**20)
+    graph = LinkGraph.from_frame(None)
+    graph.con.execute("SET memory_limit = '1GiB'")
+    graph.keep_less()
+    setting = lambda: graph.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # noqa: E731
+    assert parse_size(setting()) == 64 * 2**20
+    whole = "SELECT length(string_agg(repeat('x', 100), '')) AS n FROM range(1000000)"  # held whole: no spill
+    with pytest.raises(duckdb.OutOfMemoryException):
+        graph.con.execute(whole).fetchall()
+    assert graph.query(whole)["n"].tolist() == [100_000_000]
+    assert setting() == "1.0 GiB"
     graph.close()
 
 
