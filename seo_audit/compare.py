@@ -70,6 +70,7 @@ from typing import Any
 import pandas as pd
 
 from audit import AuditConfig, CrawlOutline, crawl_budget, load_crawl, load_outline, run_audit
+from audit.engine import pages_read
 from audit.load import OUTLINE_PAGE_COLUMNS
 from audit.rules import RULES_BY_ID
 from audit.rules.logs import CATEGORY as LOGS
@@ -159,7 +160,8 @@ def _source(check: Any) -> str:
 def reaudited_outline(store: str | Path, crawl_id: int, audit: AuditConfig) -> CrawlOutline:
     """The outline of crawl ``crawl_id`` with the findings and budget of ``audit`` run on it now;
     its log rules' findings as stored (its logs are not kept), for the log rules still enabled."""
-    crawl = load_crawl(store, crawl_id)
+    crawl = load_crawl(store, crawl_id, memory_budget=audit.memory_budget,
+                       columns={*pages_read(audit), *OUTLINE_PAGE_COLUMNS})
     in_force = {rule.id: severity for rule, severity, _ in audit.active()}
     stored = crawl.findings[crawl.findings["category"].eq(LOGS) & crawl.findings["rule"].isin(in_force)]
     findings = pd.concat([run_audit(crawl, audit), stored.assign(severity=stored["rule"].map(in_force))],

@@ -178,6 +178,15 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         Branding.from_config(job.branding)  # a bad logo or colour stops it before anything is written
     with_logs = has_logs(job)
     steps = 5 if with_logs else 4
+    conn = store.connect(store_path, readonly=True)
+    try:
+        this_id = crawl_id or store.latest_crawl_id(conn)  # None: no crawl, which load_crawl says
+        previous_id = jobs.previous_crawl(conn, this_id) if this_id is not None else None
+    finally:
+        conn.close()
+    # before this crawl's load: re-auditing the previous crawl (another release's rules) takes
+    # a process of its own, which would otherwise hold a second crawl beside this one
+    previous = load_for_compare(store_path, previous_id, job.audit) if previous_id else None
     step("audit", "loading the crawl", steps)
     crawl = load_crawl(store_path, crawl_id, findings=False,  # the audit below replaces them
                        segments=job.segments, memory_budget=job.audit.memory_budget,
@@ -195,14 +204,8 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
         place_for_job(crawl, findings, store_path)
     step("audit", f"saving {len(findings):,} findings", steps)
     store_audit(store_path, crawl.crawl_id, findings, budget)
-    conn = store.connect(store_path, readonly=True)
-    try:
-        previous_id = jobs.previous_crawl(conn, crawl.crawl_id)
-    finally:
-        conn.close()
     crawl.findings = findings  # the audit saved is the crawl's findings now
-    comparison = (compare_crawls(load_for_compare(store_path, previous_id, job.audit), crawl, job.audit)
-                  if previous_id else None)
+    comparison = compare_crawls(previous, crawl, job.audit) if previous is not None else None
     missing: dict[str, str] = {}
     if reporting:
         from reports import OutputsMissing, write_outputs

@@ -194,3 +194,39 @@ def test_an_old_store_that_cannot_be_written_says_it_must_be_upgraded(old_store,
     assert result.returncode == ExitCode.STORE_ERROR
     assert "earlier release and must be upgraded once, which needs write access" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_baseline_is_audited_again_before_the_crawl_is_loaded(serve, tmp_path, monkeypatch):
+    """The baseline's new audit takes a process of its own: it ends before the report's own
+    load, so the two crawls are never held at once."""
+    import audit
+    from seo_audit import cli, compare
+
+    routes: dict = {}
+    site = serve(routes)
+    routes.update(site_routes(2, site.url))
+    store_path = tmp_path / "store.sqlite"
+    job_file = tmp_path / "job.toml"
+    for rules in ("[rules.missing-meta-description]\nenabled = false\n", ""):  # two releases' rules
+        job_file.write_text(f'job = "{JOB}"\nstore = "{store_path}"\n{rules}')
+        result = run_cli("crawl", f"{site.url}/", "--config", job_file, "--no-report", "--no-resources")
+        assert result.returncode == 0, result.stderr
+    with sqlite3.connect(store_path) as conn:  # as the earlier release stored the baseline's audit
+        conn.execute("UPDATE audits SET rules = 'an earlier release' WHERE crawl_id = 1")
+    events = []
+    started, loads = compare.in_new_process, audit.load_crawl
+
+    def in_new_process(function, *args):
+        waiting = started(function, *args)
+        return lambda: (waiting(), events.append(function.__name__))[0]
+
+    def load_crawl(*args, **kwargs):
+        events.append("load_crawl")
+        return loads(*args, **kwargs)
+
+    monkeypatch.setattr(compare, "in_new_process", in_new_process)
+    monkeypatch.setattr(audit, "load_crawl", load_crawl)
+    assert cli.main(["report", "--store", str(store_path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert events == ["reaudited_outline", "load_crawl"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["previous"]["findings"]["new"] == 0, "the baseline was judged by the same rules"
