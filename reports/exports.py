@@ -67,17 +67,28 @@ def write_links_csv(path: Path, graph: Any, *, bom: bool = False) -> Path:
     """links.csv: every link of ``graph`` (audit.graph.LinkGraph) in the store's order, written
     by DuckDB as write_csv writes a frame of them: URLs, kinds and anchors masked (safe.redact,
     called for the few texts that may hold credentials) and neutralised in SQL."""
+    return links_csv_writer(path, graph, bom=bom)()
+
+
+def links_csv_writer(path: Path, graph: Any, *, bom: bool = False) -> Callable[[], Path]:
+    """write_links_csv as a function to call later, maybe by another thread: the SQL functions
+    it needs are given to the graph's connection now (a function given by a connection since
+    closed crashes DuckDB), and it writes on a connection of its own, beside the graph's other queries."""
     kinds = {**{column: "text" for column in LINK_CSV_COLUMNS}, "nofollow": "bool"}
-    register_redact(graph.con)
     masked = ("source", "target", "kind", "anchor", "seen_in")
-    # on one thread: COPY's ordered output holds the chunks each thread read ahead (32 MiB a thread)
-    (threads,) = graph.con.execute("SELECT current_setting('threads')").fetchone()
-    graph.con.execute("SET threads = 1")
-    try:
-        copy_csv(graph.con, f"SELECT {csv_columns(kinds, masked)} FROM links", path, bom=bom)
-    finally:
-        graph.con.execute(f"SET threads = {int(threads)}")
-    return path
+    register_redact(graph.con)
+
+    def write() -> Path:
+        with graph.con.cursor() as con:
+            # on one thread: COPY's ordered output holds the chunks each thread read ahead (32 MiB a thread)
+            (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
+            con.execute("SET threads = 1")
+            try:
+                copy_csv(con, f"SELECT {csv_columns(kinds, masked)} FROM links", path, bom=bom)
+            finally:
+                con.execute(f"SET threads = {int(threads)}")
+        return path
+    return write
 
 
 def write_findings_csvs(out_dir: Path, model: ReportModel, *, bom: bool) -> dict[str, Path]:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import copy
 import logging
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
 
 from .branding import Branding, BrandingError
 from .compare_csv import change_rows
-from .exports import export_pages_csv, start_workbook, write_findings_csvs, write_links_csv, write_summary_json
+from .exports import export_pages_csv, start_workbook, links_csv_writer, write_findings_csvs, write_summary_json
 from .html import PAGES_READ as HTML_READS, render_report
 from .logs import LOG_OUTPUTS
 from .model import COMPARE_CSV, PAGES_READ as MODEL_READS, build_model, summary_dict
@@ -82,8 +83,34 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     done = _Outputs(out)
+    # links.csv is DuckDB's work, in C: a thread writes it beside the masking, the model and the
+    # findings CSVs, which are Python's (at 1M URLs it is done before report.html, the peak of memory)
+    links_csv = None
     with done.writing("links.csv"):
-        done.files.update(_write_links_csv(out, crawl, bom))
+        write_links_csv = _links_csv_writer(out, crawl, bom)
+    beside = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="links.csv")
+    try:
+        if "links.csv" not in done.missing:
+            links_csv = beside.submit(write_links_csv)
+        summary = _write_the_rest(done, crawl, findings, rules, budget, brand, bom, previous, max_rows_per_rule)
+    finally:
+        beside.shutdown()
+    if links_csv is not None:
+        with done.writing("links.csv"):
+            done.files.update(links_csv.result())
+    with done.writing("summary.json"):
+        summary.update(files=sorted([*done.files, "summary.json"]), missing=dict(done.missing))
+        done.files["summary.json"] = write_summary_json(out / "summary.json", summary)
+    if done.missing:
+        raise OutputsMissing(done.files, done.missing)
+    return done.files
+
+
+def _write_the_rest(done: _Outputs, crawl: Any, findings: pd.DataFrame, rules: list[Any],
+                    budget: Mapping[str, Any], brand: Branding, bom: bool, previous: dict | None,
+                    max_rows_per_rule: int) -> dict[str, Any]:
+    """Every output but links.csv and summary.json, each on its own (``done``); return the summary."""
+    out = done.out
     from_model = ["findings.csv", *([COMPARE_CSV] if previous is not None else []), "report.html", "report.xlsx"]
     model = masked = None
     with done.writing("pages.csv", *from_model):  # nothing is written unmasked
@@ -128,21 +155,17 @@ def write_outputs(out_dir: str | Path, crawl: Any, findings: pd.DataFrame, rules
     for name, written in waiting:
         with done.writing(name):
             done.files.update(written())
-    with done.writing("summary.json"):
-        summary.update(files=sorted([*done.files, "summary.json"]), missing=dict(done.missing))
-        done.files["summary.json"] = write_summary_json(out / "summary.json", summary)
-    if done.missing:
-        raise OutputsMissing(done.files, done.missing)
-    return done.files
+    return summary
 
 
-def _write_links_csv(out: Path, crawl: Any, bom: bool) -> dict[str, Path]:
+def _links_csv_writer(out: Path, crawl: Any, bom: bool) -> Callable[[], dict[str, Path]]:
     graph = getattr(crawl, "graph", None)
     if graph is None:  # any object with a links frame (see the module docstring)
         from audit.graph import LinkGraph
 
         graph = LinkGraph.from_frame(crawl.links)
-    return {"links.csv": write_links_csv(out / "links.csv", graph, bom=bom)}
+    write = links_csv_writer(out / "links.csv", graph, bom=bom)
+    return lambda: {"links.csv": write()}
 
 
 def _redacted(crawl: Any) -> Any:

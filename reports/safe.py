@@ -22,6 +22,7 @@ import json
 import os
 import re
 import secrets
+import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -74,6 +75,8 @@ class Masks:
         self.key = key
         self.of_value: dict[str, str] = {}
         self.values: dict[str, str] = {}  # mask -> value
+        # a new mask is chosen under it: outputs written by two threads mask values at once
+        self._choosing = threading.Lock()
 
     def __call__(self, value: str) -> str:
         mask = self.of_value.get(value)
@@ -82,9 +85,12 @@ class Masks:
         if value in self.values:
             return value
         digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=self.key).hexdigest()
-        mask = next(mask for mask in (f"<masked:{digest[:digits]}>" for digits in range(MASK_DIGITS, len(digest) + 1))
-                    if mask not in self.values)  # StopIteration only for a 512-bit collision
-        self.values[mask], self.of_value[value] = value, mask
+        with self._choosing:
+            mask = self.of_value.get(value)  # another thread's, chosen meanwhile
+            if mask is None:
+                mask = next(mask for mask in (f"<masked:{digest[:digits]}>" for digits in range(MASK_DIGITS, len(digest) + 1))
+                            if mask not in self.values)  # StopIteration only for a 512-bit collision
+                self.values[mask], self.of_value[value] = value, mask
         return mask
 
 

@@ -208,3 +208,15 @@ def test_any_urls_give_a_report_with_every_url_kept_apart(tmp_path_factory, urls
     pages = pd.read_csv(files["pages.csv"], keep_default_na=False)["url"]
     assert len(pages) == len(crawl.pages) and pages.is_unique  # distinct URLs stay distinct
     assert not [name for name, path in files.items() if b"hunter2" in _output_bytes(path)]
+
+
+@pytest.mark.parametrize("where", ["reports.exports.copy_csv", "reports.exports.register_redact"])
+def test_links_csv_failing_beside_the_other_outputs_leaves_them(tmp_path, monkeypatch, where):
+    """links.csv is written by a thread beside the rest (copy_csv), after its set-up (register_redact)."""
+    whole = write_outputs(tmp_path / "whole", fixture_crawl(), fixture_findings(), REPORT_RULES, BUDGET)
+    monkeypatch.setattr(where, _fail)
+    with pytest.raises(OutputsMissing) as raised:
+        write_outputs(tmp_path / "out", fixture_crawl(), fixture_findings(), REPORT_RULES, BUDGET)
+    assert raised.value.missing == {"links.csv": "RuntimeError: injected failure"}
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(set(whole) - {"links.csv"})
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["missing"] == raised.value.missing

@@ -409,3 +409,34 @@ def test_arrow_texts_are_masked_as_python_texts_and_stay_arrow_texts(texts):
     arrow = safe_module._redacted_texts(pd.Series(texts, dtype=ARROW_TEXT))
     assert arrow.dtype == ARROW_TEXT
     pd.testing.assert_series_equal(arrow.astype("str"), python)
+
+
+def test_values_masked_by_threads_at_once_get_one_mask_each():
+    """links.csv is masked by a thread while the pages are masked by another: a value both
+    meet first at once still gets one mask, and two values never one."""
+    import sys
+    import threading
+
+    from reports import safe
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the threads take turns between any two steps
+    try:
+        masks = safe.Masks(b"a run's key")
+        values = [f"secret-{i}" for i in range(20_000)]
+        seen: list[list[str]] = [[] for _ in range(4)]
+        start = threading.Barrier(4)
+
+        def mask_all(out: list[str]) -> None:
+            start.wait()
+            out.extend(masks(value) for value in values)
+
+        threads = [threading.Thread(target=mask_all, args=(out,)) for out in seen]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert seen[0] == seen[1] == seen[2] == seen[3]
+    assert len(set(seen[0])) == len(values) and [masks(value) for value in values] == seen[0]
