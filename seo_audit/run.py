@@ -4,6 +4,7 @@ with the previous crawl of the job, write the report, prune; the exit code it en
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import signal
 import sqlite3
@@ -203,22 +204,26 @@ def audit_and_render(store_path: Path, crawl_id: int | None, job, args: argparse
     if with_logs:
         place_for_job(crawl, findings, store_path)
     step("audit", f"saving {len(findings):,} findings", steps)
-    store_audit(store_path, crawl.crawl_id, findings, budget)
-    crawl.findings = findings  # the audit saved is the crawl's findings now
-    comparison = compare_crawls(previous, crawl, job.audit) if previous is not None else None
-    missing: dict[str, str] = {}
-    if reporting:
-        from reports import OutputsMissing, write_outputs
+    # saved by a thread while the report is written: the store's ingest is in C, the report mostly
+    # Python; a store that cannot take them fails the run once the report is written
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="store_audit") as saving:
+        saved = saving.submit(store_audit, store_path, crawl.crawl_id, findings, budget)
+        crawl.findings = findings  # the audit saved is the crawl's findings now
+        comparison = compare_crawls(previous, crawl, job.audit) if previous is not None else None
+        missing: dict[str, str] = {}
+        if reporting:
+            from reports import OutputsMissing, write_outputs
 
-        step("report", f"report.html and exports in {job.out}", 1)
-        try:
-            paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
-                                  bom=job.csv_bom, previous=comparison)
-        except OutputsMissing as exc:  # each one logged by name; every other output is written
-            paths, missing = exc.files, exc.missing
-        if "report.html" in paths:
-            summary["report"] = str(paths["report.html"].resolve())
-            log.info("report written: %s", summary["report"])
+            step("report", f"report.html and exports in {job.out}", 1)
+            try:
+                paths = write_outputs(job.out, crawl, findings, RULES, budget, branding=job.branding,
+                                      bom=job.csv_bom, previous=comparison)
+            except OutputsMissing as exc:  # each one logged by name; every other output is written
+                paths, missing = exc.files, exc.missing
+            if "report.html" in paths:
+                summary["report"] = str(paths["report.html"].resolve())
+                log.info("report written: %s", summary["report"])
+        saved.result()
     conn = store.connect(store_path)
     try:
         store.set_audit_rules(conn, crawl.crawl_id, rules_signature(job.audit))
