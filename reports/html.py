@@ -41,6 +41,8 @@ ROWS_OPEN = 10
 #: URLs the pages explorer holds at most: 100,000 open in about a second; a million would make
 #: a report of over 100 MB that a browser takes long to open
 EXPLORER_MAX_URLS = 100_000
+#: explorer rows made into JSON at a time (explorer_json)
+EXPLORER_PIECE_ROWS = 5_000
 
 #: pages explorer columns: (key, heading, numeric); the script reads the keys from the data block
 EXPLORER_COLUMNS = (
@@ -188,12 +190,26 @@ def _cell_texts(column: pd.Series) -> pd.Series:
     return column.map(lambda v: " | ".join(map(str, v)) if isinstance(v, list) else v)
 
 
-def explorer_json(pages: pd.DataFrame) -> Markup:
+def explorer_json(pages: pd.DataFrame) -> list[Markup]:
     """The pages explorer's data: {"columns": [...], "rows": [[...], ...]}, one array per URL
-    of ``pages``.
+    of ``pages``, as pieces of EXPLORER_PIECE_ROWS rows each (made safe by script_json), to be
+    written one after the other: 100,000 URLs' text made whole, then escaped, then drawn into its
+    part of the report, was four copies of it at once.
 
     ``note`` says why a URL has no status: its network error or why it was not fetched.
     """
+    extra = explorer_columns(pages)[len(EXPLORER_COLUMNS):]
+    keys = list(_explorer_table(pages.iloc[:0], extra).columns)
+    pieces = [script_json(f'{{"columns":{json.dumps(keys)},"rows":[')]
+    for start in range(0, len(pages), EXPLORER_PIECE_ROWS):
+        rows = _explorer_table(pages.iloc[start:start + EXPLORER_PIECE_ROWS], extra).to_json(orient="values", force_ascii=False)
+        pieces.append(script_json(("," if start else "") + rows[1:-1]))  # the rows, without their list's brackets
+    pieces.append(Markup("]}"))
+    return pieces
+
+
+def _explorer_table(pages: pd.DataFrame, extra: tuple[tuple[str, str, bool], ...]) -> pd.DataFrame:
+    """The explorer's cells of ``pages``: EXPLORER_COLUMNS, the note, then ``extra``."""
     table = pd.DataFrame({
         "url": pages["url"],
         "status": _integers(pages["status"]),
@@ -208,10 +224,9 @@ def explorer_json(pages: pd.DataFrame) -> Markup:
         "title": pages["title"],
         "note": pages["error"].where(pages["error"].notna(), pages["skip_reason"]),
     })
-    for key, _, numeric in explorer_columns(pages)[len(EXPLORER_COLUMNS):]:
+    for key, _, numeric in extra:
         table[key] = _integers(pages[key]) if numeric else _cell_texts(pages[key])
-    rows = table.to_json(orient="values", force_ascii=False)
-    return script_json(f'{{"columns":{json.dumps(list(table.columns))},"rows":{rows}}}')
+    return table
 
 
 def _waste_chart(budget: dict[str, Any]) -> Markup | None:
@@ -286,7 +301,15 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
     could not be drawn are notes in it, and {name: why} in ``failed_parts`` once it is all read."""
     failed = {} if failed_parts is None else failed_parts
     explorer = explorer_pages(crawl.pages)
-    return _environment().get_template("report.html.j2").generate(
+    # the explorer's data is drawn in its part as a mark, and its pieces written in the mark's
+    # place as the report is written: a part is drawn whole (GuardedParts), its data need not be
+    mark, data = f"<!--pages-data-{secrets.token_hex(16)}-->", []
+
+    def explorer_data() -> Markup:
+        data[:] = explorer_json(explorer)
+        return Markup(mark)
+
+    return _with_pieces(_environment().get_template("report.html.j2").generate(
         failed_parts=failed,
         model=model,
         since=model.since_last_crawl,
@@ -297,7 +320,7 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         explorer_columns=explorer_columns(explorer),
         segment_charts=_segment_charts(model, crawl, findings),
         segment_budget_chart=lambda: _segment_budget_chart(model),
-        explorer_data=lambda: explorer_json(explorer),
+        explorer_data=explorer_data,
         explorer_urls=len(explorer),
         max_rows_per_rule=max_rows_per_rule,
         rows_open=ROWS_OPEN,
@@ -307,4 +330,16 @@ def render_report(model: ReportModel, crawl: Any, findings: pd.DataFrame, brandi
         generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         has_logs=getattr(crawl, "logs", None) is not None,
         log_section=lambda: log_section(crawl.logs, model.budget),
-    )
+    ), mark, data)
+
+
+def _with_pieces(html: Iterator[str], mark: str, pieces: list[Markup]) -> Iterator[str]:
+    """``html`` with ``pieces`` written one by one where ``mark`` is, once."""
+    for part in html:
+        if mark in part:
+            before, after = part.split(mark, 1)
+            yield before
+            yield from pieces
+            pieces.clear()
+            part = after
+        yield part

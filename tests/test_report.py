@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from crawler.store import PAGE_COLUMNS
-from reports import BrandingError, export_pages_csv, write_outputs
+import reports.html
+from reports import BrandingError, OutputsMissing, export_pages_csv, write_outputs
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 FORMULA_TITLE = '=HYPERLINK("http://evil.example/","click")'
@@ -450,6 +451,39 @@ def test_the_workbook_of_a_large_audit_is_written_by_a_process_of_its_own(tmp_pa
     with zipfile.ZipFile(files["report.xlsx"]) as book, zipfile.ZipFile(here["report.xlsx"]) as same:
         sheets = [n for n in same.namelist() if n.startswith("xl/worksheets/")]
         assert len(sheets) == 7 and all(book.read(n) == same.read(n) for n in sheets)
+
+
+def test_explorer_data_written_in_pieces_is_the_data_made_whole(tmp_path, monkeypatch):
+    def explorer_block(out: Path) -> str:
+        text = render(out)["report.html"].read_text(encoding="utf-8")
+        return re.search(r'<script type="application/json" id="pages-data">(.*?)</script>', text, re.S).group(1)
+
+    whole = explorer_block(tmp_path / "whole")
+    monkeypatch.setattr("reports.html.EXPLORER_PIECE_ROWS", 3)  # pieces of 3 rows, the last one short
+    assert len(fixture_pages()) % 3 != 0
+    pieces = explorer_block(tmp_path / "pieces")
+    assert pieces == whole and "<!--" not in pieces
+    data = json.loads(pieces)
+    assert [row[0] for row in data["rows"]] == list(fixture_pages()["url"])
+
+
+def test_explorer_failing_as_its_data_is_made_leaves_no_half_block(tmp_path, monkeypatch):
+    real = reports.html._explorer_table
+    calls = []
+
+    def fails_on_the_second_piece(pages, extra):
+        calls.append(len(pages))
+        if len(calls) == 3:  # the columns' names, the first piece, then this
+            raise ValueError("odd cell")
+        return real(pages, extra)
+
+    monkeypatch.setattr("reports.html.EXPLORER_PIECE_ROWS", 2)
+    monkeypatch.setattr("reports.html._explorer_table", fails_on_the_second_piece)
+    with pytest.raises(OutputsMissing) as caught:
+        render(tmp_path)
+    text = caught.value.files["report.html"].read_text(encoding="utf-8")
+    assert 'id="pages-data"' not in text and "<!--pages-data" not in text
+    assert "<strong>Pages explorer</strong> could not be drawn" in text and 'id="summary"' in text
 
 
 def test_explorer_of_a_large_crawl_holds_the_urls_needing_attention_first(tmp_path, monkeypatch):
