@@ -157,6 +157,7 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
     out = open(logprefix + ".stdout", "wb")
     err = open(logprefix + ".stderr", "wb")
     t0 = time.perf_counter()
+    started_epoch = time.time()
     p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                          start_new_session=True)
     _current["pid"] = p.pid
@@ -202,6 +203,7 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
         "tree_peak_pss_mb": sampler.peak_pss_sum / 2**20,
         "tree_peak_at_s": sampler.peak_at,
         "rss_timeline": sampler.timeline,
+        "started_epoch": started_epoch,
         "rss_by_process": sorted(({"pid": pid, "peak_rss_mb": r / 2**20, "cmd": c}
                                   for pid, (r, c) in sampler.per_pid.items()),
                                  key=lambda d: -d["peak_rss_mb"])[:6],
@@ -429,8 +431,9 @@ class Ours(Contender):
         env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
         return cmd, env
 
-    def crawl_seconds(self, rundir: str) -> float | None:
-        """finished_at - started_at of the last crawl in the store (the crawl without the audit)."""
+    def crawl_times(self, rundir: str) -> tuple[float, float] | None:
+        """started_at and finished_at (epoch seconds) of the last crawl in the store: the crawl
+        without the audit and report."""
         store = os.path.join(rundir, "ours-out", "seo-audit.sqlite")
         if not os.path.exists(store):
             return None
@@ -440,7 +443,7 @@ class Ours(Contender):
                 r = con.execute("select started_at, finished_at from crawls order by id desc limit 1").fetchone()
             finally:
                 con.close()
-            return (r[1] - r[0]) if r and r[0] and r[1] else None
+            return (r[0], r[1]) if r and r[0] and r[1] else None
         except sqlite3.Error:
             return None
 
@@ -461,6 +464,13 @@ class Ours(Contender):
                     self.notes.append(msg)
                 return sqlite_rows(c)
         return iter(())
+
+
+def crawl_phase_rss(timeline: list[tuple[float, float]], started_epoch: float, crawl_finished: float) -> float | None:
+    """The tree's peak RSS (MB) in ``timeline`` (seconds since ``started_epoch``, MB) up to the
+    crawl's end: what the crawl itself holds, before the audit and the report in the same process."""
+    during = [rss for at, rss in timeline if started_epoch + at <= crawl_finished]
+    return max(during) if during else None
 
 
 # ------------------------------------------------------------------------------ profiling
@@ -659,6 +669,12 @@ def fmt_table(runs: list[dict], summary: dict, rat: dict, n: int, rounds: int) -
         else:
             lines.append(f"{r['contender']:<11} {r['round']:>5} {'-':>7} {'-':>7} {'-':>8} {'-':>8} "
                          f"{'-':>7} {'-':>9} {'-':>11} {'-':>11}  {r.get('status')}")
+    phases = [r for r in runs if r.get("crawl_phase_rss_mb") is not None]
+    if phases:
+        lines += ["", "peak tree RSS MB of the crawl itself, then of the whole run (its audit and report after it):"]
+        lines += [f"{r['contender']:<11} {r['round']:>5} crawl {r['crawl_phase_rss_mb']:>6.0f}, whole run "
+                  f"{r.get('tree_peak_rss_mb', 0):>6.0f} (+{r.get('tree_peak_rss_mb', 0) - r['crawl_phase_rss_mb']:.0f})"
+                  for r in phases]
     if rounds > 1 and summary:
         lines += ["", "median over rounds:"]
         for name, s in summary.items():
@@ -822,8 +838,11 @@ def main(argv=None) -> int:
                 m = measure(cmd, c.cwd(rundir), env, a.timeout, lp)
                 m["load1_before"], m["load1_after"] = load_before, os.getloadavg()[0]
                 cnt = counter.count(c.rows(rundir, lp))
-                elapsed = c.crawl_seconds(rundir) if isinstance(c, Ours) else None
+                times = c.crawl_times(rundir) if isinstance(c, Ours) else None
+                elapsed = None if times is None else times[1] - times[0]
                 rec.update(m, **cnt, cmd=cmd, crawl_elapsed_s=elapsed or scrapy_elapsed(lp + ".stderr"))
+                if times is not None:
+                    rec["crawl_phase_rss_mb"] = crawl_phase_rss(m["rss_timeline"], m["started_epoch"], times[1])
                 rec["pages_per_s"] = cnt["pages"] / m["wall_s"] if m["wall_s"] else 0.0
                 rec["cpu_ms_per_page"] = 1000 * m["cpu_s"] / cnt["pages"] if cnt["pages"] else 0.0
                 if stop.is_set():

@@ -98,3 +98,12 @@ def test_sitemap_index_for_large_sites(tmp_path, monkeypatch):
     idx = (tmp_path / "sitemap.xml").read_text()
     assert "<sitemapindex" in idx and idx.count("<loc>") == 3
     assert sum((tmp_path / f"sitemap-{k}.xml").read_text().count("<loc>") for k in (1, 2, 3)) == N
+
+
+def test_the_crawl_phase_peak_is_taken_from_the_timeline_up_to_the_crawls_end():
+    import crawl_bench
+
+    timeline = [(0.0, 20.0), (2.0, 180.0), (4.0, 190.0), (6.0, 300.0), (8.0, 250.0)]
+    # the crawl finished 5 s after the process started: its peak is 190, the audit's 300 after it
+    assert crawl_bench.crawl_phase_rss(timeline, 1000.0, 1005.0) == 190.0
+    assert crawl_bench.crawl_phase_rss(timeline, 1000.0, 999.0) is None  # finished before the first sample
