@@ -109,6 +109,7 @@ class RssSampler(threading.Thread):
         self.per_pid: dict[int, tuple[int, str]] = {}
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.t0 = time.perf_counter()
+        self.t0_epoch = time.time()  # the timeline's zero, as the store's epoch times count
         self.timeline: list[tuple[float, float]] = []  # (seconds, tree RSS MB), every ~2 s
 
     def sample(self) -> None:
@@ -157,7 +158,6 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
     out = open(logprefix + ".stdout", "wb")
     err = open(logprefix + ".stderr", "wb")
     t0 = time.perf_counter()
-    started_epoch = time.time()
     p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                          start_new_session=True)
     _current["pid"] = p.pid
@@ -203,7 +203,7 @@ def measure(cmd: list[str], cwd: str, env: dict, timeout: float, logprefix: str)
         "tree_peak_pss_mb": sampler.peak_pss_sum / 2**20,
         "tree_peak_at_s": sampler.peak_at,
         "rss_timeline": sampler.timeline,
-        "started_epoch": started_epoch,
+        "started_epoch": sampler.t0_epoch,
         "rss_by_process": sorted(({"pid": pid, "peak_rss_mb": r / 2**20, "cmd": c}
                                   for pid, (r, c) in sampler.per_pid.items()),
                                  key=lambda d: -d["peak_rss_mb"])[:6],
